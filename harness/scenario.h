@@ -1,0 +1,129 @@
+/* synfin scenarios: the test case, in a readable text form and a compact binary form.
+ *
+ * A scenario gives the target a role (passive: it listens; active: it connects to us)
+ * and an ordered list of events. Sequence and acknowledgment numbers are written
+ * relative to anchors (see enum sfh_anchor), so mutated numbers stay meaningful.
+ *
+ * Text form (one event per line, '#' starts a comment):
+ *
+ *   role passive                      # or: role active
+ *   in S seq=pisn win=64240 mss=1460 ws=7 sackok ts=100,0
+ *   out S. ack=pisn+1                 # optional assertion on the last step's output
+ *   in . ack=tnxt                     # seq defaults to pnxt, ack to tnxt
+ *   expect state ESTABLISHED          # optional assertion on the target's state
+ *   call send 100
+ *   in F. len=10
+ *   wait 500
+ *   call close
+ *
+ * Flags are tcpdump letters: S F R P U E W, and '.' for ACK ("S." = SYN+ACK).
+ * The binary form is what libFuzzer mutates; decoding it is total: every byte string
+ * decodes to a valid scenario of at most SFH_MAX_EVENTS events.
+ */
+#ifndef SYNFIN_SCENARIO_H
+#define SYNFIN_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oracle.h"
+
+#define SFH_MAX_EVENTS 64
+#define SFH_MAX_PAYLOAD 1400 /* largest payload an `in` segment may carry */
+
+enum sfh_role { SFH_ROLE_PASSIVE, SFH_ROLE_ACTIVE };
+
+/* Anchors for sequence and acknowledgment numbers. */
+#define SFH_ANCHORS(X)                                                                     \
+	X(ABS, "")      /* an absolute 32-bit value (offset holds it) */                   \
+	X(PISN, "pisn") /* the peer's (synfin's) ISN */                                    \
+	X(TISN, "tisn") /* the target's ISN, learned from its SYN or SYN-ACK (0 before) */ \
+	X(PNXT, "pnxt") /* the peer's next sequence number: the target's RCV.NXT */        \
+	X(TNXT, "tnxt") /* the target's SND.NXT: what the peer acknowledges */             \
+	X(TUNA, "tuna") /* the target's SND.UNA */                                         \
+	X(WEND, "wend") /* the right edge of the target's window: RCV.NXT + RCV.WND */
+
+enum sfh_anchor {
+#define SFH_X(id, name) SFH_A_##id,
+	SFH_ANCHORS(SFH_X)
+#undef SFH_X
+	SFH_NANCHORS
+};
+
+/* anchor + signed offset; for SFH_A_ABS the offset is the value itself. */
+struct sfh_num {
+	uint8_t anchor;
+	int64_t off; /* within [-2^32+1, 2^32-1]; arithmetic is mod 2^32 */
+};
+
+/* An `in` segment before anchors are resolved. */
+struct sfh_in {
+	struct sfh_num seq, ack;
+	uint32_t len;          /* payload octets, <= SFH_MAX_PAYLOAD */
+	uint32_t tsval, tsecr; /* with SFO_OPT_TS */
+	uint16_t wnd;
+	uint16_t up;
+	uint16_t mss;          /* with SFO_OPT_MSS */
+	uint8_t flags;         /* SFO_* flags */
+	uint8_t opts;          /* SFO_OPT_* */
+	uint8_t wscale;        /* with SFO_OPT_WSCALE */
+	uint8_t has_seq, has_ack; /* 0: defaults (seq=pnxt, ack=tnxt) */
+};
+
+/* An `out` assertion: the Nth segment the previous step emitted fits this. */
+struct sfh_out {
+	struct sfh_num seq, ack;
+	uint32_t len;
+	uint8_t flags; /* exact flag set, PSH ignored */
+	uint8_t has_seq, has_ack, has_len;
+	uint8_t none;  /* `out none`: the previous step emitted nothing */
+};
+
+enum sfh_ev_type { SFH_EV_IN, SFH_EV_CALL, SFH_EV_WAIT, SFH_EV_OUT, SFH_EV_EXPECT_STATE };
+
+struct sfh_event {
+	enum sfh_ev_type type;
+	uint32_t line; /* source line in the text form (0 if decoded from binary) */
+	union {
+		struct sfh_in in;
+		struct {
+			enum sfo_call call;
+			uint32_t arg;
+		} call;
+		uint32_t wait_ms;
+		struct sfh_out out;
+		enum sfo_state state;
+	} u;
+};
+
+struct sfh_scenario {
+	enum sfh_role role;
+	uint32_t nev;
+	struct sfh_event ev[SFH_MAX_EVENTS];
+};
+
+/* Parse the text form. `fname` is used in error messages only. Returns 0, or -1 with
+ * "fname:line:col: reason" in err. *out is fully written only on success. */
+int sfh_scn_parse(const char *text, size_t len, const char *fname, struct sfh_scenario *out,
+		  char *err, size_t errlen);
+
+/* Read and parse a file; errors as sfh_scn_parse (including I/O errors, "fname: reason"). */
+int sfh_scn_load(const char *path, struct sfh_scenario *out, char *err, size_t errlen);
+
+/* Write the text form into buf (NUL-terminated, truncated to cap). Returns the length
+ * the full text needs, excluding the NUL, like snprintf. Parsing it gives back *s. */
+size_t sfh_scn_format(const struct sfh_scenario *s, char *buf, size_t cap);
+
+/* Binary form. encode returns the bytes needed (writes at most cap); decode is total:
+ * any input yields a valid scenario, and decode(encode(s)) == s for every valid s. */
+size_t sfh_scn_encode(const struct sfh_scenario *s, uint8_t *buf, size_t cap);
+void sfh_scn_decode(const uint8_t *data, size_t len, struct sfh_scenario *out);
+
+/* Format one number as in the text form ("pisn+1", "tnxt-2147483648", "12345"). */
+size_t sfh_num_format(const struct sfh_num *n, char *buf, size_t cap);
+const char *sfh_anchor_name(enum sfh_anchor a);
+
+/* 1 if the two scenarios are equal event by event (ignoring source lines). */
+int sfh_scn_equal(const struct sfh_scenario *a, const struct sfh_scenario *b);
+
+#endif

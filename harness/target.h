@@ -1,0 +1,114 @@
+/* synfin targets: one interface in front of every TCP stack under test.
+ *
+ * A target is a struct whose first member is `struct sfh_target`; its ops table is const
+ * and static. Callers use the sfh_target_* wrappers below, never ops directly. Adding a
+ * target is one new file plus one line in harness/targets.c.
+ *
+ * Errors: functions return 0 on success and -1 when the *harness* or the stack broke
+ * (not when the stack merely refused a call: that is behaviour, judged by the oracle);
+ * on -1 they leave a reason in t->err.
+ */
+#ifndef SYNFIN_TARGET_H
+#define SYNFIN_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oracle.h"
+#include "scenario.h"
+#include "wire.h"
+
+enum {
+	SFH_CAP_STATE = 1u << 0,   /* state() reports the connection's state */
+	SFH_CAP_VTIME = 1u << 1,   /* advance() is virtual: waits cost no real time */
+	SFH_CAP_PASSIVE = 1u << 2, /* can play the passive role */
+	SFH_CAP_ACTIVE = 1u << 3,  /* can play the active role */
+	SFH_CAP_INPROC = 1u << 4   /* runs inside this process (a crash takes us down) */
+};
+
+struct sfh_target;
+
+struct sfh_target_ops {
+	const char *name;    /* "lwip" */
+	const char *summary; /* one line for `synfin targets` */
+	uint32_t caps;       /* SFH_CAP_* */
+	const char *profile; /* name of its per-stack profile, or NULL */
+
+	/* Can it run here? 0 yes; -1 and why (and how to fix it) in err. No side effects. */
+	int (*probe)(char *err, size_t errlen);
+	/* Version of the stack ("lwIP 2.1.3"); static storage. */
+	const char *(*version)(void);
+	/* Create one instance. args: the text after "name:" in --target (may be ""). */
+	int (*open)(const char *args, struct sfh_target **out, char *err, size_t errlen);
+	/* Begin a case: drop every connection of earlier cases, then set up the role's
+	 * socket (listen, or prepare to connect; the OPEN itself is a call()). Fills *ep with
+	 * the addresses and ports of this case; target_port may be 0 in the active role if
+	 * unknown until the target's SYN is seen. */
+	int (*reset)(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
+		     struct sfh_endpoints *ep);
+	/* Deliver one IPv4 packet from the peer; the stack processes it before returning
+	 * where it can. */
+	int (*inject)(struct sfh_target *t, const uint8_t *ip, size_t len);
+	/* Perform a user call on the case's connection. A call the stack refuses is not an
+	 * error (returns 0). */
+	int (*call)(struct sfh_target *t, enum sfo_call call, uint32_t arg);
+	/* Let ms milliseconds pass (virtually where SFH_CAP_VTIME). */
+	int (*advance)(struct sfh_target *t, uint32_t ms);
+	/* Move up to max emitted IPv4 packets of this case into out; returns how many
+	 * (0 when quiet), or -1. Waits at most a short bound for a reply in flight. */
+	int (*drain)(struct sfh_target *t, struct sfh_pkt *out, int max);
+	/* The case's connection state: CLOSED if none, LISTEN if only the listener. */
+	int (*state)(struct sfh_target *t, enum sfo_state *st);
+	/* Destroy the instance and everything it created; NULL-safe in the wrapper. */
+	void (*close)(struct sfh_target *t);
+};
+
+struct sfh_target {
+	const struct sfh_target_ops *ops;
+	char err[256];
+};
+
+/* Registry (harness/targets.c). */
+size_t sfh_target_count(void);
+const struct sfh_target_ops *sfh_target_at(size_t i);
+/* Find by the part of spec before ':' ("model:fault=no-time-wait" finds "model"). */
+const struct sfh_target_ops *sfh_target_find(const char *spec);
+/* Open from a spec "name[:args]". 0, or -1 with the reason in err. */
+int sfh_target_open(const char *spec, struct sfh_target **out, char *err, size_t errlen);
+
+static inline int sfh_target_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
+				   struct sfh_endpoints *ep)
+{
+	return t->ops->reset(t, role, case_no, ep);
+}
+static inline int sfh_target_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
+{
+	return t->ops->inject(t, ip, len);
+}
+static inline int sfh_target_call(struct sfh_target *t, enum sfo_call c, uint32_t arg)
+{
+	return t->ops->call(t, c, arg);
+}
+static inline int sfh_target_advance(struct sfh_target *t, uint32_t ms)
+{
+	return t->ops->advance(t, ms);
+}
+static inline int sfh_target_drain(struct sfh_target *t, struct sfh_pkt *out, int max)
+{
+	return t->ops->drain(t, out, max);
+}
+static inline int sfh_target_state(struct sfh_target *t, enum sfo_state *st)
+{
+	if (!(t->ops->caps & SFH_CAP_STATE)) {
+		*st = SFO_STATE_UNKNOWN;
+		return 0;
+	}
+	return t->ops->state(t, st);
+}
+static inline void sfh_target_close(struct sfh_target *t)
+{
+	if (t)
+		t->ops->close(t);
+}
+
+#endif

@@ -1,0 +1,56 @@
+/* synfin wire: IPv4/TCP segments in memory (built with libnet, LIBNET_NONE), parsed back
+ * from what targets emit, printed one line each, and written to pcap files (libpcap). */
+#ifndef SYNFIN_WIRE_H
+#define SYNFIN_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "oracle.h"
+
+#define SFH_PKT_MAX 1600
+
+/* Addresses and ports of one case, host byte order. */
+struct sfh_endpoints {
+	uint32_t peer_ip, target_ip;
+	uint16_t peer_port, target_port;
+};
+
+/* One IPv4 packet as bytes. */
+struct sfh_pkt {
+	uint16_t len;
+	uint8_t data[SFH_PKT_MAX];
+};
+
+/* A segment builder: owns one libnet context, reused for every packet. */
+struct sfh_wire;
+struct sfh_wire *sfh_wire_new(char *err, size_t errlen); /* NULL on failure, err says why */
+void sfh_wire_free(struct sfh_wire *w);                  /* NULL is a no-op */
+
+/* Build the IPv4 packet carrying seg from the peer to the target (payload is a fixed
+ * deterministic pattern of seg->len octets). Returns its length, or -1 if it does not
+ * fit cap or libnet fails. */
+int sfh_wire_build(struct sfh_wire *w, const struct sfh_endpoints *ep, const struct sfo_seg *seg,
+		   uint8_t *buf, size_t cap);
+
+/* Parse an IPv4/TCP packet. Returns 0 and fills *seg (and the packet's addresses in *ep:
+ * peer_* = destination, target_* = source, i.e. as emitted by the target), or -1 if it
+ * is not a well-formed IPv4 TCP packet. *csum_ok (if not NULL) says whether the TCP
+ * checksum verifies. */
+int sfh_wire_parse(const uint8_t *ip, size_t len, struct sfh_endpoints *ep, struct sfo_seg *seg,
+		   int *csum_ok);
+
+/* One line in tcpdump's spirit: "S. seq 0 ack 1 win 65535 len 0 <mss 1460,ws 7>".
+ * seq is printed minus seq_base (the sender's ISN), ack minus ack_base (the receiver's);
+ * pass 0 for absolute numbers. Returns the length needed (like snprintf). */
+size_t sfh_seg_format(const struct sfo_seg *s, uint32_t seq_base, uint32_t ack_base, char *buf,
+		      size_t cap);
+
+/* pcap writer (LINKTYPE_RAW: bare IPv4 packets), readable by tshark and Wireshark. */
+struct sfh_pcap;
+struct sfh_pcap *sfh_pcap_open(const char *path, char *err, size_t errlen);
+/* ts_us: capture time in microseconds (the runner uses virtual time). */
+void sfh_pcap_write(struct sfh_pcap *p, const uint8_t *ip, size_t len, uint64_t ts_us);
+int sfh_pcap_close(struct sfh_pcap *p); /* flushes; 0 ok, -1 on a write error; NULL ok */
+
+#endif

@@ -1,0 +1,396 @@
+/* synfin oracle: the reference model of one TCP endpoint (RFC 9293 §3.10), its rule
+ * table, profiles and verdict types.
+ *
+ * Pure: no I/O, no clock reads, no globals that change, reentrant. Every function here
+ * may run millions of times a second inside libFuzzer.
+ *
+ * Perspective: the model is the *target's* TCB. "in" segments come from the peer
+ * (synfin) to the target; "out" segments are what the target emits. All sequence numbers
+ * are absolute 32-bit values of the real exchange (the runner resolves scenario anchors).
+ */
+#ifndef SYNFIN_ORACLE_H
+#define SYNFIN_ORACLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- sequence arithmetic (RFC 9293 §3.4), correct across 2^32 wraparound ---- */
+
+static inline int32_t sfo_seq_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
+static inline int sfo_seq_lt(uint32_t a, uint32_t b) { return sfo_seq_diff(a, b) < 0; }
+static inline int sfo_seq_le(uint32_t a, uint32_t b) { return sfo_seq_diff(a, b) <= 0; }
+static inline int sfo_seq_gt(uint32_t a, uint32_t b) { return sfo_seq_diff(a, b) > 0; }
+static inline int sfo_seq_ge(uint32_t a, uint32_t b) { return sfo_seq_diff(a, b) >= 0; }
+/* lo <= x < lo+len, as distances from lo: exact at any wrap, including len == 2^31. */
+static inline int sfo_seq_in(uint32_t x, uint32_t lo, uint32_t len)
+{
+	return (uint32_t)(x - lo) < len;
+}
+/* lo <= x <= hi on the circle, hi reached from lo going forward. */
+static inline int sfo_seq_between(uint32_t x, uint32_t lo, uint32_t hi)
+{
+	return (uint32_t)(x - lo) <= (uint32_t)(hi - lo);
+}
+
+/* ---- states: one X-macro (identifier, RFC name) ---- */
+
+#define SFO_STATES(X)                                                                      \
+	X(CLOSED, "CLOSED")                                                                \
+	X(LISTEN, "LISTEN")                                                                \
+	X(SYN_SENT, "SYN-SENT")                                                            \
+	X(SYN_RECEIVED, "SYN-RECEIVED")                                                    \
+	X(ESTABLISHED, "ESTABLISHED")                                                      \
+	X(FIN_WAIT_1, "FIN-WAIT-1")                                                        \
+	X(FIN_WAIT_2, "FIN-WAIT-2")                                                        \
+	X(CLOSE_WAIT, "CLOSE-WAIT")                                                        \
+	X(CLOSING, "CLOSING")                                                              \
+	X(LAST_ACK, "LAST-ACK")                                                            \
+	X(TIME_WAIT, "TIME-WAIT")
+
+enum sfo_state {
+#define SFO_X(id, name) SFO_##id,
+	SFO_STATES(SFO_X)
+#undef SFO_X
+	SFO_NSTATES,
+	SFO_STATE_UNKNOWN = SFO_NSTATES /* target cannot observe its state */
+};
+
+/* RFC name of a state ("SYN-RECEIVED"); "?" for SFO_STATE_UNKNOWN. */
+const char *sfo_state_name(enum sfo_state s);
+/* Parse an RFC name or identifier (case-insensitive, '-' or '_'); -1 if unknown. */
+int sfo_state_parse(const char *name, size_t len);
+
+/* ---- segments ---- */
+
+enum {
+	SFO_FIN = 0x01,
+	SFO_SYN = 0x02,
+	SFO_RST = 0x04,
+	SFO_PSH = 0x08,
+	SFO_ACK = 0x10,
+	SFO_URG = 0x20,
+	SFO_ECE = 0x40,
+	SFO_CWR = 0x80
+};
+
+/* Option presence bits in sfo_seg.opts. */
+enum { SFO_OPT_MSS = 1, SFO_OPT_WSCALE = 2, SFO_OPT_SACKOK = 4, SFO_OPT_TS = 8 };
+
+/* One concrete TCP segment in host byte order, either direction. */
+struct sfo_seg {
+	uint32_t seq, ack;
+	uint32_t len; /* payload octets (SYN and FIN not counted) */
+	uint32_t tsval, tsecr;
+	uint16_t wnd; /* the raw 16-bit window field, unscaled */
+	uint16_t up;  /* urgent pointer */
+	uint16_t mss;
+	uint8_t flags; /* SFO_FIN | SFO_SYN | ... */
+	uint8_t opts;  /* SFO_OPT_* present */
+	uint8_t wscale;
+};
+
+/* Sequence space a segment occupies: payload + SYN + FIN. */
+static inline uint32_t sfo_seg_space(const struct sfo_seg *s)
+{
+	return s->len + !!(s->flags & SFO_SYN) + !!(s->flags & SFO_FIN);
+}
+
+/* ---- events ---- */
+
+/* User calls on the target (§3.10.1-6, in socket terms). */
+#define SFO_CALLS(X)                                                                       \
+	X(LISTEN, "listen")     /* passive OPEN */                                         \
+	X(CONNECT, "connect")   /* active OPEN */                                          \
+	X(ACCEPT, "accept")     /* take the connection from the listener; no TCP effect */ \
+	X(SEND, "send")         /* SEND arg octets */                                      \
+	X(RECEIVE, "receive")   /* RECEIVE up to arg octets (0: all queued) */             \
+	X(SHUTDOWN, "shutdown") /* CLOSE of the send side only (half-close) */             \
+	X(CLOSE, "close")       /* CLOSE, and the application will read no more */         \
+	X(ABORT, "abort")       /* ABORT (close with SO_LINGER 0) */
+
+enum sfo_call {
+#define SFO_X(id, name) SFO_CALL_##id,
+	SFO_CALLS(SFO_X)
+#undef SFO_X
+	SFO_NCALLS
+};
+const char *sfo_call_name(enum sfo_call c);
+int sfo_call_parse(const char *name, size_t len); /* -1 if unknown */
+
+enum sfo_ev_kind { SFO_EV_SEGMENT, SFO_EV_CALL, SFO_EV_WAIT };
+
+struct sfo_event {
+	enum sfo_ev_kind kind;
+	union {
+		struct sfo_seg seg; /* SFO_EV_SEGMENT: a segment from the peer */
+		struct {
+			enum sfo_call call;
+			uint32_t arg;
+		} call;              /* SFO_EV_CALL */
+		uint32_t wait_ms;    /* SFO_EV_WAIT: time advances this much */
+	} u;
+};
+
+/* Event classes: the columns of the segment-arrival table, for coverage and signatures.
+ * Classified against the TCB *before* the event. */
+#define SFO_EVCLASSES(X)                                                                   \
+	X(SYN, "syn")                                                                      \
+	X(SYNACK, "syn-ack")                                                               \
+	X(ACK_OK, "ack")              /* acceptable ACK, no data, no FIN */               \
+	X(ACK_OLD, "ack-old")         /* ACK below SND.UNA */                             \
+	X(ACK_FUTURE, "ack-future")   /* ACK beyond SND.NXT */                            \
+	X(RST_EXACT, "rst-exact")     /* RST at RCV.NXT */                                \
+	X(RST_INWIN, "rst-inwin")     /* RST inside the window, not at RCV.NXT */         \
+	X(RST_OUTWIN, "rst-outwin")   /* RST outside the window */                        \
+	X(RSTACK, "rst-ack")                                                               \
+	X(FIN, "fin")                 /* FIN without ACK */                               \
+	X(FINACK, "fin-ack")                                                               \
+	X(DATA_IN, "data-in")         /* payload inside the window */                     \
+	X(DATA_OUT, "data-out")       /* payload outside the window */                    \
+	X(NOFLAGS, "no-flags")                                                             \
+	X(OTHER_SEG, "other-seg")                                                          \
+	X(CALL_LISTEN, "call-listen")                                                      \
+	X(CALL_CONNECT, "call-connect")                                                    \
+	X(CALL_ACCEPT, "call-accept")                                                      \
+	X(CALL_SEND, "call-send")                                                          \
+	X(CALL_RECEIVE, "call-receive")                                                    \
+	X(CALL_SHUTDOWN, "call-shutdown")                                                  \
+	X(CALL_CLOSE, "call-close")                                                        \
+	X(CALL_ABORT, "call-abort")                                                        \
+	X(WAIT_SHORT, "wait-short")   /* shorter than any RFC timer deadline */           \
+	X(WAIT_RTO, "wait-rto")       /* long enough for a retransmission */              \
+	X(WAIT_2MSL, "wait-2msl")     /* long enough for TIME-WAIT to end */
+
+enum sfo_evclass {
+#define SFO_X(id, name) SFO_EC_##id,
+	SFO_EVCLASSES(SFO_X)
+#undef SFO_X
+	SFO_NEVCLASSES
+};
+const char *sfo_evclass_name(enum sfo_evclass c);
+
+/* Response classes of an emitted segment (coverage, reports). */
+enum sfo_resp {
+	SFO_RESP_NONE,
+	SFO_RESP_SYN,
+	SFO_RESP_SYNACK,
+	SFO_RESP_ACK,
+	SFO_RESP_DATA,
+	SFO_RESP_FIN,
+	SFO_RESP_RST,
+	SFO_RESP_OTHER,
+	SFO_NRESP
+};
+enum sfo_resp sfo_resp_class(const struct sfo_seg *s);
+const char *sfo_resp_name(enum sfo_resp r);
+
+/* ---- rules ---- */
+
+enum sfo_severity { SFO_SEV_MUST, SFO_SEV_SHOULD, SFO_SEV_MAY, SFO_SEV_PROFILE };
+const char *sfo_severity_name(enum sfo_severity s);
+
+/* One row of the rule table: every branch of the model names one. */
+struct sfo_rule_info {
+	const char *id;      /* stable id, e.g. "synrcvd.rst.passive" */
+	const char *section; /* "3.10.7.4" */
+	const char *req;     /* "MUST-11", or "" where the RFC gives none */
+	enum sfo_severity sev;
+	const char *title;   /* one line in our words */
+};
+
+/* Rule ids are small integers (enum sfo_rule, defined in oracle/rules.def). */
+typedef uint16_t sfo_rule_t;
+size_t sfo_rule_count(void);
+const struct sfo_rule_info *sfo_rule(sfo_rule_t r); /* NULL if out of range */
+int sfo_rule_find(const char *id);                  /* -1 if unknown */
+
+/* ---- profiles ---- */
+
+/* A difference a profile accepts: the rule (and kind, or -1 for any kind) and why. */
+struct sfo_accept {
+	const char *rule_id;
+	int kind; /* enum sfo_div_kind or -1 */
+	const char *reason;
+};
+
+struct sfo_profile {
+	const char *name;
+	const char *summary;
+	uint32_t flags;          /* SFO_PF_* */
+	uint32_t msl2_ms;        /* TIME-WAIT duration the profile requires (RFC: 2 x 2 min) */
+	uint32_t rto_min_ms;     /* earliest a retransmission may come */
+	uint32_t rto_must_ms;    /* a wait this long must see at least one retransmission */
+	uint32_t delack_max_ms;  /* an owed ACK must be out after this long (MUST-40: 500) */
+	uint32_t fin2_timeout_ms; /* 0: FIN-WAIT-2 never times out; else orphan may close */
+	uint32_t user_timeout_ms; /* retransmitting this long may abort the connection */
+	const struct sfo_accept *accept; /* accepted differences, NULL-terminated by rule_id */
+};
+
+enum {
+	SFO_PF_RFC5961 = 1u << 0,    /* challenge ACKs (RST, SYN, ACK checks) required */
+	SFO_PF_RFC5961_OK = 1u << 1, /* challenge ACKs allowed (not required) */
+	SFO_PF_TW_SYN_REOPEN = 1u << 2 /* MAY-2: a new SYN may reopen from TIME-WAIT */
+};
+
+/* Built-in profiles: "rfc9293" (default), "rfc5961", and per-stack ones. */
+const struct sfo_profile *sfo_profile_find(const char *name); /* NULL if unknown */
+const struct sfo_profile *sfo_profile_default(void);
+size_t sfo_profile_count(void);
+const struct sfo_profile *sfo_profile_at(size_t i);
+/* The accepted-difference entry matching (rule, kind), or NULL. */
+const struct sfo_accept *sfo_profile_accepts(const struct sfo_profile *p, sfo_rule_t rule,
+					     int kind);
+
+/* ---- the TCB ---- */
+
+/* Bits of sfo_tcb.fl */
+enum {
+	SFO_TF_PASSIVE = 1u << 0,   /* came from a passive OPEN (MUST-11) */
+	SFO_TF_ISS_KNOWN = 1u << 1, /* target's ISS learned (or chosen) */
+	SFO_TF_IRS_KNOWN = 1u << 2,
+	SFO_TF_FIN_SENT = 1u << 3,   /* our FIN has been emitted (occupies snd_fin) */
+	SFO_TF_FIN_ACKED = 1u << 4,
+	SFO_TF_FIN_RCVD = 1u << 5,   /* peer's FIN processed */
+	SFO_TF_CLOSE_CALLED = 1u << 6, /* user called CLOSE/SHUTDOWN (FIN queued) */
+	SFO_TF_RD_CLOSED = 1u << 7,  /* user called close(): will read no more */
+	SFO_TF_ACK_OWED = 1u << 8,   /* an ACK for [ack_owed_lo, RCV.NXT] may still come */
+	SFO_TF_WSCALE = 1u << 9,     /* window scaling negotiated */
+	SFO_TF_SACK = 1u << 10,
+	SFO_TF_TS = 1u << 11,
+	SFO_TF_ACCEPTED = 1u << 12   /* application accepted the connection */
+};
+
+/* The target's TCB as the model tracks it (§3.3.1 plus what the rules need). */
+struct sfo_tcb {
+	enum sfo_state state;
+	uint32_t fl;          /* SFO_TF_* */
+	uint32_t iss, irs;
+	uint32_t snd_una, snd_nxt, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+	uint32_t snd_queued;  /* SND.UNA + everything the user has queued (data, then FIN) */
+	uint32_t snd_fin;     /* sequence number of our FIN, valid once CLOSE_CALLED */
+	uint32_t rcv_nxt, rcv_wnd;
+	uint32_t rcv_queued;  /* octets received and not yet read by the user */
+	uint32_t ack_owed_lo; /* lowest ACK value an owed ACK may carry */
+	uint8_t snd_wscale, rcv_wscale;
+	uint16_t mss;
+	uint64_t now_ms;      /* virtual time: sum of waits seen */
+	uint64_t timer_ms;    /* when the running timer started (retransmit / TIME-WAIT) */
+	uint64_t unacked_since_ms; /* first transmission of the oldest unacked octet */
+};
+
+/* How the model is run. The oracle uses stack_iss = 0 and learns the target's ISS from
+ * what the target emits; the model *target* sets SFO_CFG_STACK so the model picks
+ * its own ISS (stack_iss) and behaves as a concrete stack. */
+struct sfo_cfg {
+	const struct sfo_profile *profile;
+	uint32_t flags;   /* SFO_CFG_* */
+	uint32_t stack_iss;
+	uint16_t rcv_wnd; /* stack mode: window this endpoint offers */
+	uint16_t mss;     /* stack mode: MSS this endpoint offers */
+};
+enum { SFO_CFG_STACK = 1u << 0 };
+
+/* Initialise a TCB in CLOSED (no connection). */
+void sfo_tcb_init(struct sfo_tcb *t);
+
+/* ---- expectations ---- */
+
+/* A pattern one emitted segment must fit. Numbers are inclusive circular ranges
+ * [lo, hi]; SFO_PAT_SEQ_ANY / SFO_PAT_ACK_ANY lift the check. */
+struct sfo_pattern {
+	uint32_t seq_lo, seq_hi;
+	uint32_t ack_lo, ack_hi;
+	uint32_t len_lo, len_hi;
+	uint8_t flags_set;   /* must be set */
+	uint8_t flags_clear; /* must be clear; others are free (e.g. PSH) */
+	uint8_t min, max;    /* occurrences in this step (min 1: required; 0: optional) */
+	uint8_t pf;          /* SFO_PAT_* */
+	sfo_rule_t rule;     /* the rule that requires or allows it */
+};
+enum {
+	SFO_PAT_SEQ_ANY = 1,
+	SFO_PAT_ACK_ANY = 2,
+	SFO_PAT_EMIT = 4 /* the reference behaviour emits it (stack mode concretises it) */
+};
+
+#define SFO_MAX_PAT 8
+#define SFO_MAX_RULES 8
+#define SFO_MAX_OUT 4
+
+/* One acceptable outcome of a step: the next TCB and the responses that go with it. */
+struct sfo_outcome {
+	struct sfo_tcb next;
+	struct sfo_pattern pat[SFO_MAX_PAT];
+	sfo_rule_t rules[SFO_MAX_RULES]; /* the rules that fired, in order */
+	uint8_t npat, nrules;
+	uint16_t state_ok; /* bit per state: observed states equivalent to next.state */
+};
+
+/* Everything acceptable after one event; out[0] is the reference (preferred) outcome. */
+struct sfo_expect {
+	struct sfo_outcome out[SFO_MAX_OUT];
+	uint8_t nout;
+	enum sfo_evclass evclass;
+};
+
+/* Step the model: classify the event against *t and fill *e with every acceptable
+ * outcome. *t is not changed: the caller commits one outcome with sfo_commit(). */
+void sfo_step(const struct sfo_tcb *t, const struct sfo_cfg *cfg, const struct sfo_event *ev,
+	      struct sfo_expect *e);
+
+/* The event class of ev against *t (also set in sfo_expect.evclass). */
+enum sfo_evclass sfo_classify(const struct sfo_tcb *t, const struct sfo_event *ev);
+
+/* Commit outcome o to *t, then learn from the segments the target emitted in this step
+ * (its ISS from a SYN, SND.NXT from data and FIN sent, RCV.WND from advertised windows). */
+void sfo_commit(struct sfo_tcb *t, const struct sfo_outcome *o, const struct sfo_seg *emitted,
+		size_t n);
+
+/* Learn from one emitted segment without a step (used by sfo_commit). */
+void sfo_observe(struct sfo_tcb *t, const struct sfo_seg *emitted);
+
+/* ---- verdicts ---- */
+
+#define SFO_DIV_KINDS(X)                                                                   \
+	X(OK, "ok")                                                                        \
+	X(STATE, "state")                                                                  \
+	X(MISSING, "missing-response")                                                     \
+	X(UNEXPECTED, "unexpected-response")                                               \
+	X(FIELD, "wrong-field")                                                            \
+	X(CRASH, "crash")                                                                  \
+	X(HANG, "hang")
+
+enum sfo_div_kind {
+#define SFO_X(id, name) SFO_DIV_##id,
+	SFO_DIV_KINDS(SFO_X)
+#undef SFO_X
+	SFO_NDIV_KINDS
+};
+const char *sfo_div_kind_name(enum sfo_div_kind k);
+
+/* The verdict of one step. */
+struct sfo_verdict {
+	enum sfo_div_kind kind;
+	enum sfo_severity sev;
+	sfo_rule_t rule;               /* the rule broken (or the last that fired, if ok) */
+	enum sfo_state before, expected, observed;
+	enum sfo_evclass evclass;
+	const struct sfo_accept *accepted; /* non-NULL: the profile accepts this difference */
+	char detail[240]; /* field by field: "ack: expected 1001, observed 1" */
+};
+
+/* Judge one step: the target emitted seg[0..n) and reports state `observed`
+ * (SFO_STATE_UNKNOWN if it cannot). Picks the first outcome of *e that fits; its index
+ * goes to *which (-1 if none) and v->kind is SFO_DIV_OK. Otherwise v describes how the
+ * observation departs from the closest outcome. `rebase` maps absolute numbers to the
+ * numbers a human reads in `detail` (e.g. relative to the ISNs); NULL prints absolute. */
+struct sfo_rebase {
+	uint32_t peer_isn, target_isn; /* detail shows seq/ack relative to these */
+	int relative;
+};
+void sfo_judge(const struct sfo_tcb *before, const struct sfo_cfg *cfg,
+	       const struct sfo_expect *e, const struct sfo_seg *seg, size_t n,
+	       enum sfo_state observed, const struct sfo_rebase *rebase, struct sfo_verdict *v,
+	       int *which);
+
+#endif
