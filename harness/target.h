@@ -49,8 +49,13 @@ struct sfh_target_ops {
 	/* Deliver one IPv4 packet from the peer; the stack processes it before returning
 	 * where it can. */
 	int (*inject)(struct sfh_target *t, const uint8_t *ip, size_t len);
-	/* Perform a user call on the case's connection. A call the stack refuses is not an
-	 * error (returns 0). */
+	/* Perform a user call on the case's connection. Returns the call's effect, >= 0:
+	 * for SEND the octets the stack accepted into its send queue, for RECEIVE the octets
+	 * read, 0 otherwise; the runner feeds that number to the model, so the model queues
+	 * only what really reached the stack. A call the stack refuses returns 0 (that is
+	 * behaviour, judged by the oracle); -1 only when the harness broke. In the passive
+	 * role the connection is accepted implicitly when a call needs it, and once accepted
+	 * the listener is closed, so a case has one TCB, as in RFC 9293. */
 	int (*call)(struct sfh_target *t, enum sfo_call call, uint32_t arg);
 	/* Let ms milliseconds pass (virtually where SFH_CAP_VTIME). */
 	int (*advance)(struct sfh_target *t, uint32_t ms);
