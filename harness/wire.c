@@ -1,0 +1,298 @@
+/* Segments on the wire: build with libnet (LIBNET_NONE: packets only in memory), parse
+ * what targets emit, print one line per segment, write pcap files. */
+#include <arpa/inet.h>
+#include <libnet.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "wire.h"
+
+struct sfh_wire {
+	libnet_t *ln;
+	uint16_t ip_id;
+	/* Payload octets are a fixed pattern so captures are readable and cases repeat. */
+	uint8_t payload[SFH_PKT_MAX];
+};
+
+struct sfh_wire *sfh_wire_new(char *err, size_t errlen)
+{
+	char ebuf[LIBNET_ERRBUF_SIZE] = "";
+	struct sfh_wire *w = calloc(1, sizeof *w);
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->ln = libnet_init(LIBNET_NONE, NULL, ebuf);
+	if (!w->ln) {
+		snprintf(err, errlen, "libnet_init: %s", ebuf);
+		free(w);
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof w->payload; i++)
+		w->payload[i] = (uint8_t)('a' + i % 26);
+	return w;
+}
+
+void sfh_wire_free(struct sfh_wire *w)
+{
+	if (!w)
+		return;
+	libnet_destroy(w->ln);
+	free(w);
+}
+
+/* TCP options in wire form; returns their length, padded to 4 with NOPs/EOL zeros. */
+static size_t build_options(const struct sfo_seg *s, uint8_t *o)
+{
+	size_t n = 0;
+	if (s->opts & SFO_OPT_MSS) {
+		o[n++] = 2, o[n++] = 4, o[n++] = (uint8_t)(s->mss >> 8), o[n++] = (uint8_t)s->mss;
+	}
+	if (s->opts & SFO_OPT_SACKOK) {
+		o[n++] = 1, o[n++] = 1, o[n++] = 4, o[n++] = 2;
+	}
+	if (s->opts & SFO_OPT_TS) {
+		o[n++] = 1, o[n++] = 1, o[n++] = 8, o[n++] = 10;
+		for (int i = 3; i >= 0; i--)
+			o[n++] = (uint8_t)(s->tsval >> (8 * i));
+		for (int i = 3; i >= 0; i--)
+			o[n++] = (uint8_t)(s->tsecr >> (8 * i));
+	}
+	if (s->opts & SFO_OPT_WSCALE) {
+		o[n++] = 1, o[n++] = 3, o[n++] = 3, o[n++] = s->wscale;
+	}
+	return n; /* every option above is padded to a multiple of 4 already */
+}
+
+int sfh_wire_build(struct sfh_wire *w, const struct sfh_endpoints *ep, const struct sfo_seg *seg,
+		   uint8_t *buf, size_t cap)
+{
+	uint8_t opts[40];
+	uint8_t *pkt = NULL;
+	uint32_t pkt_len = 0;
+	int ret = -1;
+	size_t optlen = build_options(seg, opts);
+	uint32_t plen = seg->len;
+
+	if (plen + LIBNET_IPV4_H + LIBNET_TCP_H + optlen > cap || plen > sizeof w->payload)
+		return -1;
+	libnet_clear_packet(w->ln);
+	if (optlen && libnet_build_tcp_options(opts, (uint32_t)optlen, w->ln, 0) == -1)
+		goto exit;
+	if (libnet_build_tcp(ep->peer_port, ep->target_port, seg->seq, seg->ack, seg->flags,
+			     seg->wnd, 0, seg->up, (uint16_t)(LIBNET_TCP_H + optlen + plen),
+			     plen ? w->payload : NULL, plen, w->ln, 0) == -1)
+		goto exit;
+	if (libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + optlen + plen), 0,
+			      w->ip_id++, 0x4000 /* DF */, 64, IPPROTO_TCP, 0, htonl(ep->peer_ip),
+			      htonl(ep->target_ip), NULL, 0, w->ln, 0) == -1)
+		goto exit;
+	/* coalesce: the whole packet with checksums; cull_packet refuses LIBNET_NONE */
+	if (libnet_pblock_coalesce(w->ln, &pkt, &pkt_len) == -1)
+		goto exit;
+	if (pkt_len <= cap) {
+		memcpy(buf, pkt, pkt_len);
+		ret = (int)pkt_len;
+	}
+	libnet_adv_free_packet(w->ln, pkt);
+exit:
+	return ret;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Options we understand are recorded; others are skipped (MUST-6); a malformed list
+ * ends the walk without failing the parse: the segment itself is still observed. */
+static void parse_options(const uint8_t *o, size_t n, struct sfo_seg *s)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint8_t kind = o[i];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
+			break;
+		uint8_t len = o[i + 1];
+		if (kind == 2 && len == 4) {
+			s->opts |= SFO_OPT_MSS;
+			s->mss = get16(o + i + 2);
+		} else if (kind == 3 && len == 3) {
+			s->opts |= SFO_OPT_WSCALE;
+			s->wscale = o[i + 2];
+		} else if (kind == 4 && len == 2) {
+			s->opts |= SFO_OPT_SACKOK;
+		} else if (kind == 8 && len == 10) {
+			s->opts |= SFO_OPT_TS;
+			s->tsval = get32(o + i + 2);
+			s->tsecr = get32(o + i + 6);
+		}
+		i += len;
+	}
+}
+
+/* Ones'-complement sum over the pseudo-header and the TCP segment. */
+static int tcp_csum_ok(const uint8_t *ip, const uint8_t *tcp, size_t tcplen)
+{
+	uint32_t sum = 0;
+	for (int i = 12; i < 20; i += 2)
+		sum += get16(ip + i);
+	sum += IPPROTO_TCP + (uint32_t)tcplen;
+	for (size_t i = 0; i + 1 < tcplen; i += 2)
+		sum += get16(tcp + i);
+	if (tcplen & 1)
+		sum += (uint32_t)tcp[tcplen - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+int sfh_wire_parse(const uint8_t *ip, size_t len, struct sfh_endpoints *ep, struct sfo_seg *seg,
+		   int *csum_ok)
+{
+	if (len < 20 || (ip[0] >> 4) != 4 || ip[9] != IPPROTO_TCP)
+		return -1;
+	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+	size_t tot = get16(ip + 2);
+	if (ihl < 20 || tot < ihl + 20 || tot > len)
+		return -1;
+	if (get16(ip + 6) & 0x3fff) /* a fragment: not a whole segment */
+		return -1;
+	const uint8_t *t = ip + ihl;
+	size_t tcplen = tot - ihl;
+	size_t doff = (size_t)(t[12] >> 4) * 4;
+	if (doff < 20 || doff > tcplen)
+		return -1;
+	memset(seg, 0, sizeof *seg);
+	ep->target_ip = get32(ip + 12);
+	ep->peer_ip = get32(ip + 16);
+	ep->target_port = get16(t);
+	ep->peer_port = get16(t + 2);
+	seg->seq = get32(t + 4);
+	seg->ack = get32(t + 8);
+	seg->flags = t[13];
+	seg->wnd = get16(t + 14);
+	seg->up = get16(t + 18);
+	seg->len = (uint32_t)(tcplen - doff);
+	parse_options(t + 20, doff - 20, seg);
+	if (csum_ok)
+		*csum_ok = tcp_csum_ok(ip, t, tcplen);
+	return 0;
+}
+
+size_t sfh_seg_format(const struct sfo_seg *s, uint32_t seq_base, uint32_t ack_base, char *buf,
+		      size_t cap)
+{
+	static const char letters[] = "FSRPU"; /* tcpdump's order below */
+	static const uint8_t bits[] = {SFO_FIN, SFO_SYN, SFO_RST, SFO_PSH, SFO_URG};
+	char fl[12];
+	size_t k = 0;
+	for (size_t i = 0; i < sizeof bits; i++)
+		if (s->flags & bits[i])
+			fl[k++] = letters[i];
+	if (s->flags & SFO_ECE)
+		fl[k++] = 'E';
+	if (s->flags & SFO_CWR)
+		fl[k++] = 'W';
+	if (s->flags & SFO_ACK)
+		fl[k++] = '.';
+	if (k == 0)
+		fl[k++] = '-';
+	fl[k] = 0;
+
+	char opt[96] = "";
+	size_t o = 0;
+	if (s->opts & SFO_OPT_MSS)
+		o += (size_t)snprintf(opt + o, sizeof opt - o, "%smss %u", o ? "," : "", s->mss);
+	if (s->opts & SFO_OPT_SACKOK && o < sizeof opt)
+		o += (size_t)snprintf(opt + o, sizeof opt - o, "%ssackOK", o ? "," : "");
+	if (s->opts & SFO_OPT_TS && o < sizeof opt)
+		o += (size_t)snprintf(opt + o, sizeof opt - o, "%sTS %u:%u", o ? "," : "",
+				      s->tsval, s->tsecr);
+	if (s->opts & SFO_OPT_WSCALE && o < sizeof opt)
+		o += (size_t)snprintf(opt + o, sizeof opt - o, "%sws %u", o ? "," : "", s->wscale);
+
+	int n = snprintf(buf, cap, "%-3s seq %u", fl, s->seq - seq_base);
+	size_t total = n > 0 ? (size_t)n : 0;
+#define SFH_APPEND(...)                                                                    \
+	do {                                                                               \
+		int m_ = snprintf(total < cap ? buf + total : NULL,                        \
+				  total < cap ? cap - total : 0, __VA_ARGS__);             \
+		total += m_ > 0 ? (size_t)m_ : 0;                                          \
+	} while (0)
+	if (s->flags & SFO_ACK)
+		SFH_APPEND(" ack %u", s->ack - ack_base);
+	SFH_APPEND(" win %u", s->wnd);
+	if (s->len)
+		SFH_APPEND(" len %u", s->len);
+	if (s->flags & SFO_URG)
+		SFH_APPEND(" urg %u", s->up);
+	if (o)
+		SFH_APPEND(" <%s>", opt);
+#undef SFH_APPEND
+	return total;
+}
+
+struct sfh_pcap {
+	pcap_t *dead;
+	pcap_dumper_t *dump;
+};
+
+struct sfh_pcap *sfh_pcap_open(const char *path, char *err, size_t errlen)
+{
+	struct sfh_pcap *p = calloc(1, sizeof *p);
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->dead = pcap_open_dead(DLT_RAW, 65535);
+	if (!p->dead) {
+		snprintf(err, errlen, "pcap_open_dead failed");
+		free(p);
+		return NULL;
+	}
+	p->dump = pcap_dump_open(p->dead, path);
+	if (!p->dump) {
+		snprintf(err, errlen, "%s: %s", path, pcap_geterr(p->dead));
+		pcap_close(p->dead);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void sfh_pcap_write(struct sfh_pcap *p, const uint8_t *ip, size_t len, uint64_t ts_us)
+{
+	struct pcap_pkthdr h;
+	if (!p)
+		return;
+	h.ts.tv_sec = (time_t)(ts_us / 1000000);
+	h.ts.tv_usec = (suseconds_t)(ts_us % 1000000);
+	h.caplen = h.len = (bpf_u_int32)len;
+	pcap_dump((u_char *)p->dump, &h, ip);
+}
+
+int sfh_pcap_close(struct sfh_pcap *p)
+{
+	int ret = 0;
+	if (!p)
+		return 0;
+	if (pcap_dump_flush(p->dump) != 0)
+		ret = -1;
+	pcap_dump_close(p->dump);
+	pcap_close(p->dead);
+	free(p);
+	return ret;
+}
