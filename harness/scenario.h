@@ -16,9 +16,29 @@
  *   wait 500
  *   call close
  *
- * Flags are tcpdump letters: S F R P U E W, and '.' for ACK ("S." = SYN+ACK).
+ * Flags are tcpdump letters: S F R P U E W, and '.' for ACK ("S." = SYN+ACK), in any
+ * order, each at most once; '-' (or, for `in` only, the word `none`) is a segment with
+ * no flags at all ("out none" means: nothing emitted).
+ *
+ * Grammar (keywords and anchors are lower case, states as in RFC 9293, any case):
+ *
+ *   role    passive | active                  required, the first non-comment line
+ *   in      FLAGS [seq=NUM] [ack=NUM] [win=N] [len=N] [up=N] [mss=N] [ws=N] [sackok]
+ *                 [ts=VAL,ECR]                 options in any order, each at most once
+ *   out     none | FLAGS [seq=NUM] [ack=NUM] [len=N]
+ *   call    listen | connect | accept | send N | receive [N] | shutdown | close | abort
+ *   wait    N | Nms | Ns                       milliseconds unless `s`
+ *   expect  state NAME                         e.g. SYN-RECEIVED
+ *   NUM     ANCHOR[+N|-N] | N                  ANCHOR: pisn tisn pnxt tnxt tuna wend
+ *   N       decimal or 0x hex; 32 bits, and win/up/mss <= 65535, ws <= 14,
+ *           in len <= SFH_MAX_PAYLOAD, out len <= 65535
+ *
+ * Defaults: seq=pnxt ack=tnxt win=SFH_DEFAULT_WND len=0 up=0, no options; receive 0
+ * (all queued). Errors read "file:line:col: reason", col 1-based in bytes.
+ *
  * The binary form is what libFuzzer mutates; decoding it is total: every byte string
- * decodes to a valid scenario of at most SFH_MAX_EVENTS events.
+ * decodes to a valid scenario of at most SFH_MAX_EVENTS events. Its layout is described
+ * at the top of scenario.c.
  */
 #ifndef SYNFIN_SCENARIO_H
 #define SYNFIN_SCENARIO_H
@@ -30,6 +50,8 @@
 
 #define SFH_MAX_EVENTS 64
 #define SFH_MAX_PAYLOAD 1400 /* largest payload an `in` segment may carry */
+#define SFH_DEFAULT_WND 65535 /* an `in` segment's window when the text gives no win= */
+#define SFH_MAX_ENCODED (1 + SFH_MAX_EVENTS * 35) /* sfh_scn_encode never needs more */
 
 enum sfh_role { SFH_ROLE_PASSIVE, SFH_ROLE_ACTIVE };
 
@@ -47,8 +69,11 @@ enum sfh_anchor {
 #define SFH_X(id, name) SFH_A_##id,
 	SFH_ANCHORS(SFH_X)
 #undef SFH_X
-	SFH_NANCHORS
 };
+/* The count stays outside the enum so that switches need no sentinel case. */
+#define SFH_X(id, name) +1
+enum { SFH_NANCHORS = 0 SFH_ANCHORS(SFH_X) };
+#undef SFH_X
 
 /* anchor + signed offset; for SFH_A_ABS the offset is the value itself. */
 struct sfh_num {

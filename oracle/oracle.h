@@ -51,9 +51,13 @@ enum sfo_state {
 #define SFO_X(id, name) SFO_##id,
 	SFO_STATES(SFO_X)
 #undef SFO_X
-	SFO_NSTATES,
-	SFO_STATE_UNKNOWN = SFO_NSTATES /* target cannot observe its state */
 };
+/* The count stays outside the enum so that switches need no sentinel case. */
+#define SFO_X(id, name) +1
+enum { SFO_NSTATES = 0 SFO_STATES(SFO_X) };
+#undef SFO_X
+/* The target cannot observe its state. */
+#define SFO_STATE_UNKNOWN ((enum sfo_state)SFO_NSTATES)
 
 /* RFC name of a state ("SYN-RECEIVED"); "?" for SFO_STATE_UNKNOWN. */
 const char *sfo_state_name(enum sfo_state s);
@@ -112,8 +116,11 @@ enum sfo_call {
 #define SFO_X(id, name) SFO_CALL_##id,
 	SFO_CALLS(SFO_X)
 #undef SFO_X
-	SFO_NCALLS
 };
+/* The count stays outside the enum so that switches need no sentinel case. */
+#define SFO_X(id, name) +1
+enum { SFO_NCALLS = 0 SFO_CALLS(SFO_X) };
+#undef SFO_X
 const char *sfo_call_name(enum sfo_call c);
 int sfo_call_parse(const char *name, size_t len); /* -1 if unknown */
 
@@ -165,8 +172,11 @@ enum sfo_evclass {
 #define SFO_X(id, name) SFO_EC_##id,
 	SFO_EVCLASSES(SFO_X)
 #undef SFO_X
-	SFO_NEVCLASSES
 };
+/* The count stays outside the enum so that switches need no sentinel case. */
+#define SFO_X(id, name) +1
+enum { SFO_NEVCLASSES = 0 SFO_EVCLASSES(SFO_X) };
+#undef SFO_X
 const char *sfo_evclass_name(enum sfo_evclass c);
 
 /* Response classes of an emitted segment (coverage, reports). */
@@ -178,9 +188,9 @@ enum sfo_resp {
 	SFO_RESP_DATA,
 	SFO_RESP_FIN,
 	SFO_RESP_RST,
-	SFO_RESP_OTHER,
-	SFO_NRESP
+	SFO_RESP_OTHER
 };
+#define SFO_NRESP (SFO_RESP_OTHER + 1)
 enum sfo_resp sfo_resp_class(const struct sfo_seg *s);
 const char *sfo_resp_name(enum sfo_resp r);
 
@@ -364,8 +374,11 @@ enum sfo_div_kind {
 #define SFO_X(id, name) SFO_DIV_##id,
 	SFO_DIV_KINDS(SFO_X)
 #undef SFO_X
-	SFO_NDIV_KINDS
 };
+/* The count stays outside the enum so that switches need no sentinel case. */
+#define SFO_X(id, name) +1
+enum { SFO_NDIV_KINDS = 0 SFO_DIV_KINDS(SFO_X) };
+#undef SFO_X
 const char *sfo_div_kind_name(enum sfo_div_kind k);
 
 /* The verdict of one step. */

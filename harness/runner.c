@@ -1,0 +1,407 @@
+/* The runner: one scenario, one target, the model in lockstep, a verdict per step. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner.h"
+
+#define SFH_DRAIN_MAX 64
+
+struct sfh_runner {
+	struct sfh_wire *wire;
+	struct sfh_pkt pkts[SFH_DRAIN_MAX];
+	struct sfo_seg segs[SFH_DRAIN_MAX];
+	struct sfh_pkt inpkt;
+	struct sfo_expect expect;
+};
+
+/* Everything about one run in progress. */
+struct run {
+	struct sfh_runner *r;
+	struct sfh_target *t;
+	const struct sfh_scenario *s;
+	const struct sfh_run_opts *o;
+	struct sfh_result *res;
+	struct sfo_cfg cfg;
+	struct sfo_tcb tcb;
+	struct sfh_endpoints ep;
+	uint32_t pisn;
+	uint64_t now_us; /* virtual capture clock for pcap timestamps */
+	size_t nsegs;    /* segments the last step emitted (for `out` assertions) */
+	size_t out_idx;  /* next emitted segment an `out` assertion looks at */
+	enum sfo_state observed;
+};
+
+struct sfh_runner *sfh_runner_new(char *err, size_t errlen)
+{
+	struct sfh_runner *r = calloc(1, sizeof *r);
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->wire = sfh_wire_new(err, errlen);
+	if (!r->wire) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void sfh_runner_free(struct sfh_runner *r)
+{
+	if (!r)
+		return;
+	sfh_wire_free(r->wire);
+	free(r);
+}
+
+uint64_t sfh_signature(const char *target, const struct sfo_verdict *v, char *buf, size_t cap)
+{
+	const struct sfo_rule_info *ri = sfo_rule(v->rule);
+	snprintf(buf, cap, "%s/%s/%s/%s/%s", target, sfo_state_name(v->before),
+		 sfo_evclass_name(v->evclass), ri ? ri->id : "?", sfo_div_kind_name(v->kind));
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = buf; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	return h;
+}
+
+static void trace(struct run *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void trace(struct run *x, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	if (!x->o->trace)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	x->o->trace(x->o->trace_ctx, line);
+}
+
+/* The value of an anchor now, from the model's view of the target's TCB. */
+static uint32_t anchor_value(const struct run *x, enum sfh_anchor a)
+{
+	const struct sfo_tcb *t = &x->tcb;
+	int iss = !!(t->fl & SFO_TF_ISS_KNOWN), irs = !!(t->fl & SFO_TF_IRS_KNOWN);
+	switch (a) {
+	case SFH_A_ABS:
+		return 0;
+	case SFH_A_PISN:
+		return x->pisn;
+	case SFH_A_TISN:
+		return iss ? t->iss : 0;
+	case SFH_A_PNXT:
+		return irs ? t->rcv_nxt : x->pisn;
+	case SFH_A_TNXT:
+		return iss ? t->snd_nxt : 0;
+	case SFH_A_TUNA:
+		return iss ? t->snd_una : 0;
+	case SFH_A_WEND:
+		return (irs ? t->rcv_nxt : x->pisn) + t->rcv_wnd;
+	}
+	return 0;
+}
+
+static uint32_t resolve(const struct run *x, const struct sfh_num *n)
+{
+	return anchor_value(x, (enum sfh_anchor)n->anchor) + (uint32_t)n->off;
+}
+
+static void in_to_seg(const struct run *x, const struct sfh_in *in, struct sfo_seg *seg)
+{
+	memset(seg, 0, sizeof *seg);
+	seg->flags = in->flags;
+	seg->seq = in->has_seq ? resolve(x, &in->seq) : anchor_value(x, SFH_A_PNXT);
+	if (in->has_ack)
+		seg->ack = resolve(x, &in->ack);
+	else
+		seg->ack = (in->flags & SFO_ACK) ? anchor_value(x, SFH_A_TNXT) : 0;
+	seg->len = in->len;
+	seg->wnd = in->wnd;
+	seg->up = in->up;
+	seg->opts = in->opts;
+	seg->mss = in->mss;
+	seg->wscale = in->wscale;
+	seg->tsval = in->tsval;
+	seg->tsecr = in->tsecr;
+}
+
+/* Bases for printing: a peer segment's seq counts from pisn, its ack from the target's
+ * ISN; the other way round for what the target emits. */
+static void fmt_seg(const struct run *x, const struct sfo_seg *s, int from_target, char *buf,
+		    size_t cap)
+{
+	uint32_t tisn = (x->tcb.fl & SFO_TF_ISS_KNOWN) ? x->tcb.iss : 0;
+	if (from_target)
+		sfh_seg_format(s, tisn, x->pisn, buf, cap);
+	else
+		sfh_seg_format(s, x->pisn, tisn, buf, cap);
+}
+
+/* Collect what the target emitted for this case: parsed into r->segs, written to pcap. */
+static int drain(struct run *x)
+{
+	struct sfh_runner *r = x->r;
+	size_t n = 0;
+	for (;;) {
+		int got = sfh_target_drain(x->t, r->pkts, SFH_DRAIN_MAX);
+		if (got < 0) {
+			snprintf(x->res->err, sizeof x->res->err, "%s: drain: %s",
+				 x->t->ops->name, x->t->err);
+			return -1;
+		}
+		if (got == 0)
+			break;
+		for (int i = 0; i < got; i++) {
+			struct sfh_endpoints ep;
+			struct sfo_seg seg;
+			if (sfh_wire_parse(r->pkts[i].data, r->pkts[i].len, &ep, &seg, NULL) != 0)
+				continue;
+			if (ep.peer_port != x->ep.peer_port)
+				continue;
+			if (x->ep.target_port == 0 && (seg.flags & SFO_SYN))
+				x->ep.target_port = ep.target_port; /* active role: learn the port */
+			if (ep.target_port != x->ep.target_port)
+				continue;
+			x->now_us++;
+			sfh_pcap_write(x->o->pcap, r->pkts[i].data, r->pkts[i].len, x->now_us);
+			if (n < SFH_DRAIN_MAX)
+				r->segs[n++] = seg;
+		}
+		if (got < SFH_DRAIN_MAX)
+			break;
+	}
+	x->nsegs = n;
+	x->out_idx = 0;
+	return 0;
+}
+
+static void record_divergence(struct run *x, int ev_index, uint32_t line)
+{
+	struct sfh_result *res = x->res;
+	res->div_event = ev_index;
+	res->div_line = line;
+	res->sig_hash = sfh_signature(x->t->ops->name, &res->verdict, res->signature,
+				      sizeof res->signature);
+}
+
+static void trace_verdict(struct run *x, const struct sfo_verdict *v, enum sfo_state after)
+{
+	const struct sfo_rule_info *ri = sfo_rule(v->rule);
+	const char *rid = ri ? ri->id : "?";
+	if (v->kind == SFO_DIV_OK) {
+		trace(x, "      => %-13s ok  [%s %s%s%s]", sfo_state_name(after), rid,
+		      ri ? ri->section : "", ri && ri->req[0] ? " " : "", ri ? ri->req : "");
+		return;
+	}
+	trace(x, "      => %-13s %s %s: rule %s (RFC 9293 %s%s%s, %s): %s",
+	      sfo_state_name(v->observed), v->accepted ? "ACCEPTED" : "DIVERGENCE",
+	      sfo_div_kind_name(v->kind), rid, ri ? ri->section : "",
+	      ri && ri->req[0] ? " " : "", ri ? ri->req : "", sfo_severity_name(v->sev),
+	      v->detail);
+	if (ri)
+		trace(x, "         %s", ri->title);
+	if (v->accepted)
+		trace(x, "         accepted by profile %s: %s", x->cfg.profile->name,
+		      v->accepted->reason);
+}
+
+/* Judge the step whose expectation is in r->expect; commit or record a divergence.
+ * Returns 1 to go on, 0 to stop (divergence), -1 on a harness error. */
+static int judge(struct run *x, int ev_index, uint32_t line)
+{
+	struct sfh_runner *r = x->r;
+	struct sfo_verdict v;
+	struct sfo_rebase rb = {x->pisn, (x->tcb.fl & SFO_TF_ISS_KNOWN) ? x->tcb.iss : 0, 1};
+	int which = -1;
+	char buf[200];
+
+	if (drain(x) != 0)
+		return -1;
+	/* The ISS becomes known from this very step's SYN: print relative to it. */
+	if (!(x->tcb.fl & SFO_TF_ISS_KNOWN))
+		for (size_t i = 0; i < x->nsegs; i++)
+			if (r->segs[i].flags & SFO_SYN)
+				rb.target_isn = r->segs[i].seq;
+	if (sfh_target_state(x->t, &x->observed) != 0) {
+		snprintf(x->res->err, sizeof x->res->err, "%s: state: %s", x->t->ops->name,
+			 x->t->err);
+		return -1;
+	}
+	for (size_t i = 0; x->o->trace && i < x->nsegs; i++) {
+		sfh_seg_format(&r->segs[i], rb.target_isn, x->pisn, buf, sizeof buf);
+		trace(x, "  <   %s", buf);
+	}
+	sfo_judge(&x->tcb, &x->cfg, &r->expect, r->segs, x->nsegs, x->observed, &rb, &v, &which);
+	x->res->steps++;
+	if (x->o->cover) {
+		struct sfh_cover c = {.before = x->tcb.state, .evclass = r->expect.evclass,
+				      .kind = v.kind};
+		const struct sfo_outcome *oc = &r->expect.out[which >= 0 ? which : 0];
+		c.after = x->observed != SFO_STATE_UNKNOWN ? x->observed : oc->next.state;
+		for (size_t i = 0; i < x->nsegs; i++)
+			c.resp_mask |= 1u << sfo_resp_class(&r->segs[i]);
+		c.rules = oc->rules;
+		c.nrules = oc->nrules;
+		x->o->cover(x->o->cover_ctx, &c);
+	}
+	if (v.kind != SFO_DIV_OK) {
+		x->res->verdict = v;
+		trace_verdict(x, &v, x->observed);
+		record_divergence(x, ev_index, line);
+		return 0;
+	}
+	sfo_commit(&x->tcb, &r->expect.out[which], r->segs, x->nsegs);
+	x->res->verdict = v;
+	trace_verdict(x, &v, x->observed != SFO_STATE_UNKNOWN ? x->observed : x->tcb.state);
+	return 1;
+}
+
+static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t arg, uint32_t line)
+{
+	struct sfo_event ev = {.kind = SFO_EV_CALL};
+	int got = sfh_target_call(x->t, call, arg);
+	if (got < 0) {
+		snprintf(x->res->err, sizeof x->res->err, "%s: call %s: %s", x->t->ops->name,
+			 sfo_call_name(call), x->t->err);
+		return -1;
+	}
+	ev.u.call.call = call;
+	ev.u.call.arg = (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE) ? (uint32_t)got : arg;
+	if (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE)
+		trace(x, "%3d call %s %u (stack took %d)", ev_index + 1, sfo_call_name(call), arg,
+		      got);
+	else
+		trace(x, "%3d call %s", ev_index + 1, sfo_call_name(call));
+	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
+	return judge(x, ev_index, line);
+}
+
+static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_t line)
+{
+	struct sfh_runner *r = x->r;
+	struct sfo_event ev = {.kind = SFO_EV_SEGMENT};
+	char buf[200];
+	in_to_seg(x, in, &ev.u.seg);
+	int n = sfh_wire_build(r->wire, &x->ep, &ev.u.seg, r->inpkt.data, sizeof r->inpkt.data);
+	if (n < 0) {
+		snprintf(x->res->err, sizeof x->res->err, "cannot build segment (line %u)", line);
+		return -1;
+	}
+	r->inpkt.len = (uint16_t)n;
+	if (x->o->trace) {
+		fmt_seg(x, &ev.u.seg, 0, buf, sizeof buf);
+		trace(x, "%3d >   %s", ev_index + 1, buf);
+	}
+	x->now_us++;
+	sfh_pcap_write(x->o->pcap, r->inpkt.data, r->inpkt.len, x->now_us);
+	sfo_step(&x->tcb, &x->cfg, &ev, &r->expect);
+	if (sfh_target_inject(x->t, r->inpkt.data, r->inpkt.len) != 0) {
+		snprintf(x->res->err, sizeof x->res->err, "%s: inject: %s", x->t->ops->name,
+			 x->t->err);
+		return -1;
+	}
+	return judge(x, ev_index, line);
+}
+
+static int step_wait(struct run *x, int ev_index, uint32_t ms, uint32_t line)
+{
+	struct sfo_event ev = {.kind = SFO_EV_WAIT};
+	ev.u.wait_ms = ms;
+	trace(x, "%3d wait %u ms", ev_index + 1, ms);
+	x->now_us += (uint64_t)ms * 1000;
+	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
+	if (sfh_target_advance(x->t, ms) != 0) {
+		snprintf(x->res->err, sizeof x->res->err, "%s: advance: %s", x->t->ops->name,
+			 x->t->err);
+		return -1;
+	}
+	return judge(x, ev_index, line);
+}
+
+static int field_fits(const struct run *x, int has, const struct sfh_num *want, uint32_t got)
+{
+	return !has || resolve(x, want) == got;
+}
+
+/* `out` and `expect state` lines: hand-written assertions on the previous step. */
+static int check_assertion(struct run *x, int ev_index, const struct sfh_event *e)
+{
+	struct sfo_verdict *v = &x->res->verdict;
+	if (e->type == SFH_EV_EXPECT_STATE) {
+		enum sfo_state st = x->observed != SFO_STATE_UNKNOWN ? x->observed : x->tcb.state;
+		if (st == e->u.state)
+			return 1;
+		v->kind = SFO_DIV_STATE;
+		v->expected = e->u.state;
+		v->observed = st;
+		snprintf(v->detail, sizeof v->detail, "expect state: expected %s, observed %s",
+			 sfo_state_name(e->u.state), sfo_state_name(st));
+	} else {
+		const struct sfh_out *o = &e->u.out;
+		const struct sfo_seg *s =
+			x->out_idx < x->nsegs ? &x->r->segs[x->out_idx++] : NULL;
+		if (o->none && x->nsegs == 0)
+			return 1;
+		if (!o->none && s && (s->flags & ~SFO_PSH) == (o->flags & ~SFO_PSH) &&
+		    field_fits(x, o->has_seq, &o->seq, s->seq) &&
+		    field_fits(x, o->has_ack, &o->ack, s->ack) && (!o->has_len || o->len == s->len))
+			return 1;
+		v->kind = s || o->none ? SFO_DIV_UNEXPECTED : SFO_DIV_MISSING;
+		snprintf(v->detail, sizeof v->detail, "out assertion on line %u not met", e->line);
+	}
+	x->res->assert_failed = 1;
+	v->accepted = NULL;
+	trace(x, "      => ASSERTION FAILED: %s", v->detail);
+	record_divergence(x, ev_index, e->line);
+	return 0;
+}
+
+static int run_events(struct run *x)
+{
+	const struct sfh_scenario *s = x->s;
+	int go = step_call(x, -1, s->role == SFH_ROLE_PASSIVE ? SFO_CALL_LISTEN : SFO_CALL_CONNECT,
+			   0, 0);
+	for (uint32_t i = 0; go == 1 && i < s->nev; i++) {
+		const struct sfh_event *e = &s->ev[i];
+		switch (e->type) {
+		case SFH_EV_IN:
+			go = step_in(x, (int)i, &e->u.in, e->line);
+			break;
+		case SFH_EV_CALL:
+			go = step_call(x, (int)i, e->u.call.call, e->u.call.arg, e->line);
+			break;
+		case SFH_EV_WAIT:
+			go = step_wait(x, (int)i, e->u.wait_ms, e->line);
+			break;
+		case SFH_EV_OUT:
+		case SFH_EV_EXPECT_STATE:
+			go = check_assertion(x, (int)i, e);
+			break;
+		}
+	}
+	return go < 0 ? -1 : 0;
+}
+
+int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
+	    const struct sfh_run_opts *o, struct sfh_result *res)
+{
+	struct run x = {.r = r, .t = t, .s = s, .o = o, .res = res};
+	memset(res, 0, sizeof *res);
+	res->div_event = -1;
+	res->verdict.kind = SFO_DIV_OK;
+	x.cfg.profile = o->profile ? o->profile : sfo_profile_default();
+	/* A different, deterministic ISN per case, spread over the whole space so that
+	 * wraparound is exercised as a matter of course. */
+	x.pisn = 0x9e3779b9u * (o->case_no + 1);
+	sfo_tcb_init(&x.tcb);
+	if (sfh_target_reset(t, s->role, o->case_no, &x.ep) != 0) {
+		snprintf(res->err, sizeof res->err, "%s: reset: %s", t->ops->name, t->err);
+		return -1;
+	}
+	trace(&x, "  -- %s, target %s, profile %s", s->role == SFH_ROLE_PASSIVE ? "passive" : "active",
+	      t->ops->name, x.cfg.profile->name);
+	return run_events(&x);
+}

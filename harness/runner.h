@@ -1,0 +1,65 @@
+/* synfin runner: plays one scenario on a target and on the reference model in lockstep,
+ * judges every step, and stops at the first divergence.
+ *
+ * Per step: feed the event to the target (inject / call / advance) and to the model,
+ * drain what the target emitted until it is quiet, read its state where it can, and let
+ * the oracle judge. A divergence is a result (in sfh_result), not an error; errors are
+ * for a broken target or harness (return -1, reason in res->err).
+ */
+#ifndef SYNFIN_RUNNER_H
+#define SYNFIN_RUNNER_H
+
+#include <stdint.h>
+
+#include "oracle.h"
+#include "scenario.h"
+#include "target.h"
+#include "wire.h"
+
+/* One observed transition, handed to the coverage callback after each judged step. */
+struct sfh_cover {
+	enum sfo_state before, after; /* model state before; target state after (or model's) */
+	enum sfo_evclass evclass;
+	uint32_t resp_mask;           /* bit per enum sfo_resp the target emitted */
+	const sfo_rule_t *rules;      /* rules the model fired for this step */
+	uint32_t nrules;
+	enum sfo_div_kind kind;
+};
+
+struct sfh_run_opts {
+	const struct sfo_profile *profile; /* NULL: the default profile */
+	struct sfh_pcap *pcap;             /* optional: every packet both ways */
+	/* optional human trace, one line per call (no newline) */
+	void (*trace)(void *ctx, const char *line);
+	void *trace_ctx;
+	/* optional coverage feed, once per judged step */
+	void (*cover)(void *ctx, const struct sfh_cover *c);
+	void *cover_ctx;
+	uint32_t case_no; /* picks ports and ISNs; different cases never share a port pair */
+};
+
+struct sfh_result {
+	struct sfo_verdict verdict; /* kind OK if the whole scenario conformed */
+	int div_event;              /* index of the diverging scenario event, -1 for the OPEN */
+	uint32_t div_line;          /* its source line (0 if none) */
+	uint32_t steps;             /* steps judged */
+	int assert_failed;          /* an `out`/`expect state` assertion failed (see verdict) */
+	char signature[160];        /* "target/STATE/evclass/rule/kind" */
+	uint64_t sig_hash;          /* FNV-1a of signature */
+	char err[256];              /* harness error text when sfh_run returns -1 */
+};
+
+struct sfh_runner;
+struct sfh_runner *sfh_runner_new(char *err, size_t errlen);
+void sfh_runner_free(struct sfh_runner *r);
+
+/* Run s on t. Returns 0 when the run completed (conformant or not: see res->verdict),
+ * -1 when the target or harness failed (res->err says why). */
+int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
+	    const struct sfh_run_opts *o, struct sfh_result *res);
+
+/* Signature of a divergence for deduplication: target, state before, event class,
+ * rule id, kind. Written to buf; returns its FNV-1a hash. */
+uint64_t sfh_signature(const char *target, const struct sfo_verdict *v, char *buf, size_t cap);
+
+#endif

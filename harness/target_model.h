@@ -1,0 +1,22 @@
+/* The model target's seeded faults, for `synfin targets` and the end-to-end tests. */
+#ifndef SYNFIN_TARGET_MODEL_H
+#define SYNFIN_TARGET_MODEL_H
+
+#include <stddef.h>
+
+#include "oracle.h"
+
+/* One seeded bug: apply() rewrites the reference outcome o of the step (t before,
+ * event ev of class c) into what the buggy stack does. */
+struct sfh_fault {
+	const char *name;
+	const char *title;
+	void (*apply)(const struct sfo_tcb *t, const struct sfo_event *ev, enum sfo_evclass c,
+		      struct sfo_outcome *o);
+};
+
+size_t sfh_fault_count(void);
+const struct sfh_fault *sfh_fault_at(size_t i);
+const struct sfh_fault *sfh_fault_find(const char *name); /* NULL if unknown */
+
+#endif
