@@ -1,0 +1,445 @@
+/* synfin: the command line. Exit codes: 0 conformant, 1 divergence, 2 bad input or
+ * environment. Only this file prints to the terminal or exits. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "report.h"
+#include "runner.h"
+#include "scenario.h"
+#include "target.h"
+#include "target_model.h"
+
+#define EXIT_DIVERGENCE 1
+#define EXIT_BAD 2
+
+static const char usage_main[] =
+	"usage: synfin COMMAND [options]\n"
+	"\n"
+	"synfin finds where a TCP stack's connection lifecycle departs from RFC 9293.\n"
+	"\n"
+	"commands:\n"
+	"  run FILE... --target T     play scenarios on a target beside the reference model\n"
+	"  replay DIR... --target T   replay a regression corpus against its expected verdicts\n"
+	"  fuzz --target T [DIR...]   fuzz a target with libFuzzer (flags after --)\n"
+	"  minimize FILE --target T   shrink a scenario while keeping its divergence\n"
+	"  triage DIR...              group findings by signature\n"
+	"  explain [RULE]             the rule table, or one rule\n"
+	"  targets                    the targets built in, and whether they can run here\n"
+	"\n"
+	"'synfin COMMAND --help' describes each. Exit: 0 conformant, 1 divergence, 2 error.\n";
+
+static const char usage_run[] =
+	"usage: synfin run FILE... --target T [--profile P] [--pcap F] [--json F] [-q]\n"
+	"\n"
+	"Plays each scenario on target T and on the reference model in lockstep and prints a\n"
+	"trace: one line per segment or call, and beside each step the verdict and the\n"
+	"RFC 9293 rule. Stops a scenario at its first divergence.\n"
+	"\n"
+	"  -t, --target T    model, model:fault=NAME, lwip, slirp, linux ('synfin targets')\n"
+	"  -p, --profile P   rfc9293 (strict), rfc5961, or a stack's profile; default: the\n"
+	"                    target's own profile, whose accepted differences do not fail\n"
+	"      --pcap F      write every packet of every run to F (opens in Wireshark)\n"
+	"      --json F      write one JSON record per scenario to F\n"
+	"  -q, --quiet       no trace, one summary line per scenario\n"
+	"\n"
+	"Exit: 0 all conformant, 1 a divergence, 2 bad input or environment.\n";
+
+static const char usage_replay[] =
+	"usage: synfin replay DIR|FILE... --target T [--profile P] [-v]\n"
+	"\n"
+	"Replays every *.scn under the given directories and compares each verdict with the\n"
+	"scenario's expectation for T, from lines such as\n"
+	"  #! expect lwip divergence RULE-ID KIND\n"
+	"  #! expect * ok\n"
+	"(no line: ok expected). Prints one line per scenario; exit 1 on any mismatch.\n";
+
+static const char usage_explain[] =
+	"usage: synfin explain [RULE-ID|REQUIREMENT]\n"
+	"\n"
+	"Without an argument, lists every rule of the reference model: id, RFC 9293 section,\n"
+	"requirement id, severity, title. With one, shows that rule (or every rule citing a\n"
+	"requirement such as MUST-13).\n";
+
+static const char usage_targets[] = "usage: synfin targets\n"
+				    "\n"
+				    "Lists the targets built into this synfin, their versions and\n"
+				    "capabilities, and why a target cannot run here if it cannot.\n";
+
+static void print_trace(void *ctx, const char *line)
+{
+	fprintf((FILE *)ctx, "%s\n", line);
+}
+
+/* ---- run ---- */
+
+struct run_args {
+	const char *target, *profile, *pcap, *json;
+	int quiet, verbose;
+	int nfiles;
+	char **files;
+};
+
+static int parse_run_args(int argc, char **argv, struct run_args *a, const char *usage)
+{
+	static const struct option longopts[] = {
+		{"target", required_argument, NULL, 't'}, {"profile", required_argument, NULL, 'p'},
+		{"pcap", required_argument, NULL, 'P'},   {"json", required_argument, NULL, 'J'},
+		{"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+	int c;
+	memset(a, 0, sizeof *a);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:p:qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			a->target = optarg;
+			break;
+		case 'p':
+			a->profile = optarg;
+			break;
+		case 'P':
+			a->pcap = optarg;
+			break;
+		case 'J':
+			a->json = optarg;
+			break;
+		case 'q':
+			a->quiet = 1;
+			break;
+		case 'v':
+			a->verbose = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		default:
+			fputs(usage, stderr);
+			return -1;
+		}
+	}
+	a->files = argv + optind;
+	a->nfiles = argc - optind;
+	if (!a->target) {
+		fprintf(stderr, "synfin: --target is required\n%s", usage);
+		return -1;
+	}
+	return 0;
+}
+
+/* The profile to judge by: --profile, else the target's own, else the default. */
+static const struct sfo_profile *pick_profile(const char *name, const struct sfh_target *t)
+{
+	if (name) {
+		const struct sfo_profile *p = sfo_profile_find(name);
+		if (!p) {
+			fprintf(stderr, "synfin: unknown profile '%s'; profiles:", name);
+			for (size_t i = 0; i < sfo_profile_count(); i++)
+				fprintf(stderr, " %s", sfo_profile_at(i)->name);
+			fputc('\n', stderr);
+		}
+		return p;
+	}
+	if (t->ops->profile && sfo_profile_find(t->ops->profile))
+		return sfo_profile_find(t->ops->profile);
+	return sfo_profile_default();
+}
+
+static void print_summary(const char *file, const struct sfh_result *res)
+{
+	const struct sfo_verdict *v = &res->verdict;
+	if (v->kind == SFO_DIV_OK) {
+		printf("%s: conformant (%u steps)\n", file, res->steps);
+		return;
+	}
+	const struct sfo_rule_info *ri = sfo_rule(v->rule);
+	printf("%s:%u: %s %s in %s on %s: rule %s (RFC 9293 %s%s%s, %s): %s\n", file,
+	       res->div_line, v->accepted ? "accepted" : "DIVERGENCE", sfo_div_kind_name(v->kind),
+	       sfo_state_name(v->before), sfo_evclass_name(v->evclass), ri ? ri->id : "-",
+	       ri ? ri->section : "", ri && ri->req[0] ? " " : "", ri ? ri->req : "",
+	       sfo_severity_name(v->sev), v->detail);
+}
+
+/* Run one case, isolated in a child process when the stack lives in our process. */
+static int run_case(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
+		    const struct sfh_run_opts *o, struct sfh_result *res)
+{
+	if (t->ops->caps & SFH_CAP_INPROC)
+		return sfh_run_isolated(r, t, s, o, 60, res);
+	return sfh_run(r, t, s, o, res);
+}
+
+static int load_all(int n, char **files, struct sfh_scenario *scn)
+{
+	char err[512];
+	int bad = 0;
+	for (int i = 0; i < n; i++) {
+		if (sfh_scn_load(files[i], &scn[i], err, sizeof err) != 0) {
+			fprintf(stderr, "%s\n", err);
+			bad = 1;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+struct outputs {
+	struct sfh_pcap *pcap;
+	FILE *json;
+	char pcap_tmp[4096], json_tmp[4096];
+};
+
+/* Outputs are written to temporary names and renamed at the end: never half-written. */
+static int open_outputs(const struct run_args *a, struct outputs *out)
+{
+	char err[512];
+	memset(out, 0, sizeof *out);
+	if (a->pcap) {
+		snprintf(out->pcap_tmp, sizeof out->pcap_tmp, "%s.tmp%d", a->pcap, (int)getpid());
+		out->pcap = sfh_pcap_open(out->pcap_tmp, err, sizeof err);
+		if (!out->pcap) {
+			fprintf(stderr, "synfin: %s\n", err);
+			return -1;
+		}
+	}
+	if (a->json) {
+		snprintf(out->json_tmp, sizeof out->json_tmp, "%s.tmp%d", a->json, (int)getpid());
+		out->json = fopen(out->json_tmp, "w");
+		if (!out->json) {
+			fprintf(stderr, "synfin: %s: %s\n", a->json, strerror(errno));
+			return -1;
+		}
+		fputs("[\n", out->json);
+	}
+	return 0;
+}
+
+static int close_outputs(const struct run_args *a, struct outputs *out, int keep)
+{
+	int bad = 0;
+	if (out->pcap && sfh_pcap_close(out->pcap) != 0)
+		bad = 1;
+	if (out->json) {
+		fputs("\n]\n", out->json);
+		if (fclose(out->json) != 0)
+			bad = 1;
+	}
+	if (a->pcap) {
+		if (keep && !bad && rename(out->pcap_tmp, a->pcap) != 0)
+			bad = 1;
+		unlink(out->pcap_tmp);
+	}
+	if (a->json) {
+		if (keep && !bad && rename(out->json_tmp, a->json) != 0)
+			bad = 1;
+		unlink(out->json_tmp);
+	}
+	if (bad)
+		fprintf(stderr, "synfin: cannot write the output files\n");
+	return bad ? -1 : 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct run_args a;
+	struct outputs out;
+	char err[512];
+	struct sfh_target *t = NULL;
+	struct sfh_runner *r = NULL;
+	int rc = EXIT_BAD, diverged = 0, broken = 0;
+
+	if (parse_run_args(argc, argv, &a, usage_run) != 0)
+		return EXIT_BAD;
+	if (a.nfiles == 0) {
+		fprintf(stderr, "synfin run: no scenario files given\n%s", usage_run);
+		return EXIT_BAD;
+	}
+	struct sfh_scenario *scn = calloc((size_t)a.nfiles, sizeof *scn);
+	if (!scn || load_all(a.nfiles, a.files, scn) != 0)
+		goto exit;
+	if (sfh_target_open(a.target, &t, err, sizeof err) != 0) {
+		fprintf(stderr, "synfin: %s\n", err);
+		goto exit;
+	}
+	const struct sfo_profile *prof = pick_profile(a.profile, t);
+	r = sfh_runner_new(err, sizeof err);
+	if (!prof || !r || open_outputs(&a, &out) != 0)
+		goto exit;
+	for (int i = 0; i < a.nfiles; i++) {
+		struct sfh_result res;
+		struct sfh_run_opts o = {.profile = prof, .pcap = out.pcap,
+					 .trace = a.quiet ? NULL : print_trace, .trace_ctx = stdout,
+					 .case_no = (uint32_t)i};
+		if (!a.quiet)
+			printf("== %s\n", a.files[i]);
+		if (run_case(r, t, &scn[i], &o, &res) != 0) {
+			fprintf(stderr, "synfin: %s: %s\n", a.files[i], res.err);
+			broken = 1;
+			continue;
+		}
+		print_summary(a.files[i], &res);
+		if (res.verdict.kind != SFO_DIV_OK && !res.verdict.accepted)
+			diverged = 1;
+		if (out.json) {
+			if (i)
+				fputs(",\n", out.json);
+			sfh_report_json(out.json, a.files[i], a.target, t->ops->version(),
+					prof->name, &res);
+		}
+	}
+	if (close_outputs(&a, &out, !broken) != 0)
+		broken = 1;
+	rc = broken ? EXIT_BAD : diverged ? EXIT_DIVERGENCE : 0;
+exit:
+	sfh_runner_free(r);
+	sfh_target_close(t);
+	free(scn);
+	return rc;
+}
+
+/* ---- replay ---- */
+
+static int cmd_replay(int argc, char **argv)
+{
+	struct run_args a;
+	struct sfh_filelist fl = {0};
+	char err[512];
+	struct sfh_target *t = NULL;
+	struct sfh_runner *r = NULL;
+	int rc = EXIT_BAD, mismatches = 0, broken = 0;
+
+	if (parse_run_args(argc, argv, &a, usage_replay) != 0)
+		return EXIT_BAD;
+	if (a.nfiles == 0 || sfh_collect_scenarios(a.nfiles, a.files, &fl, err, sizeof err) != 0) {
+		fprintf(stderr, "synfin replay: %s\n", a.nfiles ? err : "no directory given");
+		goto exit;
+	}
+	if (sfh_target_open(a.target, &t, err, sizeof err) != 0) {
+		fprintf(stderr, "synfin: %s\n", err);
+		goto exit;
+	}
+	const struct sfo_profile *prof = pick_profile(a.profile, t);
+	r = sfh_runner_new(err, sizeof err);
+	if (!prof || !r)
+		goto exit;
+	for (size_t i = 0; i < fl.n; i++) {
+		struct sfh_scenario s;
+		struct sfh_expectation x;
+		struct sfh_result res;
+		struct sfh_run_opts o = {.profile = prof, .case_no = (uint32_t)i,
+					 .trace = a.verbose ? print_trace : NULL, .trace_ctx = stdout};
+		if (sfh_scn_load(fl.paths[i], &s, err, sizeof err) != 0 ||
+		    sfh_expectation_read(fl.paths[i], a.target, &x, err, sizeof err) != 0) {
+			fprintf(stderr, "%s\n", err);
+			broken = 1;
+			continue;
+		}
+		if (run_case(r, t, &s, &o, &res) != 0) {
+			fprintf(stderr, "synfin: %s: %s\n", fl.paths[i], res.err);
+			broken = 1;
+			continue;
+		}
+		int met = sfh_expectation_met(&x, &res);
+		mismatches += !met;
+		printf("%-4s %s: %s", met ? "ok" : "FAIL", fl.paths[i],
+		       res.verdict.kind == SFO_DIV_OK ? "conformant" : res.signature);
+		if (!met)
+			printf(" (expected %s%s%s%s)", x.divergence ? "divergence " : "ok",
+			       x.rule, x.divergence ? " " : "", x.kind);
+		putchar('\n');
+	}
+	printf("%zu passed, %d failed\n", fl.n - (size_t)mismatches, mismatches);
+	rc = broken ? EXIT_BAD : mismatches ? EXIT_DIVERGENCE : 0;
+exit:
+	sfh_filelist_free(&fl);
+	sfh_runner_free(r);
+	sfh_target_close(t);
+	return rc;
+}
+
+/* ---- explain, targets ---- */
+
+static void print_rule(const struct sfo_rule_info *ri, int verbose)
+{
+	printf("%-34s %-10s %-8s %-7s %s\n", ri->id, ri->section, ri->req[0] ? ri->req : "-",
+	       sfo_severity_name(ri->sev), ri->title);
+	(void)verbose;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage_explain, stdout);
+		return 0;
+	}
+	if (argc > 2) {
+		fputs(usage_explain, stderr);
+		return EXIT_BAD;
+	}
+	int found = 0;
+	printf("%-34s %-10s %-8s %-7s %s\n", "RULE", "SECTION", "REQ", "LEVEL", "TITLE");
+	for (size_t i = 0; i < sfo_rule_count(); i++) {
+		const struct sfo_rule_info *ri = sfo_rule((sfo_rule_t)i);
+		if (argc == 2 && strcmp(argv[1], ri->id) != 0 && strcasecmp(argv[1], ri->req) != 0)
+			continue;
+		print_rule(ri, argc == 2);
+		found++;
+	}
+	if (argc == 2 && !found) {
+		fprintf(stderr, "synfin explain: no rule '%s' (run 'synfin explain' for all)\n",
+			argv[1]);
+		return EXIT_BAD;
+	}
+	return 0;
+}
+
+static int cmd_targets(int argc, char **argv)
+{
+	char why[512];
+	if (argc > 1) {
+		fputs(usage_targets, strcmp(argv[1], "--help") == 0 ? stdout : stderr);
+		return strcmp(argv[1], "--help") == 0 ? 0 : EXIT_BAD;
+	}
+	for (size_t i = 0; i < sfh_target_count(); i++) {
+		const struct sfh_target_ops *ops = sfh_target_at(i);
+		int ok = ops->probe(why, sizeof why) == 0;
+		printf("%-8s %-11s %s\n", ops->name, ok ? "available" : "unavailable", ops->summary);
+		printf("         version: %s; profile: %s; caps:%s%s%s%s%s\n", ops->version(),
+		       ops->profile ? ops->profile : sfo_profile_default()->name,
+		       ops->caps & SFH_CAP_STATE ? " state" : "",
+		       ops->caps & SFH_CAP_VTIME ? " virtual-time" : " real-time",
+		       ops->caps & SFH_CAP_PASSIVE ? " passive" : "",
+		       ops->caps & SFH_CAP_ACTIVE ? " active" : "",
+		       ops->caps & SFH_CAP_INPROC ? " in-process" : "");
+		if (!ok)
+			printf("         why not: %s\n", why);
+	}
+	printf("\nseeded faults (model:fault=NAME):\n");
+	for (size_t i = 0; i < sfh_fault_count(); i++)
+		printf("  %-22s %s\n", sfh_fault_at(i)->name, sfh_fault_at(i)->title);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage_main, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_BAD : 0;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "replay") == 0)
+		return cmd_replay(argc - 1, argv + 1);
+	if (strcmp(cmd, "explain") == 0)
+		return cmd_explain(argc - 1, argv + 1);
+	if (strcmp(cmd, "targets") == 0)
+		return cmd_targets(argc - 1, argv + 1);
+	if (strcmp(cmd, "fuzz") == 0 || strcmp(cmd, "minimize") == 0 || strcmp(cmd, "triage") == 0)
+		return sfh_cli_fuzz(cmd, argc - 1, argv + 1);
+	fprintf(stderr, "synfin: unknown command '%s'\n%s", cmd, usage_main);
+	return EXIT_BAD;
+}

@@ -1,0 +1,348 @@
+/* Reports: JSON records, expected verdicts of regression scenarios, isolated runs. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "report.h"
+
+void sfh_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+void sfh_report_json(FILE *f, const char *file, const char *target, const char *version,
+		     const char *profile, const struct sfh_result *res)
+{
+	const struct sfo_verdict *v = &res->verdict;
+	const struct sfo_rule_info *ri = sfo_rule(v->rule);
+	fputs("{\"file\":", f);
+	sfh_json_str(f, file);
+	fputs(",\"target\":", f);
+	sfh_json_str(f, target);
+	fputs(",\"target_version\":", f);
+	sfh_json_str(f, version);
+	fputs(",\"profile\":", f);
+	sfh_json_str(f, profile);
+	fprintf(f, ",\"steps\":%u,\"verdict\":", res->steps);
+	sfh_json_str(f, v->kind == SFO_DIV_OK ? "ok" : v->accepted ? "accepted" : "divergence");
+	if (v->kind != SFO_DIV_OK) {
+		fputs(",\"kind\":", f);
+		sfh_json_str(f, sfo_div_kind_name(v->kind));
+		fputs(",\"rule\":", f);
+		sfh_json_str(f, ri ? ri->id : "?");
+		fputs(",\"section\":", f);
+		sfh_json_str(f, ri ? ri->section : "");
+		fputs(",\"requirement\":", f);
+		sfh_json_str(f, ri ? ri->req : "");
+		fputs(",\"severity\":", f);
+		sfh_json_str(f, sfo_severity_name(v->sev));
+		fputs(",\"state_before\":", f);
+		sfh_json_str(f, sfo_state_name(v->before));
+		fputs(",\"state_expected\":", f);
+		sfh_json_str(f, sfo_state_name(v->expected));
+		fputs(",\"state_observed\":", f);
+		sfh_json_str(f, sfo_state_name(v->observed));
+		fputs(",\"event_class\":", f);
+		sfh_json_str(f, sfo_evclass_name(v->evclass));
+		fputs(",\"detail\":", f);
+		sfh_json_str(f, v->detail);
+		fprintf(f, ",\"event\":%d,\"line\":%u,\"signature\":", res->div_event + 1,
+			res->div_line);
+		sfh_json_str(f, res->signature);
+		if (v->accepted) {
+			fputs(",\"accepted_because\":", f);
+			sfh_json_str(f, v->accepted->reason);
+		}
+	}
+	fputs("}", f);
+}
+
+/* ---- expected verdicts ---- */
+
+static int word(const char **p, char *out, size_t cap)
+{
+	size_t n = 0;
+	while (**p == ' ' || **p == '\t')
+		(*p)++;
+	while (**p && !isspace((unsigned char)**p)) {
+		if (n + 1 < cap)
+			out[n++] = **p;
+		(*p)++;
+	}
+	out[n] = 0;
+	return n > 0;
+}
+
+/* How well a directive's target matches the spec: 3 exact, 2 by name, 1 '*', 0 not. */
+static int target_match(const char *want, const char *spec)
+{
+	size_t n = strcspn(spec, ":");
+	if (strcmp(want, spec) == 0)
+		return 3;
+	if (strlen(want) == n && strncmp(want, spec, n) == 0)
+		return 2;
+	return strcmp(want, "*") == 0;
+}
+
+int sfh_expectation_read(const char *path, const char *target_spec, struct sfh_expectation *x,
+			 char *err, size_t errlen)
+{
+	char line[512], tgt[128], verdict[32];
+	int lineno = 0, best = 0;
+	FILE *f = fopen(path, "r");
+	memset(x, 0, sizeof *x);
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		const char *p = line;
+		if (strncmp(p, "#! expect", 9) != 0)
+			continue;
+		p += 9;
+		if (!word(&p, tgt, sizeof tgt) || !word(&p, verdict, sizeof verdict)) {
+			snprintf(err, errlen, "%s:%d:%d: expected '#! expect TARGET ok|divergence'",
+				 path, lineno, (int)(p - line) + 1);
+			fclose(f);
+			return -1;
+		}
+		struct sfh_expectation e = {.line = lineno};
+		if (strcmp(verdict, "divergence") == 0) {
+			e.divergence = 1;
+			if (!word(&p, e.rule, sizeof e.rule) || !word(&p, e.kind, sizeof e.kind)) {
+				snprintf(err, errlen, "%s:%d:%d: a divergence needs RULE-ID KIND",
+					 path, lineno, (int)(p - line) + 1);
+				fclose(f);
+				return -1;
+			}
+		} else if (strcmp(verdict, "ok") != 0) {
+			snprintf(err, errlen, "%s:%d:%d: unknown verdict '%s' (ok or divergence)",
+				 path, lineno, (int)(strstr(line, verdict) - line) + 1, verdict);
+			fclose(f);
+			return -1;
+		}
+		int m = target_match(tgt, target_spec);
+		if (m > best) {
+			best = m;
+			*x = e;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+int sfh_expectation_met(const struct sfh_expectation *x, const struct sfh_result *res)
+{
+	const struct sfo_verdict *v = &res->verdict;
+	if (!x->divergence)
+		return v->kind == SFO_DIV_OK || v->accepted != NULL;
+	if (v->kind == SFO_DIV_OK)
+		return 0;
+	const struct sfo_rule_info *ri = sfo_rule(v->rule);
+	return strcmp(x->kind, sfo_div_kind_name(v->kind)) == 0 &&
+	       (strcmp(x->rule, "*") == 0 || (ri && strcmp(x->rule, ri->id) == 0));
+}
+
+/* ---- isolated runs ---- */
+
+static int read_full(int fd, void *buf, size_t len, int timeout_ms)
+{
+	size_t got = 0;
+	while (got < len) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int pr = poll(&pfd, 1, timeout_ms);
+		if (pr == 0)
+			return -2; /* timed out */
+		if (pr < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n == 0)
+			return -1; /* child gone before writing it all */
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+static void child_main(int wfd, struct sfh_runner *r, struct sfh_target *t,
+		       const struct sfh_scenario *s, const struct sfh_run_opts *o)
+{
+	struct sfh_result res;
+	int rc = sfh_run(r, t, s, o, &res);
+	fflush(NULL);
+	ssize_t w1 = write(wfd, &rc, sizeof rc);
+	ssize_t w2 = write(wfd, &res, sizeof res);
+	_exit(w1 == sizeof rc && w2 == sizeof res ? 0 : 3);
+}
+
+static void crash_verdict(const char *target, struct sfh_result *res, enum sfo_div_kind kind,
+			  const char *what)
+{
+	memset(res, 0, sizeof *res);
+	res->div_event = -1;
+	res->verdict.kind = kind;
+	res->verdict.sev = SFO_SEV_MUST;
+	res->verdict.rule = (sfo_rule_t)sfo_rule_count(); /* no RFC rule: the stack failed */
+	res->verdict.before = res->verdict.expected = res->verdict.observed = SFO_STATE_UNKNOWN;
+	snprintf(res->verdict.detail, sizeof res->verdict.detail, "%s", what);
+	res->sig_hash = sfh_signature(target, &res->verdict, res->signature, sizeof res->signature);
+}
+
+int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
+		     const struct sfh_run_opts *o, unsigned timeout_s, struct sfh_result *res)
+{
+	int fds[2], status = 0, rc = -1;
+	char what[96];
+	if (pipe(fds) != 0) {
+		snprintf(res->err, sizeof res->err, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL); /* nothing buffered may be written twice */
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(res->err, sizeof res->err, "fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child_main(fds[1], r, t, s, o);
+	}
+	close(fds[1]);
+	int got = read_full(fds[0], &rc, sizeof rc, (int)timeout_s * 1000);
+	if (got == 0)
+		got = read_full(fds[0], res, sizeof *res, (int)timeout_s * 1000);
+	close(fds[0]);
+	if (got == -2)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return rc;
+	if (got == -2) {
+		snprintf(what, sizeof what, "no verdict within %u s: the case hangs", timeout_s);
+		crash_verdict(t->ops->name, res, SFO_DIV_HANG, what);
+	} else if (WIFSIGNALED(status)) {
+		snprintf(what, sizeof what, "the stack crashed: killed by signal %d (%s)",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+		crash_verdict(t->ops->name, res, SFO_DIV_CRASH, what);
+	} else {
+		snprintf(what, sizeof what, "the case exited with status %d",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		crash_verdict(t->ops->name, res, SFO_DIV_CRASH, what);
+	}
+	return 0;
+}
+
+/* ---- scenario file lists ---- */
+
+static int fl_add(struct sfh_filelist *fl, const char *path)
+{
+	if (fl->n == fl->cap) {
+		size_t cap = fl->cap ? fl->cap * 2 : 64;
+		char **p = realloc(fl->paths, cap * sizeof *p);
+		if (!p)
+			return -1;
+		fl->paths = p;
+		fl->cap = cap;
+	}
+	fl->paths[fl->n] = strdup(path);
+	if (!fl->paths[fl->n])
+		return -1;
+	fl->n++;
+	return 0;
+}
+
+static int walk(const char *dir, struct sfh_filelist *fl, char *err, size_t errlen, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	if (!d) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char path[4096];
+		struct stat st;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (stat(path, &st) != 0)
+			continue;
+		size_t len = strlen(e->d_name);
+		int rc = 0;
+		if (S_ISDIR(st.st_mode) && depth < 8)
+			rc = walk(path, fl, err, errlen, depth + 1);
+		else if (S_ISREG(st.st_mode) && len > 4 && strcmp(e->d_name + len - 4, ".scn") == 0)
+			rc = fl_add(fl, path);
+		if (rc != 0) {
+			if (rc == -1 && !err[0])
+				snprintf(err, errlen, "out of memory");
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int sfh_collect_scenarios(int n, char **args, struct sfh_filelist *fl, char *err, size_t errlen)
+{
+	err[0] = 0;
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		size_t first = fl->n;
+		if (stat(args[i], &st) != 0) {
+			snprintf(err, errlen, "%s: %s", args[i], strerror(errno));
+			return -1;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (walk(args[i], fl, err, errlen, 0) != 0)
+				return -1;
+			qsort(fl->paths + first, fl->n - first, sizeof *fl->paths, cmp_path);
+		} else if (fl_add(fl, args[i]) != 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void sfh_filelist_free(struct sfh_filelist *fl)
+{
+	for (size_t i = 0; i < fl->n; i++)
+		free(fl->paths[i]);
+	free(fl->paths);
+	memset(fl, 0, sizeof *fl);
+}

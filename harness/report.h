@@ -1,0 +1,52 @@
+/* Reports of runs: JSON records, expected verdicts of regression scenarios, and running
+ * one case isolated in a child process so a crashing in-process stack becomes a verdict.
+ * Functions here write only to the streams and paths they are given. */
+#ifndef SYNFIN_REPORT_H
+#define SYNFIN_REPORT_H
+
+#include <stdio.h>
+
+#include "runner.h"
+
+/* Write s as a JSON string literal (quotes included). */
+void sfh_json_str(FILE *f, const char *s);
+
+/* One JSON object describing the run of `file` on `target`. */
+void sfh_report_json(FILE *f, const char *file, const char *target, const char *version,
+		     const char *profile, const struct sfh_result *res);
+
+/* Expected verdict of a regression scenario for one target, from its `#! expect` lines:
+ *   #! expect TARGET ok
+ *   #! expect TARGET divergence RULE-ID KIND
+ * TARGET is a target spec ("lwip", "model:fault=no-time-wait") or "*". The most specific
+ * line wins (exact spec, then the name before ':', then '*'); none means ok. */
+struct sfh_expectation {
+	int divergence; /* 0: ok expected */
+	char rule[64];
+	char kind[32];
+	int line;       /* the directive's line, 0 if defaulted */
+};
+/* Returns 0, or -1 with "file:line:col: reason" in err for a malformed directive. */
+int sfh_expectation_read(const char *path, const char *target_spec, struct sfh_expectation *x,
+			 char *err, size_t errlen);
+/* 1 if res meets x. */
+int sfh_expectation_met(const struct sfh_expectation *x, const struct sfh_result *res);
+
+/* Run one case in a child process (fork): the child writes its trace lines through the
+ * runner's trace callback (already set in o) and its result back through a pipe. If the
+ * child dies from a signal, *res becomes a CRASH verdict naming the signal; if it runs
+ * longer than timeout_s, it is killed and *res becomes a HANG verdict. Returns as
+ * sfh_run. */
+int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
+		     const struct sfh_run_opts *o, unsigned timeout_s, struct sfh_result *res);
+
+/* Scenario files named on a command line: files as given, directories searched
+ * recursively for *.scn, sorted so runs are repeatable. */
+struct sfh_filelist {
+	char **paths;
+	size_t n, cap;
+};
+int sfh_collect_scenarios(int n, char **args, struct sfh_filelist *fl, char *err, size_t errlen);
+void sfh_filelist_free(struct sfh_filelist *fl);
+
+#endif
