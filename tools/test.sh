@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: install, build, run every test, then again with
+# ASan+UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+tools/build.sh build
+ctest --test-dir build --output-on-failure -j2
+tools/build.sh build-san -DSYNFIN_SANITIZE=ON
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-san --output-on-failure -j2
