@@ -15,6 +15,7 @@
 extern const struct sfh_target_ops sfh_target_model_ops;
 
 #define MODEL_QMAX 32
+#define MODEL_SNDBUF 65536u
 
 struct model_target {
 	struct sfh_target base;
@@ -332,7 +333,8 @@ static uint32_t model_send_room(const struct sfo_tcb *t, uint32_t arg)
 	case SFO_SYN_RECEIVED:
 	case SFO_ESTABLISHED:
 	case SFO_CLOSE_WAIT:
-		return (t->fl & SFO_TF_CLOSE_CALLED) ? 0 : arg;
+		/* a send buffer of MODEL_SNDBUF, as a socket stack has one */
+		return (t->fl & SFO_TF_CLOSE_CALLED) ? 0 : arg < MODEL_SNDBUF ? arg : MODEL_SNDBUF;
 	case SFO_CLOSED:
 	case SFO_LISTEN:
 	case SFO_FIN_WAIT_1:

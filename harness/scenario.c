@@ -1,0 +1,1277 @@
+/* synfin scenarios: the text parser and formatter, the binary encoder and its total
+ * decoder. The text grammar is in scenario.h.
+ *
+ * Binary layout (what libFuzzer mutates). Byte-level mutations should mostly land on
+ * meaningful cases, so small numbers are short, every field is folded into range rather
+ * than rejected, and a missing byte at the end of the input reads as 0 (a truncated event
+ * still decodes). Decoding stops when the input ends or SFH_MAX_EVENTS are decoded.
+ *
+ *   scenario  ROLE EVENT*          ROLE bit 0: 1 = active (other bits ignored);
+ *                                  empty input: passive, no events
+ *   EVENT     H ...                H & 7 picks the type: 0 5 6 in, 1 7 call, 2 wait,
+ *                                  3 out, 4 expect; X = H >> 3 is a small type-specific field
+ *   in        H F P [O] [seq NUM] [ack NUM] [len VAR] [win U16] [up U16] [mss U16]
+ *                 [ws U8] [tsval VAR tsecr VAR]
+ *             F: SFO_* flags. P: bit 0 seq, 1 ack, 2 len, 3 win, 4 up, 5 O follows.
+ *             O: SFO_OPT_* (low 4 bits) saying which option fields follow.
+ *             Absent: seq=pnxt ack=tnxt len=0 win=SFH_DEFAULT_WND up=0.
+ *             len mod (SFH_MAX_PAYLOAD+1), ws mod 15, ts mod 2^32.
+ *   call      H [arg VAR]          call = X mod SFO_NCALLS; arg only for send and receive
+ *   wait      H VAR                ms = VAR * (X & 1 ? 1000 : 1), mod 2^32
+ *   out       H                    if X & 1: `out none`
+ *             H F P [seq NUM] [ack NUM] [len VAR]    P: bit 0 seq, 1 ack, 2 len (mod 2^16)
+ *   expect    H                    state = X mod SFO_NSTATES
+ *   NUM       A [VAR]              anchor = (A & 7) mod SFH_NANCHORS, M = A >> 3:
+ *                                  M 0..28: offset zigzag(M), i.e. 0 -1 1 -2 2 .. -14 14
+ *                                  M 29: zigzag(VAR); 30: 2^31 + zigzag(VAR);
+ *                                  31: -2^31 + zigzag(VAR)
+ *             then folded: an anchor's offset by C's % 2^32 (keeps |off| < 2^32), an
+ *             absolute value mod 2^32 into [0, 2^32). Absolute values near 2^32 are
+ *             written as small negative offsets.
+ *   VAR       LEB128, at most 5 bytes (the 5th byte's top bit is ignored)
+ *   U16       little-endian
+ *
+ * The encoder writes the shortest form (H's unused bits zero) and folds out-of-range
+ * fields of an invalid scenario exactly as the decoder would, so decode(encode(s)) is
+ * always valid and equals s when s is valid.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* the GNU strerror_r, which returns the message and is reentrant */
+#endif
+#include "scenario.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define U32_MAX	     0xffffffffu
+#define TWO31	     (INT64_C(1) << 31)
+#define TWO32	     (INT64_C(1) << 32)
+#define SFH_LOAD_MAX (1u << 20) /* sfh_scn_load refuses larger files */
+
+_Static_assert(SFH_NANCHORS <= 8, "anchor code has 3 bits");
+_Static_assert(SFO_NCALLS <= 32 && SFO_NSTATES <= 32, "call and state fit in H >> 3");
+_Static_assert(SFH_MAX_PAYLOAD < 16384, "len fits a 2-byte varint (SFH_MAX_ENCODED)");
+
+/* ---- names ---- */
+
+static const char *const anchor_names[SFH_NANCHORS] = {
+#define SFH_X(id, name) name,
+    SFH_ANCHORS(SFH_X)
+#undef SFH_X
+};
+
+const char *sfh_anchor_name(enum sfh_anchor a)
+{
+	return (unsigned)a < SFH_NANCHORS ? anchor_names[a] : "?";
+}
+
+/* Flag letters by bit: FIN SYN RST PSH ACK URG ECE CWR, the order tcpdump prints. */
+static const char flag_letters[8] = {'F', 'S', 'R', 'P', '.', 'U', 'E', 'W'};
+
+static void flags_str(uint8_t f, char out[9])
+{
+	size_t n = 0;
+	for (unsigned i = 0; i < 8; i++)
+		if (f & (1u << i))
+			out[n++] = flag_letters[i];
+	if (n == 0)
+		out[n++] = '-';
+	out[n] = '\0';
+}
+
+/* ---- scenario equality ---- */
+
+static int num_eq(const struct sfh_num *a, const struct sfh_num *b)
+{
+	return a->anchor == b->anchor && a->off == b->off;
+}
+
+/* seq/ack compare only when present, option fields only with their option. */
+static int in_eq(const struct sfh_in *a, const struct sfh_in *b)
+{
+	if (a->flags != b->flags || a->opts != b->opts || a->len != b->len || a->wnd != b->wnd ||
+	    a->up != b->up || !a->has_seq != !b->has_seq || !a->has_ack != !b->has_ack)
+		return 0;
+	if (a->has_seq && !num_eq(&a->seq, &b->seq))
+		return 0;
+	if (a->has_ack && !num_eq(&a->ack, &b->ack))
+		return 0;
+	if ((a->opts & SFO_OPT_MSS) && a->mss != b->mss)
+		return 0;
+	if ((a->opts & SFO_OPT_WSCALE) && a->wscale != b->wscale)
+		return 0;
+	if ((a->opts & SFO_OPT_TS) && (a->tsval != b->tsval || a->tsecr != b->tsecr))
+		return 0;
+	return 1;
+}
+
+static int out_eq(const struct sfh_out *a, const struct sfh_out *b)
+{
+	if (!a->none != !b->none)
+		return 0;
+	if (a->none)
+		return 1;
+	if (a->flags != b->flags || !a->has_seq != !b->has_seq || !a->has_ack != !b->has_ack ||
+	    !a->has_len != !b->has_len)
+		return 0;
+	if (a->has_seq && !num_eq(&a->seq, &b->seq))
+		return 0;
+	if (a->has_ack && !num_eq(&a->ack, &b->ack))
+		return 0;
+	return !a->has_len || a->len == b->len;
+}
+
+static int call_has_arg(enum sfo_call c)
+{
+	return c == SFO_CALL_SEND || c == SFO_CALL_RECEIVE;
+}
+
+static int ev_eq(const struct sfh_event *a, const struct sfh_event *b)
+{
+	if (a->type != b->type)
+		return 0;
+	switch (a->type) {
+	case SFH_EV_IN:
+		return in_eq(&a->u.in, &b->u.in);
+	case SFH_EV_CALL:
+		return a->u.call.call == b->u.call.call &&
+		       (!call_has_arg(a->u.call.call) || a->u.call.arg == b->u.call.arg);
+	case SFH_EV_WAIT:
+		return a->u.wait_ms == b->u.wait_ms;
+	case SFH_EV_OUT:
+		return out_eq(&a->u.out, &b->u.out);
+	case SFH_EV_EXPECT_STATE:
+		return a->u.state == b->u.state;
+	}
+	return 0; /* a type outside the enum: never equal */
+}
+
+int sfh_scn_equal(const struct sfh_scenario *a, const struct sfh_scenario *b)
+{
+	if (a->role != b->role || a->nev != b->nev || a->nev > SFH_MAX_EVENTS)
+		return 0;
+	for (uint32_t i = 0; i < a->nev; i++)
+		if (!ev_eq(&a->ev[i], &b->ev[i]))
+			return 0;
+	return 1;
+}
+
+/* ---- text output ---- */
+
+/* An snprintf-like sink: copies what fits, counts everything. */
+struct sbuf {
+	char *buf;
+	size_t cap, n;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t len)
+{
+	if (b->n < b->cap) {
+		size_t room = b->cap - b->n;
+		memcpy(b->buf + b->n, s, len < room ? len : room);
+	}
+	b->n += len;
+}
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	char tmp[64]; /* every caller prints a short field */
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		sb_put(b, tmp, (size_t)k < sizeof tmp ? (size_t)k : sizeof tmp - 1);
+}
+
+/* NUL-terminate at the end of the text, or at the last byte if it was truncated. */
+static size_t sb_end(struct sbuf *b)
+{
+	if (b->cap)
+		b->buf[b->n < b->cap ? b->n : b->cap - 1] = '\0';
+	return b->n;
+}
+
+size_t sfh_num_format(const struct sfh_num *n, char *buf, size_t cap)
+{
+	int k;
+
+	if (n->anchor == SFH_A_ABS)
+		k = snprintf(buf, cap, "%lu", (unsigned long)(uint32_t)n->off);
+	else if (n->off == 0)
+		k = snprintf(buf, cap, "%s", sfh_anchor_name(n->anchor));
+	else
+		k = snprintf(buf, cap, "%s%+lld", sfh_anchor_name(n->anchor), (long long)n->off);
+	return k < 0 ? 0 : (size_t)k;
+}
+
+static void sb_num(struct sbuf *b, const char *key, const struct sfh_num *n)
+{
+	char tmp[40];
+
+	sfh_num_format(n, tmp, sizeof tmp);
+	sb_printf(b, " %s=%s", key, tmp);
+}
+
+static void format_in(struct sbuf *b, const struct sfh_in *in)
+{
+	char f[9];
+
+	flags_str(in->flags, f);
+	sb_printf(b, "in %s", f);
+	if (in->has_seq)
+		sb_num(b, "seq", &in->seq);
+	if (in->has_ack)
+		sb_num(b, "ack", &in->ack);
+	if (in->wnd != SFH_DEFAULT_WND)
+		sb_printf(b, " win=%u", in->wnd);
+	if (in->len)
+		sb_printf(b, " len=%lu", (unsigned long)in->len);
+	if (in->up)
+		sb_printf(b, " up=%u", in->up);
+	if (in->opts & SFO_OPT_MSS)
+		sb_printf(b, " mss=%u", in->mss);
+	if (in->opts & SFO_OPT_WSCALE)
+		sb_printf(b, " ws=%u", in->wscale);
+	if (in->opts & SFO_OPT_SACKOK)
+		sb_printf(b, " sackok");
+	if (in->opts & SFO_OPT_TS)
+		sb_printf(b, " ts=%lu,%lu", (unsigned long)in->tsval, (unsigned long)in->tsecr);
+}
+
+static void format_out(struct sbuf *b, const struct sfh_out *o)
+{
+	char f[9];
+
+	if (o->none) {
+		sb_printf(b, "out none");
+		return;
+	}
+	flags_str(o->flags, f);
+	sb_printf(b, "out %s", f);
+	if (o->has_seq)
+		sb_num(b, "seq", &o->seq);
+	if (o->has_ack)
+		sb_num(b, "ack", &o->ack);
+	if (o->has_len)
+		sb_printf(b, " len=%lu", (unsigned long)o->len);
+}
+
+static void format_event(struct sbuf *b, const struct sfh_event *e)
+{
+	switch (e->type) {
+	case SFH_EV_IN:
+		format_in(b, &e->u.in);
+		break;
+	case SFH_EV_CALL:
+		sb_printf(b, "call %s", sfo_call_name(e->u.call.call));
+		if (e->u.call.call == SFO_CALL_SEND ||
+		    (e->u.call.call == SFO_CALL_RECEIVE && e->u.call.arg))
+			sb_printf(b, " %lu", (unsigned long)e->u.call.arg);
+		break;
+	case SFH_EV_WAIT:
+		if (e->u.wait_ms && e->u.wait_ms % 1000 == 0)
+			sb_printf(b, "wait %lus", (unsigned long)(e->u.wait_ms / 1000));
+		else
+			sb_printf(b, "wait %lu", (unsigned long)e->u.wait_ms);
+		break;
+	case SFH_EV_OUT:
+		format_out(b, &e->u.out);
+		break;
+	case SFH_EV_EXPECT_STATE:
+		sb_printf(b, "expect state %s", sfo_state_name(e->u.state));
+		break;
+	}
+	sb_put(b, "\n", 1);
+}
+
+size_t sfh_scn_format(const struct sfh_scenario *s, char *buf, size_t cap)
+{
+	struct sbuf b = {buf, cap, 0};
+	uint32_t nev = s->nev < SFH_MAX_EVENTS ? s->nev : SFH_MAX_EVENTS;
+
+	sb_printf(&b, "role %s\n", s->role == SFH_ROLE_ACTIVE ? "active" : "passive");
+	for (uint32_t i = 0; i < nev; i++)
+		format_event(&b, &s->ev[i]);
+	return sb_end(&b);
+}
+
+/* ---- text parser ---- */
+
+/* The line being parsed. Lines are slices of the input, so NULs and long lines are
+ * ordinary bytes and nothing is copied. */
+struct pctx {
+	const char *fname;
+	char *err;
+	size_t errlen;
+	const char *line;
+	size_t len; /* up to the comment or the end of the line */
+	size_t pos;
+	uint32_t lineno;
+};
+
+struct tok {
+	const char *p;
+	size_t n;
+	size_t col; /* 1-based column of p */
+};
+
+__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
+							  ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(struct pctx *c, size_t col, const char *fmt,
+						      ...)
+{
+	va_list ap;
+	int k;
+
+	if (!c->err || !c->errlen)
+		return -1;
+	k = snprintf(c->err, c->errlen, "%s:%lu:%zu: ", c->fname, (unsigned long)c->lineno, col);
+	if (k < 0 || (size_t)k >= c->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(c->err + k, c->errlen - (size_t)k, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A token made printable for an error message: escaped and cut to a readable length. */
+struct quoted {
+	char s[56];
+};
+
+static struct quoted quote(const char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct quoted q;
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		if (o >= 40) {
+			memcpy(q.s + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (ch >= 0x20 && ch < 0x7f && ch != '\'' && ch != '\\') {
+			q.s[o++] = (char)ch;
+			continue;
+		}
+		q.s[o++] = '\\';
+		q.s[o++] = 'x';
+		q.s[o++] = hex[ch >> 4];
+		q.s[o++] = hex[ch & 15];
+	}
+	q.s[o] = '\0';
+	return q;
+}
+
+#define Q(t) (quote((t)->p, (t)->n).s)
+
+static int is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
+}
+
+static int next_tok(struct pctx *c, struct tok *t)
+{
+	while (c->pos < c->len && is_blank(c->line[c->pos]))
+		c->pos++;
+	t->p = c->line + c->pos;
+	t->col = c->pos + 1;
+	while (c->pos < c->len && !is_blank(c->line[c->pos]))
+		c->pos++;
+	t->n = (size_t)(c->line + c->pos - t->p);
+	return t->n != 0;
+}
+
+static int tok_is(const struct tok *t, const char *s)
+{
+	return t->n == strlen(s) && memcmp(t->p, s, t->n) == 0;
+}
+
+/* The column just past a token: where a missing argument was expected. */
+static size_t after(const struct tok *t)
+{
+	return t->col + t->n;
+}
+
+static struct tok sub(const struct tok *t, size_t from, size_t to)
+{
+	struct tok s = {t->p + from, to - from, t->col + from};
+	return s;
+}
+
+static int end_of_line(struct pctx *c)
+{
+	struct tok t;
+
+	if (next_tok(c, &t))
+		return fail(c, t.col, "unexpected '%s' at end of line", Q(&t));
+	return 0;
+}
+
+enum { NUM_OK, NUM_BAD, NUM_RANGE };
+
+static int digit_val(char ch, unsigned base)
+{
+	int d = 99;
+
+	if (ch >= '0' && ch <= '9')
+		d = ch - '0';
+	else if (ch >= 'a' && ch <= 'f')
+		d = ch - 'a' + 10;
+	else if (ch >= 'A' && ch <= 'F')
+		d = ch - 'A' + 10;
+	return d < (int)base ? d : -1;
+}
+
+/* Decimal or 0x hex covering all of t. Stops accumulating once past max, so no input
+ * length can overflow. */
+static int scan_uint(const struct tok *t, uint64_t max, uint64_t *v)
+{
+	const char *p = t->p;
+	size_t n = t->n;
+	unsigned base = 10;
+	uint64_t x = 0;
+	int big = 0;
+
+	if (n > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+		n -= 2;
+	}
+	if (n == 0)
+		return NUM_BAD;
+	for (size_t i = 0; i < n; i++) {
+		int d = digit_val(p[i], base);
+		if (d < 0)
+			return NUM_BAD;
+		if (!big && (x = x * base + (unsigned)d) > max)
+			big = 1;
+	}
+	if (big)
+		return NUM_RANGE;
+	*v = x;
+	return NUM_OK;
+}
+
+/* An unsigned value for `what` (e.g. "win="), at most max. */
+static int get_uint(struct pctx *c, const struct tok *v, const char *what, uint64_t max,
+		    uint64_t *out)
+{
+	if (v->n == 0)
+		return fail(c, v->col, "missing value for %s", what);
+	switch (scan_uint(v, max, out)) {
+	case NUM_OK:
+		return 0;
+	case NUM_RANGE:
+		return fail(c, v->col, "number out of range for %s: '%s' (at most %llu)", what,
+			    Q(v), (unsigned long long)max);
+	default:
+		return fail(c, v->col, "invalid number '%s' for %s", Q(v), what);
+	}
+}
+
+static int get_u16(struct pctx *c, const struct tok *v, const char *what, uint16_t *out)
+{
+	uint64_t x;
+
+	if (get_uint(c, v, what, 65535, &x) < 0)
+		return -1;
+	*out = (uint16_t)x;
+	return 0;
+}
+
+static int is_lower(char ch)
+{
+	return ch >= 'a' && ch <= 'z';
+}
+
+/* NUM: ANCHOR[+N|-N] or an absolute unsigned 32-bit value. */
+static int get_num(struct pctx *c, const struct tok *v, const char *what, struct sfh_num *out)
+{
+	uint64_t x;
+	size_t k = 0;
+	int a;
+
+	if (v->n && digit_val(v->p[0], 10) >= 0) {
+		out->anchor = SFH_A_ABS;
+		if (get_uint(c, v, what, U32_MAX, &x) < 0)
+			return -1;
+		out->off = (int64_t)x;
+		return 0;
+	}
+	if (v->n == 0)
+		return fail(c, v->col, "missing value for %s", what);
+	while (k < v->n && is_lower(v->p[k]))
+		k++;
+	for (a = SFH_A_ABS + 1; a < SFH_NANCHORS; a++)
+		if (k && strlen(anchor_names[a]) == k && memcmp(v->p, anchor_names[a], k) == 0)
+			break;
+	if (a == SFH_NANCHORS)
+		return fail(c, v->col,
+			    "invalid number '%s' for %s (expected pisn tisn pnxt tnxt tuna wend "
+			    "with an optional +N or -N, or an unsigned 32-bit number)",
+			    Q(v), what);
+	out->anchor = (uint8_t)a;
+	out->off = 0;
+	if (k == v->n)
+		return 0;
+	if (v->p[k] != '+' && v->p[k] != '-')
+		return fail(c, v->col + k, "expected '+' or '-' after '%s' in '%s'",
+			    anchor_names[a], Q(v));
+	{
+		struct tok o = sub(v, k + 1, v->n);
+		if (o.n == 0)
+			return fail(c, o.col, "missing offset after '%c'", v->p[k]);
+		if (get_uint(c, &o, "the offset", U32_MAX, &x) < 0)
+			return -1;
+		out->off = v->p[k] == '-' ? -(int64_t)x : (int64_t)x;
+	}
+	return 0;
+}
+
+/* FLAGS: letters in any order, each once; "-" (or "none" where allowed) for no flags. */
+static int get_flags(struct pctx *c, const struct tok *t, int none_ok, uint8_t *out)
+{
+	uint8_t f = 0;
+
+	if (tok_is(t, "-") || (none_ok && tok_is(t, "none"))) {
+		*out = 0;
+		return 0;
+	}
+	if (memchr(t->p, '=', t->n))
+		return fail(c, t->col, "missing flags before '%s' (use '-' for no flags)", Q(t));
+	for (size_t i = 0; i < t->n; i++) {
+		const char *l = memchr(flag_letters, t->p[i], sizeof flag_letters);
+		if (!l)
+			return fail(c, t->col + i,
+				    "unknown flag '%s' (expected S F R P U E W or .)",
+				    quote(t->p + i, 1).s);
+		if (f & (1u << (l - flag_letters)))
+			return fail(c, t->col + i, "duplicate flag '%c'", *l);
+		f |= (uint8_t)(1u << (l - flag_letters));
+	}
+	*out = f;
+	return 0;
+}
+
+/* Segment options of `in` and `out` lines. */
+enum seg_opt { SO_SEQ, SO_ACK, SO_WIN, SO_LEN, SO_UP, SO_MSS, SO_WS, SO_SACKOK, SO_TS, SO_N };
+
+static const char *const seg_opt_names[SO_N] = {"seq", "ack", "win",	"len", "up",
+						"mss", "ws",  "sackok", "ts"};
+
+#define OUT_OPTS     ((1u << SO_SEQ) | (1u << SO_ACK) | (1u << SO_LEN))
+#define IN_OPT_LIST  "seq= ack= win= len= up= mss= ws= sackok ts="
+#define OUT_OPT_LIST "seq= ack= len="
+
+/* One key[=value] token: which option (SO_N if unknown), and the value part. */
+static enum seg_opt split_opt(const struct tok *t, struct tok *val, int *has_eq)
+{
+	const char *eq = memchr(t->p, '=', t->n);
+	size_t klen = eq ? (size_t)(eq - t->p) : t->n;
+	unsigned i;
+
+	*has_eq = eq != NULL;
+	*val = sub(t, eq ? klen + 1 : t->n, t->n);
+	for (i = 0; i < SO_N; i++)
+		if (strlen(seg_opt_names[i]) == klen && memcmp(t->p, seg_opt_names[i], klen) == 0)
+			break;
+	return (enum seg_opt)i;
+}
+
+static int get_ts(struct pctx *c, const struct tok *v, struct sfh_in *in)
+{
+	const char *comma = memchr(v->p, ',', v->n);
+	struct tok a, b;
+	uint64_t x, y;
+
+	if (!comma)
+		return fail(c, v->col, "ts= needs two numbers, VAL,ECR: '%s'", Q(v));
+	a = sub(v, 0, (size_t)(comma - v->p));
+	b = sub(v, a.n + 1, v->n);
+	if (get_uint(c, &a, "ts= (VAL)", U32_MAX, &x) < 0 ||
+	    get_uint(c, &b, "ts= (ECR)", U32_MAX, &y) < 0)
+		return -1;
+	in->tsval = (uint32_t)x;
+	in->tsecr = (uint32_t)y;
+	in->opts |= SFO_OPT_TS;
+	return 0;
+}
+
+/* Apply one valued option to an `in` segment (the caller checked the key). */
+static int set_in_opt(struct pctx *c, enum seg_opt id, const struct tok *v, struct sfh_in *in)
+{
+	uint64_t x = 0;
+
+	switch (id) {
+	case SO_SEQ:
+		in->has_seq = 1;
+		return get_num(c, v, "seq=", &in->seq);
+	case SO_ACK:
+		in->has_ack = 1;
+		return get_num(c, v, "ack=", &in->ack);
+	case SO_WIN:
+		return get_u16(c, v, "win=", &in->wnd);
+	case SO_UP:
+		return get_u16(c, v, "up=", &in->up);
+	case SO_MSS:
+		in->opts |= SFO_OPT_MSS;
+		return get_u16(c, v, "mss=", &in->mss);
+	case SO_LEN:
+		if (get_uint(c, v, "len=", SFH_MAX_PAYLOAD, &x) < 0)
+			return -1;
+		in->len = (uint32_t)x;
+		return 0;
+	case SO_WS:
+		if (get_uint(c, v, "ws=", 14, &x) < 0)
+			return -1;
+		in->wscale = (uint8_t)x;
+		in->opts |= SFO_OPT_WSCALE;
+		return 0;
+	case SO_TS:
+		return get_ts(c, v, in);
+	case SO_SACKOK:
+	case SO_N:
+		break;
+	}
+	return fail(c, v->col, "internal: option without a value"); /* not reached */
+}
+
+static int set_out_opt(struct pctx *c, enum seg_opt id, const struct tok *v, struct sfh_out *o)
+{
+	uint64_t x;
+
+	if (id == SO_SEQ) {
+		o->has_seq = 1;
+		return get_num(c, v, "seq=", &o->seq);
+	}
+	if (id == SO_ACK) {
+		o->has_ack = 1;
+		return get_num(c, v, "ack=", &o->ack);
+	}
+	if (get_uint(c, v, "len=", 65535, &x) < 0)
+		return -1;
+	o->has_len = 1;
+	o->len = (uint32_t)x;
+	return 0;
+}
+
+/* The options after the flags of an `in` (o == NULL) or `out` line. */
+static int parse_seg_opts(struct pctx *c, const char *kw, struct sfh_in *in, struct sfh_out *o)
+{
+	unsigned allowed = o ? OUT_OPTS : (1u << SO_N) - 1, seen = 0;
+	struct tok t, v;
+	int has_eq;
+
+	while (next_tok(c, &t)) {
+		enum seg_opt id = split_opt(&t, &v, &has_eq);
+		if (id == SO_N || !(allowed & (1u << id)))
+			return fail(c, t.col, "unknown option '%s' for '%s' (expected %s)", Q(&t),
+				    kw, o ? OUT_OPT_LIST : IN_OPT_LIST);
+		if (seen & (1u << id))
+			return fail(c, t.col, "duplicate option '%s'", seg_opt_names[id]);
+		seen |= 1u << id;
+		if (id == SO_SACKOK) {
+			if (has_eq)
+				return fail(c, t.col, "option 'sackok' takes no value");
+			in->opts |= SFO_OPT_SACKOK;
+			continue;
+		}
+		if (!has_eq)
+			return fail(c, after(&t), "option '%s' needs a value (%s=...)",
+				    seg_opt_names[id], seg_opt_names[id]);
+		if ((o ? set_out_opt(c, id, &v, o) : set_in_opt(c, id, &v, in)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int parse_in(struct pctx *c, const struct tok *kw, struct sfh_in *in)
+{
+	struct tok t;
+
+	in->seq.anchor = SFH_A_PNXT;
+	in->ack.anchor = SFH_A_TNXT;
+	in->wnd = SFH_DEFAULT_WND;
+	if (!next_tok(c, &t))
+		return fail(c, after(kw), "missing flags after 'in' (use '-' for no flags)");
+	if (get_flags(c, &t, 1, &in->flags) < 0)
+		return -1;
+	return parse_seg_opts(c, "in", in, NULL);
+}
+
+static int parse_out(struct pctx *c, const struct tok *kw, struct sfh_out *o)
+{
+	struct tok t;
+
+	if (!next_tok(c, &t))
+		return fail(c, after(kw), "missing flags after 'out' (or 'out none')");
+	if (tok_is(&t, "none")) {
+		o->none = 1;
+		return end_of_line(c);
+	}
+	if (get_flags(c, &t, 0, &o->flags) < 0)
+		return -1;
+	return parse_seg_opts(c, "out", NULL, o);
+}
+
+#define SFH_X(id, name) " " name
+static const char call_list[] = SFO_CALLS(SFH_X);
+#undef SFH_X
+
+static int parse_call(struct pctx *c, const struct tok *kw, struct sfh_event *ev)
+{
+	struct tok t, n;
+	uint64_t x;
+	int call;
+
+	if (!next_tok(c, &t))
+		return fail(c, after(kw), "missing call name (expected%s)", call_list);
+	call = sfo_call_parse(t.p, t.n);
+	if (call < 0 || call >= SFO_NCALLS)
+		return fail(c, t.col, "unknown call '%s' (expected%s)", Q(&t), call_list);
+	ev->u.call.call = (enum sfo_call)call;
+	if (!next_tok(c, &n)) {
+		if (call == SFO_CALL_SEND)
+			return fail(c, after(&t), "missing count after 'send' (call send N)");
+		return 0;
+	}
+	if (!call_has_arg((enum sfo_call)call))
+		return fail(c, n.col, "call %s takes no count", sfo_call_name((enum sfo_call)call));
+	if (get_uint(c, &n, "the count", U32_MAX, &x) < 0)
+		return -1;
+	ev->u.call.arg = (uint32_t)x;
+	return end_of_line(c);
+}
+
+/* wait N | Nms | Ns */
+static int parse_wait(struct pctx *c, const struct tok *kw, struct sfh_event *ev)
+{
+	struct tok t, d;
+	uint64_t x, unit = 1;
+	int rc;
+
+	if (!next_tok(c, &t))
+		return fail(c, after(kw), "missing duration after 'wait' (N, Nms or Ns)");
+	d = t;
+	if (d.n > 2 && memcmp(d.p + d.n - 2, "ms", 2) == 0)
+		d.n -= 2;
+	else if (d.n > 1 && d.p[d.n - 1] == 's') {
+		d.n -= 1;
+		unit = 1000;
+	}
+	rc = scan_uint(&d, U32_MAX, &x);
+	if (rc == NUM_BAD)
+		return fail(c, t.col, "invalid duration '%s' (expected N, Nms or Ns)", Q(&t));
+	if (rc == NUM_RANGE || x * unit > U32_MAX)
+		return fail(c, t.col, "duration out of range: '%s' (at most %lu ms)", Q(&t),
+			    (unsigned long)U32_MAX);
+	ev->u.wait_ms = (uint32_t)(x * unit);
+	return end_of_line(c);
+}
+
+static int parse_expect(struct pctx *c, const struct tok *kw, struct sfh_event *ev)
+{
+	struct tok what, t;
+	int st;
+
+	if (!next_tok(c, &what))
+		return fail(c, after(kw), "missing 'state' after 'expect' (expect state NAME)");
+	if (!tok_is(&what, "state"))
+		return fail(c, what.col, "unknown expectation '%s' (expected 'expect state NAME')",
+			    Q(&what));
+	if (!next_tok(c, &t))
+		return fail(c, after(&what), "missing state name (e.g. ESTABLISHED)");
+	st = sfo_state_parse(t.p, t.n);
+	if (st < 0 || st >= SFO_NSTATES)
+		return fail(c, t.col,
+			    "unknown state '%s' (expected an RFC 9293 name such as "
+			    "SYN-RECEIVED)",
+			    Q(&t));
+	ev->u.state = (enum sfo_state)st;
+	return end_of_line(c);
+}
+
+struct role_seen {
+	int have;
+	uint32_t line;
+};
+
+static int parse_role(struct pctx *c, const struct tok *kw, struct sfh_scenario *s,
+		      struct role_seen *rs)
+{
+	struct tok t;
+
+	if (rs->have)
+		return fail(c, kw->col, "role given twice (first on line %lu)",
+			    (unsigned long)rs->line);
+	if (!next_tok(c, &t))
+		return fail(c, after(kw), "missing role after 'role' (passive or active)");
+	if (tok_is(&t, "passive"))
+		s->role = SFH_ROLE_PASSIVE;
+	else if (tok_is(&t, "active"))
+		s->role = SFH_ROLE_ACTIVE;
+	else
+		return fail(c, t.col, "unknown role '%s' (expected passive or active)", Q(&t));
+	rs->have = 1;
+	rs->line = c->lineno;
+	return end_of_line(c);
+}
+
+static int parse_line(struct pctx *c, struct sfh_scenario *s, struct role_seen *rs)
+{
+	static const char *const kws[] = {"in", "call", "wait", "out", "expect"};
+	static const enum sfh_ev_type types[] = {SFH_EV_IN, SFH_EV_CALL, SFH_EV_WAIT, SFH_EV_OUT,
+						 SFH_EV_EXPECT_STATE};
+	struct sfh_event *ev;
+	struct tok kw;
+	size_t k;
+	int rc = -1;
+
+	if (!next_tok(c, &kw))
+		return 0;
+	if (tok_is(&kw, "role"))
+		return parse_role(c, &kw, s, rs);
+	for (k = 0; k < sizeof kws / sizeof kws[0] && !tok_is(&kw, kws[k]); k++)
+		;
+	if (k == sizeof kws / sizeof kws[0])
+		return fail(c, kw.col,
+			    "unknown keyword '%s' (expected role in out call wait expect)", Q(&kw));
+	if (!rs->have)
+		return fail(c, kw.col, "expected 'role passive' or 'role active' before '%s'",
+			    kws[k]);
+	if (s->nev >= SFH_MAX_EVENTS)
+		return fail(c, kw.col, "too many events (at most %d)", SFH_MAX_EVENTS);
+	ev = &s->ev[s->nev];
+	memset(ev, 0, sizeof *ev);
+	ev->type = types[k];
+	ev->line = c->lineno;
+	switch (ev->type) {
+	case SFH_EV_IN:
+		rc = parse_in(c, &kw, &ev->u.in);
+		break;
+	case SFH_EV_CALL:
+		rc = parse_call(c, &kw, ev);
+		break;
+	case SFH_EV_WAIT:
+		rc = parse_wait(c, &kw, ev);
+		break;
+	case SFH_EV_OUT:
+		rc = parse_out(c, &kw, &ev->u.out);
+		break;
+	case SFH_EV_EXPECT_STATE:
+		rc = parse_expect(c, &kw, ev);
+		break;
+	}
+	if (rc < 0)
+		return -1;
+	s->nev++;
+	return 0;
+}
+
+int sfh_scn_parse(const char *text, size_t len, const char *fname, struct sfh_scenario *out,
+		  char *err, size_t errlen)
+{
+	struct sfh_scenario s; /* parsed here, so *out stays untouched on failure */
+	struct pctx c = {fname ? fname : "<scenario>", err, errlen, NULL, 0, 0, 0};
+	struct role_seen rs = {0, 0};
+	size_t at = 0;
+
+	memset(&s, 0, sizeof s);
+	if (!text)
+		len = 0;
+	while (at < len) {
+		const char *nl = memchr(text + at, '\n', len - at);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		const char *hash = memchr(text + at, '#', end - at);
+
+		c.line = text + at;
+		c.len = (hash ? (size_t)(hash - text) : end) - at;
+		c.pos = 0;
+		if (c.lineno < UINT32_MAX)
+			c.lineno++;
+		if (parse_line(&c, &s, &rs) < 0)
+			return -1;
+		if (!nl)
+			break;
+		at = end + 1;
+	}
+	if (!rs.have) {
+		c.lineno = 1;
+		return fail(&c, 1, "missing 'role passive' or 'role active'");
+	}
+	*out = s;
+	return 0;
+}
+
+int sfh_scn_load(const char *path, struct sfh_scenario *out, char *err, size_t errlen)
+{
+	char eb[128];
+	char *buf = NULL;
+	size_t n;
+	FILE *f;
+	int rc = -1;
+
+	if (!path) {
+		set_err(err, errlen, "(null): no file name");
+		return -1;
+	}
+	f = fopen(path, "rb");
+	if (!f) {
+		set_err(err, errlen, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
+		return -1;
+	}
+	buf = malloc(SFH_LOAD_MAX + 1);
+	if (!buf) {
+		set_err(err, errlen, "%s: out of memory", path);
+		goto exit;
+	}
+	/* One byte more than the limit tells "too large" from "exactly the limit". */
+	errno = 0;
+	n = fread(buf, 1, SFH_LOAD_MAX + 1, f);
+	if (ferror(f)) {
+		set_err(err, errlen, "%s: %s", path,
+			strerror_r(errno ? errno : EIO, eb, sizeof eb));
+		goto exit;
+	}
+	if (n > SFH_LOAD_MAX) {
+		set_err(err, errlen, "%s: file too large (more than %u bytes)", path, SFH_LOAD_MAX);
+		goto exit;
+	}
+	rc = sfh_scn_parse(buf, n, path, out, err, errlen);
+exit:
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+/* ---- binary form ---- */
+
+enum { CODE_IN = 0, CODE_CALL = 1, CODE_WAIT = 2, CODE_OUT = 3, CODE_EXPECT = 4 };
+
+/* H & 7 to event type: 8 codes over 5 types, weighted toward segments and calls, the
+ * events that move a connection. */
+static const enum sfh_ev_type code_type[8] = {SFH_EV_IN,  SFH_EV_CALL,	       SFH_EV_WAIT,
+					      SFH_EV_OUT, SFH_EV_EXPECT_STATE, SFH_EV_IN,
+					      SFH_EV_IN,  SFH_EV_CALL};
+
+/* in P bits */
+enum { P_SEQ = 1, P_ACK = 2, P_LEN = 4, P_WIN = 8, P_UP = 16, P_OPTS = 32 };
+
+static uint64_t zz_enc(int64_t v)
+{
+	return v >= 0 ? (uint64_t)v << 1 : ((uint64_t)(-(v + 1)) << 1) | 1;
+}
+
+static int64_t zz_dec(uint64_t u) /* u < 2^35 */
+{
+	return (u & 1) ? -(int64_t)(u >> 1) - 1 : (int64_t)(u >> 1);
+}
+
+/* Fold an offset into the valid range (see the layout comment); valid values stay. */
+static int64_t fold_off(unsigned anchor, int64_t off)
+{
+	off %= TWO32;
+	if (anchor == SFH_A_ABS && off < 0)
+		off += TWO32;
+	return off;
+}
+
+struct wbuf {
+	uint8_t *buf;
+	size_t cap, n;
+};
+
+static void put8(struct wbuf *w, unsigned v)
+{
+	if (w->n < w->cap)
+		w->buf[w->n] = (uint8_t)v;
+	w->n++;
+}
+
+static void put16(struct wbuf *w, unsigned v)
+{
+	put8(w, v & 0xff);
+	put8(w, (v >> 8) & 0xff);
+}
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >>= 7)
+		n++;
+	return n;
+}
+
+static void put_var(struct wbuf *w, uint64_t v) /* v < 2^35 */
+{
+	do {
+		unsigned b = v & 0x7f;
+		v >>= 7;
+		put8(w, b | (v ? 0x80 : 0));
+	} while (v);
+}
+
+/* The shortest of: inline offset, zigzag, 2^31 + zigzag, -2^31 + zigzag; for an
+ * absolute value also its negative twin (v - 2^32), which folds back to v. */
+static void put_num(struct wbuf *w, const struct sfh_num *n)
+{
+	unsigned anchor = n->anchor % SFH_NANCHORS;
+	int64_t off = fold_off(anchor, n->off);
+	int64_t cand[2] = {off, off - TWO32};
+	int ncand = anchor == SFH_A_ABS && off > 0 ? 2 : 1;
+	unsigned best_m = 29;
+	uint64_t best_u = zz_enc(off);
+	size_t best = 1 + varint_len(best_u);
+
+	for (int i = 0; i < ncand; i++) {
+		const int64_t base[3] = {0, TWO31, -TWO31};
+		for (unsigned m = 29; m <= 31; m++) {
+			uint64_t u = zz_enc(cand[i] - base[m - 29]);
+			size_t cost = m == 29 && u <= 28 ? 1 : 1 + varint_len(u);
+			if (cost < best) {
+				best = cost;
+				best_m = m == 29 && u <= 28 ? (unsigned)u : m;
+				best_u = u;
+			}
+		}
+	}
+	put8(w, anchor | best_m << 3);
+	if (best_m >= 29)
+		put_var(w, best_u);
+}
+
+static void enc_in(struct wbuf *w, const struct sfh_in *in)
+{
+	unsigned opts = in->opts & 15, len = in->len % (SFH_MAX_PAYLOAD + 1);
+	unsigned p = (in->has_seq ? P_SEQ : 0) | (in->has_ack ? P_ACK : 0) | (len ? P_LEN : 0) |
+		     (in->wnd != SFH_DEFAULT_WND ? P_WIN : 0) | (in->up ? P_UP : 0) |
+		     (opts ? P_OPTS : 0);
+
+	put8(w, CODE_IN);
+	put8(w, in->flags);
+	put8(w, p);
+	if (opts)
+		put8(w, opts);
+	if (in->has_seq)
+		put_num(w, &in->seq);
+	if (in->has_ack)
+		put_num(w, &in->ack);
+	if (len)
+		put_var(w, len);
+	if (p & P_WIN)
+		put16(w, in->wnd);
+	if (in->up)
+		put16(w, in->up);
+	if (opts & SFO_OPT_MSS)
+		put16(w, in->mss);
+	if (opts & SFO_OPT_WSCALE)
+		put8(w, in->wscale % 15);
+	if (opts & SFO_OPT_TS) {
+		put_var(w, in->tsval);
+		put_var(w, in->tsecr);
+	}
+}
+
+static void enc_out(struct wbuf *w, const struct sfh_out *o)
+{
+	if (o->none) {
+		put8(w, CODE_OUT | 1 << 3);
+		return;
+	}
+	put8(w, CODE_OUT);
+	put8(w, o->flags);
+	put8(w, (o->has_seq ? 1 : 0) | (o->has_ack ? 2 : 0) | (o->has_len ? 4 : 0));
+	if (o->has_seq)
+		put_num(w, &o->seq);
+	if (o->has_ack)
+		put_num(w, &o->ack);
+	if (o->has_len)
+		put_var(w, o->len & 0xffff);
+}
+
+static void enc_event(struct wbuf *w, const struct sfh_event *e)
+{
+	unsigned call;
+
+	switch (e->type) {
+	case SFH_EV_IN:
+		enc_in(w, &e->u.in);
+		break;
+	case SFH_EV_CALL:
+		call = (unsigned)e->u.call.call % SFO_NCALLS;
+		put8(w, CODE_CALL | call << 3);
+		if (call_has_arg((enum sfo_call)call))
+			put_var(w, e->u.call.arg);
+		break;
+	case SFH_EV_WAIT:
+		if (e->u.wait_ms && e->u.wait_ms % 1000 == 0) {
+			put8(w, CODE_WAIT | 1 << 3);
+			put_var(w, e->u.wait_ms / 1000);
+		} else {
+			put8(w, CODE_WAIT);
+			put_var(w, e->u.wait_ms);
+		}
+		break;
+	case SFH_EV_OUT:
+		enc_out(w, &e->u.out);
+		break;
+	case SFH_EV_EXPECT_STATE:
+		put8(w, CODE_EXPECT | ((unsigned)e->u.state % SFO_NSTATES) << 3);
+		break;
+	}
+}
+
+size_t sfh_scn_encode(const struct sfh_scenario *s, uint8_t *buf, size_t cap)
+{
+	struct wbuf w = {buf, cap, 0};
+	uint32_t nev = s->nev < SFH_MAX_EVENTS ? s->nev : SFH_MAX_EVENTS;
+
+	put8(&w, s->role == SFH_ROLE_ACTIVE ? 1 : 0);
+	for (uint32_t i = 0; i < nev; i++)
+		enc_event(&w, &s->ev[i]);
+	return w.n;
+}
+
+/* A reader that yields 0 past the end, which is what makes decoding total. */
+struct rbuf {
+	const uint8_t *p;
+	size_t n, i;
+};
+
+static unsigned get8(struct rbuf *r)
+{
+	return r->i < r->n ? r->p[r->i++] : 0;
+}
+
+static unsigned get16(struct rbuf *r)
+{
+	unsigned lo = get8(r);
+	return lo | get8(r) << 8;
+}
+
+static uint64_t get_var(struct rbuf *r)
+{
+	uint64_t v = 0;
+
+	for (unsigned k = 0; k < 5; k++) {
+		unsigned b = get8(r);
+		v |= (uint64_t)(b & 0x7f) << (7 * k);
+		if (!(b & 0x80))
+			break;
+	}
+	return v;
+}
+
+static struct sfh_num get_num_bin(struct rbuf *r)
+{
+	unsigned a = get8(r), m = a >> 3;
+	struct sfh_num n;
+	int64_t off;
+
+	n.anchor = (uint8_t)((a & 7) % SFH_NANCHORS);
+	if (m <= 28)
+		off = zz_dec(m);
+	else
+		off = zz_dec(get_var(r)) + (m == 30 ? TWO31 : m == 31 ? -TWO31 : 0);
+	n.off = fold_off(n.anchor, off);
+	return n;
+}
+
+static void dec_in(struct rbuf *r, struct sfh_in *in)
+{
+	unsigned p, opts;
+
+	in->flags = (uint8_t)get8(r);
+	p = get8(r);
+	opts = (p & P_OPTS) ? get8(r) & 15 : 0;
+	in->opts = (uint8_t)opts;
+	in->has_seq = (p & P_SEQ) != 0;
+	in->has_ack = (p & P_ACK) != 0;
+	in->seq = in->has_seq ? get_num_bin(r) : (struct sfh_num){SFH_A_PNXT, 0};
+	in->ack = in->has_ack ? get_num_bin(r) : (struct sfh_num){SFH_A_TNXT, 0};
+	in->len = (p & P_LEN) ? (uint32_t)(get_var(r) % (SFH_MAX_PAYLOAD + 1)) : 0;
+	in->wnd = (p & P_WIN) ? (uint16_t)get16(r) : SFH_DEFAULT_WND;
+	in->up = (p & P_UP) ? (uint16_t)get16(r) : 0;
+	in->mss = (opts & SFO_OPT_MSS) ? (uint16_t)get16(r) : 0;
+	in->wscale = (opts & SFO_OPT_WSCALE) ? (uint8_t)(get8(r) % 15) : 0;
+	if (opts & SFO_OPT_TS) {
+		in->tsval = (uint32_t)get_var(r);
+		in->tsecr = (uint32_t)get_var(r);
+	}
+}
+
+static void dec_out(struct rbuf *r, unsigned x, struct sfh_out *o)
+{
+	unsigned p;
+
+	if (x & 1) {
+		o->none = 1;
+		return;
+	}
+	o->flags = (uint8_t)get8(r);
+	p = get8(r);
+	o->has_seq = (p & 1) != 0;
+	o->has_ack = (p & 2) != 0;
+	o->has_len = (p & 4) != 0;
+	if (o->has_seq)
+		o->seq = get_num_bin(r);
+	if (o->has_ack)
+		o->ack = get_num_bin(r);
+	if (o->has_len)
+		o->len = (uint32_t)(get_var(r) & 0xffff);
+}
+
+static void dec_event(struct rbuf *r, struct sfh_event *e)
+{
+	unsigned h = get8(r), x = h >> 3;
+
+	e->type = code_type[h & 7];
+	switch (e->type) {
+	case SFH_EV_IN:
+		dec_in(r, &e->u.in);
+		break;
+	case SFH_EV_CALL:
+		e->u.call.call = (enum sfo_call)(x % SFO_NCALLS);
+		if (call_has_arg(e->u.call.call))
+			e->u.call.arg = (uint32_t)get_var(r);
+		break;
+	case SFH_EV_WAIT:
+		e->u.wait_ms = (uint32_t)(get_var(r) * ((x & 1) ? 1000 : 1));
+		break;
+	case SFH_EV_OUT:
+		dec_out(r, x, &e->u.out);
+		break;
+	case SFH_EV_EXPECT_STATE:
+		e->u.state = (enum sfo_state)(x % SFO_NSTATES);
+		break;
+	}
+}
+
+void sfh_scn_decode(const uint8_t *data, size_t len, struct sfh_scenario *out)
+{
+	struct rbuf r = {data, data ? len : 0, 0};
+
+	memset(out, 0, sizeof *out);
+	out->role = (get8(&r) & 1) ? SFH_ROLE_ACTIVE : SFH_ROLE_PASSIVE;
+	while (r.i < r.n && out->nev < SFH_MAX_EVENTS)
+		dec_event(&r, &out->ev[out->nev++]);
+}
