@@ -192,19 +192,19 @@ static void trace_verdict(struct run *x, const struct sfo_verdict *v, enum sfo_s
 	const struct sfo_rule_info *ri = sfo_rule(v->rule);
 	const char *rid = ri ? ri->id : "?";
 	if (v->kind == SFO_DIV_OK) {
-		trace(x, "      => %-13s ok  [%s %s%s%s]", sfo_state_name(after), rid,
+		trace(x, "         => %-13s ok  [%s %s%s%s]", sfo_state_name(after), rid,
 		      ri ? ri->section : "", ri && ri->req[0] ? " " : "", ri ? ri->req : "");
 		return;
 	}
-	trace(x, "      => %-13s %s %s: rule %s (RFC 9293 %s%s%s, %s): %s",
+	trace(x, "         => %-13s %s %s: rule %s (RFC 9293 %s%s%s, %s): %s",
 	      sfo_state_name(v->observed), v->accepted ? "ACCEPTED" : "DIVERGENCE",
 	      sfo_div_kind_name(v->kind), rid, ri ? ri->section : "",
 	      ri && ri->req[0] ? " " : "", ri ? ri->req : "", sfo_severity_name(v->sev),
 	      v->detail);
 	if (ri)
-		trace(x, "         %s", ri->title);
+		trace(x, "            %s", ri->title);
 	if (v->accepted)
-		trace(x, "         accepted by profile %s: %s", x->cfg.profile->name,
+		trace(x, "            accepted by profile %s: %s", x->cfg.profile->name,
 		      v->accepted->reason);
 }
 
@@ -232,7 +232,7 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 	}
 	for (size_t i = 0; x->o->trace && i < x->nsegs; i++) {
 		sfh_seg_format(&r->segs[i], rb.target_isn, x->pisn, buf, sizeof buf);
-		trace(x, "  <   %s", buf);
+		trace(x, "     <   %s", buf);
 	}
 	sfo_judge(&x->tcb, &x->cfg, &r->expect, r->segs, x->nsegs, x->observed, &rb, &v, &which);
 	x->res->steps++;
@@ -271,10 +271,9 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 	ev.u.call.call = call;
 	ev.u.call.arg = (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE) ? (uint32_t)got : arg;
 	if (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE)
-		trace(x, "%3d call %s %u (stack took %d)", ev_index + 1, sfo_call_name(call), arg,
-		      got);
+		trace(x, "%4u call %s %u (the stack took %d)", line, sfo_call_name(call), arg, got);
 	else
-		trace(x, "%3d call %s", ev_index + 1, sfo_call_name(call));
+		trace(x, "%4u call %s", line, sfo_call_name(call));
 	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
 	return judge(x, ev_index, line);
 }
@@ -293,7 +292,7 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_
 	r->inpkt.len = (uint16_t)n;
 	if (x->o->trace) {
 		fmt_seg(x, &ev.u.seg, 0, buf, sizeof buf);
-		trace(x, "%3d >   %s", ev_index + 1, buf);
+		trace(x, "%4u >   %s", line, buf);
 	}
 	x->now_us++;
 	sfh_pcap_write(x->o->pcap, r->inpkt.data, r->inpkt.len, x->now_us);
@@ -310,7 +309,7 @@ static int step_wait(struct run *x, int ev_index, uint32_t ms, uint32_t line)
 {
 	struct sfo_event ev = {.kind = SFO_EV_WAIT};
 	ev.u.wait_ms = ms;
-	trace(x, "%3d wait %u ms", ev_index + 1, ms);
+	trace(x, "%4u wait %u ms", line, ms);
 	x->now_us += (uint64_t)ms * 1000;
 	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
 	if (sfh_target_advance(x->t, ms) != 0) {
@@ -354,7 +353,7 @@ static int check_assertion(struct run *x, int ev_index, const struct sfh_event *
 	}
 	x->res->assert_failed = 1;
 	v->accepted = NULL;
-	trace(x, "      => ASSERTION FAILED: %s", v->detail);
+	trace(x, "         => ASSERTION FAILED: %s", v->detail);
 	record_divergence(x, ev_index, e->line);
 	return 0;
 }
@@ -401,7 +400,7 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 		snprintf(res->err, sizeof res->err, "%s: reset: %s", t->ops->name, t->err);
 		return -1;
 	}
-	trace(&x, "  -- %s, target %s, profile %s", s->role == SFH_ROLE_PASSIVE ? "passive" : "active",
+	trace(&x, "     -- %s, target %s, profile %s", s->role == SFH_ROLE_PASSIVE ? "passive" : "active",
 	      t->ops->name, x.cfg.profile->name);
 	return run_events(&x);
 }
