@@ -71,6 +71,11 @@ struct sfh_target_ops {
 struct sfh_target {
 	const struct sfh_target_ops *ops;
 	char err[256];
+	/* Wait time advance() cut short while a timer of the stack was running (a target
+	 * without SFH_CAP_VTIME may cap real waits, e.g. linux:maxwait=). reset() zeroes
+	 * it. While non-zero, what the stack emits and its state may lack that timer's
+	 * effects (fewer retransmissions, no give-up): timer-dependent verdicts are suspect. */
+	uint64_t skipped_ms;
 };
 
 /* Registry (harness/targets.c). */

@@ -267,7 +267,13 @@ enum {
 	SFO_TF_WSCALE = 1u << 9,     /* window scaling negotiated */
 	SFO_TF_SACK = 1u << 10,
 	SFO_TF_TS = 1u << 11,
-	SFO_TF_ACCEPTED = 1u << 12   /* application accepted the connection */
+	SFO_TF_ACCEPTED = 1u << 12,  /* application accepted the connection */
+	SFO_TF_WS_SELF = 1u << 13,   /* the target's SYN carried a window scale option */
+	SFO_TF_WS_PEER = 1u << 14,   /* the peer's SYN carried a window scale option */
+	SFO_TF_OOO = 1u << 15,       /* out-of-order data [ooo_lo, ooo_hi) may be held */
+	SFO_TF_OOO_FIN = 1u << 16,   /* ... and a FIN right after it, at ooo_hi */
+	SFO_TF_OOO_GAP = 1u << 17,   /* ... with holes inside [ooo_lo, ooo_hi) */
+	SFO_TF_TW_REOPEN = 1u << 18  /* reopened from TIME-WAIT by a new SYN (MAY-2) */
 };
 
 /* The target's TCB as the model tracks it (§3.3.1 plus what the rules need). */
@@ -286,6 +292,10 @@ struct sfo_tcb {
 	uint64_t now_ms;      /* virtual time: sum of waits seen */
 	uint64_t timer_ms;    /* when the running timer started (retransmit / TIME-WAIT) */
 	uint64_t unacked_since_ms; /* first transmission of the oldest unacked octet */
+	uint64_t ack_owed_ms; /* when the owed ACK (SFO_TF_ACK_OWED) became due */
+	uint64_t timer2_ms;   /* TIME-WAIT: latest time the 2MSL timer may have restarted */
+	uint32_t ooo_lo, ooo_hi; /* out-of-order data the target may hold (SFO_TF_OOO) */
+	uint8_t rtx_count;    /* retransmissions since the timer last restarted (backoff) */
 };
 
 /* How the model is run. The oracle uses stack_iss = 0 and learns the target's ISS from
@@ -320,7 +330,11 @@ struct sfo_pattern {
 enum {
 	SFO_PAT_SEQ_ANY = 1,
 	SFO_PAT_ACK_ANY = 2,
-	SFO_PAT_EMIT = 4 /* the reference behaviour emits it (stack mode concretises it) */
+	SFO_PAT_EMIT = 4, /* the reference behaviour emits it (stack mode concretises it) */
+	/* The segment's sequence space (payload, then FIN) must end at or before seq_hi + 1,
+	 * and a FIN it carries must sit exactly at seq_hi: data stays inside what was
+	 * queued, a FIN sits where CLOSE put it. */
+	SFO_PAT_WITHIN = 8
 };
 
 #define SFO_MAX_PAT 8
@@ -334,6 +348,7 @@ struct sfo_outcome {
 	sfo_rule_t rules[SFO_MAX_RULES]; /* the rules that fired, in order */
 	uint8_t npat, nrules;
 	uint16_t state_ok; /* bit per state: observed states equivalent to next.state */
+	sfo_rule_t state_rule; /* the rule that decided next.state */
 };
 
 /* Everything acceptable after one event; out[0] is the reference (preferred) outcome. */

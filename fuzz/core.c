@@ -1,0 +1,237 @@
+/* The fuzz core: the body of LLVMFuzzerTestOneInput shared by every entry (the synfin
+ * command through LLVMFuzzerRunDriver, and the per-target fuzz_*.c binaries), plus the
+ * libFuzzer hooks for structure-aware mutation.
+ *
+ * libFuzzer's callbacks carry no context, so the core is one object per process behind
+ * a single pointer; everything it drives (target, runner, coverage) is reentrant.
+ *
+ * One input: decode (total), drop hand-written assertions, fit the scenario to the
+ * target (its roles; waits clamped on real-time targets), run it beside the model with
+ * the coverage feed on. A divergence the profile does not accept is recorded once per
+ * signature per process (minimised, verified, written as OUT/<hash>/), and the input
+ * returns 0 like any other: divergences never stop a campaign.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_priv.h"
+
+#define SEEN_CAP 4096 /* signatures remembered per process (then the directory decides) */
+#define FLUSH_EVERY 64
+
+
+struct sff_core {
+	char *target_spec, *out_dir, *profile_name;
+	int no_minimize, trap;
+	uint32_t max_wait_ms;
+	struct sfh_target *target;
+	struct sfh_runner *runner;
+	const struct sfo_profile *profile;
+	struct sff_stats *stats;
+	struct sff_cover *cover;
+	struct sff_runctx rc; /* minimisation and verification runs */
+	uint32_t caps;
+	uint64_t execs, pending;
+	uint64_t seen[SEEN_CAP];
+	size_t nseen;
+	struct sfh_scenario scn;
+	struct sfh_result res;
+	char err[512];
+};
+
+static struct sff_core *g_core;
+
+static char *dup_or_null(const char *s, int *bad)
+{
+	char *d = s ? strdup(s) : NULL;
+	if (s && !d)
+		*bad = 1;
+	return d;
+}
+
+void sff_core_fini(void)
+{
+	struct sff_core *c = g_core;
+	if (!c)
+		return;
+	sff_stats_add(c->stats, c->pending, 0, 0, 0);
+	sfh_runner_free(c->runner);
+	sfh_target_close(c->target);
+	sff_cover_free(c->cover);
+	sff_stats_close(c->stats);
+	free(c->target_spec);
+	free(c->out_dir);
+	free(c->profile_name);
+	free(c);
+	g_core = NULL;
+}
+
+int sff_core_init(const struct sff_core_opts *o, char *err, size_t errlen)
+{
+	int bad = 0;
+	sff_core_fini();
+	struct sff_core *c = calloc(1, sizeof *c);
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->target_spec = dup_or_null(o->target_spec, &bad);
+	c->out_dir = dup_or_null(o->out_dir, &bad);
+	c->profile_name = dup_or_null(o->profile, &bad);
+	c->no_minimize = o->no_minimize;
+	c->trap = o->trap;
+	c->max_wait_ms = o->max_wait_ms ? o->max_wait_ms : 250;
+	c->stats = sff_stats_open(o->stats_path, 0, err, errlen);
+	c->cover = c->stats ? sff_cover_new(c->stats) : NULL;
+	g_core = c;
+	if (!c->stats) /* err says why */
+		goto fail;
+	if (bad || !c->target_spec || !c->cover) {
+		snprintf(err, errlen, "%s", c->target_spec ? "out of memory" : "no target");
+		goto fail;
+	}
+	return 0;
+fail:
+	sff_core_fini();
+	return -1;
+}
+
+const char *sff_core_error(void)
+{
+	return g_core ? g_core->err : "the fuzz core is not initialised";
+}
+
+/* Open the target and everything that runs it (on the first input). */
+static int core_open(struct sff_core *c)
+{
+	if (sfh_target_open(c->target_spec, &c->target, c->err, sizeof c->err) != 0)
+		return -1;
+	c->caps = c->target->ops->caps;
+	if (c->profile_name) {
+		c->profile = sfo_profile_find(c->profile_name);
+		if (!c->profile) {
+			snprintf(c->err, sizeof c->err, "unknown profile '%s'", c->profile_name);
+			return -1;
+		}
+	} else if (c->target->ops->profile && sfo_profile_find(c->target->ops->profile)) {
+		c->profile = sfo_profile_find(c->target->ops->profile);
+	} else {
+		c->profile = sfo_profile_default();
+	}
+	c->runner = sfh_runner_new(c->err, sizeof c->err);
+	if (!c->runner)
+		return -1;
+	c->rc.runner = c->runner;
+	c->rc.target = c->target;
+	c->rc.profile = c->profile;
+	c->rc.next_case = 0x40000000u;
+	c->rc.max_wait_ms = (c->caps & SFH_CAP_VTIME) ? 0 : c->max_wait_ms;
+	return 0;
+}
+
+/* Fit a decoded scenario to the target: a role it can play; on real-time targets no
+ * wait longer than max_wait_ms (a campaign cannot sleep for 2MSL on every input). */
+static void fit(struct sff_core *c, struct sfh_scenario *s)
+{
+	sff_scn_strip(s);
+	if (s->role == SFH_ROLE_ACTIVE && !(c->caps & SFH_CAP_ACTIVE))
+		s->role = SFH_ROLE_PASSIVE;
+	else if (s->role == SFH_ROLE_PASSIVE && !(c->caps & SFH_CAP_PASSIVE))
+		s->role = SFH_ROLE_ACTIVE;
+	if (c->caps & SFH_CAP_VTIME)
+		return;
+	for (uint32_t i = 0; i < s->nev; i++)
+		if (s->ev[i].type == SFH_EV_WAIT && s->ev[i].u.wait_ms > c->max_wait_ms)
+			s->ev[i].u.wait_ms = c->max_wait_ms;
+}
+
+/* 1 if the signature was already handled by this process; remembers it otherwise. */
+static int seen_before(struct sff_core *c, uint64_t h)
+{
+	for (size_t i = 0; i < c->nseen; i++)
+		if (c->seen[i] == h)
+			return 1;
+	if (c->nseen < SEEN_CAP)
+		c->seen[c->nseen++] = h;
+	return 0;
+}
+
+static void record(struct sff_core *c, const uint8_t *data, size_t size)
+{
+	uint64_t h = c->res.sig_hash;
+	if (seen_before(c, h))
+		return;
+	if (!c->out_dir || sff_finding_exists(c->out_dir, h)) {
+		sff_stats_add(c->stats, 0, 0, 0, 1);
+		return;
+	}
+	struct sfh_scenario m = c->scn;
+	struct sff_finding_info fi = {.out_dir = c->out_dir, .target_spec = c->target_spec,
+				      .origin = "synfin fuzz", .input = data, .input_len = size,
+				      .orig_events = m.nev};
+	if (!c->no_minimize)
+		sff_minimize(&c->rc, &m, h, 0);
+	int rc = sff_finding_write(&fi, &c->rc, &m, &c->res, c->err, sizeof c->err);
+	if (rc == SFF_FINDING_NEW)
+		sff_stats_add(c->stats, 0, 1, 0, 0);
+	else if (rc == SFF_FINDING_DUP)
+		sff_stats_add(c->stats, 0, 0, 0, 1);
+	else
+		sff_stats_add(c->stats, 0, 0, 1, 0);
+	if (c->trap && rc == SFF_FINDING_NEW)
+		abort(); /* SYNFIN_FUZZ_TRAP: report through the engine's crash handling */
+}
+
+int sff_core_one(const uint8_t *data, size_t size)
+{
+	struct sff_core *c = g_core;
+	if (!c)
+		return 0;
+	if (!c->target && core_open(c) != 0)
+		return SFF_CORE_FATAL;
+	sfh_scn_decode(data, size, &c->scn);
+	fit(c, &c->scn);
+	sff_cover_begin(c->cover);
+	struct sfh_run_opts o = {.profile = c->profile, .cover = sff_cover_step,
+				 .cover_ctx = c->cover, .case_no = (uint32_t)c->execs};
+	c->execs++;
+	if (++c->pending >= FLUSH_EVERY) {
+		sff_stats_add(c->stats, c->pending, 0, 0, 0);
+		c->pending = 0;
+	}
+	if (sfh_run(c->runner, c->target, &c->scn, &o, &c->res) != 0) {
+		sff_stats_add(c->stats, 0, 0, 1, 0);
+		return 0;
+	}
+	if (c->res.verdict.kind != SFO_DIV_OK && !c->res.verdict.accepted)
+		record(c, data, size);
+	return 0;
+}
+
+int sff_entry_init(const char *target)
+{
+	char err[512];
+	const char *env_target = getenv("SYNFIN_FUZZ_TARGET");
+	const char *out = getenv("SYNFIN_FUZZ_OUT");
+	const char *trap = getenv("SYNFIN_FUZZ_TRAP");
+	struct sff_core_opts o = {.target_spec = env_target && *env_target ? env_target : target,
+				  .out_dir = out && *out ? out : "synfin-out/findings",
+				  .trap = trap && strcmp(trap, "1") == 0};
+	if (sff_mkdirs(o.out_dir) != 0)
+		o.out_dir = NULL;
+	return sff_core_init(&o, err, sizeof err);
+}
+
+/* ---- libFuzzer hooks: structure-aware mutation ---- */
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	return sff_mutate(data, size, max_size, seed, LLVMFuzzerMutate ? LLVMFuzzerMutate : NULL);
+}
+
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2,
+				 uint8_t *out, size_t max_out, unsigned int seed)
+{
+	return sff_crossover(d1, s1, d2, s2, out, max_out, seed);
+}

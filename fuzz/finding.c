@@ -1,0 +1,382 @@
+/* Findings: one directory per divergence signature, ready to act on.
+ *
+ *   OUT/<sig-hash>/scenario.scn   the minimised scenario, text form, with its #! expect
+ *                                 line (drops straight into corpus/regress)
+ *   OUT/<sig-hash>/exchange.pcap  every packet of the re-run at case 0
+ *   OUT/<sig-hash>/report.txt     the trace of that run with the verdict
+ *   OUT/<sig-hash>/report.json    signature, rule, severity, expected vs observed,
+ *                                 target version, flaky flag
+ *   OUT/<sig-hash>/input.bin      the raw input that found it (libFuzzer's bytes)
+ *
+ * The directory name is the deduplication key across every worker process of a campaign:
+ * it is assembled under a private temporary name and renamed into place; rename() of a
+ * directory onto an existing one fails, so exactly one worker wins.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fuzz_priv.h"
+
+/* ---- file helpers ---- */
+
+int sff_mkdirs(const char *path)
+{
+	char buf[4096];
+	size_t n = strlen(path);
+	if (n == 0 || n >= sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+uint8_t *sff_read_file(const char *path, size_t *len, size_t max)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	size_t n = 0, cap = 0;
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			size_t ncap = cap ? cap * 2 : 8192;
+			uint8_t *p = realloc(buf, ncap);
+			if (!p)
+				goto fail;
+			buf = p;
+			cap = ncap;
+		}
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0)
+			break;
+		if (n > max) {
+			errno = EFBIG;
+			goto fail;
+		}
+	}
+	if (ferror(f))
+		goto fail;
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+int sff_write_file(const char *path, const void *data, size_t len)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		return -1;
+	int bad = fwrite(data, 1, len, f) != len;
+	bad |= fclose(f) != 0;
+	if (bad || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+void sff_sig_dirname(uint64_t sig_hash, char buf[17])
+{
+	snprintf(buf, 17, "%016llx", (unsigned long long)sig_hash);
+}
+
+int sff_finding_exists(const char *out_dir, uint64_t sig_hash)
+{
+	char name[17], path[4096];
+	struct stat st;
+	sff_sig_dirname(sig_hash, name);
+	snprintf(path, sizeof path, "%s/%s", out_dir, name);
+	return stat(path, &st) == 0;
+}
+
+/* ---- the re-runs ---- */
+
+/* The trace goes straight to a file descriptor: isolated runs write it from a child
+ * that may die, so nothing may sit in a stdio buffer. */
+static void trace_fd(void *ctx, const char *line)
+{
+	dprintf(*(int *)ctx, "%s\n", line);
+}
+
+/* Run s at case number case_no with an optional trace fd and pcap. */
+static int rerun(struct sff_runctx *ctx, const struct sfh_scenario *s, uint32_t case_no, int *fd,
+		 struct sfh_pcap *pcap, struct sfh_result *res)
+{
+	struct sfh_run_opts o = {.profile = ctx->profile, .case_no = case_no, .pcap = pcap,
+				 .trace = fd ? trace_fd : NULL, .trace_ctx = fd};
+	if (ctx->isolate)
+		return sff_run_isolated_sig(ctx, s, &o, res);
+	return sfh_run(ctx->runner, ctx->target, s, &o, res);
+}
+
+/* ---- report writers ---- */
+
+static const char *rule_id(const struct sfo_verdict *v)
+{
+	const struct sfo_rule_info *ri = sfo_rule(v->rule);
+	return ri ? ri->id : "?";
+}
+
+static void json_kv(FILE *f, const char *k, const char *v, int comma)
+{
+	fprintf(f, "%s\n  ", comma ? "," : "");
+	sfh_json_str(f, k);
+	fputs(": ", f);
+	sfh_json_str(f, v);
+}
+
+struct verify {
+	struct sfh_result a, b; /* case 0 (traced), and another case number */
+	int rc_a, rc_b;
+	uint32_t case_b;
+	int flaky;
+};
+
+static int write_json(const char *path, const struct sff_finding_info *fi,
+		      const struct sff_runctx *ctx, const struct sfh_scenario *s,
+		      const struct sfh_result *first, const struct verify *vr)
+{
+	const struct sfo_verdict *v = &first->verdict;
+	const struct sfo_rule_info *ri = sfo_rule(v->rule);
+	char hash[17], buf[64];
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	sff_sig_dirname(first->sig_hash, hash);
+	fputs("{", f);
+	json_kv(f, "signature", first->signature, 0);
+	json_kv(f, "sig_hash", hash, 1);
+	json_kv(f, "target", fi->target_spec, 1);
+	json_kv(f, "target_version", ctx->target->ops->version(), 1);
+	json_kv(f, "profile", ctx->profile ? ctx->profile->name : sfo_profile_default()->name, 1);
+	json_kv(f, "kind", sfo_div_kind_name(v->kind), 1);
+	json_kv(f, "rule", rule_id(v), 1);
+	json_kv(f, "section", ri ? ri->section : "", 1);
+	json_kv(f, "requirement", ri ? ri->req : "", 1);
+	json_kv(f, "rule_title", ri ? ri->title : "", 1);
+	json_kv(f, "severity", sfo_severity_name(v->sev), 1);
+	json_kv(f, "state_before", sfo_state_name(v->before), 1);
+	json_kv(f, "event_class", sfo_evclass_name(v->evclass), 1);
+	fputs(",\n  \"expected\": {\"state\": ", f);
+	sfh_json_str(f, sfo_state_name(v->expected));
+	fputs("},\n  \"observed\": {\"state\": ", f);
+	sfh_json_str(f, sfo_state_name(v->observed));
+	fputs("}", f);
+	json_kv(f, "detail", v->detail, 1);
+	fprintf(f, ",\n  \"event\": %d,\n  \"events\": %u,\n  \"events_before_minimizing\": %u",
+		vr->a.div_event + 1, s->nev, fi->orig_events);
+	fprintf(f, ",\n  \"flaky\": %s", vr->flaky ? "true" : "false");
+	fprintf(f, ",\n  \"reruns\": [{\"case\": 0, \"signature\": ");
+	sfh_json_str(f, vr->rc_a == 0 ? vr->a.signature : "(harness error)");
+	fprintf(f, "}, {\"case\": %u, \"signature\": ", vr->case_b);
+	sfh_json_str(f, vr->rc_b == 0 ? vr->b.signature : "(harness error)");
+	fputs("}]", f);
+	json_kv(f, "origin", fi->origin ? fi->origin : "synfin fuzz", 1);
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_kv(f, "found_at", buf, 1);
+	json_kv(f, "scenario", "scenario.scn", 1);
+	json_kv(f, "pcap", "exchange.pcap", 1);
+	fputs("\n}\n", f);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+static int write_scn(const char *path, const struct sff_finding_info *fi,
+		     const struct sfh_scenario *s, const struct sfh_result *first, int flaky)
+{
+	size_t need = sfh_scn_format(s, NULL, 0) + 1;
+	char *text = malloc(need);
+	FILE *f = fopen(path, "w");
+	int rc = -1;
+	if (!text || !f)
+		goto exit;
+	sfh_scn_format(s, text, need);
+	fprintf(f, "# synfin finding: %s%s\n", first->signature, flaky ? " (flaky)" : "");
+	fprintf(f, "# %s\n", first->verdict.detail);
+	fprintf(f, "# replay: synfin run scenario.scn --target %s\n", fi->target_spec);
+	fprintf(f, "#! expect %s divergence %s %s\n", fi->target_spec, rule_id(&first->verdict),
+		sfo_div_kind_name(first->verdict.kind));
+	fputs(text, f);
+	rc = 0;
+exit:
+	free(text);
+	if (f && fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+static int write_txt(const char *path, const char *trace_path, const struct sff_finding_info *fi,
+		     const struct sff_runctx *ctx, const struct sfh_scenario *s,
+		     const struct sfh_result *first, const struct verify *vr)
+{
+	const struct sfo_verdict *v = &first->verdict;
+	const struct sfo_rule_info *ri = sfo_rule(v->rule);
+	size_t tlen = 0, need = sfh_scn_format(s, NULL, 0) + 1;
+	uint8_t *trace = sff_read_file(trace_path, &tlen, 1u << 24);
+	char *text = malloc(need);
+	FILE *f = fopen(path, "w");
+	int rc = -1;
+	if (!text || !f)
+		goto exit;
+	sfh_scn_format(s, text, need);
+	fprintf(f, "synfin finding %s\n\n", first->signature);
+	fprintf(f, "verdict:   %s %s in %s on %s\n", sfo_severity_name(v->sev),
+		sfo_div_kind_name(v->kind), sfo_state_name(v->before), sfo_evclass_name(v->evclass));
+	if (ri)
+		fprintf(f, "rule:      %s (RFC 9293 %s%s%s): %s\n", ri->id, ri->section,
+			ri->req[0] ? ", " : "", ri->req, ri->title);
+	else
+		fprintf(f, "rule:      none (the stack itself failed)\n");
+	fprintf(f, "expected:  state %s\n", sfo_state_name(v->expected));
+	fprintf(f, "observed:  state %s\n", sfo_state_name(v->observed));
+	fprintf(f, "detail:    %s\n", v->detail);
+	fprintf(f, "target:    %s (%s), profile %s\n", fi->target_spec,
+		ctx->target->ops->version(),
+		ctx->profile ? ctx->profile->name : sfo_profile_default()->name);
+	fprintf(f, "flaky:     %s (case 0: %s; case %u: %s)\n", vr->flaky ? "YES" : "no",
+		vr->rc_a == 0 ? vr->a.signature : "harness error", vr->case_b,
+		vr->rc_b == 0 ? vr->b.signature : "harness error");
+	fprintf(f, "found by:  %s\n", fi->origin ? fi->origin : "synfin fuzz");
+	fprintf(f, "replay:    synfin run scenario.scn --target %s\n", fi->target_spec);
+	fprintf(f, "\ntrace of the re-run at case 0 (also exchange.pcap):\n%s",
+		trace ? (const char *)trace : "(no trace)\n");
+	fprintf(f, "\nscenario (%u events, %u before minimizing):\n%s", s->nev, fi->orig_events,
+		text);
+	rc = 0;
+exit:
+	free(trace);
+	free(text);
+	if (f && fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+static void remove_tmpdir(const char *dir)
+{
+	static const char *const names[] = {"scenario.scn", "exchange.pcap", "report.txt",
+					    "report.json",  "input.bin",     "trace.tmp"};
+	char path[4200];
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+static int verify(struct sff_runctx *ctx, const struct sfh_scenario *s,
+		  const struct sfh_result *first, const char *tmp, struct verify *vr, char *err,
+		  size_t errlen)
+{
+	char path[4200], perr[256];
+	snprintf(path, sizeof path, "%s/trace.tmp", tmp);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/exchange.pcap", tmp);
+	struct sfh_pcap *pcap = sfh_pcap_open(path, perr, sizeof perr);
+	if (!pcap) {
+		snprintf(err, errlen, "%s", perr);
+		close(fd);
+		return -1;
+	}
+	vr->rc_a = rerun(ctx, s, 0, &fd, pcap, &vr->a);
+	close(fd);
+	if (sfh_pcap_close(pcap) != 0) {
+		snprintf(err, errlen, "%s: write error", path);
+		return -1;
+	}
+	/* Another case number: other ports, other ISNs, a fresh reset. */
+	vr->case_b = 0x2545u + (ctx->next_case++ & 0xffff);
+	vr->rc_b = rerun(ctx, s, vr->case_b, NULL, NULL, &vr->b);
+	vr->flaky = vr->rc_a != 0 || vr->rc_b != 0 || vr->a.sig_hash != first->sig_hash ||
+		    vr->b.sig_hash != first->sig_hash;
+	return 0;
+}
+
+int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
+		      const struct sfh_scenario *s, const struct sfh_result *first, char *err,
+		      size_t errlen)
+{
+	static unsigned serial;
+	char name[17], tmp[4096], final[4096], path[4200], tpath[4200];
+	struct verify vr;
+	int rc = SFF_FINDING_ERR;
+
+	sff_sig_dirname(first->sig_hash, name);
+	snprintf(final, sizeof final, "%s/%s", fi->out_dir, name);
+	if (sff_finding_exists(fi->out_dir, first->sig_hash))
+		return SFF_FINDING_DUP;
+	snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%d-%u", fi->out_dir, name, (int)getpid(), serial++);
+	if (mkdir(tmp, 0777) != 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		return SFF_FINDING_ERR;
+	}
+	memset(&vr, 0, sizeof vr);
+	if (verify(ctx, s, first, tmp, &vr, err, errlen) != 0)
+		goto exit;
+	/* Report the verified run when it shows the signature: its detail speaks of the
+	 * minimised scenario, which `first` (the run that found it) may not. */
+	if (vr.rc_a == 0 && vr.a.sig_hash == first->sig_hash)
+		first = &vr.a;
+	snprintf(tpath, sizeof tpath, "%s/trace.tmp", tmp);
+	snprintf(path, sizeof path, "%s/scenario.scn", tmp);
+	if (write_scn(path, fi, s, first, vr.flaky) != 0)
+		goto io_error;
+	snprintf(path, sizeof path, "%s/report.txt", tmp);
+	if (write_txt(path, tpath, fi, ctx, s, first, &vr) != 0)
+		goto io_error;
+	snprintf(path, sizeof path, "%s/report.json", tmp);
+	if (write_json(path, fi, ctx, s, first, &vr) != 0)
+		goto io_error;
+	if (fi->input) {
+		snprintf(path, sizeof path, "%s/input.bin", tmp);
+		if (sff_write_file(path, fi->input, fi->input_len) != 0)
+			goto io_error;
+	}
+	unlink(tpath);
+	if (rename(tmp, final) == 0) {
+		rc = SFF_FINDING_NEW;
+		goto exit;
+	}
+	if (errno == EEXIST || errno == ENOTEMPTY) {
+		rc = SFF_FINDING_DUP; /* another worker was first */
+		goto exit;
+	}
+	snprintf(err, errlen, "rename %s: %s", final, strerror(errno));
+	goto exit;
+io_error:
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+exit:
+	if (rc != SFF_FINDING_NEW)
+		remove_tmpdir(tmp);
+	return rc;
+}

@@ -1,0 +1,227 @@
+/* synfin fuzz internals: the pieces the `synfin fuzz|minimize|triage` commands and the
+ * per-target libFuzzer entries (fuzz_*.c) are built from. fuzz.h is the public face.
+ *
+ * Roles of the files (see also fuzz/README.md):
+ *   mutate.c    structure-aware mutation and crossover of binary scenarios
+ *   cover.c     transition coverage as libFuzzer extra counters; campaign statistics
+ *   core.c      the one fuzz loop body shared by every entry, and the libFuzzer hooks
+ *   finding.c   a divergence or crash becomes OUT/<sig-hash>/ (scn, pcap, txt, json)
+ *   minimize.c  shrink a scenario while it keeps its signature
+ *   triage.c    group findings and libFuzzer crash files by signature
+ *   cli.c       the command line: campaigns (embedding libFuzzer), minimize, triage
+ *
+ * Nothing here prints or exits except cli.c.
+ */
+#ifndef SYNFIN_FUZZ_PRIV_H
+#define SYNFIN_FUZZ_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report.h"
+#include "runner.h"
+#include "scenario.h"
+#include "target.h"
+
+/* ---- mutate.c ---- */
+
+/* A byte-level mutator with libFuzzer's LLVMFuzzerMutate contract: mutate data[0..size)
+ * in place, never past max_size, return the new size. */
+typedef size_t (*sff_bytes_fn)(uint8_t *data, size_t size, size_t max_size);
+
+/* Structure-aware mutation of the binary scenario in data[0..size): decode, apply one to
+ * three operators chosen by seed (or, now and then, the byte mutator `bytes`; NULL uses
+ * a small built-in one), encode. Writes at most max_size bytes; returns the new size
+ * (0 only when max_size is 0). The same (data, size, max_size, seed) always gives the
+ * same output when the byte mutator is deterministic. */
+size_t sff_mutate(uint8_t *data, size_t size, size_t max_size, unsigned int seed,
+		  sff_bytes_fn bytes);
+
+/* Crossover of two binary scenarios into out (at most max_out bytes): splice a prefix of
+ * one with a suffix of the other, or insert a run of events of one into the other.
+ * Deterministic for a seed; returns the size written. */
+size_t sff_crossover(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2, uint8_t *out,
+		     size_t max_out, unsigned int seed);
+
+/* Operators by name, for tests and statistics. */
+size_t sff_mut_op_count(void);
+const char *sff_mut_op_name(size_t i);
+/* Apply operator i once to s with the given seed. 0 if it changed s, -1 if it could not
+ * apply (e.g. no event to delete). Keeps s valid (at most SFH_MAX_EVENTS events). */
+int sff_mut_apply(size_t i, struct sfh_scenario *s, uint64_t seed);
+
+/* Drop the hand-written assertions (`out`, `expect state`): the fuzzer's expectations
+ * come from the model, and an assertion copied into a mutated case would be wrong. */
+void sff_scn_strip(struct sfh_scenario *s);
+
+/* ---- cover.c ---- */
+
+/* Campaign statistics, shared by every process of a campaign (libFuzzer's -jobs and
+ * -fork workers) through a file mapped MAP_SHARED; plain memory when there is none. */
+struct sff_stats;
+/* Map (creating when create is set) the statistics file at path, or anonymous memory
+ * when path is NULL. NULL on failure with the reason in err. */
+struct sff_stats *sff_stats_open(const char *path, int create, char *err, size_t errlen);
+void sff_stats_close(struct sff_stats *st); /* NULL ok; never unlinks the file */
+
+struct sff_stats_view {
+	uint64_t execs, findings, errors, dups;
+	uint32_t states, transitions, tuples, rules;
+};
+void sff_stats_read(const struct sff_stats *st, struct sff_stats_view *v);
+
+/* Per-process coverage state: the extra counters are process-wide (libFuzzer reads one
+ * section), so there is one of these per process, owned by the core. */
+struct sff_cover;
+struct sff_cover *sff_cover_new(struct sff_stats *st); /* NULL on allocation failure */
+void sff_cover_free(struct sff_cover *c);
+/* The runner's cover callback (ctx: struct sff_cover *). */
+void sff_cover_step(void *ctx, const struct sfh_cover *c);
+/* Begin a test case (forgets the previous transition of the sequence coverage). */
+void sff_cover_begin(struct sff_cover *c);
+/* Add to the shared counters: n executions, findings, errors, duplicate findings. */
+void sff_stats_add(struct sff_stats *st, uint64_t execs, uint64_t findings, uint64_t errors,
+		   uint64_t dups);
+
+/* ---- minimize.c ---- */
+
+/* The predicate context of minimisation: run on target t with profile prof, isolated in
+ * a child process when isolate is set (for crashes and hangs of in-process stacks). */
+struct sff_runctx {
+	struct sfh_runner *runner;
+	struct sfh_target *target;
+	const struct sfo_profile *profile;
+	int isolate;
+	unsigned timeout_s; /* for isolated runs */
+	uint32_t next_case; /* case numbers handed out, incremented per run */
+	uint32_t max_wait_ms; /* 0: waits as written; else clamp (real-time targets) */
+	struct sfh_target *model; /* opened on demand to name a crash's step; owned */
+};
+/* Close what the context opened on demand (not runner, target). */
+void sff_runctx_dispose(struct sff_runctx *ctx);
+
+/* sfh_run_isolated, and when the stack crashed or hung, the verdict names the step it
+ * died in: the state before it and its event class (replayed on the model), so distinct
+ * crashes get distinct signatures. o->trace, if set, is called as usual. */
+int sff_run_isolated_sig(struct sff_runctx *ctx, const struct sfh_scenario *s,
+			 const struct sfh_run_opts *o, struct sfh_result *res);
+
+/* Run s once on ctx (a fresh case number). Returns sfh_run's code. */
+int sff_run_once(struct sff_runctx *ctx, const struct sfh_scenario *s, struct sfh_result *res);
+
+/* Shrink *s in place while its run keeps signature hash `want`: cut after the diverging
+ * event, delete runs of events then single events, then simplify fields (defaults for
+ * seq/ack, offsets toward 0, len 0, options dropped, waits shortened). At most max_runs
+ * runs (0: a default bound). Returns the runs spent, or -1 if the scenario does not show
+ * the signature in the first place. */
+int sff_minimize(struct sff_runctx *ctx, struct sfh_scenario *s, uint64_t want, int max_runs);
+
+/* ---- finding.c ---- */
+
+struct sff_finding_info {
+	const char *out_dir;       /* OUT: the finding becomes OUT/<sig-hash>/ */
+	const char *target_spec;   /* "model:fault=no-time-wait" */
+	const char *origin;        /* "synfin fuzz", "libFuzzer crash file crash-..." */
+	const uint8_t *input;      /* the raw input that found it (optional) */
+	size_t input_len;
+	uint32_t orig_events;      /* events before minimisation */
+};
+
+/* Outcomes of sff_finding_write. */
+enum { SFF_FINDING_NEW = 0, SFF_FINDING_DUP = 1, SFF_FINDING_ERR = -1 };
+
+/* The directory name of a signature hash (16 hex digits) into buf[17]. */
+void sff_sig_dirname(uint64_t sig_hash, char buf[17]);
+
+/* Verify and write one finding: re-run s (already minimised) at case 0 with a trace and
+ * pcap, and at another case number; if the signature differs in either, the finding is
+ * flaky. The directory is assembled under a temporary name and renamed into place, so
+ * concurrent workers that find the same signature produce exactly one directory:
+ * SFF_FINDING_DUP when it already exists. `first` is the run that found it. */
+int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
+		      const struct sfh_scenario *s, const struct sfh_result *first, char *err,
+		      size_t errlen);
+
+/* 1 if OUT/<hash> exists already (a finding some worker recorded). */
+int sff_finding_exists(const char *out_dir, uint64_t sig_hash);
+
+/* ---- triage.c ---- */
+
+/* One signature group. */
+struct sff_group {
+	char signature[160];
+	char rule[64], severity[16], kind[32];
+	char example[4096];
+	unsigned count, crash_files, flaky;
+};
+
+struct sff_triage {
+	struct sff_group *g;
+	size_t n, cap;
+	unsigned unknown; /* crash files whose signature could not be found */
+};
+
+/* Scan dirs for finding directories (OUT/<hash>/report.json) and libFuzzer artifacts
+ * (crash-*, timeout-*, oom-*, leak-*, slow-unit-*). Artifacts are decoded and run
+ * isolated on ctx (if ctx is NULL they count as unknown); when `record` is set each one
+ * also becomes a finding directory in its own dir (info supplies target and origin).
+ * Returns 0, or -1 with err set. */
+int sff_triage_scan(struct sff_triage *tr, int ndirs, char **dirs, struct sff_runctx *ctx,
+		    const char *target_spec, int record, char *err, size_t errlen);
+void sff_triage_sort(struct sff_triage *tr); /* by count, then signature */
+void sff_triage_free(struct sff_triage *tr);
+
+/* Run the bytes of a libFuzzer artifact isolated and fill res (a crash or hang verdict
+ * names the step where the stack died: state before and event class, as far as known). */
+int sff_run_artifact(struct sff_runctx *ctx, const uint8_t *data, size_t len,
+		     struct sfh_scenario *s, struct sfh_result *res);
+
+/* ---- core.c ---- */
+
+struct sff_core_opts {
+	const char *target_spec; /* required */
+	const char *out_dir;     /* findings; NULL: record nothing */
+	const char *profile;     /* NULL: the target's own profile */
+	const char *stats_path;  /* shared statistics file; NULL: private */
+	uint32_t max_wait_ms;    /* clamp waits on real-time targets (0: 1000) */
+	int no_minimize;
+	int trap;                /* abort() on a new finding (OSS-Fuzz style reporting) */
+};
+
+/* Initialise the process's fuzz core; the target itself is opened lazily on the first
+ * input (libFuzzer's fork/jobs supervisors never run one). Returns 0, or -1 with err. */
+int sff_core_init(const struct sff_core_opts *o, char *err, size_t errlen);
+/* The body of LLVMFuzzerTestOneInput. Returns 0, or SFF_CORE_FATAL when the target
+ * cannot be opened (reason from sff_core_error()). Divergences are recorded, never fatal. */
+#define SFF_CORE_FATAL (-2)
+int sff_core_one(const uint8_t *data, size_t size);
+const char *sff_core_error(void);
+void sff_core_fini(void);
+
+/* For the per-target entries: initialise from the environment (SYNFIN_FUZZ_TARGET
+ * overrides `target`, SYNFIN_FUZZ_OUT the findings directory, SYNFIN_FUZZ_TRAP=1 makes a
+ * new finding abort). Returns 0 or -1. */
+int sff_entry_init(const char *target);
+
+/* ---- libFuzzer's interface ----
+ * Declared here because the project builds with -Wmissing-prototypes. LLVMFuzzerMutate
+ * is weak: it is absent when libFuzzer is not linked (tools, tests), and the mutator
+ * then uses its own byte mutation. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *d1, size_t s1, const uint8_t *d2, size_t s2,
+				 uint8_t *out, size_t max_out, unsigned int seed);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size) __attribute__((weak));
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*cb)(const uint8_t *data, size_t size));
+
+/* ---- small helpers shared by the files above (finding.c) ---- */
+
+/* mkdir -p; 0 or -1 (errno set). */
+int sff_mkdirs(const char *path);
+/* Whole file into a malloc'd buffer (NUL-terminated); NULL on error. */
+uint8_t *sff_read_file(const char *path, size_t *len, size_t max);
+/* Write the whole buffer to path through a temporary name and rename. 0 or -1. */
+int sff_write_file(const char *path, const void *data, size_t len);
+
+#endif

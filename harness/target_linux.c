@@ -1,0 +1,806 @@
+/* The linux target: the running kernel's TCP, reached through a TUN device inside a
+ * private network namespace that synfin creates itself.
+ *
+ * Namespace and teardown (target_linux_ns.c). A short-lived thread unshares a network
+ * namespace (twice: the first one only sizes the second one's private TCP hash table, so
+ * sock_diag dumps stay cheap), sets its sysctls, creates the TUN device 198.18.0.1/30
+ * (IFF_TUN | IFF_NO_PI: bare IPv4, the wire format; no ARP, no neighbour entry), brings it
+ * and lo up, opens a sock_diag socket and a pool of TCP sockets, and exits. Those
+ * descriptors, all O_CLOEXEC, are the namespace's only references: it has no name, no bind
+ * mount and no process in it. close() closes them; the death of the process, by a signal
+ * or SIGKILL, closes them too, and the kernel then unregisters the TUN device at once and
+ * frees the namespace (after any orphaned socket in it has given up: such a socket can
+ * reach nothing, since the device and its route are gone). No signal handler is installed.
+ * Sockets for later cases are created inside the namespace by setns() there and back, in
+ * batches. Nothing leaves the namespace: its only device besides lo is the TUN, its only
+ * route is 198.18.0.0/30 on it, and what the kernel writes to it is read by this file only.
+ * Sysctls set inside (see set_sysctls): tcp_invalid_ratelimit=0, tcp_no_metrics_save=1,
+ * tcp_syncookies=0, tcp_comp_sack_nr=0, icmp_ratelimit=0, challenge-ACK limit unlimited,
+ * IPv6 disabled; tcp_timestamps, tcp_sack and tcp_window_scaling keep their defaults (on).
+ *
+ * Cases. Each case gets a fresh port pair (target 20000+k, peer 40000+k, k rotating over
+ * 20,000). Passive role: a listening socket; the connection is accepted (non-blocking)
+ * as soon as it is established (tried after every injected segment, and when a call needs
+ * it) and the listener is closed right after, so the case has one TCB as in RFC 9293.
+ * Active role: a socket bound to the case's port; call(CONNECT) connects it. reset() ends
+ * the previous case: SO_LINGER {1,0} + close, close of the listener, then SOCK_DESTROY of
+ * every non-listening socket left in the namespace (orphans in FIN-WAIT/LAST-ACK, TIME-WAIT,
+ * request sockets), then the TUN queue is flushed.
+ *
+ * State: TCP_INFO on the held socket; when there is none, or it reports CLOSE (a socket
+ * that entered TIME-WAIT hands over to a timewait socket and itself reads CLOSE), an
+ * exact-tuple sock_diag query. The kernel answers such a query with the listener when the
+ * tuple has no socket (dport 0): that means "no connection". A request socket whose
+ * listener was closed can only be dropped (by its timer or the next segment, silently or
+ * with RST as for CLOSED): it reads as CLOSED.
+ *
+ * drain(): the kernel processes an injected packet inside write() and its answers are
+ * queued on the TUN before write() returns, so drain reads non-blocking and does not wait,
+ * with one exception: when the last injected segment occupied sequence space (data or FIN,
+ * with ACK, no SYN/RST) and nothing has been emitted since, the kernel may be delaying its
+ * ACK (pingpong mode after a FIN: one tick if no data came before, TCP_ATO_MIN = 40 ms
+ * otherwise). drain then waits up to SFH_LINUX_DELAYED_MS (60 ms; option delack=MS, 0 =
+ * never wait) for it, and returns as soon as it comes.
+ *
+ * Time is real for the kernel. advance(ms) polls the TUN for real while a kernel timer of
+ * the case's connection is pending (retransmission, SYN-ACK, probe, keepalive: sock_diag's
+ * idiag_timer), collecting emissions for drain(). When no timer is pending nothing can
+ * happen, so the rest of the wait passes at once (exact; option skipidle=0 waits anyway).
+ * A TIME-WAIT (or orphaned FIN-WAIT-2) timewait socket has no effect but its expiry, which
+ * is silent: its deadline is tracked in the case's virtual time, and when a wait passes it
+ * the socket is destroyed, exactly what its timer would do. Linux's 60 s TIME-WAIT thus
+ * costs no real time. Real waiting is capped at SFH_LINUX_MAXWAIT_MS (2 s; option
+ * maxwait=MS, e.g. linux:maxwait=130000 to let every retransmission series finish): the
+ * time cut from a wait while a non-timewait timer was pending is added to
+ * sfh_target.skipped_ms, and what the stack emits after that may lack that timer's
+ * effects.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "target.h"
+#include "target_linux_priv.h"
+
+#define SFH_LINUX_MAXWAIT_MS 2000 /* real time one advance() may take (maxwait=) */
+#define SFH_LINUX_DELAYED_MS 60   /* drain's wait for a delayed ACK (delack=) */
+#define SFH_LINUX_SETTLE_MS 250   /* > TCP_DELACK_MAX (200 ms): real wait if an ACK is owed */
+#define SFH_LINUX_CHUNK_MS 50     /* how often a real wait re-checks the case's timers */
+#define SFH_LINUX_QUEUE 512       /* emissions one advance() may collect */
+#define SFH_LINUX_PORT_SPAN 20000
+#define SFH_LINUX_TPORT 20000 /* target ports 20000..39999 */
+#define SFH_LINUX_PPORT 40000 /* peer ports 40000..59999 */
+#define SFH_LINUX_SENDBUF 65536
+#define SFH_LINUX_PURGE_EVERY 4096 /* cases between two dumps of the whole namespace */
+
+struct linux_target {
+	struct sfh_target base;
+	struct sfh_linux_ns ns;
+	uint32_t maxwait_ms, delayed_ms;
+	int skipidle;
+	uint32_t cases; /* port rotation */
+	/* the case */
+	enum sfh_role role;
+	struct sfh_endpoints ep;
+	int lfd, cfd;   /* listener, connection; -1 when none */
+	int accepted;   /* passive: the connection was taken from the listener */
+	int pristine;   /* nothing injected or called since reset(): state is known */
+	int dirty;      /* the case may have left a socket that an abort did not end */
+	int owed;       /* an injected segment may still get a delayed ACK */
+	uint64_t skew_ms; /* virtual time gone by without real time passing */
+	int tw_known;     /* a timewait socket's deadline is being tracked */
+	int tw_state;     /* its substate (TIME-WAIT, or FIN-WAIT-2 for an orphan) */
+	int tw_rearm;     /* a segment since the last wait restarted its timer */
+	uint64_t tw_deadline_ms, tw_skew_ms; /* its real deadline, and skew_ms when armed */
+	/* emissions collected by advance(), handed out by drain() */
+	struct sfh_pkt *q;
+	int qhead, qlen;
+	uint8_t *sendbuf;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* ---------- probe, version, open, close ---------- */
+
+static int lt_probe(char *err, size_t errlen)
+{
+	return sfh_linux_check_env(err, errlen);
+}
+
+/* A write-once cache of the kernel release: version() returns static storage. */
+static char version_buf[96];
+static pthread_once_t version_once = PTHREAD_ONCE_INIT;
+
+static void version_init(void)
+{
+	struct utsname u;
+	if (uname(&u) == 0)
+		snprintf(version_buf, sizeof version_buf, "Linux %s", u.release);
+	else
+		snprintf(version_buf, sizeof version_buf, "Linux");
+}
+
+static const char *lt_version(void)
+{
+	pthread_once(&version_once, version_init);
+	return version_buf;
+}
+
+/* Options: comma-separated key=value (maxwait=MS, delack=MS, skipidle=0|1). */
+static int parse_args(struct linux_target *lt, const char *args, char *err, size_t errlen)
+{
+	const char *p = args;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		const char *eq = memchr(p, '=', n);
+		char *end = NULL;
+		unsigned long v = eq ? strtoul(eq + 1, &end, 10) : 0;
+		size_t klen = eq ? (size_t)(eq - p) : n;
+		if (!eq || end == eq + 1 || end != p + n || v > 86400000ul) {
+			snprintf(err, errlen, "linux target: bad option '%.*s' (want KEY=NUMBER)",
+				 (int)n, p);
+			return -1;
+		}
+		if (klen == 7 && memcmp(p, "maxwait", 7) == 0)
+			lt->maxwait_ms = (uint32_t)v;
+		else if (klen == 6 && memcmp(p, "delack", 6) == 0)
+			lt->delayed_ms = (uint32_t)v;
+		else if (klen == 8 && memcmp(p, "skipidle", 8) == 0)
+			lt->skipidle = v != 0;
+		else {
+			snprintf(err, errlen,
+				 "linux target: unknown option '%.*s' (known: maxwait=MS, "
+				 "delack=MS, skipidle=0|1)",
+				 (int)klen, p);
+			return -1;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static void lt_close(struct sfh_target *t)
+{
+	struct linux_target *lt = (struct linux_target *)t;
+	if (lt->cfd >= 0)
+		close(lt->cfd);
+	if (lt->lfd >= 0)
+		close(lt->lfd);
+	sfh_linux_ns_close(&lt->ns);
+	free(lt->q);
+	free(lt->sendbuf);
+	free(lt);
+}
+
+extern const struct sfh_target_ops sfh_target_linux_ops;
+
+static int lt_open(const char *args, struct sfh_target **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct linux_target *lt = calloc(1, sizeof *lt);
+	if (!lt) {
+		snprintf(err, errlen, "linux target: out of memory");
+		return -1;
+	}
+	lt->base.ops = &sfh_target_linux_ops;
+	lt->lfd = lt->cfd = -1;
+	lt->ns.nsfd = lt->ns.tunfd = lt->ns.diagfd = -1;
+	lt->maxwait_ms = SFH_LINUX_MAXWAIT_MS;
+	lt->delayed_ms = SFH_LINUX_DELAYED_MS;
+	lt->skipidle = 1;
+	lt->q = calloc(SFH_LINUX_QUEUE, sizeof *lt->q);
+	lt->sendbuf = malloc(SFH_LINUX_SENDBUF);
+	if (!lt->q || !lt->sendbuf) {
+		snprintf(err, errlen, "linux target: out of memory");
+		lt_close(&lt->base);
+		return -1;
+	}
+	for (size_t i = 0; i < SFH_LINUX_SENDBUF; i++)
+		lt->sendbuf[i] = (uint8_t)('a' + i % 26);
+	if (parse_args(lt, args, err, errlen) != 0 || sfh_linux_ns_open(&lt->ns, err, errlen) != 0) {
+		lt_close(&lt->base);
+		return -1;
+	}
+	*out = &lt->base;
+	return 0;
+}
+
+/* ---------- the TUN: reading what the kernel emitted ---------- */
+
+static int is_ours(const struct linux_target *lt, const uint8_t *p, size_t n)
+{
+	if (n < 20 || (p[0] >> 4) != 4 || p[9] != IPPROTO_TCP)
+		return 0;
+	size_t ihl = (size_t)(p[0] & 15) * 4;
+	if (ihl < 20 || n < ihl + 20)
+		return 0;
+	return be32(p + 12) == lt->ep.target_ip && be32(p + 16) == lt->ep.peer_ip &&
+	       be16(p + ihl) == lt->ep.target_port && be16(p + ihl + 2) == lt->ep.peer_port;
+}
+
+/* Read what is queued on the TUN without waiting; keep this case's packets (up to max,
+ * into out), drop everything else. Returns how many, or -1. */
+static int tun_read(struct linux_target *lt, struct sfh_pkt *out, int max)
+{
+	int n = 0;
+	while (n < max) {
+		ssize_t r = read(lt->ns.tunfd, out[n].data, sizeof out[n].data);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return n;
+			snprintf(lt->base.err, sizeof lt->base.err, "linux target: read TUN: %s",
+				 strerror(errno));
+			return -1;
+		}
+		if (is_ours(lt, out[n].data, (size_t)r)) {
+			out[n].len = (uint16_t)r;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Wait for the TUN to become readable, at most ms. */
+static void tun_wait(struct linux_target *lt, uint64_t ms)
+{
+	struct pollfd p = {.fd = lt->ns.tunfd, .events = POLLIN};
+	(void)poll(&p, 1, (int)(ms > 60000 ? 60000 : ms));
+}
+
+/* Collect this case's emissions into the queue for ms of real time. */
+static int collect(struct linux_target *lt, uint64_t ms)
+{
+	uint64_t end = now_ms() + ms;
+	for (;;) {
+		while (lt->qhead + lt->qlen < SFH_LINUX_QUEUE) {
+			int got = tun_read(lt, lt->q + lt->qhead + lt->qlen,
+					   SFH_LINUX_QUEUE - lt->qhead - lt->qlen);
+			if (got < 0)
+				return -1;
+			if (got == 0)
+				break;
+			lt->qlen += got;
+		}
+		if (lt->qhead + lt->qlen == SFH_LINUX_QUEUE) {
+			snprintf(lt->base.err, sizeof lt->base.err,
+				 "linux target: more than %d segments in one wait", SFH_LINUX_QUEUE);
+			return -1;
+		}
+		uint64_t now = now_ms();
+		if (now >= end)
+			return 0;
+		tun_wait(lt, end - now);
+	}
+}
+
+static void flush_tun(struct linux_target *lt)
+{
+	uint8_t buf[SFH_PKT_MAX];
+	while (read(lt->ns.tunfd, buf, sizeof buf) >= 0 || errno == EINTR)
+		;
+}
+
+/* ---------- the case's sockets ---------- */
+
+static void abort_fd(int fd)
+{
+	struct linger lg = {1, 0};
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(fd);
+}
+
+/* End the previous case: nothing of it may reach the next one. Its only TCB is the one
+ * of its port pair: aborting the held socket ends it, unless it already handed over to a
+ * timewait socket (it reads CLOSE then), was closed gracefully (an orphan may live on),
+ * or never left the listener (a request socket may remain); those are destroyed by
+ * tuple. Every SFH_LINUX_PURGE_EVERY cases a dump of the whole namespace makes sure. */
+static int drop_case(struct linux_target *lt)
+{
+	int aborted = 0;
+	if (lt->cfd >= 0) {
+		struct tcp_info ti;
+		socklen_t l = sizeof ti;
+		if (getsockopt(lt->cfd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0 ||
+		    ti.tcpi_state == SFH_LK_CLOSE)
+			lt->dirty = 1;
+		abort_fd(lt->cfd);
+		aborted = 1;
+	}
+	if (lt->lfd >= 0) {
+		close(lt->lfd); /* resets an unaccepted child, if any */
+		aborted = 1;
+	}
+	lt->cfd = lt->lfd = -1;
+	int rc = 0;
+	if (lt->cases % SFH_LINUX_PURGE_EVERY == 0)
+		rc = sfh_linux_diag_purge(&lt->ns) < 0 ? -1 : 0;
+	else if (lt->dirty || (lt->role == SFH_ROLE_PASSIVE && !lt->accepted))
+		rc = sfh_linux_diag_destroy(&lt->ns, &lt->ep, NULL);
+	if (rc != 0) {
+		snprintf(lt->base.err, sizeof lt->base.err, "linux target: purge: %s",
+			 strerror(errno));
+		return -1;
+	}
+	/* Later stray packets of the case are dropped by drain's port filter anyway. */
+	if (aborted)
+		flush_tun(lt);
+	lt->qhead = lt->qlen = 0;
+	return 0;
+}
+
+static int lt_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
+		    struct sfh_endpoints *ep)
+{
+	struct linux_target *lt = (struct linux_target *)t;
+	if (drop_case(lt) != 0)
+		return -1;
+	uint32_t k = lt->cases++ % SFH_LINUX_PORT_SPAN;
+	lt->ep = (struct sfh_endpoints){
+		.peer_ip = SFH_LINUX_PEER_IP,
+		.target_ip = SFH_LINUX_TARGET_IP,
+		.peer_port = (uint16_t)(SFH_LINUX_PPORT + k),
+		.target_port = (uint16_t)(SFH_LINUX_TPORT + k),
+	};
+	lt->role = role;
+	lt->accepted = lt->owed = lt->tw_known = lt->tw_rearm = lt->dirty = 0;
+	lt->pristine = 1;
+	lt->skew_ms = 0;
+	t->skipped_ms = 0;
+	/* No SO_REUSEADDR: nothing of an earlier case is left on the port (see drop_case;
+	 * ports come back after 20,000 cases, full purges run every 4,096). */
+	int fd = sfh_linux_ns_socket(&lt->ns);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(lt->ep.target_port),
+				.sin_addr.s_addr = htonl(lt->ep.target_ip)};
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+	    (role == SFH_ROLE_PASSIVE && listen(fd, 8) != 0)) {
+		snprintf(t->err, sizeof t->err, "linux target: case socket on port %u: %s",
+			 lt->ep.target_port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (role == SFH_ROLE_PASSIVE)
+		lt->lfd = fd;
+	else
+		lt->cfd = fd;
+	*ep = lt->ep;
+	return 0;
+}
+
+/* Passive role: take the connection from the listener if it has one, then close the
+ * listener so the case has one TCB, as in RFC 9293. inject() calls it after every segment,
+ * so the connection is accepted the moment it is established (as a server blocked in
+ * accept() would, and as the lwip target does): a RST or a timeout then ends in CLOSED,
+ * and a new SYN finds no listener. Returns the connection's fd or -1. */
+static int need_conn(struct linux_target *lt)
+{
+	if (lt->cfd < 0 && lt->lfd >= 0) {
+		int fd = accept4(lt->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			close(lt->lfd);
+			lt->lfd = -1;
+			lt->cfd = fd;
+			lt->accepted = 1;
+		}
+	}
+	return lt->cfd;
+}
+
+/* ---------- inject and drain ---------- */
+
+/* Would the kernel owe an ACK for this segment that it may delay? Data or FIN, with ACK,
+ * without SYN or RST (those are answered at once or not at all). */
+static int may_owe_ack(const uint8_t *p, size_t n)
+{
+	if (n < 40 || (p[0] >> 4) != 4 || p[9] != IPPROTO_TCP)
+		return 0;
+	size_t ihl = (size_t)(p[0] & 15) * 4;
+	if (n < ihl + 20)
+		return 0;
+	const uint8_t *tcp = p + ihl;
+	uint8_t fl = tcp[13];
+	size_t doff = (size_t)(tcp[12] >> 4) * 4;
+	size_t total = be16(p + 2);
+	int data = total > ihl + doff;
+	return (fl & SFO_ACK) && !(fl & (SFO_SYN | SFO_RST)) && (data || (fl & SFO_FIN));
+}
+
+static int lt_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
+{
+	struct linux_target *lt = (struct linux_target *)t;
+	for (;;) {
+		ssize_t w = write(lt->ns.tunfd, ip, len);
+		if (w == (ssize_t)len)
+			break;
+		if (w < 0 && errno == EINTR)
+			continue;
+		snprintf(t->err, sizeof t->err, "linux target: write TUN: %s",
+			 w < 0 ? strerror(errno) : "short write");
+		return -1;
+	}
+	lt->owed = may_owe_ack(ip, len);
+	lt->pristine = 0;
+	if (lt->lfd >= 0 && lt->cfd < 0)
+		(void)need_conn(lt);
+	/* In TIME-WAIT every segment with ACK and without RST restarts the 2MSL timer
+	 * (tcp_timewait_state_process); with waits passing in virtual time, the real
+	 * deadline cannot show it, so note it here. */
+	size_t ihl = len >= 20 ? (size_t)(ip[0] & 15) * 4 : len;
+	if (lt->tw_known && len >= ihl + 20 && (ip[ihl + 13] & (SFO_ACK | SFO_RST)) == SFO_ACK)
+		lt->tw_rearm = 1;
+	return 0;
+}
+
+static int lt_drain(struct sfh_target *t, struct sfh_pkt *out, int max)
+{
+	struct linux_target *lt = (struct linux_target *)t;
+	int n = 0;
+	if (lt->pristine)
+		return 0; /* nothing was done since reset(): nothing can have been emitted */
+	while (n < max && lt->qlen > 0) {
+		out[n++] = lt->q[lt->qhead++];
+		if (--lt->qlen == 0)
+			lt->qhead = 0;
+	}
+	if (n < max) {
+		int got = tun_read(lt, out + n, max - n);
+		if (got < 0)
+			return -1;
+		n += got;
+	}
+	if (n == 0 && lt->owed && lt->delayed_ms > 0) {
+		uint64_t end = now_ms() + lt->delayed_ms;
+		for (uint64_t now = now_ms(); n == 0 && now < end; now = now_ms()) {
+			tun_wait(lt, end - now);
+			n = tun_read(lt, out, max);
+			if (n < 0)
+				return -1;
+		}
+	}
+	lt->owed = 0;
+	return n;
+}
+
+/* ---------- state ---------- */
+
+static enum sfo_state map_state(int k)
+{
+	switch (k) {
+	case SFH_LK_ESTABLISHED:
+		return SFO_ESTABLISHED;
+	case SFH_LK_SYN_SENT:
+		return SFO_SYN_SENT;
+	case SFH_LK_SYN_RECV:
+	case SFH_LK_NEW_SYN_RECV:
+		return SFO_SYN_RECEIVED;
+	case SFH_LK_FIN_WAIT1:
+		return SFO_FIN_WAIT_1;
+	case SFH_LK_FIN_WAIT2:
+		return SFO_FIN_WAIT_2;
+	case SFH_LK_TIME_WAIT:
+		return SFO_TIME_WAIT;
+	case SFH_LK_CLOSE_WAIT:
+		return SFO_CLOSE_WAIT;
+	case SFH_LK_LAST_ACK:
+		return SFO_LAST_ACK;
+	case SFH_LK_LISTEN:
+		return SFO_LISTEN;
+	case SFH_LK_CLOSING:
+		return SFO_CLOSING;
+	default:
+		return SFO_CLOSED; /* CLOSE, BOUND_INACTIVE */
+	}
+}
+
+/* The case's connection as sock_diag sees it: 1 with *sk, 0 none (the listener fallback
+ * counts as none), -1 error. */
+static int conn_diag(struct linux_target *lt, struct sfh_linux_sk *sk)
+{
+	int rc = sfh_linux_diag_get(&lt->ns, &lt->ep, sk);
+	if (rc < 0)
+		snprintf(lt->base.err, sizeof lt->base.err, "linux target: sock_diag: %s",
+			 strerror(errno));
+	return rc == 1 && sk->dport == 0 ? 0 : rc;
+}
+
+static int lt_state(struct sfh_target *t, enum sfo_state *st)
+{
+	struct linux_target *lt = (struct linux_target *)t;
+	if (lt->pristine) {
+		*st = lt->lfd >= 0 ? SFO_LISTEN : SFO_CLOSED;
+		return 0;
+	}
+	if (lt->cfd >= 0) {
+		struct tcp_info ti;
+		socklen_t l = sizeof ti;
+		if (getsockopt(lt->cfd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0) {
+			snprintf(t->err, sizeof t->err, "linux target: TCP_INFO: %s",
+				 strerror(errno));
+			return -1;
+		}
+		if (ti.tcpi_state != SFH_LK_CLOSE) {
+			*st = map_state(ti.tcpi_state);
+			return 0;
+		}
+	}
+	struct sfh_linux_sk sk;
+	int rc = conn_diag(lt, &sk);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		/* A request socket whose listener we closed is dead: see the top comment. */
+		int zombie = sk.state == SFH_LK_SYN_RECV && lt->role == SFH_ROLE_PASSIVE &&
+			     lt->lfd < 0 && !lt->accepted;
+		*st = zombie ? SFO_CLOSED : map_state(sk.state);
+		return 0;
+	}
+	*st = lt->lfd >= 0 ? SFO_LISTEN : SFO_CLOSED;
+	return 0;
+}
+
+/* ---------- user calls ---------- */
+
+static int do_send(struct linux_target *lt, uint32_t n)
+{
+	int fd = need_conn(lt);
+	uint32_t done = 0;
+	while (fd >= 0 && done < n) {
+		size_t chunk = n - done < SFH_LINUX_SENDBUF ? n - done : SFH_LINUX_SENDBUF;
+		ssize_t w = send(fd, lt->sendbuf, chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (uint32_t)w;
+	}
+	return (int)(done > INT32_MAX ? INT32_MAX : done);
+}
+
+static int do_receive(struct linux_target *lt, uint32_t n)
+{
+	int fd = need_conn(lt);
+	uint32_t done = 0;
+	uint8_t buf[16384];
+	while (fd >= 0 && (n == 0 || done < n)) {
+		size_t want = n == 0 || n - done > sizeof buf ? sizeof buf : n - done;
+		ssize_t r = recv(fd, buf, want, MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		done += (uint32_t)r;
+		if ((size_t)r < want)
+			break; /* one recv() takes everything queued that fits */
+	}
+	return (int)(done > INT32_MAX ? INT32_MAX : done);
+}
+
+/* CLOSE and ABORT: on the connection if there is one (accepted first), else on the
+ * listener, which also drops a connection still being set up (see the top comment). */
+static void do_close(struct linux_target *lt, int abortive)
+{
+	if (need_conn(lt) >= 0) {
+		if (abortive)
+			abort_fd(lt->cfd);
+		else
+			close(lt->cfd);
+		lt->dirty |= !abortive;
+		lt->cfd = -1;
+	} else if (lt->lfd >= 0) {
+		close(lt->lfd);
+		lt->lfd = -1;
+	}
+}
+
+/* LISTEN: the passive role listens from reset() on; an active-role socket that has not
+ * connected becomes a listener; otherwise the call has no effect. */
+static void do_listen(struct linux_target *lt)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof ti;
+	if (lt->lfd >= 0 || lt->cfd < 0)
+		return;
+	if (getsockopt(lt->cfd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0 ||
+	    ti.tcpi_state != SFH_LK_CLOSE || listen(lt->cfd, 8) != 0)
+		return;
+	lt->lfd = lt->cfd;
+	lt->cfd = -1;
+	lt->role = SFH_ROLE_PASSIVE;
+}
+
+static int lt_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
+{
+	struct linux_target *lt = (struct linux_target *)t;
+	struct sockaddr_in peer = {.sin_family = AF_INET,
+				   .sin_port = htons(lt->ep.peer_port),
+				   .sin_addr.s_addr = htonl(lt->ep.peer_ip)};
+	if (call != SFO_CALL_LISTEN)
+		lt->pristine = 0;
+	switch (call) {
+	case SFO_CALL_LISTEN:
+		do_listen(lt);
+		return 0;
+	case SFO_CALL_CONNECT:
+		/* EINPROGRESS is the normal answer; a refusal is behaviour, not an error. */
+		if (lt->cfd >= 0 || lt->lfd >= 0)
+			(void)connect(lt->cfd >= 0 ? lt->cfd : lt->lfd, (struct sockaddr *)&peer,
+				      sizeof peer);
+		return 0;
+	case SFO_CALL_ACCEPT:
+		(void)need_conn(lt);
+		return 0;
+	case SFO_CALL_SEND:
+		return do_send(lt, arg);
+	case SFO_CALL_RECEIVE:
+		return do_receive(lt, arg);
+	case SFO_CALL_SHUTDOWN:
+		if (need_conn(lt) >= 0)
+			(void)shutdown(lt->cfd, SHUT_WR);
+		return 0;
+	case SFO_CALL_CLOSE:
+		do_close(lt, 0);
+		return 0;
+	case SFO_CALL_ABORT:
+		do_close(lt, 1);
+		return 0;
+	}
+	snprintf(t->err, sizeof t->err, "linux target: unknown call %d", (int)call);
+	return -1;
+}
+
+/* ---------- time ---------- */
+
+/* Is anything of the case's connection able to happen by itself? A timewait socket only
+ * expires (silently), which tw_expire() handles in virtual time. 1 idle, 0 busy, -1 err. */
+static int idle(struct linux_target *lt)
+{
+	struct sfh_linux_sk sk;
+	int rc = conn_diag(lt, &sk);
+	if (rc <= 0)
+		return rc == 0 ? 1 : -1;
+	return sk.timer == SFH_LT_NONE || sk.timer == SFH_LT_TW;
+}
+
+/* Before a wait: note when the case's timewait socket (if any) was armed, in real time
+ * and in skew. It is armed, or re-armed by a segment (inject() notes those; a FIN turns a
+ * FIN-WAIT-2 timewait socket into TIME-WAIT), only between waits, when skew_ms is what it
+ * is now. */
+static int tw_note(struct linux_target *lt)
+{
+	struct sfh_linux_sk sk;
+	int rc = conn_diag(lt, &sk);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 || sk.timer != SFH_LT_TW) {
+		lt->tw_known = 0;
+		return 0;
+	}
+	uint64_t dl = now_ms() + sk.expires_ms;
+	int64_t moved = (int64_t)(dl - lt->tw_deadline_ms);
+	if (!lt->tw_known || lt->tw_rearm || sk.state != lt->tw_state || moved > 12) {
+		lt->tw_known = 1;
+		lt->tw_state = sk.state;
+		lt->tw_deadline_ms = dl;
+		lt->tw_skew_ms = lt->skew_ms;
+	}
+	lt->tw_rearm = 0;
+	return 0;
+}
+
+/* After a wait that added `skipped` ms of virtual time: destroy the timewait socket if
+ * its deadline has passed in virtual time (its expiry emits nothing). */
+static int tw_expire(struct linux_target *lt, uint64_t skipped)
+{
+	struct sfh_linux_sk sk;
+	int rc = conn_diag(lt, &sk);
+	if (rc <= 0 || sk.timer != SFH_LT_TW) {
+		lt->tw_known = 0;
+		return rc < 0 ? -1 : 0;
+	}
+	if (!lt->tw_known) {
+		/* Armed during the real part of this wait: the skipped part came after. */
+		lt->tw_known = 1;
+		lt->tw_state = sk.state;
+		lt->tw_deadline_ms = now_ms() + sk.expires_ms;
+		lt->tw_skew_ms = lt->skew_ms - skipped;
+	}
+	if (lt->skew_ms - lt->tw_skew_ms < sk.expires_ms)
+		return 0;
+	lt->tw_known = 0;
+	if (sfh_linux_diag_destroy(&lt->ns, &lt->ep, sk.cookie) != 0) {
+		snprintf(lt->base.err, sizeof lt->base.err, "linux target: SOCK_DESTROY: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int lt_advance(struct sfh_target *t, uint32_t ms)
+{
+	struct linux_target *lt = (struct linux_target *)t;
+	if (tw_note(lt) != 0)
+		return -1;
+	uint64_t cap = ms < lt->maxwait_ms ? ms : lt->maxwait_ms;
+	/* An ACK the kernel may still be delaying is invisible to sock_diag. */
+	uint64_t min_real = lt->owed ? (cap < SFH_LINUX_SETTLE_MS ? cap : SFH_LINUX_SETTLE_MS) : 0;
+	uint64_t t0 = now_ms(), waited = 0;
+	for (;;) {
+		if (waited >= min_real && lt->skipidle) {
+			int rc = idle(lt);
+			if (rc < 0)
+				return -1;
+			if (rc == 1)
+				break;
+		}
+		if (waited >= cap)
+			break;
+		uint64_t step = cap - waited;
+		if (waited < min_real)
+			step = min_real - waited;
+		else if (lt->skipidle && step > SFH_LINUX_CHUNK_MS)
+			step = SFH_LINUX_CHUNK_MS;
+		if (collect(lt, step) != 0)
+			return -1;
+		waited = now_ms() - t0;
+	}
+	if (waited >= min_real)
+		lt->owed = 0;
+	uint64_t skipped = ms > waited ? ms - waited : 0;
+	lt->skew_ms += skipped;
+	if (tw_expire(lt, skipped) != 0)
+		return -1;
+	if (skipped > 0) {
+		int rc = idle(lt);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			t->skipped_ms += skipped;
+	}
+	return 0;
+}
+
+const struct sfh_target_ops sfh_target_linux_ops = {
+	.name = "linux",
+	.summary = "the running kernel's TCP via a TUN device in a private network namespace",
+	.caps = SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
+	.profile = "linux",
+	.probe = lt_probe,
+	.version = lt_version,
+	.open = lt_open,
+	.reset = lt_reset,
+	.inject = lt_inject,
+	.call = lt_call,
+	.advance = lt_advance,
+	.drain = lt_drain,
+	.state = lt_state,
+	.close = lt_close,
+};

@@ -1,0 +1,504 @@
+/* The linux target's private network namespace: creation in a short-lived thread, the TUN
+ * device, the sysctls, sockets made inside it, and sock_diag queries against it.
+ *
+ * Why a thread: namespaces are per thread, and a socket (or a TUN fd) stays in the
+ * namespace it was created in whatever thread uses it later. So a helper thread unshares,
+ * builds everything, opens the descriptors and exits; from then on those descriptors are
+ * the namespace's only references. No name is ever given to it (no `ip netns add`, no
+ * bind mount), so when the descriptors close, by close() or by the death of the process
+ * for any reason including SIGKILL, the kernel unregisters the TUN device and frees the
+ * namespace. No signal handler is needed, and library code installs none.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/if_tun.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "target_linux_priv.h"
+
+/* Buckets of the namespace's own TCP hash table (net.ipv4.tcp_child_ehash_entries): a
+ * namespace without one shares the host's (262,144 buckets here), which would make every
+ * sock_diag dump walk the whole host table. */
+#define SFH_LINUX_EHASH "1024"
+
+/* ---------- set-up, in a thread of its own ---------- */
+
+/* Write one sysctl of the calling thread's namespace. A missing file is fine when the
+ * setting is optional (an older kernel, IPv6 compiled out). */
+static int write_sysctl(const char *name, const char *value, int required, char *err,
+			size_t errlen)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/proc/sys/net/%s", name);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT && !required)
+			return 0;
+		snprintf(err, errlen, "linux target: cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	size_t n = strlen(value);
+	ssize_t w = write(fd, value, n);
+	int e = errno;
+	close(fd);
+	if (w != (ssize_t)n) {
+		snprintf(err, errlen, "linux target: cannot write %s=%s: %s", path, value,
+			 strerror(w < 0 ? e : EIO));
+		return -1;
+	}
+	return 0;
+}
+
+/* The sysctls of the namespace, and why each. Timestamps, SACK and window scaling keep
+ * the kernel's defaults (all on), so the target is the kernel as deployed. */
+static int set_sysctls(char *err, size_t errlen)
+{
+	static const struct {
+		const char *name, *value;
+		int required;
+	} tab[] = {
+		/* No IPv6 on the device: no router solicitations or DAD on the wire. */
+		{"ipv6/conf/default/disable_ipv6", "1", 0},
+		{"ipv6/conf/all/disable_ipv6", "1", 0},
+		/* Answer every out-of-window segment (default: 1 per 500 ms), or the answer a
+		 * step gets would depend on the previous case's timing. */
+		{"ipv4/tcp_invalid_ratelimit", "0", 1},
+		/* No RFC 5961 challenge-ACK budget (already unlimited since Linux 6.0). */
+		{"ipv4/tcp_challenge_ack_limit", "2147483647", 0},
+		/* No cached RTT/ssthresh from an earlier case shaping the next one. */
+		{"ipv4/tcp_no_metrics_save", "1", 1},
+		/* SYN cookies only ever stand in for a full SYN queue; a case never fills it,
+		 * and a cookie SYN-ACK would hide the SYN-RECEIVED state. */
+		{"ipv4/tcp_syncookies", "0", 0},
+		/* Answer duplicate segments at once instead of compressing SACKs on an hrtimer
+		 * (up to ~1 ms later): replies then come inside write(), deterministically. */
+		{"ipv4/tcp_comp_sack_nr", "0", 0},
+		{"ipv4/icmp_ratelimit", "0", 0},
+	};
+	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+		if (write_sysctl(tab[i].name, tab[i].value, tab[i].required, err, errlen) != 0)
+			return -1;
+	return 0;
+}
+
+static int set_if(int s, const char *name, unsigned long req, uint32_t addr, int up)
+{
+	struct ifreq r;
+	memset(&r, 0, sizeof r);
+	snprintf(r.ifr_name, sizeof r.ifr_name, "%s", name);
+	if (up) {
+		if (ioctl(s, SIOCGIFFLAGS, &r) != 0)
+			return -1;
+		r.ifr_flags |= IFF_UP;
+		return ioctl(s, SIOCSIFFLAGS, &r);
+	}
+	struct sockaddr_in *sin = (struct sockaddr_in *)&r.ifr_addr;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(addr);
+	return ioctl(s, req, &r);
+}
+
+/* The TUN device: bare IPv4 packets (IFF_NO_PI), which is exactly the wire format, so no
+ * Ethernet framing, no ARP and no neighbour entry are involved. */
+static int make_device(struct sfh_linux_ns *ns, char *err, size_t errlen)
+{
+	ns->tunfd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (ns->tunfd < 0) {
+		snprintf(err, errlen, "linux target: cannot open /dev/net/tun: %s",
+			 strerror(errno));
+		return -1;
+	}
+	struct ifreq r;
+	memset(&r, 0, sizeof r);
+	r.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(r.ifr_name, sizeof r.ifr_name, "%s", SFH_LINUX_IFNAME);
+	if (ioctl(ns->tunfd, TUNSETIFF, &r) != 0) {
+		snprintf(err, errlen, "linux target: TUNSETIFF: %s", strerror(errno));
+		return -1;
+	}
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		snprintf(err, errlen, "linux target: socket: %s", strerror(errno));
+		return -1;
+	}
+	uint32_t mask = ~0u << (32 - SFH_LINUX_PREFIX);
+	int rc = 0;
+	const char *what = "";
+	if (set_if(s, SFH_LINUX_IFNAME, SIOCSIFADDR, SFH_LINUX_TARGET_IP, 0) != 0)
+		rc = -1, what = "address";
+	else if (set_if(s, SFH_LINUX_IFNAME, SIOCSIFNETMASK, mask, 0) != 0)
+		rc = -1, what = "netmask";
+	else if (set_if(s, "lo", 0, 0, 1) != 0)
+		rc = -1, what = "lo up";
+	else if (set_if(s, SFH_LINUX_IFNAME, 0, 0, 1) != 0)
+		rc = -1, what = "link up";
+	if (rc != 0)
+		snprintf(err, errlen, "linux target: %s %s: %s", SFH_LINUX_IFNAME, what,
+			 strerror(errno));
+	close(s);
+	return rc;
+}
+
+struct setup_job {
+	struct sfh_linux_ns *ns;
+	char *err;
+	size_t errlen;
+	int rc;
+};
+
+static int setup_in_thread(struct sfh_linux_ns *ns, char *err, size_t errlen)
+{
+	/* A first namespace only to set tcp_child_ehash_entries, which sizes the hash table
+	 * of namespaces created *from* it; the thread then moves on and the first one is
+	 * freed at once (nothing refers to it). */
+	if (unshare(CLONE_NEWNET) != 0) {
+		snprintf(err, errlen,
+			 "linux target: unshare(CLONE_NEWNET): %s (needs CAP_SYS_ADMIN: run as "
+			 "root)",
+			 strerror(errno));
+		return -1;
+	}
+	if (write_sysctl("ipv4/tcp_child_ehash_entries", SFH_LINUX_EHASH, 0, err, errlen) != 0)
+		return -1;
+	if (unshare(CLONE_NEWNET) != 0) {
+		snprintf(err, errlen, "linux target: unshare(CLONE_NEWNET): %s", strerror(errno));
+		return -1;
+	}
+	ns->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (ns->nsfd < 0) {
+		snprintf(err, errlen, "linux target: /proc/thread-self/ns/net: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if (set_sysctls(err, errlen) != 0 || make_device(ns, err, errlen) != 0)
+		return -1;
+	ns->diagfd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (ns->diagfd < 0) {
+		snprintf(err, errlen, "linux target: NETLINK_SOCK_DIAG: %s", strerror(errno));
+		return -1;
+	}
+	/* Acknowledgements without a copy of the request: smaller answers. */
+	int one = 1;
+	(void)setsockopt(ns->diagfd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+	while (ns->npool < SFH_LINUX_POOL) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			snprintf(err, errlen, "linux target: socket: %s", strerror(errno));
+			return -1;
+		}
+		ns->pool[ns->npool++] = fd;
+	}
+	return 0;
+}
+
+static void *setup_thread(void *arg)
+{
+	struct setup_job *job = arg;
+	job->rc = setup_in_thread(job->ns, job->err, job->errlen);
+	return NULL;
+}
+
+int sfh_linux_ns_open(struct sfh_linux_ns *ns, char *err, size_t errlen)
+{
+	memset(ns, 0, sizeof *ns);
+	ns->nsfd = ns->tunfd = ns->diagfd = -1;
+	struct setup_job job = {ns, err, errlen, -1};
+	pthread_t th;
+	int e = pthread_create(&th, NULL, setup_thread, &job);
+	if (e != 0) {
+		snprintf(err, errlen, "linux target: pthread_create: %s", strerror(e));
+		return -1;
+	}
+	pthread_join(th, NULL);
+	if (job.rc != 0) {
+		sfh_linux_ns_close(ns);
+		return -1;
+	}
+	return 0;
+}
+
+void sfh_linux_ns_close(struct sfh_linux_ns *ns)
+{
+	while (ns->npool > 0)
+		close(ns->pool[--ns->npool]);
+	int *fds[] = {&ns->diagfd, &ns->tunfd, &ns->nsfd};
+	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* Refill the pool: enter the namespace, create sockets, come back to the thread's own
+ * namespace. If coming back failed the thread would stay inside the private namespace,
+ * which is safe (no route leaves it) but wrong: report it. */
+static int pool_refill(struct sfh_linux_ns *ns)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -1;
+	if (setns(ns->nsfd, CLONE_NEWNET) != 0) {
+		int e = errno;
+		close(self);
+		errno = e;
+		return -1;
+	}
+	int e = 0;
+	while (ns->npool < SFH_LINUX_POOL) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			e = errno;
+			break;
+		}
+		ns->pool[ns->npool++] = fd;
+	}
+	int back = setns(self, CLONE_NEWNET);
+	if (back != 0)
+		e = errno;
+	close(self);
+	errno = e;
+	return back == 0 && ns->npool > 0 ? 0 : -1;
+}
+
+int sfh_linux_ns_socket(struct sfh_linux_ns *ns)
+{
+	if (ns->npool == 0 && pool_refill(ns) != 0)
+		return -1;
+	return ns->pool[--ns->npool];
+}
+
+/* ---------- sock_diag ---------- */
+
+struct diag_req {
+	struct nlmsghdr nlh;
+	struct inet_diag_req_v2 r;
+};
+
+/* States a dump asks for: every connection state, without LISTEN and without
+ * BOUND_INACTIVE (listing bound-only sockets walks the host-wide bind hash). */
+enum {
+	STATES_ALL = 0x3ffe,
+	STATES_CONN = STATES_ALL & ~(1 << SFH_LK_LISTEN | 1 << SFH_LK_BOUND_INACTIVE)
+};
+
+static int diag_send(struct sfh_linux_ns *ns, uint16_t type, uint16_t flags, uint32_t states,
+		     const struct sfh_endpoints *ep, const uint32_t cookie[2])
+{
+	struct diag_req q;
+	memset(&q, 0, sizeof q);
+	q.nlh.nlmsg_len = sizeof q;
+	q.nlh.nlmsg_type = type;
+	q.nlh.nlmsg_flags = NLM_F_REQUEST | flags;
+	q.nlh.nlmsg_seq = ++ns->seq;
+	q.r.sdiag_family = AF_INET;
+	q.r.sdiag_protocol = IPPROTO_TCP;
+	q.r.idiag_states = states;
+	if (ep) {
+		q.r.id.idiag_sport = htons(ep->target_port);
+		q.r.id.idiag_dport = htons(ep->peer_port);
+		q.r.id.idiag_src[0] = htonl(ep->target_ip);
+		q.r.id.idiag_dst[0] = htonl(ep->peer_ip);
+	}
+	q.r.id.idiag_cookie[0] = cookie ? cookie[0] : INET_DIAG_NOCOOKIE;
+	q.r.id.idiag_cookie[1] = cookie ? cookie[1] : INET_DIAG_NOCOOKIE;
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	ssize_t n = sendto(ns->diagfd, &q, sizeof q, 0, (struct sockaddr *)&kernel, sizeof kernel);
+	return n == (ssize_t)sizeof q ? 0 : -1;
+}
+
+static void diag_decode(const struct inet_diag_msg *m, struct sfh_linux_sk *sk)
+{
+	sk->state = m->idiag_state;
+	sk->timer = m->idiag_timer;
+	sk->expires_ms = m->idiag_expires;
+	sk->sport = ntohs(m->id.idiag_sport);
+	sk->dport = ntohs(m->id.idiag_dport);
+	sk->cookie[0] = m->id.idiag_cookie[0];
+	sk->cookie[1] = m->id.idiag_cookie[1];
+}
+
+/* The netlink message at *off in buf[0..len), advancing *off; NULL at the end. */
+static struct nlmsghdr *nl_next(char *buf, size_t len, size_t *off)
+{
+	if (*off + sizeof(struct nlmsghdr) > len)
+		return NULL;
+	struct nlmsghdr *h = (struct nlmsghdr *)(buf + *off);
+	if (h->nlmsg_len < sizeof *h || *off + h->nlmsg_len > len)
+		return NULL;
+	*off += NLMSG_ALIGN(h->nlmsg_len);
+	return h;
+}
+
+/* Read the answer to request ns->seq: one message (or a NLMSG_ERROR). Returns 1 with *sk
+ * filled, 0 for ENOENT (or an ack of 0 when sk is NULL), -1 on other errors. */
+static int diag_answer(struct sfh_linux_ns *ns, struct sfh_linux_sk *sk)
+{
+	_Alignas(struct nlmsghdr) char buf[2048];
+	for (;;) {
+		ssize_t got = recv(ns->diagfd, buf, sizeof buf, 0);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		size_t off = 0;
+		for (struct nlmsghdr *h; (h = nl_next(buf, (size_t)got, &off)) != NULL;) {
+			if (h->nlmsg_seq != ns->seq)
+				continue; /* a stale answer */
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+				if (e->error == 0 || e->error == -ENOENT)
+					return 0;
+				errno = -e->error;
+				return -1;
+			}
+			if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY && sk) {
+				diag_decode(NLMSG_DATA(h), sk);
+				return 1;
+			}
+		}
+	}
+}
+
+int sfh_linux_diag_get(struct sfh_linux_ns *ns, const struct sfh_endpoints *ep,
+		       struct sfh_linux_sk *sk)
+{
+	if (diag_send(ns, SOCK_DIAG_BY_FAMILY, 0, STATES_ALL, ep, NULL) != 0)
+		return -1;
+	return diag_answer(ns, sk);
+}
+
+int sfh_linux_diag_destroy(struct sfh_linux_ns *ns, const struct sfh_endpoints *ep,
+			   const uint32_t cookie[2])
+{
+	if (diag_send(ns, SOCK_DESTROY, NLM_F_ACK, STATES_ALL, ep, cookie) != 0)
+		return -1;
+	int rc = diag_answer(ns, NULL);
+	/* ESTALE: the cookie names a socket that is already gone. */
+	return rc < 0 && errno == ESTALE ? 0 : rc;
+}
+
+#define PURGE_BATCH 64
+
+/* One dump of every non-listening TCP socket; the tuples go to eps/cks. */
+static int purge_dump(struct sfh_linux_ns *ns, struct sfh_endpoints *eps, uint32_t (*cks)[2])
+{
+	if (diag_send(ns, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, STATES_CONN, NULL, NULL) != 0)
+		return -1;
+	int count = 0;
+	_Alignas(struct nlmsghdr) char buf[8192];
+	for (;;) {
+		ssize_t got = recv(ns->diagfd, buf, sizeof buf, 0);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		size_t off = 0;
+		for (struct nlmsghdr *h; (h = nl_next(buf, (size_t)got, &off)) != NULL;) {
+			if (h->nlmsg_seq != ns->seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return count;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				errno = -((const struct nlmsgerr *)NLMSG_DATA(h))->error;
+				return -1;
+			}
+			const struct inet_diag_msg *m = NLMSG_DATA(h);
+			if (count == PURGE_BATCH)
+				continue; /* the next round takes the rest */
+			eps[count] = (struct sfh_endpoints){
+				.target_ip = ntohl(m->id.idiag_src[0]),
+				.peer_ip = ntohl(m->id.idiag_dst[0]),
+				.target_port = ntohs(m->id.idiag_sport),
+				.peer_port = ntohs(m->id.idiag_dport),
+			};
+			cks[count][0] = m->id.idiag_cookie[0];
+			cks[count][1] = m->id.idiag_cookie[1];
+			count++;
+		}
+	}
+}
+
+int sfh_linux_diag_purge(struct sfh_linux_ns *ns)
+{
+	struct sfh_endpoints eps[PURGE_BATCH];
+	uint32_t cks[PURGE_BATCH][2];
+	int total = 0;
+	for (int round = 0; round < 64; round++) {
+		int n = purge_dump(ns, eps, cks);
+		if (n < 0)
+			return -1;
+		for (int i = 0; i < n; i++)
+			if (sfh_linux_diag_destroy(ns, &eps[i], cks[i]) != 0)
+				return -1;
+		total += n;
+		if (n < PURGE_BATCH)
+			return total;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+/* ---------- probe ---------- */
+
+static void *try_unshare(void *arg)
+{
+	int *e = arg;
+	*e = unshare(CLONE_NEWNET) == 0 ? 0 : errno;
+	return NULL; /* the thread's namespace dies with it */
+}
+
+int sfh_linux_check_env(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+	memset(data, 0, sizeof data);
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		memset(data, 0, sizeof data);
+	uint32_t need = (1u << CAP_SYS_ADMIN) | (1u << CAP_NET_ADMIN);
+	if ((data[0].effective & need) != need) {
+		snprintf(err, errlen,
+			 "linux target needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) to create a "
+			 "private network namespace and a TUN device: run synfin as root");
+		return -1;
+	}
+	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen,
+			 "linux target needs /dev/net/tun (%s): load the driver with 'modprobe "
+			 "tun'; in a container, pass the device (--device /dev/net/tun)",
+			 strerror(errno));
+		return -1;
+	}
+	close(fd);
+	int e = 0;
+	pthread_t th;
+	if (pthread_create(&th, NULL, try_unshare, &e) != 0) {
+		snprintf(err, errlen, "linux target: cannot start a thread");
+		return -1;
+	}
+	pthread_join(th, NULL);
+	if (e != 0) {
+		snprintf(err, errlen,
+			 "linux target cannot create a network namespace: unshare(CLONE_NEWNET): "
+			 "%s (a container needs CAP_SYS_ADMIN and no seccomp filter on unshare; "
+			 "check /proc/sys/user/max_net_namespaces)",
+			 strerror(e));
+		return -1;
+	}
+	return 0;
+}

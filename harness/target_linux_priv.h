@@ -1,0 +1,87 @@
+/* The linux target's private seam: the namespace, its TUN device and the sock_diag
+ * queries (target_linux_ns.c), used by the vtable in target_linux.c. See the block
+ * comment at the top of target_linux.c for the design. */
+#ifndef SYNFIN_TARGET_LINUX_PRIV_H
+#define SYNFIN_TARGET_LINUX_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+/* Addresses inside the private namespace: 198.18.0.0/15 is reserved for benchmarking
+ * (RFC 2544), never routed; the /30 holds exactly the kernel (.1) and the peer (.2). */
+#define SFH_LINUX_TARGET_IP 0xc6120001u /* 198.18.0.1, the kernel under test */
+#define SFH_LINUX_PEER_IP 0xc6120002u   /* 198.18.0.2, synfin */
+#define SFH_LINUX_PREFIX 30
+#define SFH_LINUX_IFNAME "synfin0"
+
+/* Kernel TCP states (include/net/tcp_states.h); the uapi headers lack the last two. */
+enum {
+	SFH_LK_ESTABLISHED = 1,
+	SFH_LK_SYN_SENT = 2,
+	SFH_LK_SYN_RECV = 3,
+	SFH_LK_FIN_WAIT1 = 4,
+	SFH_LK_FIN_WAIT2 = 5,
+	SFH_LK_TIME_WAIT = 6,
+	SFH_LK_CLOSE = 7,
+	SFH_LK_CLOSE_WAIT = 8,
+	SFH_LK_LAST_ACK = 9,
+	SFH_LK_LISTEN = 10,
+	SFH_LK_CLOSING = 11,
+	SFH_LK_NEW_SYN_RECV = 12,
+	SFH_LK_BOUND_INACTIVE = 13
+};
+
+/* idiag_timer values (net/ipv4/inet_diag.c). */
+enum { SFH_LT_NONE = 0, SFH_LT_RETRANS = 1, SFH_LT_KEEPALIVE = 2, SFH_LT_TW = 3, SFH_LT_PROBE = 4 };
+
+/* Unbound TCP sockets created in the namespace ahead of need: creating a socket there
+ * costs two setns() calls (~7 us), so they are made in batches. */
+#define SFH_LINUX_POOL 32
+
+/* The private namespace and what lives in it. Every descriptor is O_CLOEXEC; together they
+ * are the namespace's only references, so closing them (or dying) destroys it. */
+struct sfh_linux_ns {
+	int nsfd;   /* /proc/thread-self/ns/net of the namespace: for setns() */
+	int tunfd;  /* the TUN device (IFF_TUN | IFF_NO_PI: bare IPv4 packets), non-blocking */
+	int diagfd; /* NETLINK_SOCK_DIAG socket bound to the namespace */
+	int pool[SFH_LINUX_POOL];
+	int npool;
+	uint32_t seq; /* netlink sequence numbers */
+};
+
+/* One socket as sock_diag reports it. */
+struct sfh_linux_sk {
+	int state;           /* SFH_LK_* */
+	int timer;           /* SFH_LT_* */
+	uint32_t expires_ms; /* until that timer fires */
+	uint16_t sport, dport; /* dport 0: a listener */
+	uint32_t cookie[2];
+};
+
+/* Create the namespace, its device and sysctls. 0, or -1 with the reason in err; on
+ * failure nothing is left behind. */
+int sfh_linux_ns_open(struct sfh_linux_ns *ns, char *err, size_t errlen);
+/* Close everything; the kernel then destroys the device and the namespace. Idempotent. */
+void sfh_linux_ns_close(struct sfh_linux_ns *ns);
+/* A fresh non-blocking, close-on-exec TCP socket in the namespace (caller owns it), or -1
+ * with errno set. Restores the calling thread's own namespace before returning. */
+int sfh_linux_ns_socket(struct sfh_linux_ns *ns);
+
+/* Look up the socket of the exact tuple ep (target side local). 1 found, 0 none, -1 error.
+ * The kernel falls back to a listener on the port: sk->dport == 0 then. */
+int sfh_linux_diag_get(struct sfh_linux_ns *ns, const struct sfh_endpoints *ep,
+		       struct sfh_linux_sk *sk);
+/* Destroy (SOCK_DESTROY) the socket of tuple ep whose cookie is given. 0 destroyed or
+ * already gone, -1 error. */
+int sfh_linux_diag_destroy(struct sfh_linux_ns *ns, const struct sfh_endpoints *ep,
+			   const uint32_t cookie[2]);
+/* Destroy every TCP socket of the namespace except listeners (orphans, TIME-WAIT, request
+ * sockets). Returns how many, or -1. Cheap: the namespace has its own small hash table. */
+int sfh_linux_diag_purge(struct sfh_linux_ns *ns);
+
+/* Probe helpers (no side effects that outlive the call). 0 ok, -1 with why in err. */
+int sfh_linux_check_env(char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,574 @@
+/* The `lwip` target: lwIP 2.1.3 (Debian's liblwip.so) driven in-process through its raw
+ * TCP API, single-threaded, on virtual time.
+ *
+ * Wiring: one netif without ETHARP (192.0.2.1/24, the peer is 192.0.2.2; documentation
+ * addresses that never leave this process). Injected IPv4 packets go straight into
+ * ip4_input(); everything lwIP emits arrives at the netif's output function and is
+ * copied into this case's queue. lwIP's clock, timers and ISNs are target_lwip_sys.c's.
+ *
+ * Connections are never remembered by pointer: lwIP frees pcbs on its own (RST, timers,
+ * tcp_close with unread data), so every operation finds the case's pcb again in
+ * tcp_active_pcbs / tcp_tw_pcbs by its port pair, and the listener in tcp_listen_pcbs.
+ *
+ * The user side is a raw-API application: SEND is tcp_write (copied) + tcp_output, up to
+ * tcp_sndbuf; data handed to the recv callback is counted and freed at once, but the
+ * window opens only when RECEIVE calls tcp_recved, as with a socket whose reader is slow.
+ *
+ * lwIP's asserts are compiled into Debian's library and call abort(). Those synfin's own
+ * calls could reach are avoided here: tcp_abort/tcp_recved are never called on a
+ * listener, tcp_abandon never on a LISTEN pcb. These are reachable and are lwIP findings
+ * (the runner isolates the crash; scenarios in corpus/regress/lwip-*.scn):
+ * - tcp_in.c:1430 "insane offset!": a segment occupying one sequence number (a bare FIN,
+ *   or one octet) at exactly RCV.NXT + 2^31. TCP_SEQ_BETWEEN(rcv_nxt, seqno + 1,
+ *   seqno + tcplen - 1) holds at that distance, so tcp_receive trims its left edge by 2^31.
+ * - tcp_out.c:486 "mss_local is too small" and tcp_out.c:504 "inconsistent oversize vs.
+ *   space": tcp_write after the effective MSS shrank below a queued unsent segment: an
+ *   MSS option in *any* segment sets pcb->mss (tcp_parseopt), and a SYN-ACK's window
+ *   resets snd_wnd_max (mss_local = min(mss, snd_wnd_max / 2)), so data queued in
+ *   SYN-SENT or SYN-RECEIVED, or waiting unsent, plus such a segment, then SEND, aborts.
+ * Found by a random segment/call/wait loop over this target (millions of cases); no
+ * other assert showed up.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lwip/init.h"
+#include "lwip/ip4.h"
+#include "lwip/netif.h"
+#include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
+#include "lwip/tcp.h"
+
+#include "target.h"
+#include "target_lwip.h"
+
+#define LWIP_TARGET_IP 0xc0000201u /* 192.0.2.1 */
+#define LWIP_PEER_IP 0xc0000202u   /* 192.0.2.2 */
+#define LWIP_NETMASK 0xffffff00u
+#define LWIP_QMAX 4096             /* packets one step may emit before we call it broken */
+#define LWIP_PATTERN 65536         /* a send is copied from this many pattern octets */
+
+extern const struct sfh_target_ops sfh_target_lwip_ops;
+
+struct lwip_target {
+	struct sfh_target base;
+	struct netif netif;
+	enum sfh_role role;
+	struct sfh_endpoints ep;
+	int iss_fixed; /* args "iss=N": every case's first ISN is N */
+	uint32_t iss;
+	/* per case */
+	int have_conn;        /* the application holds the connection (connected/accepted) */
+	uint32_t rcv_pending; /* octets lwIP delivered that RECEIVE has not taken */
+	uint64_t sent_total;  /* octets accepted by SEND, to keep the pattern continuous */
+	/* output queue of this case: q[qhead..qlen) */
+	struct sfh_pkt *q;
+	int qhead, qlen, qcap;
+	int qoverflow;
+	uint8_t *pattern; /* LWIP_PATTERN + 26 octets of 'a'..'z' */
+};
+
+/* ---- finding the case's pcbs ---- */
+
+static int is_case_pcb(const struct lwip_target *t, const struct tcp_pcb *p)
+{
+	return p->local_port == t->ep.target_port && p->remote_port == t->ep.peer_port &&
+	       IP_IS_V4_VAL(p->remote_ip) &&
+	       ip4_addr_get_u32(ip_2_ip4(&p->remote_ip)) == lwip_htonl(t->ep.peer_ip);
+}
+
+/* The case's connection, active or in TIME-WAIT (*tw says which), or NULL. */
+static struct tcp_pcb *find_conn(const struct lwip_target *t, int *tw)
+{
+	*tw = 0;
+	for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next)
+		if (is_case_pcb(t, p))
+			return p;
+	for (struct tcp_pcb *p = tcp_tw_pcbs; p; p = p->next)
+		if (is_case_pcb(t, p)) {
+			*tw = 1;
+			return p;
+		}
+	return NULL;
+}
+
+static struct tcp_pcb *find_listener(const struct lwip_target *t)
+{
+	for (struct tcp_pcb_listen *l = tcp_listen_pcbs.listen_pcbs; l; l = l->next)
+		if (l->local_port == t->ep.target_port)
+			return (struct tcp_pcb *)l;
+	return NULL;
+}
+
+static enum sfo_state map_state(enum tcp_state s)
+{
+	switch (s) {
+	case CLOSED: return SFO_CLOSED;
+	case LISTEN: return SFO_LISTEN;
+	case SYN_SENT: return SFO_SYN_SENT;
+	case SYN_RCVD: return SFO_SYN_RECEIVED;
+	case ESTABLISHED: return SFO_ESTABLISHED;
+	case FIN_WAIT_1: return SFO_FIN_WAIT_1;
+	case FIN_WAIT_2: return SFO_FIN_WAIT_2;
+	case CLOSE_WAIT: return SFO_CLOSE_WAIT;
+	case CLOSING: return SFO_CLOSING;
+	case LAST_ACK: return SFO_LAST_ACK;
+	case TIME_WAIT: return SFO_TIME_WAIT;
+	}
+	return SFO_STATE_UNKNOWN;
+}
+
+/* ---- lwIP callbacks (callback_arg is the target) ---- */
+
+/* Data is counted and freed at once (no pbuf is held), but the window only opens when
+ * the user RECEIVEs. p == NULL is the peer's FIN: nothing to do, lwIP moved the state. */
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct lwip_target *t = arg;
+	(void)pcb, (void)err;
+	if (p) {
+		t->rcv_pending += p->tot_len;
+		pbuf_free(p);
+	}
+	return ERR_OK;
+}
+
+/* lwIP has freed (or is freeing) the pcb: nothing to forget, we hold no pointer. */
+static void on_err(void *arg, err_t err)
+{
+	(void)arg, (void)err;
+}
+
+static void adopt(struct lwip_target *t, struct tcp_pcb *pcb)
+{
+	tcp_arg(pcb, t);
+	tcp_recv(pcb, on_recv);
+	tcp_err(pcb, on_err);
+}
+
+/* Called when the handshake completes (lwIP never hands out a SYN-RCVD pcb). */
+static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct lwip_target *t = arg;
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	if (!is_case_pcb(t, pcb))
+		return ERR_VAL; /* not this case's peer: lwIP aborts it */
+	adopt(t, pcb);
+	t->have_conn = 1;
+	return ERR_OK;
+}
+
+/* Once the connection is accepted, close the listener, so the case has one TCB. Not
+ * before: lwIP resets a SYN-RECEIVED connection whose listener is gone when the final
+ * ACK arrives, and a RST in SYN-RECEIVED returns a passive open to LISTEN. Runs after
+ * every operation (accept callbacks happen inside ip4_input). */
+static void settle(struct lwip_target *t)
+{
+	struct tcp_pcb *l = t->have_conn ? find_listener(t) : NULL;
+	if (l)
+		tcp_close(l);
+}
+
+static void close_listener(struct lwip_target *t)
+{
+	struct tcp_pcb *l = find_listener(t);
+	if (l)
+		tcp_close(l); /* ERR_OK always for a LISTEN pcb */
+}
+
+/* ---- the netif ---- */
+
+static struct sfh_pkt *q_push(struct lwip_target *t)
+{
+	if (t->qhead == t->qlen)
+		t->qhead = t->qlen = 0;
+	if (t->qlen == t->qcap) {
+		if (t->qcap >= LWIP_QMAX)
+			return NULL;
+		int cap = t->qcap ? t->qcap * 2 : 16;
+		struct sfh_pkt *q = realloc(t->q, (size_t)cap * sizeof *q);
+		if (!q)
+			return NULL;
+		t->q = q;
+		t->qcap = cap;
+	}
+	return &t->q[t->qlen++];
+}
+
+/* Every IPv4 packet lwIP sends. Always ERR_OK: a full queue must not change lwIP's
+ * behaviour; it is reported by drain() instead. */
+static err_t netif_out(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst)
+{
+	struct lwip_target *t = nif->state;
+	(void)dst;
+	struct sfh_pkt *slot = p->tot_len <= SFH_PKT_MAX ? q_push(t) : NULL;
+	if (!slot) {
+		t->qoverflow = 1;
+		return ERR_OK;
+	}
+	slot->len = pbuf_copy_partial(p, slot->data, p->tot_len, 0);
+	return ERR_OK;
+}
+
+static err_t netif_out6(struct netif *nif, struct pbuf *p, const ip6_addr_t *dst)
+{
+	(void)nif, (void)p, (void)dst;
+	return ERR_OK; /* no IPv6 address is configured; nothing to capture */
+}
+
+static err_t netif_setup(struct netif *nif)
+{
+	nif->name[0] = 's';
+	nif->name[1] = 'f';
+	nif->output = netif_out;
+	nif->output_ip6 = netif_out6;
+	nif->mtu = 1500;
+	nif->flags = 0; /* no ETHARP, no IGMP, no MLD: bare IPv4 both ways, no chatter */
+	return ERR_OK;
+}
+
+/* ---- ops ---- */
+
+static int lwip_probe(char *err, size_t errlen)
+{
+	(void)err, (void)errlen;
+	return 0;
+}
+
+static const char *lwip_version(void)
+{
+	return "lwIP " LWIP_VERSION_STRING;
+}
+
+static int parse_args(struct lwip_target *t, const char *args, char *err, size_t errlen)
+{
+	if (!args || !*args)
+		return 0;
+	if (strncmp(args, "iss=", 4) == 0) {
+		char *end;
+		unsigned long long v = strtoull(args + 4, &end, 0);
+		if (end != args + 4 && !*end && v <= 0xffffffffull) {
+			t->iss_fixed = 1;
+			t->iss = (uint32_t)v;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "lwip: unknown argument '%s' (known: iss=N, a fixed ISN)", args);
+	return -1;
+}
+
+static int lwip_open(const char *args, struct sfh_target **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct lwip_target *t = calloc(1, sizeof *t);
+	if (!t) {
+		snprintf(err, errlen, "lwip: out of memory");
+		return -1;
+	}
+	t->base.ops = &sfh_target_lwip_ops;
+	if (parse_args(t, args, err, errlen) != 0) {
+		free(t);
+		return -1;
+	}
+	if (sfh_lwip_claim(t) != 0) {
+		snprintf(err, errlen,
+			 "lwip: another lwip instance is open in this process (lwIP keeps its "
+			 "state in globals: close the first one, or run a second process)");
+		free(t);
+		return -1;
+	}
+	t->pattern = malloc(LWIP_PATTERN + 26);
+	if (!t->pattern) {
+		snprintf(err, errlen, "lwip: out of memory");
+		sfh_lwip_release(t);
+		free(t);
+		return -1;
+	}
+	for (size_t i = 0; i < LWIP_PATTERN + 26; i++)
+		t->pattern[i] = (uint8_t)('a' + i % 26);
+	ip4_addr_t ip, mask, gw;
+	ip4_addr_set_u32(&ip, lwip_htonl(LWIP_TARGET_IP));
+	ip4_addr_set_u32(&mask, lwip_htonl(LWIP_NETMASK));
+	ip4_addr_set_u32(&gw, 0);
+	if (!netif_add(&t->netif, &ip, &mask, &gw, t, netif_setup, ip4_input)) {
+		snprintf(err, errlen, "lwip: netif_add failed");
+		free(t->pattern);
+		sfh_lwip_release(t);
+		free(t);
+		return -1;
+	}
+	/* The default route too: a reply to any source address is captured, never lost. */
+	netif_set_default(&t->netif);
+	netif_set_link_up(&t->netif);
+	netif_set_up(&t->netif);
+	*out = &t->base;
+	return 0;
+}
+
+/* Drop every pcb lwIP holds, of this case or any earlier one, without sending anything
+ * (tcp_abandon(pcb, 0)). A pcb owing a delayed ACK emits it while being removed: the
+ * caller clears the queue afterwards. */
+static void drop_all_pcbs(void)
+{
+	while (tcp_active_pcbs)
+		tcp_abandon(tcp_active_pcbs, 0);
+	while (tcp_tw_pcbs)
+		tcp_abandon(tcp_tw_pcbs, 0);
+	while (tcp_listen_pcbs.listen_pcbs)
+		tcp_close((struct tcp_pcb *)tcp_listen_pcbs.listen_pcbs);
+	while (tcp_bound_pcbs)
+		tcp_close(tcp_bound_pcbs);
+}
+
+/* A listener on the case's port; refused (0 returned, nothing created) if lwIP says no. */
+static void open_listener(struct lwip_target *t)
+{
+	struct tcp_pcb *p = tcp_new_ip_type(IPADDR_TYPE_V4);
+	if (!p)
+		return;
+	tcp_arg(p, t);
+	if (tcp_bind(p, IP4_ADDR_ANY, t->ep.target_port) != ERR_OK) {
+		tcp_close(p);
+		return;
+	}
+	err_t e;
+	struct tcp_pcb *l = tcp_listen_with_backlog_and_err(p, TCP_DEFAULT_LISTEN_BACKLOG, &e);
+	if (!l) {
+		tcp_close(p); /* on failure the original pcb is still ours */
+		return;
+	}
+	tcp_accept(l, on_accept);
+}
+
+static int lwip_reset(struct sfh_target *base, enum sfh_role role, uint32_t case_no,
+		      struct sfh_endpoints *ep)
+{
+	struct lwip_target *t = (struct lwip_target *)base;
+	drop_all_pcbs();
+	t->qhead = t->qlen = 0;
+	t->qoverflow = 0;
+	t->rcv_pending = 0;
+	t->sent_total = 0;
+	t->have_conn = 0;
+	t->role = role;
+	t->ep.target_ip = LWIP_TARGET_IP;
+	t->ep.peer_ip = LWIP_PEER_IP;
+	t->ep.target_port = (uint16_t)(10000 + case_no % 20000);
+	t->ep.peer_port = (uint16_t)(40000 + case_no % 20000);
+	sfh_lwip_case_start(t->iss_fixed ? t->iss : 0x5eed0000u ^ (case_no * 0x01000193u));
+	if (role == SFH_ROLE_PASSIVE) {
+		open_listener(t);
+		if (!find_listener(t)) {
+			snprintf(base->err, sizeof base->err, "lwip: cannot listen on port %u",
+				 t->ep.target_port);
+			return -1;
+		}
+	}
+	*ep = t->ep;
+	return 0;
+}
+
+static int lwip_inject(struct sfh_target *base, const uint8_t *ip, size_t len)
+{
+	struct lwip_target *t = (struct lwip_target *)base;
+	if (len == 0 || len > 0xffff) {
+		snprintf(base->err, sizeof base->err, "lwip: cannot inject a %zu-octet packet", len);
+		return -1;
+	}
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
+	if (!p) {
+		snprintf(base->err, sizeof base->err, "lwip: out of memory");
+		return -1;
+	}
+	memcpy(p->payload, ip, len); /* PBUF_RAM: one contiguous buffer */
+	ip4_input(p, &t->netif);     /* takes p, whatever it decides */
+	settle(t);
+	return 0;
+}
+
+/* SEND: copy up to n octets into lwIP's send queue, as much as tcp_sndbuf and its queue
+ * length allow; halve a write lwIP refuses for queue length until it fits. */
+static uint32_t do_send(struct lwip_target *t, struct tcp_pcb *c, uint32_t n)
+{
+	uint32_t done = 0;
+	while (done < n) {
+		uint32_t len = n - done;
+		if (len > tcp_sndbuf(c))
+			len = tcp_sndbuf(c);
+		if (len > 0xffff)
+			len = 0xffff;
+		if (len == 0)
+			break;
+		const uint8_t *src = t->pattern + (t->sent_total + done) % 26;
+		err_t e;
+		while ((e = tcp_write(c, src, (u16_t)len, TCP_WRITE_FLAG_COPY)) == ERR_MEM &&
+		       len > 1)
+			len /= 2;
+		if (e != ERR_OK)
+			break;
+		done += len;
+	}
+	if (done) {
+		t->sent_total += done;
+		tcp_output(c);
+	}
+	return done;
+}
+
+/* RECEIVE: hand the user up to n (0: all) of the octets already delivered, and open the
+ * window by as much. A connection that is gone (reset) has flushed them. */
+static uint32_t do_receive(struct lwip_target *t, struct tcp_pcb *c, int tw, uint32_t n)
+{
+	if (!c) {
+		t->rcv_pending = 0;
+		return 0;
+	}
+	if (n == 0 || n > t->rcv_pending)
+		n = t->rcv_pending;
+	t->rcv_pending -= n;
+	for (uint32_t left = n; left && !tw;) {
+		u16_t chunk = (u16_t)(left > 0xffff ? 0xffff : left);
+		tcp_recved(c, chunk);
+		left -= chunk;
+	}
+	return n;
+}
+
+/* OPEN, active: a pcb bound to the case's port, connecting to the peer. */
+static void do_connect(struct lwip_target *t)
+{
+	struct tcp_pcb *p = tcp_new_ip_type(IPADDR_TYPE_V4);
+	if (!p)
+		return;
+	adopt(t, p);
+	t->have_conn = 1;
+	ip_addr_t peer;
+	ip_addr_set_ip4_u32_val(peer, lwip_htonl(t->ep.peer_ip));
+	if (tcp_bind(p, IP4_ADDR_ANY, t->ep.target_port) != ERR_OK ||
+	    tcp_connect(p, &peer, t->ep.peer_port, NULL) != ERR_OK)
+		tcp_abort(p); /* still CLOSED: freed silently, no segment */
+}
+
+static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
+{
+	struct lwip_target *t = (struct lwip_target *)base;
+	if ((unsigned)call >= SFO_NCALLS) {
+		snprintf(base->err, sizeof base->err, "lwip: unknown call %d", (int)call);
+		return -1;
+	}
+	int tw;
+	struct tcp_pcb *c = find_conn(t, &tw);
+	int ret = 0;
+	/* lwIP hands a passive connection to the application only once it is established
+	 * (the accept callback): before that the application holds just the listener, as a
+	 * socket server blocked in accept() would. Calls then act on the listener or not at
+	 * all; CLOSE/ABORT close it, and lwIP resets the orphaned embryonic connection when
+	 * its handshake completes. */
+	if (c && !t->have_conn)
+		c = NULL;
+	switch (call) {
+	case SFO_CALL_LISTEN: /* refused by tcp_bind if an embryonic pcb holds the port */
+		if (!c && !find_listener(t))
+			open_listener(t);
+		break;
+	case SFO_CALL_CONNECT:
+		if (!c && !find_listener(t))
+			do_connect(t);
+		break;
+	case SFO_CALL_ACCEPT:
+		break;
+	case SFO_CALL_SEND:
+		if (c && !tw)
+			ret = (int)do_send(t, c, arg > 0x7fffffff ? 0x7fffffff : arg);
+		break;
+	case SFO_CALL_RECEIVE:
+		ret = (int)do_receive(t, c, tw, arg);
+		break;
+	case SFO_CALL_SHUTDOWN: /* lwIP refuses it (ERR_CONN) in SYN-SENT: no effect */
+		if (c && !tw)
+			tcp_shutdown(c, 0, 1);
+		break;
+	case SFO_CALL_CLOSE:
+		if (c && !tw)
+			tcp_close(c); /* TIME-WAIT: "error: connection closing", nothing to do */
+		close_listener(t);
+		break;
+	case SFO_CALL_ABORT:
+		if (c)
+			tcp_abort(c);
+		close_listener(t);
+		break;
+	}
+	settle(t);
+	return ret;
+}
+
+static int lwip_advance(struct sfh_target *base, uint32_t ms)
+{
+	struct lwip_target *t = (struct lwip_target *)base;
+	sfh_lwip_advance(ms);
+	settle(t);
+	return 0;
+}
+
+static int lwip_drain(struct sfh_target *base, struct sfh_pkt *out, int max)
+{
+	struct lwip_target *t = (struct lwip_target *)base;
+	if (t->qoverflow) {
+		snprintf(base->err, sizeof base->err,
+			 "lwip: more than %d packets emitted in one step (output queue full)",
+			 LWIP_QMAX);
+		return -1;
+	}
+	int n = 0;
+	while (n < max && t->qhead < t->qlen) {
+		const struct sfh_pkt *p = &t->q[t->qhead++];
+		out[n].len = p->len;
+		memcpy(out[n].data, p->data, p->len);
+		n++;
+	}
+	return n;
+}
+
+static int lwip_state(struct sfh_target *base, enum sfo_state *st)
+{
+	struct lwip_target *t = (struct lwip_target *)base;
+	int tw;
+	struct tcp_pcb *c = find_conn(t, &tw);
+	if (c)
+		*st = map_state(c->state);
+	else
+		*st = find_listener(t) ? SFO_LISTEN : SFO_CLOSED;
+	return 0;
+}
+
+static void lwip_close(struct sfh_target *base)
+{
+	struct lwip_target *t = (struct lwip_target *)base;
+	drop_all_pcbs();
+	netif_remove(&t->netif); /* also clears it as the default netif */
+	sfh_lwip_release(t);
+	free(t->q);
+	free(t->pattern);
+	free(t);
+}
+
+const struct sfh_target_ops sfh_target_lwip_ops = {
+	.name = "lwip",
+	.summary = "lwIP 2.1.3 (liblwip.so) in-process, raw API, virtual time",
+	.caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE |
+		SFH_CAP_INPROC,
+	.profile = "lwip",
+	.probe = lwip_probe,
+	.version = lwip_version,
+	.open = lwip_open,
+	.reset = lwip_reset,
+	.inject = lwip_inject,
+	.call = lwip_call,
+	.advance = lwip_advance,
+	.drain = lwip_drain,
+	.state = lwip_state,
+	.close = lwip_close,
+};

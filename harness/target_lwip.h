@@ -1,0 +1,36 @@
+/* The process-wide glue between synfin and lwIP 2.1.3 (Debian's shared library).
+ *
+ * lwIP keeps all of its state in globals, so there is exactly one lwIP per process: it is
+ * initialised once (lwip_init() again is not a reset), one owner at a time drives it, and
+ * its clock and ISNs come from here. This file's companion (target_lwip_sys.c) defines
+ * sys_now() and tcp_next_iss() in the executable: lwIP calls both through the PLT, so
+ * these definitions replace the library's (checked with objdump; tests prove it).
+ *
+ * Time is virtual: it only moves through sfh_lwip_advance(), which calls tcp_tmr() once
+ * per 250 ms boundary crossed (tcp_fasttmr every tick, tcp_slowtmr every other one), so
+ * a wait of 240 s costs microseconds. Users: the lwip target, and the raw loop of
+ * bench/bench_lwip.c, which drives lwIP with no synfin layer in between.
+ */
+#ifndef SYNFIN_TARGET_LWIP_H
+#define SYNFIN_TARGET_LWIP_H
+
+#include <stdint.h>
+
+/* Take lwIP for owner (lwip_init() on the first claim in the process). 0, or -1 if
+ * another owner holds it: only one lwIP user may exist at a time. */
+int sfh_lwip_claim(const void *owner);
+/* Give lwIP back (a no-op unless owner holds it). Whatever owner created in lwIP must
+ * be gone by then. */
+void sfh_lwip_release(const void *owner);
+
+/* Start a case: call only when no TCP pcb is active or in TIME-WAIT. Moves the clock
+ * to the next 500 ms boundary and aligns lwIP's timer phase, so that every case sees
+ * its first tcp_tmr() 250 ms after it starts and tcp_slowtmr() at 250, 750, 1250 ms...
+ * whatever ran before it. The ISNs handed out next are iss, iss + 64000, ... */
+void sfh_lwip_case_start(uint32_t iss);
+/* Let ms of virtual time pass, running every TCP timer that falls due. */
+void sfh_lwip_advance(uint32_t ms);
+/* Milliseconds of virtual time since the current case started. */
+uint64_t sfh_lwip_case_ms(void);
+
+#endif

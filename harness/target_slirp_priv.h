@@ -1,0 +1,136 @@
+/* The slirp target's internals, shared by target_slirp.c (the instance, the guest side,
+ * virtual time, state) and target_slirp_sock.c (the paths that go through host sockets on
+ * 127.0.0.1: the active role, and the passive role's socket mode).
+ *
+ * libslirp 4.7.0 (Debian libslirp-dev), in-process; synfin plays the guest. The virtual
+ * network is slirp's default 10.0.2.0/24: slirp itself is 10.0.2.2, the guest (synfin) is
+ * 10.0.2.15, the in-process server of the passive role (a guestfwd) is 10.0.2.100:5000.
+ * Frames never leave the process; host sockets are bound to 127.0.0.1 (see
+ * target_slirp_sock.c for why nothing can reach another address).
+ */
+#ifndef SYNFIN_TARGET_SLIRP_PRIV_H
+#define SYNFIN_TARGET_SLIRP_PRIV_H
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libslirp.h>
+
+#include "target.h"
+
+#define SFH_SL_NET 0x0a000200u   /* 10.0.2.0/24: slirp's default virtual network */
+#define SFH_SL_MASK 0xffffff00u
+#define SFH_SL_HOST 0x0a000202u  /* slirp's own address (the gateway) */
+#define SFH_SL_DNS 0x0a000203u   /* slirp's DNS address (DNS is disabled) */
+#define SFH_SL_GUEST 0x0a00020fu /* synfin, the guest */
+#define SFH_SL_GFWD 0x0a000264u  /* 10.0.2.100: the guestfwd server of the passive role */
+#define SFH_SL_GFWD_PORT 5000
+#define SFH_SL_MAX_PFD 32
+#define SFH_SL_MAX_TIMERS 8
+#define SFH_SL_MAX_CAP 4096 /* emitted packets kept between two drains */
+
+/* How the passive role is served (open args "passive=gfwd" or "passive=sock"). */
+enum sfh_sl_pmode {
+	SFH_SL_GFWD_MODE, /* slirp_add_guestfwd: in-process, no host socket */
+	SFH_SL_SOCK_MODE  /* slirp connects out to our listener on 127.0.0.1 */
+};
+
+/* A timer slirp asked for (timer_new); fired by the virtual clock. */
+struct sfh_sl_timer {
+	SlirpTimerCb cb;
+	void *cb_opaque;
+	int64_t expire_ms;
+	uint8_t used, armed;
+};
+
+/* One event of the case, kept so that a passive case can be replayed in socket mode when
+ * it needs a call the guestfwd API lacks (ABORT). */
+enum sfh_sl_op { SFH_SL_OP_INJECT, SFH_SL_OP_CALL, SFH_SL_OP_ADVANCE };
+struct sfh_sl_rec {
+	uint8_t op;
+	uint8_t call;
+	uint32_t arg;    /* call argument, or ms for ADVANCE */
+	uint32_t off;    /* INJECT: offset of the packet in sfh_slirp.log */
+	uint16_t len;
+	int32_t result;  /* CALL: what it returned */
+};
+
+struct sfh_slirp {
+	struct sfh_target base;
+	enum sfh_sl_pmode pmode; /* from the open args */
+	enum sfh_sl_pmode cur;   /* the mode of the running case (passive role) */
+	Slirp *slirp;
+	SlirpCb cb;
+	int64_t now_ns;          /* the virtual clock slirp reads */
+	enum sfh_role role;
+	struct sfh_endpoints ep; /* as the runner sees the case */
+	uint16_t sl_port;        /* the target port on slirp's side (differs from
+				  * ep.target_port only once a case migrated) */
+	uint32_t case_no;
+	struct sockaddr_in outbound; /* 127.0.0.1: every host socket slirp opens */
+
+	/* the case's connection, as the application sees it */
+	uint8_t accepted;    /* the application took the connection (passive role) */
+	uint8_t wr_closed;   /* SHUTDOWN or CLOSE done */
+	uint8_t rd_closed;   /* CLOSE done: data that arrives is thrown away */
+	uint8_t connected;   /* CONNECT done (active role) */
+	uint8_t gfwd_gone;   /* the accepted guestfwd connection was closed by slirp */
+	uint8_t gfwd_removed;
+	uint64_t rx_pending; /* octets the guest sent that the application has not read */
+	uint8_t conn_valid;  /* conn_found/conn_st describe slirp as it is now */
+	int conn_found;
+	enum sfo_state conn_st;
+
+	/* what slirp emitted for this case since the last drain */
+	struct sfh_pkt *cap;
+	size_t ncap, capmax;
+	int overflow;
+
+	struct sfh_sl_timer timers[SFH_SL_MAX_TIMERS];
+	struct pollfd pfd[SFH_SL_MAX_PFD];
+	int npfd;
+
+	/* host sockets (target_slirp_sock.c) */
+	int listen_fd;      /* passive socket mode: our listener on 127.0.0.1 */
+	uint16_t listen_port;
+	int app_fd;         /* the application's end of the connection */
+	uint16_t app_port;  /* active role: its local port, the target port the guest sees */
+	uint16_t hostfwd_port; /* active role: slirp's forwarder on 127.0.0.1 */
+
+	/* the case so far, for the replay in socket mode (passive guestfwd cases only) */
+	struct sfh_sl_rec *recs;
+	size_t nrecs, maxrecs;
+	uint8_t *log;
+	size_t loglen, logmax;
+	uint8_t replaying;
+	uint8_t nat;        /* the case migrated: translate addresses both ways */
+	uint64_t out_hash;  /* of everything the case emitted (sl_hash_seg) */
+	uint64_t out_n;
+	uint32_t glib_handler;
+	uint8_t pattern[65536]; /* payload of SEND calls, same pattern as the wire's */
+};
+
+/* target_slirp.c */
+int sfh_sl_new_instance(struct sfh_slirp *s, int restricted);
+void sfh_sl_pump(struct sfh_slirp *s, int expect_activity);
+void sfh_sl_run_until(struct sfh_slirp *s, int64_t end_ns);
+uint32_t sfh_sl_fill(struct sfh_slirp *s); /* pollfds_fill into s->pfd; its timeout */
+void sfh_sl_input_ip(struct sfh_slirp *s, const uint8_t *ip, size_t len);
+int sfh_sl_find_conn(struct sfh_slirp *s, enum sfo_state *st); /* 1 found, 0 not, -1 err */
+void sfh_sl_settle(struct sfh_slirp *s); /* after every event: implicit accept, listener */
+int sfh_sl_err(struct sfh_slirp *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* target_slirp_sock.c */
+int sfh_sl_sock_passive_setup(struct sfh_slirp *s);
+int sfh_sl_sock_active_setup(struct sfh_slirp *s);
+int sfh_sl_sock_call(struct sfh_slirp *s, enum sfo_call c, uint32_t arg);
+int sfh_sl_sock_accept(struct sfh_slirp *s);
+void sfh_sl_sock_close_all(struct sfh_slirp *s);
+int sfh_sl_migrate(struct sfh_slirp *s);
+void sfh_sl_nat_in(const struct sfh_slirp *s, uint8_t *ip, size_t len);
+void sfh_sl_nat_out(const struct sfh_slirp *s, uint8_t *ip, size_t len);
+
+#endif

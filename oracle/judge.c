@@ -1,0 +1,318 @@
+/* synfin oracle: the verdict of one step. Emitted segments are matched against each
+ * outcome's patterns; the first outcome that explains everything wins, otherwise the
+ * closest one explains what went wrong, field by field, in packetdrill's tone. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model_priv.h"
+
+#define MAX_SEGS 64 /* segments of one step we examine; more count as unexpected */
+
+/* What matching one outcome found. */
+struct match {
+	uint8_t count[SFO_MAX_PAT];
+	int npat_missing; /* required patterns left short, after FIELD pairing */
+	int nunmatched;	  /* segments no pattern took */
+	int state_bad;
+	int score;
+	int first_missing;	  /* pattern index, or -1 */
+	int field_seg, field_pat; /* a segment that fits a pattern's flags only */
+	int unexpected_seg;	  /* first segment that fits nothing at all */
+};
+
+static int fits_flags(const struct sfo_pattern *p, const struct sfo_seg *s)
+{
+	return (s->flags & p->flags_set) == p->flags_set && !(s->flags & p->flags_clear);
+}
+
+/* Bit per numeric field that does not fit: 1 seq, 2 ack, 4 len, 8 end/FIN place. */
+static unsigned misfit(const struct sfo_pattern *p, const struct sfo_seg *s)
+{
+	unsigned bad = 0;
+	if (!(p->pf & SFO_PAT_SEQ_ANY)) {
+		if (!sfo_seq_between(s->seq, p->seq_lo, p->seq_hi))
+			bad |= 1;
+		if (p->pf & SFO_PAT_WITHIN) {
+			uint32_t end = s->seq + s->len + !!(s->flags & SFO_FIN);
+			uint64_t room = (uint64_t)(uint32_t)(p->seq_hi - p->seq_lo) + 1;
+			if ((uint64_t)(uint32_t)(end - p->seq_lo) > room)
+				bad |= 8;
+			if ((s->flags & SFO_FIN) && s->seq + s->len != p->seq_hi)
+				bad |= 8;
+		}
+	}
+	if (!(p->pf & SFO_PAT_ACK_ANY) && (s->flags & SFO_ACK) &&
+	    !sfo_seq_between(s->ack, p->ack_lo, p->ack_hi))
+		bad |= 2;
+	if (s->len < p->len_lo || s->len > p->len_hi)
+		bad |= 4;
+	return bad;
+}
+
+static int fits(const struct sfo_pattern *p, const struct sfo_seg *s)
+{
+	return fits_flags(p, s) && !misfit(p, s);
+}
+
+static void match_outcome(const struct sfo_outcome *o, const struct sfo_seg *seg, size_t n,
+			  enum sfo_state observed, struct match *m)
+{
+	int unmatched[MAX_SEGS];
+	int nu = 0;
+	memset(m->count, 0, sizeof m->count);
+	for (size_t i = 0; i < n; i++) {
+		int hit = -1;
+		/* required patterns first, so an optional one cannot steal their segment */
+		for (int j = 0; j < o->npat && hit < 0; j++)
+			if (m->count[j] < o->pat[j].min && fits(&o->pat[j], &seg[i]))
+				hit = j;
+		for (int j = 0; j < o->npat && hit < 0; j++)
+			if (m->count[j] < o->pat[j].max && fits(&o->pat[j], &seg[i]))
+				hit = j;
+		if (hit >= 0)
+			m->count[hit]++;
+		else if (nu < MAX_SEGS)
+			unmatched[nu++] = (int)i;
+	}
+	m->nunmatched = nu + (n > MAX_SEGS ? (int)(n - MAX_SEGS) : 0);
+	m->first_missing = m->field_seg = m->field_pat = m->unexpected_seg = -1;
+	m->npat_missing = 0;
+	uint8_t paired[SFO_MAX_PAT] = {0};
+	for (int k = 0; k < nu; k++) {
+		const struct sfo_seg *s = &seg[unmatched[k]];
+		int pat = -1;
+		/* a segment shaped like a missing one is that one with a wrong field */
+		for (int j = 0; j < o->npat && pat < 0; j++)
+			if (!paired[j] && m->count[j] < o->pat[j].min && fits_flags(&o->pat[j], s))
+				pat = j;
+		if (pat >= 0)
+			paired[pat] = 1;
+		for (int j = 0; j < o->npat && pat < 0; j++)
+			if (fits_flags(&o->pat[j], s))
+				pat = j;
+		if (pat >= 0 && m->field_seg < 0) {
+			m->field_seg = unmatched[k];
+			m->field_pat = pat;
+		} else if (pat < 0 && m->unexpected_seg < 0) {
+			m->unexpected_seg = unmatched[k];
+		}
+	}
+	for (int j = 0; j < o->npat; j++)
+		if (m->count[j] < o->pat[j].min && !paired[j]) {
+			m->npat_missing++;
+			if (m->first_missing < 0)
+				m->first_missing = j;
+		}
+	m->state_bad = observed < SFO_NSTATES && !(o->state_ok & SFO_BIT(observed));
+	m->score = m->nunmatched + m->npat_missing + m->state_bad;
+}
+
+/* ---- detail text ---- */
+
+struct buf {
+	char *p;
+	size_t cap, len;
+};
+
+static void put(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->len >= b->cap)
+		return;
+	va_start(ap, fmt);
+	int k = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		b->len += (size_t)k < b->cap - b->len ? (size_t)k : b->cap - b->len - 1;
+}
+
+static long long rel(uint32_t v, uint32_t base)
+{
+	return (long long)(int32_t)(v - base);
+}
+
+static void put_flags(struct buf *b, uint8_t f)
+{
+	static const struct {
+		uint8_t bit;
+		char c;
+	} tab[] = {{SFO_SYN, 'S'}, {SFO_FIN, 'F'}, {SFO_RST, 'R'}, {SFO_PSH, 'P'},
+		   {SFO_URG, 'U'}, {SFO_ECE, 'E'}, {SFO_CWR, 'W'}, {SFO_ACK, '.'}};
+	char s[10];
+	size_t k = 0;
+	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+		if (f & tab[i].bit)
+			s[k++] = tab[i].c;
+	s[k] = '\0';
+	put(b, "%s", k ? s : "none");
+}
+
+struct bases {
+	uint32_t seq, ack; /* subtracted from target seq / ack numbers */
+	int relative;
+};
+
+static void put_num(struct buf *b, uint32_t v, uint32_t base, int relative)
+{
+	if (relative)
+		put(b, "%lld", rel(v, base));
+	else
+		put(b, "%u", v);
+}
+
+static void put_range(struct buf *b, uint32_t lo, uint32_t hi, uint32_t base, int relative)
+{
+	put_num(b, lo, base, relative);
+	if (lo != hi) {
+		put(b, "..");
+		put_num(b, hi, base, relative);
+	}
+}
+
+static void put_seg(struct buf *b, const struct sfo_seg *s, const struct bases *x)
+{
+	put_flags(b, s->flags);
+	put(b, " seq ");
+	put_num(b, s->seq, x->seq, x->relative);
+	if (s->flags & SFO_ACK) {
+		put(b, " ack ");
+		put_num(b, s->ack, x->ack, x->relative);
+	}
+	put(b, " len %u", s->len);
+}
+
+static void put_pat(struct buf *b, const struct sfo_pattern *p, const struct bases *x)
+{
+	put_flags(b, p->flags_set);
+	if (!(p->pf & SFO_PAT_SEQ_ANY)) {
+		put(b, " seq ");
+		put_range(b, p->seq_lo, p->seq_hi, x->seq, x->relative);
+	}
+	if (!(p->pf & SFO_PAT_ACK_ANY) && (p->flags_set & SFO_ACK)) {
+		put(b, " ack ");
+		put_range(b, p->ack_lo, p->ack_hi, x->ack, x->relative);
+	}
+	put(b, " len %u", p->len_lo);
+	if (p->len_hi != p->len_lo)
+		put(b, "..%u", p->len_hi);
+}
+
+static void put_field(struct buf *b, const char *name, uint32_t lo, uint32_t hi, uint32_t obs,
+		      uint32_t base, int relative)
+{
+	if (b->len)
+		put(b, "; ");
+	put(b, "%s: expected ", name);
+	put_range(b, lo, hi, base, relative);
+	put(b, ", observed ");
+	put_num(b, obs, base, relative);
+}
+
+static void put_misfit(struct buf *b, const struct sfo_pattern *p, const struct sfo_seg *s,
+		       const struct bases *x)
+{
+	unsigned bad = misfit(p, s);
+	if (bad & 1)
+		put_field(b, "seq", p->seq_lo, p->seq_hi, s->seq, x->seq, x->relative);
+	if (bad & 2)
+		put_field(b, "ack", p->ack_lo, p->ack_hi, s->ack, x->ack, x->relative);
+	if (bad & 4)
+		put_field(b, "len", p->len_lo, p->len_hi, s->len, 0, 0);
+	if (bad & 8) {
+		if (s->flags & SFO_FIN)
+			put_field(b, "fin at", p->seq_hi, p->seq_hi, s->seq + s->len, x->seq,
+				  x->relative);
+		else
+			put_field(b, "end", p->seq_lo, p->seq_hi + 1, s->seq + s->len, x->seq,
+				  x->relative);
+	}
+}
+
+/* ---- the verdict ---- */
+
+static void describe(const struct sfo_outcome *o, const struct match *m, const struct sfo_seg *seg,
+		     enum sfo_state observed, const struct bases *x, struct sfo_verdict *v)
+{
+	struct buf b = {v->detail, sizeof v->detail, 0};
+	if (m->state_bad) {
+		v->kind = SFO_DIV_STATE;
+		v->rule = o->state_rule;
+		put(&b, "state: expected %s, observed %s", sfo_state_name(o->next.state),
+		    sfo_state_name(observed));
+	} else if (m->field_seg >= 0) {
+		const struct sfo_pattern *p = &o->pat[m->field_pat];
+		v->kind = SFO_DIV_FIELD;
+		v->rule = p->rule;
+		put_misfit(&b, p, &seg[m->field_seg], x);
+	} else if (m->first_missing >= 0) {
+		const struct sfo_pattern *p = &o->pat[m->first_missing];
+		v->kind = SFO_DIV_MISSING;
+		v->rule = p->rule;
+		put(&b, "missing: ");
+		put_pat(&b, p, x);
+	} else {
+		v->kind = SFO_DIV_UNEXPECTED;
+		v->rule = o->state_rule;
+		put(&b, "unexpected: ");
+		put_seg(&b, &seg[m->unexpected_seg >= 0 ? m->unexpected_seg : 0], x);
+		return;
+	}
+	if (m->unexpected_seg >= 0 && (m->score > 1 || v->kind == SFO_DIV_MISSING)) {
+		put(&b, "; unexpected: ");
+		put_seg(&b, &seg[m->unexpected_seg], x);
+	}
+}
+
+void sfo_judge(const struct sfo_tcb *before, const struct sfo_cfg *cfg, const struct sfo_expect *e,
+	       const struct sfo_seg *seg, size_t n, enum sfo_state observed,
+	       const struct sfo_rebase *rebase, struct sfo_verdict *v, int *which)
+{
+	const struct sfo_profile *p = cfg && cfg->profile ? cfg->profile : sfo_profile_default();
+	struct match m, best;
+	int bi = -1;
+	if (!seg)
+		n = 0;
+	v->before = before ? before->state : SFO_STATE_UNKNOWN;
+	v->observed = observed;
+	v->evclass = e->evclass;
+	v->accepted = NULL;
+	v->detail[0] = '\0';
+	for (int i = 0; i < e->nout; i++) {
+		match_outcome(&e->out[i], seg, n, observed, &m);
+		if (m.score == 0) {
+			const struct sfo_outcome *o = &e->out[i];
+			v->kind = SFO_DIV_OK;
+			v->rule = o->nrules ? o->rules[o->nrules - 1] : o->state_rule;
+			v->sev = sfo_rule(v->rule)->sev;
+			v->expected = o->next.state;
+			if (which)
+				*which = i;
+			return;
+		}
+		/* closest: fewest problems; on a tie, one whose state matches what the
+		 * target reports explains more (out[0] otherwise) */
+		if (bi < 0 || m.score < best.score ||
+		    (m.score == best.score && best.state_bad && !m.state_bad)) {
+			best = m;
+			bi = i;
+		}
+	}
+	if (which)
+		*which = -1;
+	if (bi < 0) { /* no outcome at all: nothing can be explained */
+		v->kind = SFO_DIV_UNEXPECTED;
+		v->rule = SFO_R_WAIT_IDLE;
+		v->sev = SFO_SEV_MUST;
+		v->expected = v->before;
+		return;
+	}
+	struct bases x = {0, 0, 0};
+	if (rebase && rebase->relative)
+		x = (struct bases){rebase->target_isn, rebase->peer_isn, 1};
+	const struct sfo_outcome *o = &e->out[bi];
+	v->expected = o->next.state;
+	describe(o, &best, seg, observed, &x, v);
+	v->sev = sfo_rule(v->rule) ? sfo_rule(v->rule)->sev : SFO_SEV_MUST;
+	v->accepted = sfo_profile_accepts(p, v->rule, (int)v->kind);
+}

@@ -1,0 +1,503 @@
+/* synfin oracle: the step driver, what the target may send on its own after each event
+ * (data, FIN, owed ACKs), and learning from what it really sent (sfo_commit/sfo_observe).
+ * SEGMENT ARRIVES lives in model_seg.c, user calls and timeouts in model_call.c. */
+#include <string.h>
+
+#include "model_priv.h"
+
+#define DEFAULT_MSS 536 /* MUST-15: IPv4 send MSS when the peer gave none */
+
+void sfo_tcb_init(struct sfo_tcb *t)
+{
+	memset(t, 0, sizeof *t);
+	t->state = SFO_CLOSED;
+	t->mss = DEFAULT_MSS;
+}
+
+int sfo_synchronized(enum sfo_state s)
+{
+	switch (s) {
+	case SFO_ESTABLISHED:
+	case SFO_FIN_WAIT_1:
+	case SFO_FIN_WAIT_2:
+	case SFO_CLOSE_WAIT:
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+	case SFO_TIME_WAIT:
+		return 1;
+	case SFO_CLOSED:
+	case SFO_LISTEN:
+	case SFO_SYN_SENT:
+	case SFO_SYN_RECEIVED:
+		break;
+	}
+	return 0;
+}
+
+/* Delete the TCB: only the clock and how the case was opened survive. */
+void sfo_tcb_to_closed(struct sfo_tcb *n)
+{
+	uint64_t now = n->now_ms;
+	uint32_t keep = n->fl & (SFO_TF_PASSIVE | SFO_TF_ACCEPTED);
+	memset(n, 0, sizeof *n);
+	n->now_ms = now;
+	n->fl = keep;
+	n->mss = DEFAULT_MSS;
+	n->state = SFO_CLOSED;
+}
+
+/* A fresh listening TCB (passive OPEN, or SYN-RECEIVED returning to LISTEN). */
+void sfo_tcb_to_listen(struct sfo_tcb *n)
+{
+	uint64_t now = n->now_ms;
+	memset(n, 0, sizeof *n);
+	n->now_ms = now;
+	n->fl = SFO_TF_PASSIVE;
+	n->mss = DEFAULT_MSS;
+	n->state = SFO_LISTEN;
+}
+
+/* Choose the ISS: the configured one in stack mode; in oracle mode a placeholder of 0
+ * that sfo_observe() rebases once the target's SYN shows the real one. */
+void sfo_new_iss(const struct sfo_ctx *c, struct sfo_tcb *n, uint32_t iss)
+{
+	n->iss = c->stack ? iss : 0;
+	n->snd_una = n->snd_nxt = n->iss;
+	n->snd_queued = n->iss + 1;
+	n->snd_fin = 0;
+	n->snd_wl2 = n->iss;
+	n->fl &= ~(SFO_TF_ISS_KNOWN | SFO_TF_FIN_SENT | SFO_TF_FIN_ACKED | SFO_TF_CLOSE_CALLED);
+	if (c->stack) {
+		n->fl |= SFO_TF_ISS_KNOWN;
+		n->rcv_wnd = c->cfg->rcv_wnd;
+	}
+	n->timer_ms = n->unacked_since_ms = n->now_ms;
+	n->rtx_count = 0;
+}
+
+/* Take what the peer's SYN tells: IRS, its window, MSS and window scale. */
+void sfo_peer_syn(const struct sfo_ctx *c, struct sfo_tcb *n, const struct sfo_seg *s)
+{
+	n->irs = s->seq;
+	n->rcv_nxt = s->seq + 1;
+	n->fl |= SFO_TF_IRS_KNOWN;
+	n->snd_wnd = s->wnd; /* a SYN's window is never scaled */
+	n->max_snd_wnd = s->wnd;
+	n->snd_wl1 = s->seq;
+	n->snd_wl2 = s->ack;
+	n->mss = (s->opts & SFO_OPT_MSS) && s->mss ? s->mss : DEFAULT_MSS;
+	if (c->stack && c->cfg->mss && c->cfg->mss < n->mss)
+		n->mss = c->cfg->mss;
+	if (s->opts & SFO_OPT_WSCALE) {
+		n->fl |= SFO_TF_WS_PEER;
+		n->snd_wscale = s->wscale > 14 ? 14 : s->wscale;
+		if (n->fl & SFO_TF_WS_SELF)
+			n->fl |= SFO_TF_WSCALE;
+	}
+	if (c->stack)
+		n->rcv_wnd = c->cfg->rcv_wnd;
+}
+
+/* Something arrived that deserves an ACK, which may be delayed (SHLD-18, MUST-40) or ride
+ * on data: record it; sfo_finish() adds the pattern. `lo` is the least ACK value that
+ * would still acknowledge something new. */
+void sfo_owe_ack(const struct sfo_ctx *c, struct sfo_outcome *o)
+{
+	struct sfo_tcb *n = &o->next;
+	if (n->fl & SFO_TF_ACK_OWED)
+		return;
+	n->fl |= SFO_TF_ACK_OWED;
+	n->ack_owed_ms = n->now_ms;
+	n->ack_owed_lo = sfo_seq_min(c->t->rcv_nxt + 1, n->rcv_nxt);
+	if (!(c->t->fl & SFO_TF_IRS_KNOWN))
+		n->ack_owed_lo = n->rcv_nxt;
+}
+
+/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> from the outcome's next TCB. A stack that pulled
+ * SND.NXT back after a timeout (BSD) may use anything down to SND.UNA. */
+struct sfo_pattern *sfo_pat_ack(const struct sfo_ctx *c, struct sfo_outcome *o, sfo_rule_t r,
+				uint8_t min)
+{
+	const struct sfo_tcb *n = &o->next;
+	struct sfo_pattern *p = sfo_pat(o, r, SFO_ACK, SFO_SYN | SFO_FIN | SFO_RST, min, 1);
+	p->seq_hi = n->snd_nxt;
+	p->seq_lo = c->stack || !sfo_synchronized(n->state) ? n->snd_nxt : n->snd_una;
+	p->ack_lo = p->ack_hi = n->rcv_nxt;
+	p->pf = SFO_PAT_EMIT;
+	if (!(n->fl & SFO_TF_ISS_KNOWN))
+		p->pf |= SFO_PAT_SEQ_ANY;
+	return p;
+}
+
+/* A RST at SND.NXT (the user's ABORT or close()); ACK and its field left free. A stack
+ * that pulled SND.NXT back after a timeout may use anything down to SND.UNA. */
+struct sfo_pattern *sfo_pat_rst(const struct sfo_ctx *c, struct sfo_outcome *o, sfo_rule_t r)
+{
+	struct sfo_pattern *p = sfo_pat(o, r, SFO_RST, SFO_SYN | SFO_FIN, 1, 1);
+	p->seq_lo = p->seq_hi = o->next.snd_nxt;
+	if (!c->stack && sfo_synchronized(o->next.state))
+		p->seq_lo = o->next.snd_una;
+	p->pf = SFO_PAT_EMIT | SFO_PAT_ACK_ANY;
+	if (!(o->next.fl & SFO_TF_ISS_KNOWN))
+		p->pf |= SFO_PAT_SEQ_ANY;
+	return p;
+}
+
+/* The reset that refuses segment s (3.5.2): SEQ=SEG.ACK if it had an ACK, else
+ * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
+void sfo_refuse(struct sfo_outcome *o, const struct sfo_seg *s, sfo_rule_t r)
+{
+	struct sfo_pattern *p;
+	if (s->flags & SFO_ACK) {
+		p = sfo_pat(o, r, SFO_RST, SFO_SYN | SFO_FIN, 1, 1);
+		p->seq_lo = p->seq_hi = s->ack;
+		p->pf = SFO_PAT_EMIT | SFO_PAT_ACK_ANY;
+		return;
+	}
+	p = sfo_pat(o, r, SFO_RST | SFO_ACK, SFO_SYN | SFO_FIN, 1, 1);
+	p->ack_lo = p->ack_hi = s->seq + sfo_seg_space(s);
+	p->pf = SFO_PAT_EMIT;
+}
+
+/* <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> */
+struct sfo_pattern *sfo_pat_synack(const struct sfo_ctx *c, struct sfo_outcome *o, sfo_rule_t r,
+				   uint8_t min)
+{
+	const struct sfo_tcb *n = &o->next;
+	struct sfo_pattern *p = sfo_pat(o, r, SFO_SYN | SFO_ACK, SFO_FIN | SFO_RST, min, 1);
+	p->seq_lo = p->seq_hi = n->iss;
+	p->ack_lo = p->ack_hi = n->rcv_nxt;
+	p->pf = SFO_PAT_EMIT;
+	if (!(n->fl & SFO_TF_ISS_KNOWN))
+		p->pf |= SFO_PAT_SEQ_ANY;
+	(void)c;
+	return p;
+}
+
+/* End of the queued data (the FIN, once CLOSE was called, sits right there). */
+static uint32_t data_end(const struct sfo_tcb *n)
+{
+	return (n->fl & SFO_TF_CLOSE_CALLED) ? n->snd_fin : n->snd_queued;
+}
+
+static int has_emit_ack(const struct sfo_outcome *o)
+{
+	for (unsigned i = 0; i < o->npat; i++)
+		if ((o->pat[i].pf & SFO_PAT_EMIT) && (o->pat[i].flags_set & SFO_ACK))
+			return 1;
+	return 0;
+}
+
+/* New data the target may send now: inside the peer's window, within what was queued,
+ * at most an MSS per segment; after a segment arrives, in-flight data may also be resent
+ * (fast retransmit). Returns the end of the data stack mode emits (snd_nxt if none). */
+static uint32_t tx_data(struct sfo_ctx *c, struct sfo_outcome *o)
+{
+	const struct sfo_tcb *n = &o->next;
+	uint32_t dend = data_end(n);
+	uint32_t sent = sfo_seq_min(n->snd_nxt, dend);
+	uint32_t lim = sfo_seq_min(dend, sfo_seq_max(n->snd_una + n->snd_wnd, sent));
+	int resend = !c->stack && c->ev->kind == SFO_EV_SEGMENT && sfo_seq_lt(n->snd_una, sent);
+	uint32_t lo = resend ? n->snd_una : n->snd_nxt;
+	uint32_t mss = n->mss ? n->mss : DEFAULT_MSS;
+	if (!sfo_seq_gt(lim, lo) || (sfo_seq_ge(n->snd_nxt, dend) && !resend))
+		return n->snd_nxt;
+	uint32_t room = lim - lo, nseg = room / mss + 2;
+	int due = c->data_due && sfo_seq_gt(lim, n->snd_nxt);
+	struct sfo_pattern *p =
+	    sfo_pat(o, due ? SFO_R_SEND_DATA_OVERRIDE : SFO_R_SEND_DATA, SFO_ACK,
+		    SFO_SYN | SFO_RST | SFO_FIN, due, (uint8_t)(nseg > 255 ? 255 : nseg));
+	p->seq_lo = lo;
+	p->seq_hi = lim - 1;
+	p->ack_lo = p->ack_hi = n->rcv_nxt;
+	p->len_lo = 1;
+	p->len_hi = room < mss ? room : mss;
+	p->pf = SFO_PAT_WITHIN;
+	if (!c->stack || !sfo_seq_gt(lim, n->snd_nxt))
+		return n->snd_nxt;
+	/* stack mode: one segment of min(queued, window, MSS) from SND.NXT */
+	uint32_t len = lim - n->snd_nxt;
+	if (len > mss)
+		len = mss;
+	p->len_lo = len;
+	p->pf |= SFO_PAT_EMIT;
+	return n->snd_nxt + len;
+}
+
+/* Our FIN, after CLOSE: required once every queued octet is out and the peer's window
+ * has room for it; optional while data is still unsent. */
+static void tx_fin(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t stack_end)
+{
+	const struct sfo_tcb *n = &o->next;
+	uint32_t dend = data_end(n);
+	if (!(n->fl & SFO_TF_CLOSE_CALLED) || (n->fl & SFO_TF_FIN_SENT))
+		return;
+	int all_sent = n->snd_nxt == dend;
+	int room = sfo_seq_lt(dend, n->snd_una + n->snd_wnd);
+	struct sfo_pattern *p =
+	    sfo_pat(o, SFO_R_SEND_FIN, SFO_FIN | SFO_ACK, SFO_SYN | SFO_RST, all_sent && room, 1);
+	int resend = !c->stack && sfo_seq_lt(n->snd_una, sfo_seq_min(n->snd_nxt, dend));
+	p->seq_lo = resend ? n->snd_una : n->snd_nxt;
+	p->seq_hi = n->snd_fin;
+	p->ack_lo = p->ack_hi = n->rcv_nxt;
+	p->len_lo = 0;
+	p->len_hi = n->snd_fin - p->seq_lo;
+	p->pf = SFO_PAT_WITHIN;
+	if (!(n->fl & SFO_TF_ISS_KNOWN))
+		p->pf |= SFO_PAT_SEQ_ANY;
+	if (c->stack && stack_end == dend && room) {
+		p->seq_lo = n->snd_fin;
+		p->pf |= SFO_PAT_EMIT;
+	}
+}
+
+/* The owed ACK: optional until the delayed-ACK bound passes in a wait, then required. */
+static void tx_owed_ack(struct sfo_ctx *c, struct sfo_outcome *o, int emitted)
+{
+	struct sfo_tcb *n = &o->next;
+	if (!(n->fl & SFO_TF_ACK_OWED))
+		return;
+	int due = c->ev->kind == SFO_EV_WAIT &&
+		  n->now_ms - n->ack_owed_ms >= (uint64_t)c->p->delack_max_ms;
+	emitted = emitted || has_emit_ack(o);
+	struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_ACK_DELAYED, due);
+	if (!c->stack)
+		p->ack_lo = n->ack_owed_lo;
+	if ((n->fl & SFO_TF_OOO_GAP) && sfo_seq_gt(n->ooo_hi, n->rcv_nxt))
+		p->ack_hi = n->ooo_hi;
+	if (emitted)
+		p->pf &= (uint8_t)~SFO_PAT_EMIT;
+	if (due)
+		n->fl &= ~SFO_TF_ACK_OWED;
+}
+
+/* Complete one outcome: what may be sent on the side, and the observable states. */
+static void finish(struct sfo_ctx *c, struct sfo_outcome *o)
+{
+	struct sfo_tcb *n = &o->next;
+	if (sfo_synchronized(n->state)) {
+		uint32_t end = n->snd_nxt;
+		int emitted = 0;
+		if (n->fl & (SFO_TF_ISS_KNOWN)) {
+			switch (n->state) {
+			case SFO_ESTABLISHED:
+			case SFO_CLOSE_WAIT:
+			case SFO_FIN_WAIT_1:
+			case SFO_CLOSING:
+			case SFO_LAST_ACK:
+				end = tx_data(c, o);
+				tx_fin(c, o, end);
+				emitted = c->stack && has_emit_ack(o);
+				break;
+			case SFO_FIN_WAIT_2:
+			case SFO_TIME_WAIT:
+			case SFO_CLOSED:
+			case SFO_LISTEN:
+			case SFO_SYN_SENT:
+			case SFO_SYN_RECEIVED:
+				break;
+			}
+		}
+		tx_owed_ack(c, o, emitted);
+	} else {
+		n->fl &= ~SFO_TF_ACK_OWED;
+	}
+	o->state_ok = SFO_BIT(n->state);
+	/* A passive TCB never accepted leaves the harness's listener open behind it. */
+	if (n->state == SFO_CLOSED && (n->fl & SFO_TF_PASSIVE) && !(n->fl & SFO_TF_ACCEPTED))
+		o->state_ok |= SFO_BIT(SFO_LISTEN);
+	/* A SYN that reopened TIME-WAIT and proves an old duplicate goes back there. */
+	if (n->state == SFO_CLOSED && (c->t->fl & SFO_TF_TW_REOPEN))
+		o->state_ok |= SFO_BIT(SFO_TIME_WAIT);
+}
+
+void sfo_step(const struct sfo_tcb *t, const struct sfo_cfg *cfg, const struct sfo_event *ev,
+	      struct sfo_expect *e)
+{
+	struct sfo_ctx c;
+	c.t = t;
+	c.cfg = cfg;
+	c.p = cfg && cfg->profile ? cfg->profile : sfo_profile_default();
+	c.ev = ev;
+	c.e = e;
+	c.stack = cfg && (cfg->flags & SFO_CFG_STACK);
+	c.data_due = 0;
+	e->nout = 0;
+	e->evclass = sfo_classify(t, ev);
+	switch (ev->kind) {
+	case SFO_EV_SEGMENT:
+		sfo_seg_arrives(&c);
+		break;
+	case SFO_EV_CALL:
+		sfo_user_call(&c);
+		break;
+	case SFO_EV_WAIT:
+		sfo_wait(&c);
+		break;
+	}
+	if (e->nout == 0)
+		sfo_fire(sfo_out_new(&c), SFO_R_WAIT_IDLE);
+	for (unsigned i = 0; i < e->nout; i++)
+		finish(&c, &e->out[i]);
+}
+
+/* ---- learning from what the target emitted ---- */
+
+/* The target's SYN shows its ISS: move every send variable from the placeholder. */
+void sfo_learn_iss(struct sfo_tcb *t, uint32_t iss)
+{
+	uint32_t d = iss - t->iss;
+	t->iss = iss;
+	t->snd_una += d;
+	t->snd_nxt += d;
+	t->snd_queued += d;
+	t->snd_wl2 += d;
+	if (t->fl & SFO_TF_CLOSE_CALLED)
+		t->snd_fin += d;
+	t->fl |= SFO_TF_ISS_KNOWN;
+}
+
+static void learn_space(struct sfo_tcb *t, const struct sfo_seg *s)
+{
+	uint32_t space = sfo_seg_space(s);
+	if (!space || sfo_seq_lt(s->seq, t->snd_una))
+		return; /* keep-alive garbage below SND.UNA is no transmission */
+	if (sfo_seq_lt(s->seq, t->snd_nxt)) {
+		if (t->rtx_count < 255)
+			t->rtx_count++;
+		t->timer_ms = t->now_ms;
+	} else if (t->snd_una == t->snd_nxt) {
+		t->timer_ms = t->unacked_since_ms = t->now_ms;
+		t->rtx_count = 0;
+	}
+	if (sfo_seq_gt(s->seq + space, t->snd_nxt))
+		t->snd_nxt = s->seq + space;
+	if (s->flags & SFO_FIN) {
+		t->fl |= SFO_TF_FIN_SENT;
+		if (!(t->fl & SFO_TF_CLOSE_CALLED))
+			t->snd_fin = s->seq + s->len; /* a FIN nobody asked for: follow it */
+	}
+}
+
+static void learn_ack(struct sfo_tcb *t, const struct sfo_seg *s)
+{
+	if ((t->fl & SFO_TF_OOO) && sfo_seq_gt(s->ack, t->rcv_nxt) &&
+	    sfo_seq_le(s->ack, t->ooo_hi)) {
+		/* it held out-of-order data we could not place exactly (SHLD-31) */
+		t->rcv_queued += s->ack - t->rcv_nxt;
+		t->rcv_nxt = s->ack;
+		if (t->rcv_nxt == t->ooo_hi)
+			t->fl &= ~(SFO_TF_OOO | SFO_TF_OOO_GAP | SFO_TF_OOO_FIN);
+		else
+			t->ooo_lo = sfo_seq_max(t->ooo_lo, t->rcv_nxt);
+	}
+	if ((t->fl & SFO_TF_ACK_OWED) && sfo_seq_ge(s->ack, t->rcv_nxt))
+		t->fl &= ~SFO_TF_ACK_OWED;
+	unsigned scale = (s->flags & SFO_SYN) || !(t->fl & SFO_TF_WSCALE) ? 0 : t->rcv_wscale;
+	uint32_t right = s->ack + ((uint32_t)s->wnd << scale);
+	t->rcv_wnd = sfo_seq_fwd(t->rcv_nxt, right);
+}
+
+void sfo_observe(struct sfo_tcb *t, const struct sfo_seg *s)
+{
+	if (t->state == SFO_CLOSED || t->state == SFO_LISTEN || (s->flags & SFO_RST))
+		return;
+	if (s->flags & SFO_SYN) {
+		if (!(t->fl & SFO_TF_ISS_KNOWN))
+			sfo_learn_iss(t, s->seq);
+		if (s->opts & SFO_OPT_WSCALE) {
+			t->fl |= SFO_TF_WS_SELF;
+			t->rcv_wscale = s->wscale > 14 ? 14 : s->wscale;
+			if (t->fl & SFO_TF_WS_PEER)
+				t->fl |= SFO_TF_WSCALE;
+		}
+	}
+	if (!(t->fl & SFO_TF_ISS_KNOWN))
+		return;
+	learn_space(t, s);
+	if (s->flags & SFO_ACK)
+		learn_ack(t, s);
+}
+
+void sfo_commit(struct sfo_tcb *t, const struct sfo_outcome *o, const struct sfo_seg *emitted,
+		size_t n)
+{
+	if (o)
+		*t = o->next;
+	for (size_t i = 0; emitted && i < n; i++)
+		sfo_observe(t, &emitted[i]);
+}
+
+/* ---- event classes ---- */
+
+/* Table 6 against the TCB before the event (length counts SYN and FIN). */
+int sfo_seg_acceptable(const struct sfo_tcb *t, const struct sfo_seg *s)
+{
+	uint32_t len = sfo_seg_space(s);
+	if (len == 0)
+		return t->rcv_wnd ? sfo_seq_in(s->seq, t->rcv_nxt, t->rcv_wnd)
+				  : s->seq == t->rcv_nxt;
+	if (!t->rcv_wnd)
+		return 0;
+	return sfo_seq_in(s->seq, t->rcv_nxt, t->rcv_wnd) ||
+	       sfo_seq_in(s->seq + len - 1, t->rcv_nxt, t->rcv_wnd);
+}
+
+static enum sfo_evclass classify_seg(const struct sfo_tcb *t, const struct sfo_seg *s)
+{
+	uint8_t f = s->flags;
+	if (f & SFO_RST) {
+		if (f & SFO_ACK)
+			return SFO_EC_RSTACK;
+		if (s->seq == t->rcv_nxt)
+			return SFO_EC_RST_EXACT;
+		return sfo_seg_acceptable(t, s) ? SFO_EC_RST_INWIN : SFO_EC_RST_OUTWIN;
+	}
+	if (f & SFO_SYN)
+		return (f & SFO_ACK) ? SFO_EC_SYNACK : SFO_EC_SYN;
+	if (f & SFO_FIN)
+		return (f & SFO_ACK) ? SFO_EC_FINACK : SFO_EC_FIN;
+	if (s->len)
+		return sfo_seg_acceptable(t, s) ? SFO_EC_DATA_IN : SFO_EC_DATA_OUT;
+	if (f & SFO_ACK) {
+		if (sfo_seq_lt(s->ack, t->snd_una))
+			return SFO_EC_ACK_OLD;
+		if (sfo_seq_gt(s->ack, t->snd_nxt))
+			return SFO_EC_ACK_FUTURE;
+		return SFO_EC_ACK_OK;
+	}
+	if (!(f & ~(SFO_PSH | SFO_ECE | SFO_CWR)))
+		return SFO_EC_NOFLAGS;
+	return SFO_EC_OTHER_SEG;
+}
+
+/* Waits are judged against the default profile's figures so the class depends on the TCB
+ * and the event only. */
+static enum sfo_evclass classify_wait(const struct sfo_tcb *t, uint32_t w)
+{
+	const struct sfo_profile *p = sfo_profile_default();
+	uint64_t tw = t->state == SFO_TIME_WAIT ? t->now_ms - t->timer_ms : 0;
+	if (tw + w >= p->msl2_ms)
+		return SFO_EC_WAIT_2MSL;
+	if (w >= p->rto_min_ms)
+		return SFO_EC_WAIT_RTO;
+	return SFO_EC_WAIT_SHORT;
+}
+
+_Static_assert(SFO_EC_CALL_ABORT - SFO_EC_CALL_LISTEN == SFO_CALL_ABORT - SFO_CALL_LISTEN,
+	       "call classes follow SFO_CALLS");
+
+enum sfo_evclass sfo_classify(const struct sfo_tcb *t, const struct sfo_event *ev)
+{
+	switch (ev->kind) {
+	case SFO_EV_SEGMENT:
+		return classify_seg(t, &ev->u.seg);
+	case SFO_EV_CALL:
+		if ((unsigned)ev->u.call.call < SFO_NCALLS)
+			return (enum sfo_evclass)(SFO_EC_CALL_LISTEN + ev->u.call.call);
+		return SFO_EC_OTHER_SEG;
+	case SFO_EV_WAIT:
+		return classify_wait(t, ev->u.wait_ms);
+	}
+	return SFO_EC_OTHER_SEG;
+}

@@ -1,0 +1,446 @@
+/* synfin oracle: user calls (RFC 9293 3.10.1-3.10.5, in socket terms) and the timeouts
+ * (3.10.8, 3.8.1, 3.8.6.3): what a wait of the harness lets the target do. */
+#include "model_priv.h"
+
+#define TW_GRACE_MS  1000u    /* timer granularity: TIME-WAIT may end this late */
+#define RTO_CAP_MS   120000u  /* the largest backed-off RTO we wait for */
+#define KEEPALIVE_MS 7200000u /* MUST-28: keep-alives no sooner than two hours */
+
+static void call_listen(struct sfo_ctx *c)
+{
+	struct sfo_outcome *o = sfo_out_new(c);
+	/* 3.10.1: passive OPEN creates a TCB in LISTEN */
+	if (c->t->state == SFO_CLOSED) {
+		sfo_tcb_to_listen(&o->next);
+		sfo_set_state(o, SFO_LISTEN, SFO_R_CALL_LISTEN);
+		return;
+	}
+	/* 3.10.1: "connection already exists" */
+	sfo_set_state(o, c->t->state, SFO_R_CALL_OPEN_ERROR);
+}
+
+/* Active OPEN: pick an ISS, send <SEQ=ISS><CTL=SYN>, SYN-SENT. */
+static void active_open(struct sfo_ctx *c, struct sfo_outcome *o, sfo_rule_t r)
+{
+	struct sfo_tcb *n = &o->next;
+	sfo_tcb_to_closed(n);
+	n->fl &= ~(SFO_TF_PASSIVE | SFO_TF_ACCEPTED);
+	sfo_new_iss(c, n, c->stack ? c->cfg->stack_iss : 0);
+	sfo_set_state(o, SFO_SYN_SENT, r);
+	struct sfo_pattern *p = sfo_pat(o, r, SFO_SYN, SFO_ACK | SFO_FIN | SFO_RST, 1, 1);
+	p->seq_lo = p->seq_hi = n->iss;
+	p->pf = SFO_PAT_EMIT | SFO_PAT_ACK_ANY;
+	if (!(n->fl & SFO_TF_ISS_KNOWN))
+		p->pf |= SFO_PAT_SEQ_ANY;
+}
+
+static void call_connect(struct sfo_ctx *c)
+{
+	switch (c->t->state) {
+	case SFO_CLOSED:
+		/* 3.10.1: active OPEN */
+		active_open(c, sfo_out_new(c), SFO_R_CALL_CONNECT);
+		return;
+	case SFO_LISTEN:
+		/* 3.10.1: sockets refuse connect() on a listener; the RFC turns it active */
+		sfo_set_state(sfo_out_new(c), SFO_LISTEN, SFO_R_CALL_CONNECT_LISTEN);
+		active_open(c, sfo_out_new(c), SFO_R_CALL_CONNECT_LISTEN);
+		return;
+	case SFO_SYN_SENT:
+	case SFO_SYN_RECEIVED:
+	case SFO_ESTABLISHED:
+	case SFO_FIN_WAIT_1:
+	case SFO_FIN_WAIT_2:
+	case SFO_CLOSE_WAIT:
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+	case SFO_TIME_WAIT:
+		/* 3.10.1: "connection already exists" */
+		sfo_set_state(sfo_out_new(c), c->t->state, SFO_R_CALL_OPEN_ERROR);
+		return;
+	}
+}
+
+static void call_send(struct sfo_ctx *c, uint32_t arg)
+{
+	struct sfo_outcome *o = sfo_out_new(c);
+	struct sfo_tcb *n = &o->next;
+	int open = !(n->fl & SFO_TF_CLOSE_CALLED);
+	switch (n->state) {
+	case SFO_SYN_SENT:
+	case SFO_SYN_RECEIVED:
+		/* 3.10.2: queued until ESTABLISHED */
+		if (open) {
+			n->snd_queued += arg;
+			sfo_set_state(o, n->state, SFO_R_CALL_SEND_QUEUE);
+			return;
+		}
+		break;
+	case SFO_ESTABLISHED:
+	case SFO_CLOSE_WAIT:
+		/* 3.10.2: queued and sent as the window allows (sfo_finish adds it) */
+		if (open) {
+			n->snd_queued += arg;
+			sfo_set_state(o, n->state, SFO_R_CALL_SEND);
+			return;
+		}
+		break;
+	case SFO_CLOSED:
+	case SFO_LISTEN:
+	case SFO_FIN_WAIT_1:
+	case SFO_FIN_WAIT_2:
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+	case SFO_TIME_WAIT:
+		break;
+	}
+	/* 3.10.2: "connection does not exist" / "connection closing" */
+	sfo_set_state(o, n->state, SFO_R_CALL_SEND_ERROR);
+}
+
+static void call_receive(struct sfo_ctx *c, uint32_t arg)
+{
+	struct sfo_outcome *o = sfo_out_new(c);
+	struct sfo_tcb *n = &o->next;
+	uint32_t take = arg && arg < n->rcv_queued ? arg : n->rcv_queued;
+	/* 3.10.3: the user takes queued text; the freed space may be advertised */
+	sfo_set_state(o, n->state, SFO_R_CALL_RECEIVE);
+	if (!take)
+		return;
+	n->rcv_queued -= take;
+	if (!sfo_synchronized(n->state) || (n->fl & SFO_TF_FIN_RCVD))
+		return;
+	uint32_t buf = c->stack ? c->cfg->rcv_wnd : 0;
+	uint32_t wnd = buf > n->rcv_queued ? buf - n->rcv_queued : 0;
+	uint32_t mss = n->mss ? n->mss : 536;
+	struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_CALL_RECEIVE, 0);
+	/* stack mode: 3.8.6.2.2, update once the edge moves by min(buffer/2, MSS) */
+	if (!c->stack || wnd - n->rcv_wnd < (buf / 2 < mss ? buf / 2 : mss) || wnd < n->rcv_wnd)
+		p->pf &= (uint8_t)~SFO_PAT_EMIT;
+	if (c->stack)
+		n->rcv_wnd = wnd;
+}
+
+/* RST instead of FIN when close() leaves unread data behind (MAY-1, SHLD-3). */
+static void close_unread_rst(struct sfo_ctx *c)
+{
+	struct sfo_outcome *o = sfo_out_new(c);
+	sfo_pat_rst(c, o, SFO_R_CALL_CLOSE_UNREAD_RST);
+	sfo_tcb_to_closed(&o->next);
+	o->next.fl |= SFO_TF_ACCEPTED;
+	sfo_set_state(o, SFO_CLOSED, SFO_R_CALL_CLOSE_UNREAD_RST);
+}
+
+/* CLOSE of the send side: the FIN is queued behind the data (3.10.4). */
+static void queue_fin(struct sfo_tcb *n)
+{
+	if (n->fl & SFO_TF_CLOSE_CALLED)
+		return;
+	n->fl |= SFO_TF_CLOSE_CALLED;
+	n->snd_fin = n->snd_queued;
+	n->snd_queued = n->snd_fin + 1;
+}
+
+static void call_close(struct sfo_ctx *c, int rd)
+{
+	struct sfo_outcome *o = sfo_out_new(c);
+	struct sfo_tcb *n = &o->next;
+	enum sfo_state st = n->state;
+	if (rd)
+		n->fl |= SFO_TF_RD_CLOSED;
+	switch (st) {
+	case SFO_CLOSED:
+		/* 3.10.4: "connection does not exist" */
+		sfo_set_state(o, st, SFO_R_CALL_CLOSE_ERROR);
+		return;
+	case SFO_LISTEN:
+		/* 3.10.4: closing a listener deletes it; shutdown(SHUT_WR) may leave it be */
+		sfo_tcb_to_closed(n);
+		n->fl &= ~SFO_TF_PASSIVE;
+		sfo_set_state(o, SFO_CLOSED, SFO_R_CALL_CLOSE_LISTEN);
+		if (!rd)
+			sfo_set_state(sfo_out_new(c), SFO_LISTEN, SFO_R_CALL_SHUTDOWN_LISTEN);
+		return;
+	case SFO_SYN_SENT:
+		/* 3.10.4: the TCB is deleted, nothing is sent */
+		sfo_tcb_to_closed(n);
+		sfo_set_state(o, SFO_CLOSED, SFO_R_CALL_CLOSE_SYNSENT);
+		return;
+	case SFO_SYN_RECEIVED:
+		/* 3.10.4: FIN now and FIN-WAIT-1 if nothing is queued, else after ESTABLISHED */
+		queue_fin(n);
+		sfo_set_state(o, n->snd_fin == n->iss + 1 ? SFO_FIN_WAIT_1 : SFO_SYN_RECEIVED,
+			      SFO_R_CALL_CLOSE_SYNRCVD);
+		break;
+	case SFO_ESTABLISHED:
+		/* 3.10.4: FIN-WAIT-1, the FIN follows the queued data */
+		queue_fin(n);
+		sfo_set_state(o, SFO_FIN_WAIT_1, SFO_R_CALL_CLOSE_ESTABLISHED);
+		break;
+	case SFO_CLOSE_WAIT:
+		/* 3.10.4: LAST-ACK, the FIN follows the queued data */
+		queue_fin(n);
+		sfo_set_state(o, SFO_LAST_ACK, SFO_R_CALL_CLOSE_CLOSEWAIT);
+		break;
+	case SFO_FIN_WAIT_2:
+		if (rd && !(c->t->fl & SFO_TF_RD_CLOSED))
+			n->timer_ms = n->now_ms; /* orphaned from now on */
+						 /* fall through */
+	case SFO_FIN_WAIT_1:
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+	case SFO_TIME_WAIT:
+		/* 3.10.4: already closing: no second FIN */
+		sfo_set_state(o, st, SFO_R_CALL_CLOSE_AGAIN);
+		break;
+	}
+	/* 3.6.1 SHLD-3: close() with unread data may reset instead */
+	if (rd && n->rcv_queued && st != SFO_CLOSING && st != SFO_LAST_ACK && st != SFO_TIME_WAIT)
+		close_unread_rst(c);
+}
+
+static void call_abort(struct sfo_ctx *c)
+{
+	struct sfo_outcome *o = sfo_out_new(c);
+	struct sfo_tcb *n = &o->next;
+	switch (n->state) {
+	case SFO_CLOSED:
+		/* 3.10.5: "connection does not exist" */
+		sfo_set_state(o, n->state, SFO_R_CALL_ABORT_ERROR);
+		return;
+	case SFO_SYN_RECEIVED:
+	case SFO_ESTABLISHED:
+	case SFO_FIN_WAIT_1:
+	case SFO_FIN_WAIT_2:
+	case SFO_CLOSE_WAIT:
+		/* 3.10.5: <SEQ=SND.NXT><CTL=RST>, queues flushed, CLOSED */
+		sfo_pat_rst(c, o, SFO_R_CALL_ABORT_RST);
+		sfo_tcb_to_closed(n);
+		sfo_set_state(o, SFO_CLOSED, SFO_R_CALL_ABORT_RST);
+		return;
+	case SFO_LISTEN:
+		n->fl &= ~SFO_TF_PASSIVE;
+		/* fall through */
+	case SFO_SYN_SENT:
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+	case SFO_TIME_WAIT:
+		/* 3.10.5: delete the TCB without a word */
+		sfo_tcb_to_closed(n);
+		sfo_set_state(o, SFO_CLOSED, SFO_R_CALL_ABORT_QUIET);
+		return;
+	}
+}
+
+void sfo_user_call(struct sfo_ctx *c)
+{
+	enum sfo_call call = c->ev->u.call.call;
+	uint32_t arg = c->ev->u.call.arg;
+	struct sfo_outcome *o;
+	switch (call) {
+	case SFO_CALL_LISTEN:
+		call_listen(c);
+		break;
+	case SFO_CALL_CONNECT:
+		call_connect(c);
+		break;
+	case SFO_CALL_ACCEPT:
+		/* accept() hands over the connection: no TCP effect */
+		o = sfo_out_new(c);
+		sfo_set_state(o, o->next.state, SFO_R_CALL_ACCEPT);
+		break;
+	case SFO_CALL_SEND:
+		call_send(c, arg);
+		break;
+	case SFO_CALL_RECEIVE:
+		call_receive(c, arg);
+		break;
+	case SFO_CALL_SHUTDOWN:
+		call_close(c, 0);
+		break;
+	case SFO_CALL_CLOSE:
+		call_close(c, 1);
+		break;
+	case SFO_CALL_ABORT:
+		call_abort(c);
+		break;
+	}
+	/* The harness accepts a passive connection when a call needs it, then closes the
+	 * listener: from then on the case has this one TCB. */
+	if (call != SFO_CALL_LISTEN && call != SFO_CALL_CONNECT && sfo_synchronized(c->t->state))
+		for (unsigned i = 0; i < c->e->nout; i++)
+			c->e->out[i].next.fl |= SFO_TF_ACCEPTED;
+}
+
+/* ---- timeouts ---- */
+
+static uint8_t count_cap(uint32_t v)
+{
+	return (uint8_t)(v > 255 ? 255 : v);
+}
+
+/* 3.8.1: retransmissions of whatever is unacknowledged. A first one from SND.UNA is
+ * required once the backed-off RTO bound has passed; more are allowed. */
+static void wait_rtx(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t w)
+{
+	struct sfo_tcb *n = &o->next;
+	uint64_t elapsed = n->now_ms - n->timer_ms;
+	uint32_t dend = (n->fl & SFO_TF_CLOSE_CALLED) ? n->snd_fin : n->snd_queued;
+	int syn = n->snd_una == n->iss && sfo_seq_gt(n->snd_nxt, n->iss);
+	uint32_t una = syn ? n->iss + 1 : n->snd_una;
+	uint32_t sent = sfo_seq_min(n->snd_nxt, dend);
+	int data = sfo_seq_lt(una, sent);
+	int fin = (n->fl & SFO_TF_FIN_SENT) && !(n->fl & SFO_TF_FIN_ACKED);
+	if ((!syn && !data && !fin) || elapsed < c->p->rto_min_ms)
+		return;
+	unsigned shift = n->rtx_count > 6 ? 6 : n->rtx_count;
+	uint64_t bound = (uint64_t)c->p->rto_must_ms << shift;
+	int must = elapsed >= (bound < RTO_CAP_MS ? bound : RTO_CAP_MS);
+	uint32_t mss = n->mss ? n->mss : 536;
+	uint8_t times = count_cap(w / (c->p->rto_min_ms ? c->p->rto_min_ms : 1) + 1);
+	sfo_rule_t r = must ? SFO_R_RTX_REQUIRED : SFO_R_RTX_ALLOWED;
+	struct sfo_pattern *p;
+	sfo_fire(o, r);
+	if (syn) {
+		int synack = (n->fl & SFO_TF_IRS_KNOWN) != 0;
+		p = sfo_pat(o, r, synack ? SFO_SYN | SFO_ACK : SFO_SYN,
+			    synack ? SFO_FIN | SFO_RST : SFO_ACK | SFO_FIN | SFO_RST, must, times);
+		p->seq_lo = p->seq_hi = n->iss;
+		p->ack_lo = p->ack_hi = n->rcv_nxt;
+		p->pf = (must ? SFO_PAT_EMIT : 0) | (synack ? 0 : SFO_PAT_ACK_ANY) |
+			((n->fl & SFO_TF_ISS_KNOWN) ? 0 : SFO_PAT_SEQ_ANY);
+		if (!data && !fin)
+			return;
+		must = 0;
+	}
+	uint32_t last = fin ? n->snd_fin : sent - 1;
+	if (data) {
+		/* the front of the retransmission queue */
+		uint32_t out = sent - una;
+		p = sfo_pat(o, r, SFO_ACK, SFO_SYN | SFO_RST | (fin ? 0 : SFO_FIN), must, times);
+		p->seq_lo = p->seq_hi = una;
+		p->ack_lo = p->ack_hi = n->rcv_nxt;
+		p->len_lo = 1;
+		p->len_hi = out;
+		if (must) {
+			if (c->stack)
+				p->len_lo = out < mss ? out : mss;
+			p->pf = SFO_PAT_EMIT;
+		}
+		must = 0;
+	}
+	/* anything else outstanding, FIN included, may follow (go-back-N) */
+	p = sfo_pat(o, SFO_R_RTX_ALLOWED, SFO_ACK, SFO_SYN | SFO_RST, must, times);
+	p->seq_lo = must ? n->snd_fin : una;
+	p->seq_hi = last;
+	p->ack_lo = p->ack_hi = n->rcv_nxt;
+	p->len_hi = last - p->seq_lo;
+	p->pf = SFO_PAT_WITHIN | (must ? SFO_PAT_EMIT : 0);
+	if (!fin)
+		p->flags_clear |= SFO_FIN;
+}
+
+/* 3.8.6.1, 3.8.4: probes against a zero window, keep-alives on long idle waits. */
+static void wait_probes(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t w)
+{
+	struct sfo_tcb *n = &o->next;
+	uint32_t dend = (n->fl & SFO_TF_CLOSE_CALLED) ? n->snd_fin + 1 : n->snd_queued;
+	uint8_t times = count_cap(w / (c->p->rto_min_ms ? c->p->rto_min_ms : 1) + 1);
+	struct sfo_pattern *p = NULL;
+	if (n->snd_wnd == 0 && sfo_seq_lt(n->snd_nxt, dend) && w >= c->p->rto_min_ms)
+		p = sfo_pat(o, SFO_R_ZWP_PROBE, SFO_ACK, SFO_SYN | SFO_RST | SFO_FIN, 0, times);
+	else if (w >= KEEPALIVE_MS && n->snd_una == n->snd_nxt &&
+		 (n->state == SFO_ESTABLISHED || n->state == SFO_CLOSE_WAIT))
+		p = sfo_pat(o, SFO_R_KEEPALIVE, SFO_ACK, SFO_SYN | SFO_RST | SFO_FIN, 0, times);
+	if (!p)
+		return;
+	p->seq_lo = n->snd_una - 1;
+	p->seq_hi = n->snd_nxt;
+	p->ack_lo = p->ack_hi = n->rcv_nxt;
+	p->len_hi = 1;
+	p->pf = SFO_PAT_WITHIN;
+}
+
+/* The connection may die of a timer: what it may send on the way is all optional. */
+static void wait_give_up(struct sfo_ctx *c, const struct sfo_outcome *from, sfo_rule_t r)
+{
+	struct sfo_outcome *o = sfo_out_fork(c, from);
+	struct sfo_tcb *n = &o->next;
+	for (unsigned i = 0; i < o->npat; i++) {
+		o->pat[i].min = 0;
+		o->pat[i].pf &= (uint8_t)~SFO_PAT_EMIT;
+	}
+	struct sfo_pattern *p = sfo_pat(o, r, SFO_RST, SFO_SYN | SFO_FIN, 0, 1);
+	p->seq_lo = n->snd_una;
+	p->seq_hi = n->snd_nxt;
+	p->pf = SFO_PAT_ACK_ANY | ((n->fl & SFO_TF_ISS_KNOWN) ? 0 : SFO_PAT_SEQ_ANY);
+	if (r == SFO_R_SYNRCVD_TIMEOUT) {
+		sfo_tcb_to_listen(n);
+		sfo_set_state(o, SFO_LISTEN, r);
+	} else {
+		sfo_tcb_to_closed(n);
+		sfo_set_state(o, SFO_CLOSED, r);
+	}
+}
+
+static void wait_timewait(struct sfo_ctx *c, struct sfo_outcome *o)
+{
+	struct sfo_tcb *n = &o->next;
+	uint64_t since = n->now_ms - n->timer_ms, since2 = n->now_ms - n->timer2_ms;
+	if (since < c->p->msl2_ms) {
+		/* 3.6.1 MUST-13: TIME-WAIT lasts 2MSL */
+		sfo_set_state(o, SFO_TIME_WAIT, SFO_R_TIMEWAIT_HOLD);
+		return;
+	}
+	/* 3.10.8: the TIME-WAIT timeout deletes the TCB */
+	sfo_tcb_to_closed(n);
+	sfo_set_state(o, SFO_CLOSED, SFO_R_TIMEWAIT_EXPIRE);
+	/* a restart the stack may have made, or its timer granularity, keeps it longer */
+	if (since2 < (uint64_t)c->p->msl2_ms + TW_GRACE_MS) {
+		o = sfo_out_new(c);
+		o->next.now_ms = c->t->now_ms + c->ev->u.wait_ms;
+		sfo_set_state(o, SFO_TIME_WAIT, SFO_R_TIMEWAIT_HOLD);
+	}
+}
+
+void sfo_wait(struct sfo_ctx *c)
+{
+	uint32_t w = c->ev->u.wait_ms;
+	struct sfo_outcome *o = sfo_out_new(c);
+	struct sfo_tcb *n = &o->next;
+	n->now_ms += w;
+	sfo_set_state(o, n->state, SFO_R_WAIT_IDLE);
+	switch (n->state) {
+	case SFO_CLOSED:
+	case SFO_LISTEN:
+		return;
+	case SFO_TIME_WAIT:
+		wait_timewait(c, o);
+		return;
+	case SFO_SYN_SENT:
+	case SFO_SYN_RECEIVED:
+	case SFO_ESTABLISHED:
+	case SFO_FIN_WAIT_1:
+	case SFO_FIN_WAIT_2:
+	case SFO_CLOSE_WAIT:
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+		break;
+	}
+	/* 3.8.6.2.1: queued data the window allows must go by the override timeout, unless
+	 * data is in flight (after a timeout the congestion window is one segment) */
+	c->data_due = w >= c->p->rto_must_ms && n->snd_una == n->snd_nxt;
+	wait_rtx(c, o, w);
+	wait_probes(c, o, w);
+	int outstanding = n->snd_una != n->snd_nxt;
+	/* 3.10.8: retransmitting past the user timeout may abort */
+	if (outstanding && n->now_ms - n->unacked_since_ms >= c->p->user_timeout_ms)
+		wait_give_up(c, o,
+			     n->state == SFO_SYN_RECEIVED && (n->fl & SFO_TF_PASSIVE)
+				 ? SFO_R_SYNRCVD_TIMEOUT
+				 : SFO_R_TIMEOUT_USER);
+	/* an orphaned FIN-WAIT-2 may time out if the profile says so */
+	if (n->state == SFO_FIN_WAIT_2 && (n->fl & SFO_TF_RD_CLOSED) && c->p->fin2_timeout_ms &&
+	    n->now_ms - n->timer_ms >= c->p->fin2_timeout_ms)
+		wait_give_up(c, o, SFO_R_FINWAIT2_TIMEOUT);
+}

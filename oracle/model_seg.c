@@ -1,0 +1,758 @@
+/* synfin oracle: SEGMENT ARRIVES (RFC 9293 3.10.7) in every state: CLOSED, LISTEN,
+ * SYN-SENT, and the ordered checks for the others (sequence, RST, SYN, ACK, text, FIN).
+ * Each check works on one outcome; where the RFC allows more than one behaviour it forks
+ * another outcome, so the first outcome stays the reference behaviour. */
+#include "model_priv.h"
+
+static const struct sfo_seg *seg_of(const struct sfo_ctx *c)
+{
+	return &c->ev->u.seg;
+}
+
+/* Handshake start shared by LISTEN and a CLOSED TCB whose listener still exists. */
+static void listen_syn(struct sfo_ctx *c, struct sfo_outcome *o, sfo_rule_t r)
+{
+	struct sfo_tcb *n = &o->next;
+	sfo_tcb_to_listen(n);
+	sfo_new_iss(c, n, c->stack ? c->cfg->stack_iss : 0);
+	sfo_peer_syn(c, n, seg_of(c));
+	sfo_set_state(o, SFO_SYN_RECEIVED, r);
+	sfo_pat_synack(c, o, r, 1);
+}
+
+static void seg_closed(struct sfo_ctx *c)
+{
+	const struct sfo_seg *s = seg_of(c);
+	struct sfo_outcome *o = sfo_out_new(c);
+	/* 3.10.7.1: a RST for no connection is dropped without reply */
+	if (s->flags & SFO_RST) {
+		sfo_set_state(o, SFO_CLOSED, SFO_R_CLOSED_RST);
+		return;
+	}
+	/* 3.10.7.1: anything else is refused by a RST the sender will find acceptable */
+	sfo_rule_t r = (s->flags & SFO_ACK) ? SFO_R_CLOSED_SEG_ACK : SFO_R_CLOSED_SEG_NOACK;
+	sfo_refuse(o, s, r);
+	sfo_set_state(o, SFO_CLOSED, r);
+	/* 3.10.7.2 via the harness: a passive TCB never accepted left its listener open */
+	if ((s->flags & (SFO_SYN | SFO_ACK)) == SFO_SYN && (c->t->fl & SFO_TF_PASSIVE) &&
+	    !(c->t->fl & SFO_TF_ACCEPTED))
+		listen_syn(c, sfo_out_new(c), SFO_R_CLOSED_SYN_LISTENER);
+}
+
+static void seg_listen(struct sfo_ctx *c)
+{
+	const struct sfo_seg *s = seg_of(c);
+	struct sfo_outcome *o = sfo_out_new(c);
+	/* 3.10.7.2 first: a RST cannot concern this incarnation: ignore it */
+	if (s->flags & SFO_RST) {
+		sfo_set_state(o, SFO_LISTEN, SFO_R_LISTEN_RST);
+		return;
+	}
+	/* 3.10.7.2 second: an ACK acknowledges nothing we sent: RST with SEQ=SEG.ACK */
+	if (s->flags & SFO_ACK) {
+		sfo_refuse(o, s, SFO_R_LISTEN_ACK);
+		sfo_set_state(o, SFO_LISTEN, SFO_R_LISTEN_ACK);
+		return;
+	}
+	/* 3.10.7.2 third: a SYN starts the handshake: SYN,ACK, SYN-RECEIVED */
+	if (s->flags & SFO_SYN) {
+		listen_syn(c, o, SFO_R_LISTEN_SYN);
+		/* a SYN with FIN is nonsense many stacks drop outright */
+		if (s->flags & SFO_FIN)
+			sfo_set_state(sfo_out_new(c), SFO_LISTEN, SFO_R_LISTEN_SYN_FIN_DROP);
+		return;
+	}
+	/* 3.10.7.2 fourth: nothing else can be valid here: drop */
+	sfo_set_state(o, SFO_LISTEN, SFO_R_LISTEN_OTHER);
+}
+
+static void take_fin(struct sfo_ctx *c, struct sfo_outcome *o);
+static void take_text(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s,
+		      uint32_t len, int fin);
+
+/* SYN-SENT and a SYN,ACK that acknowledges our SYN. */
+static void synsent_synack(struct sfo_ctx *c)
+{
+	const struct sfo_seg *s = seg_of(c);
+	struct sfo_outcome *o = sfo_out_new(c);
+	struct sfo_tcb *n = &o->next;
+	if (!(n->fl & SFO_TF_ISS_KNOWN)) {
+		sfo_learn_iss(n, s->ack - 1); /* our SYN went unseen: trust the peer */
+		n->snd_nxt = sfo_seq_max(n->snd_nxt, s->ack);
+	}
+	sfo_peer_syn(c, n, s);
+	n->snd_una = s->ack;
+	n->rtx_count = 0;
+	/* 3.10.7.3 fourth: our SYN is ACKed: ESTABLISHED, and the SYN gets an ACK */
+	sfo_set_state(o, SFO_ESTABLISHED, SFO_R_SYNSENT_SYNACK);
+	sfo_owe_ack(c, o);
+	if (!s->len && !(s->flags & SFO_FIN))
+		return;
+	/* text or FIN on the SYN,ACK: stacks without Fast Open may leave it unacknowledged */
+	sfo_fire(sfo_out_fork(c, o), SFO_R_SYNSENT_SYNACK_TEXT_DROP);
+	/* 3.10.7.3: otherwise processing goes on at the sixth step */
+	take_text(c, o, s, s->len, !!(s->flags & SFO_FIN));
+}
+
+static void seg_synsent(struct sfo_ctx *c)
+{
+	const struct sfo_tcb *t = c->t;
+	const struct sfo_seg *s = seg_of(c);
+	int ack = !!(s->flags & SFO_ACK);
+	struct sfo_outcome *o;
+	/* 3.10.7.3 first: an ACK must acknowledge our SYN and nothing beyond */
+	if (ack && (t->fl & SFO_TF_ISS_KNOWN) &&
+	    !(sfo_seq_gt(s->ack, t->iss) && sfo_seq_le(s->ack, t->snd_nxt))) {
+		o = sfo_out_new(c);
+		if (s->flags & SFO_RST) {
+			sfo_set_state(o, SFO_SYN_SENT, SFO_R_SYNSENT_ACK_BAD_RST);
+			return;
+		}
+		sfo_refuse(o, s, SFO_R_SYNSENT_ACK_BAD);
+		sfo_set_state(o, SFO_SYN_SENT, SFO_R_SYNSENT_ACK_BAD);
+		return;
+	}
+	/* 3.10.7.3 second: a RST counts only with an acceptable ACK: connection refused */
+	if (s->flags & SFO_RST) {
+		o = sfo_out_new(c);
+		if (!ack) {
+			sfo_set_state(o, SFO_SYN_SENT, SFO_R_SYNSENT_RST_NOACK);
+			return;
+		}
+		sfo_tcb_to_closed(&o->next);
+		sfo_set_state(o, SFO_CLOSED, SFO_R_SYNSENT_RST);
+		return;
+	}
+	if (s->flags & SFO_SYN) {
+		if (ack) {
+			synsent_synack(c);
+			return;
+		}
+		/* 3.10.7.3 fourth, 3.5 MUST-10: a bare SYN is a simultaneous open */
+		o = sfo_out_new(c);
+		sfo_peer_syn(c, &o->next, s);
+		sfo_set_state(o, SFO_SYN_RECEIVED, SFO_R_SYNSENT_SYN_SIMOPEN);
+		sfo_pat_synack(c, o, SFO_R_SYNSENT_SYN_SIMOPEN, 1);
+		return;
+	}
+	/* 3.10.7.3 fifth: neither SYN nor RST: drop */
+	sfo_set_state(sfo_out_new(c), SFO_SYN_SENT, SFO_R_SYNSENT_OTHER);
+}
+
+/* ---- the ordered checks of 3.10.7.4 ---- */
+
+static void challenge(struct sfo_ctx *c, struct sfo_outcome *o, sfo_rule_t r)
+{
+	sfo_pat_ack(c, o, r, 1);
+	sfo_set_state(o, o->next.state, r);
+}
+
+/* A valid RST: what it does depends on the state (second check). */
+static void rst_reset(struct sfo_ctx *c, struct sfo_outcome *o, sfo_rule_t why)
+{
+	struct sfo_tcb *n = &o->next;
+	int exact = why == SFO_R_RST_EXACT;
+	sfo_fire(o, why);
+	switch (c->t->state) {
+	case SFO_SYN_RECEIVED:
+		/* 3.10.7.4 second, MUST-11: passive OPEN goes back to LISTEN, active is refused */
+		if ((n->fl & SFO_TF_PASSIVE) && !(n->fl & SFO_TF_TW_REOPEN)) {
+			sfo_tcb_to_listen(n);
+			sfo_set_state(o, SFO_LISTEN, SFO_R_SYNRCVD_RST_PASSIVE);
+		} else {
+			sfo_tcb_to_closed(n);
+			sfo_set_state(o, SFO_CLOSED, SFO_R_SYNRCVD_RST_ACTIVE);
+		}
+		return;
+	case SFO_ESTABLISHED:
+	case SFO_FIN_WAIT_1:
+	case SFO_FIN_WAIT_2:
+	case SFO_CLOSE_WAIT:
+		/* 3.10.7.4 second: the connection is reset: CLOSED */
+		sfo_tcb_to_closed(n);
+		sfo_set_state(o, SFO_CLOSED, exact ? SFO_R_RST_ABORT : why);
+		return;
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+	case SFO_TIME_WAIT:
+		/* 3.10.7.4 second: the TCB is deleted: CLOSED */
+		sfo_tcb_to_closed(n);
+		sfo_set_state(o, SFO_CLOSED, exact ? SFO_R_RST_CLOSE : why);
+		/* RFC 1337: TIME-WAIT may refuse to be assassinated */
+		if (c->t->state == SFO_TIME_WAIT)
+			sfo_set_state(sfo_out_new(c), SFO_TIME_WAIT, SFO_R_TIMEWAIT_RST_RFC1337);
+		return;
+	case SFO_CLOSED:
+	case SFO_LISTEN:
+	case SFO_SYN_SENT:
+		return;
+	}
+}
+
+static void check_rst(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s)
+{
+	uint32_t pf = c->p->flags;
+	/* 3.10.7.4 second (RFC 5961 case 2): a RST exactly at RCV.NXT resets */
+	if (s->seq == c->t->rcv_nxt) {
+		rst_reset(c, o, SFO_R_RST_EXACT);
+		return;
+	}
+	/* 3.10.7.4 second (RFC 5961 case 3): elsewhere in the window: challenge ACK */
+	if (pf & SFO_PF_RFC5961) {
+		challenge(c, o, SFO_R_RST_INWIN_CHALLENGE);
+		return;
+	}
+	/* 3.10.7.4 second, base processing: any RST in the window resets */
+	rst_reset(c, o, SFO_R_RST_INWIN_RESET);
+	if (pf & SFO_PF_RFC5961_OK)
+		challenge(c, sfo_out_new(c), SFO_R_RST_INWIN_CHALLENGE);
+}
+
+static void check_syn(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s)
+{
+	const struct sfo_tcb *t = c->t;
+	uint32_t pf = c->p->flags;
+	/* 3.10.7.4 fourth, MUST-11: SYN-RECEIVED of a passive OPEN returns to LISTEN; a RST
+	 * back (the RFC 793 answer to an in-window SYN) is tolerated */
+	if (t->state == SFO_SYN_RECEIVED && (t->fl & SFO_TF_PASSIVE) &&
+	    !(t->fl & SFO_TF_TW_REOPEN)) {
+		sfo_tcb_to_listen(&o->next);
+		sfo_set_state(o, SFO_LISTEN, SFO_R_SYNRCVD_SYN_PASSIVE);
+		struct sfo_pattern *p =
+		    sfo_pat(o, SFO_R_SYNRCVD_SYN_PASSIVE, SFO_RST, SFO_SYN | SFO_FIN, 0, 1);
+		p->pf = SFO_PAT_SEQ_ANY | SFO_PAT_ACK_ANY;
+		return;
+	}
+	/* 3.10.7.4 fourth (RFC 5961 section 4): challenge ACK whatever the sequence number */
+	if (pf & (SFO_PF_RFC5961 | SFO_PF_RFC5961_OK)) {
+		challenge(c, o, SFO_R_SYN_CHALLENGE);
+		o = NULL;
+	}
+	if (pf & SFO_PF_RFC5961)
+		return;
+	/* 3.10.7.4 fourth, RFC 793 behaviour: an in-window SYN is an error: RST, CLOSED */
+	if (!o)
+		o = sfo_out_new(c);
+	struct sfo_pattern *p = sfo_pat(o, SFO_R_SYN_INWIN_RESET, SFO_RST, SFO_SYN | SFO_FIN, 1, 1);
+	p->seq_lo = p->seq_hi = (s->flags & SFO_ACK) ? s->ack : t->snd_nxt;
+	p->pf = SFO_PAT_EMIT | SFO_PAT_SEQ_ANY | SFO_PAT_ACK_ANY;
+	sfo_tcb_to_closed(&o->next);
+	sfo_set_state(o, SFO_CLOSED, SFO_R_SYN_INWIN_RESET);
+}
+
+/* SYN-RECEIVED: the ACK that completes the handshake (fifth check). */
+static int ack_synrcvd(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s)
+{
+	const struct sfo_tcb *t = c->t;
+	struct sfo_tcb *n = &o->next;
+	/* 3.10.7.4 fifth: only SND.UNA < SEG.ACK =< SND.NXT will do; else RST SEQ=SEG.ACK */
+	if ((t->fl & SFO_TF_ISS_KNOWN) &&
+	    !(sfo_seq_gt(s->ack, t->snd_una) && sfo_seq_le(s->ack, t->snd_nxt))) {
+		sfo_refuse(o, s, SFO_R_SYNRCVD_ACK_BAD);
+		sfo_set_state(o, SFO_SYN_RECEIVED, SFO_R_SYNRCVD_ACK_BAD);
+		return 0;
+	}
+	if (!(t->fl & SFO_TF_ISS_KNOWN)) {
+		sfo_learn_iss(n, s->ack - 1); /* our SYN,ACK went unseen: trust the peer */
+		n->snd_nxt = sfo_seq_max(n->snd_nxt, s->ack);
+	}
+	n->snd_una = s->ack;
+	n->snd_wnd = (uint32_t)s->wnd << ((n->fl & SFO_TF_WSCALE) ? n->snd_wscale : 0);
+	n->snd_wl1 = s->seq;
+	n->snd_wl2 = s->ack;
+	if (n->snd_wnd > n->max_snd_wnd)
+		n->max_snd_wnd = n->snd_wnd;
+	n->rtx_count = 0;
+	n->timer_ms = n->unacked_since_ms = n->now_ms;
+	n->fl &= ~SFO_TF_TW_REOPEN;
+	/* 3.10.4: a CLOSE that waited for ESTABLISHED now sends its FIN */
+	if (n->fl & SFO_TF_CLOSE_CALLED)
+		sfo_set_state(o, SFO_FIN_WAIT_1, SFO_R_SYNRCVD_ACK_CLOSE);
+	else
+		sfo_set_state(o, SFO_ESTABLISHED, SFO_R_SYNRCVD_ACK);
+	return 1;
+}
+
+/* Fifth check, common part: SND.UNA and the send window. */
+static void ack_advance(struct sfo_outcome *o, const struct sfo_seg *s)
+{
+	struct sfo_tcb *n = &o->next;
+	uint32_t una0 = n->snd_una;
+	if (sfo_seq_gt(s->ack, n->snd_una)) {
+		/* 3.10.7.4 fifth: a new ACK advances SND.UNA and restarts the timer */
+		n->snd_una = s->ack;
+		n->rtx_count = 0;
+		n->timer_ms = n->unacked_since_ms = n->now_ms;
+		if ((n->fl & SFO_TF_FIN_SENT) && sfo_seq_gt(n->snd_una, n->snd_fin))
+			n->fl |= SFO_TF_FIN_ACKED;
+		sfo_set_state(o, n->state, SFO_R_ACK_NEW);
+	} else {
+		/* 3.10.7.4 fifth: a duplicate ACK is ignored */
+		sfo_set_state(o, n->state, SFO_R_ACK_DUP);
+	}
+	/* 3.10.7.4 fifth: the window follows the freshest segment (SND.WL1, SND.WL2) */
+	if (sfo_seq_le(una0, s->ack) &&
+	    (sfo_seq_lt(n->snd_wl1, s->seq) ||
+	     (n->snd_wl1 == s->seq && sfo_seq_le(n->snd_wl2, s->ack)))) {
+		n->snd_wnd = (uint32_t)s->wnd << ((n->fl & SFO_TF_WSCALE) ? n->snd_wscale : 0);
+		n->snd_wl1 = s->seq;
+		n->snd_wl2 = s->ack;
+		if (n->snd_wnd > n->max_snd_wnd)
+			n->max_snd_wnd = n->snd_wnd;
+	}
+}
+
+/* Fifth check, per state, once SND.UNA moved. Returns 0 when processing stops. */
+static int ack_per_state(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s)
+{
+	struct sfo_tcb *n = &o->next;
+	int fin_acked = !!(n->fl & SFO_TF_FIN_ACKED);
+	switch (n->state) {
+	case SFO_FIN_WAIT_1:
+		/* 3.10.7.4 fifth: our FIN is ACKed: FIN-WAIT-2 */
+		if (fin_acked) {
+			sfo_set_state(o, SFO_FIN_WAIT_2, SFO_R_FINWAIT1_ACK_FIN);
+			n->timer_ms = n->now_ms;
+		}
+		return 1;
+	case SFO_CLOSING:
+		/* 3.10.7.4 fifth: our FIN is ACKed: TIME-WAIT */
+		if (fin_acked) {
+			sfo_set_state(o, SFO_TIME_WAIT, SFO_R_CLOSING_ACK_FIN);
+			n->timer_ms = n->timer2_ms = n->now_ms;
+		}
+		return 1;
+	case SFO_LAST_ACK:
+		/* 3.10.7.4 fifth: our FIN is ACKed: delete the TCB */
+		if (fin_acked) {
+			sfo_tcb_to_closed(n);
+			sfo_set_state(o, SFO_CLOSED, SFO_R_LASTACK_ACK_FIN);
+			return 0;
+		}
+		return 1;
+	case SFO_TIME_WAIT:
+		/* 3.10.7.4 fifth: only the peer's FIN should come; anything else may be ACKed */
+		if (!(s->flags & SFO_FIN) || s->seq + s->len != n->rcv_nxt) {
+			struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_TIMEWAIT_ACK, 0);
+			p->pf &= (uint8_t)~SFO_PAT_EMIT;
+			sfo_set_state(o, SFO_TIME_WAIT, SFO_R_TIMEWAIT_ACK);
+		}
+		return 1;
+	case SFO_ESTABLISHED:
+	case SFO_FIN_WAIT_2:
+	case SFO_CLOSE_WAIT:
+	case SFO_CLOSED:
+	case SFO_LISTEN:
+	case SFO_SYN_SENT:
+	case SFO_SYN_RECEIVED:
+		break;
+	}
+	return 1;
+}
+
+static int check_ack(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s)
+{
+	const struct sfo_tcb *t = c->t;
+	uint32_t pf = c->p->flags;
+	if (t->state == SFO_SYN_RECEIVED)
+		return ack_synrcvd(c, o, s);
+	/* 3.10.7.4 fifth: an ACK of something never sent: ACK back and drop (TIME-WAIT
+	 * stacks commonly stay silent) */
+	if (sfo_seq_gt(s->ack, t->snd_nxt)) {
+		sfo_pat_ack(c, o, SFO_R_ACK_FUTURE, t->state != SFO_TIME_WAIT);
+		sfo_set_state(o, t->state, SFO_R_ACK_FUTURE);
+		return 0;
+	}
+	/* 3.10.7.4 fifth, RFC 5961 section 5 (MAY-12): ACK below SND.UNA-MAX.SND.WND */
+	if ((pf & (SFO_PF_RFC5961 | SFO_PF_RFC5961_OK)) &&
+	    sfo_seq_lt(s->ack, t->snd_una - t->max_snd_wnd)) {
+		struct sfo_outcome *d = (pf & SFO_PF_RFC5961) ? o : sfo_out_new(c);
+		challenge(c, d, SFO_R_ACK_5961_OLD);
+		if (pf & SFO_PF_RFC5961)
+			return 0;
+	}
+	ack_advance(o, s);
+	return ack_per_state(c, o, s);
+}
+
+/* Seventh check, in-order text in ESTABLISHED or FIN-WAIT: take it, owe an ACK. */
+static void accept_text(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t len)
+{
+	struct sfo_tcb *n = &o->next;
+	n->rcv_nxt += len;
+	n->rcv_queued += len;
+	n->rcv_wnd = n->rcv_wnd > len ? n->rcv_wnd - len : 0;
+	if (c->stack)
+		n->rcv_wnd = c->cfg->rcv_wnd > n->rcv_queued ? c->cfg->rcv_wnd - n->rcv_queued : 0;
+	sfo_owe_ack(c, o);
+	sfo_set_state(o, n->state, SFO_R_DATA_ACCEPT);
+}
+
+/* SHLD-3: new data after close(): a RST shows it was lost. */
+static void rst_after_close(struct sfo_ctx *c, struct sfo_outcome *from, const struct sfo_seg *s)
+{
+	struct sfo_outcome *r = sfo_out_fork(c, from);
+	struct sfo_tcb *n = &r->next;
+	struct sfo_pattern *p =
+	    sfo_pat(r, SFO_R_DATA_AFTER_CLOSE_RST, SFO_RST, SFO_SYN | SFO_FIN, 1, 1);
+	p->seq_lo = sfo_seq_min(s->ack, n->snd_una);
+	p->seq_hi = n->snd_nxt;
+	p->pf = SFO_PAT_EMIT | SFO_PAT_ACK_ANY;
+	if (c->stack)
+		p->seq_lo = n->snd_nxt;
+	if (!(n->fl & SFO_TF_ISS_KNOWN))
+		p->pf |= SFO_PAT_SEQ_ANY;
+	sfo_tcb_to_closed(n);
+	sfo_set_state(r, SFO_CLOSED, SFO_R_DATA_AFTER_CLOSE_RST);
+}
+
+/* In-order text reached held out-of-order data (SHLD-31). Returns the FIN flag to use. */
+static int ooo_fill(struct sfo_ctx *c, struct sfo_outcome *o, int fin)
+{
+	struct sfo_tcb *n = &o->next;
+	if (!(n->fl & SFO_TF_OOO) || sfo_seq_lt(n->rcv_nxt, n->ooo_lo))
+		return fin;
+	if (n->fl & SFO_TF_OOO_GAP) {
+		/* holes: the target's next ACK tells how far it got (sfo_observe) */
+		n->ooo_lo = sfo_seq_max(n->ooo_lo, n->rcv_nxt);
+		sfo_fire(o, SFO_R_SEQ_OOO_FILL);
+		return fin;
+	}
+	/* the held segments may have been dropped instead */
+	struct sfo_outcome *d = sfo_out_fork(c, o);
+	d->next.fl &= ~(SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP);
+	sfo_set_state(d, d->next.state, SFO_R_SEQ_OOO_FILL_DROPPED);
+	if (fin)
+		take_fin(c, d);
+	/* 3.10.7.4 first (SHLD-31): the held data is delivered: RCV.NXT jumps over it */
+	uint32_t jump = sfo_seq_fwd(n->rcv_nxt, n->ooo_hi);
+	n->rcv_nxt += jump;
+	n->rcv_queued += jump;
+	n->rcv_wnd = n->rcv_wnd > jump ? n->rcv_wnd - jump : 0;
+	fin = fin || (n->fl & SFO_TF_OOO_FIN);
+	n->fl &= ~(SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP);
+	sfo_set_state(o, n->state, SFO_R_SEQ_OOO_FILL);
+	return fin;
+}
+
+/* Seventh and eighth checks on in-order text of len octets and maybe a FIN at its end. */
+static void take_text(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s,
+		      uint32_t len, int fin)
+{
+	struct sfo_tcb *n = &o->next;
+	struct sfo_pattern *p;
+	switch (n->state) {
+	case SFO_ESTABLISHED:
+	case SFO_FIN_WAIT_1:
+	case SFO_FIN_WAIT_2:
+		if (!len)
+			break;
+		if (n->fl & SFO_TF_RD_CLOSED)
+			rst_after_close(c, o, s);
+		/* 3.10.7.4 seventh: take the text, advance RCV.NXT, owe an ACK */
+		accept_text(c, o, len);
+		fin = ooo_fill(c, o, fin);
+		break;
+	case SFO_CLOSE_WAIT:
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+	case SFO_TIME_WAIT:
+		if (!len)
+			break;
+		/* 3.10.7.4 seventh: text after the peer's FIN is ignored */
+		p = sfo_pat_ack(c, o, SFO_R_DATA_AFTER_FIN, 0);
+		p->pf &= (uint8_t)~SFO_PAT_EMIT;
+		sfo_set_state(o, n->state, SFO_R_DATA_AFTER_FIN);
+		break;
+	case SFO_CLOSED:
+	case SFO_LISTEN:
+	case SFO_SYN_SENT:
+	case SFO_SYN_RECEIVED:
+		return;
+	}
+	if (fin)
+		take_fin(c, o);
+}
+
+/* Eighth check: the peer's FIN at RCV.NXT. */
+static void take_fin(struct sfo_ctx *c, struct sfo_outcome *o)
+{
+	struct sfo_tcb *n = &o->next;
+	if (n->fl & SFO_TF_FIN_RCVD) {
+		/* 3.10.7.4 eighth: a FIN past the one we took is bogus: the state holds, an ACK
+		 * may go out (TIME-WAIT's own re-ACK of a resent FIN is timewait_first()) */
+		struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_FIN_AGAIN, 0);
+		p->pf &= (uint8_t)~SFO_PAT_EMIT;
+		sfo_set_state(o, n->state, SFO_R_FIN_AGAIN);
+		return;
+	}
+	n->rcv_nxt += 1;
+	n->rcv_wnd = n->rcv_wnd ? n->rcv_wnd - 1 : 0;
+	n->fl |= SFO_TF_FIN_RCVD;
+	n->fl &= ~(SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP);
+	sfo_owe_ack(c, o);
+	switch (n->state) {
+	case SFO_SYN_RECEIVED:
+	case SFO_ESTABLISHED:
+		/* 3.10.7.4 eighth: ESTABLISHED goes to CLOSE-WAIT */
+		sfo_set_state(o, SFO_CLOSE_WAIT, SFO_R_FIN_ESTABLISHED);
+		return;
+	case SFO_FIN_WAIT_1:
+		/* 3.10.7.4 eighth: TIME-WAIT if our FIN is ACKed, else CLOSING */
+		if (n->fl & SFO_TF_FIN_ACKED) {
+			sfo_set_state(o, SFO_TIME_WAIT, SFO_R_FIN_FINWAIT1_ACKED);
+			n->timer_ms = n->timer2_ms = n->now_ms;
+		} else {
+			sfo_set_state(o, SFO_CLOSING, SFO_R_FIN_FINWAIT1);
+		}
+		return;
+	case SFO_FIN_WAIT_2:
+		/* 3.10.7.4 eighth: FIN-WAIT-2 goes to TIME-WAIT and starts the 2MSL timer (from
+		 * FIN-WAIT-1 when this very segment ACKed our FIN) */
+		sfo_set_state(o, SFO_TIME_WAIT,
+			      c->t->state == SFO_FIN_WAIT_1 ? SFO_R_FIN_FINWAIT1_ACKED
+							    : SFO_R_FIN_FINWAIT2);
+		n->timer_ms = n->timer2_ms = n->now_ms;
+		return;
+	case SFO_CLOSE_WAIT:
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+	case SFO_TIME_WAIT:
+	case SFO_CLOSED:
+	case SFO_LISTEN:
+	case SFO_SYN_SENT:
+		return;
+	}
+}
+
+/* First check (SHLD-31): in-window text beyond RCV.NXT is held for later and may be ACKed
+ * at once (MAY-13); the model remembers the span so a later fill can jump over it. */
+static void hold_ooo(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t seq, uint32_t len, int fin)
+{
+	struct sfo_tcb *n = &o->next;
+	if (n->state != SFO_ESTABLISHED && n->state != SFO_FIN_WAIT_1 && n->state != SFO_FIN_WAIT_2)
+		return;
+	uint32_t wend = n->rcv_nxt + n->rcv_wnd;
+	if (sfo_seq_gt(seq + len + (uint32_t)fin, wend)) {
+		len = sfo_seq_fwd(seq, wend);
+		fin = 0;
+	}
+	uint32_t end = seq + len;
+	if (!(n->fl & SFO_TF_OOO)) {
+		n->ooo_lo = seq;
+		n->ooo_hi = end;
+		n->fl |= SFO_TF_OOO;
+	} else {
+		if (sfo_seq_gt(seq, n->ooo_hi) || sfo_seq_lt(end, n->ooo_lo))
+			n->fl |= SFO_TF_OOO_GAP;
+		n->ooo_lo = sfo_seq_min(n->ooo_lo, seq);
+		n->ooo_hi = sfo_seq_max(n->ooo_hi, end);
+	}
+	if (fin && end == n->ooo_hi)
+		n->fl |= SFO_TF_OOO_FIN;
+	sfo_pat_ack(c, o, SFO_R_SEQ_OOO_HOLD, 0);
+	sfo_set_state(o, n->state, SFO_R_SEQ_OOO_HOLD);
+}
+
+/* Seventh and eighth checks: trim to the window, then take text and FIN. */
+static void check_text_fin(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s)
+{
+	struct sfo_tcb *n = &o->next;
+	uint32_t seq = s->seq, len = s->len;
+	int fin = !!(s->flags & SFO_FIN);
+	/* 3.10.7.4 first: only the part at or after RCV.NXT is new */
+	uint32_t old = sfo_seq_fwd(seq, n->rcv_nxt);
+	if (old) {
+		if (old > len) {
+			len = 0;
+			fin = 0;
+		} else {
+			len -= old;
+		}
+		seq = n->rcv_nxt;
+	}
+	if (!len && !fin)
+		return;
+	if (sfo_seq_gt(seq, n->rcv_nxt)) {
+		hold_ooo(c, o, seq, len, fin);
+		return;
+	}
+	/* 3.10.7.4 first: what lies past the window is trimmed off (FIN included) */
+	uint32_t tlen = len;
+	int tfin = fin;
+	if (len + (uint32_t)fin > n->rcv_wnd) {
+		tlen = len < n->rcv_wnd ? len : n->rcv_wnd;
+		tfin = 0;
+	}
+	struct sfo_outcome *full = NULL;
+	if ((tlen != len || tfin != fin) &&
+	    (n->state == SFO_ESTABLISHED || n->state == SFO_FIN_WAIT_1 ||
+	     n->state == SFO_FIN_WAIT_2))
+		full = sfo_out_fork(c, o);
+	take_text(c, o, s, tlen, tfin);
+	if (full) {
+		sfo_fire(full, SFO_R_DATA_BEYOND_WINDOW);
+		take_text(c, full, s, len, fin);
+	}
+}
+
+/* Checks two to eight on a segment already found acceptable. */
+static void checks(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s)
+{
+	if (s->flags & SFO_RST) {
+		check_rst(c, o, s);
+		return;
+	}
+	if (s->flags & SFO_SYN) {
+		check_syn(c, o, s);
+		return;
+	}
+	/* 3.10.7.4 fifth: without ACK the segment is dropped */
+	if (!(s->flags & SFO_ACK)) {
+		sfo_set_state(o, o->next.state, SFO_R_ACK_OFF);
+		return;
+	}
+	if (check_ack(c, o, s))
+		check_text_fin(c, o, s);
+}
+
+static int has_required_ack(const struct sfo_outcome *o)
+{
+	for (unsigned i = 0; i < o->npat; i++)
+		if (o->pat[i].min && (o->pat[i].flags_set & SFO_ACK) &&
+		    !(o->pat[i].flags_set & (SFO_RST | SFO_SYN)))
+			return 1;
+	return 0;
+}
+
+/* First check failed: ACK back (unless RST) and drop. */
+static void seq_unacceptable(struct sfo_ctx *c, const struct sfo_seg *s)
+{
+	const struct sfo_tcb *t = c->t;
+	struct sfo_outcome *o = sfo_out_new(c);
+	/* 3.10.7.4 first: an unacceptable RST is dropped silently */
+	if (s->flags & SFO_RST) {
+		sfo_set_state(o, t->state, SFO_R_SEQ_UNACCEPTABLE_RST);
+		return;
+	}
+	/* SYN-RECEIVED: the peer resent its SYN; stacks resend the SYN,ACK */
+	if (t->state == SFO_SYN_RECEIVED && (s->flags & SFO_SYN) && s->seq == t->irs) {
+		sfo_pat_synack(c, o, SFO_R_SYNRCVD_SYN_DUP, 1);
+		sfo_set_state(o, SFO_SYN_RECEIVED, SFO_R_SYNRCVD_SYN_DUP);
+		o = sfo_out_new(c);
+	}
+	/* 3.10.7.4 first: ACK what we expect, drop the segment */
+	challenge(c, o, SFO_R_SEQ_UNACCEPTABLE_ACK);
+	/* 3.10.7.4 first: with a zero window, ACKs and RSTs at RCV.NXT still count */
+	if (t->rcv_wnd == 0 && s->seq == t->rcv_nxt && !(s->flags & SFO_SYN)) {
+		struct sfo_seg z = *s;
+		z.len = 0;
+		z.flags &= (uint8_t)~SFO_FIN;
+		o = sfo_out_new(c);
+		sfo_fire(o, SFO_R_SEQ_ZEROWND_CTL);
+		checks(c, o, &z);
+		if (sfo_synchronized(o->next.state) && !has_required_ack(o))
+			sfo_pat_ack(c, o, SFO_R_SEQ_ZEROWND_CTL, 1);
+	}
+}
+
+/* TIME-WAIT cases that come before the ordered checks. Returns 1 when handled. */
+static int timewait_first(struct sfo_ctx *c, const struct sfo_seg *s)
+{
+	const struct sfo_tcb *t = c->t;
+	/* 3.10.7.4 fifth/eighth: the peer resent its FIN: ACK again, restart 2MSL */
+	if ((s->flags & (SFO_FIN | SFO_ACK | SFO_RST | SFO_SYN)) == (SFO_FIN | SFO_ACK) &&
+	    s->seq + s->len + 1 == t->rcv_nxt) {
+		struct sfo_outcome *o = sfo_out_new(c);
+		sfo_pat_ack(c, o, SFO_R_TIMEWAIT_FIN_REACK, 1);
+		o->next.timer_ms = o->next.timer2_ms = o->next.now_ms;
+		sfo_set_state(o, SFO_TIME_WAIT, SFO_R_TIMEWAIT_FIN_REACK);
+		return 1;
+	}
+	/* 3.6.1 MAY-2: a new SYN above RCV.NXT may reopen, with an ISS above the old one */
+	if ((c->p->flags & SFO_PF_TW_SYN_REOPEN) &&
+	    (s->flags & (SFO_SYN | SFO_ACK | SFO_RST)) == SFO_SYN &&
+	    sfo_seq_gt(s->seq, t->rcv_nxt)) {
+		struct sfo_outcome *o = sfo_out_new(c);
+		struct sfo_tcb *n = &o->next;
+		uint32_t old = t->snd_nxt;
+		sfo_tcb_to_closed(n);
+		n->fl |= SFO_TF_TW_REOPEN;
+		sfo_new_iss(c, n, old + 65537u);
+		sfo_peer_syn(c, n, s);
+		sfo_set_state(o, SFO_SYN_RECEIVED, SFO_R_TIMEWAIT_SYN_REOPEN);
+		struct sfo_pattern *p = sfo_pat_synack(c, o, SFO_R_TIMEWAIT_SYN_REOPEN, 1);
+		if (!c->stack) {
+			p->pf &= (uint8_t)~SFO_PAT_SEQ_ANY;
+			p->seq_lo = old + 1;
+			p->seq_hi = old + 0x7fffffffu;
+		}
+	}
+	return 0;
+}
+
+/* Simultaneous open, SYN-RECEIVED: the peer's SYN,ACK repeats its SYN and ACKs ours. */
+static int simopen_synack(struct sfo_ctx *c, const struct sfo_seg *s)
+{
+	const struct sfo_tcb *t = c->t;
+	if (t->state != SFO_SYN_RECEIVED || (t->fl & SFO_TF_PASSIVE) ||
+	    (s->flags & (SFO_SYN | SFO_ACK | SFO_RST)) != (SFO_SYN | SFO_ACK) || s->seq != t->irs)
+		return 0;
+	/* 3.5 Figure 7, MUST-10: the SYN is old news, the ACK completes the handshake */
+	struct sfo_seg z = *s;
+	z.seq = s->seq + 1;
+	z.flags &= (uint8_t)~SFO_SYN;
+	struct sfo_outcome *o = sfo_out_new(c);
+	sfo_fire(o, SFO_R_SYNSENT_SYN_SIMOPEN);
+	checks(c, o, &z);
+	struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_SYNSENT_SYN_SIMOPEN, 0);
+	p->pf &= (uint8_t)~SFO_PAT_EMIT;
+	/* 3.10.7.4 first, read literally: the SYN lies before RCV.NXT: ACK and drop */
+	challenge(c, sfo_out_new(c), SFO_R_SEQ_UNACCEPTABLE_ACK);
+	return 1;
+}
+
+static void seg_other(struct sfo_ctx *c)
+{
+	const struct sfo_tcb *t = c->t;
+	const struct sfo_seg *s = seg_of(c);
+	if (t->state == SFO_TIME_WAIT && timewait_first(c, s))
+		return;
+	if (simopen_synack(c, s))
+		return;
+	if (!sfo_seg_acceptable(t, s))
+		seq_unacceptable(c, s);
+	else
+		checks(c, sfo_out_new(c), s);
+	/* TIME-WAIT: stacks restart 2MSL on most segments; the RFC only on a FIN */
+	if (t->state == SFO_TIME_WAIT && !(s->flags & SFO_RST))
+		for (unsigned i = 0; i < c->e->nout; i++)
+			if (c->e->out[i].next.state == SFO_TIME_WAIT)
+				c->e->out[i].next.timer2_ms = t->now_ms;
+}
+
+void sfo_seg_arrives(struct sfo_ctx *c)
+{
+	switch (c->t->state) {
+	case SFO_CLOSED:
+		seg_closed(c);
+		return;
+	case SFO_LISTEN:
+		seg_listen(c);
+		return;
+	case SFO_SYN_SENT:
+		seg_synsent(c);
+		return;
+	case SFO_SYN_RECEIVED:
+	case SFO_ESTABLISHED:
+	case SFO_FIN_WAIT_1:
+	case SFO_FIN_WAIT_2:
+	case SFO_CLOSE_WAIT:
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+	case SFO_TIME_WAIT:
+		seg_other(c);
+		return;
+	}
+	seg_closed(c); /* a state out of range: no TCB */
+}
