@@ -157,11 +157,16 @@ static void print_summary(const char *file, const struct sfh_result *res)
 		return;
 	}
 	const struct sfo_rule_info *ri = sfo_rule(v->rule);
+	if (!ri) { /* crash or hang: the stack failed, no RFC rule applies */
+		printf("%s:%u: %s %s in %s on %s: %s\n", file, res->div_line,
+		       v->kind == SFO_DIV_CRASH ? "CRASH" : "HANG", sfo_div_kind_name(v->kind),
+		       sfo_state_name(v->before), sfo_evclass_name(v->evclass), v->detail);
+		return;
+	}
 	printf("%s:%u: %s %s in %s on %s: rule %s (RFC 9293 %s%s%s, %s): %s\n", file,
 	       res->div_line, v->accepted ? "accepted" : "DIVERGENCE", sfo_div_kind_name(v->kind),
-	       sfo_state_name(v->before), sfo_evclass_name(v->evclass), ri ? ri->id : "-",
-	       ri ? ri->section : "", ri && ri->req[0] ? " " : "", ri ? ri->req : "",
-	       sfo_severity_name(v->sev), v->detail);
+	       sfo_state_name(v->before), sfo_evclass_name(v->evclass), ri->id, ri->section,
+	       ri->req[0] ? " " : "", ri->req, sfo_severity_name(v->sev), v->detail);
 }
 
 /* Run one case, isolated in a child process when the stack lives in our process. */

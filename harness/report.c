@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -200,15 +201,19 @@ static void child_main(int wfd, struct sfh_runner *r, struct sfh_target *t,
 	_exit(w1 == sizeof rc && w2 == sizeof res ? 0 : 3);
 }
 
-static void crash_verdict(const char *target, struct sfh_result *res, enum sfo_div_kind kind,
-			  const char *what)
+/* The verdict for a case that died: named after the step that was in progress. */
+static void crash_verdict(const char *target, const struct sfh_progress *p,
+			  struct sfh_result *res, enum sfo_div_kind kind, const char *what)
 {
 	memset(res, 0, sizeof *res);
-	res->div_event = -1;
+	res->div_event = p->event;
+	res->div_line = p->line;
 	res->verdict.kind = kind;
 	res->verdict.sev = SFO_SEV_MUST;
 	res->verdict.rule = (sfo_rule_t)sfo_rule_count(); /* no RFC rule: the stack failed */
-	res->verdict.before = res->verdict.expected = res->verdict.observed = SFO_STATE_UNKNOWN;
+	res->verdict.before = p->before;
+	res->verdict.evclass = p->evclass;
+	res->verdict.expected = res->verdict.observed = SFO_STATE_UNKNOWN;
 	snprintf(res->verdict.detail, sizeof res->verdict.detail, "%s", what);
 	res->sig_hash = sfh_signature(target, &res->verdict, res->signature, sizeof res->signature);
 }
@@ -218,8 +223,22 @@ int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sf
 {
 	int fds[2], status = 0, rc = -1;
 	char what[96];
+	/* shared with the child, so the step in progress survives its death */
+	struct sfh_progress *prog = mmap(NULL, sizeof *prog, PROT_READ | PROT_WRITE,
+					 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct sfh_run_opts co = *o;
+	if (prog == MAP_FAILED) {
+		snprintf(res->err, sizeof res->err, "mmap: %s", strerror(errno));
+		return -1;
+	}
+	prog->event = -1;
+	prog->line = 0;
+	prog->before = SFO_CLOSED;
+	prog->evclass = SFO_EC_CALL_LISTEN;
+	co.progress = prog;
 	if (pipe(fds) != 0) {
 		snprintf(res->err, sizeof res->err, "pipe: %s", strerror(errno));
+		munmap(prog, sizeof *prog);
 		return -1;
 	}
 	fflush(NULL); /* nothing buffered may be written twice */
@@ -228,11 +247,12 @@ int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sf
 		snprintf(res->err, sizeof res->err, "fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
+		munmap(prog, sizeof *prog);
 		return -1;
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child_main(fds[1], r, t, s, o);
+		child_main(fds[1], r, t, s, &co);
 	}
 	close(fds[1]);
 	int got = read_full(fds[0], &rc, sizeof rc, (int)timeout_s * 1000);
@@ -243,19 +263,21 @@ int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sf
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	struct sfh_progress where = *prog;
+	munmap(prog, sizeof *prog);
 	if (got == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return rc;
 	if (got == -2) {
 		snprintf(what, sizeof what, "no verdict within %u s: the case hangs", timeout_s);
-		crash_verdict(t->ops->name, res, SFO_DIV_HANG, what);
+		crash_verdict(t->ops->name, &where, res, SFO_DIV_HANG, what);
 	} else if (WIFSIGNALED(status)) {
 		snprintf(what, sizeof what, "the stack crashed: killed by signal %d (%s)",
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));
-		crash_verdict(t->ops->name, res, SFO_DIV_CRASH, what);
+		crash_verdict(t->ops->name, &where, res, SFO_DIV_CRASH, what);
 	} else {
 		snprintf(what, sizeof what, "the case exited with status %d",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		crash_verdict(t->ops->name, res, SFO_DIV_CRASH, what);
+		crash_verdict(t->ops->name, &where, res, SFO_DIV_CRASH, what);
 	}
 	return 0;
 }

@@ -60,7 +60,7 @@ uint64_t sfh_signature(const char *target, const struct sfo_verdict *v, char *bu
 {
 	const struct sfo_rule_info *ri = sfo_rule(v->rule);
 	snprintf(buf, cap, "%s/%s/%s/%s/%s", target, sfo_state_name(v->before),
-		 sfo_evclass_name(v->evclass), ri ? ri->id : "?", sfo_div_kind_name(v->kind));
+		 sfo_evclass_name(v->evclass), ri ? ri->id : "stack", sfo_div_kind_name(v->kind));
 	uint64_t h = 1469598103934665603ull;
 	for (const char *p = buf; *p; p++)
 		h = (h ^ (uint8_t)*p) * 1099511628211ull;
@@ -208,6 +208,18 @@ static void trace_verdict(struct run *x, const struct sfo_verdict *v, enum sfo_s
 		      v->accepted->reason);
 }
 
+/* Record where we are before the target sees the event. */
+static void progress(struct run *x, int ev_index, uint32_t line)
+{
+	struct sfh_progress *p = x->o->progress;
+	if (!p)
+		return;
+	p->event = ev_index;
+	p->line = line;
+	p->before = x->tcb.state;
+	p->evclass = x->r->expect.evclass;
+}
+
 /* Judge the step whose expectation is in r->expect; commit or record a divergence.
  * Returns 1 to go on, 0 to stop (divergence), -1 on a harness error. */
 static int judge(struct run *x, int ev_index, uint32_t line)
@@ -262,6 +274,10 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t arg, uint32_t line)
 {
 	struct sfo_event ev = {.kind = SFO_EV_CALL};
+	ev.u.call.call = call;
+	ev.u.call.arg = arg;
+	x->r->expect.evclass = sfo_classify(&x->tcb, &ev);
+	progress(x, ev_index, line);
 	int got = sfh_target_call(x->t, call, arg);
 	if (got < 0) {
 		snprintf(x->res->err, sizeof x->res->err, "%s: call %s: %s", x->t->ops->name,
@@ -275,6 +291,7 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 	else
 		trace(x, "%4u call %s", line, sfo_call_name(call));
 	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
+	progress(x, ev_index, line);
 	return judge(x, ev_index, line);
 }
 
@@ -297,6 +314,7 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_
 	x->now_us++;
 	sfh_pcap_write(x->o->pcap, r->inpkt.data, r->inpkt.len, x->now_us);
 	sfo_step(&x->tcb, &x->cfg, &ev, &r->expect);
+	progress(x, ev_index, line);
 	if (sfh_target_inject(x->t, r->inpkt.data, r->inpkt.len) != 0) {
 		snprintf(x->res->err, sizeof x->res->err, "%s: inject: %s", x->t->ops->name,
 			 x->t->err);
@@ -312,6 +330,7 @@ static int step_wait(struct run *x, int ev_index, uint32_t ms, uint32_t line)
 	trace(x, "%4u wait %u ms", line, ms);
 	x->now_us += (uint64_t)ms * 1000;
 	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
+	progress(x, ev_index, line);
 	if (sfh_target_advance(x->t, ms) != 0) {
 		snprintf(x->res->err, sizeof x->res->err, "%s: advance: %s", x->t->ops->name,
 			 x->t->err);

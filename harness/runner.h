@@ -26,6 +26,15 @@ struct sfh_cover {
 	enum sfo_div_kind kind;
 };
 
+/* Where a run is: updated before each step, so that if the stack crashes mid-step the
+ * step can still be named (see sfh_run_isolated, which keeps it in shared memory). */
+struct sfh_progress {
+	int event;             /* scenario event index, -1 for the role's OPEN */
+	uint32_t line;
+	enum sfo_state before; /* the model's state before the step */
+	enum sfo_evclass evclass;
+};
+
 struct sfh_run_opts {
 	const struct sfo_profile *profile; /* NULL: the default profile */
 	struct sfh_pcap *pcap;             /* optional: every packet both ways */
@@ -36,6 +45,7 @@ struct sfh_run_opts {
 	void (*cover)(void *ctx, const struct sfh_cover *c);
 	void *cover_ctx;
 	uint32_t case_no; /* picks ports and ISNs; different cases never share a port pair */
+	struct sfh_progress *progress; /* optional: kept current before each step */
 };
 
 struct sfh_result {
