@@ -50,13 +50,15 @@ static const char usage_run[] =
 	"Exit: 0 all conformant, 1 a divergence, 2 bad input or environment.\n";
 
 static const char usage_replay[] =
-	"usage: synfin replay DIR|FILE... --target T [--profile P] [-v]\n"
+	"usage: synfin replay DIR|FILE... --target T [--profile P] [--junit F] [-v]\n"
 	"\n"
 	"Replays every *.scn under the given directories and compares each verdict with the\n"
 	"scenario's expectation for T, from lines such as\n"
 	"  #! expect lwip divergence RULE-ID KIND\n"
 	"  #! expect * ok\n"
-	"(no line: ok expected). Prints one line per scenario; exit 1 on any mismatch.\n";
+	"(no line: ok expected). Prints one line per scenario; exit 1 on any mismatch.\n"
+	"  --junit F   also write the results as JUnit XML (one testcase per scenario) for CI\n"
+	"  -v          print the trace of every scenario\n";
 
 static const char usage_explain[] =
 	"usage: synfin explain [RULE-ID|REQUIREMENT]\n"
@@ -78,7 +80,7 @@ static void print_trace(void *ctx, const char *line)
 /* ---- run ---- */
 
 struct run_args {
-	const char *target, *profile, *pcap, *json;
+	const char *target, *profile, *pcap, *json, *junit;
 	int quiet, verbose;
 	int nfiles;
 	char **files;
@@ -90,6 +92,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, const char 
 		{"target", required_argument, NULL, 't'}, {"profile", required_argument, NULL, 'p'},
 		{"pcap", required_argument, NULL, 'P'},   {"json", required_argument, NULL, 'J'},
 		{"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
+		{"junit", required_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	int c;
 	memset(a, 0, sizeof *a);
@@ -107,6 +110,9 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, const char 
 			break;
 		case 'J':
 			a->json = optarg;
+			break;
+		case 'j':
+			a->junit = optarg;
 			break;
 		case 'q':
 			a->quiet = 1;
@@ -307,6 +313,26 @@ exit:
 
 /* ---- replay ---- */
 
+/* JUnit XML: one testsuite, one testcase per scenario, a failure for each mismatch. */
+static void junit_case(FILE *f, const char *path, const struct sfh_result *res, int met,
+		       const struct sfh_expectation *x)
+{
+	fputs("  <testcase classname=\"synfin.replay\" name=", f);
+	sfh_xml_attr(f, path);
+	if (met) {
+		fputs("/>\n", f);
+		return;
+	}
+	char msg[512];
+	snprintf(msg, sizeof msg, "expected %s%s%s%s, got %s: %s", x->divergence ? "divergence " : "ok",
+		 x->rule, x->divergence ? " " : "", x->kind,
+		 res->verdict.kind == SFO_DIV_OK ? "conformant" : res->signature,
+		 res->verdict.detail);
+	fputs(">\n    <failure message=", f);
+	sfh_xml_attr(f, msg);
+	fputs("/>\n  </testcase>\n", f);
+}
+
 static int cmd_replay(int argc, char **argv)
 {
 	struct run_args a;
@@ -315,6 +341,8 @@ static int cmd_replay(int argc, char **argv)
 	struct sfh_target *t = NULL;
 	struct sfh_runner *r = NULL;
 	int rc = EXIT_BAD, mismatches = 0, broken = 0;
+	FILE *junit = NULL;
+	char junit_tmp[4096] = "";
 
 	if (parse_run_args(argc, argv, &a, usage_replay) != 0)
 		return EXIT_BAD;
@@ -330,6 +358,17 @@ static int cmd_replay(int argc, char **argv)
 	r = sfh_runner_new(err, sizeof err);
 	if (!prof || !r)
 		goto exit;
+	if (a.junit) {
+		snprintf(junit_tmp, sizeof junit_tmp, "%s.tmp%d", a.junit, (int)getpid());
+		junit = fopen(junit_tmp, "w");
+		if (!junit) {
+			fprintf(stderr, "synfin: %s: %s\n", a.junit, strerror(errno));
+			goto exit;
+		}
+		fprintf(junit, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=");
+		sfh_xml_attr(junit, a.target);
+		fprintf(junit, " tests=\"%zu\">\n", fl.n);
+	}
 	for (size_t i = 0; i < fl.n; i++) {
 		struct sfh_scenario s;
 		struct sfh_expectation x;
@@ -349,6 +388,8 @@ static int cmd_replay(int argc, char **argv)
 		}
 		int met = sfh_expectation_met(&x, &res);
 		mismatches += !met;
+		if (junit)
+			junit_case(junit, fl.paths[i], &res, met, &x);
 		printf("%-4s %s: %s", met ? "ok" : "FAIL", fl.paths[i],
 		       res.verdict.kind == SFO_DIV_OK ? "conformant" : res.signature);
 		if (!met)
@@ -358,7 +399,20 @@ static int cmd_replay(int argc, char **argv)
 	}
 	printf("%zu passed, %d failed\n", fl.n - (size_t)mismatches, mismatches);
 	rc = broken ? EXIT_BAD : mismatches ? EXIT_DIVERGENCE : 0;
+	if (junit) {
+		fputs("</testsuite>\n", junit);
+		int bad = fclose(junit) != 0 || rename(junit_tmp, a.junit) != 0;
+		junit = NULL;
+		if (bad) {
+			fprintf(stderr, "synfin: cannot write %s\n", a.junit);
+			rc = EXIT_BAD;
+		}
+	}
 exit:
+	if (junit) {
+		fclose(junit);
+		unlink(junit_tmp);
+	}
 	sfh_filelist_free(&fl);
 	sfh_runner_free(r);
 	sfh_target_close(t);

@@ -28,6 +28,33 @@ void sfh_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void sfh_xml_attr(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		default:
+			if (*p < 0x20)
+				fprintf(f, "&#%u;", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
 void sfh_report_json(FILE *f, const char *file, const char *target, const char *version,
 		     const char *profile, const struct sfh_result *res)
 {

@@ -11,6 +11,9 @@
 /* Write s as a JSON string literal (quotes included). */
 void sfh_json_str(FILE *f, const char *s);
 
+/* Write s as an XML attribute value (quotes included, markup escaped). */
+void sfh_xml_attr(FILE *f, const char *s);
+
 /* One JSON object describing the run of `file` on `target`. */
 void sfh_report_json(FILE *f, const char *file, const char *target, const char *version,
 		     const char *profile, const struct sfh_result *res);

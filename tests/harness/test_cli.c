@@ -153,6 +153,18 @@ static void replay_compares_expected_verdicts(void)
 		 1);
 	CHECK(strstr(out, "FAIL") != NULL);
 	CHECK(strstr(out, "1 passed, 1 failed") != NULL);
+	char junit[160];
+	snprintf(junit, sizeof junit, "%s/replay.xml", tmp);
+	CHECK_EQ(sh(out, sizeof out, "%s replay %s --target model:fault=finwait2-ignore-fin "
+				     "--junit %s",
+		    bin, dir, junit),
+		 1);
+	CHECK_EQ(sh(out, sizeof out, "grep -c '<testcase' %s", junit), 0);
+	CHECK_EQ(atoi(out), 2);
+	CHECK_EQ(sh(out, sizeof out, "grep -c '<failure message=\"expected ok, got "
+				     "model/FIN-WAIT-2/fin-ack/fin.finwait2/state' %s",
+		    junit),
+		 0);
 	write_file(b, "#! expect model sometimes\nrole passive\n");
 	CHECK_EQ(sh(out, sizeof out, "%s replay %s --target model", bin, dir), 2);
 	CHECK(strstr(out, "open.scn:1:") != NULL);
