@@ -239,9 +239,9 @@ static void tgt_in(struct tgt *g, uint8_t flags, uint32_t seq, uint32_t ack)
 		s.mss = 1460;
 	}
 	uint8_t buf[SFH_PKT_MAX];
-	int n = g->hand_built ? (int)raw_packet(buf, g->ep.peer_port, g->ep.target_port, seq,
-						 ack, flags)
-			      : sfh_wire_build(g->w, &g->ep, &s, buf, sizeof buf);
+	int n = g->hand_built
+		    ? (int)raw_packet(buf, g->ep.peer_port, g->ep.target_port, seq, ack, flags)
+		    : sfh_wire_build(g->w, &g->ep, &s, buf, sizeof buf);
 	if (n < 0 || sfh_target_inject(g->t, buf, (size_t)n) != 0)
 		abort();
 	drain_learn(g);
@@ -308,15 +308,16 @@ int main(int argc, char **argv)
 
 	double raw_rate = cases / raw_s, tgt_rate = cases / tgt_s;
 	printf("lwip bench: %u cases of handshake + FIN close (4 segments in, 3 out, state read "
-	       "after each step)\n", cases);
+	       "after each step)\n",
+	       cases);
 	printf("  raw lwIP loop:  %10.0f cases/s  (%u/%u ended in TIME-WAIT)\n", raw_rate, raw_ok,
 	       cases);
 	printf("  lwip target:    %10.0f cases/s  (%u/%u ended in TIME-WAIT)\n", tgt_rate, tgt_ok,
 	       cases);
 	printf("  ratio target/raw: %.2f\n", tgt_rate / raw_rate);
 	printf("  lwip target, hand-built packets instead of sfh_wire_build: %.0f cases/s "
-	       "(%u/%u; ratio %.2f)\n", short_run / hand_s, hand_ok, short_run,
-	       short_run / hand_s / raw_rate);
+	       "(%u/%u; ratio %.2f)\n",
+	       short_run / hand_s, hand_ok, short_run, short_run / hand_s / raw_rate);
 	printf("  RSS: %ld KiB before, %ld KiB after %u cases through the target\n", rss0, rss1,
 	       cases);
 	return raw_ok == cases && tgt_ok == cases && hand_ok == short_run ? 0 : 1;

@@ -44,10 +44,10 @@
 #include "target_lwip.h"
 
 #define LWIP_TARGET_IP 0xc0000201u /* 192.0.2.1 */
-#define LWIP_PEER_IP 0xc0000202u   /* 192.0.2.2 */
-#define LWIP_NETMASK 0xffffff00u
-#define LWIP_QMAX 4096             /* packets one step may emit before we call it broken */
-#define LWIP_PATTERN 65536         /* a send is copied from this many pattern octets */
+#define LWIP_PEER_IP   0xc0000202u /* 192.0.2.2 */
+#define LWIP_NETMASK   0xffffff00u
+#define LWIP_QMAX      4096  /* packets one step may emit before we call it broken */
+#define LWIP_PATTERN   65536 /* a send is copied from this many pattern octets */
 
 extern const struct sfh_target_ops sfh_target_lwip_ops;
 
@@ -59,7 +59,7 @@ struct lwip_target {
 	int iss_fixed; /* args "iss=N": every case's first ISN is N */
 	uint32_t iss;
 	/* per case */
-	int have_conn;        /* the application holds the connection (connected/accepted) */
+	int have_conn;	      /* the application holds the connection (connected/accepted) */
 	uint32_t rcv_pending; /* octets lwIP delivered that RECEIVE has not taken */
 	uint64_t sent_total;  /* octets accepted by SEND, to keep the pattern continuous */
 	/* output queue of this case: q[qhead..qlen) */
@@ -104,17 +104,28 @@ static struct tcp_pcb *find_listener(const struct lwip_target *t)
 static enum sfo_state map_state(enum tcp_state s)
 {
 	switch (s) {
-	case CLOSED: return SFO_CLOSED;
-	case LISTEN: return SFO_LISTEN;
-	case SYN_SENT: return SFO_SYN_SENT;
-	case SYN_RCVD: return SFO_SYN_RECEIVED;
-	case ESTABLISHED: return SFO_ESTABLISHED;
-	case FIN_WAIT_1: return SFO_FIN_WAIT_1;
-	case FIN_WAIT_2: return SFO_FIN_WAIT_2;
-	case CLOSE_WAIT: return SFO_CLOSE_WAIT;
-	case CLOSING: return SFO_CLOSING;
-	case LAST_ACK: return SFO_LAST_ACK;
-	case TIME_WAIT: return SFO_TIME_WAIT;
+	case CLOSED:
+		return SFO_CLOSED;
+	case LISTEN:
+		return SFO_LISTEN;
+	case SYN_SENT:
+		return SFO_SYN_SENT;
+	case SYN_RCVD:
+		return SFO_SYN_RECEIVED;
+	case ESTABLISHED:
+		return SFO_ESTABLISHED;
+	case FIN_WAIT_1:
+		return SFO_FIN_WAIT_1;
+	case FIN_WAIT_2:
+		return SFO_FIN_WAIT_2;
+	case CLOSE_WAIT:
+		return SFO_CLOSE_WAIT;
+	case CLOSING:
+		return SFO_CLOSING;
+	case LAST_ACK:
+		return SFO_LAST_ACK;
+	case TIME_WAIT:
+		return SFO_TIME_WAIT;
 	}
 	return SFO_STATE_UNKNOWN;
 }
@@ -374,7 +385,8 @@ static int lwip_inject(struct sfh_target *base, const uint8_t *ip, size_t len)
 {
 	struct lwip_target *t = (struct lwip_target *)base;
 	if (len == 0 || len > 0xffff) {
-		snprintf(base->err, sizeof base->err, "lwip: cannot inject a %zu-octet packet", len);
+		snprintf(base->err, sizeof base->err, "lwip: cannot inject a %zu-octet packet",
+			 len);
 		return -1;
 	}
 	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
@@ -556,19 +568,18 @@ static void lwip_close(struct sfh_target *base)
 }
 
 const struct sfh_target_ops sfh_target_lwip_ops = {
-	.name = "lwip",
-	.summary = "lwIP 2.1.3 (liblwip.so) in-process, raw API, virtual time",
-	.caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE |
-		SFH_CAP_INPROC,
-	.profile = "lwip",
-	.probe = lwip_probe,
-	.version = lwip_version,
-	.open = lwip_open,
-	.reset = lwip_reset,
-	.inject = lwip_inject,
-	.call = lwip_call,
-	.advance = lwip_advance,
-	.drain = lwip_drain,
-	.state = lwip_state,
-	.close = lwip_close,
+    .name = "lwip",
+    .summary = "lwIP 2.1.3 (liblwip.so) in-process, raw API, virtual time",
+    .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_INPROC,
+    .profile = "lwip",
+    .probe = lwip_probe,
+    .version = lwip_version,
+    .open = lwip_open,
+    .reset = lwip_reset,
+    .inject = lwip_inject,
+    .call = lwip_call,
+    .advance = lwip_advance,
+    .drain = lwip_drain,
+    .state = lwip_state,
+    .close = lwip_close,
 };

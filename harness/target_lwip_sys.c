@@ -18,19 +18,19 @@
 
 #include "target_lwip.h"
 
-#define SFH_LWIP_TICK_MS TCP_TMR_INTERVAL /* 250 ms */
+#define SFH_LWIP_TICK_MS  TCP_TMR_INTERVAL /* 250 ms */
 #define SFH_LWIP_ISS_STEP 64000u
 
 /* The only mutable state of this file. lwIP's callbacks into the system layer (sys_now,
  * tcp_next_iss) take no context pointer, and lwIP itself is one global instance, so its
  * clock, timer phase and ISN sequence are process-wide as well. */
 static struct {
-	int inited;          /* lwip_init() done (it must run once per process) */
-	const void *owner;   /* who drives lwIP now, or NULL */
-	uint64_t now_ms;     /* virtual clock */
-	uint64_t case_t0;    /* now_ms when the current case started */
-	uint32_t tmr_calls;  /* tcp_tmr() calls so far: mirrors lwIP's static tcp_timer */
-	uint32_t iss;        /* next ISN handed out */
+	int inited;	    /* lwip_init() done (it must run once per process) */
+	const void *owner;  /* who drives lwIP now, or NULL */
+	uint64_t now_ms;    /* virtual clock */
+	uint64_t case_t0;   /* now_ms when the current case started */
+	uint32_t tmr_calls; /* tcp_tmr() calls so far: mirrors lwIP's static tcp_timer */
+	uint32_t iss;	    /* next ISN handed out */
 } glue;
 
 u32_t sys_now(void)

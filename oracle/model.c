@@ -69,7 +69,7 @@ void sfo_new_iss(const struct sfo_ctx *c, struct sfo_tcb *n, uint32_t iss)
 	n->fl &= ~(SFO_TF_ISS_KNOWN | SFO_TF_FIN_SENT | SFO_TF_FIN_ACKED | SFO_TF_CLOSE_CALLED);
 	if (c->stack) {
 		n->fl |= SFO_TF_ISS_KNOWN;
-		n->rcv_wnd = c->cfg->rcv_wnd;
+		n->rcv_wnd = n->rcv_buf = c->cfg->rcv_wnd;
 	}
 	n->timer_ms = n->unacked_since_ms = n->now_ms;
 	n->rtx_count = 0;
@@ -95,7 +95,7 @@ void sfo_peer_syn(const struct sfo_ctx *c, struct sfo_tcb *n, const struct sfo_s
 			n->fl |= SFO_TF_WSCALE;
 	}
 	if (c->stack)
-		n->rcv_wnd = c->cfg->rcv_wnd;
+		n->rcv_wnd = n->rcv_buf = c->cfg->rcv_wnd;
 }
 
 /* Something arrived that deserves an ACK, which may be delayed (SHLD-18, MUST-40) or ride
@@ -394,8 +394,10 @@ static void learn_ack(struct sfo_tcb *t, const struct sfo_seg *s)
 	if ((t->fl & SFO_TF_ACK_OWED) && sfo_seq_ge(s->ack, t->rcv_nxt))
 		t->fl &= ~SFO_TF_ACK_OWED;
 	unsigned scale = (s->flags & SFO_SYN) || !(t->fl & SFO_TF_WSCALE) ? 0 : t->rcv_wscale;
-	uint32_t right = s->ack + ((uint32_t)s->wnd << scale);
-	t->rcv_wnd = sfo_seq_fwd(t->rcv_nxt, right);
+	uint32_t wnd = (uint32_t)s->wnd << scale;
+	t->rcv_wnd = sfo_seq_fwd(t->rcv_nxt, s->ack + wnd);
+	if (wnd > t->rcv_buf)
+		t->rcv_buf = wnd;
 }
 
 void sfo_observe(struct sfo_tcb *t, const struct sfo_seg *s)

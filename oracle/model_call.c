@@ -114,10 +114,11 @@ static void call_receive(struct sfo_ctx *c, uint32_t arg)
 	uint32_t wnd = buf > n->rcv_queued ? buf - n->rcv_queued : 0;
 	uint32_t mss = n->mss ? n->mss : 536;
 	struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_CALL_RECEIVE, 0);
-	/* stack mode: 3.8.6.2.2, update once the edge moves by min(buffer/2, MSS) */
-	if (!c->stack || wnd - n->rcv_wnd < (buf / 2 < mss ? buf / 2 : mss) || wnd < n->rcv_wnd)
+	/* stack mode: 3.8.6.2.2, the right edge moves (and is announced) only once it can
+	 * move by min(buffer/2, MSS) */
+	if (!c->stack || wnd < n->rcv_wnd || wnd - n->rcv_wnd < (buf / 2 < mss ? buf / 2 : mss))
 		p->pf &= (uint8_t)~SFO_PAT_EMIT;
-	if (c->stack)
+	else
 		n->rcv_wnd = wnd;
 }
 

@@ -656,6 +656,25 @@ static void seq_unacceptable(struct sfo_ctx *c, const struct sfo_seg *s)
 	}
 }
 
+/* 3.8.6.2.2: a receiver may have room beyond the edge it announced (the application
+ * read data, the update is held back); text there may be taken rather than refused. */
+static void beyond_announced(struct sfo_ctx *c, const struct sfo_seg *s)
+{
+	const struct sfo_tcb *t = c->t;
+	uint32_t room = t->rcv_buf > t->rcv_queued ? t->rcv_buf - t->rcv_queued : 0;
+	if ((s->flags & (SFO_RST | SFO_SYN)) || (!s->len && !(s->flags & SFO_FIN)) ||
+	    room <= t->rcv_wnd || !sfo_synchronized(t->state))
+		return;
+	struct sfo_tcb wide = *t;
+	wide.rcv_wnd = room;
+	if (!sfo_seg_acceptable(&wide, s))
+		return;
+	struct sfo_outcome *o = sfo_out_new(c);
+	o->next.rcv_wnd = room;
+	sfo_fire(o, SFO_R_DATA_BEYOND_WINDOW);
+	checks(c, o, s);
+}
+
 /* TIME-WAIT cases that come before the ordered checks. Returns 1 when handled. */
 static int timewait_first(struct sfo_ctx *c, const struct sfo_seg *s)
 {
@@ -720,10 +739,12 @@ static void seg_other(struct sfo_ctx *c)
 		return;
 	if (simopen_synack(c, s))
 		return;
-	if (!sfo_seg_acceptable(t, s))
+	if (!sfo_seg_acceptable(t, s)) {
 		seq_unacceptable(c, s);
-	else
+		beyond_announced(c, s);
+	} else {
 		checks(c, sfo_out_new(c), s);
+	}
 	/* TIME-WAIT: stacks restart 2MSL on most segments; the RFC only on a FIN */
 	if (t->state == SFO_TIME_WAIT && !(s->flags & SFO_RST))
 		for (unsigned i = 0; i < c->e->nout; i++)

@@ -296,6 +296,7 @@ struct sfo_tcb {
 	uint64_t timer2_ms;   /* TIME-WAIT: latest time the 2MSL timer may have restarted */
 	uint32_t ooo_lo, ooo_hi; /* out-of-order data the target may hold (SFO_TF_OOO) */
 	uint8_t rtx_count;    /* retransmissions since the timer last restarted (backoff) */
+	uint32_t rcv_buf;     /* largest receive window the target announced: its buffer */
 };
 
 /* How the model is run. The oracle uses stack_iss = 0 and learns the target's ISS from

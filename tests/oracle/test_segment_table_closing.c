@@ -400,12 +400,35 @@ static void established_zero_window_ack_still_counts(void)
 	struct world w;
 	struct sfo_expect e;
 	at(&w, SFO_FIN_WAIT_1, "rfc9293");
-	w.ot.rcv_wnd = 0;
+	w.ot.rcv_wnd = 0; /* the application left the buffer full */
+	w.ot.rcv_queued = w.ot.rcv_buf;
 	probe(&w, mkseg(SFO_ACK, rnxt(&w), tnxt(&w), 10), &e);
 	CHECK_EQ(next_states(&e), BIT(SFO_FIN_WAIT_1) | BIT(SFO_FIN_WAIT_2));
 	CHECK_EQ(judge(&w, &e, SFO_FIN_WAIT_1, (struct sfo_seg[]){tack(&w)}, 1), SFO_DIV_OK);
 	CHECK_EQ(judge(&w, &e, SFO_FIN_WAIT_2, (struct sfo_seg[]){tack(&w)}, 1), SFO_DIV_OK);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_FIN_WAIT_2), SFO_DIV_MISSING);
+}
+
+/* 3.8.6.2.2: the application read, the window update is held back: text beyond the
+ * announced edge is refused with an ACK, or taken since the buffer has room */
+static void established_beyond_announced_edge_refused_or_taken(void)
+{
+	struct world w;
+	struct sfo_expect e;
+	at(&w, SFO_ESTABLISHED, "rfc9293");
+	w_in(&w, SFO_ACK, w.pnxt, tnxt(&w), 100);
+	w_call(&w, SFO_CALL_RECEIVE, 0); /* 100 octets free: no update yet */
+	CHECK_EQ(w.nout, 0);
+	uint32_t edge = rnxt(&w) + w.ot.rcv_wnd;
+	probe(&w, mkseg(SFO_ACK, edge, tnxt(&w), 50), &e);
+	CHECK_EQ(e.evclass, SFO_EC_DATA_OUT);
+	CHECK_EQ(judge(&w, &e, SFO_ESTABLISHED, (struct sfo_seg[]){tack(&w)}, 1), SFO_DIV_OK);
+	CHECK_EQ(w.which, 0);
+	/* taken: held out of order, it may be ACKed with a duplicate ACK as well */
+	CHECK(fired(&e, "data.beyond.window"));
+	probe(&w, mkseg(SFO_ACK, edge + 200, tnxt(&w), 50), &e);
+	CHECK(!fired(&e, "data.beyond.window"));
+	CHECK_EQ(w.diverged, 0);
 }
 
 /* 3.10.7.4 first, SHLD-31: data beyond RCV.NXT is held; when the gap fills RCV.NXT jumps
@@ -485,6 +508,7 @@ int main(void)
 	timewait_syn_reopens_when_profile_allows();
 	established_ack_too_old_5961();
 	established_zero_window_ack_still_counts();
+	established_beyond_announced_edge_refused_or_taken();
 	established_out_of_order_held_then_filled();
 	return check_done();
 }

@@ -12,7 +12,7 @@
 #include "target_lwip.h"
 #include "wire.h"
 
-#define PISN 1000u
+#define PISN   1000u
 #define MAXOUT 64
 
 struct fx {
@@ -20,10 +20,10 @@ struct fx {
 	struct sfh_wire *w;
 	struct sfh_endpoints ep;
 	uint32_t case_no;
-	uint32_t tisn;   /* the ISN lwIP used (learnt from its SYN or SYN-ACK) */
-	uint32_t pnxt;   /* the peer's next sequence number */
+	uint32_t tisn; /* the ISN lwIP used (learnt from its SYN or SYN-ACK) */
+	uint32_t pnxt; /* the peer's next sequence number */
 	struct sfo_seg out[MAXOUT];
-	int nout;        /* segments emitted by the last step */
+	int nout; /* segments emitted by the last step */
 };
 
 static uint32_t expected_iss(uint32_t case_no)
@@ -87,13 +87,13 @@ static enum sfo_state state(struct fx *f)
 }
 
 #define CHECK_STATE(f, s) CHECK_STR(sfo_state_name(state(f)), sfo_state_name(s))
-#define CHECK_OUT(f, i, fl, sq, ak, ln)                                                     \
-	do {                                                                               \
-		CHECK((f)->nout > (i));                                                    \
-		CHECK_EQ((f)->out[i].flags & ~SFO_PSH, (fl));                              \
-		CHECK_EQ((f)->out[i].seq, (sq));                                           \
-		CHECK_EQ((f)->out[i].ack, (ak));                                           \
-		CHECK_EQ((f)->out[i].len, (ln));                                           \
+#define CHECK_OUT(f, i, fl, sq, ak, ln)                                                            \
+	do {                                                                                       \
+		CHECK((f)->nout > (i));                                                            \
+		CHECK_EQ((f)->out[i].flags & ~SFO_PSH, (fl));                                      \
+		CHECK_EQ((f)->out[i].seq, (sq));                                                   \
+		CHECK_EQ((f)->out[i].ack, (ak));                                                   \
+		CHECK_EQ((f)->out[i].len, (ln));                                                   \
 	} while (0)
 
 static size_t count(struct tcp_pcb *p)
