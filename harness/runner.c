@@ -279,6 +279,14 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 	x->r->expect.evclass = sfo_classify(&x->tcb, &ev);
 	progress(x, ev_index, line);
 	int got = sfh_target_call(x->t, call, arg);
+	if (got == SFH_CALL_REFUSED) {
+		/* The API said no: nothing reached TCP, so the model sees no event and the
+		 * step is judged as time standing still. */
+		struct sfo_event idle = {.kind = SFO_EV_WAIT};
+		trace(x, "%4u call %s (refused by the stack)", line, sfo_call_name(call));
+		sfo_step(&x->tcb, &x->cfg, &idle, &x->r->expect);
+		return judge(x, ev_index, line);
+	}
 	if (got < 0) {
 		snprintf(x->res->err, sizeof x->res->err, "%s: call %s: %s", x->t->ops->name,
 			 sfo_call_name(call), x->t->err);

@@ -28,6 +28,9 @@ enum {
 
 struct sfh_target;
 
+/* call(): the stack's API refused the call; the connection is unchanged. */
+#define SFH_CALL_REFUSED (-2)
+
 struct sfh_target_ops {
 	const char *name;    /* "lwip" */
 	const char *summary; /* one line for `synfin targets` */
@@ -52,8 +55,10 @@ struct sfh_target_ops {
 	/* Perform a user call on the case's connection. Returns the call's effect, >= 0:
 	 * for SEND the octets the stack accepted into its send queue, for RECEIVE the octets
 	 * read, 0 otherwise; the runner feeds that number to the model, so the model queues
-	 * only what really reached the stack. A call the stack refuses returns 0 (that is
-	 * behaviour, judged by the oracle); -1 only when the harness broke. In the passive
+	 * only what really reached the stack. A call the stack's API refuses (an error
+	 * return, e.g. shutdown() on a socket still in SYN-SENT) returns SFH_CALL_REFUSED:
+	 * the runner then judges the step as one that changed nothing. -1 only when the
+	 * harness broke. In the passive
 	 * role the connection is accepted implicitly when a call needs it, and once accepted
 	 * the listener is closed, so a case has one TCB, as in RFC 9293. */
 	int (*call)(struct sfh_target *t, enum sfo_call call, uint32_t arg);

@@ -499,8 +499,8 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 		ret = (int)do_receive(t, c, tw, arg);
 		break;
 	case SFO_CALL_SHUTDOWN: /* lwIP refuses it (ERR_CONN) in SYN-SENT: no effect */
-		if (c && !tw)
-			tcp_shutdown(c, 0, 1);
+		if (!c || tw || tcp_shutdown(c, 0, 1) != ERR_OK)
+			ret = SFH_CALL_REFUSED;
 		break;
 	case SFO_CALL_CLOSE:
 		if (c && !tw)
