@@ -125,7 +125,8 @@ static int raw_exchange(struct sfh_linux_ns *ns, uint32_t k)
 	uint32_t tisn = 0, seq = 0;
 	int bad = 0;
 	int l = sfh_linux_ns_socket(ns);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(ep.target_port),
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(ep.target_port),
 				.sin_addr.s_addr = htonl(ep.target_ip)};
 	if (bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 8) != 0)
 		return -1;
@@ -210,7 +211,7 @@ static void in(struct obs *o, uint8_t flags, uint32_t seq, uint32_t ack, uint32_
 
 static void call(struct obs *o, enum sfo_call c, uint32_t arg)
 {
-	if (sfh_target_call(o->t, c, arg) < 0)
+	if (sfh_target_call(o->t, c, arg) == -1)
 		o->bad = 1;
 	step_done(o);
 }
@@ -293,7 +294,8 @@ static double runner_rate(struct sfh_target *t, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		o.case_no = i;
 		if (sfh_run(r, t, s, &o, res) != 0 || res->verdict.kind != SFO_DIV_OK) {
-			fprintf(stderr, "runner case %u: %s %s\n", i, res->err, res->verdict.detail);
+			fprintf(stderr, "runner case %u: %s %s\n", i, res->err,
+				res->verdict.detail);
 			goto exit;
 		}
 	}

@@ -22,10 +22,19 @@
  * 20,000). Passive role: a listening socket; the connection is accepted (non-blocking)
  * as soon as it is established (tried after every injected segment, and when a call needs
  * it) and the listener is closed right after, so the case has one TCB as in RFC 9293.
- * Active role: a socket bound to the case's port; call(CONNECT) connects it. reset() ends
- * the previous case: SO_LINGER {1,0} + close, close of the listener, then SOCK_DESTROY of
- * every non-listening socket left in the namespace (orphans in FIN-WAIT/LAST-ACK, TIME-WAIT,
- * request sockets), then the TUN queue is flushed.
+ * Active role: a socket bound to the case's port; call(CONNECT) connects it. Calls:
+ * send/recv with MSG_DONTWAIT (their results are octets), shutdown(SHUT_WR), close(),
+ * abort = SO_LINGER {1,0} + close(). After close() the application has no handle left, so
+ * ABORT then reaches the orphan through SOCK_DESTROY, i.e. the kernel's tcp_abort(), which
+ * sends RST exactly where RFC 9293 §3.10.5 does. CLOSE of a socket in CLOSE (never
+ * connected, reset, handed over to TIME-WAIT) is RFC 9293's "error" and has no effect; an
+ * OPEN (listen, connect) after the case's socket is gone takes a new one on the same port.
+ * Connections still in SYN-RECEIVED are the listener's: CLOSE/ABORT/SHUTDOWN cannot reach
+ * them through the sockets API (closing the listener drops them; see corpus/regress).
+ * reset() ends the previous case: SO_LINGER {1,0} + close, close of the listener, then
+ * SOCK_DESTROY by tuple of whatever the case may have left (an orphan in FIN-WAIT or
+ * LAST-ACK, TIME-WAIT, a request socket); every 4,096 cases a dump of the namespace
+ * destroys anything else, and ports come back only after 20,000 cases.
  *
  * State: TCP_INFO on the held socket; when there is none, or it reports CLOSE (a socket
  * that entered TIME-WAIT hands over to a timewait socket and itself reads CLOSE), an
@@ -35,12 +44,15 @@
  * with RST as for CLOSED): it reads as CLOSED.
  *
  * drain(): the kernel processes an injected packet inside write() and its answers are
- * queued on the TUN before write() returns, so drain reads non-blocking and does not wait,
- * with one exception: when the last injected segment occupied sequence space (data or FIN,
- * with ACK, no SYN/RST) and nothing has been emitted since, the kernel may be delaying its
- * ACK (pingpong mode after a FIN: one tick if no data came before, TCP_ATO_MIN = 40 ms
- * otherwise). drain then waits up to SFH_LINUX_DELAYED_MS (60 ms; option delack=MS, 0 =
- * never wait) for it, and returns as soon as it comes.
+ * queued on the TUN before write() returns (measured: every time, over 10^5 exchanges;
+ * SACK compression, which answers on an hrtimer, is off), so drain reads non-blocking,
+ * keeps the case's port pair and drops everything else, and does not wait, with one
+ * exception: when the last injected segment occupied sequence space (data or FIN, with
+ * ACK, no SYN/RST), a connection the application holds is synchronized, and nothing has
+ * been emitted since, the kernel may be delaying its ACK (pingpong mode after a FIN: one
+ * tick if no data came before, TCP_ATO_MIN = 40 ms otherwise). drain then waits up to
+ * SFH_LINUX_DELAYED_MS (60 ms; option delack=MS, 0 = never wait) and returns as soon as it
+ * comes, so the ACK lands in the step that caused it.
  *
  * Time is real for the kernel. advance(ms) polls the TUN for real while a kernel timer of
  * the case's connection is pending (retransmission, SYN-ACK, probe, keepalive: sock_diag's
@@ -71,15 +83,15 @@
 #include "target.h"
 #include "target_linux_priv.h"
 
-#define SFH_LINUX_MAXWAIT_MS 2000 /* real time one advance() may take (maxwait=) */
-#define SFH_LINUX_DELAYED_MS 60   /* drain's wait for a delayed ACK (delack=) */
-#define SFH_LINUX_SETTLE_MS 250   /* > TCP_DELACK_MAX (200 ms): real wait if an ACK is owed */
-#define SFH_LINUX_CHUNK_MS 50     /* how often a real wait re-checks the case's timers */
-#define SFH_LINUX_QUEUE 512       /* emissions one advance() may collect */
-#define SFH_LINUX_PORT_SPAN 20000
-#define SFH_LINUX_TPORT 20000 /* target ports 20000..39999 */
-#define SFH_LINUX_PPORT 40000 /* peer ports 40000..59999 */
-#define SFH_LINUX_SENDBUF 65536
+#define SFH_LINUX_MAXWAIT_MS  2000 /* real time one advance() may take (maxwait=) */
+#define SFH_LINUX_DELAYED_MS  60   /* drain's wait for a delayed ACK (delack=) */
+#define SFH_LINUX_SETTLE_MS   250  /* > TCP_DELACK_MAX (200 ms): real wait if an ACK is owed */
+#define SFH_LINUX_CHUNK_MS    50   /* how often a real wait re-checks the case's timers */
+#define SFH_LINUX_QUEUE	      512  /* emissions one advance() may collect */
+#define SFH_LINUX_PORT_SPAN   20000
+#define SFH_LINUX_TPORT	      20000 /* target ports 20000..39999 */
+#define SFH_LINUX_PPORT	      40000 /* peer ports 40000..59999 */
+#define SFH_LINUX_SENDBUF     65536
 #define SFH_LINUX_PURGE_EVERY 4096 /* cases between two dumps of the whole namespace */
 
 struct linux_target {
@@ -91,15 +103,16 @@ struct linux_target {
 	/* the case */
 	enum sfh_role role;
 	struct sfh_endpoints ep;
-	int lfd, cfd;   /* listener, connection; -1 when none */
-	int accepted;   /* passive: the connection was taken from the listener */
-	int pristine;   /* nothing injected or called since reset(): state is known */
-	int dirty;      /* the case may have left a socket that an abort did not end */
-	int owed;       /* an injected segment may still get a delayed ACK */
+	int lfd, cfd;	  /* listener, connection; -1 when none */
+	int accepted;	  /* passive: the connection was taken from the listener */
+	int connected;	  /* active: connect() was called on cfd */
+	int pristine;	  /* nothing injected or called since reset(): state is known */
+	int dirty;	  /* the case may have left a socket that an abort did not end */
+	int owed;	  /* an injected segment may still get a delayed ACK */
 	uint64_t skew_ms; /* virtual time gone by without real time passing */
-	int tw_known;     /* a timewait socket's deadline is being tracked */
-	int tw_state;     /* its substate (TIME-WAIT, or FIN-WAIT-2 for an orphan) */
-	int tw_rearm;     /* a segment since the last wait restarted its timer */
+	int tw_known;	  /* a timewait socket's deadline is being tracked */
+	int tw_state;	  /* its substate (TIME-WAIT, or FIN-WAIT-2 for an orphan) */
+	int tw_rearm;	  /* a segment since the last wait restarted its timer */
 	uint64_t tw_deadline_ms, tw_skew_ms; /* its real deadline, and skew_ms when armed */
 	/* emissions collected by advance(), handed out by drain() */
 	struct sfh_pkt *q;
@@ -122,6 +135,13 @@ static uint32_t be32(const uint8_t *p)
 static uint16_t be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static int fd_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t l = sizeof ti;
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 ? ti.tcpi_state : -1;
 }
 
 /* ---------- probe, version, open, close ---------- */
@@ -223,7 +243,8 @@ static int lt_open(const char *args, struct sfh_target **out, char *err, size_t 
 	}
 	for (size_t i = 0; i < SFH_LINUX_SENDBUF; i++)
 		lt->sendbuf[i] = (uint8_t)('a' + i % 26);
-	if (parse_args(lt, args, err, errlen) != 0 || sfh_linux_ns_open(&lt->ns, err, errlen) != 0) {
+	if (parse_args(lt, args, err, errlen) != 0 ||
+	    sfh_linux_ns_open(&lt->ns, err, errlen) != 0) {
 		lt_close(&lt->base);
 		return -1;
 	}
@@ -291,7 +312,8 @@ static int collect(struct linux_target *lt, uint64_t ms)
 		}
 		if (lt->qhead + lt->qlen == SFH_LINUX_QUEUE) {
 			snprintf(lt->base.err, sizeof lt->base.err,
-				 "linux target: more than %d segments in one wait", SFH_LINUX_QUEUE);
+				 "linux target: more than %d segments in one wait",
+				 SFH_LINUX_QUEUE);
 			return -1;
 		}
 		uint64_t now = now_ms();
@@ -364,13 +386,13 @@ static int lt_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 		return -1;
 	uint32_t k = lt->cases++ % SFH_LINUX_PORT_SPAN;
 	lt->ep = (struct sfh_endpoints){
-		.peer_ip = SFH_LINUX_PEER_IP,
-		.target_ip = SFH_LINUX_TARGET_IP,
-		.peer_port = (uint16_t)(SFH_LINUX_PPORT + k),
-		.target_port = (uint16_t)(SFH_LINUX_TPORT + k),
+	    .peer_ip = SFH_LINUX_PEER_IP,
+	    .target_ip = SFH_LINUX_TARGET_IP,
+	    .peer_port = (uint16_t)(SFH_LINUX_PPORT + k),
+	    .target_port = (uint16_t)(SFH_LINUX_TPORT + k),
 	};
 	lt->role = role;
-	lt->accepted = lt->owed = lt->tw_known = lt->tw_rearm = lt->dirty = 0;
+	lt->accepted = lt->connected = lt->owed = lt->tw_known = lt->tw_rearm = lt->dirty = 0;
 	lt->pristine = 1;
 	lt->skew_ms = 0;
 	t->skipped_ms = 0;
@@ -447,10 +469,17 @@ static int lt_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 			 w < 0 ? strerror(errno) : "short write");
 		return -1;
 	}
-	lt->owed = may_owe_ack(ip, len);
 	lt->pristine = 0;
 	if (lt->lfd >= 0 && lt->cfd < 0)
 		(void)need_conn(lt);
+	/* Only a synchronized connection the application still holds delays ACKs; an
+	 * orphan, a request socket or SYN-SENT answers at once or not at all. */
+	lt->owed = 0;
+	if (lt->cfd >= 0 && may_owe_ack(ip, len)) {
+		int k = fd_state(lt->cfd);
+		lt->owed = k == SFH_LK_ESTABLISHED || k == SFH_LK_CLOSE_WAIT ||
+			   k == SFH_LK_FIN_WAIT1 || k == SFH_LK_FIN_WAIT2 || k == SFH_LK_SYN_RECV;
+	}
 	/* In TIME-WAIT every segment with ACK and without RST restarts the 2MSL timer
 	 * (tcp_timewait_state_process); with waits passing in virtual time, the real
 	 * deadline cannot show it, so note it here. */
@@ -569,15 +598,22 @@ static int lt_state(struct sfh_target *t, enum sfo_state *st)
 
 /* ---------- user calls ---------- */
 
+/* SEND: the octets the kernel took. With no connection to send on (one still in the
+ * listener's SYN-RECEIVED) or an error before any octet was taken (EAGAIN in SYN-SENT,
+ * EPIPE after a reset or a shutdown), the API refused the call: SFH_CALL_REFUSED. */
 static int do_send(struct linux_target *lt, uint32_t n)
 {
 	int fd = need_conn(lt);
 	uint32_t done = 0;
-	while (fd >= 0 && done < n) {
+	if (fd < 0)
+		return SFH_CALL_REFUSED;
+	while (done < n) {
 		size_t chunk = n - done < SFH_LINUX_SENDBUF ? n - done : SFH_LINUX_SENDBUF;
 		ssize_t w = send(fd, lt->sendbuf, chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && done == 0)
+			return SFH_CALL_REFUSED;
 		if (w <= 0)
 			break;
 		done += (uint32_t)w;
@@ -585,16 +621,22 @@ static int do_send(struct linux_target *lt, uint32_t n)
 	return (int)(done > INT32_MAX ? INT32_MAX : done);
 }
 
+/* RECEIVE: the octets read (0 when none is queued, or at the end of the stream); with no
+ * connection, or an error (ECONNRESET, ENOTCONN), the API refused the call. */
 static int do_receive(struct linux_target *lt, uint32_t n)
 {
 	int fd = need_conn(lt);
 	uint32_t done = 0;
 	uint8_t buf[16384];
-	while (fd >= 0 && (n == 0 || done < n)) {
+	if (fd < 0)
+		return SFH_CALL_REFUSED;
+	while (n == 0 || done < n) {
 		size_t want = n == 0 || n - done > sizeof buf ? sizeof buf : n - done;
 		ssize_t r = recv(fd, buf, want, MSG_DONTWAIT);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && errno != EAGAIN && done == 0)
+			return SFH_CALL_REFUSED;
 		if (r <= 0)
 			break;
 		done += (uint32_t)r;
@@ -604,16 +646,40 @@ static int do_receive(struct linux_target *lt, uint32_t n)
 	return (int)(done > INT32_MAX ? INT32_MAX : done);
 }
 
-/* CLOSE and ABORT: on the connection if there is one (accepted first), else on the
- * listener, which also drops a connection still being set up (see the top comment). */
-static void do_close(struct linux_target *lt, int abortive)
+/* A new socket on the case's port, for an OPEN after the case's first socket is gone.
+ * SO_REUSEADDR: the old one may linger (TIME-WAIT, an orphan); the kernel then decides. */
+static int reopen_socket(struct linux_target *lt)
+{
+	int one = 1, fd = sfh_linux_ns_socket(&lt->ns);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(lt->ep.target_port),
+				.sin_addr.s_addr = htonl(lt->ep.target_ip)};
+	if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+			bind(fd, (struct sockaddr *)&a, sizeof a) != 0)) {
+		close(fd);
+		fd = -1;
+	}
+	lt->dirty = 1; /* two sockets on the port: reset() destroys by tuple */
+	return fd;
+}
+
+/* Is a connection of the case's tuple alive (an orphan after close(), TIME-WAIT)? */
+static int tuple_alive(struct linux_target *lt, struct sfh_linux_sk *sk)
+{
+	return conn_diag(lt, sk) == 1;
+}
+
+/* CLOSE: on the connection if there is one (accepted first), else on the listener,
+ * which also drops a connection still being set up (see the top comment). A socket in
+ * CLOSE (never connected, reset, or handed over to TIME-WAIT) has no connection to
+ * close: RFC 9293 answers "error", and the call has no effect. */
+static void do_close(struct linux_target *lt)
 {
 	if (need_conn(lt) >= 0) {
-		if (abortive)
-			abort_fd(lt->cfd);
-		else
-			close(lt->cfd);
-		lt->dirty |= !abortive;
+		if (fd_state(lt->cfd) == SFH_LK_CLOSE)
+			return;
+		close(lt->cfd);
+		lt->dirty = 1;
 		lt->cfd = -1;
 	} else if (lt->lfd >= 0) {
 		close(lt->lfd);
@@ -621,40 +687,104 @@ static void do_close(struct linux_target *lt, int abortive)
 	}
 }
 
-/* LISTEN: the passive role listens from reset() on; an active-role socket that has not
- * connected becomes a listener; otherwise the call has no effect. */
-static void do_listen(struct linux_target *lt)
+/* ABORT: SO_LINGER {1,0} + close on a held connection. Once the application has closed
+ * its socket it has no handle left, yet RFC 9293 lets ABORT reach the TCB in every state:
+ * the connection is then aborted through SOCK_DESTROY, which runs the kernel's own
+ * tcp_abort() (a RST in the states where RFC 9293 sends one, silence in CLOSING,
+ * LAST-ACK and TIME-WAIT, as §3.10.5 says). */
+static void do_abort(struct linux_target *lt)
 {
-	struct tcp_info ti;
-	socklen_t l = sizeof ti;
-	if (lt->lfd >= 0 || lt->cfd < 0)
-		return;
-	if (getsockopt(lt->cfd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0 ||
-	    ti.tcpi_state != SFH_LK_CLOSE || listen(lt->cfd, 8) != 0)
-		return;
-	lt->lfd = lt->cfd;
+	struct sfh_linux_sk sk;
+	if (need_conn(lt) >= 0) {
+		if (fd_state(lt->cfd) != SFH_LK_CLOSE) {
+			abort_fd(lt->cfd);
+			lt->cfd = -1;
+			return;
+		}
+	} else if (lt->lfd >= 0) {
+		close(lt->lfd);
+		lt->lfd = -1;
+	}
+	if (tuple_alive(lt, &sk))
+		(void)sfh_linux_diag_destroy(&lt->ns, &lt->ep, sk.cookie);
+}
+
+/* The case's socket if it is fresh (never connected, never accepted), else -1. A used
+ * socket back in CLOSE (reset, timed out, handed over to TIME-WAIT) cannot be opened
+ * again: it is closed, and an OPEN after it takes a new socket on the same port. */
+static int fresh_socket(struct linux_target *lt)
+{
+	if (lt->cfd < 0)
+		return -1;
+	if (lt->role == SFH_ROLE_ACTIVE && !lt->connected)
+		return lt->cfd;
+	if (fd_state(lt->cfd) == SFH_LK_CLOSE) {
+		close(lt->cfd);
+		lt->cfd = -1;
+		lt->dirty = 1;
+	}
+	return -1;
+}
+
+/* LISTEN: the passive role listens from reset() on; an active-role socket that has not
+ * connected becomes a listener; with no socket and no connection left (after CLOSE,
+ * ABORT or a reset), a new listener opens on the case's port; otherwise the connection
+ * exists and the call has no effect. */
+static int do_listen(struct linux_target *lt)
+{
+	struct sfh_linux_sk sk;
+	if (lt->lfd >= 0)
+		return 0;
+	int fd = fresh_socket(lt);
+	if (fd < 0 && (lt->cfd >= 0 || tuple_alive(lt, &sk) || (fd = reopen_socket(lt)) < 0))
+		return SFH_CALL_REFUSED;
+	if (listen(fd, 8) != 0) {
+		if (fd != lt->cfd)
+			close(fd);
+		return SFH_CALL_REFUSED;
+	}
+	lt->lfd = fd;
 	lt->cfd = -1;
 	lt->role = SFH_ROLE_PASSIVE;
+	lt->accepted = 0;
+	return 0;
+}
+
+/* CONNECT: on the case's fresh socket; with none left (after CLOSE, ABORT or a reset),
+ * on a new one bound to the case's port. EINPROGRESS is the normal answer; on a listener
+ * or a live connection the kernel refuses it (SFH_CALL_REFUSED). */
+static int do_connect(struct linux_target *lt)
+{
+	struct sockaddr_in peer = {.sin_family = AF_INET,
+				   .sin_port = htons(lt->ep.peer_port),
+				   .sin_addr.s_addr = htonl(lt->ep.peer_ip)};
+	int fd = lt->lfd >= 0 ? lt->lfd : fresh_socket(lt);
+	if (fd < 0)
+		fd = lt->cfd;
+	if (fd < 0 && (fd = reopen_socket(lt)) >= 0) {
+		lt->cfd = fd;
+		lt->role = SFH_ROLE_ACTIVE;
+	}
+	if (fd < 0)
+		return SFH_CALL_REFUSED;
+	int rc = connect(fd, (struct sockaddr *)&peer, sizeof peer);
+	if (rc != 0 && errno != EINPROGRESS)
+		return SFH_CALL_REFUSED; /* EISCONN, EALREADY, EINVAL on a listener */
+	if (fd == lt->cfd)
+		lt->connected = 1;
+	return 0;
 }
 
 static int lt_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 {
 	struct linux_target *lt = (struct linux_target *)t;
-	struct sockaddr_in peer = {.sin_family = AF_INET,
-				   .sin_port = htons(lt->ep.peer_port),
-				   .sin_addr.s_addr = htonl(lt->ep.peer_ip)};
 	if (call != SFO_CALL_LISTEN)
 		lt->pristine = 0;
 	switch (call) {
 	case SFO_CALL_LISTEN:
-		do_listen(lt);
-		return 0;
+		return do_listen(lt);
 	case SFO_CALL_CONNECT:
-		/* EINPROGRESS is the normal answer; a refusal is behaviour, not an error. */
-		if (lt->cfd >= 0 || lt->lfd >= 0)
-			(void)connect(lt->cfd >= 0 ? lt->cfd : lt->lfd, (struct sockaddr *)&peer,
-				      sizeof peer);
-		return 0;
+		return do_connect(lt);
 	case SFO_CALL_ACCEPT:
 		(void)need_conn(lt);
 		return 0;
@@ -663,14 +793,16 @@ static int lt_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 	case SFO_CALL_RECEIVE:
 		return do_receive(lt, arg);
 	case SFO_CALL_SHUTDOWN:
-		if (need_conn(lt) >= 0)
-			(void)shutdown(lt->cfd, SHUT_WR);
+		/* No connection to shut (one still in the listener's SYN-RECEIVED), or ENOTCONN:
+		 * refused. In SYN-SENT Linux aborts the connect (CLOSED), as RFC 9293 does. */
+		if (need_conn(lt) < 0 || shutdown(lt->cfd, SHUT_WR) != 0)
+			return SFH_CALL_REFUSED;
 		return 0;
 	case SFO_CALL_CLOSE:
-		do_close(lt, 0);
+		do_close(lt);
 		return 0;
 	case SFO_CALL_ABORT:
-		do_close(lt, 1);
+		do_abort(lt);
 		return 0;
 	}
 	snprintf(t->err, sizeof t->err, "linux target: unknown call %d", (int)call);
@@ -789,18 +921,18 @@ static int lt_advance(struct sfh_target *t, uint32_t ms)
 }
 
 const struct sfh_target_ops sfh_target_linux_ops = {
-	.name = "linux",
-	.summary = "the running kernel's TCP via a TUN device in a private network namespace",
-	.caps = SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
-	.profile = "linux",
-	.probe = lt_probe,
-	.version = lt_version,
-	.open = lt_open,
-	.reset = lt_reset,
-	.inject = lt_inject,
-	.call = lt_call,
-	.advance = lt_advance,
-	.drain = lt_drain,
-	.state = lt_state,
-	.close = lt_close,
+    .name = "linux",
+    .summary = "the running kernel's TCP via a TUN device in a private network namespace",
+    .caps = SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
+    .profile = "linux",
+    .probe = lt_probe,
+    .version = lt_version,
+    .open = lt_open,
+    .reset = lt_reset,
+    .inject = lt_inject,
+    .call = lt_call,
+    .advance = lt_advance,
+    .drain = lt_drain,
+    .state = lt_state,
+    .close = lt_close,
 };

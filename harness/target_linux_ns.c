@@ -38,8 +38,7 @@
 
 /* Write one sysctl of the calling thread's namespace. A missing file is fine when the
  * setting is optional (an older kernel, IPv6 compiled out). */
-static int write_sysctl(const char *name, const char *value, int required, char *err,
-			size_t errlen)
+static int write_sysctl(const char *name, const char *value, int required, char *err, size_t errlen)
 {
 	char path[128];
 	snprintf(path, sizeof path, "/proc/sys/net/%s", name);
@@ -70,23 +69,23 @@ static int set_sysctls(char *err, size_t errlen)
 		const char *name, *value;
 		int required;
 	} tab[] = {
-		/* No IPv6 on the device: no router solicitations or DAD on the wire. */
-		{"ipv6/conf/default/disable_ipv6", "1", 0},
-		{"ipv6/conf/all/disable_ipv6", "1", 0},
-		/* Answer every out-of-window segment (default: 1 per 500 ms), or the answer a
-		 * step gets would depend on the previous case's timing. */
-		{"ipv4/tcp_invalid_ratelimit", "0", 1},
-		/* No RFC 5961 challenge-ACK budget (already unlimited since Linux 6.0). */
-		{"ipv4/tcp_challenge_ack_limit", "2147483647", 0},
-		/* No cached RTT/ssthresh from an earlier case shaping the next one. */
-		{"ipv4/tcp_no_metrics_save", "1", 1},
-		/* SYN cookies only ever stand in for a full SYN queue; a case never fills it,
-		 * and a cookie SYN-ACK would hide the SYN-RECEIVED state. */
-		{"ipv4/tcp_syncookies", "0", 0},
-		/* Answer duplicate segments at once instead of compressing SACKs on an hrtimer
-		 * (up to ~1 ms later): replies then come inside write(), deterministically. */
-		{"ipv4/tcp_comp_sack_nr", "0", 0},
-		{"ipv4/icmp_ratelimit", "0", 0},
+	    /* No IPv6 on the device: no router solicitations or DAD on the wire. */
+	    {"ipv6/conf/default/disable_ipv6", "1", 0},
+	    {"ipv6/conf/all/disable_ipv6", "1", 0},
+	    /* Answer every out-of-window segment (default: 1 per 500 ms), or the answer a
+	     * step gets would depend on the previous case's timing. */
+	    {"ipv4/tcp_invalid_ratelimit", "0", 1},
+	    /* No RFC 5961 challenge-ACK budget (already unlimited since Linux 6.0). */
+	    {"ipv4/tcp_challenge_ack_limit", "2147483647", 0},
+	    /* No cached RTT/ssthresh from an earlier case shaping the next one. */
+	    {"ipv4/tcp_no_metrics_save", "1", 1},
+	    /* SYN cookies only ever stand in for a full SYN queue; a case never fills it,
+	     * and a cookie SYN-ACK would hide the SYN-RECEIVED state. */
+	    {"ipv4/tcp_syncookies", "0", 0},
+	    /* Answer duplicate segments at once instead of compressing SACKs on an hrtimer
+	     * (up to ~1 ms later): replies then come inside write(), deterministically. */
+	    {"ipv4/tcp_comp_sack_nr", "0", 0},
+	    {"ipv4/icmp_ratelimit", "0", 0},
 	};
 	for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
 		if (write_sysctl(tab[i].name, tab[i].value, tab[i].required, err, errlen) != 0)
@@ -421,10 +420,10 @@ static int purge_dump(struct sfh_linux_ns *ns, struct sfh_endpoints *eps, uint32
 			if (count == PURGE_BATCH)
 				continue; /* the next round takes the rest */
 			eps[count] = (struct sfh_endpoints){
-				.target_ip = ntohl(m->id.idiag_src[0]),
-				.peer_ip = ntohl(m->id.idiag_dst[0]),
-				.target_port = ntohs(m->id.idiag_sport),
-				.peer_port = ntohs(m->id.idiag_dport),
+			    .target_ip = ntohl(m->id.idiag_src[0]),
+			    .peer_ip = ntohl(m->id.idiag_dst[0]),
+			    .target_port = ntohs(m->id.idiag_sport),
+			    .peer_port = ntohs(m->id.idiag_dport),
 			};
 			cks[count][0] = m->id.idiag_cookie[0];
 			cks[count][1] = m->id.idiag_cookie[1];

@@ -12,9 +12,9 @@
 /* Addresses inside the private namespace: 198.18.0.0/15 is reserved for benchmarking
  * (RFC 2544), never routed; the /30 holds exactly the kernel (.1) and the peer (.2). */
 #define SFH_LINUX_TARGET_IP 0xc6120001u /* 198.18.0.1, the kernel under test */
-#define SFH_LINUX_PEER_IP 0xc6120002u   /* 198.18.0.2, synfin */
-#define SFH_LINUX_PREFIX 30
-#define SFH_LINUX_IFNAME "synfin0"
+#define SFH_LINUX_PEER_IP   0xc6120002u /* 198.18.0.2, synfin */
+#define SFH_LINUX_PREFIX    30
+#define SFH_LINUX_IFNAME    "synfin0"
 
 /* Kernel TCP states (include/net/tcp_states.h); the uapi headers lack the last two. */
 enum {
@@ -53,9 +53,9 @@ struct sfh_linux_ns {
 
 /* One socket as sock_diag reports it. */
 struct sfh_linux_sk {
-	int state;           /* SFH_LK_* */
-	int timer;           /* SFH_LT_* */
-	uint32_t expires_ms; /* until that timer fires */
+	int state;	       /* SFH_LK_* */
+	int timer;	       /* SFH_LT_* */
+	uint32_t expires_ms;   /* until that timer fires */
 	uint16_t sport, dport; /* dport 0: a listener */
 	uint32_t cookie[2];
 };

@@ -19,23 +19,23 @@
 #include "profiles_priv.h"
 
 static const struct sfo_accept accept_linux[] = {
-	{"ack.dup", SFO_DIV_UNEXPECTED,
-	 "RFC 9293 3.10.7.4 says a duplicate ACK (SEG.ACK =< SND.UNA) 'can be ignored': a reply "
-	 "is not forbidden. Linux answers an ACK below SND.UNA - min(MAX.SND.WND, octets "
-	 "acknowledged so far), i.e. one acknowledging octets it never sent, with the RFC 5961 "
-	 "5.2 challenge ACK (tcp_ack(): 'do not accept ACK for bytes we never sent')"},
-	{NULL, -1, NULL},
+    {"ack.dup", SFO_DIV_UNEXPECTED,
+     "RFC 9293 3.10.7.4 says a duplicate ACK (SEG.ACK =< SND.UNA) 'can be ignored': a reply "
+     "is not forbidden. Linux answers an ACK below SND.UNA - min(MAX.SND.WND, octets "
+     "acknowledged so far), i.e. one acknowledging octets it never sent, with the RFC 5961 "
+     "5.2 challenge ACK (tcp_ack(): 'do not accept ACK for bytes we never sent')"},
+    {NULL, -1, NULL},
 };
 
 const struct sfo_profile sfo_profile_linux = {
-	.name = "linux",
-	.summary = "RFC 9293 with linux's accepted choices",
-	.flags = SFO_PF_RFC5961_OK | SFO_PF_TW_SYN_REOPEN,
-	.msl2_ms = 60000,
-	.rto_min_ms = 8,
-	.rto_must_ms = 1500,
-	.delack_max_ms = 200,
-	.fin2_timeout_ms = 60000,
-	.user_timeout_ms = 63000,
-	.accept = accept_linux,
+    .name = "linux",
+    .summary = "RFC 9293 with linux's accepted choices",
+    .flags = SFO_PF_RFC5961_OK | SFO_PF_TW_SYN_REOPEN,
+    .msl2_ms = 60000,
+    .rto_min_ms = 8,
+    .rto_must_ms = 1500,
+    .delack_max_ms = 200,
+    .fin2_timeout_ms = 60000,
+    .user_timeout_ms = 63000,
+    .accept = accept_linux,
 };

@@ -14,7 +14,7 @@
 #include "target.h"
 #include "wire.h"
 
-#define PISN 1000u
+#define PISN   1000u
 #define MAXOUT 64
 
 struct fx {
@@ -331,6 +331,48 @@ static void listen_close(struct fx *f)
 	CHECK_EQ(state(f), SFO_FIN_WAIT_1);
 }
 
+/* OPEN again after the case's socket is gone; ABORT after close() reaches the orphan
+ * (tcp_abort through SOCK_DESTROY): RST from FIN-WAIT-1, silence from LAST-ACK. */
+static void reopen_and_abort_after_close(struct fx *f)
+{
+	reset(f, SFH_ROLE_PASSIVE);
+	call(f, SFO_CALL_ABORT, 0);
+	CHECK_EQ(state(f), SFO_CLOSED);
+	call(f, SFO_CALL_LISTEN, 0);
+	CHECK_EQ(state(f), SFO_LISTEN);
+	in(f, SFO_SYN, PISN, 0, 0);
+	CHECK_EQ(f->nout, 1);
+	CHECK_EQ(state(f), SFO_SYN_RECEIVED);
+
+	reset(f, SFH_ROLE_ACTIVE);
+	call(f, SFO_CALL_CLOSE, 0); /* CLOSE in CLOSED: an error, no effect */
+	call(f, SFO_CALL_CONNECT, 0);
+	CHECK_EQ(f->nout, 1);
+	CHECK_EQ(state(f), SFO_SYN_SENT);
+	call(f, SFO_CALL_ABORT, 0);
+	CHECK_EQ(f->nout, 0);
+	CHECK_EQ(state(f), SFO_CLOSED);
+	call(f, SFO_CALL_CONNECT, 0);
+	CHECK_EQ(f->nout, 1);
+	CHECK_EQ(state(f), SFO_SYN_SENT);
+
+	handshake(f);
+	call(f, SFO_CALL_CLOSE, 0);
+	CHECK_EQ(state(f), SFO_FIN_WAIT_1);
+	call(f, SFO_CALL_ABORT, 0);
+	CHECK_EQ(f->nout, 1);
+	CHECK(f->out[0].flags & SFO_RST);
+	CHECK_EQ(state(f), SFO_CLOSED);
+
+	handshake(f);
+	in(f, SFO_FIN | SFO_ACK, PISN + 1, f->tisn + 1, 0);
+	call(f, SFO_CALL_CLOSE, 0);
+	CHECK_EQ(state(f), SFO_LAST_ACK);
+	call(f, SFO_CALL_ABORT, 0);
+	CHECK_EQ(f->nout, 0);
+	CHECK_EQ(state(f), SFO_CLOSED);
+}
+
 /* Real time: the SYN-ACK is retransmitted after ~1 s; a capped wait reports the time it
  * cut while that timer ran. */
 static void synrcvd_wait_retransmits(struct fx *f)
@@ -438,6 +480,7 @@ int main(void)
 	rst_cases(&f);
 	listen_close(&f);
 	reset_leaves_nothing(&f);
+	reopen_and_abort_after_close(&f);
 	synrcvd_wait_retransmits(&f);
 	capped_wait_reports_skip();
 	sfh_wire_free(f.w);

@@ -32,7 +32,7 @@
 #include "target.h"
 #include "wire.h"
 
-#define PISN 1000u
+#define PISN   1000u
 #define NS_NET 0xc6120000u /* 198.18.0.0/30: the namespace's addresses */
 
 /* ---- a small driver of cases through the vtable ---- */
@@ -71,7 +71,7 @@ static void drv_in(struct drv *d, uint8_t flags, uint32_t seq, uint32_t ack, uin
 
 static void drv_call(struct drv *d, enum sfo_call c, uint32_t arg)
 {
-	d->bad |= sfh_target_call(d->t, c, arg) < 0;
+	d->bad |= sfh_target_call(d->t, c, arg) == -1;
 	drv_drain(d);
 }
 
@@ -161,8 +161,9 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *p
  * source, sent to 127.0.0.1 through a raw socket on the host's loopback. */
 static void send_control(void)
 {
-	uint8_t b[34] = {0x45, 0, 0, 34, 0, 0, 0, 0, 64, IPPROTO_UDP, 0, 0, 198, 18, 0, 2,
-			 127, 0, 0, 1, 0x9c, 0x40, 0, 9, 0, 14, 0, 0, 's', 'y', 'n', 'f', 'i', 'n'};
+	uint8_t b[34] = {0x45, 0,  0, 34, 0,   0,   0,	 0,   64,   IPPROTO_UDP, 0, 0,
+			 198,  18, 0, 2,  127, 0,   0,	 1,   0x9c, 0x40,	 0, 9,
+			 0,    14, 0, 0,  's', 'y', 'n', 'f', 'i',  'n'};
 	int s = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001u)};
 	if (s >= 0) {
@@ -175,8 +176,8 @@ static void send_control(void)
 static void send_probe(void)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(9),
-				.sin_addr.s_addr = htonl(0x7f000001u)};
+	struct sockaddr_in a = {
+	    .sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(0x7f000001u)};
 	if (s >= 0) {
 		(void)sendto(s, "synfin", 6, 0, (struct sockaddr *)&a, sizeof a);
 		close(s);
