@@ -482,8 +482,12 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 		c = NULL;
 	switch (call) {
 	case SFO_CALL_LISTEN: /* refused by tcp_bind if an embryonic pcb holds the port */
-		if (!c && !find_listener(t))
+		if (!c && !find_listener(t)) {
+			/* a new passive OPEN: the application holds only the listener again (an
+			 * earlier connection, gone, must not make settle() close it at once) */
+			t->have_conn = 0;
 			open_listener(t);
+		}
 		break;
 	case SFO_CALL_CONNECT:
 		if (!c && !find_listener(t))

@@ -19,6 +19,7 @@ struct match {
 	int first_missing;	  /* pattern index, or -1 */
 	int field_seg, field_pat; /* a segment that fits a pattern's flags only */
 	int unexpected_seg;	  /* first segment that fits nothing at all */
+	int extra_seg, extra_pat; /* a segment that fits a pattern already at its max */
 };
 
 static int fits_flags(const struct sfo_pattern *p, const struct sfo_seg *s)
@@ -55,11 +56,31 @@ static int fits(const struct sfo_pattern *p, const struct sfo_seg *s)
 	return fits_flags(p, s) && !misfit(p, s);
 }
 
+/* A bare ACK the RFC asks for (<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>). */
+static int pure_ack(const struct sfo_pattern *p)
+{
+	return p->flags_set == SFO_ACK && (p->flags_clear & (SFO_SYN | SFO_RST)) ==
+					      (SFO_SYN | SFO_RST) && p->len_hi == 0;
+}
+
+/* 3.10.7.4 seventh: "This acknowledgment should be piggybacked on a segment being
+ * transmitted": any segment with ACK that acknowledges what the bare ACK would (and
+ * starts where it would) carries it. */
+static int carries_ack(const struct sfo_pattern *p, const struct sfo_seg *s)
+{
+	if (!(s->flags & SFO_ACK) || (s->flags & (SFO_SYN | SFO_RST)))
+		return 0;
+	if (!(p->pf & SFO_PAT_ACK_ANY) && !sfo_seq_between(s->ack, p->ack_lo, p->ack_hi))
+		return 0;
+	return (p->pf & SFO_PAT_SEQ_ANY) || sfo_seq_between(s->seq, p->seq_lo, p->seq_hi);
+}
+
 static void match_outcome(const struct sfo_outcome *o, const struct sfo_seg *seg, size_t n,
 			  enum sfo_state observed, struct match *m)
 {
 	int unmatched[MAX_SEGS];
 	int nu = 0;
+	uint8_t took_any = 0; /* some segment was matched */
 	memset(m->count, 0, sizeof m->count);
 	for (size_t i = 0; i < n; i++) {
 		int hit = -1;
@@ -70,31 +91,63 @@ static void match_outcome(const struct sfo_outcome *o, const struct sfo_seg *seg
 		for (int j = 0; j < o->npat && hit < 0; j++)
 			if (m->count[j] < o->pat[j].max && fits(&o->pat[j], &seg[i]))
 				hit = j;
-		if (hit >= 0)
+		if (hit >= 0) {
 			m->count[hit]++;
-		else if (nu < MAX_SEGS)
+			took_any = 1;
+		} else if (nu < MAX_SEGS) {
 			unmatched[nu++] = (int)i;
+		}
+	}
+	/* a required bare ACK may ride on data or a FIN another pattern took */
+	for (int j = 0; took_any && j < o->npat; j++) {
+		if (m->count[j] >= o->pat[j].min || !pure_ack(&o->pat[j]))
+			continue;
+		for (size_t i = 0; i < n && i < MAX_SEGS; i++) {
+			int free_seg = 0;
+			for (int k = 0; k < nu; k++)
+				free_seg |= unmatched[k] == (int)i;
+			if (!free_seg && carries_ack(&o->pat[j], &seg[i])) {
+				m->count[j] = o->pat[j].min;
+				break;
+			}
+		}
 	}
 	m->nunmatched = nu + (n > MAX_SEGS ? (int)(n - MAX_SEGS) : 0);
 	m->first_missing = m->field_seg = m->field_pat = m->unexpected_seg = -1;
+	m->extra_seg = m->extra_pat = -1;
 	m->npat_missing = 0;
 	uint8_t paired[SFO_MAX_PAT] = {0};
 	for (int k = 0; k < nu; k++) {
 		const struct sfo_seg *s = &seg[unmatched[k]];
-		int pat = -1;
+		int pat = -1, extra = -1, bent = -1;
 		/* a segment shaped like a missing one is that one with a wrong field */
 		for (int j = 0; j < o->npat && pat < 0; j++)
 			if (!paired[j] && m->count[j] < o->pat[j].min && fits_flags(&o->pat[j], s))
 				pat = j;
 		if (pat >= 0)
 			paired[pat] = 1;
-		for (int j = 0; j < o->npat && pat < 0; j++)
-			if (fits_flags(&o->pat[j], s))
-				pat = j;
+		/* else a segment that fits a pattern entirely came once more than it allows,
+		 * which explains it better than a wrong field of another pattern whose flags
+		 * it shares */
+		for (int j = 0; j < o->npat && pat < 0; j++) {
+			if (!fits_flags(&o->pat[j], s))
+				continue;
+			if (!misfit(&o->pat[j], s)) {
+				if (extra < 0)
+					extra = j;
+			} else if (bent < 0) {
+				bent = j;
+			}
+		}
+		if (pat < 0 && extra < 0)
+			pat = bent;
 		if (pat >= 0 && m->field_seg < 0) {
 			m->field_seg = unmatched[k];
 			m->field_pat = pat;
-		} else if (pat < 0 && m->unexpected_seg < 0) {
+		} else if (pat < 0 && extra >= 0 && m->extra_seg < 0) {
+			m->extra_seg = unmatched[k];
+			m->extra_pat = extra;
+		} else if (pat < 0 && extra < 0 && m->unexpected_seg < 0) {
 			m->unexpected_seg = unmatched[k];
 		}
 	}
@@ -251,6 +304,16 @@ static void describe(const struct sfo_outcome *o, const struct match *m, const s
 		v->rule = p->rule;
 		put(&b, "missing: ");
 		put_pat(&b, p, x);
+	} else if (m->unexpected_seg < 0 && m->extra_seg >= 0) {
+		const struct sfo_pattern *p = &o->pat[m->extra_pat];
+		v->kind = SFO_DIV_UNEXPECTED;
+		v->rule = p->rule;
+		put(&b, "unexpected: ");
+		put_seg(&b, &seg[m->extra_seg], x);
+		put(&b, " (one more than the %u allowed: ", p->max);
+		put_pat(&b, p, x);
+		put(&b, ")");
+		return;
 	} else {
 		v->kind = SFO_DIV_UNEXPECTED;
 		v->rule = o->state_rule;
@@ -258,10 +321,121 @@ static void describe(const struct sfo_outcome *o, const struct match *m, const s
 		put_seg(&b, &seg[m->unexpected_seg >= 0 ? m->unexpected_seg : 0], x);
 		return;
 	}
-	if (m->unexpected_seg >= 0 && (m->score > 1 || v->kind == SFO_DIV_MISSING)) {
+	int extra = m->unexpected_seg >= 0 ? m->unexpected_seg : m->extra_seg;
+	if (extra >= 0 && (m->score > 1 || v->kind == SFO_DIV_MISSING)) {
 		put(&b, "; unexpected: ");
-		put_seg(&b, &seg[m->unexpected_seg], x);
+		put_seg(&b, &seg[extra], x);
 	}
+}
+
+/* Several outcomes may explain a step, and the one committed decides how the rest of the
+ * case is judged. An ACK always carries the RCV.NXT of the moment it is formed, so an
+ * outcome under which every ACK emitted falls short of its RCV.NXT (text it takes but
+ * does not acknowledge yet) is less likely than a later one the ACKs match exactly (the
+ * text was dropped: SYN,ACK with text, held out-of-order data). Returns the index. */
+static int better_fit(const struct sfo_expect *e, int first, const struct sfo_seg *seg, size_t n,
+		      enum sfo_state observed)
+{
+	uint32_t top = 0;
+	int any = 0;
+	struct match m;
+	for (size_t i = 0; i < n; i++)
+		if ((seg[i].flags & SFO_ACK) && !(seg[i].flags & SFO_RST) &&
+		    (!any || sfo_seq_gt(seg[i].ack, top))) {
+			top = seg[i].ack;
+			any = 1;
+		}
+	if (!any || !sfo_seq_lt(top, e->out[first].next.rcv_nxt))
+		return first;
+	for (int j = first + 1; j < e->nout; j++) {
+		if (e->out[j].next.rcv_nxt != top)
+			continue;
+		match_outcome(&e->out[j], seg, n, observed, &m);
+		if (m.score == 0)
+			return j;
+	}
+	return first;
+}
+
+/* ---- retransmissions before the RTO ---- */
+
+/* Which early-retransmission rule segment s would break, or -1: s repeats sequence space
+ * the target already sent and the peer has not acknowledged (its SYN at ISS, its FIN at
+ * the place CLOSE gave it, or data inside [SND.UNA, SND.NXT)). */
+static int resent(const struct sfo_tcb *t, const struct sfo_seg *s)
+{
+	uint32_t space = sfo_seg_space(s);
+	if (!(t->fl & SFO_TF_ISS_KNOWN) || !space || (s->flags & SFO_RST) ||
+	    !sfo_seq_ge(s->seq, t->snd_una) || !sfo_seq_le(s->seq + space, t->snd_nxt))
+		return -1;
+	if (s->flags & SFO_SYN) {
+		int synack = (t->fl & SFO_TF_IRS_KNOWN) != 0;
+		if (s->seq != t->iss || !!(s->flags & SFO_ACK) != synack ||
+		    (t->state != SFO_SYN_SENT && t->state != SFO_SYN_RECEIVED))
+			return -1;
+		return SFO_R_RTX_EARLY_SYN;
+	}
+	if (!(s->flags & SFO_ACK))
+		return -1;
+	if (s->flags & SFO_FIN) {
+		if (!(t->fl & SFO_TF_FIN_SENT) || (t->fl & SFO_TF_FIN_ACKED) ||
+		    s->seq + s->len != t->snd_fin)
+			return -1;
+		return SFO_R_RTX_EARLY_FIN;
+	}
+	return SFO_R_RTX_EARLY_DATA;
+}
+
+/* 3.8.1 (MUST-18, RFC 6298 section 5): a retransmission waits for the timer. When no
+ * outcome explains a step, see whether one explains it once the segments that merely
+ * repeat unacknowledged sequence space are set aside (their acknowledgment field still
+ * within what this step may acknowledge): then the early retransmission is the only
+ * departure, and it gets its own rule instead of the rule of whatever triggered it. */
+static int early_rtx(const struct sfo_tcb *before, const struct sfo_expect *e,
+		     const struct sfo_seg *seg, size_t n, enum sfo_state observed,
+		     const struct bases *x, struct sfo_verdict *v)
+{
+	struct sfo_seg rest[MAX_SEGS];
+	int rule[MAX_SEGS];
+	size_t nr = 0;
+	int first = -1;
+	struct match m;
+	if (!before || n > MAX_SEGS)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		rule[i] = resent(before, &seg[i]);
+		if (rule[i] < 0)
+			rest[nr++] = seg[i];
+		else if (first < 0)
+			first = (int)i;
+	}
+	if (first < 0)
+		return 0;
+	for (int k = 0; k < e->nout; k++) {
+		const struct sfo_outcome *o = &e->out[k];
+		int acks_ok = 1;
+		for (size_t i = 0; i < n; i++)
+			if (rule[i] >= 0 && (seg[i].flags & SFO_ACK) &&
+			    !sfo_seq_between(seg[i].ack, before->rcv_nxt, o->next.rcv_nxt))
+				acks_ok = 0;
+		if (!acks_ok)
+			continue;
+		match_outcome(o, rest, nr, observed, &m);
+		if (m.score)
+			continue;
+		struct buf b = {v->detail, sizeof v->detail, 0};
+		v->kind = SFO_DIV_UNEXPECTED;
+		v->rule = (sfo_rule_t)rule[first];
+		v->expected = o->next.state;
+		put(&b, "unexpected: ");
+		put_seg(&b, &seg[first], x);
+		put(&b, " (a retransmission before the RTO");
+		if (n - nr > 1)
+			put(&b, ", and %zu more", n - nr - 1);
+		put(&b, ")");
+		return 1;
+	}
+	return 0;
 }
 
 void sfo_judge(const struct sfo_tcb *before, const struct sfo_cfg *cfg, const struct sfo_expect *e,
@@ -281,6 +455,7 @@ void sfo_judge(const struct sfo_tcb *before, const struct sfo_cfg *cfg, const st
 	for (int i = 0; i < e->nout; i++) {
 		match_outcome(&e->out[i], seg, n, observed, &m);
 		if (m.score == 0) {
+			i = better_fit(e, i, seg, n, observed);
 			const struct sfo_outcome *o = &e->out[i];
 			v->kind = SFO_DIV_OK;
 			v->rule = o->nrules ? o->rules[o->nrules - 1] : o->state_rule;
@@ -305,6 +480,7 @@ void sfo_judge(const struct sfo_tcb *before, const struct sfo_cfg *cfg, const st
 		v->rule = SFO_R_WAIT_IDLE;
 		v->sev = SFO_SEV_MUST;
 		v->expected = v->before;
+		snprintf(v->detail, sizeof v->detail, "unexpected: the model has no outcome here");
 		return;
 	}
 	struct bases x = {0, 0, 0};
@@ -312,7 +488,8 @@ void sfo_judge(const struct sfo_tcb *before, const struct sfo_cfg *cfg, const st
 		x = (struct bases){rebase->target_isn, rebase->peer_isn, 1};
 	const struct sfo_outcome *o = &e->out[bi];
 	v->expected = o->next.state;
-	describe(o, &best, seg, observed, &x, v);
+	if (!early_rtx(before, e, seg, n, observed, &x, v))
+		describe(o, &best, seg, observed, &x, v);
 	v->sev = sfo_rule(v->rule) ? sfo_rule(v->rule)->sev : SFO_SEV_MUST;
 	v->accepted = sfo_profile_accepts(p, v->rule, (int)v->kind);
 }

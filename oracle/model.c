@@ -271,6 +271,23 @@ static void tx_owed_ack(struct sfo_ctx *c, struct sfo_outcome *o, int emitted)
 		n->fl &= ~SFO_TF_ACK_OWED;
 }
 
+/* A user call that deletes a synchronized TCB (ABORT, close() with unread data) may
+ * first let out the ACK it owed (3.8.6.3: the ACK was due anyway), from the numbers it
+ * had before; optional, as the TCB may as well go with it. */
+static void flush_owed_ack(const struct sfo_ctx *c, struct sfo_outcome *o)
+{
+	const struct sfo_tcb *t = c->t;
+	if (c->stack || c->ev->kind != SFO_EV_CALL || !(t->fl & SFO_TF_ACK_OWED) ||
+	    !sfo_synchronized(t->state) || !(t->fl & SFO_TF_ISS_KNOWN))
+		return;
+	struct sfo_pattern *p =
+	    sfo_pat(o, SFO_R_ACK_DELAYED, SFO_ACK, SFO_SYN | SFO_FIN | SFO_RST, 0, 1);
+	p->seq_lo = t->snd_una;
+	p->seq_hi = t->snd_nxt;
+	p->ack_lo = t->ack_owed_lo;
+	p->ack_hi = t->rcv_nxt;
+}
+
 /* Complete one outcome: what may be sent on the side, and the observable states. */
 static void finish(struct sfo_ctx *c, struct sfo_outcome *o)
 {
@@ -301,6 +318,7 @@ static void finish(struct sfo_ctx *c, struct sfo_outcome *o)
 		tx_owed_ack(c, o, emitted);
 	} else {
 		n->fl &= ~SFO_TF_ACK_OWED;
+		flush_owed_ack(c, o);
 	}
 	o->state_ok = SFO_BIT(n->state);
 	/* A passive TCB never accepted leaves the harness's listener open behind it. */
@@ -445,6 +463,12 @@ int sfo_seg_acceptable(const struct sfo_tcb *t, const struct sfo_seg *s)
 	       sfo_seq_in(s->seq + len - 1, t->rcv_nxt, t->rcv_wnd);
 }
 
+/* A RST is acceptable by its SEG.SEQ alone (3.10.7.4 second, RFC 5961 section 3). */
+int sfo_rst_seq_ok(const struct sfo_tcb *t, const struct sfo_seg *s)
+{
+	return t->rcv_wnd ? sfo_seq_in(s->seq, t->rcv_nxt, t->rcv_wnd) : s->seq == t->rcv_nxt;
+}
+
 static enum sfo_evclass classify_seg(const struct sfo_tcb *t, const struct sfo_seg *s)
 {
 	uint8_t f = s->flags;
@@ -453,7 +477,7 @@ static enum sfo_evclass classify_seg(const struct sfo_tcb *t, const struct sfo_s
 			return SFO_EC_RSTACK;
 		if (s->seq == t->rcv_nxt)
 			return SFO_EC_RST_EXACT;
-		return sfo_seg_acceptable(t, s) ? SFO_EC_RST_INWIN : SFO_EC_RST_OUTWIN;
+		return sfo_rst_seq_ok(t, s) ? SFO_EC_RST_INWIN : SFO_EC_RST_OUTWIN;
 	}
 	if (f & SFO_SYN)
 		return (f & SFO_ACK) ? SFO_EC_SYNACK : SFO_EC_SYN;

@@ -296,7 +296,9 @@ static void wait_rtx(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t w)
 		return;
 	unsigned shift = n->rtx_count > 6 ? 6 : n->rtx_count;
 	uint64_t bound = (uint64_t)c->p->rto_must_ms << shift;
-	int must = elapsed >= (bound < RTO_CAP_MS ? bound : RTO_CAP_MS);
+	/* a zero send window turns retransmission into probing (3.8.6.1): allowed, not due */
+	int must = elapsed >= (bound < RTO_CAP_MS ? bound : RTO_CAP_MS) &&
+		   (syn || n->snd_wnd != 0);
 	uint32_t mss = n->mss ? n->mss : 536;
 	uint8_t times = count_cap(w / (c->p->rto_min_ms ? c->p->rto_min_ms : 1) + 1);
 	sfo_rule_t r = must ? SFO_R_RTX_REQUIRED : SFO_R_RTX_ALLOWED;

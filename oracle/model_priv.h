@@ -118,6 +118,7 @@ void sfo_new_iss(const struct sfo_ctx *c, struct sfo_tcb *n, uint32_t iss);
 void sfo_peer_syn(const struct sfo_ctx *c, struct sfo_tcb *n, const struct sfo_seg *s);
 int sfo_synchronized(enum sfo_state s);
 int sfo_seg_acceptable(const struct sfo_tcb *t, const struct sfo_seg *s);
+int sfo_rst_seq_ok(const struct sfo_tcb *t, const struct sfo_seg *s);
 void sfo_learn_iss(struct sfo_tcb *t, uint32_t iss);
 
 /* model_seg.c: SEGMENT ARRIVES for every state. */

@@ -239,7 +239,8 @@ struct sfo_profile {
 enum {
 	SFO_PF_RFC5961 = 1u << 0,    /* challenge ACKs (RST, SYN, ACK checks) required */
 	SFO_PF_RFC5961_OK = 1u << 1, /* challenge ACKs allowed (not required) */
-	SFO_PF_TW_SYN_REOPEN = 1u << 2 /* MAY-2: a new SYN may reopen from TIME-WAIT */
+	SFO_PF_TW_SYN_REOPEN = 1u << 2, /* MAY-2: a new SYN may reopen from TIME-WAIT */
+	SFO_PF_RFC1337 = 1u << 3        /* TIME-WAIT may ignore a RST (RFC 1337, not 9293) */
 };
 
 /* Built-in profiles: "rfc9293" (default), "rfc5961", and per-stack ones. */

@@ -25,17 +25,37 @@
  * - User timeout: TCP_MAXRTX 12 retransmissions, then dropped silently: ~1150 s at the
  *   smallest RTO, 1917.75 s measured after a handshake answered at once, ~2300 s from the
  *   initial RTO. All above RFC 9293's 100 s (R2), so the RFC figure stands.
+ *
+ * Flags beyond RFC 9293:
+ * - SFO_PF_RFC1337: tcp_timewait_input() returns on any RST ("RFC 1337: in TIME_WAIT,
+ *   ignore RST and ACK FINs + any 'acceptable' segments"), deliberately, against TIME-WAIT
+ *   assassination. RFC 9293 §3.10.7.4 says a RST in TIME-WAIT enters CLOSED, so the
+ *   rfc9293 profile reports it (timewait.rst state); this profile lets TIME-WAIT stay.
  */
 #include "profiles_priv.h"
 
 static const struct sfo_accept accept_lwip[] = {
+	/* tcp_process(), SYN_SENT: "received ACK but not SYN-ACK: send RST and resend SYN
+	 * immediately to establish connection faster" (rto = 0 and tcp_rexmit_rto). RFC 6298
+	 * would wait for the RTO (at least 1 s, a SHOULD): a deliberate, bounded deviation
+	 * (SYN-SENT only, once per unacceptable ACK). */
+	{"rtx.early.syn", SFO_DIV_UNEXPECTED,
+	 "lwIP resends its SYN at once after the RST for an unacceptable ACK in SYN-SENT "
+	 "('resend SYN immediately to establish connection faster'), before the RTO"},
+	/* tcp_abort() is documented as "Aborts the connection by sending a RST" and
+	 * tcp_abandon() sends it in every state but CLOSED and TIME-WAIT: in SYN-SENT,
+	 * CLOSING and LAST-ACK too, where RFC 9293 §3.10.5 deletes the TCB quietly. The RST
+	 * (SEQ=SND.NXT) tells the peer sooner; lwIP never sends it in TIME-WAIT or LISTEN. */
+	{"call.abort.quiet", SFO_DIV_UNEXPECTED,
+	 "lwIP's tcp_abort() always resets (tcp_abandon sends RST in SYN-SENT, CLOSING and "
+	 "LAST-ACK too); RFC 9293 3.10.5 deletes the TCB there without a RST"},
 	{NULL, -1, NULL},
 };
 
 const struct sfo_profile sfo_profile_lwip = {
 	.name = "lwip",
 	.summary = "RFC 9293 with lwIP 2.1.3's timers (2MSL 120 s, delayed ACK 250 ms)",
-	.flags = SFO_PF_RFC5961_OK,
+	.flags = SFO_PF_RFC5961_OK | SFO_PF_RFC1337,
 	.msl2_ms = 120000,
 	.rto_min_ms = 1000,
 	.rto_must_ms = 3000,

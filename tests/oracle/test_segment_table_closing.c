@@ -255,16 +255,47 @@ static void timewait_ack_future_may_be_acked(void)
 	sync_ack_future(SFO_TIME_WAIT, 0);
 }
 
-/* 3.10.7.4 second: RST deletes the TCB; RFC 1337 lets TIME-WAIT ignore it */
-static void timewait_rst_exact_closes_or_ignored(void)
+/* 3.10.7.4 second: RST deletes the TCB; RFC 9293 does not adopt RFC 1337, so staying in
+ * TIME-WAIT is a divergence of timewait.rst (its own rule: an accept cannot hide others) */
+static void timewait_rst_exact_closes(void)
 {
-	sync_rst_exact(SFO_TIME_WAIT, SFO_RST, BIT(SFO_TIME_WAIT));
+	struct world w;
+	struct sfo_expect e;
+	sync_rst_exact(SFO_TIME_WAIT, SFO_RST, 0);
+	at(&w, SFO_TIME_WAIT, "rfc9293");
+	probe(&w, mkseg(SFO_RST, rnxt(&w), 0, 0), &e);
+	CHECK_EQ(JUDGE0(&w, &e, SFO_TIME_WAIT), SFO_DIV_STATE);
+	CHECK_STR(vrule(&w), "timewait.rst");
+	CHECK_EQ(w.v.sev, SFO_SEV_MUST);
+	CHECK(!fired(&e, "timewait.rst.rfc1337"));
+}
+
+/* RFC 1337 as a profile choice (SFO_PF_RFC1337, set by lwip): the RST may be ignored */
+static void timewait_rst_ignored_when_profile_says_rfc1337(void)
+{
+	struct world w;
+	struct sfo_expect e;
+	at(&w, SFO_TIME_WAIT, "lwip");
+	CHECK(w.ocfg.profile->flags & SFO_PF_RFC1337);
+	probe(&w, mkseg(SFO_RST, rnxt(&w), 0, 0), &e);
+	CHECK_EQ(next_states(&e), BIT(SFO_CLOSED) | BIT(SFO_TIME_WAIT));
+	CHECK_EQ(JUDGE0(&w, &e, SFO_TIME_WAIT), SFO_DIV_OK);
+	CHECK_STR(vrule(&w), "timewait.rst.rfc1337");
+	CHECK_EQ(JUDGE0(&w, &e, SFO_CLOSED), SFO_DIV_OK);
+	/* in the window but not at RCV.NXT: reset, challenge or ignore */
+	probe(&w, mkseg(SFO_RST, rnxt(&w) + 100, 0, 0), &e);
+	CHECK_EQ(JUDGE0(&w, &e, SFO_TIME_WAIT), SFO_DIV_OK);
+	/* other states are not covered by the flag */
+	at(&w, SFO_LAST_ACK, "lwip");
+	probe(&w, mkseg(SFO_RST, rnxt(&w), 0, 0), &e);
+	CHECK_EQ(JUDGE0(&w, &e, SFO_LAST_ACK), SFO_DIV_STATE);
+	CHECK_STR(vrule(&w), "rst.close");
 }
 
 /* 3.10.7.4 second */
 static void timewait_rst_inwin_reset_or_challenge(void)
 {
-	sync_rst_inwin(SFO_TIME_WAIT, BIT(SFO_TIME_WAIT));
+	sync_rst_inwin(SFO_TIME_WAIT, 0);
 }
 
 /* 3.10.7.4 first */
@@ -274,9 +305,9 @@ static void timewait_rst_outwin_dropped(void)
 }
 
 /* 3.10.7.4 second */
-static void timewait_rstack_closes_or_ignored(void)
+static void timewait_rstack_closes(void)
 {
-	sync_rst_exact(SFO_TIME_WAIT, SFO_RST | SFO_ACK, BIT(SFO_TIME_WAIT));
+	sync_rst_exact(SFO_TIME_WAIT, SFO_RST | SFO_ACK, 0);
 }
 
 /* 3.10.7.4 fifth */
@@ -494,10 +525,11 @@ int main(void)
 	timewait_ack_may_be_acked();
 	timewait_ack_old_may_be_acked();
 	timewait_ack_future_may_be_acked();
-	timewait_rst_exact_closes_or_ignored();
+	timewait_rst_exact_closes();
+	timewait_rst_ignored_when_profile_says_rfc1337();
 	timewait_rst_inwin_reset_or_challenge();
 	timewait_rst_outwin_dropped();
-	timewait_rstack_closes_or_ignored();
+	timewait_rstack_closes();
 	timewait_fin_noack_dropped();
 	timewait_fin_reacked_restarts_2msl();
 	timewait_finack_new_stays();

@@ -321,6 +321,23 @@ static void established_abort_sends_rst_and_closes(struct fx *f)
 	CHECK_STATE(f, SFO_CLOSED);
 }
 
+/* A connection that is gone, then a passive OPEN: the new listener stays (settle() once
+ * closed it at once, because the application still seemed to hold a connection). */
+static void closed_after_connect_listen_keeps_the_listener(struct fx *f)
+{
+	begin(f, SFH_ROLE_ACTIVE);
+	call(f, SFO_CALL_CONNECT, 0, 0);
+	CHECK_STATE(f, SFO_SYN_SENT);
+	call(f, SFO_CALL_CLOSE, 0, 0);
+	CHECK_STATE(f, SFO_CLOSED);
+	call(f, SFO_CALL_LISTEN, 0, 0);
+	CHECK_STATE(f, SFO_LISTEN);
+	CHECK_EQ(listeners(), 1);
+	in(f, SFO_SYN, PISN, 0, 0);
+	CHECK_EQ(f->nout, 1);
+	CHECK_STATE(f, SFO_SYN_RECEIVED);
+}
+
 static void any_state_reset_leaves_no_pcb(struct fx *f)
 {
 	/* leave a TIME-WAIT, a SYN-RECEIVED and an owed delayed ACK behind, then reset */
@@ -423,6 +440,7 @@ int main(void)
 	syn_received_rst_returns_to_listen(&f);
 	syn_received_calls_act_on_the_listener_only(&f);
 	established_abort_sends_rst_and_closes(&f);
+	closed_after_connect_listen_keeps_the_listener(&f);
 	any_state_reset_leaves_no_pcb(&f);
 	second_instance_is_refused(&f);
 	many_cases_leave_no_pcbs_and_no_growth(&f);
