@@ -9,6 +9,8 @@
  *   runner      through sfh_run with the model judging every step
  *   raw-fresh   libslirp directly, fresh instance per case (the target's policy)
  *   raw-reuse   libslirp directly, one instance, a new guest port per case (upper bound)
+ *   sock        the target with "slirp:passive=sock" (host sockets on 127.0.0.1)
+ *   active      the target in the active role (hostfwd: always host sockets)
  */
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -63,7 +65,7 @@ static int tb_in(struct tb *b, uint8_t flags, uint32_t seq, uint32_t ack)
 	if (n < 0 || sfh_target_inject(b->t, buf, (size_t)n) != 0)
 		return -1;
 	n = sfh_target_drain(b->t, b->pk, 16);
-	if (n > 0 && (flags & SFO_SYN))
+	if (n > 0 && (b->pk[0].data[33] & SFO_SYN)) /* the target's SYN: learn its ISN */
 		b->tisn = (uint32_t)b->pk[0].data[24] << 24 | (uint32_t)b->pk[0].data[25] << 16 |
 			  (uint32_t)b->pk[0].data[26] << 8 | b->pk[0].data[27];
 	return n < 0 ? -1 : sfh_target_state(b->t, &st);
@@ -84,20 +86,42 @@ static int target_case(struct tb *b, uint32_t i)
 	return st == SFO_CLOSED ? 0 : -1;
 }
 
-static double bench_target(uint32_t n)
+/* The active role: CONNECT, SYN out; SYN-ACK in, ACK out; FIN in; CLOSE, FIN out; ACK. */
+static int active_case(struct tb *b, uint32_t i)
+{
+	enum sfo_state st;
+	uint32_t p = 0x9e3779b9u * (i + 1);
+	if (sfh_target_reset(b->t, SFH_ROLE_ACTIVE, i, &b->ep) != 0 ||
+	    sfh_target_call(b->t, SFO_CALL_CONNECT, 0) != 0 ||
+	    sfh_target_drain(b->t, b->pk, 16) != 1)
+		return -1;
+	b->tisn = (uint32_t)b->pk[0].data[24] << 24 | (uint32_t)b->pk[0].data[25] << 16 |
+		  (uint32_t)b->pk[0].data[26] << 8 | b->pk[0].data[27];
+	/* the target's port is known from its SYN only (as the runner learns it) */
+	b->ep.target_port = (uint16_t)(b->pk[0].data[20] << 8 | b->pk[0].data[21]);
+	if (tb_in(b, SFO_SYN | SFO_ACK, p, b->tisn + 1) != 0 ||
+	    tb_in(b, SFO_FIN | SFO_ACK, p + 1, b->tisn + 1) != 0 ||
+	    sfh_target_call(b->t, SFO_CALL_CLOSE, 0) != 0 ||
+	    sfh_target_drain(b->t, b->pk, 16) != 1 || tb_in(b, SFO_ACK, p + 2, b->tisn + 2) != 0 ||
+	    sfh_target_state(b->t, &st) != 0)
+		return -1;
+	return st == SFO_CLOSED ? 0 : -1;
+}
+
+static double bench_target(uint32_t n, const char *spec, enum sfh_role role)
 {
 	char err[256];
 	struct tb b = {0};
 	double t0, dt = -1;
-	if (sfh_target_open("slirp", &b.t, err, sizeof err) != 0 ||
+	if (sfh_target_open(spec, &b.t, err, sizeof err) != 0 ||
 	    !(b.w = sfh_wire_new(err, sizeof err))) {
 		fprintf(stderr, "bench_slirp: %s\n", err);
 		goto exit;
 	}
 	t0 = now_s();
 	for (uint32_t i = 0; i < n; i++)
-		if (target_case(&b, i) != 0) {
-			fprintf(stderr, "bench_slirp: target case %u failed: %s\n", i, b.t->err);
+		if ((role == SFH_ROLE_PASSIVE ? target_case(&b, i) : active_case(&b, i)) != 0) {
+			fprintf(stderr, "bench_slirp: %s case %u failed: %s\n", spec, i, b.t->err);
 			goto exit;
 		}
 	dt = now_s() - t0;
@@ -200,16 +224,18 @@ static void raw_glog(const char *domain, int level, const char *msg, void *user)
 
 static void raw_quiet(void)
 {
-	typedef unsigned (*set_fn)(const char *, int, void (*)(const char *, int, const char *,
-							    void *), void *);
+	typedef unsigned (*set_fn)(const char *, int,
+				   void (*)(const char *, int, const char *, void *), void *);
 	set_fn set = (set_fn)dlsym(RTLD_DEFAULT, "g_log_set_handler");
 	if (set)
 		set("Slirp", ~0, raw_glog, NULL);
 }
 
-static const SlirpCb raw_cb = {.send_packet = raw_send, .clock_get_ns = raw_clock,
+static const SlirpCb raw_cb = {.send_packet = raw_send,
+			       .clock_get_ns = raw_clock,
 			       .register_poll_fd = raw_nop_fd,
-			       .unregister_poll_fd = raw_nop_fd, .notify = raw_nop};
+			       .unregister_poll_fd = raw_nop_fd,
+			       .notify = raw_nop};
 
 static uint16_t csum(const uint8_t *p, size_t n, uint32_t s)
 {
@@ -226,8 +252,10 @@ static void raw_in(struct raw *r, uint16_t sport, uint8_t flags, uint32_t seq, u
 	uint8_t *f = r->frame, *ip = f + 14, *th = f + 34;
 	memset(f, 0, 54);
 	memcpy(f, "\x52\x55\x0a\x00\x02\x02\x52\x54\x00\x12\x34\x56\x08\x00", 14);
-	memcpy(ip, "\x45\x00\x00\x28\x00\x00\x40\x00\x40\x06\x00\x00\x0a\x00\x02\x0f"
-		   "\x0a\x00\x02\x64", 20);
+	memcpy(ip,
+	       "\x45\x00\x00\x28\x00\x00\x40\x00\x40\x06\x00\x00\x0a\x00\x02\x0f"
+	       "\x0a\x00\x02\x64",
+	       20);
 	uint16_t c = csum(ip, 20, 0);
 	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
 	uint32_t v[2] = {htonl(seq), htonl(ack)};
@@ -242,13 +270,16 @@ static void raw_in(struct raw *r, uint16_t sport, uint8_t flags, uint32_t seq, u
 
 static Slirp *raw_new(struct raw *r)
 {
-	SlirpConfig cfg = {.version = 4, .restricted = 1, .in_enabled = true,
-			   .disable_dns = true, .disable_dhcp = true};
+	SlirpConfig cfg = {.version = 4,
+			   .restricted = 1,
+			   .in_enabled = true,
+			   .disable_dns = true,
+			   .disable_dhcp = true};
 	struct in_addr ga = {htonl(0x0a000264)};
 	static const uint8_t arp[42] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x08,
-		0x06, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x52, 0x54, 0x00, 0x12,
-		0x34, 0x56, 0x0a, 0x00, 0x02, 0x0f, 0, 0, 0, 0, 0, 0, 0x0a, 0x00, 0x02, 0x02};
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x08, 0x06,
+	    0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56,
+	    0x0a, 0x00, 0x02, 0x0f, 0,	  0,	0,    0,    0,	  0,	0x0a, 0x00, 0x02, 0x02};
 	cfg.vnetwork.s_addr = htonl(0x0a000200);
 	cfg.vnetmask.s_addr = htonl(0xffffff00);
 	cfg.vhost.s_addr = htonl(0x0a000202);
@@ -323,16 +354,23 @@ int main(int argc, char **argv)
 	long r1 = rss_kb();
 	double reuse = bench_raw(n, 0);
 	long r2 = rss_kb();
-	double tgt = bench_target(n);
+	double tgt = bench_target(n, "slirp", SFH_ROLE_PASSIVE);
 	long r3 = rss_kb();
 	double run = bench_runner(nr, &diverged);
 	long r4 = rss_kb();
+	uint32_t ns = n / 50 ? n / 50 : 1;
+	double sock = bench_target(ns, "slirp:passive=sock", SFH_ROLE_PASSIVE);
+	double act = bench_target(ns, "slirp", SFH_ROLE_ACTIVE);
+	long r5 = rss_kb();
 	printf("slirp handshake+close (libslirp %s)\n", slirp_version_string());
 	row("raw-fresh", n, raw, 0, r0, r1);
 	row("raw-reuse", n, reuse, 0, r1, r2);
 	row("target", n, tgt, raw, r2, r3);
 	row("runner", nr, run, raw > 0 ? raw * nr / n : 0, r3, r4);
+	row("sock", ns, sock, raw > 0 ? raw * ns / n : 0, r4, r5);
+	row("active", ns, act, raw > 0 ? raw * ns / n : 0, r4, r5);
 	if (diverged)
-		printf("runner: %u of %u cases diverged (the model is judging them)\n", diverged, nr);
+		printf("runner: %u of %u cases diverged (the model is judging them)\n", diverged,
+		       nr);
 	return tgt > 0 && raw > 0 ? 0 : 1;
 }

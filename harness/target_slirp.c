@@ -2,25 +2,33 @@
  *
  * One fresh slirp instance per case (slirp_new ... slirp_cleanup): isolation holds by
  * construction, and every case starts from the same ISS (slirp's tcp_iss starts at 1)
- * and the same virtual clock, so a finding replays exactly. It costs about a third of the
- * rate of reusing one instance (see bench/bench_slirp.c), which stays well above 40,000
- * cases/s.
+ * and the same virtual clock, so a finding replays exactly. Reusing one instance with
+ * fresh ports runs the raw loop 2.7x faster but needs every leftover connection killed
+ * (slirp never closes a guestfwd connection in CLOSE-WAIT by itself) and leaves the ISS
+ * and the timer phase to depend on earlier cases; the fresh instance keeps the target
+ * above 55,000 cases/s (bench/bench_slirp.c).
  *
- * Roles:
+ * Roles (user calls: target_slirp_call.c):
  * - passive, guestfwd mode (the default): slirp_add_guestfwd terminates the guest's
  *   connection inside slirp with no host socket. SEND is slirp_socket_recv, RECEIVE
  *   counts what the write callback got, SHUTDOWN/CLOSE make slirp close its side (see
  *   gfwd_shutdown), ABORT replays the case in socket mode first (target_slirp_sock.c),
  *   because the guestfwd API has no way to reset a connection.
  * - passive, socket mode ("slirp:passive=sock"): slirp connects to our listener on
- *   127.0.0.1; calls act on the accepted socket.
+ *   127.0.0.1; calls act on the accepted socket. Same verdicts, ~10x slower.
  * - active: slirp_add_hostfwd on 127.0.0.1; CONNECT connects a host socket to it and
  *   slirp opens a connection to the guest; calls act on that host socket.
+ * A case keeps its role: LISTEN in the active role or CONNECT in the passive role, once
+ * the case's connection is gone, is an error (the other side of slirp is not set up).
  *
  * Time: slirp's TCP timers are its fast (2 ms, delayed ACK) and slow (499 ms, everything
  * else: PR_SLOWHZ = 2) timeouts, run from slirp_pollfds_poll against clock_get_ns. The
  * clock is virtual; advance() steps it by the timeout slirp_pollfds_fill asks for, as an
  * event loop would sleep, and polls after every step, so timers fire without waiting.
+ * slirp_pollfds_poll also runs after every inject and call, as in a real event loop.
+ *
+ * Callbacks give slirp an opaque pointer, so no global state is needed except for
+ * version()'s buffer and the process-wide malloc tuning (sl_open).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -39,8 +47,8 @@
  * ms, last_slowtimo starting at 0: from 1 ms, the first tick comes at 499 ms whatever the
  * case does, so the ISS is 1 in every mode (socket mode polls between the SYN and the
  * choice of ISS). Not 0: slirp takes time_fasttimo == 0 for "no delayed ACK due". */
-#define SFH_SL_T0_NS 1000000LL
-#define SFH_SL_WAIT_MS 10        /* bound on a real wait for loopback activity */
+#define SFH_SL_T0_NS   1000000LL
+#define SFH_SL_WAIT_MS 10 /* bound on a real wait for loopback activity */
 
 extern const struct sfh_target_ops sfh_target_slirp_ops;
 
@@ -211,7 +219,7 @@ static void sl_notify(void *opaque)
 	(void)opaque;
 }
 
-static ssize_t sl_gfwd_write(const void *buf, size_t len, void *opaque)
+ssize_t sfh_sl_gfwd_write(const void *buf, size_t len, void *opaque)
 {
 	struct sfh_slirp *s = opaque;
 	(void)buf;
@@ -237,9 +245,9 @@ static void sl_send_arp(struct sfh_slirp *s)
 	uint8_t f[42] = {0};
 	memset(f, 0xff, 6);
 	memcpy(f + 6, guest_mac, 6);
-	f[12] = 0x08, f[13] = 0x06;                /* ARP */
+	f[12] = 0x08, f[13] = 0x06;		       /* ARP */
 	f[15] = 1, f[16] = 0x08, f[18] = 6, f[19] = 4; /* Ethernet, IPv4 */
-	f[21] = 1;                                  /* request */
+	f[21] = 1;				       /* request */
 	memcpy(f + 22, guest_mac, 6);
 	uint32_t sip = htonl(SFH_SL_GUEST), tip = htonl(SFH_SL_HOST);
 	memcpy(f + 28, &sip, 4);
@@ -261,11 +269,12 @@ int sfh_sl_new_instance(struct sfh_slirp *s, int restricted)
 	cfg.vhost.s_addr = htonl(SFH_SL_HOST);
 	cfg.vdhcp_start.s_addr = htonl(SFH_SL_GUEST);
 	cfg.vnameserver.s_addr = htonl(SFH_SL_DNS);
-	/* Outbound sockets are bound to 127.0.0.1: the kernel refuses to route from there to
-	 * anywhere but loopback, whatever address a guest packet names. */
-	s->outbound.sin_family = AF_INET;
-	s->outbound.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cfg.outbound_addr = &s->outbound;
+	/* No outbound_addr: slirp would bind() its connecting sockets to it, port 0 included,
+	 * and every TIME-WAIT they leave would then hold a port of the ephemeral range for a
+	 * minute (a few hundred cases/s exhaust it); an unbound connect() reuses ports per
+	 * 4-tuple. Network safety holds without it: outbound connections exist only in the
+	 * passive socket mode, and sl_inject passes only TCP to 10.0.2.2, which slirp maps to
+	 * 127.0.0.1; DNS and DHCP are off. */
 	cfg.disable_dns = true;
 	cfg.disable_dhcp = true;
 	s->now_ns = SFH_SL_T0_NS;
@@ -328,10 +337,11 @@ static void sl_discard(struct sfh_slirp *s)
  * wait (bounded) only when activity is due on loopback (expect_activity: we wrote, shut
  * down or reset our end, and slirp reads some socket) or a socket slirp watches for
  * writing is not writable yet (a connect in flight). Loopback delivers within the
- * sending syscall as a rule: the wait covers a softirq deferred under load. */
+ * sending syscall as a rule: the wait covers a softirq deferred under load, and a case
+ * gets SFH_SL_WAIT_BUDGET_MS of such waits in all (a socket slirp wants to write to but
+ * cannot would otherwise cost a wait at every tick of a long advance). */
 void sfh_sl_pump(struct sfh_slirp *s, int expect_activity)
 {
-	int waited = 0;
 	s->conn_valid = 0;
 	for (int i = 0; i < 64; i++) {
 		uint32_t to = UINT32_MAX;
@@ -344,8 +354,9 @@ void sfh_sl_pump(struct sfh_slirp *s, int expect_activity)
 		}
 		if (s->npfd > 0) {
 			n = poll(s->pfd, (nfds_t)s->npfd, 0);
-			if (n == 0 && !waited && ((expect_activity && wants_in) || wants_out)) {
-				waited = 1;
+			if (n == 0 && i == 0 && s->wait_budget_ms > 0 &&
+			    ((expect_activity && wants_in) || wants_out)) {
+				s->wait_budget_ms -= SFH_SL_WAIT_MS;
 				n = poll(s->pfd, (nfds_t)s->npfd, SFH_SL_WAIT_MS);
 			}
 		}
@@ -400,9 +411,14 @@ void sfh_sl_settle(struct sfh_slirp *s)
 	if (!s->accepted && sfh_sl_find_conn(s, &st) == 1 && st != SFO_SYN_RECEIVED &&
 	    st != SFO_LISTEN) {
 		if (s->cur == SFH_SL_GFWD_MODE)
-			s->accepted = 1;
+			s->accepted = s->had_conn = 1;
 		else
 			sfh_sl_sock_accept(s);
+	}
+	/* a close the application made in SYN-RECEIVED reaches slirp once established */
+	if (s->shut_pending && sfh_sl_find_conn(s, &st) == 1 && st != SFO_SYN_RECEIVED) {
+		sfh_sl_gfwd_flush(s);
+		sfh_sl_pump(s, 0);
 	}
 	if (s->cur == SFH_SL_GFWD_MODE && s->gfwd_gone && !s->gfwd_removed &&
 	    sfh_sl_find_conn(s, &st) == 0) {
@@ -427,7 +443,8 @@ void sfh_sl_run_until(struct sfh_slirp *s, int64_t end_ns)
 	sfh_sl_pump(s, 0);
 	while (s->now_ns < end_ns) {
 		uint32_t to = sl_timeout(s);
-		int idle = to >= 1000 && s->npfd == 0 && !sl_timers_armed(s); /* slirp: nothing due */
+		int idle =
+		    to >= 1000 && s->npfd == 0 && !sl_timers_armed(s); /* slirp: nothing due */
 		int64_t next = s->now_ns + (int64_t)to * 1000000;
 		if (idle || next >= horizon)
 			next = end_ns;
@@ -476,8 +493,12 @@ static int sl_record(struct sfh_slirp *s, enum sfh_sl_op op, uint32_t call, uint
 		s->log = l, s->logmax = n;
 	}
 	struct sfh_sl_rec *r = &s->recs[s->nrecs++];
-	*r = (struct sfh_sl_rec){.op = (uint8_t)op, .call = (uint8_t)call, .arg = arg,
-				 .off = (uint32_t)s->loglen, .len = (uint16_t)len, .result = result};
+	*r = (struct sfh_sl_rec){.op = (uint8_t)op,
+				 .call = (uint8_t)call,
+				 .arg = arg,
+				 .off = (uint32_t)s->loglen,
+				 .len = (uint16_t)len,
+				 .result = result};
 	if (len)
 		memcpy(s->log + s->loglen, pkt, len);
 	s->loglen += len;
@@ -492,12 +513,12 @@ static int sl_parse_state(const char *name, size_t n, enum sfo_state *st)
 		const char *bsd;
 		enum sfo_state st;
 	} map[] = {
-		{"CLOSED", SFO_CLOSED},         {"NONE", SFO_CLOSED},
-		{"LISTEN", SFO_LISTEN},         {"SYN_SENT", SFO_SYN_SENT},
-		{"SYN_RCVD", SFO_SYN_RECEIVED}, {"ESTABLISHED", SFO_ESTABLISHED},
-		{"CLOSE_WAIT", SFO_CLOSE_WAIT}, {"FIN_WAIT_1", SFO_FIN_WAIT_1},
-		{"CLOSING", SFO_CLOSING},       {"LAST_ACK", SFO_LAST_ACK},
-		{"FIN_WAIT_2", SFO_FIN_WAIT_2}, {"TIME_WAIT", SFO_TIME_WAIT},
+	    {"CLOSED", SFO_CLOSED},	    {"NONE", SFO_CLOSED},
+	    {"LISTEN", SFO_LISTEN},	    {"SYN_SENT", SFO_SYN_SENT},
+	    {"SYN_RCVD", SFO_SYN_RECEIVED}, {"ESTABLISHED", SFO_ESTABLISHED},
+	    {"CLOSE_WAIT", SFO_CLOSE_WAIT}, {"FIN_WAIT_1", SFO_FIN_WAIT_1},
+	    {"CLOSING", SFO_CLOSING},	    {"LAST_ACK", SFO_LAST_ACK},
+	    {"FIN_WAIT_2", SFO_FIN_WAIT_2}, {"TIME_WAIT", SFO_TIME_WAIT},
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (strlen(map[i].bsd) == n && memcmp(map[i].bsd, name, n) == 0) {
@@ -527,11 +548,13 @@ static int sl_find_conn(struct sfh_slirp *s, enum sfo_state *st)
 			continue;
 		/* a hostfwd connection prints its host side (our forwarder's address) as the
 		 * source and the guest as the destination */
-		if (s->role == SFH_ROLE_ACTIVE ? sport != s->hostfwd_port || dport != s->ep.peer_port
-					       : sport != s->ep.peer_port || dport != s->sl_port)
+		if (s->role == SFH_ROLE_ACTIVE
+			? sport != s->hostfwd_port || dport != s->ep.peer_port
+			: sport != s->ep.peer_port || dport != s->sl_port)
 			continue;
 		if (sl_parse_state(line + 4, (size_t)(end - line - 4), st) != 0) {
-			sfh_sl_err(s, "unknown slirp state '%.*s'", (int)(end - line - 4), line + 4);
+			sfh_sl_err(s, "unknown slirp state '%.*s'", (int)(end - line - 4),
+				   line + 4);
 			found = -1;
 			break;
 		}
@@ -553,7 +576,7 @@ int sfh_sl_find_conn(struct sfh_slirp *s, enum sfo_state *st)
 	return s->conn_found;
 }
 
-static int listener_open(const struct sfh_slirp *s)
+int sfh_sl_listener_open(const struct sfh_slirp *s)
 {
 	if (s->role != SFH_ROLE_PASSIVE || s->accepted)
 		return 0;
@@ -567,93 +590,8 @@ static int sl_state(struct sfh_target *t, enum sfo_state *st)
 	if (r < 0)
 		return -1;
 	if (r == 0)
-		*st = listener_open(s) ? SFO_LISTEN : SFO_CLOSED;
+		*st = sfh_sl_listener_open(s) ? SFO_LISTEN : SFO_CLOSED;
 	return 0;
-}
-
-/* ---- user calls on the guestfwd connection ---- */
-
-static int gfwd_accept(struct sfh_slirp *s)
-{
-	enum sfo_state st;
-	if (!s->accepted && sfh_sl_find_conn(s, &st) == 1)
-		s->accepted = 1;
-	return s->accepted;
-}
-
-static int gfwd_send(struct sfh_slirp *s, uint32_t n)
-{
-	struct in_addr ga = {htonl(SFH_SL_GFWD)};
-	uint32_t done = 0;
-	while (done < n) {
-		size_t room = slirp_socket_can_recv(s->slirp, ga, SFH_SL_GFWD_PORT);
-		uint32_t k = n - done;
-		if (k > room)
-			k = (uint32_t)room;
-		if (k > sizeof s->pattern)
-			k = sizeof s->pattern;
-		if (k == 0)
-			break;
-		slirp_socket_recv(s->slirp, ga, SFH_SL_GFWD_PORT, s->pattern, (int)k);
-		s->conn_valid = 0;
-		done += k;
-	}
-	return done > INT32_MAX ? INT32_MAX : (int)done;
-}
-
-/* slirp closes its side only when reading from the application fails. For a guestfwd
- * that read is soreadbuf(), called by slirp_socket_recv(); offered more octets than its
- * buffer holds, it gives up before touching them: sofcantrcvmore() + tcp_sockclosed(),
- * the exact path an EOF from a host socket takes (FIN, ESTABLISHED -> FIN-WAIT-1,
- * CLOSE-WAIT -> LAST-ACK). The g_critical it logs is swallowed by sl_glog. */
-static void gfwd_shutdown(struct sfh_slirp *s)
-{
-	struct in_addr ga = {htonl(SFH_SL_GFWD)};
-	if (s->wr_closed)
-		return;
-	s->wr_closed = 1;
-	slirp_socket_recv(s->slirp, ga, SFH_SL_GFWD_PORT, s->pattern, INT32_MAX);
-	s->conn_valid = 0;
-}
-
-static int gfwd_call(struct sfh_slirp *s, enum sfo_call c, uint32_t arg)
-{
-	switch (c) {
-	case SFO_CALL_LISTEN:
-	case SFO_CALL_CONNECT:
-		return 0; /* the listener exists since reset; CONNECT is the active role's */
-	case SFO_CALL_ACCEPT:
-		gfwd_accept(s);
-		return 0;
-	case SFO_CALL_SEND:
-		return gfwd_accept(s) ? gfwd_send(s, arg) : 0;
-	case SFO_CALL_RECEIVE: {
-		if (!gfwd_accept(s))
-			return 0;
-		uint64_t n = arg && arg < s->rx_pending ? arg : s->rx_pending;
-		if (n > INT32_MAX)
-			n = INT32_MAX;
-		s->rx_pending -= n;
-		return (int)n;
-	}
-	case SFO_CALL_SHUTDOWN:
-	case SFO_CALL_CLOSE:
-		if (gfwd_accept(s))
-			gfwd_shutdown(s);
-		if (c == SFO_CALL_CLOSE) {
-			s->rd_closed = 1;
-			s->rx_pending = 0;
-		}
-		return 0;
-	case SFO_CALL_ABORT:
-		if (gfwd_accept(s))
-			return sfh_sl_migrate(s) != 0 ? -1 : sfh_sl_sock_call(s, c, arg);
-		/* no connection: aborting closes the listener */
-		s->accepted = 1;
-		s->gfwd_gone = 1;
-		return 0;
-	}
-	return sfh_sl_err(s, "unknown call %d", (int)c);
 }
 
 /* ---- the vtable ---- */
@@ -676,15 +614,10 @@ static int sl_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 static int sl_call(struct sfh_target *t, enum sfo_call c, uint32_t arg)
 {
 	struct sfh_slirp *s = (struct sfh_slirp *)t;
-	int r;
-	if (s->role == SFH_ROLE_PASSIVE && s->cur == SFH_SL_GFWD_MODE) {
-		r = gfwd_call(s, c, arg);
-		sfh_sl_pump(s, 0);
-	} else {
-		r = sfh_sl_sock_call(s, c, arg);
-	}
+	int r = sfh_sl_user_call(s, c, arg);
+	sfh_sl_pump(s, 0);
 	sfh_sl_settle(s);
-	if (r >= 0 && sl_record(s, SFH_SL_OP_CALL, (uint32_t)c, arg, NULL, 0, r) != 0)
+	if (r != -1 && sl_record(s, SFH_SL_OP_CALL, (uint32_t)c, arg, NULL, 0, r) != 0)
 		return -1;
 	return r;
 }
@@ -707,6 +640,8 @@ static int sl_drain(struct sfh_target *t, struct sfh_pkt *out, int max)
 		return sfh_sl_err(s, "more than %d packets (or one too large) in one step",
 				  SFH_SL_MAX_CAP);
 	size_t n = s->ncap < (size_t)max ? s->ncap : (size_t)max;
+	if (n == 0)
+		return 0;
 	memcpy(out, s->cap, n * sizeof *out);
 	memmove(s->cap, s->cap + n, (s->ncap - n) * sizeof *out);
 	s->ncap -= n;
@@ -722,8 +657,10 @@ static int sl_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 	s->case_no = case_no;
 	s->cur = s->pmode;
 	s->accepted = s->wr_closed = s->rd_closed = s->connected = 0;
+	s->had_conn = s->app_closed = s->listened = s->shut_pending = 0;
 	s->gfwd_gone = s->gfwd_removed = s->replaying = s->nat = 0;
 	s->rx_pending = 0;
+	s->wait_budget_ms = SFH_SL_WAIT_BUDGET_MS;
 	s->ncap = 0;
 	s->overflow = 0;
 	s->nrecs = s->loglen = 0;
@@ -742,8 +679,8 @@ static int sl_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 	} else {
 		struct in_addr ga = {htonl(SFH_SL_GFWD)};
 		r = sfh_sl_new_instance(s, 1);
-		if (r == 0 && slirp_add_guestfwd(s->slirp, sl_gfwd_write, s, &ga,
-						 SFH_SL_GFWD_PORT) != 0)
+		if (r == 0 &&
+		    slirp_add_guestfwd(s->slirp, sfh_sl_gfwd_write, s, &ga, SFH_SL_GFWD_PORT) != 0)
 			r = sfh_sl_err(s, "slirp_add_guestfwd failed");
 		s->ep.target_ip = SFH_SL_GFWD;
 		s->ep.target_port = s->sl_port = SFH_SL_GFWD_PORT;
@@ -814,15 +751,15 @@ static int sl_open(const char *args, struct sfh_target **out, char *err, size_t 
 	for (size_t i = 0; i < sizeof s->pattern; i++)
 		s->pattern[i] = (uint8_t)('a' + i % 26);
 	s->cb = (SlirpCb){
-		.send_packet = sl_send_packet,
-		.guest_error = sl_guest_error,
-		.clock_get_ns = sl_clock_get_ns,
-		.timer_new = sl_timer_new,
-		.timer_free = sl_timer_free,
-		.timer_mod = sl_timer_mod,
-		.register_poll_fd = sl_register_poll_fd,
-		.unregister_poll_fd = sl_unregister_poll_fd,
-		.notify = sl_notify,
+	    .send_packet = sl_send_packet,
+	    .guest_error = sl_guest_error,
+	    .clock_get_ns = sl_clock_get_ns,
+	    .timer_new = sl_timer_new,
+	    .timer_free = sl_timer_free,
+	    .timer_mod = sl_timer_mod,
+	    .register_poll_fd = sl_register_poll_fd,
+	    .unregister_poll_fd = sl_unregister_poll_fd,
+	    .notify = sl_notify,
 	};
 	sl_glog_install(s);
 	*out = &s->base;
@@ -841,20 +778,19 @@ static void sl_close(struct sfh_target *t)
 }
 
 const struct sfh_target_ops sfh_target_slirp_ops = {
-	.name = "slirp",
-	.summary = "libslirp in-process, synfin as the guest (passive: guestfwd; "
-		   "active: hostfwd on 127.0.0.1)",
-	.caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE |
-		SFH_CAP_INPROC,
-	.profile = "slirp",
-	.probe = sl_probe,
-	.version = sl_version,
-	.open = sl_open,
-	.reset = sl_reset,
-	.inject = sl_inject,
-	.call = sl_call,
-	.advance = sl_advance,
-	.drain = sl_drain,
-	.state = sl_state,
-	.close = sl_close,
+    .name = "slirp",
+    .summary = "libslirp in-process, synfin as the guest (passive: guestfwd; "
+	       "active: hostfwd on 127.0.0.1)",
+    .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_INPROC,
+    .profile = "slirp",
+    .probe = sl_probe,
+    .version = sl_version,
+    .open = sl_open,
+    .reset = sl_reset,
+    .inject = sl_inject,
+    .call = sl_call,
+    .advance = sl_advance,
+    .drain = sl_drain,
+    .state = sl_state,
+    .close = sl_close,
 };

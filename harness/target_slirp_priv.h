@@ -20,16 +20,17 @@
 
 #include "target.h"
 
-#define SFH_SL_NET 0x0a000200u   /* 10.0.2.0/24: slirp's default virtual network */
-#define SFH_SL_MASK 0xffffff00u
-#define SFH_SL_HOST 0x0a000202u  /* slirp's own address (the gateway) */
-#define SFH_SL_DNS 0x0a000203u   /* slirp's DNS address (DNS is disabled) */
-#define SFH_SL_GUEST 0x0a00020fu /* synfin, the guest */
-#define SFH_SL_GFWD 0x0a000264u  /* 10.0.2.100: the guestfwd server of the passive role */
-#define SFH_SL_GFWD_PORT 5000
-#define SFH_SL_MAX_PFD 32
-#define SFH_SL_MAX_TIMERS 8
-#define SFH_SL_MAX_CAP 4096 /* emitted packets kept between two drains */
+#define SFH_SL_NET	      0x0a000200u /* 10.0.2.0/24: slirp's default virtual network */
+#define SFH_SL_MASK	      0xffffff00u
+#define SFH_SL_HOST	      0x0a000202u /* slirp's own address (the gateway) */
+#define SFH_SL_DNS	      0x0a000203u /* slirp's DNS address (DNS is disabled) */
+#define SFH_SL_GUEST	      0x0a00020fu /* synfin, the guest */
+#define SFH_SL_GFWD	      0x0a000264u /* 10.0.2.100: the guestfwd server of the passive role */
+#define SFH_SL_GFWD_PORT      5000
+#define SFH_SL_MAX_PFD	      32
+#define SFH_SL_MAX_TIMERS     8
+#define SFH_SL_MAX_CAP	      4096 /* emitted packets kept between two drains */
+#define SFH_SL_WAIT_BUDGET_MS 50   /* real waiting for loopback allowed to one case */
 
 /* How the passive role is served (open args "passive=gfwd" or "passive=sock"). */
 enum sfh_sl_pmode {
@@ -51,32 +52,35 @@ enum sfh_sl_op { SFH_SL_OP_INJECT, SFH_SL_OP_CALL, SFH_SL_OP_ADVANCE };
 struct sfh_sl_rec {
 	uint8_t op;
 	uint8_t call;
-	uint32_t arg;    /* call argument, or ms for ADVANCE */
-	uint32_t off;    /* INJECT: offset of the packet in sfh_slirp.log */
+	uint32_t arg; /* call argument, or ms for ADVANCE */
+	uint32_t off; /* INJECT: offset of the packet in sfh_slirp.log */
 	uint16_t len;
-	int32_t result;  /* CALL: what it returned */
+	int32_t result; /* CALL: what it returned */
 };
 
 struct sfh_slirp {
 	struct sfh_target base;
 	enum sfh_sl_pmode pmode; /* from the open args */
-	enum sfh_sl_pmode cur;   /* the mode of the running case (passive role) */
+	enum sfh_sl_pmode cur;	 /* the mode of the running case (passive role) */
 	Slirp *slirp;
 	SlirpCb cb;
-	int64_t now_ns;          /* the virtual clock slirp reads */
+	int64_t now_ns; /* the virtual clock slirp reads */
 	enum sfh_role role;
 	struct sfh_endpoints ep; /* as the runner sees the case */
-	uint16_t sl_port;        /* the target port on slirp's side (differs from
+	uint16_t sl_port;	 /* the target port on slirp's side (differs from
 				  * ep.target_port only once a case migrated) */
 	uint32_t case_no;
-	struct sockaddr_in outbound; /* 127.0.0.1: every host socket slirp opens */
 
 	/* the case's connection, as the application sees it */
-	uint8_t accepted;    /* the application took the connection (passive role) */
-	uint8_t wr_closed;   /* SHUTDOWN or CLOSE done */
-	uint8_t rd_closed;   /* CLOSE done: data that arrives is thrown away */
-	uint8_t connected;   /* CONNECT done (active role) */
-	uint8_t gfwd_gone;   /* the accepted guestfwd connection was closed by slirp */
+	uint8_t accepted;     /* the application took the connection (passive role) */
+	uint8_t wr_closed;    /* SHUTDOWN or CLOSE done */
+	uint8_t rd_closed;    /* CLOSE done: data that arrives is thrown away */
+	uint8_t connected;    /* CONNECT done (active role) */
+	uint8_t listened;     /* the case's first LISTEN was made (passive role) */
+	uint8_t shut_pending; /* guestfwd: SHUTDOWN/CLOSE made in SYN-RECEIVED, not yet run */
+	uint8_t had_conn;     /* the application has (or had) a connection's socket */
+	uint8_t app_closed;   /* ...and closed it (CLOSE or ABORT): further calls fail */
+	uint8_t gfwd_gone;    /* the accepted guestfwd connection was closed by slirp */
 	uint8_t gfwd_removed;
 	uint64_t rx_pending; /* octets the guest sent that the application has not read */
 	uint8_t conn_valid;  /* conn_found/conn_st describe slirp as it is now */
@@ -91,12 +95,13 @@ struct sfh_slirp {
 	struct sfh_sl_timer timers[SFH_SL_MAX_TIMERS];
 	struct pollfd pfd[SFH_SL_MAX_PFD];
 	int npfd;
+	int wait_budget_ms; /* real waiting left to this case (sfh_sl_pump) */
 
 	/* host sockets (target_slirp_sock.c) */
-	int listen_fd;      /* passive socket mode: our listener on 127.0.0.1 */
+	int listen_fd; /* passive socket mode: our listener on 127.0.0.1 */
 	uint16_t listen_port;
-	int app_fd;         /* the application's end of the connection */
-	uint16_t app_port;  /* active role: its local port, the target port the guest sees */
+	int app_fd;	       /* the application's end of the connection */
+	uint16_t app_port;     /* active role: its local port, the target port the guest sees */
 	uint16_t hostfwd_port; /* active role: slirp's forwarder on 127.0.0.1 */
 
 	/* the case so far, for the replay in socket mode (passive guestfwd cases only) */
@@ -105,8 +110,8 @@ struct sfh_slirp {
 	uint8_t *log;
 	size_t loglen, logmax;
 	uint8_t replaying;
-	uint8_t nat;        /* the case migrated: translate addresses both ways */
-	uint64_t out_hash;  /* of everything the case emitted (sl_hash_seg) */
+	uint8_t nat;	   /* the case migrated: translate addresses both ways */
+	uint64_t out_hash; /* of everything the case emitted (sl_hash_seg) */
 	uint64_t out_n;
 	uint32_t glib_handler;
 	uint8_t pattern[65536]; /* payload of SEND calls, same pattern as the wire's */
@@ -120,14 +125,25 @@ uint32_t sfh_sl_fill(struct sfh_slirp *s); /* pollfds_fill into s->pfd; its time
 void sfh_sl_input_ip(struct sfh_slirp *s, const uint8_t *ip, size_t len);
 int sfh_sl_find_conn(struct sfh_slirp *s, enum sfo_state *st); /* 1 found, 0 not, -1 err */
 void sfh_sl_settle(struct sfh_slirp *s); /* after every event: implicit accept, listener */
-int sfh_sl_err(struct sfh_slirp *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int sfh_sl_listener_open(const struct sfh_slirp *s);
+ssize_t sfh_sl_gfwd_write(const void *buf, size_t len, void *opaque);
+
+/* target_slirp_call.c */
+int sfh_sl_user_call(struct sfh_slirp *s, enum sfo_call c, uint32_t arg);
+void sfh_sl_gfwd_flush(struct sfh_slirp *s); /* run a pending close (guestfwd) */
+int sfh_sl_err(struct sfh_slirp *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* target_slirp_sock.c */
 int sfh_sl_sock_passive_setup(struct sfh_slirp *s);
 int sfh_sl_sock_active_setup(struct sfh_slirp *s);
-int sfh_sl_sock_call(struct sfh_slirp *s, enum sfo_call c, uint32_t arg);
 int sfh_sl_sock_accept(struct sfh_slirp *s);
+int sfh_sl_sock_send(struct sfh_slirp *s, uint32_t n);
+int sfh_sl_sock_receive(struct sfh_slirp *s, uint32_t arg);
+void sfh_sl_sock_shutdown(struct sfh_slirp *s);
+void sfh_sl_sock_abort(struct sfh_slirp *s);
+void sfh_sl_sock_close_listener(struct sfh_slirp *s);
+int sfh_sl_sock_listen(struct sfh_slirp *s);
+int sfh_sl_sock_connect(struct sfh_slirp *s);
 void sfh_sl_sock_close_all(struct sfh_slirp *s);
 int sfh_sl_migrate(struct sfh_slirp *s);
 void sfh_sl_nat_in(const struct sfh_slirp *s, uint8_t *ip, size_t len);

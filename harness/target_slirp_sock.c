@@ -3,10 +3,15 @@
  * (the guest connects to 10.0.2.2:P, slirp connects out to our listener on 127.0.0.1:P),
  * and the replay that moves a guestfwd case to socket mode when it needs ABORT.
  *
- * Network safety: every socket here is bound to 127.0.0.1, and so is every socket slirp
- * opens (SlirpConfig.outbound_addr): Linux will not route from a loopback source to any
- * other address. target_slirp.c also refuses to inject a packet whose destination is not
- * the case's target address.
+ * Network safety: every socket here is bound to 127.0.0.1; slirp connects out only in
+ * the passive socket mode, to the address the guest named, and target_slirp.c injects
+ * only TCP to 10.0.2.2, which slirp maps to 127.0.0.1.
+ *
+ * Ports: a case that ends after an orderly close leaves a TIME-WAIT on loopback for 60 s.
+ * Fresh ephemeral ports per case would drain the ephemeral range at a few hundred cases/s,
+ * so our listener and slirp's forwarder keep one port for the life of the target
+ * (SO_REUSEADDR), and our connecting socket is bound by connect() itself, which reuses
+ * ports per 4-tuple (and loopback TIME-WAITs, tcp_tw_reuse = 2).
  *
  * User calls on a host socket, as an application would make them:
  *   SEND     send() on our socket, no more than slirp_socket_can_recv() says slirp takes
@@ -48,14 +53,18 @@ void sfh_sl_sock_close_all(struct sfh_slirp *s)
 	s->listen_fd = -1;
 }
 
-/* A non-blocking TCP socket bound to 127.0.0.1:0; its port in *port. -1 on failure. */
+/* A non-blocking TCP socket bound to 127.0.0.1:*port (0: any; then *port is set). A
+ * given port is taken again by a second LISTEN or CONNECT of the case: SO_REUSEADDR, as
+ * the case's earlier connection may linger on it. -1 on failure. */
 static int loopback_socket(struct sfh_slirp *s, uint16_t *port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(*port)};
 	socklen_t al = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return sfh_sl_err(s, "socket: %s", strerror(errno));
+	if (*port)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
@@ -69,7 +78,11 @@ static int loopback_socket(struct sfh_slirp *s, uint16_t *port)
 
 int sfh_sl_sock_passive_setup(struct sfh_slirp *s)
 {
-	int fd = loopback_socket(s, &s->listen_port);
+	int fd = loopback_socket(s, &s->listen_port); /* the port of the last case, if any */
+	if (fd < 0 && s->listen_port) {
+		s->listen_port = 0; /* taken by someone else meanwhile: any port */
+		fd = loopback_socket(s, &s->listen_port);
+	}
 	if (fd < 0)
 		return -1;
 	if (listen(fd, 8) != 0) {
@@ -103,17 +116,20 @@ static int hostfwd_port(struct sfh_slirp *s)
 int sfh_sl_sock_active_setup(struct sfh_slirp *s)
 {
 	struct in_addr lo = {htonl(INADDR_LOOPBACK)}, guest = {htonl(SFH_SL_GUEST)};
-	if (slirp_add_hostfwd(s->slirp, 0, lo, 0, guest, s->ep.peer_port) != 0)
+	int port = s->hostfwd_port; /* the port of the last case, if any (SO_REUSEADDR) */
+	if (slirp_add_hostfwd(s->slirp, 0, lo, port, guest, s->ep.peer_port) != 0 &&
+	    (port == 0 || slirp_add_hostfwd(s->slirp, 0, lo, 0, guest, s->ep.peer_port) != 0))
 		return sfh_sl_err(s, "slirp_add_hostfwd failed: %s", strerror(errno));
 	if (hostfwd_port(s) != 0)
 		return -1;
-	/* Bound now, so the port slirp's SYN will come from (ours, translated to 10.0.2.2)
-	 * is known at reset. */
-	s->app_fd = loopback_socket(s, &s->app_port);
+	s->app_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->app_fd < 0)
-		return -1;
+		return sfh_sl_err(s, "socket: %s", strerror(errno));
+	/* slirp's SYN will come from our port (translated to 10.0.2.2), known only once
+	 * connect() picked it: target_port 0, the runner learns it from the SYN. */
+	s->app_port = 0;
 	s->ep.target_ip = SFH_SL_HOST;
-	s->ep.target_port = s->sl_port = s->app_port;
+	s->ep.target_port = s->sl_port = 0;
 	return 0;
 }
 
@@ -137,22 +153,15 @@ int sfh_sl_sock_accept(struct sfh_slirp *s)
 		return 0;
 	close(s->listen_fd);
 	s->listen_fd = -1;
-	s->accepted = 1;
+	s->accepted = s->had_conn = 1;
 	return 1;
 }
 
-static int sock_ready(struct sfh_slirp *s)
-{
-	if (s->role == SFH_ROLE_ACTIVE)
-		return s->connected && s->app_fd >= 0;
-	return sfh_sl_sock_accept(s) && s->app_fd >= 0;
-}
-
-static int sock_send(struct sfh_slirp *s, uint32_t n)
+int sfh_sl_sock_send(struct sfh_slirp *s, uint32_t n)
 {
 	struct in_addr fa = {htonl(SFH_SL_HOST)};
 	uint32_t done = 0;
-	while (done < n) {
+	while (done < n && s->app_fd >= 0) {
 		size_t room = slirp_socket_can_recv(s->slirp, fa, s->sl_port);
 		size_t k = n - done;
 		if (k > room)
@@ -170,12 +179,12 @@ static int sock_send(struct sfh_slirp *s, uint32_t n)
 	return done > INT32_MAX ? INT32_MAX : (int)done;
 }
 
-static int sock_receive(struct sfh_slirp *s, uint32_t arg)
+int sfh_sl_sock_receive(struct sfh_slirp *s, uint32_t arg)
 {
 	uint64_t want = arg ? arg : UINT64_MAX, got = 0;
 	char buf[8192];
 	sfh_sl_pump(s, 0);
-	while (got < want && got < INT32_MAX) {
+	while (got < want && got < INT32_MAX && s->app_fd >= 0) {
 		size_t k = want - got < sizeof buf ? (size_t)(want - got) : sizeof buf;
 		ssize_t r = recv(s->app_fd, buf, k, MSG_DONTWAIT);
 		if (r <= 0)
@@ -185,66 +194,82 @@ static int sock_receive(struct sfh_slirp *s, uint32_t arg)
 	return got > INT32_MAX ? INT32_MAX : (int)got;
 }
 
+void sfh_sl_sock_shutdown(struct sfh_slirp *s)
+{
+	if (s->wr_closed || s->app_fd < 0)
+		return;
+	s->wr_closed = 1;
+	shutdown(s->app_fd, SHUT_WR);
+	sfh_sl_pump(s, 1);
+}
+
+void sfh_sl_sock_abort(struct sfh_slirp *s)
+{
+	close_app(s, 1);
+	sfh_sl_pump(s, 1);
+}
+
+void sfh_sl_sock_close_listener(struct sfh_slirp *s)
+{
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	s->listen_fd = -1;
+}
+
+/* An active OPEN again, once the case's connection is gone: slirp's forwarder and our
+ * socket come back on the same ports, so the guest sees the same addresses. */
+static int sock_reconnect(struct sfh_slirp *s)
+{
+	struct in_addr lo = {htonl(INADDR_LOOPBACK)}, guest = {htonl(SFH_SL_GUEST)};
+	close_app(s, 1);
+	if (slirp_add_hostfwd(s->slirp, 0, lo, s->hostfwd_port, guest, s->ep.peer_port) != 0)
+		return sfh_sl_err(s, "second CONNECT: slirp_add_hostfwd on port %u failed",
+				  s->hostfwd_port);
+	s->app_fd = loopback_socket(s, &s->app_port);
+	return s->app_fd < 0 ? -1 : 0;
+}
+
 /* Connect to slirp's forwarder; once slirp took the connection (and sent its SYN), the
  * forwarder goes: the case has one connection, and slirp watches only its socket. */
-static void sock_connect(struct sfh_slirp *s)
+int sfh_sl_sock_connect(struct sfh_slirp *s)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(s->hostfwd_port)};
 	struct in_addr lo = {htonl(INADDR_LOOPBACK)};
 	enum sfo_state st;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s->role != SFH_ROLE_ACTIVE || s->connected || s->app_fd < 0)
-		return;
-	s->connected = 1;
+	if (s->connected && sock_reconnect(s) != 0)
+		return -1;
+	if (s->app_fd < 0)
+		return sfh_sl_err(s, "CONNECT: no socket");
+	s->connected = s->had_conn = 1;
 	/* EINPROGRESS is the rule; a refusal shows later as no SYN, judged by the oracle */
 	(void)connect(s->app_fd, (struct sockaddr *)&a, sizeof a);
+	if (!s->app_port) {
+		struct sockaddr_in me;
+		socklen_t ml = sizeof me;
+		if (getsockname(s->app_fd, (struct sockaddr *)&me, &ml) == 0)
+			s->app_port = s->sl_port = ntohs(me.sin_port);
+	}
 	sfh_sl_pump(s, 1);
 	if (sfh_sl_find_conn(s, &st) == 1)
 		slirp_remove_hostfwd(s->slirp, 0, lo, s->hostfwd_port);
+	return 0;
 }
 
-int sfh_sl_sock_call(struct sfh_slirp *s, enum sfo_call c, uint32_t arg)
+/* Passive role: a second LISTEN opens our listener again, on the same port. */
+int sfh_sl_sock_listen(struct sfh_slirp *s)
 {
-	int r = 0, expect = 0;
-	switch (c) {
-	case SFO_CALL_LISTEN:
-		break; /* passive: our listener exists since reset; active: nothing to do */
-	case SFO_CALL_CONNECT:
-		sock_connect(s);
-		break;
-	case SFO_CALL_ACCEPT:
-		sfh_sl_sock_accept(s);
-		break;
-	case SFO_CALL_SEND:
-		if (sock_ready(s))
-			r = sock_send(s, arg);
-		break;
-	case SFO_CALL_RECEIVE:
-		if (sock_ready(s))
-			r = sock_receive(s, arg);
-		break;
-	case SFO_CALL_SHUTDOWN:
-	case SFO_CALL_CLOSE:
-		if (sock_ready(s) && !s->wr_closed) {
-			s->wr_closed = 1;
-			shutdown(s->app_fd, SHUT_WR);
-			expect = 1;
-		}
-		if (c == SFO_CALL_CLOSE)
-			s->rd_closed = 1; /* sfh_sl_pump throws away what arrives */
-		break;
-	case SFO_CALL_ABORT:
-		if (sock_ready(s)) {
-			close_app(s, 1);
-			expect = 1;
-		} else if (s->role == SFH_ROLE_PASSIVE && s->listen_fd >= 0) {
-			close(s->listen_fd); /* no connection: aborting closes the listener */
-			s->listen_fd = -1;
-		}
-		break;
+	close_app(s, 1);
+	uint16_t port = s->listen_port;
+	int fd = loopback_socket(s, &port);
+	if (fd < 0)
+		return -1;
+	if (listen(fd, 8) != 0) {
+		close(fd);
+		return sfh_sl_err(s, "listen: %s", strerror(errno));
 	}
-	sfh_sl_pump(s, expect);
-	return r;
+	s->listen_fd = fd;
+	return 0;
 }
 
 /* ---- address translation for a migrated case ---- */
@@ -278,7 +303,8 @@ static void nat_rewrite(uint8_t *ip, size_t len, int src, uint32_t fip, uint16_t
 	if (cur != fip || (uint16_t)(p[0] << 8 | p[1]) != fport)
 		return;
 	for (int half = 0; half < 2; half++) {
-		uint16_t o = (uint16_t)(fip >> (16 - 16 * half)), n = (uint16_t)(tip >> (16 - 16 * half));
+		uint16_t o = (uint16_t)(fip >> (16 - 16 * half)),
+			 n = (uint16_t)(tip >> (16 - 16 * half));
 		csum_update(ip + 10, o, n);
 		csum_update(tcp + 16, o, n); /* the pseudo-header */
 		put16(a + 2 * half, n);
@@ -309,12 +335,15 @@ static int replay_one(struct sfh_slirp *s, const struct sfh_sl_rec *r, size_t i)
 		sfh_sl_run_until(s, s->now_ns + (int64_t)r->arg * 1000000);
 		return 0;
 	case SFH_SL_OP_CALL: {
-		int got = sfh_sl_sock_call(s, (enum sfo_call)r->call, r->arg);
+		int got = sfh_sl_user_call(s, (enum sfo_call)r->call, r->arg);
+		sfh_sl_pump(s, 0);
 		sfh_sl_settle(s);
 		if (got != r->result)
-			return sfh_sl_err(s, "replay in socket mode: call %s (event %zu) returned "
-					  "%d, the guestfwd run %d", sfo_call_name((enum sfo_call)r->call),
-					  i, got, (int)r->result);
+			return sfh_sl_err(s,
+					  "replay in socket mode: call %s (event %zu) returned "
+					  "%d, the guestfwd run %d",
+					  sfo_call_name((enum sfo_call)r->call), i, got,
+					  (int)r->result);
 		return 0;
 	}
 	}
@@ -332,9 +361,11 @@ int sfh_sl_migrate(struct sfh_slirp *s)
 	s->cur = SFH_SL_SOCK_MODE;
 	s->nat = 1;
 	s->replaying = 1;
-	s->accepted = s->wr_closed = s->rd_closed = 0;
+	s->accepted = s->wr_closed = s->rd_closed = s->had_conn = s->app_closed = 0;
+	s->listened = s->shut_pending = 0;
 	s->gfwd_gone = s->gfwd_removed = 0;
 	s->rx_pending = 0;
+	s->wait_budget_ms = SFH_SL_WAIT_BUDGET_MS;
 	s->out_hash = 0;
 	s->out_n = 0;
 	if (sfh_sl_new_instance(s, 0) != 0 || sfh_sl_sock_passive_setup(s) != 0)
@@ -345,7 +376,8 @@ int sfh_sl_migrate(struct sfh_slirp *s)
 		r = replay_one(s, &s->recs[i], i);
 	s->replaying = 0;
 	if (r == 0 && (s->out_hash != want_hash || s->out_n != want_n))
-		r = sfh_sl_err(s, "replay in socket mode emitted %llu segments, not the %llu of "
+		r = sfh_sl_err(s,
+			       "replay in socket mode emitted %llu segments, not the %llu of "
 			       "the guestfwd run (or different ones): cannot ABORT here",
 			       (unsigned long long)s->out_n, (unsigned long long)want_n);
 	return r;

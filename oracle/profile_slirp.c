@@ -7,9 +7,9 @@
  * tick every TIMEOUT_SLOW = 499 ms of clock_get_ns, in slirp_pollfds_poll); timers count
  * whole ticks, so a figure of N ticks means (N-1) x 499 ms to N x 499 ms.
  * - 2MSL: TCPTV_MSL is 5 * PR_SLOWHZ = 10 ticks, 5 s ("max seg lifetime (hah!)"), and
- *   TIME-WAIT is 2 x TCPTV_MSL = 20 ticks: 9.48-9.98 s (10 s measured on a 10 ms grid). RFC 9293 §3.4.2 makes MSL an engineering choice,
- *   MUST-13 asks for 2 x MSL: this profile requires slirp's 2 x 5 s (the rfc9293 profile
- *   reports it).
+ *   TIME-WAIT is 2 x TCPTV_MSL = 20 ticks: 9.48-9.98 s (10 s measured on a 10 ms grid). RFC 9293
+ * §3.4.2 makes MSL an engineering choice, MUST-13 asks for 2 x MSL: this profile requires slirp's 2
+ * x 5 s (the rfc9293 profile reports it).
  * - RTO: t_rxtcur starts at 12 ticks (srtt 0, rttvar 3 s << 2: 6 s). The first SYN-ACK or
  *   SYN retransmission comes at 6 s, then every 12 s (TCPTV_REXMTMAX 24 ticks caps every
  *   backed-off interval). RTT samples move it within [TCPTV_MIN 2 ticks, 24 ticks]: 1.5 s
@@ -39,25 +39,32 @@
 #include "profiles_priv.h"
 
 static const struct sfo_accept accept_slirp[] = {
-	/* 4.4BSD-Lite's tcp_input trims a duplicate SYN in SYN-RECEIVED to nothing and, the
-	 * segment having no ACK bit, drops it without answering; the SYN-ACK goes again when
-	 * its retransmission timer fires. RFC 9293 §3.10.7.4 says an unacceptable segment
-	 * "should" be acknowledged (lowercase, no requirement id): a MAY-level choice. */
-	{"synrcvd.syn.dup", SFO_DIV_MISSING,
-	 "slirp (4.4BSD-Lite) drops a duplicate SYN in SYN-RECEIVED silently; the SYN-ACK is "
-	 "retransmitted by its timer (RFC 9293 3.10.7.4: an ACK 'should' answer it)"},
-	{NULL, -1, NULL},
+    /* 4.4BSD-Lite's tcp_input trims a duplicate SYN in SYN-RECEIVED to nothing and, the
+     * segment having no ACK bit, drops it without answering; the SYN-ACK goes again when
+     * its retransmission timer fires. RFC 9293 §3.10.7.4 says an unacceptable segment
+     * "should" be acknowledged (lowercase, no requirement id): a MAY-level choice. */
+    {"synrcvd.syn.dup", SFO_DIV_MISSING,
+     "slirp (4.4BSD-Lite) drops a duplicate SYN in SYN-RECEIVED silently; the SYN-ACK is "
+     "retransmitted by its timer (RFC 9293 3.10.7.4: an ACK 'should' answer it)"},
+    /* 4.4BSD's tcp_output sets FIN on every segment while its FIN is unacknowledged
+     * (TF_SENTFIN with snd_nxt pulled back over the FIN), so each ACK slirp sends in
+     * FIN-WAIT-1, CLOSING and LAST-ACK carries the FIN again. It acknowledges correctly
+     * and repeats no data: a SHOULD-level departure from the RTO (RFC 6298), by design. */
+    {"rtx.early.fin", SFO_DIV_UNEXPECTED,
+     "slirp (4.4BSD tcp_output) repeats its unacknowledged FIN on every ACK it sends; "
+     "the ACK is right and no data is resent (RFC 6298's RTO is a SHOULD)"},
+    {NULL, -1, NULL},
 };
 
 const struct sfo_profile sfo_profile_slirp = {
-	.name = "slirp",
-	.summary = "RFC 9293 with libslirp 4.7.0's timers (2MSL 10 s, RTO 6 s, delayed ACK 2 ms)",
-	.flags = SFO_PF_RFC5961_OK,
-	.msl2_ms = 9481,       /* 19 ticks + 1 ms: the shortest TIME-WAIT slirp can give */
-	.rto_min_ms = 499,     /* one tick: a 2-tick timer armed at a tick */
-	.rto_must_ms = 12000,  /* TCPTV_REXMTMAX: no interval is longer, whatever the RTT */
-	.delack_max_ms = 2,    /* TIMEOUT_FAST */
-	.fin2_timeout_ms = 673000,
-	.user_timeout_ms = 100000,
-	.accept = accept_slirp,
+    .name = "slirp",
+    .summary = "RFC 9293 with libslirp 4.7.0's timers (2MSL 10 s, RTO 6 s, delayed ACK 2 ms)",
+    .flags = SFO_PF_RFC5961_OK,
+    .msl2_ms = 9481,	  /* 19 ticks + 1 ms: the shortest TIME-WAIT slirp can give */
+    .rto_min_ms = 499,	  /* one tick: a 2-tick timer armed at a tick */
+    .rto_must_ms = 12000, /* TCPTV_REXMTMAX: no interval is longer, whatever the RTT */
+    .delack_max_ms = 2,	  /* TIMEOUT_FAST */
+    .fin2_timeout_ms = 673000,
+    .user_timeout_ms = 100000,
+    .accept = accept_slirp,
 };
