@@ -32,6 +32,9 @@ struct run {
 	size_t out_idx;  /* next emitted segment an `out` assertion looks at */
 	enum sfo_state observed;
 	uint16_t state_ok; /* states equivalent to the model's after the last step */
+	uint64_t peer_sent;  /* payload octets the peer sent, as an upper bound (highest end) */
+	uint64_t delivered;  /* octets the application received */
+	int peer_sent_known; /* the peer's ISN counts: a SYN was sent or accepted */
 };
 
 struct sfh_runner *sfh_runner_new(char *err, size_t errlen)
@@ -273,6 +276,43 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 	return 1;
 }
 
+/* The highest payload octet the peer has sent, counted from its ISN: no stack can deliver
+ * more than that to its application, whatever it did with the segments. */
+static void note_peer_data(struct run *x, const struct sfo_seg *seg)
+{
+	if (!seg->len)
+		return;
+	uint32_t first = x->pisn + 1;
+	uint64_t end = (uint64_t)(uint32_t)(seg->seq + !!(seg->flags & SFO_SYN) - first) + seg->len;
+	/* a start before ISN+1 (mod 2^32) reads as ~4e9: then every octet may count */
+	if (end > x->peer_sent)
+		x->peer_sent = end;
+}
+
+/* RECEIVE returned got octets: more than the peer ever sent is stale or invented data. */
+static int check_delivery(struct run *x, int ev_index, uint32_t line, int got)
+{
+	struct sfo_verdict *v = &x->res->verdict;
+	const int rule = sfo_rule_find("receive.data");
+	x->delivered += (uint64_t)got;
+	if (x->delivered <= x->peer_sent)
+		return 1;
+	memset(v, 0, sizeof *v);
+	v->kind = SFO_DIV_FIELD;
+	v->rule = (sfo_rule_t)(rule >= 0 ? rule : 0);
+	v->sev = SFO_SEV_MUST;
+	v->before = v->expected = x->tcb.state;
+	v->observed = x->observed;
+	v->evclass = SFO_EC_CALL_RECEIVE;
+	v->accepted = sfo_profile_accepts(x->cfg.profile, v->rule, v->kind);
+	snprintf(v->detail, sizeof v->detail,
+		 "receive: the application got %llu octets in all, the peer sent %llu",
+		 (unsigned long long)x->delivered, (unsigned long long)x->peer_sent);
+	trace_verdict(x, v, x->observed);
+	record_divergence(x, ev_index, line);
+	return 0;
+}
+
 static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t arg, uint32_t line)
 {
 	struct sfo_event ev = {.kind = SFO_EV_CALL};
@@ -302,6 +342,8 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 		trace(x, "%4u call %s", line, sfo_call_name(call));
 	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
 	progress(x, ev_index, line);
+	if (call == SFO_CALL_RECEIVE && check_delivery(x, ev_index, line, got) == 0)
+		return 0;
 	return judge(x, ev_index, line);
 }
 
@@ -311,6 +353,7 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_
 	struct sfo_event ev = {.kind = SFO_EV_SEGMENT};
 	char buf[200];
 	in_to_seg(x, in, &ev.u.seg);
+	note_peer_data(x, &ev.u.seg);
 	int n = sfh_wire_build(r->wire, &x->ep, &ev.u.seg, r->inpkt.data, sizeof r->inpkt.data);
 	if (n < 0) {
 		snprintf(x->res->err, sizeof x->res->err, "cannot build segment (line %u)", line);
