@@ -29,55 +29,55 @@
 #include "fuzz_priv.h"
 
 #define EXIT_FOUND 1
-#define EXIT_BAD 2
-#define MAX_ARGS 256
+#define EXIT_BAD   2
+#define MAX_ARGS   256
 
 static const char usage_fuzz[] =
-	"usage: synfin fuzz --target T [options] [CORPUS_DIR...] [-- LIBFUZZER_FLAGS...]\n"
-	"\n"
-	"Fuzzes target T with libFuzzer: scenarios are mutated structure-aware, run beside the\n"
-	"reference model, and every new divergence signature or crash becomes a finding\n"
-	"directory OUT/<sig-hash>/ (scenario.scn minimized, exchange.pcap, report.txt,\n"
-	"report.json). Coverage is what synfin observes: states, transitions, responses and\n"
-	"the model's rules.\n"
-	"\n"
-	"  -t, --target T     model, model:fault=NAME, lwip, slirp, linux ('synfin targets')\n"
-	"  -o, --out DIR      findings (default synfin-out/findings); crash files too\n"
-	"  -p, --profile P    judge by profile P (default: the target's own)\n"
-	"      --seeds DIR    text seeds encoded into the corpus (default corpus/seeds)\n"
-	"      --max-wait MS  longest wait on a real-time target (default 250)\n"
-	"      --progress S   a progress line every S seconds (default 5, 0: none)\n"
-	"      --no-minimize  record findings as found\n"
-	"      --export DIR   write T's binary seed corpus and dictionary to DIR, then exit\n"
-	"\n"
-	"CORPUS_DIR: libFuzzer's corpus directories (the first one grows); default\n"
-	"synfin-out/corpus-T, seeded from --seeds. libFuzzer flags go after '--' (or anywhere\n"
-	"as -name=value): -runs=N -max_total_time=S -seed=N -jobs=N -workers=N -fork=N\n"
-	"-dict=F -timeout=S ... synfin sets -max_len, -artifact_prefix=OUT/ and a dictionary\n"
-	"unless given, and -ignore_crashes=1 with -fork so a crash does not end the campaign.\n"
-	"\n"
-	"Exit: 0 nothing found, 1 findings recorded (or a crash), 2 bad input or environment.\n";
+    "usage: synfin fuzz --target T [options] [CORPUS_DIR...] [-- LIBFUZZER_FLAGS...]\n"
+    "\n"
+    "Fuzzes target T with libFuzzer: scenarios are mutated structure-aware, run beside the\n"
+    "reference model, and every new divergence signature or crash becomes a finding\n"
+    "directory OUT/<sig-hash>/ (scenario.scn minimized, exchange.pcap, report.txt,\n"
+    "report.json). Coverage is what synfin observes: states, transitions, responses and\n"
+    "the model's rules.\n"
+    "\n"
+    "  -t, --target T     model, model:fault=NAME, lwip, slirp, linux ('synfin targets')\n"
+    "  -o, --out DIR      findings (default synfin-out/findings); crash files too\n"
+    "  -p, --profile P    judge by profile P (default: the target's own)\n"
+    "      --seeds DIR    text seeds encoded into the corpus (default corpus/seeds)\n"
+    "      --max-wait MS  longest wait on a real-time target (default 250)\n"
+    "      --progress S   a progress line every S seconds (default 5, 0: none)\n"
+    "      --no-minimize  record findings as found\n"
+    "      --export DIR   write T's binary seeds to DIR and its dictionary to DIR.dict\n"
+    "\n"
+    "CORPUS_DIR: libFuzzer's corpus directories (the first one grows); default\n"
+    "synfin-out/corpus-T, seeded from --seeds. libFuzzer flags go after '--' (or anywhere\n"
+    "as -name=value): -runs=N -max_total_time=S -seed=N -jobs=N -workers=N -fork=N\n"
+    "-dict=F -timeout=S ... synfin sets -max_len, -artifact_prefix=OUT/ and a dictionary\n"
+    "unless given, and -ignore_crashes=1 with -fork so a crash does not end the campaign.\n"
+    "\n"
+    "Exit: 0 nothing found, 1 findings recorded (or a crash), 2 bad input or environment.\n";
 
 static const char usage_minimize[] =
-	"usage: synfin minimize FILE --target T [-o OUT] [--profile P] [--max-runs N]\n"
-	"\n"
-	"Shrinks the scenario in FILE (text, or a binary input such as a libFuzzer crash file)\n"
-	"while its divergence keeps the same signature: deletes events, then simplifies fields\n"
-	"(offsets toward 0, no payload, no options, shorter waits). Writes the text form to\n"
-	"OUT (default: standard output) with an '#! expect' line for the regression corpus.\n"
-	"\n"
-	"Exit: 0 minimized, 1 the scenario shows no divergence, 2 bad input or environment.\n";
+    "usage: synfin minimize FILE --target T [-o OUT] [--profile P] [--max-runs N]\n"
+    "\n"
+    "Shrinks the scenario in FILE (text, or a binary input such as a libFuzzer crash file)\n"
+    "while its divergence keeps the same signature: deletes events, then simplifies fields\n"
+    "(offsets toward 0, no payload, no options, shorter waits). Writes the text form to\n"
+    "OUT (default: standard output) with an '#! expect' line for the regression corpus.\n"
+    "\n"
+    "Exit: 0 minimized, 1 the scenario shows no divergence, 2 bad input or environment.\n";
 
 static const char usage_triage[] =
-	"usage: synfin triage DIR... [--target T] [--record]\n"
-	"\n"
-	"Groups the findings in each DIR (OUT/<sig-hash>/ directories) and libFuzzer's crash\n"
-	"files (crash-*, timeout-*, oom-*, leak-*, slow-unit-*) by signature, and prints one\n"
-	"line per signature: count, rule, severity and an example. Crash files are decoded\n"
-	"and re-run in a child process on T (default: the target the campaign in DIR used).\n"
-	"  --record   also turn each crash file into a finding directory\n"
-	"\n"
-	"Exit: 0 nothing found, 1 findings, 2 bad input or environment.\n";
+    "usage: synfin triage DIR... [--target T] [--record]\n"
+    "\n"
+    "Groups the findings in each DIR (OUT/<sig-hash>/ directories) and libFuzzer's crash\n"
+    "files (crash-*, timeout-*, oom-*, leak-*, slow-unit-*) by signature, and prints one\n"
+    "line per signature: count, rule, severity and an example. Crash files are decoded\n"
+    "and re-run in a child process on T (default: the target the campaign in DIR used).\n"
+    "  --record   also turn each crash file into a finding directory\n"
+    "\n"
+    "Exit: 0 nothing found, 1 findings, 2 bad input or environment.\n";
 
 /* ---- small helpers ---- */
 
@@ -183,7 +183,8 @@ static int parse_fuzz_args(int argc, char **argv, struct fuzz_args *a)
 	a->progress = 5;
 	for (int i = 1; i < argc; i++) {
 		char *arg = argv[i];
-		int after_ignore = a->nlf && strcmp(a->lf[a->nlf - 1], "-ignore_remaining_args=1") == 0;
+		int after_ignore =
+		    a->nlf && strcmp(a->lf[a->nlf - 1], "-ignore_remaining_args=1") == 0;
 		if (strcmp(arg, "--") == 0) {
 			for (i++; i < argc; i++) {
 				if (a->nlf >= MAX_ARGS)
@@ -315,34 +316,34 @@ static int write_dict(const char *path)
 	static const struct {
 		const char *name, *text;
 	} ev[] = {
-		{"syn", "in S seq=pisn mss=1460"},
-		{"syn_ws", "in S seq=pisn mss=1460 ws=7 sackok"},
-		{"synack", "in S. seq=pisn ack=tisn+1 mss=1460"},
-		{"ack", "in ."},
-		{"data", "in P. len=100"},
-		{"fin", "in F."},
-		{"fin_bare", "in F"},
-		{"fin_rtx", "in F. seq=pnxt-1"},
-		{"rst", "in R"},
-		{"rst_ack", "in R."},
-		{"rst_inwin", "in R seq=pnxt+1"},
-		{"rst_outwin", "in R seq=pnxt+2147483648"},
-		{"rst_wend", "in R seq=wend"},
-		{"ack_future", "in . ack=tnxt+1000"},
-		{"ack_old", "in . ack=tuna-1"},
-		{"data_wend", "in P. seq=wend-1 len=2"},
-		{"syn_inwin", "in S seq=pnxt"},
-		{"send", "call send 100"},
-		{"receive", "call receive"},
-		{"close", "call close"},
-		{"shutdown", "call shutdown"},
-		{"abort", "call abort"},
-		{"wait_200ms", "wait 200"},
-		{"wait_500ms", "wait 500"},
-		{"wait_rto", "wait 1s"},
-		{"wait_5s", "wait 5s"},
-		{"wait_60s", "wait 60s"},
-		{"wait_2msl", "wait 240s"},
+	    {"syn", "in S seq=pisn mss=1460"},
+	    {"syn_ws", "in S seq=pisn mss=1460 ws=7 sackok"},
+	    {"synack", "in S. seq=pisn ack=tisn+1 mss=1460"},
+	    {"ack", "in ."},
+	    {"data", "in P. len=100"},
+	    {"fin", "in F."},
+	    {"fin_bare", "in F"},
+	    {"fin_rtx", "in F. seq=pnxt-1"},
+	    {"rst", "in R"},
+	    {"rst_ack", "in R."},
+	    {"rst_inwin", "in R seq=pnxt+1"},
+	    {"rst_outwin", "in R seq=pnxt+2147483648"},
+	    {"rst_wend", "in R seq=wend"},
+	    {"ack_future", "in . ack=tnxt+1000"},
+	    {"ack_old", "in . ack=tuna-1"},
+	    {"data_wend", "in P. seq=wend-1 len=2"},
+	    {"syn_inwin", "in S seq=pnxt"},
+	    {"send", "call send 100"},
+	    {"receive", "call receive"},
+	    {"close", "call close"},
+	    {"shutdown", "call shutdown"},
+	    {"abort", "call abort"},
+	    {"wait_200ms", "wait 200"},
+	    {"wait_500ms", "wait 500"},
+	    {"wait_rto", "wait 1s"},
+	    {"wait_5s", "wait 5s"},
+	    {"wait_60s", "wait 60s"},
+	    {"wait_2msl", "wait 240s"},
 	};
 	FILE *f = fopen(path, "w");
 	if (!f)
@@ -383,9 +384,12 @@ static int run_worker(struct fuzz_args *a, int argc, char **argv)
 	char err[512], self[PATH_MAX + 16];
 	static char *lf_argv[2 * MAX_ARGS + 16];
 	int n = 0;
-	struct sff_core_opts o = {.target_spec = a->target, .out_dir = a->out,
-				  .profile = a->profile, .stats_path = a->stats,
-				  .max_wait_ms = a->max_wait, .no_minimize = a->no_minimize};
+	struct sff_core_opts o = {.target_spec = a->target,
+				  .out_dir = a->out,
+				  .profile = a->profile,
+				  .stats_path = a->stats,
+				  .max_wait_ms = a->max_wait,
+				  .no_minimize = a->no_minimize};
 	if (self_command(self, sizeof self) != 0) {
 		fprintf(stderr, "synfin fuzz: cannot find my own executable\n");
 		return EXIT_BAD;
@@ -421,8 +425,8 @@ static void print_progress(const struct sff_stats *st, double t0, const char *pr
 		"%s %3d:%02d | %llu execs (%.0f/s) | states %u/%d | transitions %u | tuples %u "
 		"| rules %u/%zu | findings %llu (dup %llu) | errors %llu\n",
 		prefix, (int)el / 60, (int)el % 60, (unsigned long long)v.execs,
-		el > 0 ? (double)v.execs / el : 0.0, v.states, SFO_NSTATES, v.transitions,
-		v.tuples, v.rules, sfo_rule_count(), (unsigned long long)v.findings,
+		el > 0 ? (double)v.execs / el : 0.0, v.states, SFO_NSTATES, v.transitions, v.tuples,
+		v.rules, sfo_rule_count(), (unsigned long long)v.findings,
 		(unsigned long long)v.dups, (unsigned long long)v.errors);
 }
 
@@ -484,8 +488,9 @@ static int count_artifacts(const char *dir)
 	if (!d)
 		return 0;
 	while ((e = readdir(d)) != NULL)
-		n += strncmp(e->d_name, "crash-", 6) == 0 || strncmp(e->d_name, "timeout-", 8) == 0 ||
-		     strncmp(e->d_name, "oom-", 4) == 0 || strncmp(e->d_name, "leak-", 5) == 0;
+		n += strncmp(e->d_name, "crash-", 6) == 0 ||
+		     strncmp(e->d_name, "timeout-", 8) == 0 || strncmp(e->d_name, "oom-", 4) == 0 ||
+		     strncmp(e->d_name, "leak-", 5) == 0;
 	closedir(d);
 	return n;
 }
@@ -571,26 +576,34 @@ static int cmd_fuzz(int argc, char **argv)
 		return EXIT_BAD;
 	if (a.worker)
 		return run_worker(&a, argc, argv);
+	const char *seeds = seeds_dir(a.seeds, seeds_buf, sizeof seeds_buf);
+	if (a.export_dir) {
+		/* The per-target seed corpus and dictionary (corpus/fuzz/T, OSS-Fuzz style):
+		 * nothing else is created. */
+		const struct sfh_target_ops *ops = sfh_target_find(a.target);
+		int k = -1;
+		snprintf(dict, sizeof dict, "%s.dict", a.export_dir);
+		if (!ops)
+			fprintf(stderr, "synfin fuzz: unknown target '%s'\n", a.target);
+		else if (!seeds || sff_mkdirs(a.export_dir) != 0 ||
+			 (k = write_seeds(seeds, a.export_dir, ops->caps)) < 0 ||
+			 write_dict(dict) != 0)
+			fprintf(stderr, "synfin fuzz: cannot export to %s\n", a.export_dir);
+		else
+			printf("%d seeds written to %s, dictionary %s\n", k, a.export_dir, dict);
+		return k < 0 ? EXIT_BAD : 0;
+	}
+#ifndef SYNFIN_HAVE_LIBFUZZER
+	fprintf(stderr, "synfin fuzz: this synfin was built without libFuzzer "
+			"(needs clang and libclang-rt-14-dev, SYNFIN_FUZZ=ON)\n");
+	return EXIT_BAD;
+#endif
 	if (prepare(&a, &t, corpus, sizeof corpus) != 0)
 		goto exit;
 	uint32_t caps = t->ops->caps;
 	const char *version = t->ops->version();
 	sfh_target_close(t);
 	t = NULL;
-
-	const char *seeds = seeds_dir(a.seeds, seeds_buf, sizeof seeds_buf);
-	if (a.export_dir) {
-		snprintf(dict, sizeof dict, "%s/synfin.dict", a.export_dir);
-		int k;
-		if (!seeds || sff_mkdirs(a.export_dir) != 0 ||
-		    (k = write_seeds(seeds, a.export_dir, caps)) < 0 || write_dict(dict) != 0) {
-			fprintf(stderr, "synfin fuzz: cannot export to %s\n", a.export_dir);
-			goto exit;
-		}
-		printf("%d seeds and synfin.dict written to %s\n", k, a.export_dir);
-		rc = 0;
-		goto exit;
-	}
 	int nseeds = seeds ? write_seeds(seeds, a.dirs[0], caps) : 0;
 	if (nseeds < 0)
 		goto exit;
@@ -662,8 +675,9 @@ static int cmd_fuzz(int argc, char **argv)
 	struct sff_stats_view v;
 	sff_stats_read(st, &v);
 	if (v.findings || crashed) {
-		fprintf(stderr, "synfin fuzz: %llu new finding(s)%s; %d signature(s) in %s "
-				"('synfin triage %s')\n",
+		fprintf(stderr,
+			"synfin fuzz: %llu new finding(s)%s; %d signature(s) in %s "
+			"('synfin triage %s')\n",
 			(unsigned long long)v.findings, crashed ? " and crash files" : "", groups,
 			a.out, a.out);
 		rc = EXIT_FOUND;
@@ -701,8 +715,8 @@ static int load_any(const char *path, struct sfh_scenario *s, int *binary)
 	}
 	int text = 1;
 	for (size_t i = 0; i < len; i++)
-		if (data[i] == 0 || (data[i] < 0x20 && data[i] != '\n' && data[i] != '\t' &&
-				     data[i] != '\r'))
+		if (data[i] == 0 ||
+		    (data[i] < 0x20 && data[i] != '\n' && data[i] != '\t' && data[i] != '\r'))
 			text = 0;
 	if (text && len) {
 		fprintf(stderr, "synfin minimize: %s\n", err);
@@ -743,15 +757,16 @@ static int cmd_minimize(int argc, char **argv)
 				return EXIT_BAD;
 			max_runs = atoi(v);
 		} else if (argv[i][0] == '-' || file) {
-			fprintf(stderr, "synfin minimize: unexpected '%s'\n%s", argv[i], usage_minimize);
+			fprintf(stderr, "synfin minimize: unexpected '%s'\n%s", argv[i],
+				usage_minimize);
 			return EXIT_BAD;
 		} else {
 			file = argv[i];
 		}
 	}
 	if (!file || !target) {
-		fprintf(stderr, "synfin minimize: %s\n%s", file ? "--target is required" : "no FILE",
-			usage_minimize);
+		fprintf(stderr, "synfin minimize: %s\n%s",
+			file ? "--target is required" : "no FILE", usage_minimize);
 		return EXIT_BAD;
 	}
 	if (load_any(file, &s, &binary) != 0)
@@ -780,8 +795,8 @@ static int cmd_minimize(int argc, char **argv)
 		rc = EXIT_FOUND;
 		goto exit;
 	}
-	ctx.isolate = ctx.isolate && (res.verdict.kind == SFO_DIV_CRASH ||
-				      res.verdict.kind == SFO_DIV_HANG);
+	ctx.isolate =
+	    ctx.isolate && (res.verdict.kind == SFO_DIV_CRASH || res.verdict.kind == SFO_DIV_HANG);
 	uint32_t before = s.nev;
 	int runs = sff_minimize(&ctx, &s, res.sig_hash, max_runs);
 	if (runs < 0) {
@@ -804,7 +819,7 @@ static int cmd_minimize(int argc, char **argv)
 	const struct sfo_rule_info *ri = sfo_rule(res.verdict.rule);
 	fprintf(f, "# minimized by synfin from %s%s: %s\n", file, binary ? " (binary)" : "",
 		res.signature);
-	fprintf(f, "#! expect %s divergence %s %s\n", target, ri ? ri->id : "?",
+	fprintf(f, "#! expect %s divergence %s %s\n", target, ri ? ri->id : "stack",
 		sfo_div_kind_name(res.verdict.kind));
 	fputs(text, f);
 	free(text);
@@ -841,7 +856,8 @@ static int cmd_triage(int argc, char **argv)
 		} else if (strcmp(argv[i], "--record") == 0) {
 			record = 1;
 		} else if (argv[i][0] == '-' || ndirs >= MAX_ARGS) {
-			fprintf(stderr, "synfin triage: unexpected '%s'\n%s", argv[i], usage_triage);
+			fprintf(stderr, "synfin triage: unexpected '%s'\n%s", argv[i],
+				usage_triage);
 			return EXIT_BAD;
 		} else {
 			dirs[ndirs++] = argv[i];

@@ -17,9 +17,8 @@
 
 #include "fuzz_priv.h"
 
-#define SEEN_CAP 4096 /* signatures remembered per process (then the directory decides) */
+#define SEEN_CAP    4096 /* signatures remembered per process (then the directory decides) */
 #define FLUSH_EVERY 64
-
 
 struct sff_core {
 	char *target_spec, *out_dir, *profile_name;
@@ -126,24 +125,28 @@ static int core_open(struct sff_core *c)
 	c->rc.target = c->target;
 	c->rc.profile = c->profile;
 	c->rc.next_case = 0x40000000u;
-	c->rc.max_wait_ms = (c->caps & SFH_CAP_VTIME) ? 0 : c->max_wait_ms;
+	c->rc.min_seconds = 10; /* a finding may hold the campaign up this long, no longer */
+	c->rc.max_wait_ms = (c->caps & SFH_CAP_VTIME) ? SFF_MAX_VWAIT_MS : c->max_wait_ms;
 	return 0;
 }
 
-/* Fit a decoded scenario to the target: a role it can play; on real-time targets no
- * wait longer than max_wait_ms (a campaign cannot sleep for 2MSL on every input). */
+/* Fit a decoded scenario to the target: a role it can play, and no wait longer than
+ * the target can afford. On real-time targets that is max_wait_ms (a campaign cannot
+ * sleep for 2MSL on every input). On virtual-time targets it is SFF_MAX_VWAIT_MS, past
+ * every timer of every profile (2MSL 240 s, user timeout 100 s, FIN-WAIT-2 60 s): a
+ * byte-level mutation can ask for 49 days, and a stack with a timer running steps
+ * through every tick of it (lwIP: 4 ticks a second). */
 static void fit(struct sff_core *c, struct sfh_scenario *s)
 {
+	uint32_t max = (c->caps & SFH_CAP_VTIME) ? SFF_MAX_VWAIT_MS : c->max_wait_ms;
 	sff_scn_strip(s);
 	if (s->role == SFH_ROLE_ACTIVE && !(c->caps & SFH_CAP_ACTIVE))
 		s->role = SFH_ROLE_PASSIVE;
 	else if (s->role == SFH_ROLE_PASSIVE && !(c->caps & SFH_CAP_PASSIVE))
 		s->role = SFH_ROLE_ACTIVE;
-	if (c->caps & SFH_CAP_VTIME)
-		return;
 	for (uint32_t i = 0; i < s->nev; i++)
-		if (s->ev[i].type == SFH_EV_WAIT && s->ev[i].u.wait_ms > c->max_wait_ms)
-			s->ev[i].u.wait_ms = c->max_wait_ms;
+		if (s->ev[i].type == SFH_EV_WAIT && s->ev[i].u.wait_ms > max)
+			s->ev[i].u.wait_ms = max;
 }
 
 /* 1 if the signature was already handled by this process; remembers it otherwise. */
@@ -167,8 +170,11 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size)
 		return;
 	}
 	struct sfh_scenario m = c->scn;
-	struct sff_finding_info fi = {.out_dir = c->out_dir, .target_spec = c->target_spec,
-				      .origin = "synfin fuzz", .input = data, .input_len = size,
+	struct sff_finding_info fi = {.out_dir = c->out_dir,
+				      .target_spec = c->target_spec,
+				      .origin = "synfin fuzz",
+				      .input = data,
+				      .input_len = size,
 				      .orig_events = m.nev};
 	if (!c->no_minimize)
 		sff_minimize(&c->rc, &m, h, 0);
@@ -192,9 +198,10 @@ int sff_core_one(const uint8_t *data, size_t size)
 		return SFF_CORE_FATAL;
 	sfh_scn_decode(data, size, &c->scn);
 	fit(c, &c->scn);
-	sff_cover_begin(c->cover);
-	struct sfh_run_opts o = {.profile = c->profile, .cover = sff_cover_step,
-				 .cover_ctx = c->cover, .case_no = (uint32_t)c->execs};
+	struct sfh_run_opts o = {.profile = c->profile,
+				 .cover = sff_cover_step,
+				 .cover_ctx = c->cover,
+				 .case_no = (uint32_t)c->execs};
 	c->execs++;
 	if (++c->pending >= FLUSH_EVERY) {
 		sff_stats_add(c->stats, c->pending, 0, 0, 0);

@@ -127,8 +127,11 @@ static void trace_fd(void *ctx, const char *line)
 static int rerun(struct sff_runctx *ctx, const struct sfh_scenario *s, uint32_t case_no, int *fd,
 		 struct sfh_pcap *pcap, struct sfh_result *res)
 {
-	struct sfh_run_opts o = {.profile = ctx->profile, .case_no = case_no, .pcap = pcap,
-				 .trace = fd ? trace_fd : NULL, .trace_ctx = fd};
+	struct sfh_run_opts o = {.profile = ctx->profile,
+				 .case_no = case_no,
+				 .pcap = pcap,
+				 .trace = fd ? trace_fd : NULL,
+				 .trace_ctx = fd};
 	if (ctx->isolate)
 		return sff_run_isolated_sig(ctx, s, &o, res);
 	return sfh_run(ctx->runner, ctx->target, s, &o, res);
@@ -139,7 +142,7 @@ static int rerun(struct sff_runctx *ctx, const struct sfh_scenario *s, uint32_t 
 static const char *rule_id(const struct sfo_verdict *v)
 {
 	const struct sfo_rule_info *ri = sfo_rule(v->rule);
-	return ri ? ri->id : "?";
+	return ri ? ri->id : "stack"; /* as sfh_signature names it */
 }
 
 static void json_kv(FILE *f, const char *k, const char *v, int comma)
@@ -248,7 +251,8 @@ static int write_txt(const char *path, const char *trace_path, const struct sff_
 	sfh_scn_format(s, text, need);
 	fprintf(f, "synfin finding %s\n\n", first->signature);
 	fprintf(f, "verdict:   %s %s in %s on %s\n", sfo_severity_name(v->sev),
-		sfo_div_kind_name(v->kind), sfo_state_name(v->before), sfo_evclass_name(v->evclass));
+		sfo_div_kind_name(v->kind), sfo_state_name(v->before),
+		sfo_evclass_name(v->evclass));
 	if (ri)
 		fprintf(f, "rule:      %s (RFC 9293 %s%s%s): %s\n", ri->id, ri->section,
 			ri->req[0] ? ", " : "", ri->req, ri->title);
@@ -257,8 +261,7 @@ static int write_txt(const char *path, const char *trace_path, const struct sff_
 	fprintf(f, "expected:  state %s\n", sfo_state_name(v->expected));
 	fprintf(f, "observed:  state %s\n", sfo_state_name(v->observed));
 	fprintf(f, "detail:    %s\n", v->detail);
-	fprintf(f, "target:    %s (%s), profile %s\n", fi->target_spec,
-		ctx->target->ops->version(),
+	fprintf(f, "target:    %s (%s), profile %s\n", fi->target_spec, ctx->target->ops->version(),
 		ctx->profile ? ctx->profile->name : sfo_profile_default()->name);
 	fprintf(f, "flaky:     %s (case 0: %s; case %u: %s)\n", vr->flaky ? "YES" : "no",
 		vr->rc_a == 0 ? vr->a.signature : "harness error", vr->case_b,
@@ -326,7 +329,6 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 		      const struct sfh_scenario *s, const struct sfh_result *first, char *err,
 		      size_t errlen)
 {
-	static unsigned serial;
 	char name[17], tmp[4096], final[4096], path[4200], tpath[4200];
 	struct verify vr;
 	int rc = SFF_FINDING_ERR;
@@ -335,7 +337,9 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 	snprintf(final, sizeof final, "%s/%s", fi->out_dir, name);
 	if (sff_finding_exists(fi->out_dir, first->sig_hash))
 		return SFF_FINDING_DUP;
-	snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%d-%u", fi->out_dir, name, (int)getpid(), serial++);
+	/* Private to this process and call: pid, and a case number nobody else uses. */
+	snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%d-%u", fi->out_dir, name, (int)getpid(),
+		 ctx->next_case++);
 	if (mkdir(tmp, 0777) != 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return SFF_FINDING_ERR;

@@ -23,6 +23,9 @@
 #include "scenario.h"
 #include "target.h"
 
+/* The longest wait a campaign plays on a virtual-time target (see core.c). */
+#define SFF_MAX_VWAIT_MS 300000u
+
 /* ---- mutate.c ---- */
 
 /* A byte-level mutator with libFuzzer's LLVMFuzzerMutate contract: mutate data[0..size)
@@ -77,8 +80,6 @@ struct sff_cover *sff_cover_new(struct sff_stats *st); /* NULL on allocation fai
 void sff_cover_free(struct sff_cover *c);
 /* The runner's cover callback (ctx: struct sff_cover *). */
 void sff_cover_step(void *ctx, const struct sfh_cover *c);
-/* Begin a test case (forgets the previous transition of the sequence coverage). */
-void sff_cover_begin(struct sff_cover *c);
 /* Add to the shared counters: n executions, findings, errors, duplicate findings. */
 void sff_stats_add(struct sff_stats *st, uint64_t execs, uint64_t findings, uint64_t errors,
 		   uint64_t dups);
@@ -92,10 +93,11 @@ struct sff_runctx {
 	struct sfh_target *target;
 	const struct sfo_profile *profile;
 	int isolate;
-	unsigned timeout_s; /* for isolated runs */
-	uint32_t next_case; /* case numbers handed out, incremented per run */
-	uint32_t max_wait_ms; /* 0: waits as written; else clamp (real-time targets) */
+	unsigned timeout_s;	  /* for isolated runs */
+	uint32_t next_case;	  /* case numbers handed out, incremented per run */
+	uint32_t max_wait_ms;	  /* 0: waits as written; else clamp (real-time targets) */
 	struct sfh_target *model; /* opened on demand to name a crash's step; owned */
+	unsigned min_seconds;	  /* minimisation stops after this long (0: runs bound only) */
 };
 /* Close what the context opened on demand (not runner, target). */
 void sff_runctx_dispose(struct sff_runctx *ctx);
@@ -119,12 +121,12 @@ int sff_minimize(struct sff_runctx *ctx, struct sfh_scenario *s, uint64_t want, 
 /* ---- finding.c ---- */
 
 struct sff_finding_info {
-	const char *out_dir;       /* OUT: the finding becomes OUT/<sig-hash>/ */
-	const char *target_spec;   /* "model:fault=no-time-wait" */
-	const char *origin;        /* "synfin fuzz", "libFuzzer crash file crash-..." */
-	const uint8_t *input;      /* the raw input that found it (optional) */
+	const char *out_dir;	 /* OUT: the finding becomes OUT/<sig-hash>/ */
+	const char *target_spec; /* "model:fault=no-time-wait" */
+	const char *origin;	 /* "synfin fuzz", "libFuzzer crash file crash-..." */
+	const uint8_t *input;	 /* the raw input that found it (optional) */
 	size_t input_len;
-	uint32_t orig_events;      /* events before minimisation */
+	uint32_t orig_events; /* events before minimisation */
 };
 
 /* Outcomes of sff_finding_write. */
@@ -180,12 +182,12 @@ int sff_run_artifact(struct sff_runctx *ctx, const uint8_t *data, size_t len,
 
 struct sff_core_opts {
 	const char *target_spec; /* required */
-	const char *out_dir;     /* findings; NULL: record nothing */
-	const char *profile;     /* NULL: the target's own profile */
-	const char *stats_path;  /* shared statistics file; NULL: private */
-	uint32_t max_wait_ms;    /* clamp waits on real-time targets (0: 1000) */
+	const char *out_dir;	 /* findings; NULL: record nothing */
+	const char *profile;	 /* NULL: the target's own profile */
+	const char *stats_path;	 /* shared statistics file; NULL: private */
+	uint32_t max_wait_ms;	 /* clamp waits on real-time targets (0: 1000) */
 	int no_minimize;
-	int trap;                /* abort() on a new finding (OSS-Fuzz style reporting) */
+	int trap; /* abort() on a new finding (OSS-Fuzz style reporting) */
 };
 
 /* Initialise the process's fuzz core; the target itself is opened lazily on the first

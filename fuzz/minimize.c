@@ -8,6 +8,7 @@
  * changes or the run budget is spent.
  */
 #include <string.h>
+#include <time.h>
 
 #include "fuzz_priv.h"
 
@@ -21,7 +22,8 @@ int sff_run_once(struct sff_runctx *ctx, const struct sfh_scenario *s, struct sf
 	if (ctx->max_wait_ms) {
 		clamped = *s;
 		for (uint32_t i = 0; i < clamped.nev; i++)
-			if (clamped.ev[i].type == SFH_EV_WAIT && clamped.ev[i].u.wait_ms > ctx->max_wait_ms)
+			if (clamped.ev[i].type == SFH_EV_WAIT &&
+			    clamped.ev[i].u.wait_ms > ctx->max_wait_ms)
 				clamped.ev[i].u.wait_ms = ctx->max_wait_ms;
 		run = &clamped;
 	}
@@ -34,14 +36,27 @@ struct minctx {
 	struct sff_runctx *ctx;
 	uint64_t want;
 	int runs, budget;
-	int div_event; /* of the last accepted candidate */
+	int div_event;	 /* of the last accepted candidate */
+	double deadline; /* CLOCK_MONOTONIC seconds; 0: none */
 };
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static int shows(struct minctx *m, const struct sfh_scenario *s)
 {
 	struct sfh_result res;
 	if (m->runs >= m->budget)
 		return 0;
+	/* Real-time targets cost up to a second a run: a time bound keeps a campaign going. */
+	if (m->deadline > 0 && (m->runs & 7) == 0 && mono_s() > m->deadline) {
+		m->budget = m->runs;
+		return 0;
+	}
 	m->runs++;
 	if (sff_run_once(m->ctx, s, &res) != 0)
 		return 0;
@@ -100,20 +115,20 @@ static int simplify(struct sfh_event *e, int k)
 			return in->has_ack ? (in->has_ack = 0, 1) : 0;
 		case 2:
 			return in->has_seq && in->seq.anchor != SFH_A_ABS && in->seq.off
-				       ? (in->seq.off = 0, 1)
-				       : 0;
+				   ? (in->seq.off = 0, 1)
+				   : 0;
 		case 3:
 			return in->has_seq && in->seq.anchor != SFH_A_ABS && in->seq.off
-				       ? (in->seq.off /= 2, 1)
-				       : 0;
+				   ? (in->seq.off /= 2, 1)
+				   : 0;
 		case 4:
 			return in->has_ack && in->ack.anchor != SFH_A_ABS && in->ack.off
-				       ? (in->ack.off = 0, 1)
-				       : 0;
+				   ? (in->ack.off = 0, 1)
+				   : 0;
 		case 5:
 			return in->has_ack && in->ack.anchor != SFH_A_ABS && in->ack.off
-				       ? (in->ack.off /= 2, 1)
-				       : 0;
+				   ? (in->ack.off /= 2, 1)
+				   : 0;
 		case 6:
 			return in->len ? (in->len = 0, 1) : 0;
 		case 7:
@@ -182,7 +197,10 @@ static int simplify_fields(struct minctx *m, struct sfh_scenario *s)
 
 int sff_minimize(struct sff_runctx *ctx, struct sfh_scenario *s, uint64_t want, int max_runs)
 {
-	struct minctx m = {.ctx = ctx, .want = want, .budget = max_runs > 0 ? max_runs : DEFAULT_BUDGET};
+	struct minctx m = {
+	    .ctx = ctx, .want = want, .budget = max_runs > 0 ? max_runs : DEFAULT_BUDGET};
+	if (ctx->min_seconds)
+		m.deadline = mono_s() + ctx->min_seconds;
 	if (!shows(&m, s))
 		return -1;
 	cut_tail(&m, s);

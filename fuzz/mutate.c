@@ -15,6 +15,7 @@
 #include "fuzz_priv.h"
 
 #define TWO31 (INT64_C(1) << 31)
+#define LONG  24
 #define TWO32 (INT64_C(1) << 32)
 
 /* ---- a small deterministic RNG (splitmix64) ---- */
@@ -41,32 +42,40 @@ static uint32_t below(struct rng *r, uint32_t n)
 
 /* ---- tables of interesting values ---- */
 
-static const int64_t seq_offsets[] = {0, 0, 0, -1, 1, -2, 2, 100, -100, 1000, -65535, 65535,
+static const int64_t seq_offsets[] = {0,     0,	     0,		-1,	      1,	-2,
+				      2,     100,    -100,	1000,	      -65535,	65535,
 				      TWO31, -TWO31, TWO31 - 1, -(TWO31 - 1), TWO31 + 1};
-static const int64_t ack_offsets[] = {0, 0, 0, 1, -1, 2, -2, 1000, -1000, 65536, TWO31,
-				      -TWO31, TWO31 - 1, -(TWO31 - 1)};
-static const uint32_t waits_ms[] = {1,     10,    100,   199,   200,   201,    250,    499,
-				    500,   501,   999,   1000,  1001,  2000,   3000,   3500,
-				    4000,  5000,  6000,  30000, 59999, 60000,  60001,  120000,
-				    239999, 240000, 240001, 250000};
-static const uint16_t windows[] = {0, 1, 2, 100, 535, 536, 1460, 2920, 4096, 8192, 16384,
-				   32767, 32768, 65534, 65535};
+static const int64_t ack_offsets[] = {0,    0,	   0,	  1,	 -1,	 2,	    -2,
+				      1000, -1000, 65536, TWO31, -TWO31, TWO31 - 1, -(TWO31 - 1)};
+static const uint32_t waits_ms[] = {1,	   10,	  100,	  199,	  200,	  201,	  250,
+				    499,   500,	  501,	  999,	  1000,	  1001,	  2000,
+				    3000,  3500,  4000,	  5000,	  6000,	  30000,  59999,
+				    60000, 60001, 120000, 239999, 240000, 240001, 250000};
+static const uint16_t windows[] = {0,	 1,    2,     100,   535,   536,   1460, 2920,
+				   4096, 8192, 16384, 32767, 32768, 65534, 65535};
 static const uint16_t mss_values[] = {0, 1, 64, 88, 536, 1220, 1460, 8960, 65535};
 static const uint8_t wscale_values[] = {0, 1, 2, 7, 8, 14};
-static const uint32_t ts_values[] = {0, 1, 100, 0x7fffffffu, 0x80000000u, 0xfffffffeu,
-				     0xffffffffu};
+static const uint32_t ts_values[] = {0, 1, 100, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0xffffffffu};
 static const uint32_t lens[] = {0, 1, 2, 10, 100, 535, 536, 1000, 1399, SFH_MAX_PAYLOAD};
-static const uint32_t send_sizes[] = {0, 1, 10, 100, 536, 1460, 2920, 4096, 65535, 100000};
-static const uint8_t flag_sets[] = {
-	SFO_SYN,           SFO_SYN | SFO_ACK,           SFO_ACK,
-	SFO_ACK | SFO_PSH, SFO_FIN | SFO_ACK,           SFO_FIN,
-	SFO_RST,           SFO_RST | SFO_ACK,           0,
-	SFO_SYN | SFO_FIN, SFO_SYN | SFO_RST,           SFO_FIN | SFO_RST | SFO_ACK,
-	SFO_FIN | SFO_PSH | SFO_ACK, SFO_SYN | SFO_FIN | SFO_ACK, SFO_URG | SFO_ACK,
-	SFO_ECE | SFO_CWR | SFO_SYN};
-static const uint8_t single_flags[] = {SFO_FIN, SFO_SYN, SFO_RST, SFO_PSH, SFO_ACK,
-				       SFO_FIN, SFO_SYN, SFO_RST, SFO_ACK, SFO_URG,
-				       SFO_ECE, SFO_CWR};
+static const uint32_t send_sizes[] = {0, 1, 10, 100, 536, 1460, 2920, 4096, 8192, 65535};
+static const uint8_t flag_sets[] = {SFO_SYN,
+				    SFO_SYN | SFO_ACK,
+				    SFO_ACK,
+				    SFO_ACK | SFO_PSH,
+				    SFO_FIN | SFO_ACK,
+				    SFO_FIN,
+				    SFO_RST,
+				    SFO_RST | SFO_ACK,
+				    0,
+				    SFO_SYN | SFO_FIN,
+				    SFO_SYN | SFO_RST,
+				    SFO_FIN | SFO_RST | SFO_ACK,
+				    SFO_FIN | SFO_PSH | SFO_ACK,
+				    SFO_SYN | SFO_FIN | SFO_ACK,
+				    SFO_URG | SFO_ACK,
+				    SFO_ECE | SFO_CWR | SFO_SYN};
+static const uint8_t single_flags[] = {SFO_FIN, SFO_SYN, SFO_RST, SFO_PSH, SFO_ACK, SFO_FIN,
+				       SFO_SYN, SFO_RST, SFO_ACK, SFO_URG, SFO_ECE, SFO_CWR};
 
 /* ---- helpers over the scenario ---- */
 
@@ -181,13 +190,14 @@ static void make_segment(struct sfh_event *e, struct rng *r)
 
 static void make_call(struct sfh_event *e, struct rng *r)
 {
-	static const uint8_t calls[] = {SFO_CALL_SEND,    SFO_CALL_SEND,     SFO_CALL_RECEIVE,
-					SFO_CALL_CLOSE,   SFO_CALL_CLOSE,    SFO_CALL_SHUTDOWN,
-					SFO_CALL_ABORT,   SFO_CALL_ACCEPT,   SFO_CALL_LISTEN,
-					SFO_CALL_CONNECT};
+	static const uint8_t calls[] = {SFO_CALL_SEND,	SFO_CALL_SEND,	SFO_CALL_RECEIVE,
+					SFO_CALL_CLOSE, SFO_CALL_CLOSE, SFO_CALL_SHUTDOWN,
+					SFO_CALL_ABORT, SFO_CALL_ACCEPT};
+	static const uint8_t opens[] = {SFO_CALL_LISTEN, SFO_CALL_CONNECT};
 	memset(e, 0, sizeof *e);
 	e->type = SFH_EV_CALL;
-	e->u.call.call = (enum sfo_call)PICK(r, calls);
+	/* A second OPEN mid-case is rare in life, and some targets cannot do it at all. */
+	e->u.call.call = (enum sfo_call)(below(r, 20) ? PICK(r, calls) : PICK(r, opens));
 	if (e->u.call.call == SFO_CALL_SEND)
 		e->u.call.arg = PICK(r, send_sizes);
 	else if (e->u.call.call == SFO_CALL_RECEIVE)
@@ -324,8 +334,8 @@ static int op_seq_edge(struct sfh_scenario *s, struct rng *r)
 
 static int op_ack_edge(struct sfh_scenario *s, struct rng *r)
 {
-	static const uint8_t anchors[] = {SFH_A_TNXT, SFH_A_TNXT, SFH_A_TNXT, SFH_A_TUNA,
-					  SFH_A_TISN, SFH_A_PISN};
+	static const uint8_t anchors[] = {SFH_A_TNXT, SFH_A_TNXT, SFH_A_TNXT,
+					  SFH_A_TUNA, SFH_A_TISN, SFH_A_PISN};
 	int i = pick_in(s, r);
 	if (i < 0)
 		return -1;
@@ -445,6 +455,8 @@ static int op_wait_len(struct sfh_scenario *s, struct rng *r)
 		return op_insert_wait(s, r);
 	uint32_t *w = &s->ev[i].u.wait_ms;
 	*w = below(r, 4) ? PICK(r, waits_ms) : (below(r, 2) ? *w / 2 : *w * 2 + 1);
+	if (*w > SFF_MAX_VWAIT_MS)
+		*w = SFF_MAX_VWAIT_MS;
 	return 0;
 }
 
@@ -464,27 +476,27 @@ static int op_role(struct sfh_scenario *s, struct rng *r)
 }
 
 /* The operator table, enum-indexed: weights say how often each is drawn. */
-#define SFF_MUT_OPS(X)                                                                     \
-	X(INSERT_SEGMENT, "insert-segment", op_insert_segment, 6)                          \
-	X(INSERT_CALL, "insert-call", op_insert_call, 4)                                   \
-	X(INSERT_WAIT, "insert-wait", op_insert_wait, 3)                                   \
-	X(DELETE, "delete", op_delete, 5)                                                  \
-	X(DUPLICATE, "duplicate", op_duplicate, 3)                                         \
-	X(SWAP, "swap", op_swap, 3)                                                        \
-	X(REPEAT_RUN, "repeat-run", op_repeat_run, 2)                                      \
-	X(TRUNCATE, "truncate", op_truncate, 1)                                            \
-	X(FLIP_FLAG, "flip-flag", op_flip_flag, 5)                                         \
-	X(SET_FLAGS, "set-flags", op_set_flags, 4)                                         \
-	X(SEQ_EDGE, "seq-edge", op_seq_edge, 6)                                            \
-	X(ACK_EDGE, "ack-edge", op_ack_edge, 5)                                            \
-	X(NUDGE_NUM, "nudge-num", op_nudge_num, 3)                                         \
-	X(DEFAULT_NUM, "default-num", op_default_num, 2)                                   \
-	X(WINDOW, "window", op_window, 3)                                                  \
-	X(OPTIONS, "options", op_options, 3)                                               \
-	X(LEN, "len", op_len, 3)                                                           \
-	X(URGENT, "urgent", op_urgent, 1)                                                  \
-	X(WAIT_LEN, "wait-len", op_wait_len, 4)                                            \
-	X(CALL_CHANGE, "call-change", op_call_change, 3)                                   \
+#define SFF_MUT_OPS(X)                                                                             \
+	X(INSERT_SEGMENT, "insert-segment", op_insert_segment, 6)                                  \
+	X(INSERT_CALL, "insert-call", op_insert_call, 4)                                           \
+	X(INSERT_WAIT, "insert-wait", op_insert_wait, 3)                                           \
+	X(DELETE, "delete", op_delete, 8)                                                          \
+	X(DUPLICATE, "duplicate", op_duplicate, 3)                                                 \
+	X(SWAP, "swap", op_swap, 3)                                                                \
+	X(REPEAT_RUN, "repeat-run", op_repeat_run, 2)                                              \
+	X(TRUNCATE, "truncate", op_truncate, 2)                                                    \
+	X(FLIP_FLAG, "flip-flag", op_flip_flag, 5)                                                 \
+	X(SET_FLAGS, "set-flags", op_set_flags, 4)                                                 \
+	X(SEQ_EDGE, "seq-edge", op_seq_edge, 6)                                                    \
+	X(ACK_EDGE, "ack-edge", op_ack_edge, 5)                                                    \
+	X(NUDGE_NUM, "nudge-num", op_nudge_num, 3)                                                 \
+	X(DEFAULT_NUM, "default-num", op_default_num, 2)                                           \
+	X(WINDOW, "window", op_window, 3)                                                          \
+	X(OPTIONS, "options", op_options, 3)                                                       \
+	X(LEN, "len", op_len, 3)                                                                   \
+	X(URGENT, "urgent", op_urgent, 1)                                                          \
+	X(WAIT_LEN, "wait-len", op_wait_len, 4)                                                    \
+	X(CALL_CHANGE, "call-change", op_call_change, 3)                                           \
 	X(ROLE, "role", op_role, 1)
 
 enum sff_mut_op {
@@ -502,7 +514,7 @@ static const struct {
 	uint8_t weight;
 } ops[SFF_NMUT_OPS] = {
 #define SFF_X(id, name, fn, w) [SFF_MUT_##id] = {name, fn, w},
-	SFF_MUT_OPS(SFF_X)
+    SFF_MUT_OPS(SFF_X)
 #undef SFF_X
 };
 
@@ -595,9 +607,14 @@ size_t sff_mutate(uint8_t *data, size_t size, size_t max_size, unsigned int seed
 		size = max_size;
 	/* One time in ten: byte-level mutation (dictionary, CMP feedback). */
 	if (size > 1 && below(&r, 10) == 0)
-		return bytes ? bytes(data, size, max_size) : builtin_bytes(data, size, max_size, &r);
+		return bytes ? bytes(data, size, max_size)
+			     : builtin_bytes(data, size, max_size, &r);
 	sfh_scn_decode(data, size, &s);
 	sff_scn_strip(&s);
+	/* Long scenarios cost linearly and rarely matter past the first divergence: above
+	 * LONG events, every other mutation starts by deleting. */
+	if (s.nev > LONG && below(&r, 2))
+		op_delete(&s, &r);
 	uint32_t n = 1 + (below(&r, 3) == 0) + (below(&r, 6) == 0);
 	for (uint32_t k = 0, tries = 0; k < n && tries < 16; tries++)
 		if (ops[pick_op(&r)].fn(&s, &r) == 0)

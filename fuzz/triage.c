@@ -154,6 +154,9 @@ int sff_run_artifact(struct sff_runctx *ctx, const uint8_t *data, size_t len,
 		s->role = SFH_ROLE_PASSIVE;
 	else if (s->role == SFH_ROLE_PASSIVE && !(caps & SFH_CAP_PASSIVE))
 		s->role = SFH_ROLE_ACTIVE;
+	/* Waits as the fuzz core fitted them (core.c). */
+	if (!ctx->max_wait_ms && (caps & SFH_CAP_VTIME))
+		ctx->max_wait_ms = SFF_MAX_VWAIT_MS;
 	for (uint32_t i = 0; ctx->max_wait_ms && i < s->nev; i++)
 		if (s->ev[i].type == SFH_EV_WAIT && s->ev[i].u.wait_ms > ctx->max_wait_ms)
 			s->ev[i].u.wait_ms = ctx->max_wait_ms;
@@ -264,17 +267,23 @@ static int add_artifact(struct sff_triage *tr, const char *path, struct sff_runc
 	}
 	const struct sfo_rule_info *ri = sfo_rule(res.verdict.rule);
 	const char *sig = res.verdict.kind == SFO_DIV_OK ? "(no divergence on re-run)"
-			  : res.verdict.accepted       ? "(accepted by the profile on re-run)"
-						       : res.signature;
-	rc = add(tr, sig, res.verdict.kind == SFO_DIV_OK ? "-" : ri ? ri->id : "?",
+			  : res.verdict.accepted	 ? "(accepted by the profile on re-run)"
+							 : res.signature;
+	rc = add(tr, sig,
+		 res.verdict.kind == SFO_DIV_OK ? "-"
+		 : ri				? ri->id
+						: "stack",
 		 res.verdict.kind == SFO_DIV_OK ? "-" : sfo_severity_name(res.verdict.sev),
 		 sfo_div_kind_name(res.verdict.kind), path, 1, 0);
 	if (rc == 0 && record && res.verdict.kind != SFO_DIV_OK && !res.verdict.accepted) {
 		const char *base = strrchr(path, '/');
 		char origin[600];
 		snprintf(origin, sizeof origin, "libFuzzer artifact %s", base ? base + 1 : path);
-		struct sff_finding_info fi = {.out_dir = dir, .target_spec = target_spec,
-					      .origin = origin, .input = data, .input_len = len,
+		struct sff_finding_info fi = {.out_dir = dir,
+					      .target_spec = target_spec,
+					      .origin = origin,
+					      .input = data,
+					      .input_len = len,
 					      .orig_events = s.nev};
 		int iso = ctx->isolate;
 		ctx->isolate = 1;
