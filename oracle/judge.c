@@ -27,7 +27,8 @@ static int fits_flags(const struct sfo_pattern *p, const struct sfo_seg *s)
 	return (s->flags & p->flags_set) == p->flags_set && !(s->flags & p->flags_clear);
 }
 
-/* Bit per numeric field that does not fit: 1 seq, 2 ack, 4 len, 8 end/FIN place. */
+/* Bit per field that does not fit: 1 seq, 2 ack, 4 len, 8 end/FIN place, 16 an option
+ * the segment may not carry. */
 static unsigned misfit(const struct sfo_pattern *p, const struct sfo_seg *s)
 {
 	unsigned bad = 0;
@@ -48,6 +49,8 @@ static unsigned misfit(const struct sfo_pattern *p, const struct sfo_seg *s)
 		bad |= 2;
 	if (s->len < p->len_lo || s->len > p->len_hi)
 		bad |= 4;
+	if ((p->pf & SFO_PAT_NO_WS) && (s->flags & SFO_SYN) && (s->opts & SFO_OPT_WSCALE))
+		bad |= 16;
 	return bad;
 }
 
@@ -272,6 +275,11 @@ static void put_misfit(struct buf *b, const struct sfo_pattern *p, const struct 
 		put_field(b, "ack", p->ack_lo, p->ack_hi, s->ack, x->ack, x->relative);
 	if (bad & 4)
 		put_field(b, "len", p->len_lo, p->len_hi, s->len, 0, 0);
+	if (bad & 16) {
+		if (b->len)
+			put(b, "; ");
+		put(b, "options: expected no ws (the SYN carried none), observed ws %u", s->wscale);
+	}
 	if (bad & 8) {
 		if (s->flags & SFO_FIN)
 			put_field(b, "fin at", p->seq_hi, p->seq_hi, s->seq + s->len, x->seq,
@@ -297,6 +305,9 @@ static void describe(const struct sfo_outcome *o, const struct match *m, const s
 		const struct sfo_pattern *p = &o->pat[m->field_pat];
 		v->kind = SFO_DIV_FIELD;
 		v->rule = p->rule;
+		/* an unsolicited option alone breaks RFC 7323, not the rule that sent the SYN */
+		if (misfit(p, &seg[m->field_seg]) == 16)
+			v->rule = SFO_R_WS_SYNACK_UNSOLICITED;
 		put_misfit(&b, p, &seg[m->field_seg], x);
 	} else if (m->first_missing >= 0) {
 		const struct sfo_pattern *p = &o->pat[m->first_missing];
@@ -490,6 +501,9 @@ void sfo_judge(const struct sfo_tcb *before, const struct sfo_cfg *cfg, const st
 	v->expected = o->next.state;
 	if (!early_rtx(before, e, seg, n, observed, &x, v))
 		describe(o, &best, seg, observed, &x, v);
+	if (!v->detail[0]) /* never leave a divergence unexplained */
+		snprintf(v->detail, sizeof v->detail, "%s: %d segment(s) emitted, none explained",
+			 sfo_div_kind_name(v->kind), (int)n);
 	v->sev = sfo_rule(v->rule) ? sfo_rule(v->rule)->sev : SFO_SEV_MUST;
 	v->accepted = sfo_profile_accepts(p, v->rule, (int)v->kind);
 }

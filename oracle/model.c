@@ -98,6 +98,23 @@ void sfo_peer_syn(const struct sfo_ctx *c, struct sfo_tcb *n, const struct sfo_s
 		n->rcv_wnd = n->rcv_buf = c->cfg->rcv_wnd;
 }
 
+/* An ACK advanced SND.UNA to `ack`: take what it says about timing. The time since the
+ * oldest unacknowledged octet was first sent bounds the RTT from above; Karn's algorithm
+ * (RFC 6298 3) uses it only if nothing was retransmitted, and only such a sample ends
+ * the backoff (RFC 6298 5.7). Once SND.UNA reaches SND.NXT nothing is in flight and the
+ * congestion window no longer holds anything back. */
+void sfo_ack_sample(struct sfo_tcb *n, uint32_t ack)
+{
+	if (n->rtx_count == 0) {
+		uint64_t rtt = n->now_ms - n->unacked_since_ms;
+		if (rtt > n->rtt_max_ms)
+			n->rtt_max_ms = rtt > 0xffffffffu ? 0xffffffffu : (uint32_t)rtt;
+		n->rto_backoff = 0;
+	}
+	if (ack == n->snd_nxt)
+		n->fl &= ~SFO_TF_CWND_LOSS;
+}
+
 /* Something arrived that deserves an ACK, which may be delayed (SHLD-18, MUST-40) or ride
  * on data: record it; sfo_finish() adds the pattern. `lo` is the least ACK value that
  * would still acknowledge something new. */
@@ -170,6 +187,9 @@ struct sfo_pattern *sfo_pat_synack(const struct sfo_ctx *c, struct sfo_outcome *
 	p->pf = SFO_PAT_EMIT;
 	if (!(n->fl & SFO_TF_ISS_KNOWN))
 		p->pf |= SFO_PAT_SEQ_ANY;
+	/* RFC 7323 2.2: Window Scale in a SYN,ACK only if the SYN carried it */
+	if (!(n->fl & SFO_TF_WS_PEER))
+		p->pf |= SFO_PAT_NO_WS;
 	(void)c;
 	return p;
 }
@@ -188,6 +208,26 @@ static int has_emit_ack(const struct sfo_outcome *o)
 	return 0;
 }
 
+/* The first octet of data or FIN that may be resent: SND.UNA, or the octet after the
+ * SYN while the SYN (or SYN,ACK) itself is unacknowledged: its sequence number carries
+ * no data. */
+static uint32_t una_data(const struct sfo_tcb *n)
+{
+	return n->snd_una == n->iss && n->snd_nxt != n->iss ? n->iss + 1 : n->snd_una;
+}
+
+/* 3.7.1: the segments the sender cuts are no bigger than the peer's MSS, nor than its own
+ * MTU allows (Eff.snd.MSS = min(SendMSS+20, MMS_S) - headers - options). The target's own
+ * SYN shows MMS_S through its MSS option (MMS_R - 20, the same link), and options can take
+ * up to 40 more octets: segments this small or bigger are what counting may assume. */
+static uint32_t seg_floor(const struct sfo_tcb *n)
+{
+	uint32_t mss = n->mss ? n->mss : DEFAULT_MSS;
+	if (n->mss_self && n->mss_self < mss)
+		mss = n->mss_self;
+	return mss > 80 ? mss - 40 : mss;
+}
+
 /* New data the target may send now: inside the peer's window, within what was queued,
  * at most an MSS per segment; after a segment arrives, in-flight data may also be resent
  * (fast retransmit). Returns the end of the data stack mode emits (snd_nxt if none). */
@@ -197,12 +237,13 @@ static uint32_t tx_data(struct sfo_ctx *c, struct sfo_outcome *o)
 	uint32_t dend = data_end(n);
 	uint32_t sent = sfo_seq_min(n->snd_nxt, dend);
 	uint32_t lim = sfo_seq_min(dend, sfo_seq_max(n->snd_una + n->snd_wnd, sent));
-	int resend = !c->stack && c->ev->kind == SFO_EV_SEGMENT && sfo_seq_lt(n->snd_una, sent);
-	uint32_t lo = resend ? n->snd_una : n->snd_nxt;
+	uint32_t una = una_data(n);
+	int resend = !c->stack && c->ev->kind == SFO_EV_SEGMENT && sfo_seq_lt(una, sent);
+	uint32_t lo = resend ? una : n->snd_nxt;
 	uint32_t mss = n->mss ? n->mss : DEFAULT_MSS;
 	if (!sfo_seq_gt(lim, lo) || (sfo_seq_ge(n->snd_nxt, dend) && !resend))
 		return n->snd_nxt;
-	uint32_t room = lim - lo, nseg = room / mss + 2;
+	uint32_t room = lim - lo, nseg = room / (c->stack ? mss : seg_floor(n)) + 2;
 	int due = c->data_due && sfo_seq_gt(lim, n->snd_nxt);
 	struct sfo_pattern *p =
 	    sfo_pat(o, due ? SFO_R_SEND_DATA_OVERRIDE : SFO_R_SEND_DATA, SFO_ACK,
@@ -225,7 +266,9 @@ static uint32_t tx_data(struct sfo_ctx *c, struct sfo_outcome *o)
 }
 
 /* Our FIN, after CLOSE: required once every queued octet is out and the peer's window
- * has room for it; optional while data is still unsent. */
+ * has room for it; optional while data is still unsent, and while a retransmission has
+ * left the congestion window at what is in flight (RFC 5681 3.1: after a timeout the
+ * loss window is one segment; the FIN waits for the ACK, which then makes it due). */
 static void tx_fin(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t stack_end)
 {
 	const struct sfo_tcb *n = &o->next;
@@ -234,10 +277,12 @@ static void tx_fin(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t stack_end)
 		return;
 	int all_sent = n->snd_nxt == dend;
 	int room = sfo_seq_lt(dend, n->snd_una + n->snd_wnd);
-	struct sfo_pattern *p =
-	    sfo_pat(o, SFO_R_SEND_FIN, SFO_FIN | SFO_ACK, SFO_SYN | SFO_RST, all_sent && room, 1);
-	int resend = !c->stack && sfo_seq_lt(n->snd_una, sfo_seq_min(n->snd_nxt, dend));
-	p->seq_lo = resend ? n->snd_una : n->snd_nxt;
+	int cwnd_full = (n->fl & SFO_TF_CWND_LOSS) && n->snd_una != n->snd_nxt;
+	struct sfo_pattern *p = sfo_pat(o, SFO_R_SEND_FIN, SFO_FIN | SFO_ACK, SFO_SYN | SFO_RST,
+					all_sent && room && !cwnd_full, 1);
+	uint32_t una = una_data(n);
+	int resend = !c->stack && sfo_seq_lt(una, sfo_seq_min(n->snd_nxt, dend));
+	p->seq_lo = resend ? una : n->snd_nxt;
 	p->seq_hi = n->snd_fin;
 	p->ack_lo = p->ack_hi = n->rcv_nxt;
 	p->len_lo = 0;
@@ -383,7 +428,12 @@ static void learn_space(struct sfo_tcb *t, const struct sfo_seg *s)
 	if (sfo_seq_lt(s->seq, t->snd_nxt)) {
 		if (t->rtx_count < 255)
 			t->rtx_count++;
+		if (t->rtx_count > t->rto_backoff)
+			t->rto_backoff = t->rtx_count;
 		t->timer_ms = t->now_ms;
+		/* RFC 5681 3.1 (loss window), 3.2 (fast retransmit): the congestion window
+		 * shrinks, possibly to the one segment in flight */
+		t->fl |= SFO_TF_CWND_LOSS;
 	} else if (t->snd_una == t->snd_nxt) {
 		t->timer_ms = t->unacked_since_ms = t->now_ms;
 		t->rtx_count = 0;
@@ -425,6 +475,8 @@ void sfo_observe(struct sfo_tcb *t, const struct sfo_seg *s)
 	if (s->flags & SFO_SYN) {
 		if (!(t->fl & SFO_TF_ISS_KNOWN))
 			sfo_learn_iss(t, s->seq);
+		if ((s->opts & SFO_OPT_MSS) && s->mss)
+			t->mss_self = s->mss;
 		if (s->opts & SFO_OPT_WSCALE) {
 			t->fl |= SFO_TF_WS_SELF;
 			t->rcv_wscale = s->wscale > 14 ? 14 : s->wscale;

@@ -294,8 +294,12 @@ static void wait_rtx(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t w)
 	int fin = (n->fl & SFO_TF_FIN_SENT) && !(n->fl & SFO_TF_FIN_ACKED);
 	if ((!syn && !data && !fin) || elapsed < c->p->rto_min_ms)
 		return;
-	unsigned shift = n->rtx_count > 6 ? 6 : n->rtx_count;
-	uint64_t bound = (uint64_t)c->p->rto_must_ms << shift;
+	/* RFC 6298 2: RTO = SRTT + 4 RTTVAR, at most 5 times the largest RTT sample; 5.5 and
+	 * 5.7: doubled per timeout, and kept doubled until a Karn-valid sample */
+	unsigned shift = n->rtx_count > n->rto_backoff ? n->rtx_count : n->rto_backoff;
+	if (shift > 6)
+		shift = 6;
+	uint64_t bound = ((uint64_t)c->p->rto_must_ms + 5 * (uint64_t)n->rtt_max_ms) << shift;
 	/* a zero send window turns retransmission into probing (3.8.6.1): allowed, not due */
 	int must = elapsed >= (bound < RTO_CAP_MS ? bound : RTO_CAP_MS) &&
 		   (syn || n->snd_wnd != 0);
@@ -311,7 +315,8 @@ static void wait_rtx(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t w)
 		p->seq_lo = p->seq_hi = n->iss;
 		p->ack_lo = p->ack_hi = n->rcv_nxt;
 		p->pf = (must ? SFO_PAT_EMIT : 0) | (synack ? 0 : SFO_PAT_ACK_ANY) |
-			((n->fl & SFO_TF_ISS_KNOWN) ? 0 : SFO_PAT_SEQ_ANY);
+			((n->fl & SFO_TF_ISS_KNOWN) ? 0 : SFO_PAT_SEQ_ANY) |
+			(synack && !(n->fl & SFO_TF_WS_PEER) ? SFO_PAT_NO_WS : 0);
 		if (!data && !fin)
 			return;
 		must = 0;

@@ -82,6 +82,7 @@ static void synsent_synack(struct sfo_ctx *c)
 	}
 	sfo_peer_syn(c, n, s);
 	n->snd_una = s->ack;
+	sfo_ack_sample(n, s->ack);
 	n->rtx_count = 0;
 	/* 3.10.7.3 fourth: our SYN is ACKed: ESTABLISHED, and the SYN gets an ACK */
 	sfo_set_state(o, SFO_ESTABLISHED, SFO_R_SYNSENT_SYNACK);
@@ -266,6 +267,7 @@ static int ack_synrcvd(struct sfo_ctx *c, struct sfo_outcome *o, const struct sf
 	n->snd_wl2 = s->ack;
 	if (n->snd_wnd > n->max_snd_wnd)
 		n->max_snd_wnd = n->snd_wnd;
+	sfo_ack_sample(n, s->ack);
 	n->rtx_count = 0;
 	n->timer_ms = n->unacked_since_ms = n->now_ms;
 	n->fl &= ~SFO_TF_TW_REOPEN;
@@ -285,6 +287,7 @@ static void ack_advance(struct sfo_outcome *o, const struct sfo_seg *s)
 	if (sfo_seq_gt(s->ack, n->snd_una)) {
 		/* 3.10.7.4 fifth: a new ACK advances SND.UNA and restarts the timer */
 		n->snd_una = s->ack;
+		sfo_ack_sample(n, s->ack);
 		n->rtx_count = 0;
 		n->timer_ms = n->unacked_since_ms = n->now_ms;
 		if ((n->fl & SFO_TF_FIN_SENT) && sfo_seq_gt(n->snd_una, n->snd_fin))
@@ -375,6 +378,12 @@ static int check_ack(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_
 		if (pf & SFO_PF_RFC5961)
 			return 0;
 	}
+	/* profile: SEG.ACK at or below ISS acknowledges octets never sent, the mirror image of
+	 * an ACK beyond SND.NXT: challenge ACK, drop (linux: tcp_ack(), "do not accept ACK
+	 * for bytes we never sent") */
+	if ((pf & SFO_PF_ACK_BELOW_ISS) && (t->fl & SFO_TF_ISS_KNOWN) &&
+	    sfo_seq_lt(s->ack, t->snd_una) && sfo_seq_lt(s->ack, t->iss + 1))
+		challenge(c, sfo_out_new(c), SFO_R_ACK_BELOW_ISS);
 	ack_advance(o, s);
 	return ack_per_state(c, o, s);
 }

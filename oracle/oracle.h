@@ -240,7 +240,9 @@ enum {
 	SFO_PF_RFC5961 = 1u << 0,    /* challenge ACKs (RST, SYN, ACK checks) required */
 	SFO_PF_RFC5961_OK = 1u << 1, /* challenge ACKs allowed (not required) */
 	SFO_PF_TW_SYN_REOPEN = 1u << 2, /* MAY-2: a new SYN may reopen from TIME-WAIT */
-	SFO_PF_RFC1337 = 1u << 3        /* TIME-WAIT may ignore a RST (RFC 1337, not 9293) */
+	SFO_PF_RFC1337 = 1u << 3,       /* TIME-WAIT may ignore a RST (RFC 1337, not 9293) */
+	SFO_PF_ACK_BELOW_ISS = 1u << 4  /* an ACK of octets never sent (SEG.ACK =< ISS) may
+					 * draw a challenge ACK and drop the segment */
 };
 
 /* Built-in profiles: "rfc9293" (default), "rfc5961", and per-stack ones. */
@@ -274,7 +276,10 @@ enum {
 	SFO_TF_OOO = 1u << 15,       /* out-of-order data [ooo_lo, ooo_hi) may be held */
 	SFO_TF_OOO_FIN = 1u << 16,   /* ... and a FIN right after it, at ooo_hi */
 	SFO_TF_OOO_GAP = 1u << 17,   /* ... with holes inside [ooo_lo, ooo_hi) */
-	SFO_TF_TW_REOPEN = 1u << 18  /* reopened from TIME-WAIT by a new SYN (MAY-2) */
+	SFO_TF_TW_REOPEN = 1u << 18, /* reopened from TIME-WAIT by a new SYN (MAY-2) */
+	SFO_TF_CWND_LOSS = 1u << 19  /* a retransmission since SND.UNA last caught up with
+				      * SND.NXT: the congestion window may be one segment
+				      * (RFC 5681 3.1, 3.2), new data and FIN may wait */
 };
 
 /* The target's TCB as the model tracks it (§3.3.1 plus what the rules need). */
@@ -297,7 +302,12 @@ struct sfo_tcb {
 	uint64_t timer2_ms;   /* TIME-WAIT: latest time the 2MSL timer may have restarted */
 	uint32_t ooo_lo, ooo_hi; /* out-of-order data the target may hold (SFO_TF_OOO) */
 	uint8_t rtx_count;    /* retransmissions since the timer last restarted (backoff) */
+	uint8_t rto_backoff;  /* backoff kept across ACKs until a Karn-valid RTT sample
+			       * (RFC 6298 5.5-5.7: the backed-off RTO stays until then) */
+	uint16_t mss_self;    /* MSS option of the target's own SYN: bounds its MMS_S
+			       * (3.7.1: the send MSS is also limited by the local MTU); 0 unknown */
 	uint32_t rcv_buf;     /* largest receive window the target announced: its buffer */
+	uint32_t rtt_max_ms;  /* largest RTT upper bound seen (first send to its ACK, Karn) */
 };
 
 /* How the model is run. The oracle uses stack_iss = 0 and learns the target's ISS from
@@ -336,7 +346,9 @@ enum {
 	/* The segment's sequence space (payload, then FIN) must end at or before seq_hi + 1,
 	 * and a FIN it carries must sit exactly at seq_hi: data stays inside what was
 	 * queued, a FIN sits where CLOSE put it. */
-	SFO_PAT_WITHIN = 8
+	SFO_PAT_WITHIN = 8,
+	/* A SYN,ACK answering a SYN without Window Scale must not carry one (RFC 7323 2.2). */
+	SFO_PAT_NO_WS = 16
 };
 
 #define SFO_MAX_PAT 8

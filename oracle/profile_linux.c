@@ -15,6 +15,14 @@
  * - Orphaned FIN-WAIT-2: tcp_fin_timeout = 60 s, then silently gone.
  * - Giving up: the earliest is a passive open in SYN-RECEIVED, ~63 s; an orphan after
  *   8 retries (~100 s); an ESTABLISHED connection after tcp_retries2 = 15 (~15 min).
+ *
+ * Flags beyond RFC 9293:
+ * - SFO_PF_ACK_BELOW_ISS: tcp_ack() rejects SEG.ACK < SND.UNA - min(MAX.SND.WND, octets
+ *   acknowledged so far) ("do not accept ACK for bytes we never sent", RFC 5961 5.2
+ *   tightened): before anything past the SYN is acknowledged, an ACK at or below ISS
+ *   draws a challenge ACK and the whole segment, text and FIN included, is dropped.
+ *   RFC 9293 3.10.7.4 would ignore the duplicate ACK and take the text. Deliberate, and
+ *   narrow: only ACK values that acknowledge octets never sent (rule ack.below.iss).
  */
 #include "profiles_priv.h"
 
@@ -30,7 +38,7 @@ static const struct sfo_accept accept_linux[] = {
 const struct sfo_profile sfo_profile_linux = {
     .name = "linux",
     .summary = "RFC 9293 with linux's accepted choices",
-    .flags = SFO_PF_RFC5961_OK | SFO_PF_TW_SYN_REOPEN,
+    .flags = SFO_PF_RFC5961_OK | SFO_PF_TW_SYN_REOPEN | SFO_PF_ACK_BELOW_ISS,
     .msl2_ms = 60000,
     .rto_min_ms = 8,
     .rto_must_ms = 1500,
