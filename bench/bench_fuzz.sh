@@ -12,6 +12,12 @@
 #     "cold" starts from the seeds with an empty findings directory (every new signature
 #     is minimised, verified and written); "warm" runs again on the grown corpus and
 #     findings, the steady state of a long campaign.
+#     Per input, synfin decodes a scenario (up to 64 events), resets the target, plays its
+#     segments, calls and waits (lwIP: virtual time, timers run) beside the model, judges
+#     every step and feeds coverage; fuzz_naive resets the target to a listener and
+#     injects 6 segments read raw from the input (no handshake, no calls, no waits, no
+#     coverage beyond libFuzzer's own), built by the same wire code (harness/wire.c).
+#     Both sides share the wire builder, so its speed moves both rates.
 #  2. time to first finding for each seeded fault of the model target: a campaign is
 #     started and the findings directory polled until a finding with the fault's rule
 #     and kind appears (the table of tests/fuzz/test_fuzz_faults.c); from the full seed

@@ -551,8 +551,13 @@ static int supervise(pid_t child, const struct fuzz_args *a, struct sff_stats *s
 			kill(child, SIGTERM); /* SIGINT reaches the child from the terminal */
 			g_interrupted = 0;
 		}
+		/* Woken by SIGCHLD (blocked since the fork) the moment the worker ends: a
+		 * short campaign is not charged up to a polling period for its end. */
 		struct timespec ts = {0, 100 * 1000 * 1000};
-		nanosleep(&ts, NULL);
+		sigset_t chld;
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		sigtimedwait(&chld, NULL, &ts);
 		if (a->progress > 0 && now_s() - last >= a->progress) {
 			last = now_s();
 			print_progress(st, t0, "synfin fuzz:");
@@ -657,16 +662,23 @@ static int cmd_fuzz(int argc, char **argv)
 	int before = count_artifacts(a.out);
 	double t0 = now_s();
 	fflush(NULL);
+	sigset_t chld, oldmask;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &oldmask); /* supervise() waits for it */
 	pid_t child = fork();
 	if (child < 0) {
 		fprintf(stderr, "synfin fuzz: fork: %s\n", strerror(errno));
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		goto exit;
 	}
 	if (child == 0) {
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		/* lf_argv minus argv[0], as run_worker expects. */
 		_exit(run_worker(&a, n, lf_argv));
 	}
 	int status = supervise(child, &a, st, t0);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	print_progress(st, t0, "synfin fuzz: done");
 	int groups = 0, crashed = count_artifacts(a.out) > before;
 	if (crashed)

@@ -31,6 +31,7 @@ static struct {
 	uint64_t case_t0;   /* now_ms when the current case started */
 	uint32_t tmr_calls; /* tcp_tmr() calls so far: mirrors lwIP's static tcp_timer */
 	uint32_t iss;	    /* next ISN handed out */
+	int slow_time;	    /* step every tick even where a jump is provably the same */
 } glue;
 
 u32_t sys_now(void)
@@ -96,6 +97,38 @@ void sfh_lwip_case_start(uint32_t iss)
 	glue.iss = iss;
 }
 
+/* 2MSL as tcp_slowtmr counts it: a TIME-WAIT pcb goes in the first slow-timer call
+ * after which tcp_ticks - pcb->tmr exceeds this. */
+#define SFH_LWIP_TW_LIMIT ((uint32_t)(2 * TCP_MSL / TCP_SLOW_INTERVAL))
+
+/* Ticks, starting with the next one, that may be jumped over while only TIME-WAIT pcbs
+ * exist (at most `ticks`; always even). Such a tick does nothing observable: tcp_fasttmr
+ * walks only the active list, and tcp_slowtmr increments tcp_ticks and tcp_timer_ctr
+ * (a re-entrancy marker compared only within one call) and removes TIME-WAIT pcbs
+ * whose 2MSL is over. So the jump may cover every slow call before the first removal.
+ * Even, so lwIP's own tcp_timer (static: it picks the slow ticks) keeps its parity
+ * with the grid: of any 2m consecutive ticks exactly m run tcp_slowtmr. */
+static uint64_t tw_quiet_ticks(uint64_t ticks)
+{
+	uint32_t need = SFH_LWIP_TW_LIMIT + 1; /* slow calls up to the first removal */
+	for (struct tcp_pcb *p = tcp_tw_pcbs; p; p = p->next) {
+		uint32_t n = p->tmr + SFH_LWIP_TW_LIMIT + 1 - tcp_ticks;
+		if (n == 0 || n > SFH_LWIP_TW_LIMIT + 1)
+			n = 1; /* not as expected: jump nothing */
+		if (n < need)
+			need = n;
+	}
+	uint64_t m = need - 1;
+	if (2 * m > ticks)
+		m = ticks / 2;
+	return 2 * m;
+}
+
+void sfh_lwip_set_slow_time(int on)
+{
+	glue.slow_time = on;
+}
+
 void sfh_lwip_advance(uint32_t ms)
 {
 	uint64_t end = glue.now_ms + ms;
@@ -103,6 +136,15 @@ void sfh_lwip_advance(uint32_t ms)
 		uint64_t next = (glue.now_ms / SFH_LWIP_TICK_MS + 1) * SFH_LWIP_TICK_MS;
 		if (next > end)
 			break;
+		if (!glue.slow_time && tcp_active_pcbs == NULL && tcp_tw_pcbs != NULL) {
+			uint64_t k = glue.now_ms / SFH_LWIP_TICK_MS;
+			uint64_t skip = tw_quiet_ticks(end / SFH_LWIP_TICK_MS - k);
+			if (skip) {
+				glue.now_ms = (k + skip) * SFH_LWIP_TICK_MS;
+				tcp_ticks += (u32_t)(skip / 2);
+				continue;
+			}
+		}
 		if (timers_idle()) {
 			/* Nothing can fire: jump to the last tick in range, keeping the phase. */
 			glue.now_ms = end / SFH_LWIP_TICK_MS * SFH_LWIP_TICK_MS;
