@@ -84,7 +84,10 @@ void sfo_peer_syn(const struct sfo_ctx *c, struct sfo_tcb *n, const struct sfo_s
 	n->snd_wnd = s->wnd; /* a SYN's window is never scaled */
 	n->max_snd_wnd = s->wnd;
 	n->snd_wl1 = s->seq;
-	n->snd_wl2 = s->ack;
+	/* 3.10.7.3: SND.WL2 <- SEG.ACK, but a SYN without ACK carries no acknowledgment:
+	 * its ACK field is whatever the peer left there. Take SND.UNA (the ISS), so the first
+	 * ACK of our SYN updates the window whatever that field held (and whatever our ISS). */
+	n->snd_wl2 = (s->flags & SFO_ACK) ? s->ack : n->snd_una;
 	n->mss = (s->opts & SFO_OPT_MSS) && s->mss ? s->mss : DEFAULT_MSS;
 	if (c->stack && c->cfg->mss && c->cfg->mss < n->mss)
 		n->mss = c->cfg->mss;

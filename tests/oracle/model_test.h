@@ -24,23 +24,31 @@ struct world {
 	struct sfo_seg out[32]; /* what the stack emitted in the last step */
 	size_t nout;
 	uint32_t pisn, pnxt; /* the peer's ISN and next sequence number */
+	uint32_t tiss;	     /* the stack's ISN (TISS unless w_init_isn chose another) */
 	int diverged;	     /* oracle verdicts other than OK while driving */
 	struct sfo_verdict v;
 	int which;
 };
 
-static inline void w_init(struct world *w, const char *profile)
+/* A fresh world whose stack picks ISN tiss and whose peer starts at pisn. */
+static inline void w_init_isn(struct world *w, const char *profile, uint32_t tiss, uint32_t pisn)
 {
 	memset(w, 0, sizeof *w);
 	w->ocfg.profile = sfo_profile_find(profile);
 	w->scfg = w->ocfg;
 	w->scfg.flags = SFO_CFG_STACK;
-	w->scfg.stack_iss = TISS;
+	w->scfg.stack_iss = tiss;
 	w->scfg.rcv_wnd = 65535;
 	w->scfg.mss = 1460;
 	sfo_tcb_init(&w->st);
 	sfo_tcb_init(&w->ot);
-	w->pisn = w->pnxt = PISN;
+	w->tiss = tiss;
+	w->pisn = w->pnxt = pisn;
+}
+
+static inline void w_init(struct world *w, const char *profile)
+{
+	w_init_isn(w, profile, TISS, PISN);
 }
 
 /* The EMIT patterns of an outcome as concrete segments (what a model target sends). */
@@ -72,7 +80,7 @@ static inline size_t emit(const struct sfo_outcome *o, const struct sfo_cfg *cfg
 static inline enum sfo_div_kind w_ev(struct world *w, const struct sfo_event *ev)
 {
 	struct sfo_tcb before = w->ot;
-	struct sfo_rebase rb = {w->pisn, TISS, 1};
+	struct sfo_rebase rb = {w->pisn, w->tiss, 1};
 	sfo_step(&w->st, &w->scfg, ev, &w->se);
 	w->nout = emit(&w->se.out[0], &w->scfg, w->out, 32);
 	sfo_commit(&w->st, &w->se.out[0], w->out, w->nout);
@@ -235,7 +243,7 @@ static inline uint16_t next_states(const struct sfo_expect *e)
 static inline enum sfo_div_kind judge(struct world *w, const struct sfo_expect *e,
 				      enum sfo_state observed, const struct sfo_seg *segs, size_t n)
 {
-	struct sfo_rebase rb = {w->pisn, TISS, 1};
+	struct sfo_rebase rb = {w->pisn, w->tiss, 1};
 	sfo_judge(&w->ot, &w->ocfg, e, segs, n, observed, &rb, &w->v, &w->which);
 	return w->v.kind;
 }
