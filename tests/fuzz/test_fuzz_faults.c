@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sh.h"
 #include "target_model.h"
 
 static const char *bin;
@@ -68,29 +69,6 @@ static const struct expect table[] = {
 };
 
 #define CAMPAIGN_FLAGS "-seed=1 -runs=3000"
-
-static int sh(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int sh(char *buf, size_t cap, const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-	FILE *p = popen(cmd, "r");
-	size_t n = 0;
-	if (!p)
-		return -1;
-	while (n + 1 < cap && fgets(buf + n, (int)(cap - n), p))
-		n += strlen(buf + n);
-	buf[n] = 0;
-	char sink[256];
-	while (fgets(sink, sizeof sink, p))
-		;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static char *slurp(const char *path)
 {

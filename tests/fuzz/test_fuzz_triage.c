@@ -11,29 +11,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sh.h"
 #include "fuzz_priv.h"
 
 static const char *const fault = "model:fault=rst-out-of-window";
-
-static int sh(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int sh(char *buf, size_t cap, const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-	FILE *p = popen(cmd, "r");
-	size_t n = 0;
-	if (!p)
-		return -1;
-	while (n + 1 < cap && fgets(buf + n, (int)(cap - n), p))
-		n += strlen(buf + n);
-	buf[n] = 0;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void load(const char *path, struct sfh_scenario *s)
 {

@@ -10,33 +10,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sh.h"
 
 static const char *bin;
 static char tmp[64];
-
-/* Run a shell command; capture stdout+stderr into out; return the exit code. */
-static int sh(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int sh(char *out, size_t cap, const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof cmd, fmt, ap);
-	va_end(ap);
-	strncat(cmd, " 2>&1", sizeof cmd - strlen(cmd) - 1);
-	FILE *p = popen(cmd, "r");
-	size_t n = 0;
-	if (!p)
-		return -1;
-	while (n + 1 < cap && fgets(out + n, (int)(cap - n), p))
-		n += strlen(out + n);
-	out[n] = 0;
-	char sink[256];
-	while (fgets(sink, sizeof sink, p))
-		;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void write_file(const char *path, const char *text)
 {

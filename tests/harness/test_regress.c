@@ -8,24 +8,11 @@
 #include <unistd.h>
 
 #include "check.h"
-
-static int run(const char *cmd, char *out, size_t cap)
-{
-	FILE *p = popen(cmd, "r");
-	size_t n = 0;
-	if (!p)
-		return -1;
-	while (n + 1 < cap && fgets(out + n, (int)(cap - n), p))
-		n += strlen(out + n);
-	out[n] = 0;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
+#include "sh.h"
 
 int main(void)
 {
 	static char out[1 << 18];
-	char cmd[512];
 	const char *bin = getenv("SYNFIN_BIN");
 	static const char *const targets[] = {"model", "lwip", "slirp", "linux"};
 	if (!bin) {
@@ -34,17 +21,14 @@ int main(void)
 	}
 	for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
 		const char *t = targets[i];
-		snprintf(cmd, sizeof cmd, "%s targets 2>&1", bin);
-		run(cmd, out, sizeof out);
+		sh(out, sizeof out, "%s targets", bin);
 		char want[64];
 		snprintf(want, sizeof want, "\n%-8s available", t);
 		if (strncmp(out, want + 1, strlen(want + 1)) != 0 && !strstr(out, want)) {
 			printf("%s: not available here, skipped\n", t);
 			continue;
 		}
-		snprintf(cmd, sizeof cmd, "%s replay corpus/seeds corpus/regress --target %s 2>&1", bin,
-			 t);
-		int rc = run(cmd, out, sizeof out);
+		int rc = sh(out, sizeof out, "%s replay corpus/seeds corpus/regress --target %s", bin, t);
 		if (rc != 0)
 			fprintf(stderr, "replay on %s (exit %d):\n%s\n", t, rc, out);
 		CHECK_EQ(rc, 0);
