@@ -445,6 +445,43 @@ static void print_table(FILE *f, const struct sff_triage *tr)
 	}
 }
 
+/* Signatures name the state and event class too, so one root cause in a stack often
+ * shows under many of them; this second table groups by rule and kind, the first place
+ * a maintainer looks. Sorted by the number of signatures; one example each. */
+static void print_causes(FILE *f, const struct sff_triage *tr)
+{
+	size_t n = 0;
+	struct cause {
+		const struct sff_group *first;
+		unsigned sigs, findings;
+	} *c = calloc(tr->n, sizeof *c);
+	if (!c)
+		return;
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct sff_group *g = &tr->g[i];
+		size_t k = 0;
+		while (k < n && !(strcmp(c[k].first->rule, g->rule) == 0 &&
+				  strcmp(c[k].first->kind, g->kind) == 0))
+			k++;
+		if (k == n)
+			c[n++].first = g;
+		c[k].sigs++;
+		c[k].findings += g->count;
+	}
+	for (size_t i = 1; i < n; i++) /* insertion sort: n is small */
+		for (size_t j = i; j > 0 && c[j].sigs > c[j - 1].sigs; j--) {
+			struct cause t = c[j];
+			c[j] = c[j - 1];
+			c[j - 1] = t;
+		}
+	fprintf(f, "\nby rule and kind (%zu):\n%-32s %-20s %-8s %5s  %s\n", n, "RULE", "KIND",
+		"SEVERITY", "SIGS", "EXAMPLE");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%-32s %-20s %-8s %5u  %s\n", c[i].first->rule, c[i].first->kind,
+			c[i].first->severity, c[i].sigs, c[i].first->example);
+	free(c);
+}
+
 /* After the campaign: libFuzzer's crash files in OUT become findings; the table. */
 static int sweep_artifacts(const struct fuzz_args *a, int *groups)
 {
@@ -914,6 +951,7 @@ static int cmd_triage(int argc, char **argv)
 		goto exit;
 	}
 	print_table(stdout, &tr);
+	print_causes(stdout, &tr);
 	if (tr.unknown)
 		printf("%u crash file(s) not re-run: give --target\n", tr.unknown);
 	rc = EXIT_FOUND;
