@@ -13,4 +13,7 @@ rc=0
 ./build/fuzz/synfin fuzz --target lwip --out synfin-out/findings "$@" -- \
   -max_total_time="$secs" -fork=2 || rc=$?
 [ "$rc" -le 1 ] || exit "$rc"
-./build/fuzz/synfin triage synfin-out/findings
+rc=0
+./build/fuzz/synfin triage synfin-out/findings || rc=$?
+[ "$rc" -le 1 ] || exit "$rc"
+echo "findings: synfin-out/findings/*/ (scenario.scn, exchange.pcap, report.txt, report.json)"
