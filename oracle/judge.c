@@ -449,6 +449,43 @@ static int early_rtx(const struct sfo_tcb *before, const struct sfo_expect *e,
 	return 0;
 }
 
+/* 3.8.1 with MUST-19 (RFC 5681 section 3.1, RFC 6298 section 5): after a retransmission
+ * timeout the sender starts over from SND.UNA in slow start, so as ACKs arrive it sends
+ * again data it had sent before the timeout (go-back-N), whole segments even where the
+ * ACK already covers their first octets. While that recovery runs, such segments are
+ * set aside; if an outcome then explains the step, it is conformant. Returns the
+ * outcome's index, or -1. */
+static int recovery_rtx(const struct sfo_tcb *before, const struct sfo_expect *e,
+			const struct sfo_seg *seg, size_t n, enum sfo_state observed)
+{
+	struct sfo_seg rest[MAX_SEGS];
+	size_t nr = 0;
+	struct match m;
+	if (!before || !(before->fl & SFO_TF_CWND_LOSS) || n > MAX_SEGS)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int r = resent(before, &seg[i]);
+		if (r != SFO_R_RTX_EARLY_DATA && r != SFO_R_RTX_EARLY_FIN)
+			rest[nr++] = seg[i];
+	}
+	if (nr == n)
+		return -1;
+	for (int k = 0; k < e->nout; k++) {
+		const struct sfo_outcome *o = &e->out[k];
+		int acks_ok = 1;
+		for (size_t i = 0; i < n; i++)
+			if ((seg[i].flags & SFO_ACK) && !(seg[i].flags & SFO_RST) &&
+			    !sfo_seq_between(seg[i].ack, before->rcv_nxt, o->next.rcv_nxt))
+				acks_ok = 0;
+		if (!acks_ok)
+			continue;
+		match_outcome(o, rest, nr, observed, &m);
+		if (m.score == 0)
+			return k;
+	}
+	return -1;
+}
+
 void sfo_judge(const struct sfo_tcb *before, const struct sfo_cfg *cfg, const struct sfo_expect *e,
 	       const struct sfo_seg *seg, size_t n, enum sfo_state observed,
 	       const struct sfo_rebase *rebase, struct sfo_verdict *v, int *which)
@@ -483,6 +520,16 @@ void sfo_judge(const struct sfo_tcb *before, const struct sfo_cfg *cfg, const st
 			best = m;
 			bi = i;
 		}
+	}
+	int k = recovery_rtx(before, e, seg, n, observed);
+	if (k >= 0) {
+		v->kind = SFO_DIV_OK;
+		v->rule = SFO_R_RTX_RECOVERY;
+		v->sev = sfo_rule(v->rule)->sev;
+		v->expected = e->out[k].next.state;
+		if (which)
+			*which = k;
+		return;
 	}
 	if (which)
 		*which = -1;
