@@ -30,6 +30,7 @@ struct run {
 	uint64_t now_us; /* virtual capture clock for pcap timestamps */
 	size_t nsegs;    /* segments the last step emitted (for `out` assertions) */
 	size_t out_idx;  /* next emitted segment an `out` assertion looks at */
+	int bad_csum;    /* index+1 of the first emitted segment whose checksum fails, or 0 */
 	enum sfo_state observed;
 	uint16_t state_ok; /* states equivalent to the model's after the last step */
 	uint64_t peer_sent;  /* payload octets the peer sent, as an upper bound (highest end) */
@@ -161,7 +162,8 @@ static int drain(struct run *x)
 		for (int i = 0; i < got; i++) {
 			struct sfh_endpoints ep;
 			struct sfo_seg seg;
-			if (sfh_wire_parse(r->pkts[i].data, r->pkts[i].len, &ep, &seg, NULL) != 0)
+			int csum_ok = 1;
+			if (sfh_wire_parse(r->pkts[i].data, r->pkts[i].len, &ep, &seg, &csum_ok) != 0)
 				continue;
 			if (ep.peer_port != x->ep.peer_port)
 				continue;
@@ -171,6 +173,8 @@ static int drain(struct run *x)
 				continue;
 			x->now_us++;
 			sfh_pcap_write(x->o->pcap, r->pkts[i].data, r->pkts[i].len, x->now_us);
+			if (!csum_ok && !x->bad_csum)
+				x->bad_csum = (int)n + 1;
 			if (n < SFH_DRAIN_MAX)
 				r->segs[n++] = seg;
 		}
@@ -212,6 +216,30 @@ static void trace_verdict(struct run *x, const struct sfo_verdict *v, enum sfo_s
 		      v->accepted->reason);
 }
 
+/* MUST-2: a segment with a wrong checksum is broken whatever its fields say. */
+static int check_checksums(struct run *x, int ev_index, uint32_t line, const struct sfo_rebase *rb)
+{
+	struct sfo_verdict *v = &x->res->verdict;
+	char seg[120];
+	if (!x->bad_csum)
+		return 1;
+	sfh_seg_format(&x->r->segs[x->bad_csum - 1], rb->target_isn, rb->peer_isn, seg, sizeof seg);
+	memset(v, 0, sizeof *v);
+	v->kind = SFO_DIV_FIELD;
+	v->rule = (sfo_rule_t)sfo_rule_find("seg.checksum");
+	v->sev = SFO_SEV_MUST;
+	v->before = x->tcb.state;
+	v->expected = x->tcb.state;
+	v->observed = x->observed;
+	v->evclass = x->r->expect.evclass;
+	v->accepted = sfo_profile_accepts(x->cfg.profile, v->rule, v->kind);
+	snprintf(v->detail, sizeof v->detail, "checksum: segment %d (%s) fails verification",
+		 x->bad_csum, seg);
+	trace_verdict(x, v, x->observed);
+	record_divergence(x, ev_index, line);
+	return 0;
+}
+
 /* Record where we are before the target sees the event. */
 static void progress(struct run *x, int ev_index, uint32_t line)
 {
@@ -250,6 +278,8 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 		sfh_seg_format(&r->segs[i], rb.target_isn, x->pisn, buf, sizeof buf);
 		trace(x, "     <   %s", buf);
 	}
+	if (check_checksums(x, ev_index, line, &rb) == 0)
+		return 0;
 	sfo_judge(&x->tcb, &x->cfg, &r->expect, r->segs, x->nsegs, x->observed, &rb, &v, &which);
 	x->res->steps++;
 	if (x->o->cover) {

@@ -157,30 +157,36 @@ static void f_rst_answers_rst(const struct sfo_tcb *t, const struct sfo_event *e
 	}
 }
 
+static void f_none(const struct sfo_tcb *t, const struct sfo_event *ev, enum sfo_evclass c,
+		   struct sfo_outcome *o)
+{
+}
+
 static const struct sfh_fault faults[] = {
 	{"no-time-wait", "an active close skips TIME-WAIT and goes straight to CLOSED",
-	 f_no_time_wait},
+	 f_no_time_wait, 0},
 	{"tw-ignore-fin", "a retransmitted FIN in TIME-WAIT is not acknowledged again",
-	 f_tw_ignore_fin},
+	 f_tw_ignore_fin, 0},
 	{"rst-out-of-window", "a RST outside the receive window resets the connection",
-	 f_rst_out_of_window},
+	 f_rst_out_of_window, 0},
 	{"synrcvd-rst-closed", "a RST in SYN-RECEIVED of a passive open ends in CLOSED, not LISTEN",
-	 f_synrcvd_rst_closed},
+	 f_synrcvd_rst_closed, 0},
 	{"synack-bad-ack", "the SYN-ACK acknowledges the peer's ISN instead of ISN+1",
-	 f_synack_bad_ack},
+	 f_synack_bad_ack, 0},
 	{"two-way-handshake", "a SYN alone establishes the connection (final ACK not required)",
-	 f_two_way_handshake},
+	 f_two_way_handshake, 0},
 	{"finwait2-ignore-fin", "a FIN in FIN-WAIT-2 is ignored: no ACK, no TIME-WAIT",
-	 f_finwait2_ignore_fin},
+	 f_finwait2_ignore_fin, 0},
 	{"closewait-no-fin", "close in CLOSE-WAIT moves to LAST-ACK without sending a FIN",
-	 f_closewait_no_fin},
+	 f_closewait_no_fin, 0},
 	{"no-simultaneous-open", "a SYN in SYN-SENT is dropped (no simultaneous open, MUST-10)",
-	 f_no_simultaneous_open},
+	 f_no_simultaneous_open, 0},
 	{"ack-future-accepted", "an ACK of unsent data is taken silently instead of answered",
-	 f_ack_future_accepted},
+	 f_ack_future_accepted, 0},
 	{"lastack-ignore-ack", "the ACK of our FIN in LAST-ACK does not close the connection",
-	 f_lastack_ignore_ack},
-	{"rst-answers-rst", "an out-of-window RST is answered with an ACK", f_rst_answers_rst},
+	 f_lastack_ignore_ack, 0},
+	{"rst-answers-rst", "an out-of-window RST is answered with an ACK", f_rst_answers_rst, 0},
+	{"fin-bad-checksum", "a FIN goes out with a wrong TCP checksum", f_none, SFO_FIN},
 };
 
 size_t sfh_fault_count(void)
@@ -304,6 +310,8 @@ static int model_apply(struct model_target *m, const struct sfo_event *ev)
 			snprintf(m->base.err, sizeof m->base.err, "cannot build a segment");
 			return -1;
 		}
+		if (m->fault && (s->flags & m->fault->bad_csum_flags))
+			m->q[m->nq].data[36] ^= 0x5a; /* the TCP checksum's first octet */
 		m->q[m->nq++].len = (uint16_t)len;
 	}
 	sfo_commit(&m->tcb, o, out, n);

@@ -3,6 +3,7 @@
 #define SYNFIN_TARGET_MODEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "oracle.h"
 
@@ -13,6 +14,8 @@ struct sfh_fault {
 	const char *title;
 	void (*apply)(const struct sfo_tcb *t, const struct sfo_event *ev, enum sfo_evclass c,
 		      struct sfo_outcome *o);
+	uint8_t bad_csum_flags; /* emitted segments carrying any of these flags get a wrong
+				 * TCP checksum (a wire-level fault; apply may be a no-op) */
 };
 
 size_t sfh_fault_count(void);

@@ -38,7 +38,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/tcp.h>
 
 #include "target_slirp_priv.h"
 
@@ -200,9 +203,17 @@ static void sl_timer_mod(void *timer, int64_t expire_ms, void *opaque)
 	}
 }
 
+/* Every host socket slirp makes closes with a RST (SO_LINGER 0), as ours do: a socket that
+ * slirp closes after an orderly close would otherwise leave a TIME-WAIT on loopback for
+ * 60 s, and the thousands a campaign leaves on the ports we keep make every bind() and
+ * connect() walk them (the kernel's port-conflict checks were most of a campaign's time,
+ * 1,900 execs/s against 7,000 at the start). What slirp does on the guest's side does not
+ * depend on how its host socket ends. */
 static void sl_register_poll_fd(int fd, void *opaque)
 {
-	(void)fd, (void)opaque;
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	(void)opaque;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 }
 
 /* slirp's tcp_close unregisters the socket's fd; a guestfwd socket has fd -1, so this is
@@ -333,10 +344,40 @@ static void sl_discard(struct sfh_slirp *s)
 		;
 }
 
+/* What our socket sent that slirp's end of the connection (one of the fds slirp watches)
+ * has not received yet: octets, or our FIN. Loopback delivers within the sending syscall
+ * as a rule, so this is rare; the other end's kernel is asked (TCP_INFO) because our own
+ * unacknowledged count cannot tell "in flight" from "received, ACK delayed". */
+static int sl_in_flight(const struct sfh_slirp *s)
+{
+	struct tcp_info me, peer;
+	struct sockaddr_in a, b;
+	socklen_t l = sizeof me, al = sizeof a;
+	if (s->app_fd < 0 || getsockopt(s->app_fd, IPPROTO_TCP, TCP_INFO, &me, &l) != 0 ||
+	    getsockname(s->app_fd, (struct sockaddr *)&a, &al) != 0)
+		return 0;
+	for (int k = 0; k < s->npfd; k++) {
+		socklen_t bl = sizeof b, pl = sizeof peer;
+		if (getpeername(s->pfd[k].fd, (struct sockaddr *)&b, &bl) != 0 ||
+		    b.sin_port != a.sin_port ||
+		    getsockopt(s->pfd[k].fd, IPPROTO_TCP, TCP_INFO, &peer, &pl) != 0)
+			continue;
+		if (me.tcpi_bytes_sent - me.tcpi_bytes_retrans > peer.tcpi_bytes_received)
+			return 1;
+		return s->wr_closed && (peer.tcpi_state == 1 /* ESTABLISHED */ ||
+					peer.tcpi_state == 4 /* FIN-WAIT-1 */ ||
+					peer.tcpi_state == 5 /* FIN-WAIT-2 */);
+	}
+	return 0;
+}
+
 /* Run slirp's loop at the current virtual time until the host sockets are quiet. A real
- * wait (bounded) only when activity is due on loopback (expect_activity: we wrote, shut
- * down or reset our end, and slirp reads some socket) or a socket slirp watches for
- * writing is not writable yet (a connect in flight). Loopback delivers within the
+ * wait (bounded) only when activity is due on loopback (expect_activity: we wrote or shut
+ * down our end, what we sent has not reached slirp's socket, and slirp reads some socket) or a socket
+ * slirp watches for writing is not writable yet while our listener is open (slirp's
+ * connect to it in flight). Not otherwise: a socket slirp cannot write to because the
+ * application does not read stays so, and waiting for it cost 10 ms a step (most of a
+ * campaign's time once such inputs were in the corpus). Loopback delivers within the
  * sending syscall as a rule: the wait covers a softirq deferred under load, and a case
  * gets SFH_SL_WAIT_BUDGET_MS of such waits in all (a socket slirp wants to write to but
  * cannot would otherwise cost a wait at every tick of a long advance). */
@@ -355,7 +396,8 @@ void sfh_sl_pump(struct sfh_slirp *s, int expect_activity)
 		if (s->npfd > 0) {
 			n = poll(s->pfd, (nfds_t)s->npfd, 0);
 			if (n == 0 && i == 0 && s->wait_budget_ms > 0 &&
-			    ((expect_activity && wants_in) || wants_out)) {
+			    ((expect_activity && wants_in && sl_in_flight(s)) ||
+			     (wants_out && s->listen_fd >= 0))) {
 				s->wait_budget_ms -= SFH_SL_WAIT_MS;
 				n = poll(s->pfd, (nfds_t)s->npfd, SFH_SL_WAIT_MS);
 			}
@@ -429,12 +471,21 @@ void sfh_sl_settle(struct sfh_slirp *s)
 }
 
 /* Let virtual time pass up to end_ns, stepping as slirp's loop would sleep. Two shortcuts
- * keep a long wait cheap: with nothing to time (no connection, no socket, no timer) the
- * clock jumps to the end; and a wait is played tick by tick for SFH_SL_HORIZON_MS at
+ * keep a long wait cheap: with nothing to time (no connection, no socket, no timer) slirp
+ * does not see the rest of the wait at all; and a wait is played tick by tick for
+ * SFH_SL_HORIZON_MS at
  * most. Every slirp timer but two has run out by then (the longest, FIN-WAIT-2, needs
  * 1350 ticks = 674 s; retransmissions end by ~550 s; SYN states by 75 s): what is left
  * is zero-window probing (one probe a minute, forever) and the keep-alive timer's idle
- * re-arm (probes are off). The rest of the wait is one jump of the clock. */
+ * re-arm (probes are off). The rest of the wait is one jump of the clock.
+ *
+ * Why an idle wait leaves slirp's clock alone: slirp ticks its slow timeout only while it
+ * has a TCP socket, once 499 ms passed since the last tick. Had the clock jumped, the
+ * first socket after the wait (a SYN) would find a tick overdue and take it in the same
+ * poll: after choosing the ISS in guestfwd mode, before it in socket mode (the SYN-ACK
+ * waits for the host connect), so an ABORT's replay would not reproduce the case. Frozen,
+ * the phase of the ticks is the same in every mode, as if the wait had not happened, which
+ * slirp cannot tell apart: it has nothing that a wait would change. */
 #define SFH_SL_HORIZON_MS 1200000
 
 void sfh_sl_run_until(struct sfh_slirp *s, int64_t end_ns)
@@ -446,7 +497,9 @@ void sfh_sl_run_until(struct sfh_slirp *s, int64_t end_ns)
 		int idle =
 		    to >= 1000 && s->npfd == 0 && !sl_timers_armed(s); /* slirp: nothing due */
 		int64_t next = s->now_ns + (int64_t)to * 1000000;
-		if (idle || next >= horizon)
+		if (idle)
+			break;
+		if (next >= horizon)
 			next = end_ns;
 		s->now_ns = next < end_ns ? next : end_ns;
 		sfh_sl_pump(s, 0);
@@ -648,6 +701,27 @@ static int sl_drain(struct sfh_target *t, struct sfh_pkt *out, int max)
 	return (int)n;
 }
 
+void sfh_sl_case_clear(struct sfh_slirp *s)
+{
+	s->accepted = s->wr_closed = s->rd_closed = s->had_conn = s->app_closed = 0;
+	s->listened = s->shut_pending = 0;
+	s->gfwd_gone = s->gfwd_removed = 0;
+	s->rx_pending = 0;
+	s->wait_budget_ms = SFH_SL_WAIT_BUDGET_MS;
+}
+
+int sfh_sl_gfwd_setup(struct sfh_slirp *s)
+{
+	struct in_addr ga = {htonl(SFH_SL_GFWD)};
+	if (sfh_sl_new_instance(s, 1) != 0)
+		return -1;
+	if (slirp_add_guestfwd(s->slirp, sfh_sl_gfwd_write, s, &ga, SFH_SL_GFWD_PORT) != 0)
+		return sfh_sl_err(s, "slirp_add_guestfwd failed");
+	s->ep.target_ip = SFH_SL_GFWD;
+	s->ep.target_port = s->sl_port = SFH_SL_GFWD_PORT;
+	return 0;
+}
+
 static int sl_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 		    struct sfh_endpoints *ep)
 {
@@ -656,11 +730,8 @@ static int sl_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 	s->role = role;
 	s->case_no = case_no;
 	s->cur = s->pmode;
-	s->accepted = s->wr_closed = s->rd_closed = s->connected = 0;
-	s->had_conn = s->app_closed = s->listened = s->shut_pending = 0;
-	s->gfwd_gone = s->gfwd_removed = s->replaying = s->nat = 0;
-	s->rx_pending = 0;
-	s->wait_budget_ms = SFH_SL_WAIT_BUDGET_MS;
+	s->connected = s->replaying = s->nat = s->migrate_failed = 0;
+	sfh_sl_case_clear(s);
 	s->ncap = 0;
 	s->overflow = 0;
 	s->nrecs = s->loglen = 0;
@@ -677,13 +748,7 @@ static int sl_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 		if (r == 0)
 			r = sfh_sl_sock_passive_setup(s);
 	} else {
-		struct in_addr ga = {htonl(SFH_SL_GFWD)};
-		r = sfh_sl_new_instance(s, 1);
-		if (r == 0 &&
-		    slirp_add_guestfwd(s->slirp, sfh_sl_gfwd_write, s, &ga, SFH_SL_GFWD_PORT) != 0)
-			r = sfh_sl_err(s, "slirp_add_guestfwd failed");
-		s->ep.target_ip = SFH_SL_GFWD;
-		s->ep.target_port = s->sl_port = SFH_SL_GFWD_PORT;
+		r = sfh_sl_gfwd_setup(s);
 	}
 	if (r != 0)
 		return -1;

@@ -110,6 +110,7 @@ struct sfh_slirp {
 	uint8_t *log;
 	size_t loglen, logmax;
 	uint8_t replaying;
+	uint8_t migrate_failed; /* an ABORT could not move the case to socket mode */
 	uint8_t nat;	   /* the case migrated: translate addresses both ways */
 	uint64_t out_hash; /* of everything the case emitted (sl_hash_seg) */
 	uint64_t out_n;
@@ -119,6 +120,8 @@ struct sfh_slirp {
 
 /* target_slirp.c */
 int sfh_sl_new_instance(struct sfh_slirp *s, int restricted);
+int sfh_sl_gfwd_setup(struct sfh_slirp *s); /* a fresh instance with the guestfwd */
+void sfh_sl_case_clear(struct sfh_slirp *s); /* the application's view: no connection */
 void sfh_sl_pump(struct sfh_slirp *s, int expect_activity);
 void sfh_sl_run_until(struct sfh_slirp *s, int64_t end_ns);
 uint32_t sfh_sl_fill(struct sfh_slirp *s); /* pollfds_fill into s->pfd; its timeout */
@@ -145,7 +148,7 @@ void sfh_sl_sock_close_listener(struct sfh_slirp *s);
 int sfh_sl_sock_listen(struct sfh_slirp *s);
 int sfh_sl_sock_connect(struct sfh_slirp *s);
 void sfh_sl_sock_close_all(struct sfh_slirp *s);
-int sfh_sl_migrate(struct sfh_slirp *s);
+int sfh_sl_migrate(struct sfh_slirp *s); /* 0, SFH_CALL_REFUSED, or -1 */
 void sfh_sl_nat_in(const struct sfh_slirp *s, uint8_t *ip, size_t len);
 void sfh_sl_nat_out(const struct sfh_slirp *s, uint8_t *ip, size_t len);
 

@@ -53,9 +53,13 @@ void sfh_sl_sock_close_all(struct sfh_slirp *s)
 	s->listen_fd = -1;
 }
 
-/* A non-blocking TCP socket bound to 127.0.0.1:*port (0: any; then *port is set). A
- * given port is taken again by a second LISTEN or CONNECT of the case: SO_REUSEADDR, as
- * the case's earlier connection may linger on it. -1 on failure. */
+/* A non-blocking TCP socket bound to 127.0.0.1:*port (0: any; then *port is set), with
+ * SO_REUSEADDR: a given port is taken again by a second LISTEN or CONNECT of the case, and
+ * the case's earlier connection may linger on it. Explicitly bound, the port is ours
+ * until closed: another socket's connect() cannot share it, as it can share a port that
+ * connect() picked itself (which made a second CONNECT's bind fail with EADDRINUSE).
+ * SO_OOBINLINE: slirp passes urgent data with MSG_OOB, and the application reads it in
+ * line, as the guestfwd path counts it. -1 on failure. */
 static int loopback_socket(struct sfh_slirp *s, uint16_t *port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(*port)};
@@ -63,8 +67,8 @@ static int loopback_socket(struct sfh_slirp *s, uint16_t *port)
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return sfh_sl_err(s, "socket: %s", strerror(errno));
-	if (*port)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
@@ -122,14 +126,13 @@ int sfh_sl_sock_active_setup(struct sfh_slirp *s)
 		return sfh_sl_err(s, "slirp_add_hostfwd failed: %s", strerror(errno));
 	if (hostfwd_port(s) != 0)
 		return -1;
-	s->app_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->app_fd < 0)
-		return sfh_sl_err(s, "socket: %s", strerror(errno));
-	/* slirp's SYN will come from our port (translated to 10.0.2.2), known only once
-	 * connect() picked it: target_port 0, the runner learns it from the SYN. */
+	/* slirp's SYN will come from our port, translated to 10.0.2.2 */
 	s->app_port = 0;
+	s->app_fd = loopback_socket(s, &s->app_port);
+	if (s->app_fd < 0)
+		return -1;
 	s->ep.target_ip = SFH_SL_HOST;
-	s->ep.target_port = s->sl_port = 0;
+	s->ep.target_port = s->sl_port = s->app_port;
 	return 0;
 }
 
@@ -146,6 +149,8 @@ int sfh_sl_sock_accept(struct sfh_slirp *s)
 		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			break;
+		int one = 1; /* inherited from the listener as a rule; made sure of here */
+		setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
 		close_app(s, 1);
 		s->app_fd = fd;
 	}
@@ -244,12 +249,6 @@ int sfh_sl_sock_connect(struct sfh_slirp *s)
 	s->connected = s->had_conn = 1;
 	/* EINPROGRESS is the rule; a refusal shows later as no SYN, judged by the oracle */
 	(void)connect(s->app_fd, (struct sockaddr *)&a, sizeof a);
-	if (!s->app_port) {
-		struct sockaddr_in me;
-		socklen_t ml = sizeof me;
-		if (getsockname(s->app_fd, (struct sockaddr *)&me, &ml) == 0)
-			s->app_port = s->sl_port = ntohs(me.sin_port);
-	}
 	sfh_sl_pump(s, 1);
 	if (sfh_sl_find_conn(s, &st) == 1)
 		slirp_remove_hostfwd(s->slirp, 0, lo, s->hostfwd_port);
@@ -350,35 +349,56 @@ static int replay_one(struct sfh_slirp *s, const struct sfh_sl_rec *r, size_t i)
 	return sfh_sl_err(s, "replay: bad record %zu", i);
 }
 
-/* The guestfwd API cannot reset a connection. To ABORT, the case so far is played again on
- * a fresh instance in socket mode (same ISS, same virtual times, addresses translated back
- * and forth), its output checked against what the guestfwd run emitted, and the case goes
- * on there. Packets the replay emits are not queued again: the runner has them. */
-int sfh_sl_migrate(struct sfh_slirp *s)
+/* Play the case so far again on a fresh instance in mode m, without queueing what it
+ * emits (the runner has it), and check that it emitted the same (want_*). */
+static int replay_in(struct sfh_slirp *s, enum sfh_sl_pmode m, uint64_t want_hash,
+		     uint64_t want_n)
 {
-	uint64_t want_hash = s->out_hash, want_n = s->out_n;
 	int r = 0;
-	s->cur = SFH_SL_SOCK_MODE;
-	s->nat = 1;
+	s->cur = m;
+	s->nat = m == SFH_SL_SOCK_MODE;
 	s->replaying = 1;
-	s->accepted = s->wr_closed = s->rd_closed = s->had_conn = s->app_closed = 0;
-	s->listened = s->shut_pending = 0;
-	s->gfwd_gone = s->gfwd_removed = 0;
-	s->rx_pending = 0;
-	s->wait_budget_ms = SFH_SL_WAIT_BUDGET_MS;
+	sfh_sl_case_clear(s);
 	s->out_hash = 0;
 	s->out_n = 0;
-	if (sfh_sl_new_instance(s, 0) != 0 || sfh_sl_sock_passive_setup(s) != 0)
-		r = -1;
+	if (m == SFH_SL_SOCK_MODE)
+		r = sfh_sl_new_instance(s, 0) == 0 ? sfh_sl_sock_passive_setup(s) : -1;
 	else
+		r = sfh_sl_gfwd_setup(s);
+	if (r == 0)
 		sfh_sl_pump(s, 0);
 	for (size_t i = 0; r == 0 && i < s->nrecs; i++)
 		r = replay_one(s, &s->recs[i], i);
 	s->replaying = 0;
 	if (r == 0 && (s->out_hash != want_hash || s->out_n != want_n))
 		r = sfh_sl_err(s,
-			       "replay in socket mode emitted %llu segments, not the %llu of "
-			       "the guestfwd run (or different ones): cannot ABORT here",
+			       "replay in %s mode emitted %llu segments, not the %llu of "
+			       "the guestfwd run (or different ones)",
+			       m == SFH_SL_SOCK_MODE ? "socket" : "guestfwd",
 			       (unsigned long long)s->out_n, (unsigned long long)want_n);
 	return r;
+}
+
+/* The guestfwd API cannot reset a connection. To ABORT, the case so far is played again on
+ * a fresh instance in socket mode (same ISS, same virtual times, addresses translated back
+ * and forth), its output checked against what the guestfwd run emitted, and the case goes
+ * on there. Packets the replay emits are not queued again: the runner has them.
+ *
+ * Socket mode reproduces a guestfwd run as a rule, not always: host sockets add a kernel
+ * buffer and loopback timing between slirp and the application. When the replay differs
+ * (or a host socket cannot be had), the case is rebuilt in guestfwd mode (in-process,
+ * deterministic: it reproduces the run exactly) and SFH_CALL_REFUSED tells the runner the
+ * ABORT did not happen; later ABORTs of the case are refused without trying again. -1
+ * only if even the guestfwd rebuild differs. */
+int sfh_sl_migrate(struct sfh_slirp *s)
+{
+	uint64_t want_hash = s->out_hash, want_n = s->out_n;
+	if (s->migrate_failed)
+		return SFH_CALL_REFUSED;
+	if (replay_in(s, SFH_SL_SOCK_MODE, want_hash, want_n) == 0)
+		return 0;
+	s->migrate_failed = 1;
+	if (replay_in(s, SFH_SL_GFWD_MODE, want_hash, want_n) != 0)
+		return -1;
+	return SFH_CALL_REFUSED;
 }

@@ -66,6 +66,9 @@ static const struct expect table[] = {
     /* An out-of-window RST is answered with an ACK (a RST must never be answered):
      * model/ESTABLISHED/rst-outwin/seq.unacceptable.rst/unexpected-response. */
     {"rst-answers-rst", "seq.unacceptable.rst", "unexpected-response"},
+    /* The FIN's TCP checksum is corrupted on the wire (MUST-2):
+     * model/ESTABLISHED/call-close/seg.checksum/wrong-field. */
+    {"fin-bad-checksum", "seg.checksum", "wrong-field"},
 };
 
 #define CAMPAIGN_FLAGS "-seed=1 -runs=3000"

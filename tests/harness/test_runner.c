@@ -74,6 +74,7 @@ static const struct {
 	{"ack-future-accepted", "ack.future", "missing-response"},
 	{"lastack-ignore-ack", "lastack.ack.fin", "state"},
 	{"rst-answers-rst", "seq.unacceptable.rst", "unexpected-response"},
+	{"fin-bad-checksum", "seg.checksum", "wrong-field"},
 };
 
 static void each_fault_found_by_seed_replay(const struct sfh_filelist *seeds)
