@@ -145,8 +145,8 @@ int sfh_sl_sock_receive(struct sfh_slirp *s, uint32_t arg);
 void sfh_sl_sock_shutdown(struct sfh_slirp *s);
 void sfh_sl_sock_abort(struct sfh_slirp *s);
 void sfh_sl_sock_close_listener(struct sfh_slirp *s);
-int sfh_sl_sock_listen(struct sfh_slirp *s);
-int sfh_sl_sock_connect(struct sfh_slirp *s);
+int sfh_sl_sock_listen(struct sfh_slirp *s);  /* 0, SFH_CALL_REFUSED, or -1 */
+int sfh_sl_sock_connect(struct sfh_slirp *s); /* 0, SFH_CALL_REFUSED, or -1 */
 void sfh_sl_sock_close_all(struct sfh_slirp *s);
 int sfh_sl_migrate(struct sfh_slirp *s); /* 0, SFH_CALL_REFUSED, or -1 */
 void sfh_sl_nat_in(const struct sfh_slirp *s, uint8_t *ip, size_t len);

@@ -72,8 +72,10 @@ static int loopback_socket(struct sfh_slirp *s, uint16_t *port)
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
-		sfh_sl_err(s, "bind 127.0.0.1: %s", strerror(errno));
+		int e = errno;
+		sfh_sl_err(s, "bind 127.0.0.1: %s", strerror(e));
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	*port = ntohs(a.sin_port);
@@ -126,7 +128,8 @@ int sfh_sl_sock_active_setup(struct sfh_slirp *s)
 		return sfh_sl_err(s, "slirp_add_hostfwd failed: %s", strerror(errno));
 	if (hostfwd_port(s) != 0)
 		return -1;
-	/* slirp's SYN will come from our port, translated to 10.0.2.2 */
+	/* slirp's SYN will come from our port, translated to 10.0.2.2: bound here (see
+	 * loopback_socket), so it is known now and stays ours for a second CONNECT */
 	s->app_port = 0;
 	s->app_fd = loopback_socket(s, &s->app_port);
 	if (s->app_fd < 0)
@@ -227,10 +230,14 @@ static int sock_reconnect(struct sfh_slirp *s)
 {
 	struct in_addr lo = {htonl(INADDR_LOOPBACK)}, guest = {htonl(SFH_SL_GUEST)};
 	close_app(s, 1);
+	/* Either port taken meanwhile by another socket of this host (the first connection's
+	 * sockets are gone, so a foreign connect() may land on it): the addresses the runner
+	 * knows cannot be had again, and the application is told EADDRINUSE. */
 	if (slirp_add_hostfwd(s->slirp, 0, lo, s->hostfwd_port, guest, s->ep.peer_port) != 0)
-		return sfh_sl_err(s, "second CONNECT: slirp_add_hostfwd on port %u failed",
-				  s->hostfwd_port);
+		return SFH_CALL_REFUSED;
 	s->app_fd = loopback_socket(s, &s->app_port);
+	if (s->app_fd < 0 && errno == EADDRINUSE)
+		return SFH_CALL_REFUSED;
 	return s->app_fd < 0 ? -1 : 0;
 }
 
@@ -242,8 +249,11 @@ int sfh_sl_sock_connect(struct sfh_slirp *s)
 	struct in_addr lo = {htonl(INADDR_LOOPBACK)};
 	enum sfo_state st;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s->connected && sock_reconnect(s) != 0)
-		return -1;
+	if (s->connected) {
+		int r = sock_reconnect(s);
+		if (r != 0)
+			return r;
+	}
 	if (s->app_fd < 0)
 		return sfh_sl_err(s, "CONNECT: no socket");
 	s->connected = s->had_conn = 1;
@@ -261,6 +271,8 @@ int sfh_sl_sock_listen(struct sfh_slirp *s)
 	close_app(s, 1);
 	uint16_t port = s->listen_port;
 	int fd = loopback_socket(s, &port);
+	if (fd < 0 && errno == EADDRINUSE)
+		return SFH_CALL_REFUSED; /* as the application would be told */
 	if (fd < 0)
 		return -1;
 	if (listen(fd, 8) != 0) {
