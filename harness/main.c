@@ -340,7 +340,7 @@ static int cmd_replay(int argc, char **argv)
 	char err[512];
 	struct sfh_target *t = NULL;
 	struct sfh_runner *r = NULL;
-	int rc = EXIT_BAD, mismatches = 0, broken = 0;
+	int rc = EXIT_BAD, mismatches = 0, broken = 0, errors = 0;
 	FILE *junit = NULL;
 	char junit_tmp[4096] = "";
 
@@ -379,11 +379,13 @@ static int cmd_replay(int argc, char **argv)
 		    sfh_expectation_read(fl.paths[i], a.target, &x, err, sizeof err) != 0) {
 			fprintf(stderr, "%s\n", err);
 			broken = 1;
+			errors++;
 			continue;
 		}
 		if (run_case(r, t, &s, &o, &res) != 0) {
-			fprintf(stderr, "synfin: %s: %s\n", fl.paths[i], res.err);
+			printf("ERR  %s: %s\n", fl.paths[i], res.err);
 			broken = 1;
+			errors++;
 			continue;
 		}
 		int met = sfh_expectation_met(&x, &res);
@@ -397,7 +399,9 @@ static int cmd_replay(int argc, char **argv)
 			       x.rule, x.divergence ? " " : "", x.kind);
 		putchar('\n');
 	}
-	printf("%zu passed, %d failed\n", fl.n - (size_t)mismatches, mismatches);
+	/* a scenario that could not run (file or harness error) is failed, not passed */
+	printf("%zu passed, %d failed\n", fl.n - (size_t)mismatches - (size_t)errors,
+	       mismatches + errors);
 	rc = broken ? EXIT_BAD : mismatches ? EXIT_DIVERGENCE : 0;
 	if (junit) {
 		fputs("</testsuite>\n", junit);
