@@ -11,6 +11,11 @@
 struct sfh_wire {
 	libnet_t *ln;
 	uint16_t ip_id;
+	/* libnet's blocks of the last packet, rewritten in place when the next one has the
+	 * same option and payload lengths (no allocation, no lookup by a fresh tag). */
+	libnet_ptag_t opt_tag, tcp_tag, ip_tag;
+	size_t last_optlen;
+	uint32_t last_plen;
 	/* Payload octets are a fixed pattern so captures are readable and cases repeat. */
 	uint8_t payload[SFH_PKT_MAX];
 };
@@ -77,27 +82,40 @@ int sfh_wire_build(struct sfh_wire *w, const struct sfh_endpoints *ep, const str
 
 	if (plen + LIBNET_IPV4_H + LIBNET_TCP_H + optlen > cap || plen > sizeof w->payload)
 		return -1;
-	libnet_clear_packet(w->ln);
-	if (optlen && libnet_build_tcp_options(opts, (uint32_t)optlen, w->ln, 0) == -1)
-		goto exit;
-	if (libnet_build_tcp(ep->peer_port, ep->target_port, seg->seq, seg->ack, seg->flags,
-			     seg->wnd, 0, seg->up, (uint16_t)(LIBNET_TCP_H + optlen + plen),
-			     plen ? w->payload : NULL, plen, w->ln, 0) == -1)
-		goto exit;
-	if (libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + optlen + plen), 0,
-			      w->ip_id++, 0x4000 /* DF */, 64, IPPROTO_TCP, 0, htonl(ep->peer_ip),
-			      htonl(ep->target_ip), NULL, 0, w->ln, 0) == -1)
-		goto exit;
+	/* Blocks change size only with the option or payload length: then start afresh. */
+	if (!w->tcp_tag || optlen != w->last_optlen || plen != w->last_plen) {
+		libnet_clear_packet(w->ln);
+		w->opt_tag = w->tcp_tag = w->ip_tag = 0;
+		w->last_optlen = optlen;
+		w->last_plen = plen;
+	}
+	if (optlen && (w->opt_tag = libnet_build_tcp_options(opts, (uint32_t)optlen, w->ln,
+							      w->opt_tag)) == -1)
+		goto fail;
+	w->tcp_tag = libnet_build_tcp(ep->peer_port, ep->target_port, seg->seq, seg->ack,
+				      seg->flags, seg->wnd, 0, seg->up,
+				      (uint16_t)(LIBNET_TCP_H + optlen + plen),
+				      plen ? w->payload : NULL, plen, w->ln, w->tcp_tag);
+	if (w->tcp_tag == -1)
+		goto fail;
+	w->ip_tag = libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + optlen + plen), 0,
+				      w->ip_id++, 0x4000 /* DF */, 64, IPPROTO_TCP, 0,
+				      htonl(ep->peer_ip), htonl(ep->target_ip), NULL, 0, w->ln,
+				      w->ip_tag);
+	if (w->ip_tag == -1)
+		goto fail;
 	/* coalesce: the whole packet with checksums; cull_packet refuses LIBNET_NONE */
 	if (libnet_pblock_coalesce(w->ln, &pkt, &pkt_len) == -1)
-		goto exit;
+		goto fail;
 	if (pkt_len <= cap) {
 		memcpy(buf, pkt, pkt_len);
 		ret = (int)pkt_len;
 	}
 	libnet_adv_free_packet(w->ln, pkt);
-exit:
 	return ret;
+fail: /* a block could not be written: the next packet starts from nothing */
+	w->tcp_tag = 0;
+	return -1;
 }
 
 static uint32_t get32(const uint8_t *p)
