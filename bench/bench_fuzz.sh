@@ -7,7 +7,8 @@
 #     model, no oracle), run the same way for the same time; and their ratio. Both run
 #     in-process (no -fork); when a stack crashes, libFuzzer stops as it always does and
 #     the run is restarted on the same corpus and findings until the time is used up,
-#     which is what -fork does for a long campaign. Rates are executions over the time
+#     which is what -fork does for a long campaign. (synfin on lwip recovers from lwIP's
+#     assertions in-process, fuzz/README.md, so its runs rarely restart; fuzz_naive's do.) Rates are executions over the time
 #     libFuzzer ran (start-up and corpus loading included, crash-file triage excluded).
 #     "cold" starts from the seeds with an empty findings directory (every new signature
 #     is minimised, verified and written); "warm" runs again on the grown corpus and

@@ -6,6 +6,8 @@
  * skipped (each is tried once in a child process first).
  *
  * Usage: bench_fuzz_core TARGET CORPUS_DIR [SECONDS]   (default 5 s per loop)
+ * SYNFIN_BENCH_RECOVER=1 runs the core with in-process recovery on (as `synfin fuzz`
+ * does on lwip), to measure what the guard and lwIP's heap tracking cost per input.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -52,7 +54,10 @@ int main(int argc, char **argv)
 	double secs = argc > 3 ? atof(argv[3]) : 5;
 	if (!mkdtemp(out))
 		return 2;
-	struct sff_core_opts o = {.target_spec = argv[1], .out_dir = out};
+	const char *rec = getenv("SYNFIN_BENCH_RECOVER");
+	struct sff_core_opts o = {.target_spec = argv[1],
+				  .out_dir = out,
+				  .recover = rec && strcmp(rec, "1") == 0};
 	if (sff_core_init(&o, err, sizeof err) != 0) {
 		fprintf(stderr, "bench_fuzz_core: %s\n", err);
 		return 2;

@@ -48,6 +48,9 @@ static const char usage_fuzz[] =
     "      --max-wait MS  longest wait on a real-time target (default 250)\n"
     "      --progress S   a progress line every S seconds (default 5, 0: none)\n"
     "      --no-minimize  record findings as found\n"
+    "      --no-recover   let an in-process stack's abort end the worker (by default an\n"
+    "                     lwIP assertion is caught, recorded as a crash finding, lwIP is\n"
+    "                     restored and the worker carries on; off in sanitizer builds)\n"
     "      --export DIR   write T's binary seeds to DIR and its dictionary to DIR.dict\n"
     "\n"
     "CORPUS_DIR: libFuzzer's corpus directories (the first one grows); default\n"
@@ -168,7 +171,7 @@ static int self_command(char *buf, size_t cap)
 struct fuzz_args {
 	const char *target, *out, *profile, *seeds, *export_dir, *stats;
 	uint32_t max_wait;
-	int progress, no_minimize, worker;
+	int progress, no_minimize, no_recover, worker;
 	char *dirs[MAX_ARGS];
 	int ndirs;
 	char *lf[MAX_ARGS]; /* libFuzzer flags */
@@ -225,6 +228,8 @@ static int parse_fuzz_args(int argc, char **argv, struct fuzz_args *a)
 			a->progress = atoi(v);
 		} else if (strcmp(arg, "--no-minimize") == 0) {
 			a->no_minimize = 1;
+		} else if (strcmp(arg, "--no-recover") == 0) {
+			a->no_recover = 1;
 		} else if (strcmp(arg, "--worker") == 0) {
 			a->worker = 1;
 		} else if (is_lf_flag(arg) && !after_ignore) {
@@ -371,11 +376,12 @@ static int write_dict(const char *path)
 
 static int cli_one(const uint8_t *data, size_t size)
 {
-	if (sff_core_one(data, size) == SFF_CORE_FATAL) {
+	int rc = sff_core_one(data, size);
+	if (rc == SFF_CORE_FATAL) {
 		fprintf(stderr, "synfin fuzz: %s\n", sff_core_error());
 		exit(EXIT_BAD);
 	}
-	return 0;
+	return rc == SFF_CORE_REJECT ? -1 : 0; /* -1: libFuzzer keeps it out of the corpus */
 }
 
 /* Become a libFuzzer worker: never returns (libFuzzer exits). */
@@ -389,7 +395,8 @@ static int run_worker(struct fuzz_args *a, int argc, char **argv)
 				  .profile = a->profile,
 				  .stats_path = a->stats,
 				  .max_wait_ms = a->max_wait,
-				  .no_minimize = a->no_minimize};
+				  .no_minimize = a->no_minimize,
+				  .recover = !a->no_recover};
 	if (self_command(self, sizeof self) != 0) {
 		fprintf(stderr, "synfin fuzz: cannot find my own executable\n");
 		return EXIT_BAD;
@@ -691,6 +698,8 @@ static int cmd_fuzz(int argc, char **argv)
 	}
 	if (a.no_minimize)
 		lf_argv[n++] = "--no-minimize";
+	if (a.no_recover)
+		lf_argv[n++] = "--no-recover";
 	lf_argv[n] = NULL;
 
 	fprintf(stderr, "synfin fuzz: target %s (%s); corpus %s (%d seeds); findings in %s\n",

@@ -10,6 +10,11 @@
  * the coverage feed on. A divergence the profile does not accept is recorded once per
  * signature per process (minimised, verified, written as OUT/<hash>/), and the input
  * returns 0 like any other: divergences never stop a campaign.
+ *
+ * On lwIP (which aborts on a few inputs) the run is guarded (recover.c): an abort comes
+ * back here as a crash verdict named like an isolated run's, is recorded the way
+ * libFuzzer's crash files are (minimised and verified by isolated re-runs, once per
+ * signature), and the input is rejected (a crashing input never joins the corpus).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +27,8 @@
 
 struct sff_core {
 	char *target_spec, *out_dir, *profile_name;
-	int no_minimize, trap;
+	int no_minimize, trap, recover_want;
+	int recover; /* the target's runs are guarded (recover.c) */
 	uint32_t max_wait_ms;
 	struct sfh_target *target;
 	struct sfh_runner *runner;
@@ -80,6 +86,7 @@ int sff_core_init(const struct sff_core_opts *o, char *err, size_t errlen)
 	c->profile_name = dup_or_null(o->profile, &bad);
 	c->no_minimize = o->no_minimize;
 	c->trap = o->trap;
+	c->recover_want = o->recover;
 	c->max_wait_ms = o->max_wait_ms ? o->max_wait_ms : 250;
 	c->stats = sff_stats_open(o->stats_path, 0, err, errlen);
 	c->cover = c->stats ? sff_cover_new(c->stats) : NULL;
@@ -127,6 +134,10 @@ static int core_open(struct sff_core *c)
 	c->rc.next_case = 0x40000000u;
 	c->rc.min_seconds = 10; /* a finding may hold the campaign up this long, no longer */
 	c->rc.max_wait_ms = (c->caps & SFH_CAP_VTIME) ? SFF_MAX_VWAIT_MS : c->max_wait_ms;
+	char why[256];
+	/* A target that cannot recover is fuzzed as before: an abort ends the worker. */
+	c->recover = c->recover_want && sff_recover_enable(c->target, why, sizeof why) == 0;
+	c->rc.recover = c->recover; /* minimisation and verification runs too */
 	return 0;
 }
 
@@ -160,9 +171,19 @@ static int seen_before(struct sff_core *c, uint64_t h)
 	return 0;
 }
 
-static void record(struct sff_core *c, const uint8_t *data, size_t size)
+/* Record c->res once per signature (the dedup key, for a crash the in-process one). A
+ * divergence is minimised and verified in-process. A crash recovered in-process goes the
+ * way a libFuzzer crash file goes at the end of a campaign (triage.c): the input is
+ * re-run isolated, which decides the signature (one that does not come back is not
+ * recorded, as a crash file's is not), then minimised and verified by isolated runs, so
+ * the trace and pcap come from a child that dies as the worker would have. */
+static void record(struct sff_core *c, const uint8_t *data, size_t size, int crash)
 {
 	uint64_t h = c->res.sig_hash;
+	const struct sfh_result *first = &c->res;
+	struct sfh_result iso;
+	struct sff_sigsave sigs;
+	int rc = SFF_FINDING_DUP;
 	if (seen_before(c, h))
 		return;
 	if (!c->out_dir || sff_finding_exists(c->out_dir, h)) {
@@ -170,21 +191,39 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size)
 		return;
 	}
 	struct sfh_scenario m = c->scn;
+	if (crash) {
+		sff_crash_signals_default(&sigs); /* the children die by the signal */
+		c->rc.isolate = 1;
+		if (sff_run_artifact(&c->rc, data, size, &m, &iso) != 0 ||
+		    iso.verdict.kind == SFO_DIV_OK || iso.verdict.accepted)
+			goto exit; /* not reproduced: nothing to record */
+		first = &iso;
+		h = iso.sig_hash;
+		if (sff_finding_exists(c->out_dir, h))
+			goto count;
+	}
 	struct sff_finding_info fi = {.out_dir = c->out_dir,
 				      .target_spec = c->target_spec,
-				      .origin = "synfin fuzz",
+				      .origin = crash ? "synfin fuzz (abort recovered in-process)"
+						      : "synfin fuzz",
 				      .input = data,
 				      .input_len = size,
 				      .orig_events = m.nev};
 	if (!c->no_minimize)
-		sff_minimize(&c->rc, &m, h, 0);
-	int rc = sff_finding_write(&fi, &c->rc, &m, &c->res, c->err, sizeof c->err);
+		sff_minimize(&c->rc, &m, h, crash ? 300 : 0);
+	rc = sff_finding_write(&fi, &c->rc, &m, first, c->err, sizeof c->err);
+count:
 	if (rc == SFF_FINDING_NEW)
 		sff_stats_add(c->stats, 0, 1, 0, 0);
 	else if (rc == SFF_FINDING_DUP)
 		sff_stats_add(c->stats, 0, 0, 0, 1);
 	else
 		sff_stats_add(c->stats, 0, 0, 1, 0);
+exit:
+	if (crash) {
+		c->rc.isolate = 0;
+		sff_crash_signals_restore(&sigs);
+	}
 	if (c->trap && rc == SFF_FINDING_NEW)
 		abort(); /* SYNFIN_FUZZ_TRAP: report through the engine's crash handling */
 }
@@ -207,12 +246,18 @@ int sff_core_one(const uint8_t *data, size_t size)
 		sff_stats_add(c->stats, c->pending, 0, 0, 0);
 		c->pending = 0;
 	}
-	if (sfh_run(c->runner, c->target, &c->scn, &o, &c->res) != 0) {
+	int rc = c->recover ? sff_run_recover(c->runner, c->target, &c->scn, &o, &c->res)
+			    : sfh_run(c->runner, c->target, &c->scn, &o, &c->res);
+	if (rc == SFF_RECOVERED) {
+		record(c, data, size, 1);
+		return SFF_CORE_REJECT;
+	}
+	if (rc != 0) {
 		sff_stats_add(c->stats, 0, 0, 1, 0);
 		return 0;
 	}
 	if (c->res.verdict.kind != SFO_DIV_OK && !c->res.verdict.accepted)
-		record(c, data, size);
+		record(c, data, size, 0);
 	return 0;
 }
 

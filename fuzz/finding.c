@@ -134,7 +134,7 @@ static int rerun(struct sff_runctx *ctx, const struct sfh_scenario *s, uint32_t 
 				 .trace_ctx = fd};
 	if (ctx->isolate)
 		return sff_run_isolated_sig(ctx, s, &o, res);
-	return sfh_run(ctx->runner, ctx->target, s, &o, res);
+	return sff_run_inproc(ctx, s, &o, res);
 }
 
 /* ---- report writers ---- */

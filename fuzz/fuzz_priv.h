@@ -7,6 +7,7 @@
  *   core.c      the one fuzz loop body shared by every entry, and the libFuzzer hooks
  *   finding.c   a divergence or crash becomes OUT/<sig-hash>/ (scn, pcap, txt, json)
  *   minimize.c  shrink a scenario while it keeps its signature
+ *   recover.c   take control back when an in-process stack aborts (lwIP's asserts)
  *   triage.c    group findings and libFuzzer crash files by signature
  *   cli.c       the command line: campaigns (embedding libFuzzer), minimize, triage
  *
@@ -15,6 +16,7 @@
 #ifndef SYNFIN_FUZZ_PRIV_H
 #define SYNFIN_FUZZ_PRIV_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -98,6 +100,7 @@ struct sff_runctx {
 	uint32_t max_wait_ms;	  /* 0: waits as written; else clamp (real-time targets) */
 	struct sfh_target *model; /* opened on demand to name a crash's step; owned */
 	unsigned min_seconds;	  /* minimisation stops after this long (0: runs bound only) */
+	int recover; /* in-process runs are guarded (sff_run_recover): an abort is a crash */
 };
 /* Close what the context opened on demand (not runner, target). */
 void sff_runctx_dispose(struct sff_runctx *ctx);
@@ -178,6 +181,38 @@ void sff_triage_free(struct sff_triage *tr);
 int sff_run_artifact(struct sff_runctx *ctx, const uint8_t *data, size_t len,
 		     struct sfh_scenario *s, struct sfh_result *res);
 
+/* ---- recover.c ---- */
+
+/* Prepare target t for in-process recovery from its aborts (lwIP's assertions): call
+ * between cases, e.g. right after opening it. 0, or -1 with why in err (another target,
+ * a sanitizer build, lwIP's layout not as expected): then sff_run_recover is sfh_run. */
+int sff_recover_enable(struct sfh_target *t, char *err, size_t errlen);
+
+/* sfh_run, except that when the stack aborts mid-run on a target prepared above, control
+ * comes back here, the stack is restored (no connection; the aborted case's memory is
+ * freed), and res gets the crash verdict an isolated run gives (sfh_run_isolated):
+ * named after the step in progress, kind crash, rule `stack`. Returns sfh_run's code, or
+ * SFF_RECOVERED. o->progress, if set, is used and left at the step that aborted. */
+#define SFF_RECOVERED 1
+/* An in-process run on ctx (sfh_run, or sff_run_recover when ctx->recover, a recovered
+ * abort counting as a completed run with its crash verdict). Returns 0 or -1. */
+int sff_run_inproc(struct sff_runctx *ctx, const struct sfh_scenario *s,
+		   const struct sfh_run_opts *o, struct sfh_result *res);
+
+/* The default action for the crash signals (ABRT, SEGV, BUS, ILL, FPE) while a libFuzzer
+ * worker runs isolated re-runs: a child inherits the handlers, and libFuzzer's would
+ * write a crash file of the worker's current input and exit instead of dying by the
+ * signal. Restore them afterwards. */
+#define SFF_NCRASHSIG 5
+struct sff_sigsave {
+	struct sigaction sa[SFF_NCRASHSIG];
+	int ok[SFF_NCRASHSIG];
+};
+void sff_crash_signals_default(struct sff_sigsave *save);
+void sff_crash_signals_restore(const struct sff_sigsave *save);
+int sff_run_recover(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
+		    const struct sfh_run_opts *o, struct sfh_result *res);
+
 /* ---- core.c ---- */
 
 struct sff_core_opts {
@@ -187,7 +222,8 @@ struct sff_core_opts {
 	const char *stats_path;	 /* shared statistics file; NULL: private */
 	uint32_t max_wait_ms;	 /* clamp waits on real-time targets (0: 1000) */
 	int no_minimize;
-	int trap; /* abort() on a new finding (OSS-Fuzz style reporting) */
+	int trap;    /* abort() on a new finding (OSS-Fuzz style reporting) */
+	int recover; /* recover from the target's aborts in-process (recover.c), if it can */
 };
 
 /* Initialise the process's fuzz core; the target itself is opened lazily on the first
@@ -196,6 +232,9 @@ int sff_core_init(const struct sff_core_opts *o, char *err, size_t errlen);
 /* The body of LLVMFuzzerTestOneInput. Returns 0, or SFF_CORE_FATAL when the target
  * cannot be opened (reason from sff_core_error()). Divergences are recorded, never fatal. */
 #define SFF_CORE_FATAL (-2)
+/* ... or SFF_CORE_REJECT for an input the stack aborted on (recovered in-process): like
+ * a crashing input, it must not join the corpus (libFuzzer's -1). */
+#define SFF_CORE_REJECT (-1)
 int sff_core_one(const uint8_t *data, size_t size);
 const char *sff_core_error(void);
 void sff_core_fini(void);

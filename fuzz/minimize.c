@@ -29,7 +29,7 @@ int sff_run_once(struct sff_runctx *ctx, const struct sfh_scenario *s, struct sf
 	}
 	if (ctx->isolate)
 		return sff_run_isolated_sig(ctx, run, &o, res);
-	return sfh_run(ctx->runner, ctx->target, run, &o, res);
+	return sff_run_inproc(ctx, run, &o, res);
 }
 
 struct minctx {

@@ -37,4 +37,35 @@ void sfh_lwip_set_slow_time(int on);
 /* Milliseconds of virtual time since the current case started. */
 uint64_t sfh_lwip_case_ms(void);
 
+/* ---- recovery from lwIP's assertions ----
+ * Debian's lwIP asserts with printf, fflush and abort(). With recovery prepared, lwIP's
+ * abort() calls a hook instead, which takes control back (longjmp); lwIP is then
+ * returned to a snapshot of its globals taken when no pcb existed. Not for sanitizer
+ * builds (longjmp over instrumented frames; ASan's own malloc). */
+
+/* Snapshot lwIP's writable data now (initialised, no pcb may exist); once per process,
+ * divert lwIP's calls to abort() to the hook, and its malloc/calloc/free to wrappers
+ * that track its heap blocks. 0, or -1 with why in err. */
+int sfh_lwip_snapshot_take(char *err, size_t errlen);
+/* Put the snapshot back: lwIP believes no pcb exists, and every heap block it allocated
+ * since is freed. 0, or -1 if there is no snapshot. */
+int sfh_lwip_snapshot_restore(void);
+/* Forget the snapshot (it refers to a netif about to go); the hook is cleared. */
+void sfh_lwip_snapshot_drop(void);
+/* Octets copied back by a restore (0: no snapshot). */
+size_t sfh_lwip_snapshot_size(void);
+/* While fn is set (and a snapshot exists), an lwIP assertion calls fn(ctx) instead of
+ * abort(); fn must not return (longjmp). The hook clears itself before calling fn. */
+void sfh_lwip_set_abort_hook(void (*fn)(void *ctx), void *ctx);
+
+struct sfh_target;
+/* The lwip target's part: 1 if t is an lwip target. */
+int sfh_lwip_target_is(const struct sfh_target *t);
+/* Prepare t for recovery: snapshot lwIP with t's netif set up (call between cases, as
+ * right after opening). 0, or -1 with why in err. */
+int sfh_lwip_target_recoverable(struct sfh_target *t, char *err, size_t errlen);
+/* After an assertion's hook took control back mid-case: restore lwIP and t's netif to
+ * the snapshot and forget t's per-case state, so the next reset() starts clean. */
+int sfh_lwip_target_recover(struct sfh_target *t);
+
 #endif

@@ -11,7 +11,16 @@
  * tcp_tmr runs on a fixed grid instead (see sfh_lwip_advance). The other cyclic timers
  * lwIP registers (IP reassembly, ARP, IGMP, ND6...) concern nothing synfin sends.
  */
+#include <link.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "lwip/init.h"
+#include "lwip/netif.h"
 #include "lwip/priv/tcp_priv.h"
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
@@ -49,12 +58,28 @@ u32_t tcp_next_iss(struct tcp_pcb *pcb)
 	return pcb && pcb->state == CLOSED ? iss + 1 : iss;
 }
 
+/* lwIP registers its TCP timer (tcp_timer_needed: a heap node inserted into the
+ * sys_timeouts list, and a static "active" flag) when the first pcb appears. Nothing
+ * ever runs that list here (see above), so the registration has no effect, except that
+ * it mutates a heap node no snapshot covers: register it once now, while there is no
+ * pcb, so that lwIP's globals after this point are all the state there is (see
+ * sfh_lwip_snapshot_take). tcp_timer_needed only tests the list head for NULL. */
+static void arm_tcp_timer(void)
+{
+	static struct tcp_pcb dummy;
+	struct tcp_pcb *saved = tcp_active_pcbs;
+	tcp_active_pcbs = &dummy;
+	tcp_timer_needed();
+	tcp_active_pcbs = saved;
+}
+
 int sfh_lwip_claim(const void *owner)
 {
 	if (glue.owner && glue.owner != owner)
 		return -1;
 	if (!glue.inited) {
 		lwip_init();
+		arm_tcp_timer();
 		glue.inited = 1;
 	}
 	glue.owner = owner;
@@ -160,4 +185,258 @@ void sfh_lwip_advance(uint32_t ms)
 uint64_t sfh_lwip_case_ms(void)
 {
 	return glue.now_ms - glue.case_t0;
+}
+
+/* ---- snapshot and restore, for recovery from lwIP's assertions ----
+ *
+ * All of lwIP's mutable state is its library's writable data (.data and .bss) plus heap
+ * objects reachable from it: pcbs, segments and pbufs (Debian builds with MEM_LIBC_MALLOC
+ * and MEMP_MEM_MALLOC, so each is its own malloc block), the sys_timeouts nodes (fixed
+ * after arm_tcp_timer) and the netif (the target's). With no pcb alive, copying the
+ * writable segment back therefore returns lwIP to exactly that moment. The heap blocks
+ * of the aborted case are unreachable then: lwIP's malloc/calloc/free go through
+ * wrappers that keep a list of them (below), and the restore frees them.
+ *
+ * The writable PT_LOAD segment of liblwip.so starts with its RELRO part (.got etc.,
+ * read-only once relocated: BIND_NOW): the copy starts at the page after it. */
+struct track {
+	struct track *prev, *next;
+	uint64_t pad;
+	uint64_t magic; /* last: right before the block */
+};
+
+static struct {
+	uint8_t *base; /* lwIP's writable data: [base, base + len) */
+	size_t len;
+	uint8_t *copy; /* the snapshot, or NULL */
+	uintptr_t relro, relro_end; /* lwIP's RELRO pages (its GOT is there) */
+	uint32_t tmr_calls;	    /* glue.tmr_calls at the snapshot (tcp_timer's parity) */
+	void (*hook)(void *ctx);    /* sfh_lwip_set_abort_hook */
+	void *hook_ctx;
+	int patched; /* lwIP's abort, malloc, calloc, free slots point to ours */
+	struct track live; /* lwIP's live heap blocks since the patch (a ring) */
+	size_t nlive;
+} snap;
+
+struct seg_probe {
+	int found;
+	uintptr_t lo, hi, relro, relro_end;
+};
+
+static int seg_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct seg_probe *p = arg;
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	(void)size;
+	/* By name, not by the address of a variable: in a non-PIE executable that address
+	 * may be the executable's copy (refused below). */
+	const char *base = info->dlpi_name ? strrchr(info->dlpi_name, '/') : NULL;
+	base = base ? base + 1 : info->dlpi_name;
+	if (!base || strncmp(base, "liblwip.so", 10) != 0)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+			continue;
+		p->found = 1;
+		p->lo = lo;
+		p->hi = hi;
+		for (int k = 0; k < info->dlpi_phnum; k++) {
+			const ElfW(Phdr) *r = &info->dlpi_phdr[k];
+			if (r->p_type != PT_GNU_RELRO)
+				continue;
+			/* the loader protects whole pages: [start, end) rounded down */
+			p->relro = (info->dlpi_addr + r->p_vaddr) / pg * pg;
+			p->relro_end = (info->dlpi_addr + r->p_vaddr + r->p_memsz) / pg * pg;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static int in_data(const volatile void *a)
+{
+	uintptr_t x = (uintptr_t)a;
+	return x >= (uintptr_t)snap.base && x < (uintptr_t)snap.base + snap.len;
+}
+
+/* lwIP's assertions end in printf, fflush(NULL), abort() (LWIP_PLATFORM_ASSERT): its
+ * abort slot points here. Unhooked it is abort(). */
+static _Noreturn void lwip_abort(void)
+{
+	void (*fn)(void *) = snap.hook;
+	if (fn) {
+		snap.hook = NULL;
+		fn(snap.hook_ctx); /* does not return */
+	}
+	abort();
+}
+
+/* lwIP's heap blocks, tracked so that a restore can free those of the aborted case: its
+ * malloc, calloc and free slots point to these. A block carries a header; the magic
+ * sits right before the block, where a block from the C library's own malloc has its
+ * chunk size, so free() tells the two apart (lwIP frees none from before the patch:
+ * the only ones, its timeout nodes, live for ever). */
+#define TRACK_MAGIC 0x5346484c57495041ull
+
+static void *lwip_malloc(size_t n)
+{
+	if (n > SIZE_MAX - sizeof(struct track))
+		return NULL;
+	struct track *h = malloc(sizeof *h + n);
+	if (!h)
+		return NULL;
+	h->magic = TRACK_MAGIC;
+	h->prev = &snap.live;
+	h->next = snap.live.next;
+	h->next->prev = h;
+	snap.live.next = h;
+	snap.nlive++;
+	return h + 1;
+}
+
+static void *lwip_calloc(size_t k, size_t n)
+{
+	if (n && k > SIZE_MAX / n)
+		return NULL;
+	void *p = lwip_malloc(k * n);
+	if (p)
+		memset(p, 0, k * n);
+	return p;
+}
+
+static void lwip_free(void *p)
+{
+	if (!p)
+		return;
+	struct track *h = (struct track *)p - 1;
+	if (h->magic != TRACK_MAGIC) {
+		free(p); /* from before the patch */
+		return;
+	}
+	h->magic = 0;
+	h->prev->next = h->next;
+	h->next->prev = h->prev;
+	snap.nlive--;
+	free(h);
+}
+
+/* Point liblwip.so's GOT slots for abort, malloc, calloc and free at the functions above:
+ * only lwIP's own calls go there. Each slot is the one word in lwIP's RELRO pages
+ * holding that function's address; anything else found there refuses. */
+static int patch_slots(char *err, size_t errlen)
+{
+	static const char *const names[4] = {"abort", "malloc", "calloc", "free"};
+	const uintptr_t real[4] = {(uintptr_t)&abort, (uintptr_t)&malloc, (uintptr_t)&calloc,
+				   (uintptr_t)&free};
+	const uintptr_t mine[4] = {(uintptr_t)&lwip_abort, (uintptr_t)&lwip_malloc,
+				   (uintptr_t)&lwip_calloc, (uintptr_t)&lwip_free};
+	uintptr_t *slot[4] = {NULL};
+	int n[4] = {0};
+	for (uintptr_t *w = (uintptr_t *)snap.relro; w < (uintptr_t *)snap.relro_end; w++)
+		for (int i = 0; i < 4; i++)
+			if (*w == real[i]) {
+				slot[i] = w;
+				n[i]++;
+			}
+	for (int i = 0; i < 4; i++)
+		if (n[i] != 1) {
+			snprintf(err, errlen, "lwip: %d GOT slots for %s() in liblwip (want 1)",
+				 n[i], names[i]);
+			return -1;
+		}
+	size_t len = snap.relro_end - snap.relro;
+	if (mprotect((void *)snap.relro, len, PROT_READ | PROT_WRITE) != 0) {
+		snprintf(err, errlen, "lwip: mprotect of its RELRO pages failed");
+		return -1;
+	}
+	snap.live.prev = snap.live.next = &snap.live;
+	for (int i = 0; i < 4; i++)
+		*slot[i] = mine[i];
+	mprotect((void *)snap.relro, len, PROT_READ);
+	snap.patched = 1;
+	return 0;
+}
+
+int sfh_lwip_snapshot_take(char *err, size_t errlen)
+{
+	if (!glue.inited || tcp_active_pcbs || tcp_tw_pcbs || tcp_bound_pcbs ||
+	    tcp_listen_pcbs.listen_pcbs) {
+		snprintf(err, errlen, "lwip: a snapshot needs lwIP initialised and no pcb");
+		return -1;
+	}
+	if (!snap.base) {
+		struct seg_probe p = {0};
+		dl_iterate_phdr(seg_cb, &p);
+		if (!p.found) {
+			snprintf(err, errlen, "lwip: liblwip's writable segment not found");
+			return -1;
+		}
+		uintptr_t lo = p.lo > p.relro_end ? p.lo : p.relro_end;
+		snap.base = (uint8_t *)lo;
+		snap.len = p.hi - lo;
+		snap.relro = p.relro;
+		snap.relro_end = p.relro_end;
+		/* Every variable synfin touches must be lwIP's own copy, not one the executable
+		 * holds by copy relocation (a non-PIE build): that copy would not be restored. */
+		if (!in_data(&tcp_active_pcbs) || !in_data(&tcp_tw_pcbs) ||
+		    !in_data(&tcp_bound_pcbs) || !in_data(&tcp_listen_pcbs) ||
+		    !in_data(&tcp_ticks) || !in_data(&netif_list) || !in_data(&netif_default)) {
+			snprintf(err, errlen, "lwip: lwIP's globals are not all in its data segment");
+			snap.base = NULL;
+			return -1;
+		}
+	}
+	if (!snap.patched && patch_slots(err, errlen) != 0)
+		return -1;
+	if (snap.nlive) {
+		/* A restore frees every tracked block: none may belong to the snapshot. */
+		snprintf(err, errlen, "lwip: %zu heap blocks alive with no pcb", snap.nlive);
+		return -1;
+	}
+	if (!snap.copy && !(snap.copy = malloc(snap.len))) {
+		snprintf(err, errlen, "lwip: out of memory");
+		return -1;
+	}
+	memcpy(snap.copy, snap.base, snap.len);
+	snap.tmr_calls = glue.tmr_calls;
+	return 0;
+}
+
+void sfh_lwip_snapshot_drop(void)
+{
+	free(snap.copy);
+	snap.copy = NULL;
+	snap.hook = NULL;
+}
+
+int sfh_lwip_snapshot_restore(void)
+{
+	if (!snap.copy)
+		return -1;
+	memcpy(snap.base, snap.copy, snap.len);
+	glue.tmr_calls = snap.tmr_calls;
+	/* Nothing refers to the aborted case's blocks any more: they were all allocated
+	 * since the snapshot, and lwIP's globals are back to it. */
+	while (snap.live.next != &snap.live) {
+		struct track *h = snap.live.next;
+		snap.live.next = h->next;
+		h->magic = 0;
+		free(h);
+	}
+	snap.live.prev = &snap.live;
+	snap.nlive = 0;
+	return 0;
+}
+
+size_t sfh_lwip_snapshot_size(void)
+{
+	return snap.copy ? snap.len : 0;
+}
+
+void sfh_lwip_set_abort_hook(void (*fn)(void *ctx), void *ctx)
+{
+	snap.hook_ctx = ctx;
+	snap.hook = snap.copy ? fn : NULL;
 }

@@ -1,0 +1,151 @@
+/* In-process recovery from an in-process stack's abort (lwIP's compiled-in assertions).
+ *
+ * A campaign on lwIP hits one of its reachable assertions about every thousand inputs;
+ * letting each one kill the worker makes the campaign restart-bound (process start,
+ * corpus reload). Instead, lwIP's abort() calls a hook (harness/target_lwip_sys.c) that
+ * longjmps back here, lwIP is restored to its snapshot, and the run is given the verdict
+ * an isolated run gives a crash: named after the step in progress (sfh_progress), kind
+ * crash, rule `stack`, so the signatures are the same.
+ *
+ * Only lwIP's own abort calls are diverted: any other abort (the C library's heap
+ * checks, a sanitizer) still takes the process down as before. Under ASan the feature
+ * is off (SFF_RECOVER_BUILD 0): longjmp over instrumented frames is not something to
+ * rely on, and ASan's malloc is not the C library's (the heap tracking patches that).
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fuzz_priv.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SFF_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SFF_ASAN 1
+#endif
+
+#if defined(SYNFIN_HAVE_LWIP) && !defined(SFF_ASAN)
+#define SFF_RECOVER_BUILD 1
+#include "target_lwip.h"
+#else
+#define SFF_RECOVER_BUILD 0
+#endif
+
+static const int crash_signals[SFF_NCRASHSIG] = {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+
+void sff_crash_signals_default(struct sff_sigsave *save)
+{
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (int i = 0; i < SFF_NCRASHSIG; i++)
+		save->ok[i] = sigaction(crash_signals[i], &dfl, &save->sa[i]) == 0;
+}
+
+void sff_crash_signals_restore(const struct sff_sigsave *save)
+{
+	for (int i = 0; i < SFF_NCRASHSIG; i++)
+		if (save->ok[i])
+			sigaction(crash_signals[i], &save->sa[i], NULL);
+}
+
+int sff_recover_enable(struct sfh_target *t, char *err, size_t errlen)
+{
+#if SFF_RECOVER_BUILD
+	if (!sfh_lwip_target_is(t)) {
+		snprintf(err, errlen, "in-process recovery: only the lwip target aborts in-process");
+		return -1;
+	}
+	return sfh_lwip_target_recoverable(t, err, errlen);
+#else
+	(void)t;
+	snprintf(err, errlen, "in-process recovery: not in this build (sanitizers, or no lwip)");
+	return -1;
+#endif
+}
+
+#if SFF_RECOVER_BUILD
+/* The verdict of a case whose stack died in the step `p` names: the same fields as
+ * harness/report.c's crash_verdict for an isolated run killed by SIGABRT. */
+static void crash_verdict(const struct sfh_target *t, const struct sfh_progress *p,
+			  struct sfh_result *res)
+{
+	memset(res, 0, sizeof *res);
+	res->div_event = p->event;
+	res->div_line = p->line;
+	res->verdict.kind = SFO_DIV_CRASH;
+	res->verdict.sev = SFO_SEV_MUST;
+	res->verdict.rule = (sfo_rule_t)sfo_rule_count(); /* no RFC rule: the stack failed */
+	res->verdict.before = p->before;
+	res->verdict.evclass = p->evclass;
+	res->verdict.expected = res->verdict.observed = SFO_STATE_UNKNOWN;
+	snprintf(res->verdict.detail, sizeof res->verdict.detail,
+		 "the stack crashed: killed by signal %d (%s)", SIGABRT, strsignal(SIGABRT));
+	res->sig_hash = sfh_signature(t->ops->name, &res->verdict, res->signature,
+				      sizeof res->signature);
+}
+
+struct guard {
+	jmp_buf jb;
+};
+
+static _Noreturn void on_abort(void *ctx)
+{
+	longjmp(((struct guard *)ctx)->jb, 1);
+}
+
+/* Only this frame holds the jmp_buf; nothing it reads after the longjmp was changed
+ * since setjmp, so no local needs volatile. */
+static int guarded(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
+		   const struct sfh_run_opts *o, struct sfh_result *res)
+{
+	struct guard g;
+	if (setjmp(g.jb) != 0)
+		return SFF_RECOVERED;
+	sfh_lwip_set_abort_hook(on_abort, &g);
+	int rc = sfh_run(r, t, s, o, res);
+	sfh_lwip_set_abort_hook(NULL, NULL);
+	return rc;
+}
+#endif
+
+int sff_run_recover(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
+		    const struct sfh_run_opts *o, struct sfh_result *res)
+{
+#if SFF_RECOVER_BUILD
+	struct sfh_progress local;
+	struct sfh_run_opts oo = *o;
+	if (!oo.progress)
+		oo.progress = &local;
+	/* as sfh_run_isolated starts it: the OPEN of a passive role */
+	oo.progress->event = -1;
+	oo.progress->line = 0;
+	oo.progress->before = SFO_CLOSED;
+	oo.progress->evclass = SFO_EC_CALL_LISTEN;
+	int rc = guarded(r, t, s, &oo, res);
+	if (rc != SFF_RECOVERED)
+		return rc;
+	if (sfh_lwip_target_recover(t) != 0) {
+		snprintf(res->err, sizeof res->err, "in-process recovery: no snapshot to restore");
+		return -1;
+	}
+	crash_verdict(t, oo.progress, res);
+	return SFF_RECOVERED;
+#else
+	return sfh_run(r, t, s, o, res);
+#endif
+}
+
+int sff_run_inproc(struct sff_runctx *ctx, const struct sfh_scenario *s,
+		   const struct sfh_run_opts *o, struct sfh_result *res)
+{
+	if (!ctx->recover)
+		return sfh_run(ctx->runner, ctx->target, s, o, res);
+	int rc = sff_run_recover(ctx->runner, ctx->target, s, o, res);
+	return rc == SFF_RECOVERED ? 0 : rc;
+}
