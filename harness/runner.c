@@ -374,8 +374,9 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 	progress(x, ev_index, line);
 	if (call == SFO_CALL_RECEIVE && check_delivery(x, ev_index, line, got) == 0)
 		return 0;
-	if (call == SFO_CALL_LISTEN || call == SFO_CALL_CONNECT) {
-		/* a new connection: what an earlier one carried does not count for it */
+	if ((call == SFO_CALL_LISTEN || call == SFO_CALL_CONNECT) && x->tcb.state == SFO_CLOSED) {
+		/* a new connection: what an earlier one carried does not count for it (an
+		 * OPEN while one exists opens nothing and resets nothing) */
 		x->peer_sent = 0;
 		x->delivered = 0;
 	}
