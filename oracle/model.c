@@ -231,6 +231,19 @@ static uint32_t seg_floor(const struct sfo_tcb *n)
 	return mss > 80 ? mss - 40 : mss;
 }
 
+/* A resend may restart at the segment holding SND.UNA: 3.10.7.4 removes from the
+ * retransmission queue only segments "entirely acknowledged", so a partly acknowledged
+ * one goes out again whole, from up to an MSS below SND.UNA (never below the first data
+ * octet); the receiver trims the duplicate octets. */
+static uint32_t resend_lo(const struct sfo_tcb *n, uint32_t una)
+{
+	uint32_t mss = n->mss ? n->mss : DEFAULT_MSS;
+	uint32_t first = n->iss + 1;
+	if (una == first || (uint32_t)(una - first) < mss)
+		return sfo_seq_lt(first, una) ? first : una;
+	return una - (mss - 1);
+}
+
 /* New data the target may send now: inside the peer's window, within what was queued,
  * at most an MSS per segment; after a segment arrives, in-flight data may also be resent
  * (fast retransmit). Returns the end of the data stack mode emits (snd_nxt if none). */
@@ -242,7 +255,7 @@ static uint32_t tx_data(struct sfo_ctx *c, struct sfo_outcome *o)
 	uint32_t lim = sfo_seq_min(dend, sfo_seq_max(n->snd_una + n->snd_wnd, sent));
 	uint32_t una = una_data(n);
 	int resend = !c->stack && c->ev->kind == SFO_EV_SEGMENT && sfo_seq_lt(una, sent);
-	uint32_t lo = resend ? una : n->snd_nxt;
+	uint32_t lo = resend ? resend_lo(n, una) : n->snd_nxt;
 	uint32_t mss = n->mss ? n->mss : DEFAULT_MSS;
 	if (!sfo_seq_gt(lim, lo) || (sfo_seq_ge(n->snd_nxt, dend) && !resend))
 		return n->snd_nxt;
@@ -285,7 +298,7 @@ static void tx_fin(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t stack_end)
 					all_sent && room && !cwnd_full, 1);
 	uint32_t una = una_data(n);
 	int resend = !c->stack && sfo_seq_lt(una, sfo_seq_min(n->snd_nxt, dend));
-	p->seq_lo = resend ? una : n->snd_nxt;
+	p->seq_lo = resend ? resend_lo(n, una) : n->snd_nxt;
 	p->seq_hi = n->snd_fin;
 	p->ack_lo = p->ack_hi = n->rcv_nxt;
 	p->len_lo = 0;

@@ -232,6 +232,25 @@ static void established_ack_below_iss_challenged_under_linux_only(void)
 	}
 }
 
+/* 3.10.7.4 removes from the retransmission queue only segments "entirely acknowledged":
+ * a resend prompted by an arriving ACK may send the partly acknowledged segment whole,
+ * from below SND.UNA (lwIP does), but never from further below than one MSS. */
+static void established_resend_partly_acked_segment_whole_ok(void)
+{
+	struct world w;
+	oracle_established(&w, "lwip", 536, 0);
+	uint32_t a = PISN + 1, s = TISS + 1;
+	struct sfo_event ev = ev_call(SFO_CALL_SEND, 1000);
+	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, a, 536), tseg(SFO_ACK, s + 536, a, 464)),
+		       2, SFO_ESTABLISHED),
+		 SFO_DIV_OK);
+	struct world w2 = w;
+	ev = ev_seg(mkseg(SFO_ACK, a, s + 600, 0));
+	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s + 536, a, 464)), 1, SFO_ESTABLISHED),
+		 SFO_DIV_OK);
+	CHECK(ostep(&w2, &ev, SEGS(tseg(SFO_ACK, s, a, 536)), 1, SFO_ESTABLISHED) != SFO_DIV_OK);
+}
+
 int main(void)
 {
 	established_send_cut_by_own_mss_ok();
@@ -240,5 +259,6 @@ int main(void)
 	listen_syn_without_ws_synack_with_ws_is_ws_synack_unsolicited();
 	established_rto_bound_follows_rtt_and_backoff();
 	established_ack_below_iss_challenged_under_linux_only();
+	established_resend_partly_acked_segment_whole_ok();
 	return check_done();
 }
