@@ -36,43 +36,24 @@ static struct sfo_event seg(uint8_t flags, uint32_t seq, uint32_t ack, uint32_t 
 	return ev;
 }
 
-static struct sfo_event call(enum sfo_call c, uint32_t arg)
-{
-	struct sfo_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.kind = SFO_EV_CALL;
-	ev.u.call.call = c;
-	ev.u.call.arg = arg;
-	return ev;
-}
-
-static struct sfo_event wait_ms(uint32_t ms)
-{
-	struct sfo_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.kind = SFO_EV_WAIT;
-	ev.u.wait_ms = ms;
-	return ev;
-}
-
 /* One lifecycle as the peer and the user see it (ISS 1000 in stack mode). */
 #define ISS 1000u
 static size_t lifecycle(struct sfo_event *ev)
 {
 	size_t n = 0;
-	ev[n++] = call(SFO_CALL_LISTEN, 0);
+	ev[n++] = sfo_ev_call(SFO_CALL_LISTEN, 0);
 	ev[n++] = seg(SFO_SYN, PISN, 0, 0);
 	ev[n++] = seg(SFO_ACK, PISN + 1, ISS + 1, 0);
-	ev[n++] = call(SFO_CALL_ACCEPT, 0);
+	ev[n++] = sfo_ev_call(SFO_CALL_ACCEPT, 0);
 	ev[n++] = seg(SFO_ACK | SFO_PSH, PISN + 1, ISS + 1, 500);
-	ev[n++] = call(SFO_CALL_RECEIVE, 0);
-	ev[n++] = call(SFO_CALL_SEND, 1000);
+	ev[n++] = sfo_ev_call(SFO_CALL_RECEIVE, 0);
+	ev[n++] = sfo_ev_call(SFO_CALL_SEND, 1000);
 	ev[n++] = seg(SFO_ACK, PISN + 501, ISS + 1001, 0);
-	ev[n++] = wait_ms(100);
-	ev[n++] = call(SFO_CALL_CLOSE, 0);
+	ev[n++] = sfo_ev_wait(100);
+	ev[n++] = sfo_ev_call(SFO_CALL_CLOSE, 0);
 	ev[n++] = seg(SFO_ACK, PISN + 501, ISS + 1002, 0);
 	ev[n++] = seg(SFO_FIN | SFO_ACK, PISN + 501, ISS + 1002, 0);
-	ev[n++] = wait_ms(240000);
+	ev[n++] = sfo_ev_wait(240000);
 	return n;
 }
 

@@ -138,6 +138,27 @@ struct sfo_event {
 	} u;
 };
 
+/* Event constructors: everything not named is zero. */
+static inline struct sfo_event sfo_ev_segment(struct sfo_seg seg)
+{
+	struct sfo_event ev = {.kind = SFO_EV_SEGMENT};
+	ev.u.seg = seg;
+	return ev;
+}
+static inline struct sfo_event sfo_ev_call(enum sfo_call call, uint32_t arg)
+{
+	struct sfo_event ev = {.kind = SFO_EV_CALL};
+	ev.u.call.call = call;
+	ev.u.call.arg = arg;
+	return ev;
+}
+static inline struct sfo_event sfo_ev_wait(uint32_t ms)
+{
+	struct sfo_event ev = {.kind = SFO_EV_WAIT};
+	ev.u.wait_ms = ms;
+	return ev;
+}
+
 /* Event classes: the columns of the segment-arrival table, for coverage and signatures.
  * Classified against the TCB *before* the event. */
 #define SFO_EVCLASSES(X)                                                                   \

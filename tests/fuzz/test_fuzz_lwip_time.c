@@ -18,25 +18,7 @@
 #define NRUNS  3000
 
 static uint8_t skip[NRUNS]; /* runs that make lwIP abort (its known assertions) */
-static uint8_t seeds[NSEEDS][SFH_MAX_ENCODED];
-static size_t seed_len[NSEEDS];
-static size_t nseeds;
-
-static void load_seeds(void)
-{
-	struct sfh_filelist fl = {0};
-	char err[512], *dir[1] = {"corpus/seeds"};
-	CHECK_EQ(sfh_collect_scenarios(1, dir, &fl, err, sizeof err), 0);
-	for (size_t i = 0; i < fl.n && nseeds < NSEEDS; i++) {
-		struct sfh_scenario s;
-		if (sfh_scn_load(fl.paths[i], &s, err, sizeof err) != 0)
-			continue;
-		seed_len[nseeds] = sfh_scn_encode(&s, seeds[nseeds], sizeof seeds[0]);
-		nseeds++;
-	}
-	sfh_filelist_free(&fl);
-	CHECK(nseeds >= 10);
-}
+#include "seeds.h"
 
 static void to_file(void *ctx, const char *line)
 {

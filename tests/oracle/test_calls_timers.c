@@ -3,25 +3,6 @@
  * 2MSL expiry and restart (3.6.1 MUST-13), FIN-WAIT-2 and user timeouts per profile. */
 #include "model_test.h"
 
-static struct sfo_event call_ev(enum sfo_call c, uint32_t arg)
-{
-	struct sfo_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.kind = SFO_EV_CALL;
-	ev.u.call.call = c;
-	ev.u.call.arg = arg;
-	return ev;
-}
-
-static struct sfo_event wait_ev(uint32_t ms)
-{
-	struct sfo_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.kind = SFO_EV_WAIT;
-	ev.u.wait_ms = ms;
-	return ev;
-}
-
 /* The oracle alone takes an event while the target emits segs (a target that behaves
  * differently from the model's stack mode, e.g. one that delays its ACKs). */
 static enum sfo_div_kind o_ev(struct world *w, struct sfo_event ev, enum sfo_state obs,
@@ -148,7 +129,7 @@ static void calls_table_each_call_in_each_state(void)
 		struct sfo_expect e;
 		struct sfo_seg segs[2];
 		at(&w, row->from, "rfc9293");
-		struct sfo_event ev = call_ev(row->call, 100);
+		struct sfo_event ev = sfo_ev_call(row->call, 100);
 		probe_ev(&w, &ev, &e);
 		CHECK_EQ(e.evclass, SFO_EC_CALL_LISTEN + row->call);
 		if (next_states(&e) != row->to)
@@ -171,7 +152,7 @@ static void send_data_bounded_by_queue(void)
 	struct world w;
 	struct sfo_expect e;
 	at(&w, SFO_ESTABLISHED, "rfc9293");
-	struct sfo_event ev = call_ev(SFO_CALL_SEND, 100);
+	struct sfo_event ev = sfo_ev_call(SFO_CALL_SEND, 100);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_ESTABLISHED), SFO_DIV_OK); /* may hold it (Nagle) */
 	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, mkseg(SFO_ACK, tnxt(&w), rnxt(&w), 60),
@@ -192,9 +173,9 @@ static void close_after_send_fin_follows_data(void)
 	struct sfo_expect e;
 	at(&w, SFO_ESTABLISHED, "rfc9293");
 	uint32_t s0 = tnxt(&w);
-	struct sfo_event ev = call_ev(SFO_CALL_SEND, 100);
+	struct sfo_event ev = sfo_ev_call(SFO_CALL_SEND, 100);
 	CHECK_EQ(o_ev(&w, ev, SFO_ESTABLISHED, NULL, 0), SFO_DIV_OK); /* held */
-	ev = call_ev(SFO_CALL_CLOSE, 0);
+	ev = sfo_ev_call(SFO_CALL_CLOSE, 0);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(next_states(&e), BIT(SFO_FIN_WAIT_1));
 	CHECK_EQ(JUDGE0(&w, &e, SFO_FIN_WAIT_1), SFO_DIV_OK); /* data still unsent */
@@ -207,10 +188,10 @@ static void close_after_send_fin_follows_data(void)
 		 SFO_DIV_FIELD);
 	CHECK_STR(w.v.detail, "fin at: expected 101, observed 1");
 	/* once the data is out, the FIN is due */
-	ev = call_ev(SFO_CALL_CLOSE, 0);
+	ev = sfo_ev_call(SFO_CALL_CLOSE, 0);
 	CHECK_EQ(o_ev(&w, ev, SFO_FIN_WAIT_1, SEGS(mkseg(SFO_ACK, s0, rnxt(&w), 100)), 1),
 		 SFO_DIV_OK);
-	ev = call_ev(SFO_CALL_RECEIVE, 0);
+	ev = sfo_ev_call(SFO_CALL_RECEIVE, 0);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_FIN_WAIT_1), SFO_DIV_MISSING);
 	CHECK_STR(vrule(&w), "send.fin");
@@ -224,7 +205,7 @@ static void close_with_unread_data_fin_or_rst(void)
 	at(&w, SFO_ESTABLISHED, "rfc9293");
 	w_in(&w, SFO_ACK, w.pnxt, tnxt(&w), 10);
 	CHECK_EQ(w.ot.rcv_queued, 10);
-	struct sfo_event ev = call_ev(SFO_CALL_CLOSE, 0);
+	struct sfo_event ev = sfo_ev_call(SFO_CALL_CLOSE, 0);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(next_states(&e), BIT(SFO_FIN_WAIT_1) | BIT(SFO_CLOSED));
 	CHECK_EQ(JUDGE(&w, &e, SFO_CLOSED, mkseg(SFO_RST | SFO_ACK, tnxt(&w), rnxt(&w), 0)),
@@ -233,7 +214,7 @@ static void close_with_unread_data_fin_or_rst(void)
 	CHECK_EQ(JUDGE(&w, &e, SFO_FIN_WAIT_1, mkseg(SFO_FIN | SFO_ACK, tnxt(&w), rnxt(&w), 0)),
 		 SFO_DIV_OK);
 	/* shutdown() is not close(): no RST */
-	ev = call_ev(SFO_CALL_SHUTDOWN, 0);
+	ev = sfo_ev_call(SFO_CALL_SHUTDOWN, 0);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(next_states(&e), BIT(SFO_FIN_WAIT_1));
 }
@@ -266,7 +247,7 @@ static void receive_may_send_window_update(void)
 	at(&w, SFO_ESTABLISHED, "rfc9293");
 	w_in(&w, SFO_ACK, w.pnxt, tnxt(&w), 1400);
 	w_in(&w, SFO_ACK, w.pnxt, tnxt(&w), 1400);
-	struct sfo_event ev = call_ev(SFO_CALL_RECEIVE, 0);
+	struct sfo_event ev = sfo_ev_call(SFO_CALL_RECEIVE, 0);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(e.out[0].next.rcv_queued, 0);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_ESTABLISHED), SFO_DIV_OK);
@@ -286,17 +267,17 @@ static void synsent_syn_retransmit_windows(void)
 	struct sfo_expect e;
 	struct sfo_seg syn = mkseg(SFO_SYN, TISS, 0, 0);
 	at(&w, SFO_SYN_SENT, "rfc9293");
-	struct sfo_event ev = wait_ev(100);
+	struct sfo_event ev = sfo_ev_wait(100);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(e.evclass, SFO_EC_WAIT_SHORT);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_SYN_SENT), SFO_DIV_OK);
 	CHECK_EQ(judge(&w, &e, SFO_SYN_SENT, &syn, 1), SFO_DIV_UNEXPECTED);
-	ev = wait_ev(1000);
+	ev = sfo_ev_wait(1000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(e.evclass, SFO_EC_WAIT_RTO);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_SYN_SENT), SFO_DIV_OK);
 	CHECK_EQ(judge(&w, &e, SFO_SYN_SENT, &syn, 1), SFO_DIV_OK);
-	ev = wait_ev(4000);
+	ev = sfo_ev_wait(4000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_SYN_SENT), SFO_DIV_MISSING);
 	CHECK_STR(vrule(&w), "rtx.required");
@@ -304,10 +285,10 @@ static void synsent_syn_retransmit_windows(void)
 	CHECK_EQ(judge(&w, &e, SFO_SYN_SENT, (struct sfo_seg[]){syn, syn}, 2), SFO_DIV_OK);
 	CHECK_EQ(JUDGE(&w, &e, SFO_SYN_SENT, mkseg(SFO_SYN, TISS + 1, 0, 0)), SFO_DIV_FIELD);
 	/* after one retransmission the next is required only after twice the bound */
-	CHECK_EQ(o_ev(&w, wait_ev(4000), SFO_SYN_SENT, &syn, 1), SFO_DIV_OK);
+	CHECK_EQ(o_ev(&w, sfo_ev_wait(4000), SFO_SYN_SENT, &syn, 1), SFO_DIV_OK);
 	CHECK_EQ(w.ot.rtx_count, 1);
-	CHECK_EQ(o_ev(&w, wait_ev(4000), SFO_SYN_SENT, NULL, 0), SFO_DIV_OK);
-	CHECK_EQ(o_ev(&w, wait_ev(4000), SFO_SYN_SENT, NULL, 0), SFO_DIV_MISSING);
+	CHECK_EQ(o_ev(&w, sfo_ev_wait(4000), SFO_SYN_SENT, NULL, 0), SFO_DIV_OK);
+	CHECK_EQ(o_ev(&w, sfo_ev_wait(4000), SFO_SYN_SENT, NULL, 0), SFO_DIV_MISSING);
 }
 
 /* 3.8.1: unacknowledged data is resent from SND.UNA; a FIN too */
@@ -320,7 +301,7 @@ static void established_data_retransmit_required(void)
 	w_call(&w, SFO_CALL_SEND, 3000);
 	CHECK_EQ(w.nout, 1);
 	CHECK_EQ(w.out[0].len, 1460); /* one MSS-sized segment in stack mode */
-	struct sfo_event ev = wait_ev(4000);
+	struct sfo_event ev = sfo_ev_wait(4000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_ESTABLISHED), SFO_DIV_MISSING);
 	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, mkseg(SFO_ACK, s0, rnxt(&w), 1460)), SFO_DIV_OK);
@@ -348,7 +329,7 @@ static void lastack_fin_retransmit_required(void)
 	struct world w;
 	struct sfo_expect e;
 	at(&w, SFO_LAST_ACK, "rfc9293");
-	struct sfo_event ev = wait_ev(5000);
+	struct sfo_event ev = sfo_ev_wait(5000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_LAST_ACK), SFO_DIV_MISSING);
 	CHECK_EQ(JUDGE(&w, &e, SFO_LAST_ACK, mkseg(SFO_FIN | SFO_ACK, tuna(&w), rnxt(&w), 0)),
@@ -371,18 +352,18 @@ static void delayed_ack_deadline(void)
 	CHECK_EQ(o_ev(&w, ev, SFO_ESTABLISHED, NULL, 0), SFO_DIV_OK); /* the ACK waits */
 	CHECK(w.ot.fl & SFO_TF_ACK_OWED);
 	ack = mkseg(SFO_ACK, tnxt(&w), w.ot.rcv_nxt, 0);
-	CHECK_EQ(o_ev(&w, wait_ev(300), SFO_ESTABLISHED, NULL, 0), SFO_DIV_OK);
+	CHECK_EQ(o_ev(&w, sfo_ev_wait(300), SFO_ESTABLISHED, NULL, 0), SFO_DIV_OK);
 	CHECK(w.ot.fl & SFO_TF_ACK_OWED);
 	/* 300 + 300 > 500: now it must be out */
 	struct sfo_expect e;
-	struct sfo_event wv = wait_ev(300);
+	struct sfo_event wv = sfo_ev_wait(300);
 	probe_ev(&w, &wv, &e);
 	CHECK_EQ(judge(&w, &e, SFO_ESTABLISHED, &ack, 1), SFO_DIV_OK);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_ESTABLISHED), SFO_DIV_MISSING);
 	CHECK_STR(vrule(&w), "ack.delayed");
 	CHECK_STR(sfo_rule(w.v.rule)->req, "MUST-40");
 	/* an owed ACK rides on data just as well */
-	struct sfo_event sv = call_ev(SFO_CALL_SEND, 10);
+	struct sfo_event sv = sfo_ev_call(SFO_CALL_SEND, 10);
 	probe_ev(&w, &sv, &e);
 	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, mkseg(SFO_ACK, tnxt(&w), w.ot.rcv_nxt, 10)),
 		 SFO_DIV_OK);
@@ -397,19 +378,19 @@ static void timewait_2msl_expiry_and_restart(void)
 	struct world w;
 	struct sfo_expect e;
 	at(&w, SFO_TIME_WAIT, "rfc9293");
-	struct sfo_event ev = wait_ev(239999);
+	struct sfo_event ev = sfo_ev_wait(239999);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(next_states(&e), BIT(SFO_TIME_WAIT));
 	CHECK_EQ(JUDGE0(&w, &e, SFO_CLOSED), SFO_DIV_STATE);
 	CHECK_STR(vrule(&w), "timewait.hold");
 	CHECK_STR(sfo_rule(w.v.rule)->req, "MUST-13");
-	ev = wait_ev(240000);
+	ev = sfo_ev_wait(240000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(e.evclass, SFO_EC_WAIT_2MSL);
 	CHECK_EQ(e.out[0].next.state, SFO_CLOSED);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_CLOSED), SFO_DIV_OK);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_TIME_WAIT), SFO_DIV_OK); /* timer granularity */
-	ev = wait_ev(250000);
+	ev = sfo_ev_wait(250000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_TIME_WAIT), SFO_DIV_STATE);
 	CHECK_STR(vrule(&w), "timewait.expire");
@@ -417,7 +398,7 @@ static void timewait_2msl_expiry_and_restart(void)
 	w_wait(&w, 100000);
 	w_in(&w, SFO_FIN | SFO_ACK, rnxt(&w) - 1, tnxt(&w), 0);
 	CHECK_EQ(w.nout, 1);
-	ev = wait_ev(239000);
+	ev = sfo_ev_wait(239000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(next_states(&e), BIT(SFO_TIME_WAIT));
 	w_wait(&w, 240000);
@@ -438,15 +419,15 @@ static void finwait2_timeout_per_profile(void)
 	fin2.fin2_timeout_ms = 60000;
 	fin2.accept = none;
 	at(&w, SFO_FIN_WAIT_2, "rfc9293");
-	struct sfo_event ev = wait_ev(3600000);
+	struct sfo_event ev = sfo_ev_wait(3600000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(next_states(&e), BIT(SFO_FIN_WAIT_2));
 	CHECK_EQ(JUDGE0(&w, &e, SFO_CLOSED), SFO_DIV_STATE);
 	w.ocfg.profile = &fin2;
-	ev = wait_ev(59000);
+	ev = sfo_ev_wait(59000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(next_states(&e), BIT(SFO_FIN_WAIT_2));
-	ev = wait_ev(60000);
+	ev = sfo_ev_wait(60000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(next_states(&e), BIT(SFO_FIN_WAIT_2) | BIT(SFO_CLOSED));
 	CHECK_EQ(JUDGE0(&w, &e, SFO_CLOSED), SFO_DIV_OK);
@@ -474,13 +455,13 @@ static void user_timeout_may_abort(void)
 	for (int i = 0; i < 6; i++)
 		w_wait(&w, 15000);
 	CHECK_EQ(w.diverged, 0);
-	struct sfo_event ev = wait_ev(15000);
+	struct sfo_event ev = sfo_ev_wait(15000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(next_states(&e), BIT(SFO_ESTABLISHED) | BIT(SFO_CLOSED));
 	CHECK_EQ(JUDGE0(&w, &e, SFO_CLOSED), SFO_DIV_OK);
 	CHECK_STR(sfo_rule(e.out[w.which].state_rule)->id, "timeout.user");
 	at(&w, SFO_SYN_RECEIVED, "rfc9293");
-	ev = wait_ev(100000);
+	ev = sfo_ev_wait(100000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(next_states(&e), BIT(SFO_SYN_RECEIVED) | BIT(SFO_LISTEN));
 	CHECK_EQ(JUDGE0(&w, &e, SFO_LISTEN), SFO_DIV_OK);
@@ -495,12 +476,12 @@ static void zero_window_probe_allowed(void)
 	at(&w, SFO_ESTABLISHED, "rfc9293");
 	w_in(&w, SFO_ACK, w.pnxt, tnxt(&w), 0); /* same numbers: no window update */
 	w.ot.snd_wnd = 0;
-	struct sfo_event ev = call_ev(SFO_CALL_SEND, 100);
+	struct sfo_event ev = sfo_ev_call(SFO_CALL_SEND, 100);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, mkseg(SFO_ACK, tnxt(&w), rnxt(&w), 1)),
 		 SFO_DIV_UNEXPECTED); /* nothing may go into a zero window on SEND */
 	CHECK_EQ(o_ev(&w, ev, SFO_ESTABLISHED, NULL, 0), SFO_DIV_OK);
-	ev = wait_ev(1000);
+	ev = sfo_ev_wait(1000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_ESTABLISHED), SFO_DIV_OK);
 	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, mkseg(SFO_ACK, tnxt(&w), rnxt(&w), 1)), SFO_DIV_OK);
@@ -516,12 +497,12 @@ static void held_data_must_go_by_override_timeout(void)
 	struct world w;
 	struct sfo_expect e;
 	at(&w, SFO_ESTABLISHED, "rfc9293");
-	struct sfo_event ev = call_ev(SFO_CALL_SEND, 100);
+	struct sfo_event ev = sfo_ev_call(SFO_CALL_SEND, 100);
 	CHECK_EQ(o_ev(&w, ev, SFO_ESTABLISHED, NULL, 0), SFO_DIV_OK);
-	ev = wait_ev(300);
+	ev = sfo_ev_wait(300);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_ESTABLISHED), SFO_DIV_OK);
-	ev = wait_ev(5000);
+	ev = sfo_ev_wait(5000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(JUDGE0(&w, &e, SFO_ESTABLISHED), SFO_DIV_MISSING);
 	CHECK_STR(vrule(&w), "send.data.override");
@@ -536,10 +517,10 @@ static void keepalive_only_after_two_hours(void)
 	struct sfo_seg ka;
 	at(&w, SFO_ESTABLISHED, "rfc9293");
 	ka = mkseg(SFO_ACK, tnxt(&w) - 1, rnxt(&w), 0);
-	struct sfo_event ev = wait_ev(3600000);
+	struct sfo_event ev = sfo_ev_wait(3600000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(judge(&w, &e, SFO_ESTABLISHED, &ka, 1), SFO_DIV_UNEXPECTED);
-	ev = wait_ev(7200000);
+	ev = sfo_ev_wait(7200000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(judge(&w, &e, SFO_ESTABLISHED, &ka, 1), SFO_DIV_OK);
 }
@@ -550,7 +531,7 @@ static void wait_in_closed_and_listen_is_quiet(void)
 	struct world w;
 	struct sfo_expect e;
 	at(&w, SFO_LISTEN, "rfc9293");
-	struct sfo_event ev = wait_ev(1000000);
+	struct sfo_event ev = sfo_ev_wait(1000000);
 	probe_ev(&w, &ev, &e);
 	CHECK_EQ(next_states(&e), BIT(SFO_LISTEN));
 	CHECK_EQ(JUDGE0(&w, &e, SFO_LISTEN), SFO_DIV_OK);

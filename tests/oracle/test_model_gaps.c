@@ -17,34 +17,6 @@ static enum sfo_div_kind ostep(struct world *w, const struct sfo_event *ev,
 	return w->v.kind;
 }
 
-static struct sfo_event ev_seg(struct sfo_seg s)
-{
-	struct sfo_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.kind = SFO_EV_SEGMENT;
-	ev.u.seg = s;
-	return ev;
-}
-
-static struct sfo_event ev_call(enum sfo_call c, uint32_t arg)
-{
-	struct sfo_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.kind = SFO_EV_CALL;
-	ev.u.call.call = c;
-	ev.u.call.arg = arg;
-	return ev;
-}
-
-static struct sfo_event ev_wait(uint32_t ms)
-{
-	struct sfo_event ev;
-	memset(&ev, 0, sizeof ev);
-	ev.kind = SFO_EV_WAIT;
-	ev.u.wait_ms = ms;
-	return ev;
-}
-
 /* What the target emits: an ACK-bearing segment from it. */
 static struct sfo_seg tseg(uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len)
 {
@@ -57,7 +29,7 @@ static struct sfo_seg tseg(uint8_t flags, uint32_t seq, uint32_t ack, uint32_t l
 static void oracle_established(struct world *w, const char *profile, uint16_t mss, int ws)
 {
 	w_init(w, profile);
-	struct sfo_event ev = ev_call(SFO_CALL_LISTEN, 0);
+	struct sfo_event ev = sfo_ev_call(SFO_CALL_LISTEN, 0);
 	CHECK_EQ(ostep(w, &ev, NULL, 0, SFO_LISTEN), SFO_DIV_OK);
 	struct sfo_seg syn = mkseg(SFO_SYN, PISN, 0, 0);
 	syn.mss = mss;
@@ -68,11 +40,11 @@ static void oracle_established(struct world *w, const char *profile, uint16_t ms
 	struct sfo_seg synack = tseg(SFO_SYN | SFO_ACK, TISS, PISN + 1, 0);
 	synack.opts = SFO_OPT_MSS;
 	synack.mss = 1460;
-	ev = ev_seg(syn);
+	ev = sfo_ev_segment(syn);
 	CHECK_EQ(ostep(w, &ev, &synack, 1, SFO_SYN_RECEIVED), SFO_DIV_OK);
-	ev = ev_seg(mkseg(SFO_ACK, PISN + 1, TISS + 1, 0));
+	ev = sfo_ev_segment(mkseg(SFO_ACK, PISN + 1, TISS + 1, 0));
 	CHECK_EQ(ostep(w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
-	ev = ev_call(SFO_CALL_ACCEPT, 0);
+	ev = sfo_ev_call(SFO_CALL_ACCEPT, 0);
 	CHECK_EQ(ostep(w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
 }
 
@@ -81,7 +53,7 @@ static void established_send_cut_by_own_mss_ok(void)
 {
 	struct world w;
 	oracle_established(&w, "linux", 21684, 0);
-	struct sfo_event ev = ev_call(SFO_CALL_SEND, 3125);
+	struct sfo_event ev = sfo_ev_call(SFO_CALL_SEND, 3125);
 	uint32_t a = PISN + 1, s = TISS + 1;
 	CHECK_EQ(ostep(&w, &ev,
 		       SEGS(tseg(SFO_ACK, s, a, 1460), tseg(SFO_ACK, s + 1460, a, 1460),
@@ -90,7 +62,7 @@ static void established_send_cut_by_own_mss_ok(void)
 		 SFO_DIV_OK);
 	/* ... but never more than the peer's MSS in one segment */
 	oracle_established(&w, "linux", 1000, 0);
-	ev = ev_call(SFO_CALL_SEND, 3125);
+	ev = sfo_ev_call(SFO_CALL_SEND, 3125);
 	CHECK(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, a, 1460)), 1, SFO_ESTABLISHED) != SFO_DIV_OK);
 	CHECK(w.v.detail[0] != '\0');
 }
@@ -102,20 +74,20 @@ static void established_close_after_rto_fin_waits_for_ack(void)
 	struct world w;
 	oracle_established(&w, "linux", 1460, 0);
 	uint32_t a = PISN + 1, s = TISS + 1;
-	struct sfo_event ev = ev_call(SFO_CALL_SEND, 1);
+	struct sfo_event ev = sfo_ev_call(SFO_CALL_SEND, 1);
 	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, a, 1)), 1, SFO_ESTABLISHED), SFO_DIV_OK);
-	ev = ev_wait(250);
+	ev = sfo_ev_wait(250);
 	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, a, 1)), 1, SFO_ESTABLISHED), SFO_DIV_OK);
-	ev = ev_call(SFO_CALL_CLOSE, 0);
+	ev = sfo_ev_call(SFO_CALL_CLOSE, 0);
 	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_FIN_WAIT_1), SFO_DIV_OK);
-	ev = ev_seg(mkseg(SFO_ACK, a, s + 1, 0));
+	ev = sfo_ev_segment(mkseg(SFO_ACK, a, s + 1, 0));
 	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_FIN_WAIT_1), SFO_DIV_MISSING);
 	CHECK_STR(vrule(&w), "send.fin");
 	/* without a retransmission the FIN is due at once */
 	oracle_established(&w, "linux", 1460, 0);
-	ev = ev_call(SFO_CALL_SEND, 1);
+	ev = sfo_ev_call(SFO_CALL_SEND, 1);
 	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, a, 1)), 1, SFO_ESTABLISHED), SFO_DIV_OK);
-	ev = ev_call(SFO_CALL_CLOSE, 0);
+	ev = sfo_ev_call(SFO_CALL_CLOSE, 0);
 	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_FIN_WAIT_1), SFO_DIV_MISSING);
 	CHECK_STR(vrule(&w), "send.fin");
 }
@@ -126,21 +98,21 @@ static void finwait1_syn_unacked_iss_is_not_data(void)
 {
 	struct world w;
 	w_init(&w, "linux");
-	struct sfo_event ev = ev_call(SFO_CALL_CONNECT, 0);
+	struct sfo_event ev = sfo_ev_call(SFO_CALL_CONNECT, 0);
 	struct sfo_seg syn = tseg(SFO_SYN, TISS, 0, 0);
 	syn.flags = SFO_SYN;
 	CHECK_EQ(ostep(&w, &ev, &syn, 1, SFO_SYN_SENT), SFO_DIV_OK);
 	struct sfo_seg psyn = mkseg(SFO_SYN, PISN, 0, 0);
 	psyn.opts |= SFO_OPT_WSCALE;
-	ev = ev_seg(psyn);
+	ev = sfo_ev_segment(psyn);
 	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_SYN | SFO_ACK, TISS, PISN + 1, 0)), 1,
 		       SFO_SYN_RECEIVED),
 		 SFO_DIV_OK);
-	ev = ev_call(SFO_CALL_CLOSE, 0);
+	ev = sfo_ev_call(SFO_CALL_CLOSE, 0);
 	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_FIN | SFO_ACK, TISS + 1, PISN + 1, 0)), 1,
 		       SFO_FIN_WAIT_1),
 		 SFO_DIV_OK);
-	ev = ev_seg(mkseg(SFO_ACK, PISN + 1, TISS - 1, 0));
+	ev = sfo_ev_segment(mkseg(SFO_ACK, PISN + 1, TISS - 1, 0));
 	struct sfo_expect e;
 	probe_ev(&w, &ev, &e);
 	for (unsigned i = 0; i < e.nout; i++)
@@ -156,7 +128,7 @@ static void listen_syn_without_ws_synack_with_ws_is_ws_synack_unsolicited(void)
 	struct world w;
 	for (int ws = 0; ws < 2; ws++) {
 		w_init(&w, "linux");
-		struct sfo_event ev = ev_call(SFO_CALL_LISTEN, 0);
+		struct sfo_event ev = sfo_ev_call(SFO_CALL_LISTEN, 0);
 		CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_LISTEN), SFO_DIV_OK);
 		struct sfo_seg syn = mkseg(SFO_SYN, PISN, 0, 0);
 		if (ws)
@@ -164,7 +136,7 @@ static void listen_syn_without_ws_synack_with_ws_is_ws_synack_unsolicited(void)
 		struct sfo_seg synack = tseg(SFO_SYN | SFO_ACK, TISS, PISN + 1, 0);
 		synack.opts = SFO_OPT_MSS | SFO_OPT_WSCALE;
 		synack.wscale = 10;
-		ev = ev_seg(syn);
+		ev = sfo_ev_segment(syn);
 		enum sfo_div_kind k = ostep(&w, &ev, &synack, 1, SFO_SYN_RECEIVED);
 		if (ws) {
 			CHECK_EQ(k, SFO_DIV_OK);
@@ -183,34 +155,34 @@ static void established_rto_bound_follows_rtt_and_backoff(void)
 	struct world w;
 	oracle_established(&w, "rfc9293", 1460, 0);
 	uint32_t a = PISN + 1, s = TISS + 1;
-	struct sfo_event ev = ev_call(SFO_CALL_SEND, 10);
+	struct sfo_event ev = sfo_ev_call(SFO_CALL_SEND, 10);
 	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, a, 10)), 1, SFO_ESTABLISHED), SFO_DIV_OK);
-	ev = ev_wait(3000); /* the ACK takes 3 s: RTO up to 4 s + 15 s */
+	ev = sfo_ev_wait(3000); /* the ACK takes 3 s: RTO up to 4 s + 15 s */
 	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
-	ev = ev_seg(mkseg(SFO_ACK, a, s + 10, 0));
+	ev = sfo_ev_segment(mkseg(SFO_ACK, a, s + 10, 0));
 	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
-	ev = ev_call(SFO_CALL_SEND, 10);
+	ev = sfo_ev_call(SFO_CALL_SEND, 10);
 	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s + 10, a, 10)), 1, SFO_ESTABLISHED),
 		 SFO_DIV_OK);
-	ev = ev_wait(10000);
+	ev = sfo_ev_wait(10000);
 	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
-	ev = ev_wait(200000);
+	ev = sfo_ev_wait(200000);
 	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_MISSING);
 	CHECK_STR(vrule(&w), "rtx.required");
 	/* backoff survives the ACK of a retransmitted segment */
 	oracle_established(&w, "rfc9293", 1460, 0);
-	ev = ev_call(SFO_CALL_SEND, 10);
+	ev = sfo_ev_call(SFO_CALL_SEND, 10);
 	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, a, 10)), 1, SFO_ESTABLISHED), SFO_DIV_OK);
-	ev = ev_wait(4000);
+	ev = sfo_ev_wait(4000);
 	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, a, 10)), 1, SFO_ESTABLISHED), SFO_DIV_OK);
-	ev = ev_wait(8000);
+	ev = sfo_ev_wait(8000);
 	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, a, 10)), 1, SFO_ESTABLISHED), SFO_DIV_OK);
-	ev = ev_seg(mkseg(SFO_ACK, a, s + 10, 0));
+	ev = sfo_ev_segment(mkseg(SFO_ACK, a, s + 10, 0));
 	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
-	ev = ev_call(SFO_CALL_SEND, 10);
+	ev = sfo_ev_call(SFO_CALL_SEND, 10);
 	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s + 10, a, 10)), 1, SFO_ESTABLISHED),
 		 SFO_DIV_OK);
-	ev = ev_wait(6000); /* 4 s << 2: not yet due */
+	ev = sfo_ev_wait(6000); /* 4 s << 2: not yet due */
 	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
 }
 
@@ -220,7 +192,7 @@ static void established_ack_below_iss_challenged_under_linux_only(void)
 	struct world w;
 	for (int lx = 0; lx < 2; lx++) {
 		oracle_established(&w, lx ? "linux" : "rfc9293", 1460, 0);
-		struct sfo_event ev = ev_seg(mkseg(SFO_ACK, PISN + 1, TISS, 1));
+		struct sfo_event ev = sfo_ev_segment(mkseg(SFO_ACK, PISN + 1, TISS, 1));
 		enum sfo_div_kind k = ostep(&w, &ev, SEGS(tseg(SFO_ACK, TISS + 1, PISN + 1, 0)), 1,
 					    SFO_ESTABLISHED);
 		if (lx) {
@@ -240,12 +212,12 @@ static void established_resend_partly_acked_segment_whole_ok(void)
 	struct world w;
 	oracle_established(&w, "lwip", 536, 0);
 	uint32_t a = PISN + 1, s = TISS + 1;
-	struct sfo_event ev = ev_call(SFO_CALL_SEND, 1000);
+	struct sfo_event ev = sfo_ev_call(SFO_CALL_SEND, 1000);
 	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, a, 536), tseg(SFO_ACK, s + 536, a, 464)),
 		       2, SFO_ESTABLISHED),
 		 SFO_DIV_OK);
 	struct world w2 = w;
-	ev = ev_seg(mkseg(SFO_ACK, a, s + 600, 0));
+	ev = sfo_ev_segment(mkseg(SFO_ACK, a, s + 600, 0));
 	CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s + 536, a, 464)), 1, SFO_ESTABLISHED),
 		 SFO_DIV_OK);
 	CHECK(ostep(&w2, &ev, SEGS(tseg(SFO_ACK, s, a, 536)), 1, SFO_ESTABLISHED) != SFO_DIV_OK);
