@@ -1,10 +1,12 @@
 /* lwIP's "system" side, played by synfin: one-time init, ownership, the virtual clock
- * (sys_now) and deterministic ISNs (tcp_next_iss). See target_lwip.h.
+ * (sys_now), deterministic ISNs (tcp_next_iss) and single-threaded locking
+ * (sys_arch_protect/unprotect, sys_check_core_locking). See target_lwip.h.
  *
- * Both overrides work because Debian's liblwip.so calls sys_now (13 call sites) and
- * tcp_next_iss (tcp_connect, tcp_listen_input) through its PLT (objdump -d shows
- * `call <sys_now@plt>` and `call <tcp_next_iss@plt>`), and the linker exports these
- * executable definitions because the library references them.
+ * The overrides work because Debian's liblwip.so calls these through its PLT (objdump -d
+ * shows `call <sys_now@plt>` at 13 sites, `call <tcp_next_iss@plt>` in tcp_connect and
+ * tcp_listen_input, and sys_arch_protect, sys_arch_unprotect and sys_check_core_locking
+ * at 32, 38 and 85 sites), and the linker exports these executable definitions because
+ * the library references them.
  *
  * Timers: lwIP's own sys_check_timeouts() is never called. It would start tcp_tmr at the
  * moment a pcb first needs it, so the timer phase would depend on earlier cases; here
@@ -56,6 +58,26 @@ u32_t tcp_next_iss(struct tcp_pcb *pcb)
 	uint32_t iss = glue.iss;
 	glue.iss += SFH_LWIP_ISS_STEP;
 	return pcb && pcb->state == CLOSED ? iss + 1 : iss;
+}
+
+/* lwIP's critical sections (SYS_LIGHTWEIGHT_PROT) and its core-locking check. The
+ * distribution's port takes a recursive pthread mutex on every pbuf and memory
+ * operation and checks the calling thread on every API call; synfin drives lwIP from one
+ * thread only (sfh_lwip_claim: one owner at a time, and libFuzzer's -jobs and -fork run
+ * processes, not threads), so a section has nothing to exclude and the check nothing to
+ * find. Defined here, they take the place of the port's, as sys_now does. */
+sys_prot_t sys_arch_protect(void)
+{
+	return 0;
+}
+
+void sys_arch_unprotect(sys_prot_t pval)
+{
+	(void)pval;
+}
+
+void sys_check_core_locking(void)
+{
 }
 
 /* lwIP registers its TCP timer (tcp_timer_needed: a heap node inserted into the
@@ -201,7 +223,7 @@ uint64_t sfh_lwip_case_ms(void)
  * read-only once relocated: BIND_NOW): the copy starts at the page after it. */
 struct track {
 	struct track *prev, *next;
-	uint64_t pad;
+	uint64_t cls;	/* free-list class (0: the C library's, not cached) */
 	uint64_t magic; /* last: right before the block */
 };
 
@@ -277,17 +299,40 @@ static _Noreturn void lwip_abort(void)
  * malloc, calloc and free slots point to these. A block carries a header; the magic
  * sits right before the block, where a block from the C library's own malloc has its
  * chunk size, so free() tells the two apart (lwIP frees none from before the patch:
- * the only ones, its timeout nodes, live for ever). */
+ * the only ones, its timeout nodes, live for ever).
+ *
+ * A case allocates and frees the same few sizes over and over (pcbs, segments, pbufs of
+ * one MSS), so freed blocks up to CACHE_MAX octets are kept on per-size free lists
+ * (classes of CACHE_STEP octets, at most CACHE_KEEP blocks each) and handed out again,
+ * which saves the C library's malloc its bookkeeping on every one. */
 #define TRACK_MAGIC 0x5346484c57495041ull
+#define CACHE_STEP  64u
+#define CACHE_MAX   4096u
+#define CACHE_NCLS  (CACHE_MAX / CACHE_STEP)
+#define CACHE_KEEP  256u
+
+static struct {
+	struct track *head[CACHE_NCLS + 1]; /* by class: (size + CACHE_STEP - 1) / CACHE_STEP */
+	uint32_t n[CACHE_NCLS + 1];
+} cache;
 
 static void *lwip_malloc(size_t n)
 {
-	if (n > SIZE_MAX - sizeof(struct track))
-		return NULL;
-	struct track *h = malloc(sizeof *h + n);
-	if (!h)
-		return NULL;
+	struct track *h;
+	size_t cls = n <= CACHE_MAX ? (n + CACHE_STEP - 1) / CACHE_STEP : 0;
+	if (cls && cache.head[cls]) {
+		h = cache.head[cls];
+		cache.head[cls] = h->next;
+		cache.n[cls]--;
+	} else {
+		if (n > SIZE_MAX - sizeof(struct track))
+			return NULL;
+		h = malloc(sizeof *h + (cls ? cls * CACHE_STEP : n));
+		if (!h)
+			return NULL;
+	}
 	h->magic = TRACK_MAGIC;
+	h->cls = cls;
 	h->prev = &snap.live;
 	h->next = snap.live.next;
 	h->next->prev = h;
@@ -306,6 +351,20 @@ static void *lwip_calloc(size_t k, size_t n)
 	return p;
 }
 
+/* A tracked block, unlinked: back to its free list, or to the C library. */
+static void release(struct track *h)
+{
+	size_t cls = (size_t)h->cls;
+	h->magic = 0;
+	if (cls && cls <= CACHE_NCLS && cache.n[cls] < CACHE_KEEP) {
+		h->next = cache.head[cls];
+		cache.head[cls] = h;
+		cache.n[cls]++;
+		return;
+	}
+	free(h);
+}
+
 static void lwip_free(void *p)
 {
 	if (!p)
@@ -315,11 +374,10 @@ static void lwip_free(void *p)
 		free(p); /* from before the patch */
 		return;
 	}
-	h->magic = 0;
 	h->prev->next = h->next;
 	h->next->prev = h->prev;
 	snap.nlive--;
-	free(h);
+	release(h);
 }
 
 /* Point liblwip.so's GOT slots for abort, malloc, calloc and free at the functions above:
@@ -422,8 +480,7 @@ int sfh_lwip_snapshot_restore(void)
 	while (snap.live.next != &snap.live) {
 		struct track *h = snap.live.next;
 		snap.live.next = h->next;
-		h->magic = 0;
-		free(h);
+		release(h);
 	}
 	snap.live.prev = &snap.live;
 	snap.nlive = 0;

@@ -161,17 +161,38 @@ static void parse_options(const uint8_t *o, size_t n, struct sfo_seg *s)
 	}
 }
 
-/* Ones'-complement sum over the pseudo-header and the TCP segment. */
+/* Add n octets to a ones'-complement accumulator, 32 bits at a time in host order (the
+ * sum does not depend on byte order, RFC 1071 section 2(B), as long as every part is
+ * added the same way; an odd last octet is the high half of a network-order pair). */
+static uint64_t csum_add(uint64_t acc, const uint8_t *p, size_t n)
+{
+	uint32_t w;
+	uint16_t h;
+	for (; n >= 4; p += 4, n -= 4) {
+		memcpy(&w, p, 4);
+		acc += w;
+	}
+	if (n >= 2) {
+		memcpy(&h, p, 2);
+		acc += h;
+		p += 2;
+		n -= 2;
+	}
+	if (n) {
+		const uint8_t last[2] = {p[0], 0};
+		memcpy(&h, last, 2);
+		acc += h;
+	}
+	return acc;
+}
+
+/* Ones'-complement sum over the pseudo-header and the TCP segment: all ones when the
+ * checksum field is right. */
 static int tcp_csum_ok(const uint8_t *ip, const uint8_t *tcp, size_t tcplen)
 {
-	uint32_t sum = 0;
-	for (int i = 12; i < 20; i += 2)
-		sum += get16(ip + i);
-	sum += IPPROTO_TCP + (uint32_t)tcplen;
-	for (size_t i = 0; i + 1 < tcplen; i += 2)
-		sum += get16(tcp + i);
-	if (tcplen & 1)
-		sum += (uint32_t)tcp[tcplen - 1] << 8;
+	const uint8_t pseudo[4] = {0, IPPROTO_TCP, (uint8_t)(tcplen >> 8), (uint8_t)tcplen};
+	uint64_t sum = csum_add(csum_add(0, ip + 12, 8), pseudo, 4);
+	sum = csum_add(sum, tcp, tcplen);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return sum == 0xffff;
