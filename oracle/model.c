@@ -72,6 +72,7 @@ void sfo_new_iss(const struct sfo_ctx *c, struct sfo_tcb *n, uint32_t iss)
 		n->rcv_wnd = n->rcv_buf = c->cfg->rcv_wnd;
 	}
 	n->timer_ms = n->unacked_since_ms = n->now_ms;
+	n->timer_slack_ms = 0;
 	n->rtx_count = 0;
 }
 
@@ -82,6 +83,8 @@ void sfo_peer_syn(const struct sfo_ctx *c, struct sfo_tcb *n, const struct sfo_s
 	n->rcv_nxt = s->seq + 1;
 	n->fl |= SFO_TF_IRS_KNOWN;
 	n->snd_wnd = s->wnd; /* a SYN's window is never scaled */
+	if (!n->snd_wnd)
+		n->wnd_zero_ms = n->now_ms;
 	n->max_snd_wnd = s->wnd;
 	n->snd_wl1 = s->seq;
 	/* 3.10.7.3: SND.WL2 <- SEG.ACK, but a SYN without ACK carries no acknowledgment:
@@ -219,16 +222,39 @@ static uint32_t una_data(const struct sfo_tcb *n)
 	return n->snd_una == n->iss && n->snd_nxt != n->iss ? n->iss + 1 : n->snd_una;
 }
 
-/* 3.7.1: the segments the sender cuts are no bigger than the peer's MSS, nor than its own
- * MTU allows (Eff.snd.MSS = min(SendMSS+20, MMS_S) - headers - options). The target's own
- * SYN shows MMS_S through its MSS option (MMS_R - 20, the same link), and options can take
- * up to 40 more octets: segments this small or bigger are what counting may assume. */
+/* Octets of payload every data segment but the last of a burst carries at least: counting
+ * segments against this bounds how many a step may hold. Eff.snd.MSS (3.7.1) is
+ * min(SendMSS+20, MMS_S) less the headers: the peer's MSS, or the target's own (its SYN
+ * shows MMS_S through its MSS option, MMS_R - 20 on the same link), less up to 40 octets
+ * of TCP options. Sender SWS avoidance (3.8.6.2.1, MUST-38, rule (3)) also lets a segment
+ * of Fs * Max(SND.WND) go, Fs = 1/2. Once the target has retransmitted, PMTU black-hole
+ * detection (3.7.2 recommends RFC 2923 and RFC 4821) may have lowered MMS_S as far as the
+ * IPv4 minimum MTU of 68 octets allows: 8 octets of payload behind 60 of headers. */
+#define MIN_MTU_PAYLOAD 8
+
 static uint32_t seg_floor(const struct sfo_tcb *n)
 {
 	uint32_t mss = n->mss ? n->mss : DEFAULT_MSS;
 	if (n->mss_self && n->mss_self < mss)
 		mss = n->mss_self;
-	return mss > 80 ? mss - 40 : mss;
+	uint32_t floor = mss > 40 ? mss - 40 : 1;
+	uint32_t half = n->max_snd_wnd / 2 + (n->max_snd_wnd & 1);
+	if (half && half < floor)
+		floor = half;
+	if ((n->fl & SFO_TF_MMS_SHRINK) && floor > MIN_MTU_PAYLOAD)
+		floor = MIN_MTU_PAYLOAD;
+	return floor;
+}
+
+/* How many times one piece of sequence space may go out during this step: once, or in a
+ * wait as often as the profile's minimum RTO fits into it (3.8.1: what was first sent
+ * during the wait may be retransmitted before it ends). */
+uint8_t sfo_wait_copies(const struct sfo_ctx *c)
+{
+	if (c->ev->kind != SFO_EV_WAIT)
+		return 1;
+	uint32_t times = c->ev->u.wait_ms / (c->p->rto_min_ms ? c->p->rto_min_ms : 1) + 1;
+	return (uint8_t)(times > 255 ? 255 : times);
 }
 
 /* A resend may restart at the segment holding SND.UNA: 3.10.7.4 removes from the
@@ -260,6 +286,8 @@ static uint32_t tx_data(struct sfo_ctx *c, struct sfo_outcome *o)
 	if (!sfo_seq_gt(lim, lo) || (sfo_seq_ge(n->snd_nxt, dend) && !resend))
 		return n->snd_nxt;
 	uint32_t room = lim - lo, nseg = room / (c->stack ? mss : seg_floor(n)) + 2;
+	if (!c->stack)
+		nseg *= sfo_wait_copies(c);
 	int due = c->data_due && sfo_seq_gt(lim, n->snd_nxt);
 	struct sfo_pattern *p =
 	    sfo_pat(o, due ? SFO_R_SEND_DATA_OVERRIDE : SFO_R_SEND_DATA, SFO_ACK,
@@ -281,21 +309,55 @@ static uint32_t tx_data(struct sfo_ctx *c, struct sfo_outcome *o)
 	return n->snd_nxt + len;
 }
 
+/* A FIN sent and not yet acknowledged may go again when a segment arrives, without
+ * waiting for a wait step: after a duplicate ACK (3.8.1 MUST-19: RFC 5681 3.2 fast
+ * retransmit; RFC 5827 lowers the threshold when little is outstanding), or once the
+ * retransmission timer may have expired (3.8.1) while the window or the congestion window
+ * held the resend back. The FIN still sits where CLOSE put it, alone or behind data. */
+static void tx_fin_again(struct sfo_ctx *c, struct sfo_outcome *o)
+{
+	const struct sfo_tcb *n = &o->next, *t = c->t;
+	if (c->stack || c->ev->kind != SFO_EV_SEGMENT || !(n->fl & SFO_TF_ISS_KNOWN) ||
+	    (n->fl & SFO_TF_FIN_ACKED) || !sfo_seq_lt(n->snd_fin, n->snd_nxt) ||
+	    sfo_seq_lt(n->snd_fin, n->snd_una))
+		return;
+	const struct sfo_seg *s = &c->ev->u.seg;
+	int dup = (s->flags & (SFO_ACK | SFO_SYN | SFO_FIN | SFO_RST)) == SFO_ACK && !s->len &&
+		  s->ack == t->snd_una;
+	int expired = t->now_ms - t->timer_ms + t->timer_slack_ms >= c->p->rto_min_ms;
+	if (!dup && !expired)
+		return;
+	uint32_t una = una_data(n);
+	struct sfo_pattern *p = sfo_pat(o, expired ? SFO_R_RTX_ALLOWED : SFO_R_RTX_FAST,
+					SFO_FIN | SFO_ACK, SFO_SYN | SFO_RST, 0, 1);
+	p->seq_lo = sfo_seq_lt(una, n->snd_fin) ? resend_lo(n, una) : n->snd_fin;
+	p->seq_hi = n->snd_fin;
+	p->ack_lo = p->ack_hi = n->rcv_nxt;
+	p->len_hi = n->snd_fin - p->seq_lo;
+	p->pf = SFO_PAT_WITHIN;
+}
+
 /* Our FIN, after CLOSE: required once every queued octet is out and the peer's window
  * has room for it; optional while data is still unsent, and while a retransmission has
  * left the congestion window at what is in flight (RFC 5681 3.1: after a timeout the
- * loss window is one segment; the FIN waits for the ACK, which then makes it due). */
+ * loss window is one segment; the FIN waits for the ACK, which then makes it due). A FIN
+ * first sent during a wait may be retransmitted before the wait ends (3.8.1). */
 static void tx_fin(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t stack_end)
 {
 	const struct sfo_tcb *n = &o->next;
 	uint32_t dend = data_end(n);
-	if (!(n->fl & SFO_TF_CLOSE_CALLED) || (n->fl & SFO_TF_FIN_SENT))
+	if (!(n->fl & SFO_TF_CLOSE_CALLED))
 		return;
+	if (n->fl & SFO_TF_FIN_SENT) {
+		tx_fin_again(c, o);
+		return;
+	}
 	int all_sent = n->snd_nxt == dend;
 	int room = sfo_seq_lt(dend, n->snd_una + n->snd_wnd);
 	int cwnd_full = (n->fl & SFO_TF_CWND_LOSS) && n->snd_una != n->snd_nxt;
-	struct sfo_pattern *p = sfo_pat(o, SFO_R_SEND_FIN, SFO_FIN | SFO_ACK, SFO_SYN | SFO_RST,
-					all_sent && room && !cwnd_full, 1);
+	struct sfo_pattern *p =
+	    sfo_pat(o, SFO_R_SEND_FIN, SFO_FIN | SFO_ACK, SFO_SYN | SFO_RST,
+		    all_sent && room && !cwnd_full, c->stack ? 1 : sfo_wait_copies(c));
 	uint32_t una = una_data(n);
 	int resend = !c->stack && sfo_seq_lt(una, sfo_seq_min(n->snd_nxt, dend));
 	p->seq_lo = resend ? resend_lo(n, una) : n->snd_nxt;
@@ -353,6 +415,7 @@ static void flush_owed_ack(const struct sfo_ctx *c, struct sfo_outcome *o)
 static void finish(struct sfo_ctx *c, struct sfo_outcome *o)
 {
 	struct sfo_tcb *n = &o->next;
+	n->step_ms = c->t->now_ms;
 	if (sfo_synchronized(n->state)) {
 		uint32_t end = n->snd_nxt;
 		int emitted = 0;
@@ -441,17 +504,25 @@ static void learn_space(struct sfo_tcb *t, const struct sfo_seg *s)
 	uint32_t space = sfo_seg_space(s);
 	if (!space || sfo_seq_lt(s->seq, t->snd_una))
 		return; /* keep-alive garbage below SND.UNA is no transmission */
+	/* the segment left somewhere in [step_ms, now_ms]: the timer it (re)started runs
+	 * from then, so the latest start decides when a retransmission is due and the
+	 * earliest whether one is early; the RTT bound takes the earliest first send */
+	uint64_t slack = t->now_ms - t->step_ms;
 	if (sfo_seq_lt(s->seq, t->snd_nxt)) {
 		if (t->rtx_count < 255)
 			t->rtx_count++;
 		if (t->rtx_count > t->rto_backoff)
 			t->rto_backoff = t->rtx_count;
 		t->timer_ms = t->now_ms;
+		t->timer_slack_ms = slack > 0xffffffffu ? 0xffffffffu : (uint32_t)slack;
 		/* RFC 5681 3.1 (loss window), 3.2 (fast retransmit): the congestion window
-		 * shrinks, possibly to the one segment in flight */
-		t->fl |= SFO_TF_CWND_LOSS;
+		 * shrinks, possibly to the one segment in flight; 3.7.2: PMTU black-hole
+		 * detection may shrink the segments */
+		t->fl |= SFO_TF_CWND_LOSS | SFO_TF_MMS_SHRINK;
 	} else if (t->snd_una == t->snd_nxt) {
-		t->timer_ms = t->unacked_since_ms = t->now_ms;
+		t->timer_ms = t->now_ms;
+		t->unacked_since_ms = t->step_ms;
+		t->timer_slack_ms = slack > 0xffffffffu ? 0xffffffffu : (uint32_t)slack;
 		t->rtx_count = 0;
 	}
 	if (sfo_seq_gt(s->seq + space, t->snd_nxt))

@@ -275,24 +275,22 @@ void sfo_user_call(struct sfo_ctx *c)
 
 /* ---- timeouts ---- */
 
-static uint8_t count_cap(uint32_t v)
-{
-	return (uint8_t)(v > 255 ? 255 : v);
-}
-
 /* 3.8.1: retransmissions of whatever is unacknowledged. A first one from SND.UNA is
  * required once the backed-off RTO bound has passed; more are allowed. */
-static void wait_rtx(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t w)
+static void wait_rtx(struct sfo_ctx *c, struct sfo_outcome *o)
 {
 	struct sfo_tcb *n = &o->next;
 	uint64_t elapsed = n->now_ms - n->timer_ms;
+	/* the timer may have restarted up to timer_slack_ms before timer_ms (inside a wait):
+	 * a retransmission is allowed from the earliest start, required from the latest */
+	uint64_t elapsed_lo = elapsed + n->timer_slack_ms;
 	uint32_t dend = (n->fl & SFO_TF_CLOSE_CALLED) ? n->snd_fin : n->snd_queued;
 	int syn = n->snd_una == n->iss && sfo_seq_gt(n->snd_nxt, n->iss);
 	uint32_t una = syn ? n->iss + 1 : n->snd_una;
 	uint32_t sent = sfo_seq_min(n->snd_nxt, dend);
 	int data = sfo_seq_lt(una, sent);
 	int fin = (n->fl & SFO_TF_FIN_SENT) && !(n->fl & SFO_TF_FIN_ACKED);
-	if ((!syn && !data && !fin) || elapsed < c->p->rto_min_ms)
+	if ((!syn && !data && !fin) || elapsed_lo < c->p->rto_min_ms)
 		return;
 	/* RFC 6298 2: RTO = SRTT + 4 RTTVAR, at most 5 times the largest RTT sample; 5.5 and
 	 * 5.7: doubled per timeout, and kept doubled until a Karn-valid sample */
@@ -304,7 +302,7 @@ static void wait_rtx(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t w)
 	int must = elapsed >= (bound < RTO_CAP_MS ? bound : RTO_CAP_MS) &&
 		   (syn || n->snd_wnd != 0);
 	uint32_t mss = n->mss ? n->mss : 536;
-	uint8_t times = count_cap(w / (c->p->rto_min_ms ? c->p->rto_min_ms : 1) + 1);
+	uint8_t times = sfo_wait_copies(c);
 	sfo_rule_t r = must ? SFO_R_RTX_REQUIRED : SFO_R_RTX_ALLOWED;
 	struct sfo_pattern *p;
 	sfo_fire(o, r);
@@ -353,9 +351,12 @@ static void wait_probes(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t w)
 {
 	struct sfo_tcb *n = &o->next;
 	uint32_t dend = (n->fl & SFO_TF_CLOSE_CALLED) ? n->snd_fin + 1 : n->snd_queued;
-	uint8_t times = count_cap(w / (c->p->rto_min_ms ? c->p->rto_min_ms : 1) + 1);
+	uint8_t times = sfo_wait_copies(c);
 	struct sfo_pattern *p = NULL;
-	if (n->snd_wnd == 0 && sfo_seq_lt(n->snd_nxt, dend) && w >= c->p->rto_min_ms)
+	/* SHLD-29: the first probe once the window has been zero for an RTO, however the
+	 * harness cut that time into waits */
+	if (n->snd_wnd == 0 && sfo_seq_lt(n->snd_nxt, dend) &&
+	    n->now_ms - n->wnd_zero_ms >= c->p->rto_min_ms)
 		p = sfo_pat(o, SFO_R_ZWP_PROBE, SFO_ACK, SFO_SYN | SFO_RST | SFO_FIN, 0, times);
 	else if (w >= KEEPALIVE_MS && n->snd_una == n->snd_nxt &&
 		 (n->state == SFO_ESTABLISHED || n->state == SFO_CLOSE_WAIT))
@@ -438,7 +439,7 @@ void sfo_wait(struct sfo_ctx *c)
 	/* 3.8.6.2.1: queued data the window allows must go by the override timeout, unless
 	 * data is in flight (after a timeout the congestion window is one segment) */
 	c->data_due = w >= c->p->rto_must_ms && n->snd_una == n->snd_nxt;
-	wait_rtx(c, o, w);
+	wait_rtx(c, o);
 	wait_probes(c, o, w);
 	int outstanding = n->snd_una != n->snd_nxt;
 	/* 3.10.8: retransmitting past the user timeout may abort */

@@ -263,6 +263,8 @@ static int ack_synrcvd(struct sfo_ctx *c, struct sfo_outcome *o, const struct sf
 	}
 	n->snd_una = s->ack;
 	n->snd_wnd = (uint32_t)s->wnd << ((n->fl & SFO_TF_WSCALE) ? n->snd_wscale : 0);
+	if (!n->snd_wnd)
+		n->wnd_zero_ms = n->now_ms;
 	n->snd_wl1 = s->seq;
 	n->snd_wl2 = s->ack;
 	if (n->snd_wnd > n->max_snd_wnd)
@@ -270,6 +272,7 @@ static int ack_synrcvd(struct sfo_ctx *c, struct sfo_outcome *o, const struct sf
 	sfo_ack_sample(n, s->ack);
 	n->rtx_count = 0;
 	n->timer_ms = n->unacked_since_ms = n->now_ms;
+	n->timer_slack_ms = 0;
 	n->fl &= ~SFO_TF_TW_REOPEN;
 	/* 3.10.4: a CLOSE that waited for ESTABLISHED now sends its FIN */
 	if (n->fl & SFO_TF_CLOSE_CALLED)
@@ -290,6 +293,7 @@ static void ack_advance(struct sfo_outcome *o, const struct sfo_seg *s)
 		sfo_ack_sample(n, s->ack);
 		n->rtx_count = 0;
 		n->timer_ms = n->unacked_since_ms = n->now_ms;
+		n->timer_slack_ms = 0;
 		if ((n->fl & SFO_TF_FIN_SENT) && sfo_seq_gt(n->snd_una, n->snd_fin))
 			n->fl |= SFO_TF_FIN_ACKED;
 		sfo_set_state(o, n->state, SFO_R_ACK_NEW);
@@ -301,7 +305,10 @@ static void ack_advance(struct sfo_outcome *o, const struct sfo_seg *s)
 	if (sfo_seq_le(una0, s->ack) &&
 	    (sfo_seq_lt(n->snd_wl1, s->seq) ||
 	     (n->snd_wl1 == s->seq && sfo_seq_le(n->snd_wl2, s->ack)))) {
+		uint32_t was = n->snd_wnd;
 		n->snd_wnd = (uint32_t)s->wnd << ((n->fl & SFO_TF_WSCALE) ? n->snd_wscale : 0);
+		if (!n->snd_wnd && was)
+			n->wnd_zero_ms = n->now_ms;
 		n->snd_wl1 = s->seq;
 		n->snd_wl2 = s->ack;
 		if (n->snd_wnd > n->max_snd_wnd)

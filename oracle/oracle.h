@@ -298,9 +298,12 @@ enum {
 	SFO_TF_OOO_FIN = 1u << 16,   /* ... and a FIN right after it, at ooo_hi */
 	SFO_TF_OOO_GAP = 1u << 17,   /* ... with holes inside [ooo_lo, ooo_hi) */
 	SFO_TF_TW_REOPEN = 1u << 18, /* reopened from TIME-WAIT by a new SYN (MAY-2) */
-	SFO_TF_CWND_LOSS = 1u << 19  /* a retransmission since SND.UNA last caught up with
+	SFO_TF_CWND_LOSS = 1u << 19, /* a retransmission since SND.UNA last caught up with
 				      * SND.NXT: the congestion window may be one segment
 				      * (RFC 5681 3.1, 3.2), new data and FIN may wait */
+	SFO_TF_MMS_SHRINK = 1u << 20 /* the target has retransmitted: PMTU black-hole
+				      * detection (3.7.2, RFC 2923 2.1, RFC 4821) may have
+				      * lowered its MMS_S, so its segments may be smaller */
 };
 
 /* The target's TCB as the model tracks it (§3.3.1 plus what the rules need). */
@@ -318,6 +321,11 @@ struct sfo_tcb {
 	uint16_t mss;
 	uint64_t now_ms;      /* virtual time: sum of waits seen */
 	uint64_t timer_ms;    /* when the running timer started (retransmit / TIME-WAIT) */
+	uint64_t step_ms;     /* when the last step began: what the target emitted in it
+			       * left somewhere in [step_ms, now_ms] */
+	uint32_t timer_slack_ms; /* the retransmission timer may have started this much
+				  * before timer_ms (it restarted inside a wait) */
+	uint64_t wnd_zero_ms; /* when the send window last closed to zero (3.8.6.1) */
 	uint64_t unacked_since_ms; /* first transmission of the oldest unacked octet */
 	uint64_t ack_owed_ms; /* when the owed ACK (SFO_TF_ACK_OWED) became due */
 	uint64_t timer2_ms;   /* TIME-WAIT: latest time the 2MSL timer may have restarted */

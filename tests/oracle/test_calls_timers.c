@@ -539,6 +539,70 @@ static void wait_in_closed_and_listen_is_quiet(void)
 	CHECK_STR(vrule(&w), "wait.idle");
 }
 
+/* 3.8.1: data first sent during a wait may be retransmitted before the wait ends, as often
+ * as the minimum RTO fits, and no more often */
+static void wait_data_sent_and_resent_within_one_wait(void)
+{
+	struct world w;
+	struct sfo_expect e;
+	at(&w, SFO_ESTABLISHED, "rfc9293");
+	w.ot.snd_wnd = 2; /* the peer's window admits two octets */
+	CHECK_EQ(o_ev(&w, sfo_ev_call(SFO_CALL_SEND, 100), SFO_ESTABLISHED, NULL, 0), SFO_DIV_OK);
+	struct sfo_seg d = mkseg(SFO_ACK, tnxt(&w), rnxt(&w), 2);
+	struct sfo_event ev = sfo_ev_wait(450); /* rto_min 200: at most three copies */
+	probe_ev(&w, &ev, &e);
+	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, d, d, d), SFO_DIV_OK);
+	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, d, d, d, d, d, d, d), SFO_DIV_UNEXPECTED);
+	ev = sfo_ev_wait(150); /* shorter than the minimum RTO: one copy */
+	probe_ev(&w, &ev, &e);
+	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, d), SFO_DIV_OK);
+	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, d, d, d), SFO_DIV_UNEXPECTED);
+}
+
+/* 3.8.1: a segment sent during a wait restarted the timer somewhere inside it: a resend
+ * is early only if it comes before the minimum RTO from the wait's start */
+static void rtx_timer_restarted_inside_wait(void)
+{
+	struct world w;
+	struct sfo_expect e;
+	at(&w, SFO_ESTABLISHED, "rfc9293");
+	w.ot.snd_wnd = 0;
+	CHECK_EQ(o_ev(&w, sfo_ev_call(SFO_CALL_SEND, 1), SFO_ESTABLISHED, NULL, 0), SFO_DIV_OK);
+	struct sfo_seg probe1 = mkseg(SFO_ACK, tnxt(&w), rnxt(&w), 1);
+	CHECK_EQ(o_ev(&w, sfo_ev_wait(4000), SFO_ESTABLISHED, &probe1, 1), SFO_DIV_OK);
+	struct sfo_event ev = sfo_ev_wait(100);
+	probe_ev(&w, &ev, &e);
+	CHECK_EQ(judge(&w, &e, SFO_ESTABLISHED, &probe1, 1), SFO_DIV_OK);
+	/* a probe sent on a call step (no time passing) starts the timer exactly */
+	at(&w, SFO_ESTABLISHED, "rfc9293");
+	CHECK_EQ(o_ev(&w, sfo_ev_call(SFO_CALL_SEND, 1), SFO_ESTABLISHED,
+		      SEGS(mkseg(SFO_ACK, tnxt(&w), rnxt(&w), 1)), 1),
+		 SFO_DIV_OK);
+	probe1 = mkseg(SFO_ACK, tuna(&w), rnxt(&w), 1);
+	probe_ev(&w, &ev, &e);
+	CHECK_EQ(judge(&w, &e, SFO_ESTABLISHED, &probe1, 1), SFO_DIV_UNEXPECTED);
+	CHECK_STR(vrule(&w), "rtx.early.data");
+}
+
+/* 3.8.6.1 SHLD-29: the first probe once the window has been zero for an RTO, counted
+ * across waits */
+static void zero_window_probe_across_waits(void)
+{
+	struct world w;
+	struct sfo_expect e;
+	at(&w, SFO_ESTABLISHED, "lwip"); /* rto_min 1000 */
+	w.ot.snd_wnd = 0;
+	w.ot.wnd_zero_ms = w.ot.now_ms;
+	CHECK_EQ(o_ev(&w, sfo_ev_call(SFO_CALL_SEND, 1), SFO_ESTABLISHED, NULL, 0), SFO_DIV_OK);
+	struct sfo_seg pr = mkseg(SFO_ACK, tnxt(&w), rnxt(&w), 1);
+	struct sfo_event ev = sfo_ev_wait(500);
+	probe_ev(&w, &ev, &e);
+	CHECK_EQ(judge(&w, &e, SFO_ESTABLISHED, &pr, 1), SFO_DIV_UNEXPECTED);
+	CHECK_EQ(o_ev(&w, ev, SFO_ESTABLISHED, NULL, 0), SFO_DIV_OK);
+	probe_ev(&w, &ev, &e);
+	CHECK_EQ(judge(&w, &e, SFO_ESTABLISHED, &pr, 1), SFO_DIV_OK);
+}
+
 int main(void)
 {
 	calls_table_each_call_in_each_state();
@@ -558,5 +622,8 @@ int main(void)
 	held_data_must_go_by_override_timeout();
 	keepalive_only_after_two_hours();
 	wait_in_closed_and_listen_is_quiet();
+	wait_data_sent_and_resent_within_one_wait();
+	rtx_timer_restarted_inside_wait();
+	zero_window_probe_across_waits();
 	return check_done();
 }

@@ -268,6 +268,21 @@ static void finwait1_fin_acked_by_our_fin_again_is_rtx_early_fin(void)
 		 SFO_DIV_STATE);
 }
 
+/* RFC 5681 3.2 via MUST-19: a duplicate ACK may prompt the unacknowledged FIN again
+ * (rtx.fast); a FIN,ACK from the peer is no duplicate ACK */
+static void lastack_fin_resent_on_duplicate_ack_is_rtx_fast(void)
+{
+	CELL(SFO_LAST_ACK, "rfc9293");
+	uint32_t fin = tnxt(&w) - 1;
+	probe(&w, mkseg(SFO_ACK, rnxt(&w), fin, 0), &e);
+	CHECK_EQ(JUDGE(&w, &e, SFO_LAST_ACK, mkseg(SFO_FIN | SFO_ACK, fin, rnxt(&w), 0)),
+		 SFO_DIV_OK);
+	CHECK_EQ(JUDGE(&w, &e, SFO_LAST_ACK, mkseg(SFO_FIN | SFO_ACK, fin, rnxt(&w), 0),
+		       mkseg(SFO_FIN | SFO_ACK, fin, rnxt(&w), 0)),
+		 SFO_DIV_UNEXPECTED);
+	CHECK_STR(vrule(&w), "rtx.early.fin");
+}
+
 /* Data resent on a user call, long before any timer: rtx.early.data. */
 static void established_data_resent_on_call_is_rtx_early_data(void)
 {
@@ -316,6 +331,7 @@ int main(void)
 	every_divergence_kind_has_a_detail();
 	synsent_ack_bad_rst_then_syn_at_once_is_rtx_early_syn();
 	finwait1_fin_acked_by_our_fin_again_is_rtx_early_fin();
+	lastack_fin_resent_on_duplicate_ack_is_rtx_fast();
 	established_data_resent_on_call_is_rtx_early_data();
 	rules_cite_appendix_b();
 	return check_done();
