@@ -144,31 +144,136 @@ void sfh_lwip_case_start(uint32_t iss)
 	glue.iss = iss;
 }
 
-/* 2MSL as tcp_slowtmr counts it: a TIME-WAIT pcb goes in the first slow-timer call
- * after which tcp_ticks - pcb->tmr exceeds this. */
-#define SFH_LWIP_TW_LIMIT ((uint32_t)(2 * TCP_MSL / TCP_SLOW_INTERVAL))
+/* Timeouts as tcp_slowtmr counts them: a pcb goes in the first slow-timer call after
+ * which tcp_ticks - pcb->tmr exceeds the limit (TIME-WAIT and LAST-ACK: 2MSL; FIN-WAIT-2
+ * closed for receiving; SYN-RECEIVED). */
+#define SFH_LWIP_TW_LIMIT  ((uint32_t)(2 * TCP_MSL / TCP_SLOW_INTERVAL))
+#define SFH_LWIP_FW2_LIMIT ((uint32_t)(TCP_FIN_WAIT_TIMEOUT / TCP_SLOW_INTERVAL))
+#define SFH_LWIP_SR_LIMIT  ((uint32_t)(TCP_SYN_RCVD_TIMEOUT / TCP_SLOW_INTERVAL))
+#define SFH_LWIP_NO_LIMIT  UINT32_MAX
 
-/* Ticks, starting with the next one, that may be jumped over while only TIME-WAIT pcbs
- * exist (at most `ticks`; always even). Such a tick does nothing observable: tcp_fasttmr
- * walks only the active list, and tcp_slowtmr increments tcp_ticks and tcp_timer_ctr
- * (a re-entrancy marker compared only within one call) and removes TIME-WAIT pcbs
- * whose 2MSL is over. So the jump may cover every slow call before the first removal.
- * Even, so lwIP's own tcp_timer (static: it picks the slow ticks) keeps its parity
- * with the grid: of any 2m consecutive ticks exactly m run tcp_slowtmr. */
-static uint64_t tw_quiet_ticks(uint64_t ticks)
+/* Slow-timer calls, starting with the next one, that leave a pcb alone until a timeout
+ * measured as tcp_ticks - tmr > limit removes it: the removing call itself excluded. */
+static uint32_t calls_before_timeout(const struct tcp_pcb *p, uint32_t limit)
 {
-	uint32_t need = SFH_LWIP_TW_LIMIT + 1; /* slow calls up to the first removal */
-	for (struct tcp_pcb *p = tcp_tw_pcbs; p; p = p->next) {
-		uint32_t n = p->tmr + SFH_LWIP_TW_LIMIT + 1 - tcp_ticks;
-		if (n == 0 || n > SFH_LWIP_TW_LIMIT + 1)
-			n = 1; /* not as expected: jump nothing */
-		if (n < need)
-			need = n;
+	uint32_t n = p->tmr + limit + 1 - tcp_ticks; /* the removing call's number */
+	if (n == 0 || n > limit + 1)
+		return 0; /* not as expected: jump nothing */
+	return n - 1;
+}
+
+static uint32_t min32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Flags under which a timer call does something to an active pcb: a delayed or pending
+ * ACK (tcp_fasttmr), a FIN to retry, a tcp_output retry after a memory error, an RTO in
+ * progress. */
+#define LOUD_FLAGS (TF_ACK_DELAY | TF_ACK_NOW | TF_CLOSEPEND | TF_NAGLEMEMERR | TF_RTO)
+
+/* Slow-timer calls, starting with the next one, that provably do nothing observable to
+ * an active pcb (SFH_LWIP_NO_LIMIT: any number), or 0.
+ *
+ * Such a pcb has nothing queued unsent, no persist timer running, no out-of-order or
+ * refused data, no keepalive, no poll callback and no flag a timer acts on, and no
+ * retransmission limit reached. Then tcp_fasttmr only stamps pcb->last_timer (a
+ * re-entrancy marker compared within one call), and tcp_slowtmr stamps it, counts
+ * pcb->polltmr round pollinterval (each time it wraps it calls tcp_output, which with
+ * nothing unsent and no ACK due returns at once), counts pcb->rtime up if the
+ * retransmission timer runs, and tests the state's timeout. The quiet calls end before
+ * the one where rtime reaches rto (a retransmission) or the timeout removes the pcb. */
+static uint32_t quiet_calls(const struct tcp_pcb *p)
+{
+	uint32_t n = SFH_LWIP_NO_LIMIT;
+	if (p->unsent || p->refused_data || p->persist_backoff || (p->flags & LOUD_FLAGS) ||
+	    (p->so_options & SOF_KEEPALIVE) ||
+	    p->nrtx >= (p->state == SYN_SENT ? TCP_SYNMAXRTX : TCP_MAXRTX))
+		return 0;
+#if TCP_QUEUE_OOSEQ
+	if (p->ooseq)
+		return 0;
+#endif
+#if TCP_OVERSIZE
+	if (p->unsent_oversize)
+		return 0;
+#endif
+#if LWIP_CALLBACK_API
+	if (p->poll)
+		return 0;
+#endif
+	if (p->rtime >= 0)
+		n = p->rto > p->rtime + 1 ? (uint32_t)(p->rto - p->rtime - 1) : 0;
+	switch (p->state) {
+	case SYN_SENT:
+	case ESTABLISHED:
+	case FIN_WAIT_1:
+	case CLOSE_WAIT:
+	case CLOSING:
+		return n;
+	case SYN_RCVD:
+		return min32(n, calls_before_timeout(p, SFH_LWIP_SR_LIMIT));
+	case LAST_ACK:
+		return min32(n, calls_before_timeout(p, SFH_LWIP_TW_LIMIT));
+	case FIN_WAIT_2:
+		return (p->flags & TF_RXCLOSED) ? min32(n, calls_before_timeout(p, SFH_LWIP_FW2_LIMIT))
+						: n;
+	case CLOSED:
+	case LISTEN:
+	case TIME_WAIT:
+		return 0;
 	}
-	uint64_t m = need - 1;
-	if (2 * m > ticks)
-		m = ticks / 2;
+	return 0;
+}
+
+/* pcb->polltmr after `calls` more slow-timer calls: each increments it and resets it to
+ * 0 when it reaches pollinterval. */
+static u8_t polltmr_after(u8_t tmr, u8_t interval, uint64_t calls)
+{
+	if (calls == 0)
+		return tmr;
+	if (interval == 0)
+		return 0;
+	if (tmr >= interval) { /* the first call resets it */
+		tmr = 0;
+		calls--;
+	}
+	return (u8_t)((tmr + calls) % interval);
+}
+
+/* Ticks, starting with the next one, that may be jumped over (at most `ticks`; always
+ * even): every active pcb quiet (above) and every TIME-WAIT pcb short of its 2MSL
+ * (tcp_slowtmr only tests tcp_ticks - pcb->tmr for those; tcp_fasttmr does not walk
+ * them). Even, so lwIP's own tcp_timer (static: it picks the slow ticks) keeps its
+ * parity with the grid: of any 2m consecutive ticks exactly m run tcp_slowtmr. */
+static uint64_t quiet_ticks(uint64_t ticks)
+{
+	uint64_t m = ticks / 2;
+	for (struct tcp_pcb *p = tcp_active_pcbs; p && m; p = p->next) {
+		uint32_t n = quiet_calls(p);
+		if (n < m)
+			m = n;
+	}
+	for (struct tcp_pcb *p = tcp_tw_pcbs; p && m; p = p->next) {
+		uint32_t n = calls_before_timeout(p, SFH_LWIP_TW_LIMIT);
+		if (n < m)
+			m = n;
+	}
 	return 2 * m;
+}
+
+/* Jump `ticks` ticks (even) found quiet by quiet_ticks(): what their timer calls would
+ * have changed, changed. */
+static void jump_quiet(uint64_t ticks)
+{
+	uint64_t slow = ticks / 2;
+	for (struct tcp_pcb *p = tcp_active_pcbs; p; p = p->next) {
+		p->polltmr = polltmr_after(p->polltmr, p->pollinterval, slow);
+		if (p->rtime >= 0)
+			p->rtime = (s16_t)(p->rtime + (s16_t)slow); /* stays below rto */
+	}
+	tcp_ticks += (u32_t)slow;
+	glue.now_ms += ticks * SFH_LWIP_TICK_MS;
 }
 
 void sfh_lwip_set_slow_time(int on)
@@ -183,12 +288,12 @@ void sfh_lwip_advance(uint32_t ms)
 		uint64_t next = (glue.now_ms / SFH_LWIP_TICK_MS + 1) * SFH_LWIP_TICK_MS;
 		if (next > end)
 			break;
-		if (!glue.slow_time && tcp_active_pcbs == NULL && tcp_tw_pcbs != NULL) {
+		if (!glue.slow_time && (tcp_active_pcbs || tcp_tw_pcbs)) {
 			uint64_t k = glue.now_ms / SFH_LWIP_TICK_MS;
-			uint64_t skip = tw_quiet_ticks(end / SFH_LWIP_TICK_MS - k);
+			uint64_t skip = quiet_ticks(end / SFH_LWIP_TICK_MS - k);
 			if (skip) {
-				glue.now_ms = (k + skip) * SFH_LWIP_TICK_MS;
-				tcp_ticks += (u32_t)(skip / 2);
+				glue.now_ms = k * SFH_LWIP_TICK_MS;
+				jump_quiet(skip);
 				continue;
 			}
 		}
