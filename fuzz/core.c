@@ -141,25 +141,6 @@ static int core_open(struct sff_core *c)
 	return 0;
 }
 
-/* Fit a decoded scenario to the target: a role it can play, and no wait longer than
- * the target can afford. On real-time targets that is max_wait_ms (a campaign cannot
- * sleep for 2MSL on every input). On virtual-time targets it is SFF_MAX_VWAIT_MS, past
- * every timer of every profile (2MSL 240 s, user timeout 100 s, FIN-WAIT-2 60 s): a
- * byte-level mutation can ask for 49 days, and a stack with a timer running steps
- * through every tick of it (lwIP: 4 ticks a second). */
-static void fit(struct sff_core *c, struct sfh_scenario *s)
-{
-	uint32_t max = (c->caps & SFH_CAP_VTIME) ? SFF_MAX_VWAIT_MS : c->max_wait_ms;
-	sff_scn_strip(s);
-	if (s->role == SFH_ROLE_ACTIVE && !(c->caps & SFH_CAP_ACTIVE))
-		s->role = SFH_ROLE_PASSIVE;
-	else if (s->role == SFH_ROLE_PASSIVE && !(c->caps & SFH_CAP_PASSIVE))
-		s->role = SFH_ROLE_ACTIVE;
-	for (uint32_t i = 0; i < s->nev; i++)
-		if (s->ev[i].type == SFH_EV_WAIT && s->ev[i].u.wait_ms > max)
-			s->ev[i].u.wait_ms = max;
-}
-
 /* 1 if the signature was already handled by this process; remembers it otherwise. */
 static int seen_before(struct sff_core *c, uint64_t h)
 {
@@ -191,6 +172,19 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size, int cra
 		return;
 	}
 	struct sfh_scenario m = c->scn;
+	if (!crash) {
+		/* The loop judges briefly (no detail, no signature text): run the input
+		 * again in full for the report. Deterministic, so the same verdict; should
+		 * it differ, the verification below marks the finding flaky. */
+		struct sfh_run_opts o = {.profile = c->profile,
+					 .case_no = c->rc.next_case++};
+		struct sfh_result full;
+		if (sff_run_inproc(&c->rc, &m, &o, &full) == 0 && full.sig_hash == h)
+			c->res = full;
+		else
+			sfh_signature(c->target->ops->name, &c->res.verdict, c->res.signature,
+				      sizeof c->res.signature);
+	}
 	if (crash) {
 		sff_crash_signals_default(&sigs); /* the children die by the signal */
 		c->rc.isolate = 1;
@@ -236,11 +230,12 @@ int sff_core_one(const uint8_t *data, size_t size)
 	if (!c->target && core_open(c) != 0)
 		return SFF_CORE_FATAL;
 	sfh_scn_decode(data, size, &c->scn);
-	fit(c, &c->scn);
+	sff_scn_fit(&c->scn, c->caps, c->max_wait_ms);
 	struct sfh_run_opts o = {.profile = c->profile,
 				 .cover = sff_cover_step,
 				 .cover_ctx = c->cover,
-				 .case_no = (uint32_t)c->execs};
+				 .case_no = (uint32_t)c->execs,
+				 .brief = 1};
 	c->execs++;
 	if (++c->pending >= FLUSH_EVERY) {
 		sff_stats_add(c->stats, c->pending, 0, 0, 0);

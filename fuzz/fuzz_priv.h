@@ -59,6 +59,11 @@ int sff_mut_apply(size_t i, struct sfh_scenario *s, uint64_t seed);
  * come from the model, and an assertion copied into a mutated case would be wrong. */
 void sff_scn_strip(struct sfh_scenario *s);
 
+/* Fit a decoded scenario to a target with capabilities caps (SFH_CAP_*): assertions
+ * stripped, a role it can play, no wait longer than max_wait_ms on a real-time target
+ * or SFF_MAX_VWAIT_MS on a virtual-time one. What every fuzz input goes through. */
+void sff_scn_fit(struct sfh_scenario *s, uint32_t caps, uint32_t max_wait_ms);
+
 /* ---- cover.c ---- */
 
 /* Campaign statistics, shared by every process of a campaign (libFuzzer's -jobs and
@@ -194,6 +199,10 @@ int sff_recover_enable(struct sfh_target *t, char *err, size_t errlen);
  * named after the step in progress, kind crash, rule `stack`. Returns sfh_run's code, or
  * SFF_RECOVERED. o->progress, if set, is used and left at the step that aborted. */
 #define SFF_RECOVERED 1
+/* The same guard around any work on target t (prepared above): fn(ctx), and if the
+ * stack aborts inside it, t restored. 0, SFF_RECOVERED, or -1 if no snapshot could be
+ * restored. Without recovery in the build it is fn(ctx). */
+int sff_call_recover(struct sfh_target *t, void (*fn)(void *), void *ctx);
 /* An in-process run on ctx (sfh_run, or sff_run_recover when ctx->recover, a recovered
  * abort counting as a completed run with its crash verdict). Returns 0 or -1. */
 int sff_run_inproc(struct sff_runctx *ctx, const struct sfh_scenario *s,

@@ -93,6 +93,25 @@ void sff_scn_strip(struct sfh_scenario *s)
 	s->nev = n;
 }
 
+/* Fit a decoded scenario to the target: a role it can play, and no wait longer than
+ * the target can afford. On real-time targets that is max_wait_ms (a campaign cannot
+ * sleep for 2MSL on every input). On virtual-time targets it is SFF_MAX_VWAIT_MS, past
+ * every timer of every profile (2MSL 240 s, user timeout 100 s, FIN-WAIT-2 60 s): a
+ * byte-level mutation can ask for 49 days, and a stack with a timer running steps
+ * through every tick of it (lwIP: 4 ticks a second). */
+void sff_scn_fit(struct sfh_scenario *s, uint32_t caps, uint32_t max_wait_ms)
+{
+	uint32_t max = (caps & SFH_CAP_VTIME) ? SFF_MAX_VWAIT_MS : max_wait_ms;
+	sff_scn_strip(s);
+	if (s->role == SFH_ROLE_ACTIVE && !(caps & SFH_CAP_ACTIVE))
+		s->role = SFH_ROLE_PASSIVE;
+	else if (s->role == SFH_ROLE_PASSIVE && !(caps & SFH_CAP_PASSIVE))
+		s->role = SFH_ROLE_ACTIVE;
+	for (uint32_t i = 0; i < s->nev; i++)
+		if (s->ev[i].type == SFH_EV_WAIT && s->ev[i].u.wait_ms > max)
+			s->ev[i].u.wait_ms = max;
+}
+
 /* Index of a random event of type t, or -1. */
 static int pick_of_type(const struct sfh_scenario *s, struct rng *r, enum sfh_ev_type t)
 {

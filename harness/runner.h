@@ -46,6 +46,9 @@ struct sfh_run_opts {
 	void *cover_ctx;
 	uint32_t case_no; /* picks ports and ISNs; different cases never share a port pair */
 	struct sfh_progress *progress; /* optional: kept current before each step */
+	/* 1: verdicts without detail text and results without signature text (sig_hash
+	 * is still set): the same verdicts, for loops that only compare signatures */
+	int brief;
 };
 
 struct sfh_result {

@@ -207,6 +207,7 @@ static void put_flags(struct buf *b, uint8_t f)
 struct bases {
 	uint32_t seq, ack; /* subtracted from target seq / ack numbers */
 	int relative;
+	int brief; /* SFO_CFG_BRIEF: no detail text */
 };
 
 static void put_num(struct buf *b, uint32_t v, uint32_t base, int relative)
@@ -295,7 +296,7 @@ static void put_misfit(struct buf *b, const struct sfo_pattern *p, const struct 
 static void describe(const struct sfo_outcome *o, const struct match *m, const struct sfo_seg *seg,
 		     enum sfo_state observed, const struct bases *x, struct sfo_verdict *v)
 {
-	struct buf b = {v->detail, sizeof v->detail, 0};
+	struct buf b = {v->detail, x->brief ? 0 : sizeof v->detail, 0};
 	if (m->state_bad) {
 		v->kind = SFO_DIV_STATE;
 		v->rule = o->state_rule;
@@ -434,7 +435,7 @@ static int early_rtx(const struct sfo_tcb *before, const struct sfo_expect *e,
 		match_outcome(o, rest, nr, observed, &m);
 		if (m.score)
 			continue;
-		struct buf b = {v->detail, sizeof v->detail, 0};
+		struct buf b = {v->detail, x->brief ? 0 : sizeof v->detail, 0};
 		v->kind = SFO_DIV_UNEXPECTED;
 		v->rule = (sfo_rule_t)rule[first];
 		v->expected = o->next.state;
@@ -541,14 +542,15 @@ void sfo_judge(const struct sfo_tcb *before, const struct sfo_cfg *cfg, const st
 		snprintf(v->detail, sizeof v->detail, "unexpected: the model has no outcome here");
 		return;
 	}
-	struct bases x = {0, 0, 0};
+	int brief = cfg && (cfg->flags & SFO_CFG_BRIEF);
+	struct bases x = {0, 0, 0, brief};
 	if (rebase && rebase->relative)
-		x = (struct bases){rebase->target_isn, rebase->peer_isn, 1};
+		x = (struct bases){rebase->target_isn, rebase->peer_isn, 1, brief};
 	const struct sfo_outcome *o = &e->out[bi];
 	v->expected = o->next.state;
 	if (!early_rtx(before, e, seg, n, observed, &x, v))
 		describe(o, &best, seg, observed, &x, v);
-	if (!v->detail[0]) /* never leave a divergence unexplained */
+	if (!v->detail[0] && !brief) /* never leave a divergence unexplained */
 		snprintf(v->detail, sizeof v->detail, "%s: %d segment(s) emitted, none explained",
 			 sfo_div_kind_name(v->kind), (int)n);
 	v->sev = sfo_rule(v->rule) ? sfo_rule(v->rule)->sev : SFO_SEV_MUST;
