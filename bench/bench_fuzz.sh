@@ -1,30 +1,30 @@
 #!/usr/bin/env bash
 # bench_fuzz.sh: synfin's fuzzing rate and time to first finding, each beside a baseline.
 #
-#  1. execs/s per target (model, lwip, slirp) through libFuzzer: `synfin fuzz` (scenario
-#     decode, runner, model, oracle, transition coverage, findings) beside fuzz_naive, a
-#     naive libFuzzer harness putting raw segments into the same target adapter (no
-#     model, no oracle), run the same way for the same time; and their ratio. Both run
-#     in-process (no -fork); when a stack crashes, libFuzzer stops as it always does and
-#     the run is restarted on the same corpus and findings until the time is used up,
-#     which is what -fork does for a long campaign. (synfin on lwip recovers from lwIP's
-#     assertions in-process, fuzz/README.md, so its runs rarely restart; fuzz_naive's do.) Rates are executions over the time
-#     libFuzzer ran (start-up and corpus loading included, crash-file triage excluded).
-#     "cold" starts from the seeds with an empty findings directory (every new signature
-#     is minimised, verified and written); "warm" runs again on the grown corpus and
-#     findings, the steady state of a long campaign.
-#     Per input, synfin decodes a scenario (up to 64 events), resets the target, plays its
-#     segments, calls and waits (lwIP: virtual time, timers run) beside the model, judges
-#     every step and feeds coverage; fuzz_naive resets the target to a listener and
-#     injects 6 segments read raw from the input (no handshake, no calls, no waits, no
-#     coverage beyond libFuzzer's own), built by the same wire code (harness/wire.c).
-#     Both sides share the wire builder, so its speed moves both rates.
+#  1. execs/s per target (model, lwip, slirp, and linux when this runs as root) through
+#     libFuzzer, single process each (no -jobs, no -fork): `synfin fuzz` (decode, runner,
+#     model, oracle, transition coverage, findings, structure-aware mutation) beside two
+#     naive libFuzzer harnesses over the same target adapter with no model, no oracle, no
+#     coverage feed and libFuzzer's own byte mutation (fuzz/fuzz_naive.c):
+#       replay  the same inputs as synfin (its seeds when cold, a copy of its corpus when
+#               warm, kept whole with -keep_seed=1), every event played raw into the
+#               stack, segment numbers from what the stack last sent on the wire;
+#       listen  6 raw segments per input into a listener (no handshake: most of them
+#               end at the listener).
+#     Rates are executions over the time libFuzzer ran (start-up and corpus loading
+#     included). "cold" starts synfin from the seeds with an empty findings directory
+#     (every new signature is minimised, verified and written); "warm" runs it again on
+#     the grown corpus and findings, the steady state of a long campaign. On lwip both
+#     synfin and the replay harness recover from lwIP's assertions in-process; elsewhere
+#     a crash ends a run, which is restarted on the same corpus until the time is used,
+#     as -fork would. Runs of one row follow each other, so machine noise hits them alike.
 #  2. time to first finding for each seeded fault of the model target: a campaign is
 #     started and the findings directory polled until a finding with the fault's rule
 #     and kind appears (the table of tests/fuzz/test_fuzz_faults.c); from the full seed
 #     corpus, and from only the two handshake seeds (the mutator has to build the rest).
 #
 # Usage: bench/bench_fuzz.sh [BUILD_DIR] [SECONDS]     (defaults: build, 20)
+#        BENCH_TARGETS="lwip slirp" picks the targets of part 1; BENCH_TTF=0 skips part 2.
 # Needs: BUILD_DIR/fuzz/synfin and BUILD_DIR/fuzz/fuzz_naive (SYNFIN_FUZZ=ON, clang).
 set -u
 BUILD=${1:-build}
@@ -62,16 +62,19 @@ synfin_run() {
 	echo "$execs $t"
 }
 
-# naive_run TARGET DIR SECONDS SEED: the same for the naive harness.
+# naive_run MODE TARGET DIR SECONDS SEED [CORPUS]: the same for fuzz_naive; CORPUS (for
+# replay) is copied to DIR/corpus first and kept whole.
 naive_run() {
-	local target=$1 dir=$2 secs=$3 seed=$4 execs=0 t=0 left n t0 t1
+	local mode=$1 target=$2 dir=$3 secs=$4 seed=$5 src=${6:-} execs=0 t=0 left n t0 t1
 	mkdir -p "$dir/corpus"
+	[ -z "$src" ] || cp -r "$src"/. "$dir/corpus/"
 	while awk -v t="$t" -v s="$secs" 'BEGIN { exit !(t < s - 0.5) }'; do
 		left=$(awk -v t="$t" -v s="$secs" 'BEGIN { printf "%d", s - t + 0.5 }')
 		[ "$left" -ge 1 ] || break
 		t0=$(now)
-		n=$(cd "$dir" && SYNFIN_NAIVE_TARGET=$target "$NAIVE" corpus -max_total_time="$left" \
-			-seed="$seed" -print_final_stats=1 -artifact_prefix="$dir/" 2>&1 |
+		n=$(cd "$dir" && SYNFIN_NAIVE_MODE=$mode SYNFIN_NAIVE_TARGET=$target "$NAIVE" corpus \
+			-max_total_time="$left" -seed="$seed" -keep_seed=1 -max_len="$MAXLEN" \
+			-print_final_stats=1 -artifact_prefix="$dir/" 2>&1 |
 			sed -n 's/^stat::number_of_executed_units: *//p')
 		t1=$(now)
 		[ -n "$n" ] || break
@@ -82,23 +85,44 @@ naive_run() {
 	echo "$execs $t"
 }
 
-echo "== execs/s through libFuzzer, ${SECS} s per run ($(nproc) CPUs)"
-printf "%-7s %-5s %14s %14s %8s %12s\n" target phase "synfin/s" "naive/s" ratio signatures
-for target in model lwip slirp; do
+rate() { awk -v e="$1" -v t="$2" 'BEGIN { print (t > 0 ? e / t : 0) }'; }
+pct() { awk -v s="$1" -v n="$2" 'BEGIN { printf "%.0f%%", (n > 0 ? 100 * s / n : 0) }'; }
+
+# The longest encoded scenario, as `synfin fuzz` sets -max_len: SFH_MAX_ENCODED, which is
+# 1 + SFH_MAX_EVENTS * 35 (harness/scenario.h).
+MAXEV=$(sed -n 's/^#define SFH_MAX_EVENTS *\([0-9]*\).*/\1/p' "$SRC/harness/scenario.h")
+MAXLEN=$((1 + ${MAXEV:-64} * 35))
+
+echo "== execs/s through libFuzzer, ${SECS} s per run, one process each ($(nproc) CPUs)"
+printf "%-7s %-5s %11s %11s %7s %11s %7s %11s\n" target phase "synfin/s" "replay/s" ratio \
+	"listen/s" ratio signatures
+targets="model lwip slirp"
+[ "$(id -u)" = 0 ] && targets="$targets linux"
+targets=${BENCH_TARGETS:-$targets}
+for target in $targets; do
 	if ! "$SYNFIN" targets | grep -q "^$target *available"; then
 		echo "$target: not available here"
 		continue
 	fi
 	d="$TMP/rate-$target"
-	read -r ne nt <<<"$(naive_run "$target" "$d/naive" "$SECS" 1)"
-	nrate=$(awk -v e="$ne" -v t="$nt" 'BEGIN { print (t > 0 ? e / t : 0) }')
+	mkdir -p "$d"
+	"$SYNFIN" fuzz --target "$target" --seeds "$SRC/corpus/seeds" --export "$d/seeds" >/dev/null
 	for phase in cold warm; do
+		if [ "$phase" = cold ]; then
+			src="$d/seeds"
+		else
+			rm -rf "$d/start" && cp -r "$d/synfin/corpus" "$d/start" && src="$d/start"
+		fi
 		read -r se st <<<"$(synfin_run "$target" "$d/synfin" "$SECS" 1)"
-		srate=$(awk -v e="$se" -v t="$st" 'BEGIN { print (t > 0 ? e / t : 0) }')
+		read -r re rt <<<"$(naive_run replay "$target" "$d/replay-$phase" "$SECS" 1 "$src")"
+		read -r le lt <<<"$(naive_run listen "$target" "$d/listen-$phase" "$SECS" 1)"
+		srate=$(rate "$se" "$st")
+		rrate=$(rate "$re" "$rt")
+		lrate=$(rate "$le" "$lt")
 		sigs=$(find "$d/synfin/out" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | wc -l)
-		printf "%-7s %-5s %14s %14s %7s%% %12s\n" "$target" "$phase" "$(fmt "$srate")" \
-			"$(fmt "$nrate")" "$(awk -v s="$srate" -v n="$nrate" \
-			'BEGIN { printf "%.0f", (n > 0 ? 100 * s / n : 0) }')" "$sigs"
+		printf "%-7s %-5s %11s %11s %7s %11s %7s %11s\n" "$target" "$phase" \
+			"$(fmt "$srate")" "$(fmt "$rrate")" "$(pct "$srate" "$rrate")" \
+			"$(fmt "$lrate")" "$(pct "$srate" "$lrate")" "$sigs"
 	done
 done
 
@@ -151,6 +175,7 @@ stats() { # median and max of the numbers on stdin ("-" counts as not found)
 		printf "median %.2f s, max %.2f s, found %d/12", m, v[n - 1], n }'
 }
 
+[ "${BENCH_TTF:-1}" = 0 ] && exit 0
 echo
 echo "== time to first finding per seeded fault (model target, limit ${TTF_MAX} s, -seed=1)"
 mkdir -p "$TMP/handshake"

@@ -45,6 +45,7 @@ int main(int argc, char **argv)
 {
 	static uint8_t *in[MAX_INPUTS];
 	static size_t len[MAX_INPUTS];
+	static char *name[MAX_INPUTS];
 	size_t n = 0, skipped = 0;
 	char err[512], out[] = "/tmp/bench-fuzz-core.XXXXXX";
 	if (argc < 3) {
@@ -82,6 +83,7 @@ int main(int argc, char **argv)
 			skipped++;
 			continue;
 		}
+		name[n] = strdup(e->d_name);
 		n++;
 	}
 	closedir(d);
@@ -92,6 +94,22 @@ int main(int argc, char **argv)
 	/* Warm up: every signature recorded once, so the loop measures steady state. */
 	for (size_t i = 0; i < n; i++)
 		sff_core_one(in[i], len[i]);
+	if (getenv("SYNFIN_BENCH_PER_INPUT")) {
+		for (size_t i = 0; i < n; i++) {
+			double a = now_s();
+			for (int k = 0; k < 20; k++)
+				sff_core_one(in[i], len[i]);
+			struct sfh_scenario s;
+			sfh_scn_decode(in[i], len[i], &s);
+			uint64_t w = 0;
+			for (uint32_t k = 0; k < s.nev; k++)
+				if (s.ev[k].type == SFH_EV_WAIT)
+					w += s.ev[k].u.wait_ms;
+			printf("per-input %.2f us %u events %llu wait-ms %s\n",
+			       (now_s() - a) * 1e6 / 20, s.nev, (unsigned long long)w,
+			       name[i] ? name[i] : "?");
+		}
+	}
 	uint64_t execs = 0, events = 0;
 	double t0 = now_s(), t;
 	do {

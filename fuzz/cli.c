@@ -634,7 +634,10 @@ static int cmd_fuzz(int argc, char **argv)
 		snprintf(dict, sizeof dict, "%s.dict", a.export_dir);
 		if (!ops)
 			fprintf(stderr, "synfin fuzz: unknown target '%s'\n", a.target);
-		else if (!seeds || sff_mkdirs(a.export_dir) != 0 ||
+		else if (!seeds)
+			fprintf(stderr, "synfin fuzz: no text seeds to export: give --seeds DIR "
+					"(default: corpus/seeds here, or under $SYNFIN_SRC)\n");
+		else if (sff_mkdirs(a.export_dir) != 0 ||
 			 (k = write_seeds(seeds, a.export_dir, ops->caps)) < 0 ||
 			 write_dict(dict) != 0)
 			fprintf(stderr, "synfin fuzz: cannot export to %s\n", a.export_dir);

@@ -141,6 +141,33 @@ int sff_run_recover(struct sfh_runner *r, struct sfh_target *t, const struct sfh
 #endif
 }
 
+#if SFF_RECOVER_BUILD
+/* fn(ctx) in a frame of its own that holds the jmp_buf (as guarded() above). */
+static int guarded_fn(void (*fn)(void *), void *ctx)
+{
+	struct guard g;
+	if (setjmp(g.jb) != 0)
+		return SFF_RECOVERED;
+	sfh_lwip_set_abort_hook(on_abort, &g);
+	fn(ctx);
+	sfh_lwip_set_abort_hook(NULL, NULL);
+	return 0;
+}
+#endif
+
+int sff_call_recover(struct sfh_target *t, void (*fn)(void *), void *ctx)
+{
+#if SFF_RECOVER_BUILD
+	if (guarded_fn(fn, ctx) != SFF_RECOVERED)
+		return 0;
+	return sfh_lwip_target_recover(t) == 0 ? SFF_RECOVERED : -1;
+#else
+	(void)t;
+	fn(ctx);
+	return 0;
+#endif
+}
+
 int sff_run_inproc(struct sff_runctx *ctx, const struct sfh_scenario *s,
 		   const struct sfh_run_opts *o, struct sfh_result *res)
 {
