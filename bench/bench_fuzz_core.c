@@ -1,13 +1,15 @@
 /* bench_fuzz_core: the fuzz core's cost per input, without libFuzzer around it.
  * Runs every input of a corpus directory through sff_core_one (decode, fit, run beside
- * the model, coverage, findings) in a loop, and the same inputs through the target's
- * bare adapter (reset + inject of the decoded segments, no model, no oracle), so the
- * per-input overhead of synfin itself can be read off. Inputs that crash the stack are
- * skipped (each is tried once in a child process first).
+ * the model, coverage, findings) in a loop and prints the steady-state rate. (The same
+ * inputs without synfin's machinery, through libFuzzer: fuzz_naive's replay mode, run by
+ * bench_fuzz.sh.) Inputs that crash the stack are skipped (each is tried once in a
+ * child process first).
  *
  * Usage: bench_fuzz_core TARGET CORPUS_DIR [SECONDS]   (default 5 s per loop)
  * SYNFIN_BENCH_RECOVER=1 runs the core with in-process recovery on (as `synfin fuzz`
  * does on lwip), to measure what the guard and lwIP's heap tracking cost per input.
+ * SYNFIN_BENCH_PER_INPUT=1 first prints each input's own cost (20 runs each), its
+ * events and its total wait, to find the inputs that dominate.
  */
 #include <dirent.h>
 #include <stdio.h>
