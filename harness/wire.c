@@ -8,31 +8,43 @@
 
 #include "wire.h"
 
-struct sfh_wire {
+/* libnet's blocks for one packet shape (option and payload lengths): rewritten in place
+ * when the next packet has that shape (no allocation, no lookup by a fresh tag). */
+struct shape {
 	libnet_t *ln;
-	uint16_t ip_id;
-	/* libnet's blocks of the last packet, rewritten in place when the next one has the
-	 * same option and payload lengths (no allocation, no lookup by a fresh tag). */
 	libnet_ptag_t opt_tag, tcp_tag, ip_tag;
-	size_t last_optlen;
-	uint32_t last_plen;
+	size_t optlen;
+	uint32_t plen;
+	uint64_t used; /* when last used (sfh_wire.clock) */
+};
+
+/* Scenarios alternate between a few shapes (a SYN with options, bare ACKs, data of one
+ * or two sizes): one libnet context per recent shape keeps each of them in place. */
+#define NSHAPES 8
+
+struct sfh_wire {
+	struct shape shape[NSHAPES];
+	uint64_t clock;
+	uint16_t ip_id;
 	/* Payload octets are a fixed pattern so captures are readable and cases repeat. */
 	uint8_t payload[SFH_PKT_MAX];
 };
 
 struct sfh_wire *sfh_wire_new(char *err, size_t errlen)
 {
-	char ebuf[LIBNET_ERRBUF_SIZE] = "";
 	struct sfh_wire *w = calloc(1, sizeof *w);
 	if (!w) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	w->ln = libnet_init(LIBNET_NONE, NULL, ebuf);
-	if (!w->ln) {
-		snprintf(err, errlen, "libnet_init: %s", ebuf);
-		free(w);
-		return NULL;
+	for (int i = 0; i < NSHAPES; i++) {
+		char ebuf[LIBNET_ERRBUF_SIZE] = "";
+		w->shape[i].ln = libnet_init(LIBNET_NONE, NULL, ebuf);
+		if (!w->shape[i].ln) {
+			snprintf(err, errlen, "libnet_init: %s", ebuf);
+			sfh_wire_free(w);
+			return NULL;
+		}
 	}
 	for (size_t i = 0; i < sizeof w->payload; i++)
 		w->payload[i] = (uint8_t)('a' + i % 26);
@@ -43,8 +55,28 @@ void sfh_wire_free(struct sfh_wire *w)
 {
 	if (!w)
 		return;
-	libnet_destroy(w->ln);
+	for (int i = 0; i < NSHAPES; i++)
+		if (w->shape[i].ln)
+			libnet_destroy(w->shape[i].ln);
 	free(w);
+}
+
+/* The context holding this shape's blocks, or the least recently used one, emptied. */
+static struct shape *shape_for(struct sfh_wire *w, size_t optlen, uint32_t plen)
+{
+	struct shape *lru = &w->shape[0];
+	for (int i = 0; i < NSHAPES; i++) {
+		struct shape *sh = &w->shape[i];
+		if (sh->tcp_tag && sh->optlen == optlen && sh->plen == plen)
+			return sh;
+		if (sh->used < lru->used)
+			lru = sh;
+	}
+	libnet_clear_packet(lru->ln);
+	lru->opt_tag = lru->tcp_tag = lru->ip_tag = 0;
+	lru->optlen = optlen;
+	lru->plen = plen;
+	return lru;
 }
 
 /* TCP options in wire form; returns their length, padded to 4 with NOPs/EOL zeros. */
@@ -82,39 +114,34 @@ int sfh_wire_build(struct sfh_wire *w, const struct sfh_endpoints *ep, const str
 
 	if (plen + LIBNET_IPV4_H + LIBNET_TCP_H + optlen > cap || plen > sizeof w->payload)
 		return -1;
-	/* Blocks change size only with the option or payload length: then start afresh. */
-	if (!w->tcp_tag || optlen != w->last_optlen || plen != w->last_plen) {
-		libnet_clear_packet(w->ln);
-		w->opt_tag = w->tcp_tag = w->ip_tag = 0;
-		w->last_optlen = optlen;
-		w->last_plen = plen;
-	}
-	if (optlen && (w->opt_tag = libnet_build_tcp_options(opts, (uint32_t)optlen, w->ln,
-							      w->opt_tag)) == -1)
+	struct shape *sh = shape_for(w, optlen, plen);
+	sh->used = ++w->clock;
+	if (optlen && (sh->opt_tag = libnet_build_tcp_options(opts, (uint32_t)optlen, sh->ln,
+							       sh->opt_tag)) == -1)
 		goto fail;
-	w->tcp_tag = libnet_build_tcp(ep->peer_port, ep->target_port, seg->seq, seg->ack,
-				      seg->flags, seg->wnd, 0, seg->up,
-				      (uint16_t)(LIBNET_TCP_H + optlen + plen),
-				      plen ? w->payload : NULL, plen, w->ln, w->tcp_tag);
-	if (w->tcp_tag == -1)
+	sh->tcp_tag = libnet_build_tcp(ep->peer_port, ep->target_port, seg->seq, seg->ack,
+				       seg->flags, seg->wnd, 0, seg->up,
+				       (uint16_t)(LIBNET_TCP_H + optlen + plen),
+				       plen ? w->payload : NULL, plen, sh->ln, sh->tcp_tag);
+	if (sh->tcp_tag == -1)
 		goto fail;
-	w->ip_tag = libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + optlen + plen), 0,
-				      w->ip_id++, 0x4000 /* DF */, 64, IPPROTO_TCP, 0,
-				      htonl(ep->peer_ip), htonl(ep->target_ip), NULL, 0, w->ln,
-				      w->ip_tag);
-	if (w->ip_tag == -1)
+	sh->ip_tag = libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + optlen + plen), 0,
+				       w->ip_id++, 0x4000 /* DF */, 64, IPPROTO_TCP, 0,
+				       htonl(ep->peer_ip), htonl(ep->target_ip), NULL, 0, sh->ln,
+				       sh->ip_tag);
+	if (sh->ip_tag == -1)
 		goto fail;
 	/* coalesce: the whole packet with checksums; cull_packet refuses LIBNET_NONE */
-	if (libnet_pblock_coalesce(w->ln, &pkt, &pkt_len) == -1)
+	if (libnet_pblock_coalesce(sh->ln, &pkt, &pkt_len) == -1)
 		goto fail;
 	if (pkt_len <= cap) {
 		memcpy(buf, pkt, pkt_len);
 		ret = (int)pkt_len;
 	}
-	libnet_adv_free_packet(w->ln, pkt);
+	libnet_adv_free_packet(sh->ln, pkt);
 	return ret;
-fail: /* a block could not be written: the next packet starts from nothing */
-	w->tcp_tag = 0;
+fail: /* a block could not be written: this shape's next packet starts from nothing */
+	sh->tcp_tag = 0;
 	return -1;
 }
 
