@@ -707,6 +707,13 @@ static int cmd_fuzz(int argc, char **argv)
 
 	fprintf(stderr, "synfin fuzz: target %s (%s); corpus %s (%d seeds); findings in %s\n",
 		a.target, version, a.dirs[0], nseeds, a.out);
+	if (!(caps & SFH_CAP_VTIME) && !has_lf_flag(a.lf, a.nlf, "jobs") &&
+	    !has_lf_flag(a.lf, a.nlf, "fork"))
+		/* A real-time stack's cases sleep while its timers run: one process idles. */
+		fprintf(stderr, "synfin fuzz: %s runs in real time and a case mostly waits for "
+				"its timers; more processes than CPUs pay off, e.g. "
+				"-- -jobs=24 -workers=24\n",
+			a.target);
 	a.stats = stats_path;
 	int before = count_artifacts(a.out);
 	double t0 = now_s();

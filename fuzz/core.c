@@ -61,6 +61,7 @@ void sff_core_fini(void)
 	if (!c)
 		return;
 	sff_stats_add(c->stats, c->pending, 0, 0, 0);
+	c->pending = 0;
 	sfh_runner_free(c->runner);
 	sfh_target_close(c->target);
 	sff_cover_free(c->cover);
@@ -72,9 +73,22 @@ void sff_core_fini(void)
 	g_core = NULL;
 }
 
+/* libFuzzer ends a worker with exit() (-runs, -max_total_time): count the executions
+ * not yet added to the shared statistics, or a short run reports too few. */
+static void flush_at_exit(void)
+{
+	if (g_core && g_core->pending) {
+		sff_stats_add(g_core->stats, g_core->pending, 0, 0, 0);
+		g_core->pending = 0;
+	}
+}
+
 int sff_core_init(const struct sff_core_opts *o, char *err, size_t errlen)
 {
+	static int registered;
 	int bad = 0;
+	if (!registered)
+		registered = atexit(flush_at_exit) == 0;
 	sff_core_fini();
 	struct sff_core *c = calloc(1, sizeof *c);
 	if (!c) {
