@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,6 +156,7 @@ static void json_kv(FILE *f, const char *k, const char *v, int comma)
 
 struct verify {
 	struct sfh_result a, b; /* case 0 (traced), and another case number */
+	char *trace;		/* the trace of run a (malloc), or NULL */
 	int rc_a, rc_b;
 	uint32_t case_b;
 	int flaky;
@@ -235,14 +237,14 @@ exit:
 	return rc;
 }
 
-static int write_txt(const char *path, const char *trace_path, const struct sff_finding_info *fi,
+static int write_txt(const char *path, const struct sff_finding_info *fi,
 		     const struct sff_runctx *ctx, const struct sfh_scenario *s,
 		     const struct sfh_result *first, const struct verify *vr)
 {
 	const struct sfo_verdict *v = &first->verdict;
 	const struct sfo_rule_info *ri = sfo_rule(v->rule);
-	size_t tlen = 0, need = sfh_scn_format(s, NULL, 0) + 1;
-	uint8_t *trace = sff_read_file(trace_path, &tlen, 1u << 24);
+	size_t need = sfh_scn_format(s, NULL, 0) + 1;
+	const char *trace = vr->trace;
 	char *text = malloc(need);
 	FILE *f = fopen(path, "w");
 	int rc = -1;
@@ -269,12 +271,11 @@ static int write_txt(const char *path, const char *trace_path, const struct sff_
 	fprintf(f, "found by:  %s\n", fi->origin ? fi->origin : "synfin fuzz");
 	fprintf(f, "replay:    synfin run scenario.scn --target %s\n", fi->target_spec);
 	fprintf(f, "\ntrace of the re-run at case 0 (also exchange.pcap):\n%s",
-		trace ? (const char *)trace : "(no trace)\n");
+		trace ? trace : "(no trace)\n");
 	fprintf(f, "\nscenario (%u events, %u before minimizing):\n%s", s->nev, fi->orig_events,
 		text);
 	rc = 0;
 exit:
-	free(trace);
 	free(text);
 	if (f && fclose(f) != 0)
 		rc = -1;
@@ -284,7 +285,7 @@ exit:
 static void remove_tmpdir(const char *dir)
 {
 	static const char *const names[] = {"scenario.scn", "exchange.pcap", "report.txt",
-					    "report.json",  "input.bin",     "trace.tmp"};
+					    "report.json", "input.bin"};
 	char path[4200];
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -293,15 +294,35 @@ static void remove_tmpdir(const char *dir)
 	rmdir(dir);
 }
 
+/* Everything written to fd so far, NUL-terminated (malloc), or NULL. */
+static char *read_all(int fd)
+{
+	off_t end = lseek(fd, 0, SEEK_END);
+	if (end < 0 || end > (off_t)(1u << 24) || lseek(fd, 0, SEEK_SET) != 0)
+		return NULL;
+	char *buf = malloc((size_t)end + 1);
+	size_t got = 0;
+	while (buf && got < (size_t)end) {
+		ssize_t n = read(fd, buf + got, (size_t)end - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (buf)
+		buf[got] = '\0';
+	return buf;
+}
+
 static int verify(struct sff_runctx *ctx, const struct sfh_scenario *s,
 		  const struct sfh_result *first, const char *tmp, struct verify *vr, char *err,
 		  size_t errlen)
 {
 	char path[4200], perr[256];
-	snprintf(path, sizeof path, "%s/trace.tmp", tmp);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* The trace goes to memory a forked child writes too (an isolated re-run), not to
+	 * a file: file creation is the slow part of recording a finding. */
+	int fd = memfd_create("synfin-trace", MFD_CLOEXEC);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "memfd_create: %s", strerror(errno));
 		return -1;
 	}
 	snprintf(path, sizeof path, "%s/exchange.pcap", tmp);
@@ -312,6 +333,7 @@ static int verify(struct sff_runctx *ctx, const struct sfh_scenario *s,
 		return -1;
 	}
 	vr->rc_a = rerun(ctx, s, 0, &fd, pcap, &vr->a);
+	vr->trace = read_all(fd);
 	close(fd);
 	if (sfh_pcap_close(pcap) != 0) {
 		snprintf(err, errlen, "%s: write error", path);
@@ -329,7 +351,7 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 		      const struct sfh_scenario *s, const struct sfh_result *first, char *err,
 		      size_t errlen)
 {
-	char name[17], tmp[4096], final[4096], path[4200], tpath[4200];
+	char name[17], tmp[4096], final[4096], path[4200];
 	struct verify vr;
 	int rc = SFF_FINDING_ERR;
 
@@ -351,22 +373,23 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 	 * minimised scenario, which `first` (the run that found it) may not. */
 	if (vr.rc_a == 0 && vr.a.sig_hash == first->sig_hash)
 		first = &vr.a;
-	snprintf(tpath, sizeof tpath, "%s/trace.tmp", tmp);
 	snprintf(path, sizeof path, "%s/scenario.scn", tmp);
 	if (write_scn(path, fi, s, first, vr.flaky) != 0)
 		goto io_error;
 	snprintf(path, sizeof path, "%s/report.txt", tmp);
-	if (write_txt(path, tpath, fi, ctx, s, first, &vr) != 0)
+	if (write_txt(path, fi, ctx, s, first, &vr) != 0)
 		goto io_error;
 	snprintf(path, sizeof path, "%s/report.json", tmp);
 	if (write_json(path, fi, ctx, s, first, &vr) != 0)
 		goto io_error;
 	if (fi->input) {
 		snprintf(path, sizeof path, "%s/input.bin", tmp);
-		if (sff_write_file(path, fi->input, fi->input_len) != 0)
+		/* the directory is private until renamed: no temporary name needed */
+		FILE *f = fopen(path, "wb");
+		int bad = !f || fwrite(fi->input, 1, fi->input_len, f) != fi->input_len;
+		if ((f && fclose(f) != 0) || bad)
 			goto io_error;
 	}
-	unlink(tpath);
 	if (rename(tmp, final) == 0) {
 		rc = SFF_FINDING_NEW;
 		goto exit;
@@ -380,6 +403,7 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 io_error:
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
 exit:
+	free(vr.trace);
 	if (rc != SFF_FINDING_NEW)
 		remove_tmpdir(tmp);
 	return rc;
