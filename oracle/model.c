@@ -270,6 +270,21 @@ static uint32_t resend_lo(const struct sfo_tcb *n, uint32_t una)
 	return una - (mss - 1);
 }
 
+/* The same for a segment that carries the FIN: when every data octet is acknowledged and
+ * only the FIN is not, the segment the FIN rides on is still not "entirely acknowledged"
+ * (3.10.7.4) and may go out whole, up to a full MSS of data before the FIN (lwIP adds
+ * the FIN to the last queued segment, which an ACK of its data does not free). */
+static uint32_t fin_resend_lo(const struct sfo_tcb *n, uint32_t una)
+{
+	uint32_t mss = n->mss ? n->mss : DEFAULT_MSS;
+	uint32_t first = n->iss + 1;
+	if (una != n->snd_fin)
+		return resend_lo(n, una);
+	if (!sfo_seq_gt(una, first))
+		return una;
+	return (uint32_t)(una - first) < mss ? first : una - mss;
+}
+
 /* New data the target may send now: inside the peer's window, within what was queued,
  * at most an MSS per segment; after a segment arrives, in-flight data may also be resent
  * (fast retransmit). Returns the end of the data stack mode emits (snd_nxt if none). */
@@ -330,7 +345,7 @@ static void tx_fin_again(struct sfo_ctx *c, struct sfo_outcome *o)
 	uint32_t una = una_data(n);
 	struct sfo_pattern *p = sfo_pat(o, expired ? SFO_R_RTX_ALLOWED : SFO_R_RTX_FAST,
 					SFO_FIN | SFO_ACK, SFO_SYN | SFO_RST, 0, 1);
-	p->seq_lo = sfo_seq_lt(una, n->snd_fin) ? resend_lo(n, una) : n->snd_fin;
+	p->seq_lo = fin_resend_lo(n, una);
 	p->seq_hi = n->snd_fin;
 	p->ack_lo = p->ack_hi = n->rcv_nxt;
 	p->len_hi = n->snd_fin - p->seq_lo;
@@ -361,6 +376,8 @@ static void tx_fin(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t stack_end)
 	uint32_t una = una_data(n);
 	int resend = !c->stack && sfo_seq_lt(una, sfo_seq_min(n->snd_nxt, dend));
 	p->seq_lo = resend ? resend_lo(n, una) : n->snd_nxt;
+	if (!c->stack && una == n->snd_fin && n->snd_nxt == n->snd_fin)
+		p->seq_lo = fin_resend_lo(n, una);
 	p->seq_hi = n->snd_fin;
 	p->ack_lo = p->ack_hi = n->rcv_nxt;
 	p->len_lo = 0;
@@ -502,8 +519,12 @@ void sfo_learn_iss(struct sfo_tcb *t, uint32_t iss)
 static void learn_space(struct sfo_tcb *t, const struct sfo_seg *s)
 {
 	uint32_t space = sfo_seg_space(s);
-	if (!space || sfo_seq_lt(s->seq, t->snd_una))
-		return; /* keep-alive garbage below SND.UNA is no transmission */
+	/* keep-alive garbage below SND.UNA is no transmission; a segment that starts below
+	 * SND.UNA but reaches past it is a partly acknowledged one resent whole (3.8.1
+	 * lets the sender repacketize or not), and what it carries past SND.UNA, a FIN
+	 * included, counts */
+	if (!space || !sfo_seq_gt(s->seq + space, t->snd_una))
+		return;
 	/* the segment left somewhere in [step_ms, now_ms]: the timer it (re)started runs
 	 * from then, so the latest start decides when a retransmission is due and the
 	 * earliest whether one is early; the RTT bound takes the earliest first send */
@@ -542,7 +563,7 @@ static void learn_ack(struct sfo_tcb *t, const struct sfo_seg *s)
 		t->rcv_queued += s->ack - t->rcv_nxt;
 		t->rcv_nxt = s->ack;
 		if (t->rcv_nxt == t->ooo_hi)
-			t->fl &= ~(SFO_TF_OOO | SFO_TF_OOO_GAP | SFO_TF_OOO_FIN);
+			t->fl &= ~(uint32_t)SFO_TF_OOO_ALL;
 		else
 			t->ooo_lo = sfo_seq_max(t->ooo_lo, t->rcv_nxt);
 	}

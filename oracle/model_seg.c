@@ -364,6 +364,8 @@ static int ack_per_state(struct sfo_ctx *c, struct sfo_outcome *o, const struct 
 	return 1;
 }
 
+static void check_text_fin(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s);
+
 static int check_ack(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s)
 {
 	const struct sfo_tcb *t = c->t;
@@ -373,6 +375,17 @@ static int check_ack(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_
 	/* 3.10.7.4 fifth: an ACK of something never sent: ACK back and drop (TIME-WAIT
 	 * stacks commonly stay silent) */
 	if (sfo_seq_gt(s->ack, t->snd_nxt)) {
+		/* near 2^31 away a SEG.ACK can be both "=< SND.UNA" and "> SND.NXT" in
+		 * modular arithmetic (exactly 2^31 is undefined, RFC 1982 3.2); the fifth
+		 * check tests the duplicate first ("it can be ignored"), so a stack may as
+		 * well take it as an old ACK and go on with the segment */
+		if (sfo_seq_le(s->ack, t->snd_una) && !(pf & SFO_PF_RFC5961)) {
+			struct sfo_outcome *d = sfo_out_fork(c, o);
+			ack_advance(d, s);
+			sfo_fire(d, SFO_R_ACK_DUP);
+			if (ack_per_state(c, d, s))
+				check_text_fin(c, d, s);
+		}
 		sfo_pat_ack(c, o, SFO_R_ACK_FUTURE, t->state != SFO_TIME_WAIT);
 		sfo_set_state(o, t->state, SFO_R_ACK_FUTURE);
 		return 0;
@@ -440,17 +453,51 @@ static int ooo_fill(struct sfo_ctx *c, struct sfo_outcome *o, int fin)
 	}
 	/* the held segments may have been dropped instead */
 	struct sfo_outcome *d = sfo_out_fork(c, o);
-	d->next.fl &= ~(SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP);
+	d->next.fl &= ~(uint32_t)SFO_TF_OOO_ALL;
 	sfo_set_state(d, d->next.state, SFO_R_SEQ_OOO_FILL_DROPPED);
 	if (fin)
 		take_fin(c, d);
+	/* a held FIN that held data contradicts (the peer sent text past its own FIN):
+	 * 3.10.7.4 processes segments "in sequence" but does not say which of two
+	 * overlapping copies of a sequence number wins. If the FIN's segment is taken
+	 * first, the connection closes there and the text past it is old (first check);
+	 * if the text is taken first, the FIN lies below RCV.NXT and is dropped with it. */
+	if (fin) {
+		/* the filling segment's own FIN at RCV.NXT, with text held past it: taken in
+		 * sequence, the FIN closes here (the reference); the held copy may win */
+		struct sfo_outcome *h = sfo_out_fork(c, o);
+		struct sfo_tcb *hn = &h->next;
+		uint32_t all = sfo_seq_fwd(hn->rcv_nxt, hn->ooo_hi);
+		int hfin = !!(hn->fl & SFO_TF_OOO_FIN);
+		hn->rcv_nxt += all;
+		hn->rcv_queued += all;
+		hn->rcv_wnd = hn->rcv_wnd > all ? hn->rcv_wnd - all : 0;
+		hn->fl &= ~(uint32_t)SFO_TF_OOO_ALL;
+		sfo_set_state(h, hn->state, SFO_R_SEQ_OOO_FILL);
+		if (hfin)
+			take_fin(c, h);
+		n->fl &= ~(uint32_t)SFO_TF_OOO_ALL;
+		sfo_set_state(o, n->state, SFO_R_SEQ_OOO_FILL);
+		return fin;
+	}
+	if ((n->fl & SFO_TF_OOO_FINX) && sfo_seq_ge(n->ooo_fin, n->rcv_nxt)) {
+		struct sfo_outcome *f = sfo_out_fork(c, o);
+		struct sfo_tcb *fn = &f->next;
+		uint32_t upto = sfo_seq_fwd(fn->rcv_nxt, fn->ooo_fin);
+		fn->rcv_nxt += upto;
+		fn->rcv_queued += upto;
+		fn->rcv_wnd = fn->rcv_wnd > upto ? fn->rcv_wnd - upto : 0;
+		fn->fl &= ~(uint32_t)SFO_TF_OOO_ALL;
+		sfo_set_state(f, fn->state, SFO_R_SEQ_OOO_FILL);
+		take_fin(c, f);
+	}
 	/* 3.10.7.4 first (SHLD-31): the held data is delivered: RCV.NXT jumps over it */
 	uint32_t jump = sfo_seq_fwd(n->rcv_nxt, n->ooo_hi);
 	n->rcv_nxt += jump;
 	n->rcv_queued += jump;
 	n->rcv_wnd = n->rcv_wnd > jump ? n->rcv_wnd - jump : 0;
-	fin = fin || (n->fl & SFO_TF_OOO_FIN);
-	n->fl &= ~(SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP);
+	fin = !!(n->fl & SFO_TF_OOO_FIN);
+	n->fl &= ~(uint32_t)SFO_TF_OOO_ALL;
 	sfo_set_state(o, n->state, SFO_R_SEQ_OOO_FILL);
 	return fin;
 }
@@ -509,7 +556,7 @@ static void take_fin(struct sfo_ctx *c, struct sfo_outcome *o)
 	n->rcv_nxt += 1;
 	n->rcv_wnd = n->rcv_wnd ? n->rcv_wnd - 1 : 0;
 	n->fl |= SFO_TF_FIN_RCVD;
-	n->fl &= ~(SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP);
+	n->fl &= ~(uint32_t)SFO_TF_OOO_ALL;
 	sfo_owe_ack(c, o);
 	switch (n->state) {
 	case SFO_SYN_RECEIVED:
@@ -545,6 +592,13 @@ static void take_fin(struct sfo_ctx *c, struct sfo_outcome *o)
 	}
 }
 
+static void hold_finx(struct sfo_tcb *n, uint32_t fin_at)
+{
+	if (!(n->fl & SFO_TF_OOO_FINX) || sfo_seq_lt(fin_at, n->ooo_fin))
+		n->ooo_fin = fin_at;
+	n->fl |= SFO_TF_OOO_FINX;
+}
+
 /* First check (SHLD-31): in-window text beyond RCV.NXT is held for later and may be ACKed
  * at once (MAY-13); the model remembers the span so a later fill can jump over it. */
 static void hold_ooo(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t seq, uint32_t len, int fin)
@@ -557,8 +611,9 @@ static void hold_ooo(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t seq, uin
 		len = sfo_seq_fwd(seq, wend);
 		fin = 0;
 	}
-	uint32_t end = seq + len;
-	if (!(n->fl & SFO_TF_OOO)) {
+	uint32_t end = seq + len, hi0 = n->ooo_hi;
+	int held = !!(n->fl & SFO_TF_OOO);
+	if (!held) {
 		n->ooo_lo = seq;
 		n->ooo_hi = end;
 		n->fl |= SFO_TF_OOO;
@@ -568,8 +623,16 @@ static void hold_ooo(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t seq, uin
 		n->ooo_lo = sfo_seq_min(n->ooo_lo, seq);
 		n->ooo_hi = sfo_seq_max(n->ooo_hi, end);
 	}
+	/* text held past a held FIN, or a FIN inside held text: the stream contradicts
+	 * itself; remember the earliest such FIN (ooo_fill lets either copy win) */
+	if (held && (n->fl & SFO_TF_OOO_FIN) && sfo_seq_gt(end, hi0)) {
+		n->fl &= ~(uint32_t)SFO_TF_OOO_FIN;
+		hold_finx(n, hi0);
+	}
 	if (fin && end == n->ooo_hi)
 		n->fl |= SFO_TF_OOO_FIN;
+	else if (fin)
+		hold_finx(n, end);
 	sfo_pat_ack(c, o, SFO_R_SEQ_OOO_HOLD, 0);
 	sfo_set_state(o, n->state, SFO_R_SEQ_OOO_HOLD);
 }
@@ -677,13 +740,18 @@ static void seq_unacceptable(struct sfo_ctx *c, const struct sfo_seg *s)
 }
 
 /* 3.8.6.2.2: a receiver may have room beyond the edge it announced (the application
- * read data, the update is held back); text there may be taken rather than refused. */
+ * read data, the update is held back); text there may be taken rather than refused.
+ * The acceptability test of 3.10.7.4 (Table 6) uses RCV.WND, the window the receiver
+ * holds now, not the one it last announced: an empty segment inside that wider window is
+ * acceptable too, so it need not be answered (seq.wnd.unannounced). RSTs keep the
+ * announced window (their own rules, 3.10.7.4 second) and SYNs are never text. */
 static void beyond_announced(struct sfo_ctx *c, const struct sfo_seg *s)
 {
 	const struct sfo_tcb *t = c->t;
 	uint32_t room = t->rcv_buf > t->rcv_queued ? t->rcv_buf - t->rcv_queued : 0;
-	if ((s->flags & (SFO_RST | SFO_SYN)) || (!s->len && !(s->flags & SFO_FIN)) ||
-	    room <= t->rcv_wnd || !sfo_synchronized(t->state))
+	int text = s->len || (s->flags & SFO_FIN);
+	if ((s->flags & (SFO_RST | SFO_SYN)) || room <= t->rcv_wnd ||
+	    !sfo_synchronized(t->state))
 		return;
 	struct sfo_tcb wide = *t;
 	wide.rcv_wnd = room;
@@ -691,7 +759,7 @@ static void beyond_announced(struct sfo_ctx *c, const struct sfo_seg *s)
 		return;
 	struct sfo_outcome *o = sfo_out_new(c);
 	o->next.rcv_wnd = room;
-	sfo_fire(o, SFO_R_DATA_BEYOND_WINDOW);
+	sfo_fire(o, text ? SFO_R_DATA_BEYOND_WINDOW : SFO_R_SEQ_WND_UNANNOUNCED);
 	checks(c, o, s);
 }
 

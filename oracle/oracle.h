@@ -301,9 +301,13 @@ enum {
 	SFO_TF_CWND_LOSS = 1u << 19, /* a retransmission since SND.UNA last caught up with
 				      * SND.NXT: the congestion window may be one segment
 				      * (RFC 5681 3.1, 3.2), new data and FIN may wait */
-	SFO_TF_MMS_SHRINK = 1u << 20 /* the target has retransmitted: PMTU black-hole
+	SFO_TF_MMS_SHRINK = 1u << 20, /* the target has retransmitted: PMTU black-hole
 				      * detection (3.7.2, RFC 2923 2.1, RFC 4821) may have
 				      * lowered its MMS_S, so its segments may be smaller */
+	SFO_TF_OOO_FINX = 1u << 21,  /* ... and a held FIN at ooo_fin that held data
+				      * overlaps or follows: the peer's stream contradicts
+				      * itself, which copy the target kept is its choice */
+	SFO_TF_OOO_ALL = SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP | SFO_TF_OOO_FINX
 };
 
 /* The target's TCB as the model tracks it (§3.3.1 plus what the rules need). */
@@ -330,6 +334,7 @@ struct sfo_tcb {
 	uint64_t ack_owed_ms; /* when the owed ACK (SFO_TF_ACK_OWED) became due */
 	uint64_t timer2_ms;   /* TIME-WAIT: latest time the 2MSL timer may have restarted */
 	uint32_t ooo_lo, ooo_hi; /* out-of-order data the target may hold (SFO_TF_OOO) */
+	uint32_t ooo_fin;     /* earliest held FIN that held data contradicts (OOO_FINX) */
 	uint8_t rtx_count;    /* retransmissions since the timer last restarted (backoff) */
 	uint8_t rto_backoff;  /* backoff kept across ACKs until a Karn-valid RTT sample
 			       * (RFC 6298 5.5-5.7: the backed-off RTO stays until then) */

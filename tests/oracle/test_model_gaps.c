@@ -223,6 +223,79 @@ static void established_resend_partly_acked_segment_whole_ok(void)
 	CHECK(ostep(&w2, &ev, SEGS(tseg(SFO_ACK, s, a, 536)), 1, SFO_ESTABLISHED) != SFO_DIV_OK);
 }
 
+/* 3.10.7.4: a held FIN at a+2, then text at a+2: once a fills the gap, either the FIN's
+ * copy wins (ACK a+3, CLOSE-WAIT) or the text's (ACK a+3, the FIN dropped below RCV.NXT);
+ * never a FIN after the text (ACK a+4), which nobody sent. */
+static void established_ooo_fin_overlapped_by_text_either_copy(void)
+{
+	uint32_t a = PISN + 1, s = TISS + 1;
+	enum sfo_state after[3] = {SFO_CLOSE_WAIT, SFO_ESTABLISHED, SFO_CLOSE_WAIT};
+	uint32_t acked[3] = {a + 3, a + 3, a + 4};
+	for (int i = 0; i < 3; i++) {
+		struct world w;
+		oracle_established(&w, "lwip", 1460, 0);
+		struct sfo_event ev = sfo_ev_segment(mkseg(SFO_FIN | SFO_ACK, a + 1, s, 1));
+		CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, a, 0)), 1, SFO_ESTABLISHED),
+			 SFO_DIV_OK);
+		ev = sfo_ev_segment(mkseg(SFO_ACK, a + 2, s, 1));
+		CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, a, 0)), 1, SFO_ESTABLISHED),
+			 SFO_DIV_OK);
+		ev = sfo_ev_segment(mkseg(SFO_ACK, a, s, 1));
+		enum sfo_div_kind k =
+		    ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, acked[i], 0)), 1, after[i]);
+		if (i < 2)
+			CHECK_EQ(k, SFO_DIV_OK);
+		else
+			CHECK(k != SFO_DIV_OK);
+	}
+}
+
+/* 3.10.7.4 fifth, RFC 1982: SEG.ACK = SND.UNA + 2^31 with one octet in flight is both a
+ * duplicate and beyond SND.NXT: ignoring it is allowed, and so is the ACK back. */
+static void established_ack_2p31_away_dup_or_future(void)
+{
+	uint32_t a = PISN + 1, s = TISS + 1;
+	for (int i = 0; i < 2; i++) {
+		struct world w;
+		oracle_established(&w, "lwip", 1460, 0);
+		struct sfo_event ev = sfo_ev_call(SFO_CALL_SEND, 1);
+		CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s, a, 1)), 1, SFO_ESTABLISHED),
+			 SFO_DIV_OK);
+		ev = sfo_ev_segment(mkseg(SFO_ACK, a, s + 0x80000000u, 0));
+		if (i == 0)
+			CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
+		else
+			CHECK_EQ(ostep(&w, &ev, SEGS(tseg(SFO_ACK, s + 1, a, 0)), 1,
+				       SFO_ESTABLISHED),
+				 SFO_DIV_OK);
+	}
+}
+
+/* 3.10.7.4 first uses RCV.WND, which may reach past the announced edge once the user has
+ * read: an empty segment there is acceptable and needs no ACK; past the real window it
+ * still does. */
+static void established_empty_segment_inside_unannounced_window(void)
+{
+	uint32_t a = PISN + 1, s = TISS + 1;
+	for (int i = 0; i < 2; i++) {
+		struct world w;
+		oracle_established(&w, "lwip", 1460, 0);
+		struct sfo_event ev = sfo_ev_segment(mkseg(SFO_ACK, a, s, 10));
+		struct sfo_seg ack = tseg(SFO_ACK, s, a + 10, 0);
+		ack.wnd = 64230;
+		CHECK_EQ(ostep(&w, &ev, &ack, 1, SFO_ESTABLISHED), SFO_DIV_OK);
+		ev = sfo_ev_call(SFO_CALL_RECEIVE, 0);
+		CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
+		uint32_t edge = a + 10 + 64230 + (i ? 10 : 0);
+		ev = sfo_ev_segment(mkseg(SFO_ACK, edge, s, 0));
+		enum sfo_div_kind k = ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED);
+		if (i == 0)
+			CHECK_EQ(k, SFO_DIV_OK);
+		else
+			CHECK(k != SFO_DIV_OK);
+	}
+}
+
 int main(void)
 {
 	established_send_cut_by_own_mss_ok();
@@ -232,5 +305,8 @@ int main(void)
 	established_rto_bound_follows_rtt_and_backoff();
 	established_ack_below_iss_challenged_under_linux_only();
 	established_resend_partly_acked_segment_whole_ok();
+	established_ooo_fin_overlapped_by_text_either_copy();
+	established_ack_2p31_away_dup_or_future();
+	established_empty_segment_inside_unannounced_window();
 	return check_done();
 }
