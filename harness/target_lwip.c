@@ -156,8 +156,11 @@ static void on_err(void *arg, err_t err)
 	(void)arg, (void)err;
 }
 
+/* A new connection of the case: its application side starts with nothing to read (what
+ * an earlier connection delivered and nobody read went with that connection). */
 static void adopt(struct lwip_target *t, struct tcp_pcb *pcb)
 {
+	t->rcv_pending = 0;
 	tcp_arg(pcb, t);
 	tcp_recv(pcb, on_recv);
 	tcp_err(pcb, on_err);

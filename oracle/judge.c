@@ -320,6 +320,10 @@ static void describe(const struct sfo_outcome *o, const struct match *m, const s
 		const struct sfo_pattern *p = &o->pat[m->extra_pat];
 		v->kind = SFO_DIV_UNEXPECTED;
 		v->rule = p->rule;
+		/* a data segment that fits its pattern in every field is one more than the
+		 * count from the smallest recommended segment size: 3.8.6.2.1, a SHOULD */
+		if (p->rule == SFO_R_SEND_DATA || p->rule == SFO_R_SEND_DATA_OVERRIDE)
+			v->rule = SFO_R_SEND_DATA_SMALL;
 		put(&b, "unexpected: ");
 		put_seg(&b, &seg[m->extra_seg], x);
 		put(&b, " (one more than the %u allowed: ", p->max);

@@ -71,7 +71,7 @@ void sfo_new_iss(const struct sfo_ctx *c, struct sfo_tcb *n, uint32_t iss)
 		n->fl |= SFO_TF_ISS_KNOWN;
 		n->rcv_wnd = n->rcv_buf = c->cfg->rcv_wnd;
 	}
-	n->timer_ms = n->unacked_since_ms = n->now_ms;
+	n->timer_ms = n->unacked_since_ms = n->deliver_since_ms = n->now_ms;
 	n->timer_slack_ms = 0;
 	n->rtx_count = 0;
 }
@@ -229,7 +229,10 @@ static uint32_t una_data(const struct sfo_tcb *n)
  * of TCP options. Sender SWS avoidance (3.8.6.2.1, MUST-38, rule (3)) also lets a segment
  * of Fs * Max(SND.WND) go, Fs = 1/2. Once the target has retransmitted, PMTU black-hole
  * detection (3.7.2 recommends RFC 2923 and RFC 4821) may have lowered MMS_S as far as the
- * IPv4 minimum MTU of 68 octets allows: 8 octets of payload behind 60 of headers. */
+ * IPv4 minimum MTU of 68 octets allows: 8 octets of payload behind 60 of headers. Data
+ * queued before the peer's SYN showed its MSS may have been cut at the default send MSS
+ * of 536 (3.7.1 MUST-15: assume it when no MSS option was received) and go out in those
+ * segments unchanged: until SND.NXT passes that data the floor counts from 536. */
 #define MIN_MTU_PAYLOAD 8
 
 static uint32_t seg_floor(const struct sfo_tcb *n)
@@ -237,6 +240,9 @@ static uint32_t seg_floor(const struct sfo_tcb *n)
 	uint32_t mss = n->mss ? n->mss : DEFAULT_MSS;
 	if (n->mss_self && n->mss_self < mss)
 		mss = n->mss_self;
+	if ((n->fl & SFO_TF_CUT_EARLY) && sfo_seq_lt(n->snd_nxt, n->early_end) &&
+	    mss > DEFAULT_MSS)
+		mss = DEFAULT_MSS;
 	uint32_t floor = mss > 40 ? mss - 40 : 1;
 	uint32_t half = n->max_snd_wnd / 2 + (n->max_snd_wnd & 1);
 	if (half && half < floor)
@@ -285,6 +291,23 @@ static uint32_t fin_resend_lo(const struct sfo_tcb *n, uint32_t una)
 	return (uint32_t)(una - first) < mss ? first : una - mss;
 }
 
+/* The ACK field of data or a FIN sent while a segment is processed. RFC 9293 3.10.7.4
+ * takes the ACK (fifth check) before the text (seventh) and the FIN (eighth): data or a
+ * FIN that the ACK releases (a window that opens, recovery after a timeout) may leave
+ * before the segment's text or FIN is taken, carrying the RCV.NXT of that moment. An
+ * acknowledgment is cumulative (3.4), so one that is not the newest acknowledges less,
+ * never something false; the newest is still owed (sfo_owe_ack: ack_owed_lo lies above
+ * the older value, so such a segment does not stand for the owed ACK). Oracle mode only:
+ * the model as a stack acknowledges everything at once. */
+static uint32_t tx_ack_lo(const struct sfo_ctx *c, const struct sfo_tcb *n)
+{
+	const struct sfo_tcb *t = c->t;
+	if (!c->stack && c->ev->kind == SFO_EV_SEGMENT && (t->fl & SFO_TF_IRS_KNOWN) &&
+	    sfo_synchronized(t->state) && sfo_seq_lt(t->rcv_nxt, n->rcv_nxt))
+		return t->rcv_nxt;
+	return n->rcv_nxt;
+}
+
 /* New data the target may send now: inside the peer's window, within what was queued,
  * at most an MSS per segment; after a segment arrives, in-flight data may also be resent
  * (fast retransmit). Returns the end of the data stack mode emits (snd_nxt if none). */
@@ -309,7 +332,8 @@ static uint32_t tx_data(struct sfo_ctx *c, struct sfo_outcome *o)
 		    SFO_SYN | SFO_RST | SFO_FIN, due, (uint8_t)(nseg > 255 ? 255 : nseg));
 	p->seq_lo = lo;
 	p->seq_hi = lim - 1;
-	p->ack_lo = p->ack_hi = n->rcv_nxt;
+	p->ack_lo = tx_ack_lo(c, n);
+	p->ack_hi = n->rcv_nxt;
 	p->len_lo = 1;
 	p->len_hi = room < mss ? room : mss;
 	p->pf = SFO_PAT_WITHIN;
@@ -347,7 +371,8 @@ static void tx_fin_again(struct sfo_ctx *c, struct sfo_outcome *o)
 					SFO_FIN | SFO_ACK, SFO_SYN | SFO_RST, 0, 1);
 	p->seq_lo = fin_resend_lo(n, una);
 	p->seq_hi = n->snd_fin;
-	p->ack_lo = p->ack_hi = n->rcv_nxt;
+	p->ack_lo = tx_ack_lo(c, n);
+	p->ack_hi = n->rcv_nxt;
 	p->len_hi = n->snd_fin - p->seq_lo;
 	p->pf = SFO_PAT_WITHIN;
 }
@@ -379,7 +404,8 @@ static void tx_fin(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t stack_end)
 	if (!c->stack && una == n->snd_fin && n->snd_nxt == n->snd_fin)
 		p->seq_lo = fin_resend_lo(n, una);
 	p->seq_hi = n->snd_fin;
-	p->ack_lo = p->ack_hi = n->rcv_nxt;
+	p->ack_lo = tx_ack_lo(c, n);
+	p->ack_hi = n->rcv_nxt;
 	p->len_lo = 0;
 	p->len_hi = n->snd_fin - p->seq_lo;
 	p->pf = SFO_PAT_WITHIN;
@@ -403,6 +429,12 @@ static void tx_owed_ack(struct sfo_ctx *c, struct sfo_outcome *o, int emitted)
 	struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_ACK_DELAYED, due);
 	if (!c->stack)
 		p->ack_lo = n->ack_owed_lo;
+	/* the ACK may follow data or a FIN sent in the same step (tx_ack_lo: those may carry
+	 * the older RCV.NXT), at the SND.NXT they left behind */
+	for (unsigned i = 0; !c->stack && i + 1 < o->npat; i++)
+		if ((o->pat[i].pf & SFO_PAT_WITHIN) &&
+		    sfo_seq_gt(o->pat[i].seq_hi + 1, p->seq_hi))
+			p->seq_hi = o->pat[i].seq_hi + 1;
 	if ((n->fl & SFO_TF_OOO_GAP) && sfo_seq_gt(n->ooo_hi, n->rcv_nxt))
 		p->ack_hi = n->ooo_hi;
 	if (emitted)
@@ -511,6 +543,7 @@ void sfo_learn_iss(struct sfo_tcb *t, uint32_t iss)
 	t->snd_nxt += d;
 	t->snd_queued += d;
 	t->snd_wl2 += d;
+	t->early_end += d;
 	if (t->fl & SFO_TF_CLOSE_CALLED)
 		t->snd_fin += d;
 	t->fl |= SFO_TF_ISS_KNOWN;

@@ -61,6 +61,17 @@ static void call_connect(struct sfo_ctx *c)
 	}
 }
 
+/* The user submits `space` more sequence numbers (data, or 1 for the FIN). When nothing
+ * was waiting for delivery before, the user timeout starts counting now (3.9.1.1: "If
+ * data is not successfully delivered to the destination within the timeout period, the
+ * TCP endpoint will abort the connection"). */
+static void submit(struct sfo_tcb *n, uint32_t space)
+{
+	if (space && n->snd_una == n->snd_queued)
+		n->deliver_since_ms = n->now_ms;
+	n->snd_queued += space;
+}
+
 static void call_send(struct sfo_ctx *c, uint32_t arg)
 {
 	struct sfo_outcome *o = sfo_out_new(c);
@@ -71,7 +82,12 @@ static void call_send(struct sfo_ctx *c, uint32_t arg)
 	case SFO_SYN_RECEIVED:
 		/* 3.10.2: queued until ESTABLISHED */
 		if (open) {
-			n->snd_queued += arg;
+			submit(n, arg);
+			/* 3.7.1 MUST-15: before the peer's SYN the send MSS is the default */
+			if (arg && !(n->fl & SFO_TF_IRS_KNOWN)) {
+				n->fl |= SFO_TF_CUT_EARLY;
+				n->early_end = n->snd_queued;
+			}
 			sfo_set_state(o, n->state, SFO_R_CALL_SEND_QUEUE);
 			return;
 		}
@@ -80,7 +96,7 @@ static void call_send(struct sfo_ctx *c, uint32_t arg)
 	case SFO_CLOSE_WAIT:
 		/* 3.10.2: queued and sent as the window allows (sfo_finish adds it) */
 		if (open) {
-			n->snd_queued += arg;
+			submit(n, arg);
 			sfo_set_state(o, n->state, SFO_R_CALL_SEND);
 			return;
 		}
@@ -139,7 +155,7 @@ static void queue_fin(struct sfo_tcb *n)
 		return;
 	n->fl |= SFO_TF_CLOSE_CALLED;
 	n->snd_fin = n->snd_queued;
-	n->snd_queued = n->snd_fin + 1;
+	submit(n, 1);
 }
 
 static void call_close(struct sfo_ctx *c, int rd)
@@ -441,13 +457,21 @@ void sfo_wait(struct sfo_ctx *c)
 	c->data_due = w >= c->p->rto_must_ms && n->snd_una == n->snd_nxt;
 	wait_rtx(c, o);
 	wait_probes(c, o, w);
-	int outstanding = n->snd_una != n->snd_nxt;
-	/* 3.10.8: retransmitting past the user timeout may abort */
-	if (outstanding && n->now_ms - n->unacked_since_ms >= c->p->user_timeout_ms)
-		wait_give_up(c, o,
-			     n->state == SFO_SYN_RECEIVED && (n->fl & SFO_TF_PASSIVE)
-				 ? SFO_R_SYNRCVD_TIMEOUT
-				 : SFO_R_TIMEOUT_USER);
+	/* 3.10.8 USER TIMEOUT, with 3.9.1.1: what the user submitted and the peer has not
+	 * acknowledged, sent or not (data a window or a stack holds back is undelivered
+	 * too), may end the connection once it has waited for the user timeout: 3.8.3 R2
+	 * for what was sent, 3.9.1.1 for any of it. The clock restarts whenever the peer
+	 * acknowledges something new, and against a zero window whenever it answers a probe
+	 * (3.8.6.1 MUST-37: the connection must then stay open). */
+	int undelivered = n->snd_una != n->snd_queued;
+	if (undelivered && n->now_ms - n->deliver_since_ms >= c->p->user_timeout_ms) {
+		sfo_rule_t r = SFO_R_TIMEOUT_USER;
+		if (n->state == SFO_SYN_RECEIVED && (n->fl & SFO_TF_PASSIVE))
+			r = SFO_R_SYNRCVD_TIMEOUT;
+		else if (sfo_synchronized(n->state) && n->snd_wnd == 0)
+			r = SFO_R_ZWP_TIMEOUT; /* 3.8.6.1: the probes went unanswered */
+		wait_give_up(c, o, r);
+	}
 	/* an orphaned FIN-WAIT-2 may time out if the profile says so */
 	if (n->state == SFO_FIN_WAIT_2 && (n->fl & SFO_TF_RD_CLOSED) && c->p->fin2_timeout_ms &&
 	    n->now_ms - n->timer_ms >= c->p->fin2_timeout_ms)

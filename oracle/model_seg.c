@@ -84,6 +84,7 @@ static void synsent_synack(struct sfo_ctx *c)
 	n->snd_una = s->ack;
 	sfo_ack_sample(n, s->ack);
 	n->rtx_count = 0;
+	n->deliver_since_ms = n->now_ms;
 	/* 3.10.7.3 fourth: our SYN is ACKed: ESTABLISHED, and the SYN gets an ACK */
 	sfo_set_state(o, SFO_ESTABLISHED, SFO_R_SYNSENT_SYNACK);
 	sfo_owe_ack(c, o);
@@ -271,7 +272,7 @@ static int ack_synrcvd(struct sfo_ctx *c, struct sfo_outcome *o, const struct sf
 		n->max_snd_wnd = n->snd_wnd;
 	sfo_ack_sample(n, s->ack);
 	n->rtx_count = 0;
-	n->timer_ms = n->unacked_since_ms = n->now_ms;
+	n->timer_ms = n->unacked_since_ms = n->deliver_since_ms = n->now_ms;
 	n->timer_slack_ms = 0;
 	n->fl &= ~SFO_TF_TW_REOPEN;
 	/* 3.10.4: a CLOSE that waited for ESTABLISHED now sends its FIN */
@@ -292,7 +293,7 @@ static void ack_advance(struct sfo_outcome *o, const struct sfo_seg *s)
 		n->snd_una = s->ack;
 		sfo_ack_sample(n, s->ack);
 		n->rtx_count = 0;
-		n->timer_ms = n->unacked_since_ms = n->now_ms;
+		n->timer_ms = n->unacked_since_ms = n->deliver_since_ms = n->now_ms;
 		n->timer_slack_ms = 0;
 		if ((n->fl & SFO_TF_FIN_SENT) && sfo_seq_gt(n->snd_una, n->snd_fin))
 			n->fl |= SFO_TF_FIN_ACKED;
@@ -314,6 +315,11 @@ static void ack_advance(struct sfo_outcome *o, const struct sfo_seg *s)
 		if (n->snd_wnd > n->max_snd_wnd)
 			n->max_snd_wnd = n->snd_wnd;
 	}
+	/* 3.8.6.1 MUST-37: an acceptable ACK against a zero window answers the probes; as
+	 * long as they are answered the connection must stay open, so the user timeout
+	 * starts over */
+	if (!n->snd_wnd)
+		n->deliver_since_ms = n->now_ms;
 }
 
 /* Fifth check, per state, once SND.UNA moved. Returns 0 when processing stops. */

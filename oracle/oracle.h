@@ -307,6 +307,9 @@ enum {
 	SFO_TF_OOO_FINX = 1u << 21,  /* ... and a held FIN at ooo_fin that held data
 				      * overlaps or follows: the peer's stream contradicts
 				      * itself, which copy the target kept is its choice */
+	SFO_TF_CUT_EARLY = 1u << 22, /* data was queued before the peer's SYN showed its MSS:
+				      * the target may have cut it at the 536-octet default
+				      * (3.7.1 MUST-15), up to early_end */
 	SFO_TF_OOO_ALL = SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP | SFO_TF_OOO_FINX
 };
 
@@ -331,6 +334,10 @@ struct sfo_tcb {
 				  * before timer_ms (it restarted inside a wait) */
 	uint64_t wnd_zero_ms; /* when the send window last closed to zero (3.8.6.1) */
 	uint64_t unacked_since_ms; /* first transmission of the oldest unacked octet */
+	uint64_t deliver_since_ms; /* the user timeout's clock (3.9.1.1, 3.10.8): since when
+				    * what the user submitted (data, FIN; the SYN) has waited
+				    * without the peer acknowledging anything new or, against
+				    * a zero window, answering a probe (3.8.6.1 MUST-37) */
 	uint64_t ack_owed_ms; /* when the owed ACK (SFO_TF_ACK_OWED) became due */
 	uint64_t timer2_ms;   /* TIME-WAIT: latest time the 2MSL timer may have restarted */
 	uint32_t ooo_lo, ooo_hi; /* out-of-order data the target may hold (SFO_TF_OOO) */
@@ -342,6 +349,7 @@ struct sfo_tcb {
 			       * (3.7.1: the send MSS is also limited by the local MTU); 0 unknown */
 	uint32_t rcv_buf;     /* largest receive window the target announced: its buffer */
 	uint32_t rtt_max_ms;  /* largest RTT upper bound seen (first send to its ACK, Karn) */
+	uint32_t early_end;   /* end of the data queued before the peer's MSS was known */
 };
 
 /* How the model is run. The oracle uses stack_iss = 0 and learns the target's ISS from
