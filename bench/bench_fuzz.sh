@@ -24,7 +24,9 @@
 #     corpus, and from only the two handshake seeds (the mutator has to build the rest).
 #
 # Usage: bench/bench_fuzz.sh [BUILD_DIR] [SECONDS]     (defaults: build, 20)
-#        BENCH_TARGETS="lwip slirp" picks the targets of part 1; BENCH_TTF=0 skips part 2.
+#        BENCH_TARGETS="lwip slirp" picks the targets of part 1; BENCH_TTF=0 skips part 2;
+#        BENCH_TMPDIR=/dev/shm keeps corpora and findings on tmpfs (a cold campaign writes
+#        thousands of files, and on a disk file system creating them can dominate).
 # Needs: BUILD_DIR/fuzz/synfin and BUILD_DIR/fuzz/fuzz_naive (SYNFIN_FUZZ=ON, clang).
 set -u
 BUILD=${1:-build}
@@ -36,7 +38,7 @@ TTF_MAX=60
 for b in "$SYNFIN" "$NAIVE"; do
 	[ -x "$b" ] || { echo "bench_fuzz: $b not built (SYNFIN_FUZZ=ON with clang)" >&2; exit 2; }
 done
-TMP=$(mktemp -d /tmp/bench-fuzz.XXXXXX)
+TMP=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/bench-fuzz.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
 now() { date +%s.%N; }
