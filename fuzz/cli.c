@@ -714,6 +714,13 @@ static int cmd_fuzz(int argc, char **argv)
 				"its timers; more processes than CPUs pay off, e.g. "
 				"-- -jobs=24 -workers=24\n",
 			a.target);
+	/* lwip's aborts are recovered in the worker (recover.c); other in-process stacks
+	 * take the worker down, and libFuzzer ends a plain run at its first crash. */
+	if ((caps & SFH_CAP_INPROC) && (a.no_recover || strncmp(a.target, "lwip", 4) != 0) &&
+	    !has_lf_flag(a.lf, a.nlf, "fork"))
+		fprintf(stderr, "synfin fuzz: a crash of %s ends a libFuzzer process; -- -fork=N "
+				"keeps the campaign going (each crash becomes a finding)\n",
+			a.target);
 	a.stats = stats_path;
 	int before = count_artifacts(a.out);
 	double t0 = now_s();
