@@ -17,7 +17,8 @@
 #     the grown corpus and findings, the steady state of a long campaign. On lwip both
 #     synfin and the replay harness recover from lwIP's assertions in-process; elsewhere
 #     a crash ends a run, which is restarted on the same corpus until the time is used,
-#     as -fork would. Runs of one row follow each other, so machine noise hits them alike.
+#     as -fork would (fuzz_naive counts its inputs in a file, so a run a crash ends still
+#     counts). Runs of one row follow each other, so machine noise hits them alike.
 #  2. time to first finding for each seeded fault of the model target: a campaign is
 #     started and the findings directory polled until a finding with the fault's rule
 #     and kind appears (the table of tests/fuzz/test_fuzz_faults.c); from the full seed
@@ -74,10 +75,12 @@ naive_run() {
 		left=$(awk -v t="$t" -v s="$secs" 'BEGIN { printf "%d", s - t + 0.5 }')
 		[ "$left" -ge 1 ] || break
 		t0=$(now)
-		n=$(cd "$dir" && SYNFIN_NAIVE_MODE=$mode SYNFIN_NAIVE_TARGET=$target "$NAIVE" corpus \
-			-max_total_time="$left" -seed="$seed" -keep_seed=1 -max_len="$MAXLEN" \
-			-print_final_stats=1 -artifact_prefix="$dir/" 2>&1 |
-			sed -n 's/^stat::number_of_executed_units: *//p')
+		rm -f "$dir/count"
+		(cd "$dir" && SYNFIN_NAIVE_MODE=$mode SYNFIN_NAIVE_TARGET=$target \
+			SYNFIN_NAIVE_COUNT="$dir/count" "$NAIVE" corpus -max_total_time="$left" \
+			-seed="$seed" -keep_seed=1 -max_len="$MAXLEN" -artifact_prefix="$dir/" \
+			>/dev/null 2>&1)
+		n=$(od -An -t u8 "$dir/count" 2>/dev/null | tr -d ' ')
 		t1=$(now)
 		[ -n "$n" ] || break
 		execs=$((execs + n))

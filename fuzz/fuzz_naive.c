@@ -18,10 +18,17 @@
  *                     injected into a listener. Without a handshake almost all of them
  *                     end at the listener, so this measures little of a stack's TCP.
  *
+ * SYNFIN_NAIVE_COUNT=FILE keeps the number of inputs run in FILE (8 bytes, host order),
+ * current after every input, so a run that a stack's crash ends still says how much it
+ * did (libFuzzer prints its final statistics only on a normal exit).
+ *
  * An entry point: it may print and exit. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "fuzz_priv.h"
 
@@ -36,6 +43,21 @@ static uint32_t g_case, g_caps;
 static int g_listen, g_recover;
 static struct sfh_pkt g_in, g_out[DRAIN_MAX];
 static struct sfh_scenario g_scn;
+static volatile uint64_t *g_count; /* SYNFIN_NAIVE_COUNT, or NULL */
+
+/* The shared execution counter (see the top), or NULL. */
+static volatile uint64_t *map_count(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || ftruncate(fd, sizeof(uint64_t)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	void *m = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return m == MAP_FAILED ? NULL : m;
+}
 
 /* What the wire says about the connection: the anchors of the scenario form. */
 struct view {
@@ -63,6 +85,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(1);
 	}
 	g_caps = g_target->ops->caps;
+	const char *count = getenv("SYNFIN_NAIVE_COUNT");
+	if (count && *count && !(g_count = map_count(count))) {
+		fprintf(stderr, "fuzz_naive: cannot map %s\n", count);
+		exit(1);
+	}
 	/* On lwip, recover from its assertions in-process as `synfin fuzz` does, so both
 	 * sides run lwIP the same way (its heap through the same tracked allocator) and an
 	 * assertion costs neither a process restart. */
@@ -230,6 +257,8 @@ static void listener(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	if (g_count)
+		++*g_count; /* counted before it runs: a crashing input counts as executed */
 	if (g_listen) {
 		listener(data, size);
 		return 0;
