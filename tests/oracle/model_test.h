@@ -111,6 +111,20 @@ static inline struct sfo_seg mkseg(uint8_t flags, uint32_t seq, uint32_t ack, ui
 	return s;
 }
 
+/* One event on the oracle alone (w->ot), judged against seg[0..n), what a stack emitted,
+ * with numbers relative to PISN and TISS; commits the matching outcome when ok. */
+static inline enum sfo_div_kind ostep(struct world *w, const struct sfo_event *ev,
+				      const struct sfo_seg *seg, size_t n, enum sfo_state observed)
+{
+	struct sfo_rebase rb = {w->pisn, TISS, 1};
+	struct sfo_tcb before = w->ot;
+	sfo_step(&w->ot, &w->ocfg, ev, &w->oe);
+	sfo_judge(&before, &w->ocfg, &w->oe, seg, n, observed, &rb, &w->v, &w->which);
+	if (w->v.kind == SFO_DIV_OK)
+		sfo_commit(&w->ot, &w->oe.out[w->which], seg, n);
+	return w->v.kind;
+}
+
 /* The peer sends a segment; pnxt follows it when it is in order. */
 static inline enum sfo_div_kind w_in(struct world *w, uint8_t flags, uint32_t seq, uint32_t ack,
 				     uint32_t len)

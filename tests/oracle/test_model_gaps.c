@@ -4,19 +4,6 @@
  * octets never sent. The oracle is driven alone here, with the segments a stack emitted. */
 #include "model_test.h"
 
-/* One event on the oracle; seg[0..n) is what the target emitted. Commits when ok. */
-static enum sfo_div_kind ostep(struct world *w, const struct sfo_event *ev,
-			       const struct sfo_seg *seg, size_t n, enum sfo_state observed)
-{
-	struct sfo_rebase rb = {w->pisn, TISS, 1};
-	struct sfo_tcb before = w->ot;
-	sfo_step(&w->ot, &w->ocfg, ev, &w->oe);
-	sfo_judge(&before, &w->ocfg, &w->oe, seg, n, observed, &rb, &w->v, &w->which);
-	if (w->v.kind == SFO_DIV_OK)
-		sfo_commit(&w->ot, &w->oe.out[w->which], seg, n);
-	return w->v.kind;
-}
-
 /* What the target emits: an ACK-bearing segment from it. */
 static struct sfo_seg tseg(uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len)
 {

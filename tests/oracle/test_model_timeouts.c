@@ -1,20 +1,8 @@
-/* Model gaps from the triage of a 60 s lwip campaign: the user timeout and zero-window
+/* Model gaps found by triaging a 60 s lwip campaign: the user timeout and zero-window
  * probes (3.8.6.1 MUST-37, 3.8.3, 3.10.8), data released by an ACK carrying the older
  * RCV.NXT (3.10.7.4 order of checks), and segments cut at the default MSS (3.7.1) graded
  * by the recommended sender SWS rules (3.8.6.2.1). The oracle is driven alone. */
 #include "model_test.h"
-
-static enum sfo_div_kind ostep(struct world *w, const struct sfo_event *ev,
-			       const struct sfo_seg *seg, size_t n, enum sfo_state observed)
-{
-	struct sfo_rebase rb = {w->pisn, TISS, 1};
-	struct sfo_tcb before = w->ot;
-	sfo_step(&w->ot, &w->ocfg, ev, &w->oe);
-	sfo_judge(&before, &w->ocfg, &w->oe, seg, n, observed, &rb, &w->v, &w->which);
-	if (w->v.kind == SFO_DIV_OK)
-		sfo_commit(&w->ot, &w->oe.out[w->which], seg, n);
-	return w->v.kind;
-}
 
 static struct sfo_seg tseg(uint8_t flags, uint32_t seq, uint32_t ack, uint32_t len)
 {
