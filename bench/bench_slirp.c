@@ -7,8 +7,7 @@
  * state read after every step. Rows:
  *   target      through the vtable (fresh slirp instance per case, as the target does)
  *   runner      through sfh_run with the model judging every step
- *   raw-fresh   libslirp directly, fresh instance per case (the target's policy, and its
- *               slirp_new: sfh_sl_slirp_new, whose random generator is a copy)
+ *   raw-fresh   libslirp directly, fresh instance per case (the target's policy)
  *   raw-reuse   libslirp directly, one instance, a new guest port per case (upper bound)
  *   sock        the target with "slirp:passive=sock" (host sockets on 127.0.0.1)
  *   active      the target in the active role (hostfwd: always host sockets)
@@ -26,7 +25,6 @@
 #include "runner.h"
 #include "scenario.h"
 #include "target.h"
-#include "target_slirp_priv.h"
 #include "wire.h"
 
 static double now_s(void)
@@ -288,7 +286,7 @@ static Slirp *raw_new(struct raw *r)
 	cfg.vdhcp_start.s_addr = htonl(0x0a00020f);
 	cfg.vnameserver.s_addr = htonl(0x0a000203);
 	r->now_ns = 1000000;
-	r->slirp = sfh_sl_slirp_new(&cfg, &raw_cb, r, 1);
+	r->slirp = slirp_new(&cfg, &raw_cb, r);
 	if (r->slirp) {
 		slirp_input(r->slirp, arp, sizeof arp);
 		slirp_add_guestfwd(r->slirp, raw_write, r, &ga, 5000);

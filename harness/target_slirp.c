@@ -3,11 +3,10 @@
  * One fresh slirp instance per case (slirp_new ... slirp_cleanup): isolation holds by
  * construction, and every case starts from the same ISS (slirp's tcp_iss starts at 1)
  * and the same virtual clock, so a finding replays exactly. Reusing one instance with
- * fresh ports would need every leftover connection killed (slirp never closes a guestfwd
- * connection in CLOSE-WAIT by itself) and leave the ISS and the timer phase to depend on
- * earlier cases; and it no longer pays: what made a fresh instance dear was slirp_new
- * seeding a random generator from /dev/urandom (see g_rand_new below), and without that
- * the raw loop runs about as fast fresh as reused (bench/bench_slirp.c).
+ * fresh ports runs the raw loop 2.7x faster but needs every leftover connection killed
+ * (slirp never closes a guestfwd connection in CLOSE-WAIT by itself) and leaves the ISS
+ * and the timer phase to depend on earlier cases; the fresh instance keeps the target
+ * above 55,000 cases/s (bench/bench_slirp.c).
  *
  * Roles (user calls: target_slirp_call.c):
  * - passive, guestfwd mode (the default): slirp_add_guestfwd terminates the guest's
@@ -29,10 +28,8 @@
  * slirp_pollfds_poll also runs after every inject and call, as in a real event loop.
  *
  * Callbacks give slirp an opaque pointer, so no global state is needed except for
- * version()'s buffer, the process-wide malloc tuning (sl_open) and the generator every
- * slirp_new gets a copy of (g_rand_new below).
+ * version()'s buffer and the process-wide malloc tuning (sl_open).
  */
-#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <malloc.h>
@@ -106,53 +103,6 @@ static void sl_glog_remove(struct sfh_slirp *s)
 	if (rm && s->glib_handler)
 		rm("Slirp", s->glib_handler);
 	s->glib_handler = 0;
-}
-
-/* ---- slirp_new's random generator ----
- * slirp_new() makes a GRand with glib's g_rand_new(), which opens and reads /dev/urandom
- * and seeds a Mersenne Twister from it: a third of a guestfwd case's time (~6 us of 18).
- * libslirp 4.7.0 draws from that generator in two places only, the IPv6 router
- * advertisement timer and the random port of a unix-socket forward (objdump shows no
- * other call of g_rand_int_range), and this target enables neither (in6_enabled is
- * false, no unix forwards): what the generator holds cannot reach anything slirp does.
- * So an instance made here gets a copy of one generator glib seeded once per process.
- *
- * The definition below interposes on glib's for the whole process (libslirp calls it
- * through its PLT, and a definition in the executable comes first), so it hands out
- * copies only inside sfh_sl_slirp_new, and forwards to glib's own otherwise. */
-typedef void *(*sl_grand_new_fn)(void);
-typedef void *(*sl_grand_copy_fn)(void *grand);
-
-void *g_rand_new(void);
-
-static _Thread_local int sl_in_slirp_new;
-static sl_grand_new_fn sl_grand_real;
-static sl_grand_copy_fn sl_grand_copy;
-static void *sl_grand_tmpl;
-
-static void sl_grand_init(void)
-{
-	sl_grand_real = (sl_grand_new_fn)dlsym(RTLD_NEXT, "g_rand_new");
-	sl_grand_copy = (sl_grand_copy_fn)dlsym(RTLD_DEFAULT, "g_rand_copy");
-	if (sl_grand_real && sl_grand_copy)
-		sl_grand_tmpl = sl_grand_real(); /* kept for the life of the process */
-}
-
-void *g_rand_new(void)
-{
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	pthread_once(&once, sl_grand_init);
-	if (sl_in_slirp_new && sl_grand_tmpl)
-		return sl_grand_copy(sl_grand_tmpl);
-	return sl_grand_real ? sl_grand_real() : NULL;
-}
-
-Slirp *sfh_sl_slirp_new(const SlirpConfig *cfg, const SlirpCb *cb, void *opaque, int copy_rand)
-{
-	sl_in_slirp_new = copy_rand;
-	Slirp *sl = slirp_new(cfg, cb, opaque);
-	sl_in_slirp_new = 0;
-	return sl;
 }
 
 /* ---- slirp's callbacks ---- */
@@ -340,7 +290,7 @@ int sfh_sl_new_instance(struct sfh_slirp *s, int restricted)
 	cfg.disable_dhcp = true;
 	s->now_ns = SFH_SL_T0_NS;
 	s->conn_valid = 0;
-	s->slirp = sfh_sl_slirp_new(&cfg, &s->cb, s, !s->no_shortcuts);
+	s->slirp = slirp_new(&cfg, &s->cb, s);
 	if (!s->slirp)
 		return sfh_sl_err(s, "slirp_new failed");
 	sl_send_arp(s);
@@ -386,23 +336,12 @@ static void sl_fire_timers(struct sfh_slirp *s)
 	}
 }
 
-/* Application side of a closed-for-reading socket: what arrives is thrown away, after
- * every turn of slirp's loop that may have brought something (sl_pump). Once the socket has
- * read its end (EOF: slirp's FIN; or an error: reset, never connected), TCP delivers
- * nothing more to it, and the recv() that would find nothing is left out. */
+/* Application side of a closed-for-reading socket: what arrives is thrown away. */
 static void sl_discard(struct sfh_slirp *s)
 {
 	char buf[4096];
-	ssize_t r;
-	/* MSG_TRUNC: TCP throws the octets away instead of copying them out; the socket
-	 * consumes the same amounts, call by call, so it opens its window as before */
-	int fl = MSG_DONTWAIT | (s->no_shortcuts ? 0 : MSG_TRUNC);
-	if (s->app_fd < 0 || (s->app_eof && !s->no_shortcuts))
-		return;
-	while ((r = recv(s->app_fd, buf, sizeof buf, fl)) > 0)
+	while (s->app_fd >= 0 && recv(s->app_fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
 		;
-	if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-		s->app_eof = 1;
 }
 
 /* What our socket sent that slirp's end of the connection (one of the fds slirp watches)
@@ -434,29 +373,17 @@ static int sl_in_flight(const struct sfh_slirp *s)
 
 /* Run slirp's loop at the current virtual time until the host sockets are quiet. A real
  * wait (bounded) only when activity is due on loopback (expect_activity: we wrote or shut
- * down our end, what we sent has not reached slirp's socket, and slirp reads some socket) or a
- * socket slirp watches for writing is not writable yet while our listener is open (slirp's connect
- * to it in flight). Not otherwise: a socket slirp cannot write to because the application does not
- * read stays so, and waiting for it cost 10 ms a step (most of a campaign's time once such inputs
- * were in the corpus). Loopback delivers within the sending syscall as a rule: the wait covers a
- * softirq deferred under load, and a case gets SFH_SL_WAIT_BUDGET_MS of such waits in all (a socket
- * slirp wants to write to but cannot would otherwise cost a wait at every tick of a long advance).
- */
-/*
- * A closed-for-reading application socket is drained (sl_discard) after every turn that
- * may have put data in it. Only slirp writes to it, and libslirp 4.7.0 writes to a host
- * socket in two places: tcp_input's sbappend, when the guest's data arrives (slirp_input),
- * and sowrite, from slirp_pollfds_poll, for a socket it asked to watch for writing that
- * poll found writable (its timers only send to the guest, or close or shut down the host
- * socket: EOF or a reset, no data). So each pump made after an event drains (app_unread),
- * and a tick of a wait (tick) drains only after a turn that watched some socket for
- * writing. Most ticks of a long wait after CLOSE watch none: each cost an idle recv() (most
- * of the active role's system calls). */
-static void sl_pump(struct sfh_slirp *s, int expect_activity, int tick)
+ * down our end, what we sent has not reached slirp's socket, and slirp reads some socket) or a socket
+ * slirp watches for writing is not writable yet while our listener is open (slirp's
+ * connect to it in flight). Not otherwise: a socket slirp cannot write to because the
+ * application does not read stays so, and waiting for it cost 10 ms a step (most of a
+ * campaign's time once such inputs were in the corpus). Loopback delivers within the
+ * sending syscall as a rule: the wait covers a softirq deferred under load, and a case
+ * gets SFH_SL_WAIT_BUDGET_MS of such waits in all (a socket slirp wants to write to but
+ * cannot would otherwise cost a wait at every tick of a long advance). */
+void sfh_sl_pump(struct sfh_slirp *s, int expect_activity)
 {
 	s->conn_valid = 0;
-	if (!tick)
-		s->app_unread = 1;
 	for (int i = 0; i < 64; i++) {
 		uint32_t to = UINT32_MAX;
 		int n = 0, wants_out = 0, wants_in = 0;
@@ -477,20 +404,11 @@ static void sl_pump(struct sfh_slirp *s, int expect_activity, int tick)
 		}
 		slirp_pollfds_poll(s->slirp, n < 0, sl_get_revents, s);
 		sl_fire_timers(s);
-		if (wants_out)
-			s->app_unread = 1;
-		if (s->rd_closed && (s->app_unread || s->no_shortcuts)) {
+		if (s->rd_closed)
 			sl_discard(s);
-			s->app_unread = 0;
-		}
 		if (n <= 0)
 			break;
 	}
-}
-
-void sfh_sl_pump(struct sfh_slirp *s, int expect_activity)
-{
-	sl_pump(s, expect_activity, 0);
 }
 
 uint32_t sfh_sl_fill(struct sfh_slirp *s)
@@ -584,7 +502,7 @@ void sfh_sl_run_until(struct sfh_slirp *s, int64_t end_ns)
 		if (next >= horizon)
 			next = end_ns;
 		s->now_ns = next < end_ns ? next : end_ns;
-		sl_pump(s, 0, 1);
+		sfh_sl_pump(s, 0);
 	}
 	sfh_sl_settle(s);
 }
@@ -663,44 +581,6 @@ static int sl_parse_state(const char *name, size_t n, enum sfo_state *st)
 	return -1;
 }
 
-/* The fields of a connection line, read by hand: this runs after every step, and
- * sscanf("%d %31s %d %31s %d") was a fifth of the parsing's cost. Each skips leading white
- * space as sscanf does and returns NULL where sscanf would stop. */
-static const char *sl_skip_space(const char *p)
-{
-	while (isspace((unsigned char)*p))
-		p++;
-	return p;
-}
-
-static const char *sl_field_int(const char *p, int *v)
-{
-	int neg = 0;
-	long n = 0;
-	p = sl_skip_space(p);
-	if (*p == '-' || *p == '+')
-		neg = *p++ == '-';
-	if (!isdigit((unsigned char)*p))
-		return NULL;
-	while (isdigit((unsigned char)*p)) {
-		if (n < 100000000)
-			n = n * 10 + (*p - '0');
-		p++;
-	}
-	*v = (int)(neg ? -n : n);
-	return p;
-}
-
-static const char *sl_field_word(const char *p)
-{
-	p = sl_skip_space(p);
-	if (!*p)
-		return NULL;
-	while (*p && !isspace((unsigned char)*p))
-		p++;
-	return p;
-}
-
 /* Find the case's connection in slirp_connection_info(): lines "  TCP[STATE]  fd  src
  * sport  dst dport ...". Forwarder lines (HOST_FORWARD) are skipped. */
 static int sl_find_conn(struct sfh_slirp *s, enum sfo_state *st)
@@ -711,19 +591,13 @@ static int sl_find_conn(struct sfh_slirp *s, enum sfo_state *st)
 		return sfh_sl_err(s, "slirp_connection_info failed");
 	for (char *line = strstr(info, "TCP["); line && !found; line = strstr(line + 1, "TCP[")) {
 		char *end = strchr(line, ']');
-		const char *f;
+		char src[32], dst[32];
 		int fd, sport, dport;
 		if (!end)
 			break;
 		if (end - line == 16 && memcmp(line + 4, "HOST_FORWARD", 12) == 0)
 			continue; /* the forwarder's listening socket */
-		/* fd, source address, port, destination address, port */
-		f = sl_field_int(end + 1, &fd);
-		f = f ? sl_field_word(f) : NULL;
-		f = f ? sl_field_int(f, &sport) : NULL;
-		f = f ? sl_field_word(f) : NULL;
-		f = f ? sl_field_int(f, &dport) : NULL;
-		if (!f)
+		if (sscanf(end + 1, "%d %31s %d %31s %d", &fd, src, &sport, dst, &dport) != 5)
 			continue;
 		/* a hostfwd connection prints its host side (our forwarder's address) as the
 		 * source and the guest as the destination */
@@ -965,7 +839,6 @@ static void sl_close(struct sfh_target *t)
 	free(s->cap);
 	free(s->recs);
 	free(s->log);
-	free(s->tw_until);
 	free(s);
 }
 

@@ -100,14 +100,7 @@ struct sfh_slirp {
 	/* host sockets (target_slirp_sock.c) */
 	int listen_fd; /* passive socket mode: our listener on 127.0.0.1 */
 	uint16_t listen_port;
-	int app_fd;		   /* the application's end of the connection */
-	uint8_t app_connects;	   /* app_fd is our connecting socket (active role), on app_port */
-	uint8_t app_eof;	   /* app_fd read its end (EOF or error): no data can come now */
-	uint8_t app_unread;	   /* slirp may have written to app_fd since it was drained */
-	uint8_t app_closed_second; /* our connecting socket shut down after slirp's FIN */
-	uint32_t *tw_until;	   /* per port of ours: until when (CLOCK_MONOTONIC s) slirp's side
-				    * of the forwarder may hold a TIME-WAIT from it (NULL: none yet) */
-	uint32_t fwd_tws;      /* TIME-WAITs slirp's side left on the forwarder's port (ditto) */
+	int app_fd;	       /* the application's end of the connection */
 	uint16_t app_port;     /* active role: its local port, the target port the guest sees */
 	uint16_t hostfwd_port; /* active role: slirp's forwarder on 127.0.0.1 */
 
@@ -118,26 +111,16 @@ struct sfh_slirp {
 	size_t loglen, logmax;
 	uint8_t replaying;
 	uint8_t migrate_failed; /* an ABORT could not move the case to socket mode */
-	uint8_t nat;		/* the case migrated: translate addresses both ways */
-	uint64_t out_hash;	/* of everything the case emitted (sl_hash_seg) */
+	uint8_t nat;	   /* the case migrated: translate addresses both ways */
+	uint64_t out_hash; /* of everything the case emitted (sl_hash_seg) */
 	uint64_t out_n;
 	uint32_t glib_handler;
-	/* Tests only: 1 plays every case without this target's shortcuts (a fresh port per
-	 * case for our connecting socket, glib's own g_rand_new in slirp_new, a closed
-	 * socket drained after every turn of slirp's loop), so that a test can show that
-	 * they change nothing slirp emits or reports. */
-	uint8_t no_shortcuts;
-	uint32_t tw_takeovers;	/* active cases whose connecting socket ended closed, on a
-				 * port the next case takes again (target_slirp_sock.c, Ports) */
 	uint8_t pattern[65536]; /* payload of SEND calls, same pattern as the wire's */
 };
 
 /* target_slirp.c */
-/* slirp_new; copy_rand: its random generator is a copy of one made once per process,
- * not seeded afresh from /dev/urandom (see g_rand_new in target_slirp.c) */
-Slirp *sfh_sl_slirp_new(const SlirpConfig *cfg, const SlirpCb *cb, void *opaque, int copy_rand);
 int sfh_sl_new_instance(struct sfh_slirp *s, int restricted);
-int sfh_sl_gfwd_setup(struct sfh_slirp *s);  /* a fresh instance with the guestfwd */
+int sfh_sl_gfwd_setup(struct sfh_slirp *s); /* a fresh instance with the guestfwd */
 void sfh_sl_case_clear(struct sfh_slirp *s); /* the application's view: no connection */
 void sfh_sl_pump(struct sfh_slirp *s, int expect_activity);
 void sfh_sl_run_until(struct sfh_slirp *s, int64_t end_ns);

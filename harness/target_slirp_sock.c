@@ -9,17 +9,9 @@
  *
  * Ports: a case that ends after an orderly close leaves a TIME-WAIT on loopback for 60 s.
  * Fresh ephemeral ports per case would drain the ephemeral range at a few hundred cases/s,
- * so our listener, slirp's forwarder and our connecting socket (active role) each keep one
- * port for the life of the target (SO_REUSEADDR). The connecting socket is where the
- * TIME-WAITs of the active role land (the application shuts down first, slirp's FIN comes
- * later): bound to the port of the last case, its connect() to the same forwarder takes
- * over that 4-tuple's TIME-WAIT (an explicitly bound socket may, when the old connection
- * had timestamps), so one TIME-WAIT at most is left behind. A fresh bind to port 0 per
- * case left one per orderly case instead: thousands in a campaign, every one of which
- * the next bind's search for a free port stepped over (90% of the time, ~2,400 inputs/s
- * instead of ~14,000). Nothing the guest sees depends on the port's value. When slirp
- * closed first, the TIME-WAIT is on its side and the port is not taken again (see
- * app_port_next); the forwarder moves on after 64 of those (fwd_tw_left).
+ * so our listener and slirp's forwarder keep one port for the life of the target
+ * (SO_REUSEADDR), and our connecting socket is bound by connect() itself, which reuses
+ * ports per 4-tuple (and loopback TIME-WAITs, tcp_tw_reuse = 2).
  *
  * User calls on a host socket, as an application would make them:
  *   SEND     send() on our socket, no more than slirp_socket_can_recv() says slirp takes
@@ -34,13 +26,9 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <linux/tcp.h>
 
 #include "target_slirp_priv.h"
 
@@ -54,77 +42,11 @@ static void close_app(struct sfh_slirp *s, int reset)
 	}
 	close(s->app_fd);
 	s->app_fd = -1;
-	s->app_connects = s->app_eof = s->app_closed_second = 0;
 }
 
-static uint32_t mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)ts.tv_sec;
-}
-
-/* slirp's side of the forwarder holds a TIME-WAIT from our port (app_port_next). They
- * gather on the forwarder's port, and slirp binds that port again in every case: the
- * kernel walks them all at each bind (with a few thousand, the campaign ran at half its
- * speed). So the forwarder moves to a fresh port once SFH_SL_FWD_TW_MAX of them are there,
- * and the marks of our ports (see app_port_fresh) start over, as no TIME-WAIT is on the
- * new port. Until then the port we connected from is marked for the TIME-WAIT's time. */
-#define SFH_SL_FWD_TW_MAX 64
-
-static void fwd_tw_left(struct sfh_slirp *s)
-{
-	if (++s->fwd_tws >= SFH_SL_FWD_TW_MAX) {
-		s->hostfwd_port = 0; /* sfh_sl_sock_active_setup takes any port */
-		s->fwd_tws = 0;
-		if (s->tw_until)
-			memset(s->tw_until, 0, 65536 * sizeof *s->tw_until);
-		return;
-	}
-	if (!s->tw_until)
-		s->tw_until = calloc(65536, sizeof *s->tw_until);
-	if (s->tw_until)
-		s->tw_until[s->app_port] = mono_s() + 62; /* TCP_TIMEWAIT_LEN, and more */
-}
-
-/* Whether the next case's connecting socket may take the active role's port again, as the
- * connection on it ends. A socket still open leaves no TIME-WAIT: it closes with a RST.
- * One that closed after an orderly close left one, on whichever side sent its FIN first:
- * - ours (the application closed first): the next connect() from the same port takes it
- *   over, if the connection had timestamps (tcp_timestamps=1, the default; without them
- *   connect() would fail, EADDRNOTAVAIL: no SYN, another verdict);
- * - slirp's (its FIN came first, app_closed_second): that TIME-WAIT would meet the next
- *   SYN from our port, and refuse it when the old connection carried more octets than
- *   the ISN clock moved on since, within the same millisecond of timestamps: the SYN
- *   gets an ACK, connect() stalls, and slirp sees no connection. So the next case takes
- *   another port, and this one is marked for the TIME-WAIT's 60 s (fwd_tw_left).
- * Before, every case took a fresh port from bind(port 0), which could land on a port
- * with such a TIME-WAIT as well (one case in several thousand, after a few hundred
- * passive closes). */
-static void app_port_next(struct sfh_slirp *s)
-{
-	struct tcp_info ti;
-	socklen_t l = sizeof ti;
-	if (s->app_fd < 0 || !s->app_connects)
-		return;
-	if (getsockopt(s->app_fd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0) {
-		s->app_port = 0;
-	} else if (ti.tcpi_state != 7 /* CLOSE */) {
-		return;
-	} else if ((ti.tcpi_options & TCPI_OPT_TIMESTAMPS) && !s->app_closed_second) {
-		s->tw_takeovers += !s->no_shortcuts; /* ours, or a reset: taken over next */
-	} else {
-		if (s->app_closed_second && !s->no_shortcuts)
-			fwd_tw_left(s);
-		s->app_port = 0;
-	}
-}
-
-/* Between cases: our end goes with a RST, so no TIME-WAIT piles up on loopback (except
- * one the connection entered before, see app_port_next). */
+/* Between cases: our end goes with a RST, so no TIME-WAIT piles up on loopback. */
 void sfh_sl_sock_close_all(struct sfh_slirp *s)
 {
-	app_port_next(s);
 	close_app(s, 1);
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
@@ -148,9 +70,8 @@ static int loopback_socket(struct sfh_slirp *s, uint16_t *port)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	/* a port asked for is the port bound: no need to ask the kernel again */
 	if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-	    (*port == 0 && getsockname(fd, (struct sockaddr *)&a, &al) != 0)) {
+	    getsockname(fd, (struct sockaddr *)&a, &al) != 0) {
 		int e = errno;
 		sfh_sl_err(s, "bind 127.0.0.1: %s", strerror(e));
 		close(fd);
@@ -198,43 +119,21 @@ static int hostfwd_port(struct sfh_slirp *s)
 	return 0;
 }
 
-/* A fresh port for our connecting socket, from bind(port 0), but none that slirp's side
- * may still hold a TIME-WAIT from (app_port_next): the kernel does not see those as
- * taken (they are on slirp's port). -1 on failure. */
-static int app_port_fresh(struct sfh_slirp *s)
-{
-	uint32_t now = s->tw_until && !s->no_shortcuts ? mono_s() : 0;
-	for (int tries = 0;; tries++) {
-		s->app_port = 0;
-		int fd = loopback_socket(s, &s->app_port);
-		if (fd < 0 || !now || s->tw_until[s->app_port] <= now || tries == 64)
-			return fd;
-		close(fd); /* bound, never connected: nothing left behind */
-	}
-}
-
 int sfh_sl_sock_active_setup(struct sfh_slirp *s)
 {
 	struct in_addr lo = {htonl(INADDR_LOOPBACK)}, guest = {htonl(SFH_SL_GUEST)};
 	int port = s->hostfwd_port; /* the port of the last case, if any (SO_REUSEADDR) */
-	if (port == 0 || slirp_add_hostfwd(s->slirp, 0, lo, port, guest, s->ep.peer_port) != 0) {
-		/* the first case, or the port was taken meanwhile: any port, then ask which */
-		if (slirp_add_hostfwd(s->slirp, 0, lo, 0, guest, s->ep.peer_port) != 0)
-			return sfh_sl_err(s, "slirp_add_hostfwd failed: %s", strerror(errno));
-		if (hostfwd_port(s) != 0)
-			return -1;
-	}
+	if (slirp_add_hostfwd(s->slirp, 0, lo, port, guest, s->ep.peer_port) != 0 &&
+	    (port == 0 || slirp_add_hostfwd(s->slirp, 0, lo, 0, guest, s->ep.peer_port) != 0))
+		return sfh_sl_err(s, "slirp_add_hostfwd failed: %s", strerror(errno));
+	if (hostfwd_port(s) != 0)
+		return -1;
 	/* slirp's SYN will come from our port, translated to 10.0.2.2: bound here (see
-	 * loopback_socket), so it is known now and stays ours for a second CONNECT. The port
-	 * of the last case, if any (see Ports above); any port if it is taken meanwhile. */
-	if (s->no_shortcuts)
-		s->app_port = 0;
-	s->app_fd = s->app_port ? loopback_socket(s, &s->app_port) : -1;
-	if (s->app_fd < 0)
-		s->app_fd = app_port_fresh(s);
+	 * loopback_socket), so it is known now and stays ours for a second CONNECT */
+	s->app_port = 0;
+	s->app_fd = loopback_socket(s, &s->app_port);
 	if (s->app_fd < 0)
 		return -1;
-	s->app_connects = 1;
 	s->ep.target_ip = SFH_SL_HOST;
 	s->ep.target_port = s->sl_port = s->app_port;
 	return 0;
@@ -292,13 +191,10 @@ int sfh_sl_sock_receive(struct sfh_slirp *s, uint32_t arg)
 {
 	uint64_t want = arg ? arg : UINT64_MAX, got = 0;
 	char buf[8192];
-	/* only the count matters: TCP throws the octets away (MSG_TRUNC) rather than copy
-	 * them out, consuming the same amounts call by call */
-	int fl = MSG_DONTWAIT | (s->no_shortcuts ? 0 : MSG_TRUNC);
 	sfh_sl_pump(s, 0);
 	while (got < want && got < INT32_MAX && s->app_fd >= 0) {
 		size_t k = want - got < sizeof buf ? (size_t)(want - got) : sizeof buf;
-		ssize_t r = recv(s->app_fd, buf, k, fl);
+		ssize_t r = recv(s->app_fd, buf, k, MSG_DONTWAIT);
 		if (r <= 0)
 			break;
 		got += (uint64_t)r;
@@ -311,20 +207,12 @@ void sfh_sl_sock_shutdown(struct sfh_slirp *s)
 	if (s->wr_closed || s->app_fd < 0)
 		return;
 	s->wr_closed = 1;
-	if (s->app_connects) { /* who closes first decides where the TIME-WAIT goes */
-		struct tcp_info ti;
-		socklen_t l = sizeof ti;
-		if (getsockopt(s->app_fd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0 ||
-		    ti.tcpi_state == 8 /* CLOSE-WAIT: slirp's FIN came first */)
-			s->app_closed_second = 1;
-	}
 	shutdown(s->app_fd, SHUT_WR);
 	sfh_sl_pump(s, 1);
 }
 
 void sfh_sl_sock_abort(struct sfh_slirp *s)
 {
-	app_port_next(s); /* the connection may have ended before */
 	close_app(s, 1);
 	sfh_sl_pump(s, 1);
 }
@@ -350,7 +238,6 @@ static int sock_reconnect(struct sfh_slirp *s)
 	s->app_fd = loopback_socket(s, &s->app_port);
 	if (s->app_fd < 0 && errno == EADDRINUSE)
 		return SFH_CALL_REFUSED;
-	s->app_connects = s->app_fd >= 0;
 	return s->app_fd < 0 ? -1 : 0;
 }
 
@@ -476,7 +363,8 @@ static int replay_one(struct sfh_slirp *s, const struct sfh_sl_rec *r, size_t i)
 
 /* Play the case so far again on a fresh instance in mode m, without queueing what it
  * emits (the runner has it), and check that it emitted the same (want_*). */
-static int replay_in(struct sfh_slirp *s, enum sfh_sl_pmode m, uint64_t want_hash, uint64_t want_n)
+static int replay_in(struct sfh_slirp *s, enum sfh_sl_pmode m, uint64_t want_hash,
+		     uint64_t want_n)
 {
 	int r = 0;
 	s->cur = m;
