@@ -162,10 +162,6 @@ static uint32_t anchor(const struct view *v, enum sfh_anchor a)
 	return 0;
 }
 
-static uint32_t resolve(const struct view *v, const struct sfh_num *n)
-{
-	return anchor(v, (enum sfh_anchor)n->anchor) + (uint32_t)n->off;
-}
 
 static void inject(struct view *v, const struct sfo_seg *seg)
 {
@@ -176,22 +172,11 @@ static void inject(struct view *v, const struct sfo_seg *seg)
 
 static void play_in(struct view *v, const struct sfh_in *in)
 {
+	uint32_t value[SFH_NANCHORS];
 	struct sfo_seg seg;
-	memset(&seg, 0, sizeof seg);
-	seg.flags = in->flags;
-	seg.seq = in->has_seq ? resolve(v, &in->seq) : anchor(v, SFH_A_PNXT);
-	if (in->has_ack)
-		seg.ack = resolve(v, &in->ack);
-	else
-		seg.ack = (in->flags & SFO_ACK) ? v->tnxt : 0;
-	seg.len = in->len;
-	seg.wnd = in->wnd;
-	seg.up = in->up;
-	seg.opts = in->opts;
-	seg.mss = in->mss;
-	seg.wscale = in->wscale;
-	seg.tsval = in->tsval;
-	seg.tsecr = in->tsecr;
+	for (int a = 0; a < SFH_NANCHORS; a++)
+		value[a] = anchor(v, (enum sfh_anchor)a);
+	sfh_in_to_seg(in, value, &seg);
 	if ((seg.flags & SFO_ACK) && seq_gt(seg.ack, v->tuna) && !seq_gt(seg.ack, v->tnxt))
 		v->tuna = seg.ack;
 	inject(v, &seg);

@@ -99,18 +99,40 @@ static _Noreturn void on_abort(void *ctx)
 	longjmp(((struct guard *)ctx)->jb, 1);
 }
 
-/* Only this frame holds the jmp_buf; nothing it reads after the longjmp was changed
- * since setjmp, so no local needs volatile. */
-static int guarded(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
-		   const struct sfh_run_opts *o, struct sfh_result *res)
+/* fn(ctx) in a frame of its own that holds the jmp_buf: SFF_RECOVERED if lwIP aborted
+ * inside it, else 0. Nothing this frame reads after the longjmp was changed since
+ * setjmp, so no local needs volatile. */
+static int guarded_fn(void (*fn)(void *), void *ctx)
 {
 	struct guard g;
 	if (setjmp(g.jb) != 0)
 		return SFF_RECOVERED;
 	sfh_lwip_set_abort_hook(on_abort, &g);
-	int rc = sfh_run(r, t, s, o, res);
+	fn(ctx);
 	sfh_lwip_set_abort_hook(NULL, NULL);
-	return rc;
+	return 0;
+}
+
+struct run_args {
+	struct sfh_runner *r;
+	struct sfh_target *t;
+	const struct sfh_scenario *s;
+	const struct sfh_run_opts *o;
+	struct sfh_result *res;
+	int rc;
+};
+
+static void run_fn(void *ctx)
+{
+	struct run_args *a = ctx;
+	a->rc = sfh_run(a->r, a->t, a->s, a->o, a->res);
+}
+
+static int guarded(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
+		   const struct sfh_run_opts *o, struct sfh_result *res)
+{
+	struct run_args a = {r, t, s, o, res, 0};
+	return guarded_fn(run_fn, &a) == SFF_RECOVERED ? SFF_RECOVERED : a.rc;
 }
 #endif
 
@@ -140,20 +162,6 @@ int sff_run_recover(struct sfh_runner *r, struct sfh_target *t, const struct sfh
 	return sfh_run(r, t, s, o, res);
 #endif
 }
-
-#if SFF_RECOVER_BUILD
-/* fn(ctx) in a frame of its own that holds the jmp_buf (as guarded() above). */
-static int guarded_fn(void (*fn)(void *), void *ctx)
-{
-	struct guard g;
-	if (setjmp(g.jb) != 0)
-		return SFF_RECOVERED;
-	sfh_lwip_set_abort_hook(on_abort, &g);
-	fn(ctx);
-	sfh_lwip_set_abort_hook(NULL, NULL);
-	return 0;
-}
-#endif
 
 int sff_call_recover(struct sfh_target *t, void (*fn)(void *), void *ctx)
 {

@@ -137,21 +137,10 @@ static uint32_t resolve(const struct run *x, const struct sfh_num *n)
 
 static void in_to_seg(const struct run *x, const struct sfh_in *in, struct sfo_seg *seg)
 {
-	memset(seg, 0, sizeof *seg);
-	seg->flags = in->flags;
-	seg->seq = in->has_seq ? resolve(x, &in->seq) : anchor_value(x, SFH_A_PNXT);
-	if (in->has_ack)
-		seg->ack = resolve(x, &in->ack);
-	else
-		seg->ack = (in->flags & SFO_ACK) ? anchor_value(x, SFH_A_TNXT) : 0;
-	seg->len = in->len;
-	seg->wnd = in->wnd;
-	seg->up = in->up;
-	seg->opts = in->opts;
-	seg->mss = in->mss;
-	seg->wscale = in->wscale;
-	seg->tsval = in->tsval;
-	seg->tsecr = in->tsecr;
+	uint32_t value[SFH_NANCHORS];
+	for (int a = 0; a < SFH_NANCHORS; a++)
+		value[a] = anchor_value(x, (enum sfh_anchor)a);
+	sfh_in_to_seg(in, value, seg);
 }
 
 /* Bases for printing: a peer segment's seq counts from pisn, its ack from the target's

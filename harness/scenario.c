@@ -68,6 +68,32 @@ const char *sfh_anchor_name(enum sfh_anchor a)
 	return (unsigned)a < SFH_NANCHORS ? anchor_names[a] : "?";
 }
 
+static uint32_t resolve_num(const struct sfh_num *n, const uint32_t value[SFH_NANCHORS])
+{
+	uint32_t base = n->anchor == SFH_A_ABS || n->anchor >= SFH_NANCHORS ? 0 : value[n->anchor];
+	return base + (uint32_t)n->off;
+}
+
+void sfh_in_to_seg(const struct sfh_in *in, const uint32_t value[SFH_NANCHORS],
+		   struct sfo_seg *seg)
+{
+	memset(seg, 0, sizeof *seg);
+	seg->flags = in->flags;
+	seg->seq = in->has_seq ? resolve_num(&in->seq, value) : value[SFH_A_PNXT];
+	if (in->has_ack)
+		seg->ack = resolve_num(&in->ack, value);
+	else
+		seg->ack = (in->flags & SFO_ACK) ? value[SFH_A_TNXT] : 0;
+	seg->len = in->len;
+	seg->wnd = in->wnd;
+	seg->up = in->up;
+	seg->opts = in->opts;
+	seg->mss = in->mss;
+	seg->wscale = in->wscale;
+	seg->tsval = in->tsval;
+	seg->tsecr = in->tsecr;
+}
+
 /* Flag letters by bit: FIN SYN RST PSH ACK URG ECE CWR, the order tcpdump prints. */
 static const char flag_letters[8] = {'F', 'S', 'R', 'P', '.', 'U', 'E', 'W'};
 

@@ -148,6 +148,11 @@ void sfh_scn_decode(const uint8_t *data, size_t len, struct sfh_scenario *out);
 size_t sfh_num_format(const struct sfh_num *n, char *buf, size_t cap);
 const char *sfh_anchor_name(enum sfh_anchor a);
 
+/* The segment an `in` event stands for, its numbers resolved against the anchors' current
+ * values (value[SFH_A_ABS] is ignored): seq defaults to pnxt, ack to tnxt with ACK set. */
+void sfh_in_to_seg(const struct sfh_in *in, const uint32_t value[SFH_NANCHORS],
+		   struct sfo_seg *seg);
+
 /* 1 if the two scenarios are equal event by event (ignoring source lines). */
 int sfh_scn_equal(const struct sfh_scenario *a, const struct sfh_scenario *b);
 
