@@ -13,6 +13,7 @@
  * tcp_tmr runs on a fixed grid instead (see sfh_lwip_advance). The other cyclic timers
  * lwIP registers (IP reassembly, ARP, IGMP, ND6...) concern nothing synfin sends.
  */
+#include <dlfcn.h>
 #include <link.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ static struct {
 	uint64_t case_t0;   /* now_ms when the current case started */
 	uint32_t tmr_calls; /* tcp_tmr() calls so far: mirrors lwIP's static tcp_timer */
 	uint32_t iss;	    /* next ISN handed out */
+	int iss_own;	    /* hand ISNs back to lwIP's own generator (the ISN check) */
 	int slow_time;	    /* step every tick even where a jump is provably the same */
 } glue;
 
@@ -55,6 +57,13 @@ u32_t sys_now(void)
  * CLOSED when asked. Add one there, so the ISN on the wire is the configured one. */
 u32_t tcp_next_iss(struct tcp_pcb *pcb)
 {
+	if (glue.iss_own) {
+		/* liblwip.so's own definition, the one this executable's shadows */
+		u32_t (*own)(struct tcp_pcb *) =
+		    (u32_t(*)(struct tcp_pcb *))dlsym(RTLD_NEXT, "tcp_next_iss");
+		if (own)
+			return own(pcb);
+	}
 	uint32_t iss = glue.iss;
 	glue.iss += SFH_LWIP_ISS_STEP;
 	return pcb && pcb->state == CLOSED ? iss + 1 : iss;
@@ -76,9 +85,7 @@ void sys_arch_unprotect(sys_prot_t pval)
 	(void)pval;
 }
 
-void sys_check_core_locking(void)
-{
-}
+void sys_check_core_locking(void) {}
 
 /* lwIP registers its TCP timer (tcp_timer_needed: a heap node inserted into the
  * sys_timeouts list, and a static "active" flag) when the first pcb appears. Nothing
@@ -110,8 +117,10 @@ int sfh_lwip_claim(const void *owner)
 
 void sfh_lwip_release(const void *owner)
 {
-	if (glue.owner == owner)
+	if (glue.owner == owner) {
 		glue.owner = NULL;
+		glue.iss_own = 0;
+	}
 }
 
 static int timers_idle(void)
@@ -133,6 +142,11 @@ static void fix_phase(void)
 {
 	if ((glue.tmr_calls & 1u) != (uint32_t)((glue.now_ms / SFH_LWIP_TICK_MS) & 1u))
 		tick();
+}
+
+void sfh_lwip_iss_own(int on)
+{
+	glue.iss_own = on;
 }
 
 void sfh_lwip_case_start(uint32_t iss)
@@ -216,8 +230,9 @@ static uint32_t quiet_calls(const struct tcp_pcb *p)
 	case LAST_ACK:
 		return min32(n, calls_before_timeout(p, SFH_LWIP_TW_LIMIT));
 	case FIN_WAIT_2:
-		return (p->flags & TF_RXCLOSED) ? min32(n, calls_before_timeout(p, SFH_LWIP_FW2_LIMIT))
-						: n;
+		return (p->flags & TF_RXCLOSED)
+			   ? min32(n, calls_before_timeout(p, SFH_LWIP_FW2_LIMIT))
+			   : n;
 	case CLOSED:
 	case LISTEN:
 	case TIME_WAIT:
@@ -335,12 +350,12 @@ struct track {
 static struct {
 	uint8_t *base; /* lwIP's writable data: [base, base + len) */
 	size_t len;
-	uint8_t *copy; /* the snapshot, or NULL */
+	uint8_t *copy;		    /* the snapshot, or NULL */
 	uintptr_t relro, relro_end; /* lwIP's RELRO pages (its GOT is there) */
 	uint32_t tmr_calls;	    /* glue.tmr_calls at the snapshot (tcp_timer's parity) */
 	void (*hook)(void *ctx);    /* sfh_lwip_set_abort_hook */
 	void *hook_ctx;
-	int patched; /* lwIP's abort, malloc, calloc, free slots point to ours */
+	int patched;	   /* lwIP's abort, malloc, calloc, free slots point to ours */
 	struct track live; /* lwIP's live heap blocks since the patch (a ring) */
 	size_t nlive;
 } snap;
@@ -546,7 +561,8 @@ int sfh_lwip_snapshot_take(char *err, size_t errlen)
 		if (!in_data(&tcp_active_pcbs) || !in_data(&tcp_tw_pcbs) ||
 		    !in_data(&tcp_bound_pcbs) || !in_data(&tcp_listen_pcbs) ||
 		    !in_data(&tcp_ticks) || !in_data(&netif_list) || !in_data(&netif_default)) {
-			snprintf(err, errlen, "lwip: lwIP's globals are not all in its data segment");
+			snprintf(err, errlen,
+				 "lwip: lwIP's globals are not all in its data segment");
 			snap.base = NULL;
 			return -1;
 		}

@@ -14,8 +14,19 @@
 
 extern const struct sfh_target_ops sfh_target_model_ops;
 
-#define MODEL_QMAX 32
+#define MODEL_QMAX   32
 #define MODEL_SNDBUF 65536u
+
+/* How the model stack numbers its connections (args "isn=NAME"). The default follows
+ * RFC 9293 3.4.1 (MUST-8, SHLD-1); the others are predictable generators for the ISN
+ * check's tests (harness/isn.c), kept apart from the seeded faults because no scenario
+ * can show them: only many connections can. */
+enum model_isn {
+	MODEL_ISN_RFC,	    /* M + F(4-tuple, key): a 4-microsecond clock and a keyed mix */
+	MODEL_ISN_CONSTANT, /* the same ISN for every connection */
+	MODEL_ISN_STEP,	    /* a counter: +64000 per connection, whatever the time */
+	MODEL_ISN_CLOCK	    /* the clock M alone, one for every 4-tuple (RFC 793's) */
+};
 
 struct model_target {
 	struct sfh_target base;
@@ -24,10 +35,13 @@ struct model_target {
 	struct sfo_cfg cfg;
 	struct sfo_tcb tcb;
 	struct sfo_expect expect;
-	struct sfh_endpoints ep;    /* as the runner sees them: peer -> target */
-	struct sfh_endpoints back;  /* swapped, to build what the target emits */
+	struct sfh_endpoints ep;   /* as the runner sees them: peer -> target */
+	struct sfh_endpoints back; /* swapped, to build what the target emits */
 	struct sfh_pkt q[MODEL_QMAX];
 	int nq;
+	enum model_isn isn_gen;
+	uint64_t case_ms, open_ms;  /* virtual time since reset() and since open() */
+	uint32_t case_conns, conns; /* ISNs handed out since reset() and since open() */
 };
 
 /* ---- seeded faults: each rewrites the reference outcome of one kind of step ---- */
@@ -49,15 +63,15 @@ static int is_seg(const struct sfo_event *ev, uint8_t need, uint8_t none)
 	       !(ev->u.seg.flags & none);
 }
 
-static void f_no_time_wait(const struct sfo_tcb *t, const struct sfo_event *ev,
-			   enum sfo_evclass c, struct sfo_outcome *o)
+static void f_no_time_wait(const struct sfo_tcb *t, const struct sfo_event *ev, enum sfo_evclass c,
+			   struct sfo_outcome *o)
 {
 	if (o->next.state == SFO_TIME_WAIT)
 		o->next.state = SFO_CLOSED;
 }
 
-static void f_tw_ignore_fin(const struct sfo_tcb *t, const struct sfo_event *ev,
-			    enum sfo_evclass c, struct sfo_outcome *o)
+static void f_tw_ignore_fin(const struct sfo_tcb *t, const struct sfo_event *ev, enum sfo_evclass c,
+			    struct sfo_outcome *o)
 {
 	if (t->state == SFO_TIME_WAIT && is_seg(ev, SFO_FIN, SFO_RST))
 		drop_emits(o);
@@ -85,8 +99,8 @@ static void f_synack_bad_ack(const struct sfo_tcb *t, const struct sfo_event *ev
 {
 	for (int i = 0; i < o->npat; i++) {
 		struct sfo_pattern *p = &o->pat[i];
-		if ((p->pf & SFO_PAT_EMIT) && (p->flags_set & (SFO_SYN | SFO_ACK)) ==
-						      (SFO_SYN | SFO_ACK)) {
+		if ((p->pf & SFO_PAT_EMIT) &&
+		    (p->flags_set & (SFO_SYN | SFO_ACK)) == (SFO_SYN | SFO_ACK)) {
 			p->ack_lo -= 1; /* acknowledges the peer's ISN itself, not ISN+1 */
 			p->ack_hi = p->ack_lo;
 		}
@@ -163,30 +177,30 @@ static void f_none(const struct sfo_tcb *t, const struct sfo_event *ev, enum sfo
 }
 
 static const struct sfh_fault faults[] = {
-	{"no-time-wait", "an active close skips TIME-WAIT and goes straight to CLOSED",
-	 f_no_time_wait, 0},
-	{"tw-ignore-fin", "a retransmitted FIN in TIME-WAIT is not acknowledged again",
-	 f_tw_ignore_fin, 0},
-	{"rst-out-of-window", "a RST outside the receive window resets the connection",
-	 f_rst_out_of_window, 0},
-	{"synrcvd-rst-closed", "a RST in SYN-RECEIVED of a passive open ends in CLOSED, not LISTEN",
-	 f_synrcvd_rst_closed, 0},
-	{"synack-bad-ack", "the SYN-ACK acknowledges the peer's ISN instead of ISN+1",
-	 f_synack_bad_ack, 0},
-	{"two-way-handshake", "a SYN alone establishes the connection (final ACK not required)",
-	 f_two_way_handshake, 0},
-	{"finwait2-ignore-fin", "a FIN in FIN-WAIT-2 is ignored: no ACK, no TIME-WAIT",
-	 f_finwait2_ignore_fin, 0},
-	{"closewait-no-fin", "close in CLOSE-WAIT moves to LAST-ACK without sending a FIN",
-	 f_closewait_no_fin, 0},
-	{"no-simultaneous-open", "a SYN in SYN-SENT is dropped (no simultaneous open, MUST-10)",
-	 f_no_simultaneous_open, 0},
-	{"ack-future-accepted", "an ACK of unsent data is taken silently instead of answered",
-	 f_ack_future_accepted, 0},
-	{"lastack-ignore-ack", "the ACK of our FIN in LAST-ACK does not close the connection",
-	 f_lastack_ignore_ack, 0},
-	{"rst-answers-rst", "an out-of-window RST is answered with an ACK", f_rst_answers_rst, 0},
-	{"fin-bad-checksum", "a FIN goes out with a wrong TCP checksum", f_none, SFO_FIN},
+    {"no-time-wait", "an active close skips TIME-WAIT and goes straight to CLOSED", f_no_time_wait,
+     0},
+    {"tw-ignore-fin", "a retransmitted FIN in TIME-WAIT is not acknowledged again", f_tw_ignore_fin,
+     0},
+    {"rst-out-of-window", "a RST outside the receive window resets the connection",
+     f_rst_out_of_window, 0},
+    {"synrcvd-rst-closed", "a RST in SYN-RECEIVED of a passive open ends in CLOSED, not LISTEN",
+     f_synrcvd_rst_closed, 0},
+    {"synack-bad-ack", "the SYN-ACK acknowledges the peer's ISN instead of ISN+1", f_synack_bad_ack,
+     0},
+    {"two-way-handshake", "a SYN alone establishes the connection (final ACK not required)",
+     f_two_way_handshake, 0},
+    {"finwait2-ignore-fin", "a FIN in FIN-WAIT-2 is ignored: no ACK, no TIME-WAIT",
+     f_finwait2_ignore_fin, 0},
+    {"closewait-no-fin", "close in CLOSE-WAIT moves to LAST-ACK without sending a FIN",
+     f_closewait_no_fin, 0},
+    {"no-simultaneous-open", "a SYN in SYN-SENT is dropped (no simultaneous open, MUST-10)",
+     f_no_simultaneous_open, 0},
+    {"ack-future-accepted", "an ACK of unsent data is taken silently instead of answered",
+     f_ack_future_accepted, 0},
+    {"lastack-ignore-ack", "the ACK of our FIN in LAST-ACK does not close the connection",
+     f_lastack_ignore_ack, 0},
+    {"rst-answers-rst", "an out-of-window RST is answered with an ACK", f_rst_answers_rst, 0},
+    {"fin-bad-checksum", "a FIN goes out with a wrong TCP checksum", f_none, SFO_FIN},
 };
 
 size_t sfh_fault_count(void)
@@ -222,9 +236,20 @@ static const char *model_version(void)
 static int model_open(const char *args, struct sfh_target **out, char *err, size_t errlen)
 {
 	const struct sfh_fault *fault = NULL;
-	if (args && *args) {
+	int gen = MODEL_ISN_RFC;
+	if (args && strncmp(args, "isn=", 4) == 0) {
+		static const char *const gens[] = {"rfc", "constant", "step", "clock"};
+		for (gen = 0; gen < 4 && strcmp(args + 4, gens[gen]) != 0; gen++)
+			;
+		if (gen == 4) {
+			snprintf(err, errlen,
+				 "model: unknown isn '%s' (rfc, constant, step, clock)", args + 4);
+			return -1;
+		}
+	} else if (args && *args) {
 		if (strncmp(args, "fault=", 6) != 0) {
-			snprintf(err, errlen, "model: unknown option '%s' (expected fault=NAME)",
+			snprintf(err, errlen,
+				 "model: unknown option '%s' (expected fault=NAME or isn=GEN)",
 				 args);
 			return -1;
 		}
@@ -248,6 +273,7 @@ static int model_open(const char *args, struct sfh_target **out, char *err, size
 	}
 	m->base.ops = &sfh_target_model_ops;
 	m->fault = fault;
+	m->isn_gen = (enum model_isn)gen;
 	*out = &m->base;
 	return 0;
 }
@@ -266,13 +292,53 @@ static int model_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_n
 	m->back.target_port = m->ep.peer_port;
 	m->cfg.profile = sfo_profile_default();
 	m->cfg.flags = SFO_CFG_STACK;
-	m->cfg.stack_iss = 0x5eed0000u ^ (case_no * 0x01000193u);
+	m->case_ms = 0;
+	m->case_conns = 0;
 	m->cfg.rcv_wnd = 65535;
 	m->cfg.mss = 1460;
 	sfo_tcb_init(&m->tcb);
 	m->nq = 0;
 	*ep = m->ep;
 	return 0;
+}
+
+/* splitmix64's finalizer: a keyed mix stands in for the PRF, enough for a reference
+ * model whose runs must repeat (the key is no secret; a real stack's must be). */
+static uint64_t mix64(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* The ISS of a new connection. RFC 9293 3.4.1: M is a clock ticking every 4
+ * microseconds (here virtual time since the case began, plus one per connection, so the
+ * clock moves between two connections opened at the same virtual instant; a case is a
+ * fresh instance, and the clock "need not persist across reboots"), F a keyed function
+ * of the 4-tuple. */
+static uint32_t model_next_iss(struct model_target *m)
+{
+	const struct sfh_endpoints *e = &m->ep;
+	uint64_t tuple = ((uint64_t)e->target_ip << 32 | e->peer_ip) ^
+			 ((uint64_t)e->target_port << 16 | e->peer_port) * 0x9e3779b97f4a7c15ull;
+	uint32_t iss = 0x5eed0000u;
+	switch (m->isn_gen) {
+	case MODEL_ISN_RFC:
+		iss = (uint32_t)(m->case_ms * 250u) + m->case_conns +
+		      (uint32_t)mix64(tuple ^ 0x73796e66696e4b31ull);
+		break;
+	case MODEL_ISN_CONSTANT:
+		break;
+	case MODEL_ISN_STEP:
+		iss += 64000u * m->conns;
+		break;
+	case MODEL_ISN_CLOCK:
+		iss = (uint32_t)(m->open_ms * 250u) + m->conns;
+		break;
+	}
+	m->case_conns++;
+	m->conns++;
+	return iss;
 }
 
 /* Take the reference outcome (with the fault applied), emit its EMIT patterns as
@@ -304,8 +370,8 @@ static int model_apply(struct model_target *m, const struct sfo_event *ev)
 			snprintf(m->base.err, sizeof m->base.err, "output queue full");
 			return -1;
 		}
-		int len = sfh_wire_build(m->wire, &m->back, s, m->q[m->nq].data,
-					 sizeof m->q[m->nq].data);
+		int len =
+		    sfh_wire_build(m->wire, &m->back, s, m->q[m->nq].data, sizeof m->q[m->nq].data);
 		if (len < 0) {
 			snprintf(m->base.err, sizeof m->base.err, "cannot build a segment");
 			return -1;
@@ -329,6 +395,12 @@ static int model_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 	/* parse() names the sender "target": here the sender is the peer */
 	if (ep.target_port != m->ep.peer_port || ep.peer_port != m->ep.target_port)
 		return 0;
+	/* where a SYN may open a new connection (a listener, MAY-2's TIME-WAIT reopen), it
+	 * gets a new ISN */
+	if ((m->tcb.state == SFO_LISTEN || m->tcb.state == SFO_CLOSED ||
+	     m->tcb.state == SFO_TIME_WAIT) &&
+	    (ev.u.seg.flags & (SFO_SYN | SFO_ACK | SFO_RST)) == SFO_SYN)
+		m->cfg.stack_iss = model_next_iss(m);
 	return model_apply(m, &ev);
 }
 
@@ -364,6 +436,8 @@ static int model_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 		took = model_send_room(&m->tcb, arg);
 	else if (call == SFO_CALL_RECEIVE)
 		took = (arg == 0 || arg > m->tcb.rcv_queued) ? m->tcb.rcv_queued : arg;
+	if (call == SFO_CALL_CONNECT)
+		m->cfg.stack_iss = model_next_iss(m);
 	ev.u.call.call = call;
 	ev.u.call.arg = (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE) ? took : arg;
 	if (model_apply(m, &ev) != 0)
@@ -376,6 +450,8 @@ static int model_advance(struct sfh_target *t, uint32_t ms)
 	struct model_target *m = (struct model_target *)t;
 	struct sfo_event ev = {.kind = SFO_EV_WAIT};
 	ev.u.wait_ms = ms;
+	m->case_ms += ms;
+	m->open_ms += ms;
 	return model_apply(m, &ev);
 }
 
@@ -403,18 +479,18 @@ static void model_close(struct sfh_target *t)
 }
 
 const struct sfh_target_ops sfh_target_model_ops = {
-	.name = "model",
-	.summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug",
-	.caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
-	.profile = NULL,
-	.probe = model_probe,
-	.version = model_version,
-	.open = model_open,
-	.reset = model_reset,
-	.inject = model_inject,
-	.call = model_call,
-	.advance = model_advance,
-	.drain = model_drain,
-	.state = model_state,
-	.close = model_close,
+    .name = "model",
+    .summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug",
+    .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
+    .profile = NULL,
+    .probe = model_probe,
+    .version = model_version,
+    .open = model_open,
+    .reset = model_reset,
+    .inject = model_inject,
+    .call = model_call,
+    .advance = model_advance,
+    .drain = model_drain,
+    .state = model_state,
+    .close = model_close,
 };
