@@ -10,6 +10,7 @@
 #include "isn.h"
 #include "sh.h"
 #include "target.h"
+#include "wire.h"
 
 /* A probe's worth of observations: ntup tuples of SFH_ISN_PER_TUPLE, the ISN of
  * connection k on tuple j from gen(j, k, t_ms, ctx). */
@@ -227,6 +228,44 @@ static void probe_lwip_and_slirp_own_generators(void)
 		CHECK(v.no_clock && v.predictable);
 }
 
+/* lwIP once its tick has moved: a connection held in SYN-RECEIVED for 3 s runs the TCP
+ * timer (tcp_ticks 6), then the probe. The steps are no longer 0 but still the same
+ * back to back and after 2 s idle: the tick counts only while a pcb needs the timer. */
+static void probe_lwip_after_ticks_still_steps(void)
+{
+	char err[256];
+	struct sfh_target *t = NULL;
+	struct sfh_endpoints ep;
+	struct sfh_isn_obs o[SFH_ISN_MAX_OBS];
+	struct sfh_isn_verdict v;
+	struct sfh_pkt junk[16];
+	uint8_t buf[SFH_PKT_MAX];
+	size_t n = 0;
+	if (!sfh_target_find("lwip"))
+		return;
+	struct sfh_wire *w = sfh_wire_new(err, sizeof err);
+	CHECK(w != NULL);
+	CHECK_EQ(sfh_target_open("lwip:iss=own", &t, err, sizeof err), 0);
+	if (!t || !w)
+		goto exit;
+	CHECK_EQ(sfh_target_reset(t, SFH_ROLE_PASSIVE, 0x3000, &ep), 0);
+	CHECK(sfh_target_call(t, SFO_CALL_LISTEN, 0) >= 0);
+	struct sfo_seg syn = {.flags = SFO_SYN, .seq = 1000, .wnd = 65535};
+	int len = sfh_wire_build(w, &ep, &syn, buf, sizeof buf);
+	CHECK(len > 0);
+	CHECK_EQ(sfh_target_inject(t, buf, (size_t)len), 0);
+	CHECK_EQ(sfh_target_advance(t, 3000), 0);
+	CHECK(sfh_target_drain(t, junk, 16) >= 1);
+	CHECK_EQ(sfh_isn_probe(t, 4, 0x4000, o, &n, err, sizeof err), 0);
+	CHECK_EQ(sfh_isn_analyze(o, n, &v), 0);
+	CHECK(v.no_clock && v.predictable);
+	CHECK(o[1].isn != o[0].isn);			    /* a step of tcp_ticks, not 0 */
+	CHECK_EQ(o[2].isn - o[1].isn, o[1].isn - o[0].isn); /* whatever the wait */
+exit:
+	sfh_target_close(t);
+	sfh_wire_free(w);
+}
+
 static void probe_linux_passes(void)
 {
 	struct sfh_isn_verdict v;
@@ -271,6 +310,7 @@ int main(void)
 	analyze_needs_every_tuple_and_enough_of_them();
 	probe_model_generators();
 	probe_lwip_and_slirp_own_generators();
+	probe_lwip_after_ticks_still_steps();
 	probe_linux_passes();
 	command_flags_step_writes_finding_for_triage();
 	return check_done();
