@@ -21,8 +21,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <errno.h>
+#include <sys/stat.h>
+
 #include "isn.h"
 #include "report.h"
+#include "runner.h"
 
 static uint32_t dist32(uint32_t a, uint32_t b)
 {
@@ -301,6 +305,55 @@ void sfh_isn_json(FILE *f, const char *target_spec, const char *version,
 			i ? "," : "", o[i].tuple, o[i].peer_port, o[i].target_port, o[i].wait_ms,
 			o[i].t_ms, o[i].isn);
 	fputs("\n  ],\n  \"origin\": \"synfin isn\"\n}\n", f);
+}
+
+void sfh_isn_to_verdict(const struct sfh_isn_verdict *iv, struct sfo_verdict *v)
+{
+	memset(v, 0, sizeof *v);
+	v->kind = iv->ok ? SFO_DIV_OK : SFO_DIV_FIELD;
+	v->sev = iv->sev;
+	v->rule = iv->rule;
+	v->before = SFO_LISTEN;
+	v->expected = v->observed = SFO_SYN_RECEIVED;
+	v->evclass = SFO_EC_SYN;
+	snprintf(v->detail, sizeof v->detail, "%s", iv->detail);
+}
+
+static int write_file(const char *path, const char *spec, const char *version,
+		      const struct sfh_isn_obs *o, size_t n, const struct sfh_isn_verdict *iv,
+		      const char *sig, uint64_t hash, int json)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	if (json)
+		sfh_isn_json(f, spec, version, o, n, iv, sig, hash);
+	else {
+		fprintf(f, "%s\ntarget %s (%s), synfin isn\n%s\n\n", sig, spec, version,
+			iv->detail);
+		sfh_isn_print(f, o, n);
+	}
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+int sfh_isn_write_finding(const char *dir, const char *spec, const char *version,
+			  const struct sfh_isn_obs *o, size_t n, const struct sfh_isn_verdict *iv)
+{
+	char sig[160], path[4200];
+	struct sfo_verdict v;
+	sfh_isn_to_verdict(iv, &v);
+	uint64_t hash = sfh_signature(spec, &v, sig, sizeof sig);
+	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(path, sizeof path, "%s/%016" PRIx64, dir, hash);
+	if (mkdir(path, 0777) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(path, sizeof path, "%s/%016" PRIx64 "/report.txt", dir, hash);
+	if (write_file(path, spec, version, o, n, iv, sig, hash, 0) != 0)
+		return -1;
+	/* report.json last: triage takes a directory with one for a finding */
+	snprintf(path, sizeof path, "%s/%016" PRIx64 "/report.json", dir, hash);
+	return write_file(path, spec, version, o, n, iv, sig, hash, 1);
 }
 
 const char *sfh_isn_target_spec(const char *spec)

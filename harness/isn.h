@@ -68,6 +68,16 @@ void sfh_isn_json(FILE *f, const char *target_spec, const char *version,
 		  const struct sfh_isn_obs *o, size_t n, const struct sfh_isn_verdict *v,
 		  const char *signature, uint64_t sig_hash);
 
+/* The verdict as a finding records a divergence: in LISTEN, on a SYN, the rule iv names,
+ * kind wrong-field (the ISN is a field of the SYN-ACK). */
+void sfh_isn_to_verdict(const struct sfh_isn_verdict *iv, struct sfo_verdict *v);
+
+/* A finding directory for `synfin triage`: DIR/HASH/report.json and report.txt, HASH
+ * that of the signature "SPEC/LISTEN/syn/RULE/wrong-field". Creates DIR if missing.
+ * Returns 0, or -1 with errno set. */
+int sfh_isn_write_finding(const char *dir, const char *spec, const char *version,
+			  const struct sfh_isn_obs *o, size_t n, const struct sfh_isn_verdict *iv);
+
 /* The target spec whose ISNs are the stack's own: "lwip" numbers ISNs itself for
  * reproducible cases (target_lwip_sys.c), "lwip:iss=own" hands them back to lwIP.
  * Returns spec itself for every other target. */

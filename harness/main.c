@@ -7,8 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sys/stat.h>
-
 #include "fuzz.h"
 #include "isn.h"
 #include "report.h"
@@ -18,83 +16,82 @@
 #include "target_model.h"
 
 #define EXIT_DIVERGENCE 1
-#define EXIT_BAD	2
+#define EXIT_BAD 2
 
 static const char usage_main[] =
-    "usage: synfin COMMAND [options]\n"
-    "\n"
-    "synfin finds where a TCP stack's connection lifecycle departs from RFC 9293.\n"
-    "\n"
-    "commands:\n"
-    "  run FILE... --target T     play scenarios on a target beside the reference model\n"
-    "  replay DIR... --target T   replay a regression corpus against its expected verdicts\n"
-    "  fuzz --target T [DIR...]   fuzz a target with libFuzzer (flags after --)\n"
-    "  minimize FILE --target T   shrink a scenario while keeping its divergence\n"
-    "  triage DIR...              group findings by signature\n"
-    "  explain [RULE]             the rule table, or one rule\n"
-    "  isn --target T             judge the target's initial sequence numbers (3.4.1)\n"
-    "  targets                    the targets built in, and whether they can run here\n"
-    "\n"
-    "'synfin COMMAND --help' describes each. Exit: 0 conformant, 1 divergence, 2 error.\n";
+	"usage: synfin COMMAND [options]\n"
+	"\n"
+	"synfin finds where a TCP stack's connection lifecycle departs from RFC 9293.\n"
+	"\n"
+	"commands:\n"
+	"  run FILE... --target T     play scenarios on a target beside the reference model\n"
+	"  replay DIR... --target T   replay a regression corpus against its expected verdicts\n"
+	"  fuzz --target T [DIR...]   fuzz a target with libFuzzer (flags after --)\n"
+	"  minimize FILE --target T   shrink a scenario while keeping its divergence\n"
+	"  triage DIR...              group findings by signature\n"
+	"  explain [RULE]             the rule table, or one rule\n"
+	"  isn --target T             judge the target's initial sequence numbers (3.4.1)\n"
+	"  targets                    the targets built in, and whether they can run here\n"
+	"\n"
+	"'synfin COMMAND --help' describes each. Exit: 0 conformant, 1 divergence, 2 error.\n";
 
 static const char usage_run[] =
-    "usage: synfin run FILE... --target T [--profile P] [--pcap F] [--json F] [-q]\n"
-    "\n"
-    "Plays each scenario on target T and on the reference model in lockstep and prints a\n"
-    "trace: one line per segment or call, and beside each step the verdict and the\n"
-    "RFC 9293 rule. Stops a scenario at its first divergence.\n"
-    "\n"
-    "  -t, --target T    model, model:fault=NAME, lwip, slirp, linux ('synfin targets')\n"
-    "  -p, --profile P   rfc9293 (strict), rfc5961, or a stack's profile; default: the\n"
-    "                    target's own profile, whose accepted differences do not fail\n"
-    "      --pcap F      write every packet of every run to F (opens in Wireshark)\n"
-    "      --json F      write one JSON record per scenario to F\n"
-    "  -q, --quiet       no trace, one summary line per scenario\n"
-    "\n"
-    "Exit: 0 all conformant, 1 a divergence, 2 bad input or environment.\n";
+	"usage: synfin run FILE... --target T [--profile P] [--pcap F] [--json F] [-q]\n"
+	"\n"
+	"Plays each scenario on target T and on the reference model in lockstep and prints a\n"
+	"trace: one line per segment or call, and beside each step the verdict and the\n"
+	"RFC 9293 rule. Stops a scenario at its first divergence.\n"
+	"\n"
+	"  -t, --target T    model, model:fault=NAME, lwip, slirp, linux ('synfin targets')\n"
+	"  -p, --profile P   rfc9293 (strict), rfc5961, or a stack's profile; default: the\n"
+	"                    target's own profile, whose accepted differences do not fail\n"
+	"      --pcap F      write every packet of every run to F (opens in Wireshark)\n"
+	"      --json F      write one JSON record per scenario to F\n"
+	"  -q, --quiet       no trace, one summary line per scenario\n"
+	"\n"
+	"Exit: 0 all conformant, 1 a divergence, 2 bad input or environment.\n";
 
 static const char usage_replay[] =
-    "usage: synfin replay DIR|FILE... --target T [--profile P] [--junit F] [-v]\n"
-    "\n"
-    "Replays every *.scn under the given directories and compares each verdict with the\n"
-    "scenario's expectation for T, from lines such as\n"
-    "  #! expect lwip divergence RULE-ID KIND\n"
-    "  #! expect * ok\n"
-    "(no line: ok expected). Prints one line per scenario; exit 1 on any mismatch.\n"
-    "  --junit F   also write the results as JUnit XML (one testcase per scenario) for CI\n"
-    "  -v          print the trace of every scenario\n";
+	"usage: synfin replay DIR|FILE... --target T [--profile P] [--junit F] [-v]\n"
+	"\n"
+	"Replays every *.scn under the given directories and compares each verdict with the\n"
+	"scenario's expectation for T, from lines such as\n"
+	"  #! expect lwip divergence RULE-ID KIND\n"
+	"  #! expect * ok\n"
+	"(no line: ok expected). Prints one line per scenario; exit 1 on any mismatch.\n"
+	"  --junit F   also write the results as JUnit XML (one testcase per scenario) for CI\n"
+	"  -v          print the trace of every scenario\n";
 
 static const char usage_explain[] =
-    "usage: synfin explain [RULE-ID|REQUIREMENT]\n"
-    "\n"
-    "Without an argument, lists every rule of the reference model: id, RFC 9293 section,\n"
-    "requirement id, severity, title. With one, shows that rule (or every rule citing a\n"
-    "requirement such as MUST-13).\n";
+	"usage: synfin explain [RULE-ID|REQUIREMENT]\n"
+	"\n"
+	"Without an argument, lists every rule of the reference model: id, RFC 9293 section,\n"
+	"requirement id, severity, title. With one, shows that rule (or every rule citing a\n"
+	"requirement such as MUST-13).\n";
 
 static const char usage_isn[] =
-    "usage: synfin isn --target T [--connections N] [--out DIR] [-q]\n"
-    "\n"
-    "Opens N connections to a listener of target T (default 12, at least 9): three on each\n"
-    "of N/3 4-tuples, the second straight after the first, the third after a 2 s wait;\n"
-    "each ends with a RST in SYN-RECEIVED. Prints every ISN and flags a predictable\n"
-    "generator (RFC 9293 3.4.1): isn.clock (MUST-8) when the ISN is constant or steps by\n"
-    "the same amount whether or not time passed; isn.predictable (SHLD-1, RFC 6528) when\n"
-    "each new 4-tuple's first ISN lies next to the previous tuple's (no secret F).\n"
-    "'lwip' is probed as lwip:iss=own: lwIP's own generator, not synfin's override.\n"
-    "\n"
-    "  -t, --target T        the target (linux needs root; it makes its own namespace)\n"
-    "  -n, --connections N   how many connections (a multiple of 3, 9..96)\n"
-    "      --out DIR         on a finding, write DIR/HASH/report.json and report.txt\n"
-    "                        (what 'synfin triage DIR' groups)\n"
-    "  -q, --quiet           only the verdict line\n"
-    "\n"
-    "Exit: 0 not predictable, 1 predictable, 2 bad input or environment.\n";
+	"usage: synfin isn --target T [--connections N] [--out DIR] [-q]\n"
+	"\n"
+	"Opens N connections to a listener of target T (default 12, at least 9): three on each\n"
+	"of N/3 4-tuples, the second straight after the first, the third after a 2 s wait;\n"
+	"each ends with a RST in SYN-RECEIVED. Prints every ISN and flags a predictable\n"
+	"generator (RFC 9293 3.4.1): isn.clock (MUST-8) when the ISN is constant or steps by\n"
+	"the same amount whether or not time passed; isn.predictable (SHLD-1, RFC 6528) when\n"
+	"each new 4-tuple's first ISN lies next to the previous tuple's (no secret F).\n"
+	"'lwip' is probed as lwip:iss=own: lwIP's own generator, not synfin's override.\n"
+	"\n"
+	"  -t, --target T        the target (linux needs root; it makes its own namespace)\n"
+	"  -n, --connections N   how many connections (9..96, in threes)\n"
+	"      --out DIR         on a finding, write DIR/HASH/report.json and report.txt\n"
+	"                        (what 'synfin triage DIR' groups)\n"
+	"  -q, --quiet           only the verdict line\n"
+	"\n"
+	"Exit: 0 not predictable, 1 predictable, 2 bad input or environment.\n";
 
-static const char usage_targets[] =
-    "usage: synfin targets\n"
-    "\n"
-    "Lists the targets built into this synfin, their versions and\n"
-    "capabilities, and why a target cannot run here if it cannot.\n";
+static const char usage_targets[] = "usage: synfin targets\n"
+				    "\n"
+				    "Lists the targets built into this synfin, their versions and\n"
+				    "capabilities, and why a target cannot run here if it cannot.\n";
 
 static void print_trace(void *ctx, const char *line)
 {
@@ -112,15 +109,12 @@ struct run_args {
 
 static int parse_run_args(int argc, char **argv, struct run_args *a, const char *usage)
 {
-	static const struct option longopts[] = {{"target", required_argument, NULL, 't'},
-						 {"profile", required_argument, NULL, 'p'},
-						 {"pcap", required_argument, NULL, 'P'},
-						 {"json", required_argument, NULL, 'J'},
-						 {"quiet", no_argument, NULL, 'q'},
-						 {"verbose", no_argument, NULL, 'v'},
-						 {"junit", required_argument, NULL, 'j'},
-						 {"help", no_argument, NULL, 'h'},
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+		{"target", required_argument, NULL, 't'}, {"profile", required_argument, NULL, 'p'},
+		{"pcap", required_argument, NULL, 'P'},   {"json", required_argument, NULL, 'J'},
+		{"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
+		{"junit", required_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	int c;
 	memset(a, 0, sizeof *a);
 	optind = 1;
@@ -196,8 +190,8 @@ static void print_summary(const char *file, const struct sfh_result *res)
 		       sfo_state_name(v->before), sfo_evclass_name(v->evclass), v->detail);
 		return;
 	}
-	printf("%s:%u: %s %s in %s on %s: rule %s (RFC 9293 %s%s%s, %s): %s\n", file, res->div_line,
-	       v->accepted ? "accepted" : "DIVERGENCE", sfo_div_kind_name(v->kind),
+	printf("%s:%u: %s %s in %s on %s: rule %s (RFC 9293 %s%s%s, %s): %s\n", file,
+	       res->div_line, v->accepted ? "accepted" : "DIVERGENCE", sfo_div_kind_name(v->kind),
 	       sfo_state_name(v->before), sfo_evclass_name(v->evclass), ri->id, ri->section,
 	       ri->req[0] ? " " : "", ri->req, sfo_severity_name(v->sev), v->detail);
 }
@@ -308,10 +302,8 @@ static int cmd_run(int argc, char **argv)
 		goto exit;
 	for (int i = 0; i < a.nfiles; i++) {
 		struct sfh_result res;
-		struct sfh_run_opts o = {.profile = prof,
-					 .pcap = out.pcap,
-					 .trace = a.quiet ? NULL : print_trace,
-					 .trace_ctx = stdout,
+		struct sfh_run_opts o = {.profile = prof, .pcap = out.pcap,
+					 .trace = a.quiet ? NULL : print_trace, .trace_ctx = stdout,
 					 .case_no = (uint32_t)i};
 		if (!a.quiet)
 			printf("== %s\n", a.files[i]);
@@ -353,8 +345,8 @@ static void junit_case(FILE *f, const char *path, const struct sfh_result *res, 
 		return;
 	}
 	char msg[512];
-	snprintf(msg, sizeof msg, "expected %s%s%s%s, got %s: %s",
-		 x->divergence ? "divergence " : "ok", x->rule, x->divergence ? " " : "", x->kind,
+	snprintf(msg, sizeof msg, "expected %s%s%s%s, got %s: %s", x->divergence ? "divergence " : "ok",
+		 x->rule, x->divergence ? " " : "", x->kind,
 		 res->verdict.kind == SFO_DIV_OK ? "conformant" : res->signature,
 		 res->verdict.detail);
 	fputs(">\n    <failure message=", f);
@@ -402,10 +394,8 @@ static int cmd_replay(int argc, char **argv)
 		struct sfh_scenario s;
 		struct sfh_expectation x;
 		struct sfh_result res;
-		struct sfh_run_opts o = {.profile = prof,
-					 .case_no = (uint32_t)i,
-					 .trace = a.verbose ? print_trace : NULL,
-					 .trace_ctx = stdout};
+		struct sfh_run_opts o = {.profile = prof, .case_no = (uint32_t)i,
+					 .trace = a.verbose ? print_trace : NULL, .trace_ctx = stdout};
 		if (sfh_scn_load(fl.paths[i], &s, err, sizeof err) != 0 ||
 		    sfh_expectation_read(fl.paths[i], a.target, &x, err, sizeof err) != 0) {
 			fprintf(stderr, "%s\n", err);
@@ -426,8 +416,8 @@ static int cmd_replay(int argc, char **argv)
 		printf("%-4s %s: %s", met ? "ok" : "FAIL", fl.paths[i],
 		       res.verdict.kind == SFO_DIV_OK ? "conformant" : res.signature);
 		if (!met)
-			printf(" (expected %s%s%s%s)", x.divergence ? "divergence " : "ok", x.rule,
-			       x.divergence ? " " : "", x.kind);
+			printf(" (expected %s%s%s%s)", x.divergence ? "divergence " : "ok",
+			       x.rule, x.divergence ? " " : "", x.kind);
 		putchar('\n');
 	}
 	/* a scenario that could not run (file or harness error) is failed, not passed */
@@ -455,34 +445,6 @@ exit:
 }
 
 /* ---- isn ---- */
-
-/* A finding directory for `synfin triage`: DIR/HASH/report.json and report.txt. */
-static int write_isn_finding(const char *dir, const char *spec, const struct sfh_target *t,
-			     const struct sfh_isn_obs *o, size_t n,
-			     const struct sfh_isn_verdict *iv, const char *sig, uint64_t hash)
-{
-	char path[4200];
-	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-		return -1;
-	snprintf(path, sizeof path, "%s/%016llx", dir, (unsigned long long)hash);
-	if (mkdir(path, 0777) != 0 && errno != EEXIST)
-		return -1;
-	snprintf(path, sizeof path, "%s/%016llx/report.json", dir, (unsigned long long)hash);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -1;
-	sfh_isn_json(f, spec, t->ops->version(), o, n, iv, sig, hash);
-	if (fclose(f) != 0)
-		return -1;
-	snprintf(path, sizeof path, "%s/%016llx/report.txt", dir, (unsigned long long)hash);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "%s\ntarget %s (%s), synfin isn\n%s\n\n", sig, spec, t->ops->version(),
-		iv->detail);
-	sfh_isn_print(f, o, n);
-	return fclose(f) == 0 ? 0 : -1;
-}
 
 static int parse_isn_args(int argc, char **argv, const char **target, unsigned *conns,
 			  const char **out, int *quiet)
@@ -532,7 +494,7 @@ static int cmd_isn(int argc, char **argv)
 	const char *target = NULL, *out = NULL;
 	unsigned conns = 12;
 	int quiet = 0, rc = EXIT_BAD;
-	char err[512], sig[160];
+	char err[512];
 	struct sfh_target *t = NULL;
 	struct sfh_isn_obs obs[SFH_ISN_MAX_OBS];
 	struct sfh_isn_verdict iv;
@@ -555,14 +517,6 @@ static int cmd_isn(int argc, char **argv)
 		goto exit;
 	}
 	const struct sfo_rule_info *ri = sfo_rule(iv.rule);
-	struct sfo_verdict v = {.kind = SFO_DIV_FIELD,
-				.sev = iv.sev,
-				.rule = iv.rule,
-				.before = SFO_LISTEN,
-				.expected = SFO_SYN_RECEIVED,
-				.observed = SFO_SYN_RECEIVED,
-				.evclass = SFO_EC_SYN};
-	uint64_t hash = sfh_signature(spec, &v, sig, sizeof sig);
 	if (!quiet)
 		sfh_isn_print(stdout, obs, n);
 	if (iv.ok)
@@ -573,7 +527,8 @@ static int cmd_isn(int argc, char **argv)
 		       iv.no_clock && iv.predictable ? " and isn.predictable (SHLD-1, SHOULD)" : "",
 		       iv.detail);
 	rc = iv.ok ? 0 : EXIT_DIVERGENCE;
-	if (!iv.ok && out && write_isn_finding(out, spec, t, obs, n, &iv, sig, hash) != 0) {
+	if (!iv.ok && out &&
+	    sfh_isn_write_finding(out, spec, t->ops->version(), obs, n, &iv) != 0) {
 		fprintf(stderr, "synfin isn: cannot write the finding under %s: %s\n", out,
 			strerror(errno));
 		rc = EXIT_BAD;
@@ -629,8 +584,7 @@ static int cmd_targets(int argc, char **argv)
 	for (size_t i = 0; i < sfh_target_count(); i++) {
 		const struct sfh_target_ops *ops = sfh_target_at(i);
 		int ok = ops->probe(why, sizeof why) == 0;
-		printf("%-8s %-11s %s\n", ops->name, ok ? "available" : "unavailable",
-		       ops->summary);
+		printf("%-8s %-11s %s\n", ops->name, ok ? "available" : "unavailable", ops->summary);
 		printf("         version: %s; profile: %s; caps:%s%s%s%s%s\n", ops->version(),
 		       ops->profile ? ops->profile : sfo_profile_default()->name,
 		       ops->caps & SFH_CAP_STATE ? " state" : "",

@@ -70,8 +70,8 @@ struct lwip_target {
 	struct sfh_pkt *q;
 	int qhead, qlen, qcap;
 	int qoverflow;
-	uint8_t *pattern;	 /* LWIP_PATTERN + 26 octets of 'a'..'z' */
-	int snapshot;		 /* sfh_lwip_target_recoverable took a snapshot */
+	uint8_t *pattern; /* LWIP_PATTERN + 26 octets of 'a'..'z' */
+	int snapshot;	       /* sfh_lwip_target_recoverable took a snapshot */
 	struct netif netif_snap; /* the netif at that moment */
 };
 

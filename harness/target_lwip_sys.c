@@ -85,7 +85,9 @@ void sys_arch_unprotect(sys_prot_t pval)
 	(void)pval;
 }
 
-void sys_check_core_locking(void) {}
+void sys_check_core_locking(void)
+{
+}
 
 /* lwIP registers its TCP timer (tcp_timer_needed: a heap node inserted into the
  * sys_timeouts list, and a static "active" flag) when the first pcb appears. Nothing
@@ -230,9 +232,8 @@ static uint32_t quiet_calls(const struct tcp_pcb *p)
 	case LAST_ACK:
 		return min32(n, calls_before_timeout(p, SFH_LWIP_TW_LIMIT));
 	case FIN_WAIT_2:
-		return (p->flags & TF_RXCLOSED)
-			   ? min32(n, calls_before_timeout(p, SFH_LWIP_FW2_LIMIT))
-			   : n;
+		return (p->flags & TF_RXCLOSED) ? min32(n, calls_before_timeout(p, SFH_LWIP_FW2_LIMIT))
+						: n;
 	case CLOSED:
 	case LISTEN:
 	case TIME_WAIT:
@@ -350,12 +351,12 @@ struct track {
 static struct {
 	uint8_t *base; /* lwIP's writable data: [base, base + len) */
 	size_t len;
-	uint8_t *copy;		    /* the snapshot, or NULL */
+	uint8_t *copy; /* the snapshot, or NULL */
 	uintptr_t relro, relro_end; /* lwIP's RELRO pages (its GOT is there) */
 	uint32_t tmr_calls;	    /* glue.tmr_calls at the snapshot (tcp_timer's parity) */
 	void (*hook)(void *ctx);    /* sfh_lwip_set_abort_hook */
 	void *hook_ctx;
-	int patched;	   /* lwIP's abort, malloc, calloc, free slots point to ours */
+	int patched; /* lwIP's abort, malloc, calloc, free slots point to ours */
 	struct track live; /* lwIP's live heap blocks since the patch (a ring) */
 	size_t nlive;
 } snap;
@@ -561,8 +562,7 @@ int sfh_lwip_snapshot_take(char *err, size_t errlen)
 		if (!in_data(&tcp_active_pcbs) || !in_data(&tcp_tw_pcbs) ||
 		    !in_data(&tcp_bound_pcbs) || !in_data(&tcp_listen_pcbs) ||
 		    !in_data(&tcp_ticks) || !in_data(&netif_list) || !in_data(&netif_default)) {
-			snprintf(err, errlen,
-				 "lwip: lwIP's globals are not all in its data segment");
+			snprintf(err, errlen, "lwip: lwIP's globals are not all in its data segment");
 			snap.base = NULL;
 			return -1;
 		}

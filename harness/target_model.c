@@ -14,7 +14,7 @@
 
 extern const struct sfh_target_ops sfh_target_model_ops;
 
-#define MODEL_QMAX   32
+#define MODEL_QMAX 32
 #define MODEL_SNDBUF 65536u
 
 /* How the model stack numbers its connections (args "isn=NAME"). The default follows
@@ -35,8 +35,8 @@ struct model_target {
 	struct sfo_cfg cfg;
 	struct sfo_tcb tcb;
 	struct sfo_expect expect;
-	struct sfh_endpoints ep;   /* as the runner sees them: peer -> target */
-	struct sfh_endpoints back; /* swapped, to build what the target emits */
+	struct sfh_endpoints ep;    /* as the runner sees them: peer -> target */
+	struct sfh_endpoints back;  /* swapped, to build what the target emits */
 	struct sfh_pkt q[MODEL_QMAX];
 	int nq;
 	enum model_isn isn_gen;
@@ -63,15 +63,15 @@ static int is_seg(const struct sfo_event *ev, uint8_t need, uint8_t none)
 	       !(ev->u.seg.flags & none);
 }
 
-static void f_no_time_wait(const struct sfo_tcb *t, const struct sfo_event *ev, enum sfo_evclass c,
-			   struct sfo_outcome *o)
+static void f_no_time_wait(const struct sfo_tcb *t, const struct sfo_event *ev,
+			   enum sfo_evclass c, struct sfo_outcome *o)
 {
 	if (o->next.state == SFO_TIME_WAIT)
 		o->next.state = SFO_CLOSED;
 }
 
-static void f_tw_ignore_fin(const struct sfo_tcb *t, const struct sfo_event *ev, enum sfo_evclass c,
-			    struct sfo_outcome *o)
+static void f_tw_ignore_fin(const struct sfo_tcb *t, const struct sfo_event *ev,
+			    enum sfo_evclass c, struct sfo_outcome *o)
 {
 	if (t->state == SFO_TIME_WAIT && is_seg(ev, SFO_FIN, SFO_RST))
 		drop_emits(o);
@@ -99,8 +99,8 @@ static void f_synack_bad_ack(const struct sfo_tcb *t, const struct sfo_event *ev
 {
 	for (int i = 0; i < o->npat; i++) {
 		struct sfo_pattern *p = &o->pat[i];
-		if ((p->pf & SFO_PAT_EMIT) &&
-		    (p->flags_set & (SFO_SYN | SFO_ACK)) == (SFO_SYN | SFO_ACK)) {
+		if ((p->pf & SFO_PAT_EMIT) && (p->flags_set & (SFO_SYN | SFO_ACK)) ==
+						      (SFO_SYN | SFO_ACK)) {
 			p->ack_lo -= 1; /* acknowledges the peer's ISN itself, not ISN+1 */
 			p->ack_hi = p->ack_lo;
 		}
@@ -177,30 +177,30 @@ static void f_none(const struct sfo_tcb *t, const struct sfo_event *ev, enum sfo
 }
 
 static const struct sfh_fault faults[] = {
-    {"no-time-wait", "an active close skips TIME-WAIT and goes straight to CLOSED", f_no_time_wait,
-     0},
-    {"tw-ignore-fin", "a retransmitted FIN in TIME-WAIT is not acknowledged again", f_tw_ignore_fin,
-     0},
-    {"rst-out-of-window", "a RST outside the receive window resets the connection",
-     f_rst_out_of_window, 0},
-    {"synrcvd-rst-closed", "a RST in SYN-RECEIVED of a passive open ends in CLOSED, not LISTEN",
-     f_synrcvd_rst_closed, 0},
-    {"synack-bad-ack", "the SYN-ACK acknowledges the peer's ISN instead of ISN+1", f_synack_bad_ack,
-     0},
-    {"two-way-handshake", "a SYN alone establishes the connection (final ACK not required)",
-     f_two_way_handshake, 0},
-    {"finwait2-ignore-fin", "a FIN in FIN-WAIT-2 is ignored: no ACK, no TIME-WAIT",
-     f_finwait2_ignore_fin, 0},
-    {"closewait-no-fin", "close in CLOSE-WAIT moves to LAST-ACK without sending a FIN",
-     f_closewait_no_fin, 0},
-    {"no-simultaneous-open", "a SYN in SYN-SENT is dropped (no simultaneous open, MUST-10)",
-     f_no_simultaneous_open, 0},
-    {"ack-future-accepted", "an ACK of unsent data is taken silently instead of answered",
-     f_ack_future_accepted, 0},
-    {"lastack-ignore-ack", "the ACK of our FIN in LAST-ACK does not close the connection",
-     f_lastack_ignore_ack, 0},
-    {"rst-answers-rst", "an out-of-window RST is answered with an ACK", f_rst_answers_rst, 0},
-    {"fin-bad-checksum", "a FIN goes out with a wrong TCP checksum", f_none, SFO_FIN},
+	{"no-time-wait", "an active close skips TIME-WAIT and goes straight to CLOSED",
+	 f_no_time_wait, 0},
+	{"tw-ignore-fin", "a retransmitted FIN in TIME-WAIT is not acknowledged again",
+	 f_tw_ignore_fin, 0},
+	{"rst-out-of-window", "a RST outside the receive window resets the connection",
+	 f_rst_out_of_window, 0},
+	{"synrcvd-rst-closed", "a RST in SYN-RECEIVED of a passive open ends in CLOSED, not LISTEN",
+	 f_synrcvd_rst_closed, 0},
+	{"synack-bad-ack", "the SYN-ACK acknowledges the peer's ISN instead of ISN+1",
+	 f_synack_bad_ack, 0},
+	{"two-way-handshake", "a SYN alone establishes the connection (final ACK not required)",
+	 f_two_way_handshake, 0},
+	{"finwait2-ignore-fin", "a FIN in FIN-WAIT-2 is ignored: no ACK, no TIME-WAIT",
+	 f_finwait2_ignore_fin, 0},
+	{"closewait-no-fin", "close in CLOSE-WAIT moves to LAST-ACK without sending a FIN",
+	 f_closewait_no_fin, 0},
+	{"no-simultaneous-open", "a SYN in SYN-SENT is dropped (no simultaneous open, MUST-10)",
+	 f_no_simultaneous_open, 0},
+	{"ack-future-accepted", "an ACK of unsent data is taken silently instead of answered",
+	 f_ack_future_accepted, 0},
+	{"lastack-ignore-ack", "the ACK of our FIN in LAST-ACK does not close the connection",
+	 f_lastack_ignore_ack, 0},
+	{"rst-answers-rst", "an out-of-window RST is answered with an ACK", f_rst_answers_rst, 0},
+	{"fin-bad-checksum", "a FIN goes out with a wrong TCP checksum", f_none, SFO_FIN},
 };
 
 size_t sfh_fault_count(void)
@@ -370,8 +370,8 @@ static int model_apply(struct model_target *m, const struct sfo_event *ev)
 			snprintf(m->base.err, sizeof m->base.err, "output queue full");
 			return -1;
 		}
-		int len =
-		    sfh_wire_build(m->wire, &m->back, s, m->q[m->nq].data, sizeof m->q[m->nq].data);
+		int len = sfh_wire_build(m->wire, &m->back, s, m->q[m->nq].data,
+					 sizeof m->q[m->nq].data);
 		if (len < 0) {
 			snprintf(m->base.err, sizeof m->base.err, "cannot build a segment");
 			return -1;
@@ -479,18 +479,18 @@ static void model_close(struct sfh_target *t)
 }
 
 const struct sfh_target_ops sfh_target_model_ops = {
-    .name = "model",
-    .summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug",
-    .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
-    .profile = NULL,
-    .probe = model_probe,
-    .version = model_version,
-    .open = model_open,
-    .reset = model_reset,
-    .inject = model_inject,
-    .call = model_call,
-    .advance = model_advance,
-    .drain = model_drain,
-    .state = model_state,
-    .close = model_close,
+	.name = "model",
+	.summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug",
+	.caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
+	.profile = NULL,
+	.probe = model_probe,
+	.version = model_version,
+	.open = model_open,
+	.reset = model_reset,
+	.inject = model_inject,
+	.call = model_call,
+	.advance = model_advance,
+	.drain = model_drain,
+	.state = model_state,
+	.close = model_close,
 };

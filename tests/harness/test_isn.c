@@ -296,6 +296,17 @@ static void command_flags_step_writes_finding_for_triage(void)
 	CHECK_EQ(sh(out, sizeof out, "%s explain isn.predictable", bin), 0);
 	CHECK(strstr(out, "SHLD-1") != NULL);
 	CHECK_EQ(sh(out, sizeof out, "%s isn --target model --connections 6", bin), 2);
+	/* a campaign with --isn records the verdict beside its own findings */
+	if (sh(out, sizeof out, "%s fuzz --help", bin) == 0 && strstr(out, "--isn")) {
+		sh(out, sizeof out,
+		   "%s fuzz --target model:isn=clock --isn --out %s/c --progress 0 %s/corpus "
+		   "-- -runs=20",
+		   bin, tmp, tmp);
+		CHECK(strstr(out, "isn: model:isn=clock: rule isn.predictable") != NULL);
+		CHECK_EQ(sh(out, sizeof out, "%s triage %s/c", bin, tmp), 1);
+		CHECK(strstr(out, "model:isn=clock/LISTEN/syn/isn.predictable/wrong-field") !=
+		      NULL);
+	}
 	sh(out, sizeof out, "rm -rf %s", tmp);
 }
 
