@@ -16,13 +16,12 @@
  *   show this way. MUST-9 (F not computable from outside) is not told apart from an
  *   absent F: both read as SHLD-1.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-
-#include <errno.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "isn.h"
 #include "report.h"
@@ -102,8 +101,7 @@ int sfh_isn_analyze(const struct sfh_isn_obs *o, size_t n, struct sfh_isn_verdic
 		snprintf(v->detail, sizeof v->detail, "%s%s%s", v->no_clock ? a : "",
 			 v->no_clock && v->predictable ? "; " : "", v->predictable ? b : "");
 	else
-		snprintf(v->detail, sizeof v->detail, "ISNs move with time on every 4-tuple; %s",
-			 b);
+		snprintf(v->detail, sizeof v->detail, "ISNs move with time; %s", b);
 	v->ok = !v->no_clock && !v->predictable;
 	v->rule = (sfo_rule_t)sfo_rule_find(v->no_clock ? "isn.clock" : "isn.predictable");
 	v->sev = v->no_clock ? SFO_SEV_MUST : SFO_SEV_SHOULD;
