@@ -27,6 +27,7 @@
 
 #include "fuzz.h"
 #include "fuzz_priv.h"
+#include "isn.h"
 
 #define EXIT_FOUND 1
 #define EXIT_BAD   2
@@ -48,6 +49,8 @@ static const char usage_fuzz[] =
     "      --max-wait MS  longest wait on a real-time target (default 250)\n"
     "      --progress S   a progress line every S seconds (default 5, 0: none)\n"
     "      --no-minimize  record findings as found\n"
+    "      --isn          first judge T's ISNs across connections (as 'synfin isn') and\n"
+    "                     record a predictable generator as a finding in OUT\n"
     "      --no-recover   let an in-process stack's abort end the worker (by default an\n"
     "                     lwIP assertion is caught, recorded as a crash finding, lwIP is\n"
     "                     restored and the worker carries on; off in sanitizer builds)\n"
@@ -171,7 +174,7 @@ static int self_command(char *buf, size_t cap)
 struct fuzz_args {
 	const char *target, *out, *profile, *seeds, *export_dir, *stats;
 	uint32_t max_wait;
-	int progress, no_minimize, no_recover, worker;
+	int progress, no_minimize, no_recover, worker, isn;
 	char *dirs[MAX_ARGS];
 	int ndirs;
 	char *lf[MAX_ARGS]; /* libFuzzer flags */
@@ -226,6 +229,8 @@ static int parse_fuzz_args(int argc, char **argv, struct fuzz_args *a)
 			if (!(v = opt_value(argc, argv, &i, "--progress", NULL)))
 				return -1;
 			a->progress = atoi(v);
+		} else if (strcmp(arg, "--isn") == 0) {
+			a->isn = 1;
 		} else if (strcmp(arg, "--no-minimize") == 0) {
 			a->no_minimize = 1;
 		} else if (strcmp(arg, "--no-recover") == 0) {
@@ -577,6 +582,36 @@ static int prepare(struct fuzz_args *a, struct sfh_target **t, char *corpus, siz
 	return 0;
 }
 
+/* --isn: ISNs are judged across connections, which no single fuzz input can show; the
+ * verdict goes into OUT beside the campaign's findings (RFC 9293 3.4.1). */
+static int isn_check(const struct fuzz_args *a)
+{
+	char err[512];
+	struct sfh_target *t = NULL;
+	struct sfh_isn_obs o[SFH_ISN_MAX_OBS];
+	struct sfh_isn_verdict v;
+	size_t n;
+	const char *spec = sfh_isn_target_spec(a->target);
+	int rc = -1;
+	if (sfh_target_open(spec, &t, err, sizeof err) != 0 ||
+	    sfh_isn_probe(t, 4, 0x4000, o, &n, err, sizeof err) != 0 ||
+	    sfh_isn_analyze(o, n, &v) != 0) {
+		fprintf(stderr, "synfin fuzz: isn: %s: %s\n", spec, err);
+		goto exit;
+	}
+	fprintf(stderr, "synfin fuzz: isn: %s: %s%s: %s\n", spec,
+		v.ok ? "not predictable" : "rule ", v.ok ? "" : sfo_rule(v.rule)->id, v.detail);
+	if (!v.ok && sfh_isn_write_finding(a->out, spec, t->ops->version(), o, n, &v) != 0) {
+		fprintf(stderr, "synfin fuzz: isn: cannot write to %s: %s\n", a->out,
+			strerror(errno));
+		goto exit;
+	}
+	rc = 0;
+exit:
+	sfh_target_close(t);
+	return rc;
+}
+
 static int supervise(pid_t child, const struct fuzz_args *a, struct sff_stats *st, double t0)
 {
 	int status = 0;
@@ -656,6 +691,8 @@ static int cmd_fuzz(int argc, char **argv)
 	const char *version = t->ops->version();
 	sfh_target_close(t);
 	t = NULL;
+	if (a.isn && isn_check(&a) != 0)
+		goto exit;
 	int nseeds = seeds ? write_seeds(seeds, a.dirs[0], caps) : 0;
 	if (nseeds < 0)
 		goto exit;

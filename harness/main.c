@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "isn.h"
 #include "report.h"
 #include "runner.h"
 #include "scenario.h"
@@ -29,6 +30,7 @@ static const char usage_main[] =
 	"  minimize FILE --target T   shrink a scenario while keeping its divergence\n"
 	"  triage DIR...              group findings by signature\n"
 	"  explain [RULE]             the rule table, or one rule\n"
+	"  isn --target T             judge the target's initial sequence numbers (3.4.1)\n"
 	"  targets                    the targets built in, and whether they can run here\n"
 	"\n"
 	"'synfin COMMAND --help' describes each. Exit: 0 conformant, 1 divergence, 2 error.\n";
@@ -66,6 +68,25 @@ static const char usage_explain[] =
 	"Without an argument, lists every rule of the reference model: id, RFC 9293 section,\n"
 	"requirement id, severity, title. With one, shows that rule (or every rule citing a\n"
 	"requirement such as MUST-13).\n";
+
+static const char usage_isn[] =
+	"usage: synfin isn --target T [--connections N] [--out DIR] [-q]\n"
+	"\n"
+	"Opens N connections to a listener of target T (default 12, at least 9): three on each\n"
+	"of N/3 4-tuples, the second straight after the first, the third after a 2 s wait;\n"
+	"each ends with a RST in SYN-RECEIVED. Prints every ISN and flags a predictable\n"
+	"generator (RFC 9293 3.4.1): isn.clock (MUST-8) when the ISN is constant or steps by\n"
+	"the same amount whether or not time passed; isn.predictable (SHLD-1, RFC 6528) when\n"
+	"each new 4-tuple's first ISN lies next to the previous tuple's (no secret F).\n"
+	"'lwip' is probed as lwip:iss=own: lwIP's own generator, not synfin's override.\n"
+	"\n"
+	"  -t, --target T        the target (linux needs root; it makes its own namespace)\n"
+	"  -n, --connections N   how many connections (9..96, in threes)\n"
+	"      --out DIR         on a finding, write DIR/HASH/report.json and report.txt\n"
+	"                        (what 'synfin triage DIR' groups)\n"
+	"  -q, --quiet           only the verdict line\n"
+	"\n"
+	"Exit: 0 not predictable, 1 predictable, 2 bad input or environment.\n";
 
 static const char usage_targets[] = "usage: synfin targets\n"
 				    "\n"
@@ -423,6 +444,100 @@ exit:
 	return rc;
 }
 
+/* ---- isn ---- */
+
+static int parse_isn_args(int argc, char **argv, const char **target, unsigned *conns,
+			  const char **out, int *quiet)
+{
+	static const struct option longopts[] = {
+	    {"target", required_argument, NULL, 't'}, {"connections", required_argument, NULL, 'n'},
+	    {"out", required_argument, NULL, 'o'},    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0}};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:n:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			*target = optarg;
+			break;
+		case 'n':
+			*conns = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'o':
+			*out = optarg;
+			break;
+		case 'q':
+			*quiet = 1;
+			break;
+		case 'h':
+			fputs(usage_isn, stdout);
+			exit(0);
+		default:
+			fputs(usage_isn, stderr);
+			return -1;
+		}
+	}
+	if (!*target || optind < argc || *conns < 3 * SFH_ISN_PER_TUPLE ||
+	    *conns > SFH_ISN_MAX_OBS) {
+		fprintf(stderr, "synfin isn: %s\n%s",
+			!*target	? "--target is required"
+			: optind < argc ? "unexpected argument"
+					: "--connections takes 9 to 96",
+			usage_isn);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_isn(int argc, char **argv)
+{
+	const char *target = NULL, *out = NULL;
+	unsigned conns = 12;
+	int quiet = 0, rc = EXIT_BAD;
+	char err[512];
+	struct sfh_target *t = NULL;
+	struct sfh_isn_obs obs[SFH_ISN_MAX_OBS];
+	struct sfh_isn_verdict iv;
+	size_t n;
+
+	if (parse_isn_args(argc, argv, &target, &conns, &out, &quiet) != 0)
+		return EXIT_BAD;
+	const char *spec = sfh_isn_target_spec(target);
+	if (strcmp(spec, target) != 0 && !quiet)
+		printf("note: probing %s: synfin's lwip target numbers ISNs itself for "
+		       "reproducible cases; this hands them back to lwIP's tcp_next_iss\n",
+		       spec);
+	if (sfh_target_open(spec, &t, err, sizeof err) != 0) {
+		fprintf(stderr, "synfin: %s\n", err);
+		return EXIT_BAD;
+	}
+	if (sfh_isn_probe(t, conns / SFH_ISN_PER_TUPLE, 0x4000, obs, &n, err, sizeof err) != 0 ||
+	    sfh_isn_analyze(obs, n, &iv) != 0) {
+		fprintf(stderr, "synfin isn: %s: %s\n", spec, err);
+		goto exit;
+	}
+	const struct sfo_rule_info *ri = sfo_rule(iv.rule);
+	if (!quiet)
+		sfh_isn_print(stdout, obs, n);
+	if (iv.ok)
+		printf("isn: %s: not predictable (%zu connections): %s\n", spec, n, iv.detail);
+	else
+		printf("isn: %s: DIVERGENCE wrong-field: rule %s (RFC 9293 %s %s, %s)%s: %s\n",
+		       spec, ri->id, ri->section, ri->req, sfo_severity_name(iv.sev),
+		       iv.no_clock && iv.predictable ? " and isn.predictable (SHLD-1, SHOULD)" : "",
+		       iv.detail);
+	rc = iv.ok ? 0 : EXIT_DIVERGENCE;
+	if (!iv.ok && out &&
+	    sfh_isn_write_finding(out, spec, t->ops->version(), obs, n, &iv) != 0) {
+		fprintf(stderr, "synfin isn: cannot write the finding under %s: %s\n", out,
+			strerror(errno));
+		rc = EXIT_BAD;
+	}
+exit:
+	sfh_target_close(t);
+	return rc;
+}
+
 /* ---- explain, targets ---- */
 
 static void print_rule(const struct sfo_rule_info *ri, int verbose)
@@ -501,6 +616,8 @@ int main(int argc, char **argv)
 		return cmd_explain(argc - 1, argv + 1);
 	if (strcmp(cmd, "targets") == 0)
 		return cmd_targets(argc - 1, argv + 1);
+	if (strcmp(cmd, "isn") == 0)
+		return cmd_isn(argc - 1, argv + 1);
 	if (strcmp(cmd, "fuzz") == 0 || strcmp(cmd, "minimize") == 0 || strcmp(cmd, "triage") == 0)
 		return sfh_cli_fuzz(cmd, argc - 1, argv + 1);
 	fprintf(stderr, "synfin: unknown command '%s'\n%s", cmd, usage_main);

@@ -60,6 +60,7 @@ struct lwip_target {
 	enum sfh_role role;
 	struct sfh_endpoints ep;
 	int iss_fixed; /* args "iss=N": every case's first ISN is N */
+	int iss_own;   /* args "iss=own": lwIP's own generator (for `synfin isn`) */
 	uint32_t iss;
 	/* per case */
 	int have_conn;	      /* the application holds the connection (connected/accepted) */
@@ -265,6 +266,10 @@ static int parse_args(struct lwip_target *t, const char *args, char *err, size_t
 {
 	if (!args || !*args)
 		return 0;
+	if (strcmp(args, "iss=own") == 0) {
+		t->iss_own = 1;
+		return 0;
+	}
 	if (strncmp(args, "iss=", 4) == 0) {
 		char *end;
 		unsigned long long v = strtoull(args + 4, &end, 0);
@@ -274,7 +279,9 @@ static int parse_args(struct lwip_target *t, const char *args, char *err, size_t
 			return 0;
 		}
 	}
-	snprintf(err, errlen, "lwip: unknown argument '%s' (known: iss=N, a fixed ISN)", args);
+	snprintf(err, errlen,
+		 "lwip: unknown argument '%s' (known: iss=N, a fixed ISN; iss=own, lwIP's own)",
+		 args);
 	return -1;
 }
 
@@ -377,6 +384,7 @@ static int lwip_reset(struct sfh_target *base, enum sfh_role role, uint32_t case
 	t->ep.target_port = (uint16_t)(10000 + case_no % 20000);
 	t->ep.peer_port = (uint16_t)(40000 + case_no % 20000);
 	sfh_lwip_case_start(t->iss_fixed ? t->iss : 0x5eed0000u ^ (case_no * 0x01000193u));
+	sfh_lwip_iss_own(t->iss_own);
 	if (role == SFH_ROLE_PASSIVE) {
 		open_listener(t);
 		if (!find_listener(t)) {

@@ -28,6 +28,9 @@ void sfh_lwip_release(const void *owner);
  * its first tcp_tmr() 250 ms after it starts and tcp_slowtmr() at 250, 750, 1250 ms...
  * whatever ran before it. The ISNs handed out next are iss, iss + 64000, ... */
 void sfh_lwip_case_start(uint32_t iss);
+/* On: tcp_next_iss() defers to liblwip's own generator (iss += tcp_ticks in lwIP 2.1.3)
+ * instead of the deterministic one above, so `synfin isn` judges lwIP's, not synfin's. */
+void sfh_lwip_iss_own(int on);
 /* Let ms of virtual time pass, running every TCP timer that falls due. */
 void sfh_lwip_advance(uint32_t ms);
 /* Step every tick (on) instead of jumping over ticks provably without effect (the

@@ -13,6 +13,7 @@
  * tcp_tmr runs on a fixed grid instead (see sfh_lwip_advance). The other cyclic timers
  * lwIP registers (IP reassembly, ARP, IGMP, ND6...) concern nothing synfin sends.
  */
+#include <dlfcn.h>
 #include <link.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ static struct {
 	uint64_t case_t0;   /* now_ms when the current case started */
 	uint32_t tmr_calls; /* tcp_tmr() calls so far: mirrors lwIP's static tcp_timer */
 	uint32_t iss;	    /* next ISN handed out */
+	int iss_own;	    /* hand ISNs back to lwIP's own generator (the ISN check) */
 	int slow_time;	    /* step every tick even where a jump is provably the same */
 } glue;
 
@@ -55,6 +57,13 @@ u32_t sys_now(void)
  * CLOSED when asked. Add one there, so the ISN on the wire is the configured one. */
 u32_t tcp_next_iss(struct tcp_pcb *pcb)
 {
+	if (glue.iss_own) {
+		/* liblwip.so's own definition, the one this executable's shadows */
+		u32_t (*own)(struct tcp_pcb *) =
+		    (u32_t(*)(struct tcp_pcb *))dlsym(RTLD_NEXT, "tcp_next_iss");
+		if (own)
+			return own(pcb);
+	}
 	uint32_t iss = glue.iss;
 	glue.iss += SFH_LWIP_ISS_STEP;
 	return pcb && pcb->state == CLOSED ? iss + 1 : iss;
@@ -110,8 +119,10 @@ int sfh_lwip_claim(const void *owner)
 
 void sfh_lwip_release(const void *owner)
 {
-	if (glue.owner == owner)
+	if (glue.owner == owner) {
 		glue.owner = NULL;
+		glue.iss_own = 0;
+	}
 }
 
 static int timers_idle(void)
@@ -133,6 +144,11 @@ static void fix_phase(void)
 {
 	if ((glue.tmr_calls & 1u) != (uint32_t)((glue.now_ms / SFH_LWIP_TICK_MS) & 1u))
 		tick();
+}
+
+void sfh_lwip_iss_own(int on)
+{
+	glue.iss_own = on;
 }
 
 void sfh_lwip_case_start(uint32_t iss)

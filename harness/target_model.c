@@ -17,6 +17,17 @@ extern const struct sfh_target_ops sfh_target_model_ops;
 #define MODEL_QMAX 32
 #define MODEL_SNDBUF 65536u
 
+/* How the model stack numbers its connections (args "isn=NAME"). The default follows
+ * RFC 9293 3.4.1 (MUST-8, SHLD-1); the others are predictable generators for the ISN
+ * check's tests (harness/isn.c), kept apart from the seeded faults because no scenario
+ * can show them: only many connections can. */
+enum model_isn {
+	MODEL_ISN_RFC,	    /* M + F(4-tuple, key): a 4-microsecond clock and a keyed mix */
+	MODEL_ISN_CONSTANT, /* the same ISN for every connection */
+	MODEL_ISN_STEP,	    /* a counter: +64000 per connection, whatever the time */
+	MODEL_ISN_CLOCK	    /* the clock M alone, one for every 4-tuple (RFC 793's) */
+};
+
 struct model_target {
 	struct sfh_target base;
 	struct sfh_wire *wire;
@@ -28,6 +39,9 @@ struct model_target {
 	struct sfh_endpoints back;  /* swapped, to build what the target emits */
 	struct sfh_pkt q[MODEL_QMAX];
 	int nq;
+	enum model_isn isn_gen;
+	uint64_t case_ms, open_ms;  /* virtual time since reset() and since open() */
+	uint32_t case_conns, conns; /* ISNs handed out since reset() and since open() */
 };
 
 /* ---- seeded faults: each rewrites the reference outcome of one kind of step ---- */
@@ -222,9 +236,20 @@ static const char *model_version(void)
 static int model_open(const char *args, struct sfh_target **out, char *err, size_t errlen)
 {
 	const struct sfh_fault *fault = NULL;
-	if (args && *args) {
+	int gen = MODEL_ISN_RFC;
+	if (args && strncmp(args, "isn=", 4) == 0) {
+		static const char *const gens[] = {"rfc", "constant", "step", "clock"};
+		for (gen = 0; gen < 4 && strcmp(args + 4, gens[gen]) != 0; gen++)
+			;
+		if (gen == 4) {
+			snprintf(err, errlen,
+				 "model: unknown isn '%s' (rfc, constant, step, clock)", args + 4);
+			return -1;
+		}
+	} else if (args && *args) {
 		if (strncmp(args, "fault=", 6) != 0) {
-			snprintf(err, errlen, "model: unknown option '%s' (expected fault=NAME)",
+			snprintf(err, errlen,
+				 "model: unknown option '%s' (expected fault=NAME or isn=GEN)",
 				 args);
 			return -1;
 		}
@@ -248,6 +273,7 @@ static int model_open(const char *args, struct sfh_target **out, char *err, size
 	}
 	m->base.ops = &sfh_target_model_ops;
 	m->fault = fault;
+	m->isn_gen = (enum model_isn)gen;
 	*out = &m->base;
 	return 0;
 }
@@ -266,13 +292,53 @@ static int model_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_n
 	m->back.target_port = m->ep.peer_port;
 	m->cfg.profile = sfo_profile_default();
 	m->cfg.flags = SFO_CFG_STACK;
-	m->cfg.stack_iss = 0x5eed0000u ^ (case_no * 0x01000193u);
+	m->case_ms = 0;
+	m->case_conns = 0;
 	m->cfg.rcv_wnd = 65535;
 	m->cfg.mss = 1460;
 	sfo_tcb_init(&m->tcb);
 	m->nq = 0;
 	*ep = m->ep;
 	return 0;
+}
+
+/* splitmix64's finalizer: a keyed mix stands in for the PRF, enough for a reference
+ * model whose runs must repeat (the key is no secret; a real stack's must be). */
+static uint64_t mix64(uint64_t x)
+{
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+/* The ISS of a new connection. RFC 9293 3.4.1: M is a clock ticking every 4
+ * microseconds (here virtual time since the case began, plus one per connection, so the
+ * clock moves between two connections opened at the same virtual instant; a case is a
+ * fresh instance, and the clock "need not persist across reboots"), F a keyed function
+ * of the 4-tuple. */
+static uint32_t model_next_iss(struct model_target *m)
+{
+	const struct sfh_endpoints *e = &m->ep;
+	uint64_t tuple = ((uint64_t)e->target_ip << 32 | e->peer_ip) ^
+			 ((uint64_t)e->target_port << 16 | e->peer_port) * 0x9e3779b97f4a7c15ull;
+	uint32_t iss = 0x5eed0000u;
+	switch (m->isn_gen) {
+	case MODEL_ISN_RFC:
+		iss = (uint32_t)(m->case_ms * 250u) + m->case_conns +
+		      (uint32_t)mix64(tuple ^ 0x73796e66696e4b31ull);
+		break;
+	case MODEL_ISN_CONSTANT:
+		break;
+	case MODEL_ISN_STEP:
+		iss += 64000u * m->conns;
+		break;
+	case MODEL_ISN_CLOCK:
+		iss = (uint32_t)(m->open_ms * 250u) + m->conns;
+		break;
+	}
+	m->case_conns++;
+	m->conns++;
+	return iss;
 }
 
 /* Take the reference outcome (with the fault applied), emit its EMIT patterns as
@@ -329,6 +395,12 @@ static int model_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 	/* parse() names the sender "target": here the sender is the peer */
 	if (ep.target_port != m->ep.peer_port || ep.peer_port != m->ep.target_port)
 		return 0;
+	/* where a SYN may open a new connection (a listener, MAY-2's TIME-WAIT reopen), it
+	 * gets a new ISN */
+	if ((m->tcb.state == SFO_LISTEN || m->tcb.state == SFO_CLOSED ||
+	     m->tcb.state == SFO_TIME_WAIT) &&
+	    (ev.u.seg.flags & (SFO_SYN | SFO_ACK | SFO_RST)) == SFO_SYN)
+		m->cfg.stack_iss = model_next_iss(m);
 	return model_apply(m, &ev);
 }
 
@@ -364,6 +436,8 @@ static int model_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 		took = model_send_room(&m->tcb, arg);
 	else if (call == SFO_CALL_RECEIVE)
 		took = (arg == 0 || arg > m->tcb.rcv_queued) ? m->tcb.rcv_queued : arg;
+	if (call == SFO_CALL_CONNECT)
+		m->cfg.stack_iss = model_next_iss(m);
 	ev.u.call.call = call;
 	ev.u.call.arg = (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE) ? took : arg;
 	if (model_apply(m, &ev) != 0)
@@ -376,6 +450,8 @@ static int model_advance(struct sfh_target *t, uint32_t ms)
 	struct model_target *m = (struct model_target *)t;
 	struct sfo_event ev = {.kind = SFO_EV_WAIT};
 	ev.u.wait_ms = ms;
+	m->case_ms += ms;
+	m->open_ms += ms;
 	return model_apply(m, &ev);
 }
 
