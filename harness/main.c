@@ -55,6 +55,7 @@ static const char usage_replay[] =
 	"Replays every *.scn under the given directories and compares each verdict with the\n"
 	"scenario's expectation for T, from lines such as\n"
 	"  #! expect lwip divergence RULE-ID KIND\n"
+	"  #! expect lwip divergence stack crash tcp_out.c:486    (a crash at that site)\n"
 	"  #! expect * ok\n"
 	"(no line: ok expected). Prints one line per scenario; exit 1 on any mismatch.\n"
 	"  --junit F   also write the results as JUnit XML (one testcase per scenario) for CI\n"
@@ -339,8 +340,9 @@ static void junit_case(FILE *f, const char *path, const struct sfh_result *res, 
 		return;
 	}
 	char msg[512];
-	snprintf(msg, sizeof msg, "expected %s%s%s%s, got %s: %s", x->divergence ? "divergence " : "ok",
-		 x->rule, x->divergence ? " " : "", x->kind,
+	snprintf(msg, sizeof msg, "expected %s%s%s%s%s%s, got %s: %s",
+		 x->divergence ? "divergence " : "ok", x->rule, x->divergence ? " " : "", x->kind,
+		 x->site[0] ? " at " : "", x->site,
 		 res->verdict.kind == SFO_DIV_OK ? "conformant" : res->signature,
 		 res->verdict.detail);
 	fputs(">\n    <failure message=", f);
@@ -410,8 +412,9 @@ static int cmd_replay(int argc, char **argv)
 		printf("%-4s %s: %s", met ? "ok" : "FAIL", fl.paths[i],
 		       res.verdict.kind == SFO_DIV_OK ? "conformant" : res.signature);
 		if (!met)
-			printf(" (expected %s%s%s%s)", x.divergence ? "divergence " : "ok",
-			       x.rule, x.divergence ? " " : "", x.kind);
+			printf(" (expected %s%s%s%s%s%s)", x.divergence ? "divergence " : "ok",
+			       x.rule, x.divergence ? " " : "", x.kind, x.site[0] ? " at " : "",
+			       x.site);
 		putchar('\n');
 	}
 	/* a scenario that could not run (file or harness error) is failed, not passed */
