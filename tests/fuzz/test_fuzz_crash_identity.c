@@ -8,7 +8,8 @@
  * 3. A signal: libslirp 4.7.0's SIGSEGV gets a symbolized faulting frame in its module.
  * 4. A crash finding's own `#! expect` line replays (synfin replay), the old form without
  *    a site too, and a wrong site fails.
- * 5. `synfin explain` knows every rule id a report can name: the rule table, the
+ * 5. The printed assertion line is parsed (file, line, message with quotes).
+ * 6. `synfin explain` knows every rule id a report can name: the rule table, the
  *    pseudo-rules, the rule of crash and hang verdicts, every rule the harness names by
  *    string, and the verdict kinds. */
 #include <dirent.h>
@@ -147,6 +148,35 @@ static void slirp_signal(struct sfh_runner *r)
 	CHECK(strstr(res.signature, "/SIGSEGV") != NULL);
 	printf("signal: %s\n%s", res.signature, res.crash.frames);
 	sfh_target_close(t);
+}
+
+/* The parse of a printed assertion line: quotes inside the message, a path, no sink. */
+static void note_parse(void)
+{
+	struct sfh_crash c;
+	sfh_crash_clear(&c);
+	sfh_crash_sink(NULL);
+	sfh_crash_note_output("Assertion \"x\" failed at line 1 in a.c\n"); /* no sink: dropped */
+	struct sfh_crash *old = sfh_crash_sink(&c);
+	CHECK(old == NULL);
+	sfh_crash_note_output("tcp_receive: hello\n");
+	CHECK_EQ(c.line, 0);
+	sfh_crash_note_output("Assertion \"a \"q\" b\" failed at line 12 in ./src/core/x/y.c\n");
+	CHECK_EQ(c.line, 12);
+	CHECK_STR(c.file, "y.c");
+	CHECK_STR(c.message, "a \"q\" b");
+	CHECK_STR(c.text, "Assertion \"a \"q\" b\" failed at line 12 in ./src/core/x/y.c");
+	sfh_crash_note_output("Assertion \"later\" failed at line 9 in z.c\n"); /* first wins */
+	CHECK_EQ(c.line, 12);
+	sfh_crash_finish(&c);
+	CHECK_STR(c.site, "y.c:12");
+	CHECK_STR(c.what, "a \"q\" b");
+	sfh_crash_clear(&c);
+	sfh_crash_note_output("Assertion \"m\" failed at line x in z.c\n"); /* no number */
+	CHECK_EQ(c.line, 0);
+	sfh_crash_finish(&c);
+	CHECK_STR(c.site, ""); /* nothing known: the crash is named by its step */
+	sfh_crash_sink(NULL);
 }
 
 /* ---- expectation lines ---- */
@@ -347,6 +377,7 @@ int main(void)
 	char err[512], tmp[] = "/tmp/synfin-crashid-XXXXXX";
 	struct sfh_target *t = NULL;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	note_parse();
 	explain_every_rule();
 	struct sfh_runner *r = sfh_runner_new(err, sizeof err);
 	CHECK(r != NULL);
