@@ -928,11 +928,11 @@ static int cmd_minimize(int argc, char **argv)
 		free(text);
 		goto exit;
 	}
-	const struct sfo_rule_info *ri = sfo_rule(res.verdict.rule);
+	const struct sfo_rule_info *ri = sfo_rule_any(res.verdict.rule);
 	fprintf(f, "# minimized by synfin from %s%s: %s\n", file, binary ? " (binary)" : "",
 		res.signature);
-	fprintf(f, "#! expect %s divergence %s %s\n", target, ri ? ri->id : "stack",
-		sfo_div_kind_name(res.verdict.kind));
+	fprintf(f, "#! expect %s divergence %s %s%s%s\n", target, ri ? ri->id : "?",
+		sfo_div_kind_name(res.verdict.kind), res.crash.site[0] ? " " : "", res.crash.site);
 	fputs(text, f);
 	free(text);
 	if (out && fclose(f) != 0) {

@@ -142,8 +142,8 @@ static int rerun(struct sff_runctx *ctx, const struct sfh_scenario *s, uint32_t 
 
 static const char *rule_id(const struct sfo_verdict *v)
 {
-	const struct sfo_rule_info *ri = sfo_rule(v->rule);
-	return ri ? ri->id : "stack"; /* as sfh_signature names it */
+	const struct sfo_rule_info *ri = sfo_rule_any(v->rule);
+	return ri ? ri->id : "?";
 }
 
 static void json_kv(FILE *f, const char *k, const char *v, int comma)
@@ -167,7 +167,7 @@ static int write_json(const char *path, const struct sff_finding_info *fi,
 		      const struct sfh_result *first, const struct verify *vr)
 {
 	const struct sfo_verdict *v = &first->verdict;
-	const struct sfo_rule_info *ri = sfo_rule(v->rule);
+	const struct sfo_rule_info *ri = sfo_rule_any(v->rule);
 	char hash[17], buf[64];
 	FILE *f = fopen(path, "w");
 	if (!f)
@@ -193,6 +193,10 @@ static int write_json(const char *path, const struct sff_finding_info *fi,
 	sfh_json_str(f, sfo_state_name(v->observed));
 	fputs("}", f);
 	json_kv(f, "detail", v->detail, 1);
+	if (v->kind == SFO_DIV_CRASH) {
+		fputs(",\n  \"crash\": ", f);
+		sfh_crash_json(f, &first->crash);
+	}
 	fprintf(f, ",\n  \"event\": %d,\n  \"events\": %u,\n  \"events_before_minimizing\": %u",
 		vr->a.div_event + 1, s->nev, fi->orig_events);
 	fprintf(f, ",\n  \"flaky\": %s", vr->flaky ? "true" : "false");
@@ -226,8 +230,9 @@ static int write_scn(const char *path, const struct sff_finding_info *fi,
 	fprintf(f, "# synfin finding: %s%s\n", first->signature, flaky ? " (flaky)" : "");
 	fprintf(f, "# %s\n", first->verdict.detail);
 	fprintf(f, "# replay: synfin run scenario.scn --target %s\n", fi->target_spec);
-	fprintf(f, "#! expect %s divergence %s %s\n", fi->target_spec, rule_id(&first->verdict),
-		sfo_div_kind_name(first->verdict.kind));
+	fprintf(f, "#! expect %s divergence %s %s%s%s\n", fi->target_spec, rule_id(&first->verdict),
+		sfo_div_kind_name(first->verdict.kind), first->crash.site[0] ? " " : "",
+		first->crash.site);
 	fputs(text, f);
 	rc = 0;
 exit:
@@ -235,6 +240,23 @@ exit:
 	if (f && fclose(f) != 0)
 		rc = -1;
 	return rc;
+}
+
+/* The crash's site, the assertion as the stack printed it, and the faulting frames. */
+static void write_crash_txt(FILE *f, const struct sfh_crash *c)
+{
+	fprintf(f, "site:      %s%s%s\n", c->site[0] ? c->site : "unknown (named by its step)",
+		c->what[0] ? " " : "", c->what);
+	if (c->line)
+		fprintf(f, "assertion: %s\n", c->text);
+	if (c->frames[0]) {
+		fprintf(f, "backtrace:");
+		for (const char *p = c->frames; *p;) {
+			size_t n = strcspn(p, "\n");
+			fprintf(f, "%s%.*s\n", p == c->frames ? " " : "           ", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+	}
 }
 
 static int write_txt(const char *path, const struct sff_finding_info *fi,
@@ -259,10 +281,12 @@ static int write_txt(const char *path, const struct sff_finding_info *fi,
 		fprintf(f, "rule:      %s (RFC 9293 %s%s%s): %s\n", ri->id, ri->section,
 			ri->req[0] ? ", " : "", ri->req, ri->title);
 	else
-		fprintf(f, "rule:      none (the stack itself failed)\n");
+		fprintf(f, "rule:      %s (no RFC rule: the stack itself failed)\n", rule_id(v));
 	fprintf(f, "expected:  state %s\n", sfo_state_name(v->expected));
 	fprintf(f, "observed:  state %s\n", sfo_state_name(v->observed));
 	fprintf(f, "detail:    %s\n", v->detail);
+	if (v->kind == SFO_DIV_CRASH)
+		write_crash_txt(f, &first->crash);
 	fprintf(f, "target:    %s (%s), profile %s\n", fi->target_spec, ctx->target->ops->version(),
 		ctx->profile ? ctx->profile->name : sfo_profile_default()->name);
 	fprintf(f, "flaky:     %s (case 0: %s; case %u: %s)\n", vr->flaky ? "YES" : "no",

@@ -4,8 +4,9 @@
  * letting each one kill the worker makes the campaign restart-bound (process start,
  * corpus reload). Instead, lwIP's abort() calls a hook (harness/target_lwip_sys.c) that
  * longjmps back here, lwIP is restored to its snapshot, and the run is given the verdict
- * an isolated run gives a crash: named after the step in progress (sfh_progress), kind
- * crash, rule `stack`, so the signatures are the same.
+ * an isolated run gives a crash: kind crash, rule `stack`, named after the site of the
+ * assertion lwIP printed (captured on its way to stdout, crash.h), else after the step in
+ * progress (sfh_progress); so the signatures are the same.
  *
  * Only lwIP's own abort calls are diverted: any other abort (the C library's heap
  * checks, a sanitizer) still takes the process down as before. Under ASan the feature
@@ -70,24 +71,17 @@ int sff_recover_enable(struct sfh_target *t, char *err, size_t errlen)
 }
 
 #if SFF_RECOVER_BUILD
-/* The verdict of a case whose stack died in the step `p` names: the same fields as
- * harness/report.c's crash_verdict for an isolated run killed by SIGABRT. */
+/* The verdict of a case whose stack died in the step `p` names, the assertion it printed
+ * in `c`: the verdict an isolated run gives a child killed by SIGABRT (report.c), so the
+ * signatures are the same (both are the assertion's site when it is known). */
 static void crash_verdict(const struct sfh_target *t, const struct sfh_progress *p,
-			  struct sfh_result *res)
+			  struct sfh_crash *c, struct sfh_result *res)
 {
-	memset(res, 0, sizeof *res);
-	res->div_event = p->event;
-	res->div_line = p->line;
-	res->verdict.kind = SFO_DIV_CRASH;
-	res->verdict.sev = SFO_SEV_MUST;
-	res->verdict.rule = (sfo_rule_t)sfo_rule_count(); /* no RFC rule: the stack failed */
-	res->verdict.before = p->before;
-	res->verdict.evclass = p->evclass;
-	res->verdict.expected = res->verdict.observed = SFO_STATE_UNKNOWN;
-	snprintf(res->verdict.detail, sizeof res->verdict.detail,
-		 "the stack crashed: killed by signal %d (%s)", SIGABRT, strsignal(SIGABRT));
-	res->sig_hash = sfh_signature(t->ops->name, &res->verdict, res->signature,
-				      sizeof res->signature);
+	char what[96];
+	snprintf(what, sizeof what, "the stack crashed: killed by signal %d (%s)", SIGABRT,
+		 strsignal(SIGABRT));
+	sfh_crash_finish(c);
+	sfh_crash_result(t->ops->name, p, SFO_DIV_CRASH, what, c, res);
 }
 
 struct guard {
@@ -128,11 +122,16 @@ static void run_fn(void *ctx)
 	a->rc = sfh_run(a->r, a->t, a->s, a->o, a->res);
 }
 
+/* A run whose assertion text (printed by the stack before it aborts) lands in *c. */
 static int guarded(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
-		   const struct sfh_run_opts *o, struct sfh_result *res)
+		   const struct sfh_run_opts *o, struct sfh_result *res, struct sfh_crash *c)
 {
 	struct run_args a = {r, t, s, o, res, 0};
-	return guarded_fn(run_fn, &a) == SFF_RECOVERED ? SFF_RECOVERED : a.rc;
+	c->line = 0; /* all sfh_crash_note_output() looks at: cheap enough per run */
+	struct sfh_crash *old = sfh_crash_sink(c);
+	int rc = guarded_fn(run_fn, &a) == SFF_RECOVERED ? SFF_RECOVERED : a.rc;
+	sfh_crash_sink(old);
+	return rc;
 }
 #endif
 
@@ -149,14 +148,17 @@ int sff_run_recover(struct sfh_runner *r, struct sfh_target *t, const struct sfh
 	oo.progress->line = 0;
 	oo.progress->before = SFO_CLOSED;
 	oo.progress->evclass = SFO_EC_CALL_LISTEN;
-	int rc = guarded(r, t, s, &oo, res);
+	static struct sfh_crash crash; /* one run at a time per process (lwIP is one) */
+	int rc = guarded(r, t, s, &oo, res, &crash);
 	if (rc != SFF_RECOVERED)
 		return rc;
 	if (sfh_lwip_target_recover(t) != 0) {
 		snprintf(res->err, sizeof res->err, "in-process recovery: no snapshot to restore");
 		return -1;
 	}
-	crash_verdict(t, oo.progress, res);
+	crash.signo = 0; /* no signal and no frames in-process: the assertion's text only */
+	crash.npc = 0;
+	crash_verdict(t, oo.progress, &crash, res);
 	return SFF_RECOVERED;
 #else
 	return sfh_run(r, t, s, o, res);

@@ -116,8 +116,7 @@ static void name_step(struct sff_runctx *ctx, const struct sfh_scenario *s, int 
 	res->verdict.evclass = p.evclass;
 	res->div_event = k;
 	res->div_line = k >= 0 ? s->ev[k].line : 0;
-	res->sig_hash = sfh_signature(ctx->target->ops->name, &res->verdict, res->signature,
-				      sizeof res->signature);
+	sfh_result_sign(ctx->target->ops->name, res); /* a known crash site still wins */
 }
 
 int sff_run_isolated_sig(struct sff_runctx *ctx, const struct sfh_scenario *s,
@@ -265,7 +264,7 @@ static int add_artifact(struct sff_triage *tr, const char *path, struct sff_runc
 		rc = add(tr, "(unknown: the re-run failed)", "?", "?", "?", path, 1, 0);
 		goto exit;
 	}
-	const struct sfo_rule_info *ri = sfo_rule(res.verdict.rule);
+	const struct sfo_rule_info *ri = sfo_rule_any(res.verdict.rule);
 	const char *sig = res.verdict.kind == SFO_DIV_OK ? "(no divergence on re-run)"
 			  : res.verdict.accepted	 ? "(accepted by the profile on re-run)"
 							 : res.signature;

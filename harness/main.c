@@ -57,6 +57,7 @@ static const char usage_replay[] =
 	"Replays every *.scn under the given directories and compares each verdict with the\n"
 	"scenario's expectation for T, from lines such as\n"
 	"  #! expect lwip divergence RULE-ID KIND\n"
+	"  #! expect lwip divergence stack crash tcp_out.c:486    (a crash at that site)\n"
 	"  #! expect * ok\n"
 	"(no line: ok expected). Prints one line per scenario; exit 1 on any mismatch.\n"
 	"  --junit F   also write the results as JUnit XML (one testcase per scenario) for CI\n"
@@ -66,8 +67,9 @@ static const char usage_explain[] =
 	"usage: synfin explain [RULE-ID|REQUIREMENT]\n"
 	"\n"
 	"Without an argument, lists every rule of the reference model: id, RFC 9293 section,\n"
-	"requirement id, severity, title. With one, shows that rule (or every rule citing a\n"
-	"requirement such as MUST-13).\n";
+	"requirement id, severity, title, then the pseudo-rule `stack` (a crash or hang). With\n"
+	"one, shows that rule (or every rule citing a requirement such as MUST-13, or the\n"
+	"meaning of a verdict kind such as crash or hang).\n";
 
 static const char usage_isn[] =
 	"usage: synfin isn --target T [--connections N] [--out DIR] [-q]\n"
@@ -176,7 +178,19 @@ static const struct sfo_profile *pick_profile(const char *name, const struct sfh
 	return sfo_profile_default();
 }
 
-static void print_summary(const char *file, const struct sfh_result *res)
+/* A crash's site and frames, indented under its summary line (not with -q). */
+static void print_crash(const struct sfh_crash *c)
+{
+	if (c->site[0])
+		printf("    site: %s %s\n", c->site, c->what);
+	for (const char *p = c->frames; *p;) {
+		size_t n = strcspn(p, "\n");
+		printf("    %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+static void print_summary(const char *file, const struct sfh_result *res, int quiet)
 {
 	const struct sfo_verdict *v = &res->verdict;
 	if (v->kind == SFO_DIV_OK) {
@@ -188,6 +202,8 @@ static void print_summary(const char *file, const struct sfh_result *res)
 		printf("%s:%u: %s %s in %s on %s: %s\n", file, res->div_line,
 		       v->kind == SFO_DIV_CRASH ? "CRASH" : "HANG", sfo_div_kind_name(v->kind),
 		       sfo_state_name(v->before), sfo_evclass_name(v->evclass), v->detail);
+		if (v->kind == SFO_DIV_CRASH && !quiet)
+			print_crash(&res->crash);
 		return;
 	}
 	printf("%s:%u: %s %s in %s on %s: rule %s (RFC 9293 %s%s%s, %s): %s\n", file,
@@ -312,7 +328,7 @@ static int cmd_run(int argc, char **argv)
 			broken = 1;
 			continue;
 		}
-		print_summary(a.files[i], &res);
+		print_summary(a.files[i], &res, a.quiet);
 		if (res.verdict.kind != SFO_DIV_OK && !res.verdict.accepted)
 			diverged = 1;
 		if (out.json) {
@@ -345,8 +361,9 @@ static void junit_case(FILE *f, const char *path, const struct sfh_result *res, 
 		return;
 	}
 	char msg[512];
-	snprintf(msg, sizeof msg, "expected %s%s%s%s, got %s: %s", x->divergence ? "divergence " : "ok",
-		 x->rule, x->divergence ? " " : "", x->kind,
+	snprintf(msg, sizeof msg, "expected %s%s%s%s%s%s, got %s: %s",
+		 x->divergence ? "divergence " : "ok", x->rule, x->divergence ? " " : "", x->kind,
+		 x->site[0] ? " at " : "", x->site,
 		 res->verdict.kind == SFO_DIV_OK ? "conformant" : res->signature,
 		 res->verdict.detail);
 	fputs(">\n    <failure message=", f);
@@ -416,8 +433,9 @@ static int cmd_replay(int argc, char **argv)
 		printf("%-4s %s: %s", met ? "ok" : "FAIL", fl.paths[i],
 		       res.verdict.kind == SFO_DIV_OK ? "conformant" : res.signature);
 		if (!met)
-			printf(" (expected %s%s%s%s)", x.divergence ? "divergence " : "ok",
-			       x.rule, x.divergence ? " " : "", x.kind);
+			printf(" (expected %s%s%s%s%s%s)", x.divergence ? "divergence " : "ok",
+			       x.rule, x.divergence ? " " : "", x.kind, x.site[0] ? " at " : "",
+			       x.site);
 		putchar('\n');
 	}
 	/* a scenario that could not run (file or harness error) is failed, not passed */
@@ -547,6 +565,29 @@ static void print_rule(const struct sfo_rule_info *ri, int verbose)
 	(void)verbose;
 }
 
+/* What each verdict kind means, for `explain KIND` (a report names its kind beside its
+ * rule: `stack crash`, `stack hang`). */
+static const char *kind_title(enum sfo_div_kind k)
+{
+	switch (k) {
+	case SFO_DIV_OK:
+		return "the step conformed";
+	case SFO_DIV_STATE:
+		return "the target ended the step in another state than the rule allows";
+	case SFO_DIV_MISSING:
+		return "a response the rule requires was not sent";
+	case SFO_DIV_UNEXPECTED:
+		return "a response the rule does not allow was sent";
+	case SFO_DIV_FIELD:
+		return "a response was sent with a field the rule does not allow";
+	case SFO_DIV_CRASH:
+		return "the stack died (assertion or signal): rule stack, signature names the site";
+	case SFO_DIV_HANG:
+		return "the case gave no verdict in time: rule stack, named by its step";
+	}
+	return "?";
+}
+
 static int cmd_explain(int argc, char **argv)
 {
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -559,12 +600,21 @@ static int cmd_explain(int argc, char **argv)
 	}
 	int found = 0;
 	printf("%-34s %-10s %-8s %-7s %s\n", "RULE", "SECTION", "REQ", "LEVEL", "TITLE");
-	for (size_t i = 0; i < sfo_rule_count(); i++) {
-		const struct sfo_rule_info *ri = sfo_rule((sfo_rule_t)i);
+	/* the model's rules, then the pseudo-rules numbered after them (stack) */
+	for (size_t i = 0; i < sfo_rule_count() + sfo_pseudo_rule_count(); i++) {
+		const struct sfo_rule_info *ri = sfo_rule_any((sfo_rule_t)i);
 		if (argc == 2 && strcmp(argv[1], ri->id) != 0 && strcasecmp(argv[1], ri->req) != 0)
 			continue;
 		print_rule(ri, argc == 2);
 		found++;
+	}
+	for (int k = 0; k < SFO_NDIV_KINDS; k++) {
+		const char *name = sfo_div_kind_name((enum sfo_div_kind)k);
+		if (argc == 2 && strcmp(argv[1], name) == 0) {
+			printf("%-34s %-10s %-8s %-7s %s\n", name, "kind", "-", "-",
+			       kind_title((enum sfo_div_kind)k));
+			found++;
+		}
 	}
 	if (argc == 2 && !found) {
 		fprintf(stderr, "synfin explain: no rule '%s' (run 'synfin explain' for all)\n",

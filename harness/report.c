@@ -59,7 +59,7 @@ void sfh_report_json(FILE *f, const char *file, const char *target, const char *
 		     const char *profile, const struct sfh_result *res)
 {
 	const struct sfo_verdict *v = &res->verdict;
-	const struct sfo_rule_info *ri = sfo_rule(v->rule);
+	const struct sfo_rule_info *ri = sfo_rule_any(v->rule);
 	fputs("{\"file\":", f);
 	sfh_json_str(f, file);
 	fputs(",\"target\":", f);
@@ -98,8 +98,47 @@ void sfh_report_json(FILE *f, const char *file, const char *target, const char *
 			fputs(",\"accepted_because\":", f);
 			sfh_json_str(f, v->accepted->reason);
 		}
+		if (v->kind == SFO_DIV_CRASH) {
+			fputs(",\"crash\":", f);
+			sfh_crash_json(f, &res->crash);
+		}
 	}
 	fputs("}", f);
+}
+
+void sfh_crash_json(FILE *f, const struct sfh_crash *c)
+{
+	const char *sig = sfh_crash_signame(c->signo);
+	fputs("{\"site\":", f);
+	sfh_json_str(f, c->site);
+	fputs(",\"what\":", f);
+	sfh_json_str(f, c->what);
+	fputs(",\"assertion\":", f);
+	if (c->line) {
+		fputs("{\"file\":", f);
+		sfh_json_str(f, c->file);
+		fprintf(f, ",\"line\":%u,\"message\":", c->line);
+		sfh_json_str(f, c->message);
+		fputs(",\"text\":", f);
+		sfh_json_str(f, c->text);
+		fputs("}", f);
+	} else {
+		fputs("null", f);
+	}
+	fprintf(f, ",\"signal\":%d,\"signal_name\":", c->signo);
+	sfh_json_str(f, sig ? sig : "");
+	fputs(",\"backtrace\":[", f);
+	const char *p = c->frames;
+	for (int first = 1; *p; first = 0) {
+		size_t n = strcspn(p, "\n");
+		char frame[200];
+		snprintf(frame, sizeof frame, "%.*s", (int)n, p);
+		if (!first)
+			fputc(',', f);
+		sfh_json_str(f, frame);
+		p += n + (p[n] == '\n');
+	}
+	fputs("]}", f);
 }
 
 /* ---- expected verdicts ---- */
@@ -116,6 +155,22 @@ static int word(const char **p, char *out, size_t cap)
 	}
 	out[n] = 0;
 	return n > 0;
+}
+
+/* An optional word, quotes stripped ("tcp_out.c:859" or tcp_out.c:859); a trailing
+ * comment (#) is none. */
+static int site_word(const char **p, char *out, size_t cap)
+{
+	if (!word(p, out, cap) || out[0] == '#') {
+		out[0] = 0;
+		return 0;
+	}
+	size_t n = strlen(out);
+	if (n >= 2 && out[0] == '"' && out[n - 1] == '"') {
+		memmove(out, out + 1, n - 2);
+		out[n - 2] = 0;
+	}
+	return out[0] != 0;
 }
 
 /* How well a directive's target matches the spec: 3 exact, 2 by name, 1 '*', 0 not. */
@@ -161,6 +216,13 @@ int sfh_expectation_read(const char *path, const char *target_spec, struct sfh_e
 				fclose(f);
 				return -1;
 			}
+			if (site_word(&p, e.site, sizeof e.site) &&
+			    strcmp(e.kind, sfo_div_kind_name(SFO_DIV_CRASH)) != 0) {
+				snprintf(err, errlen, "%s:%d:%d: a SITE is for kind crash only",
+					 path, lineno, (int)(p - line) + 1);
+				fclose(f);
+				return -1;
+			}
 		} else if (strcmp(verdict, "ok") != 0) {
 			snprintf(err, errlen, "%s:%d:%d: unknown verdict '%s' (ok or divergence)",
 				 path, lineno, (int)(strstr(line, verdict) - line) + 1, verdict);
@@ -184,7 +246,15 @@ int sfh_expectation_met(const struct sfh_expectation *x, const struct sfh_result
 		return v->kind == SFO_DIV_OK || v->accepted != NULL;
 	if (v->kind == SFO_DIV_OK)
 		return 0;
-	const struct sfo_rule_info *ri = sfo_rule(v->rule);
+	const struct sfo_rule_info *ri = sfo_rule_any(v->rule);
+	if (x->site[0]) {
+		/* the site or a prefix of it ending at a separator: tcp_out.c for tcp_out.c:859 */
+		size_t n = strlen(x->site);
+		const char *site = res->crash.site;
+		if (v->kind != SFO_DIV_CRASH || strncmp(site, x->site, n) != 0 ||
+		    (site[n] && !strchr(":+(", site[n])))
+			return 0;
+	}
 	return strcmp(x->kind, sfo_div_kind_name(v->kind)) == 0 &&
 	       (strcmp(x->rule, "*") == 0 || (ri && strcmp(x->rule, ri->id) == 0));
 }
@@ -217,10 +287,20 @@ static int read_full(int fd, void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
+/* What a child leaves behind for its parent, in shared memory, should it die. */
+struct child_shared {
+	struct sfh_progress progress;
+	struct sfh_crash crash;
+};
+
 static void child_main(int wfd, struct sfh_runner *r, struct sfh_target *t,
-		       const struct sfh_scenario *s, const struct sfh_run_opts *o)
+		       const struct sfh_scenario *s, const struct sfh_run_opts *o,
+		       struct sfh_crash *crash)
 {
 	struct sfh_result res;
+	sfh_crash_clear(crash);
+	sfh_crash_sink(crash);
+	sfh_crash_handlers_install(); /* without them the crash is named by its step */
 	int rc = sfh_run(r, t, s, o, &res);
 	fflush(NULL);
 	ssize_t w1 = write(wfd, &rc, sizeof rc);
@@ -228,21 +308,49 @@ static void child_main(int wfd, struct sfh_runner *r, struct sfh_target *t,
 	_exit(w1 == sizeof rc && w2 == sizeof res ? 0 : 3);
 }
 
-/* The verdict for a case that died: named after the step that was in progress. */
-static void crash_verdict(const char *target, const struct sfh_progress *p,
-			  struct sfh_result *res, enum sfo_div_kind kind, const char *what)
+void sfh_crash_result(const char *target, const struct sfh_progress *p, enum sfo_div_kind kind,
+		      const char *what, const struct sfh_crash *c, struct sfh_result *res)
 {
 	memset(res, 0, sizeof *res);
 	res->div_event = p->event;
 	res->div_line = p->line;
 	res->verdict.kind = kind;
 	res->verdict.sev = SFO_SEV_MUST;
-	res->verdict.rule = (sfo_rule_t)sfo_rule_count(); /* no RFC rule: the stack failed */
+	res->verdict.rule = sfo_rule_stack(); /* no RFC rule: the stack failed */
 	res->verdict.before = p->before;
 	res->verdict.evclass = p->evclass;
 	res->verdict.expected = res->verdict.observed = SFO_STATE_UNKNOWN;
-	snprintf(res->verdict.detail, sizeof res->verdict.detail, "%s", what);
-	res->sig_hash = sfh_signature(target, &res->verdict, res->signature, sizeof res->signature);
+	if (c && kind == SFO_DIV_CRASH)
+		res->crash = *c;
+	const struct sfh_crash *k = &res->crash;
+	if (k->line)
+		snprintf(res->verdict.detail, sizeof res->verdict.detail,
+			 "assertion \"%s\" failed at %s:%u; %s", k->message, k->file, k->line,
+			 what);
+	else if (k->site[0])
+		snprintf(res->verdict.detail, sizeof res->verdict.detail, "%s, in %s", what,
+			 k->site);
+	else
+		snprintf(res->verdict.detail, sizeof res->verdict.detail, "%s", what);
+	sfh_result_sign(target, res);
+}
+
+void sfh_result_sign(const char *target, struct sfh_result *res)
+{
+	const struct sfh_crash *c = &res->crash;
+	if (res->verdict.kind != SFO_DIV_CRASH || !sfh_crash_has_site(c)) {
+		res->sig_hash =
+		    sfh_signature(target, &res->verdict, res->signature, sizeof res->signature);
+		return;
+	}
+	/* The site is the identity: the same assertion reached from any state is one crash.
+	 * FNV-1a of the text, as sfh_signature hashes its own. */
+	snprintf(res->signature, sizeof res->signature, "%s/%s/%s/%s", target,
+		 sfo_div_kind_name(SFO_DIV_CRASH), c->site, c->what);
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = res->signature; *p; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	res->sig_hash = h;
 }
 
 int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
@@ -250,14 +358,16 @@ int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sf
 {
 	int fds[2], status = 0, rc = -1;
 	char what[96];
-	/* shared with the child, so the step in progress survives its death */
-	struct sfh_progress *prog = mmap(NULL, sizeof *prog, PROT_READ | PROT_WRITE,
-					 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	/* shared with the child, so the step in progress and how it died survive its death */
+	struct child_shared *sh =
+	    mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	struct sfh_run_opts co = *o;
-	if (prog == MAP_FAILED) {
+	if (sh == MAP_FAILED) {
 		snprintf(res->err, sizeof res->err, "mmap: %s", strerror(errno));
 		return -1;
 	}
+	struct sfh_progress *prog = &sh->progress;
+	sfh_crash_clear(&sh->crash);
 	prog->event = -1;
 	prog->line = 0;
 	prog->before = SFO_CLOSED;
@@ -265,7 +375,7 @@ int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sf
 	co.progress = prog;
 	if (pipe(fds) != 0) {
 		snprintf(res->err, sizeof res->err, "pipe: %s", strerror(errno));
-		munmap(prog, sizeof *prog);
+		munmap(sh, sizeof *sh);
 		return -1;
 	}
 	fflush(NULL); /* nothing buffered may be written twice */
@@ -274,12 +384,12 @@ int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sf
 		snprintf(res->err, sizeof res->err, "fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
-		munmap(prog, sizeof *prog);
+		munmap(sh, sizeof *sh);
 		return -1;
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child_main(fds[1], r, t, s, &co);
+		child_main(fds[1], r, t, s, &co, &sh->crash);
 	}
 	close(fds[1]);
 	int got = read_full(fds[0], &rc, sizeof rc, (int)timeout_s * 1000);
@@ -291,20 +401,23 @@ int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sf
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	struct sfh_progress where = *prog;
-	munmap(prog, sizeof *prog);
+	struct sfh_crash crash = sh->crash;
+	munmap(sh, sizeof *sh);
 	if (got == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return rc;
+	/* the frames are symbolized here: the child's address layout is ours (fork) */
+	sfh_crash_finish(&crash);
 	if (got == -2) {
 		snprintf(what, sizeof what, "no verdict within %u s: the case hangs", timeout_s);
-		crash_verdict(t->ops->name, &where, res, SFO_DIV_HANG, what);
+		sfh_crash_result(t->ops->name, &where, SFO_DIV_HANG, what, NULL, res);
 	} else if (WIFSIGNALED(status)) {
 		snprintf(what, sizeof what, "the stack crashed: killed by signal %d (%s)",
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));
-		crash_verdict(t->ops->name, &where, res, SFO_DIV_CRASH, what);
+		sfh_crash_result(t->ops->name, &where, SFO_DIV_CRASH, what, &crash, res);
 	} else {
 		snprintf(what, sizeof what, "the case exited with status %d",
 			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		crash_verdict(t->ops->name, &where, res, SFO_DIV_CRASH, what);
+		sfh_crash_result(t->ops->name, &where, SFO_DIV_CRASH, what, &crash, res);
 	}
 	return 0;
 }

@@ -18,16 +18,22 @@ void sfh_xml_attr(FILE *f, const char *s);
 void sfh_report_json(FILE *f, const char *file, const char *target, const char *version,
 		     const char *profile, const struct sfh_result *res);
 
+/* The crash object of a report: site, assertion, signal and frames (no leading comma). */
+void sfh_crash_json(FILE *f, const struct sfh_crash *c);
+
 /* Expected verdict of a regression scenario for one target, from its `#! expect` lines:
  *   #! expect TARGET ok
- *   #! expect TARGET divergence RULE-ID KIND
+ *   #! expect TARGET divergence RULE-ID KIND [SITE]
  * TARGET is a target spec ("lwip", "model:fault=no-time-wait") or "*". The most specific
- * line wins (exact spec, then the name before ':', then '*'); none means ok. */
+ * line wins (exact spec, then the name before ':', then '*'); none means ok. SITE (kind
+ * crash only, quotes optional) names where the stack died: "tcp_out.c:859", or a prefix
+ * of the site ending before ':', '+' or '(' ("tcp_out.c", "libslirp.so.0"). */
 struct sfh_expectation {
 	int divergence; /* 0: ok expected */
 	char rule[64];
 	char kind[32];
-	int line;       /* the directive's line, 0 if defaulted */
+	char site[96]; /* "" if any site will do */
+	int line;      /* the directive's line, 0 if defaulted */
 };
 /* Returns 0, or -1 with "file:line:col: reason" in err for a malformed directive. */
 int sfh_expectation_read(const char *path, const char *target_spec, struct sfh_expectation *x,
@@ -37,11 +43,21 @@ int sfh_expectation_met(const struct sfh_expectation *x, const struct sfh_result
 
 /* Run one case in a child process (fork): the child writes its trace lines through the
  * runner's trace callback (already set in o) and its result back through a pipe. If the
- * child dies from a signal, *res becomes a CRASH verdict naming the signal; if it runs
- * longer than timeout_s, it is killed and *res becomes a HANG verdict. Returns as
- * sfh_run. */
+ * child dies from a signal, *res becomes a CRASH verdict naming the signal, the assertion
+ * the stack printed and the faulting frames (res->crash); if it runs longer than
+ * timeout_s, it is killed and *res becomes a HANG verdict. Returns as sfh_run. */
 int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
 		     const struct sfh_run_opts *o, unsigned timeout_s, struct sfh_result *res);
+
+/* The verdict of a case that died in the step p names (kind CRASH or HANG, rule `stack`),
+ * with what c knows of the crash (may be NULL) and `what` as its detail; signed. */
+void sfh_crash_result(const char *target, const struct sfh_progress *p, enum sfo_div_kind kind,
+		      const char *what, const struct sfh_crash *c, struct sfh_result *res);
+
+/* Sign res: its signature text and hash. A crash whose site is known is named by it,
+ * "lwip/crash/tcp_out.c:859/split <= mss", not by the step it happened in; any other
+ * verdict as sfh_signature names it. */
+void sfh_result_sign(const char *target, struct sfh_result *res);
 
 /* Scenario files named on a command line: files as given, directories searched
  * recursively for *.scn, sorted so runs are repeatable. */

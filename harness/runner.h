@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "crash.h"
 #include "oracle.h"
 #include "scenario.h"
 #include "target.h"
@@ -57,9 +58,11 @@ struct sfh_result {
 	uint32_t div_line;          /* its source line (0 if none) */
 	uint32_t steps;             /* steps judged */
 	int assert_failed;          /* an `out`/`expect state` assertion failed (see verdict) */
-	char signature[160];        /* "target/STATE/evclass/rule/kind" */
+	char signature[160];	    /* "target/STATE/evclass/rule/kind", for a crash with a
+				     * known site "target/crash/SITE/WHAT" (sfh_result_sign) */
 	uint64_t sig_hash;          /* FNV-1a of signature */
 	char err[256];              /* harness error text when sfh_run returns -1 */
+	struct sfh_crash crash;	    /* kind CRASH: its assertion and frames, as far as known */
 };
 
 struct sfh_runner;

@@ -15,6 +15,7 @@
  */
 #include <dlfcn.h>
 #include <link.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
 
+#include "crash.h"
 #include "target_lwip.h"
 
 #define SFH_LWIP_TICK_MS  TCP_TMR_INTERVAL /* 250 ms */
@@ -104,6 +106,8 @@ static void arm_tcp_timer(void)
 	tcp_active_pcbs = saved;
 }
 
+static void hook_print(void);
+
 int sfh_lwip_claim(const void *owner)
 {
 	if (glue.owner && glue.owner != owner)
@@ -111,6 +115,7 @@ int sfh_lwip_claim(const void *owner)
 	if (!glue.inited) {
 		lwip_init();
 		arm_tcp_timer();
+		hook_print();
 		glue.inited = 1;
 	}
 	glue.owner = owner;
@@ -398,6 +403,21 @@ static int seg_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+/* Where liblwip's writable data and RELRO pages are (snap.base, len, relro). 0, or -1. */
+static int probe_layout(void)
+{
+	struct seg_probe p = {0};
+	dl_iterate_phdr(seg_cb, &p);
+	if (!p.found)
+		return -1;
+	uintptr_t lo = p.lo > p.relro_end ? p.lo : p.relro_end;
+	snap.base = (uint8_t *)lo;
+	snap.len = p.hi - lo;
+	snap.relro = p.relro;
+	snap.relro_end = p.relro_end;
+	return 0;
+}
+
 static int in_data(const volatile void *a)
 {
 	uintptr_t x = (uintptr_t)a;
@@ -501,6 +521,38 @@ static void lwip_free(void *p)
 	release(h);
 }
 
+/* Find the one slot in lwIP's RELRO pages holding each real[i]: slot[i], or NULL with the
+ * count found (0, or more than one) in n[i]. */
+static void find_slots(int k, const uintptr_t *real, uintptr_t **slot, int *n)
+{
+	for (int i = 0; i < k; i++) {
+		slot[i] = NULL;
+		n[i] = 0;
+	}
+	for (uintptr_t *w = (uintptr_t *)snap.relro; w < (uintptr_t *)snap.relro_end; w++)
+		for (int i = 0; i < k; i++)
+			if (*w == real[i]) {
+				slot[i] = w;
+				n[i]++;
+			}
+	for (int i = 0; i < k; i++)
+		if (n[i] != 1)
+			slot[i] = NULL;
+}
+
+/* Write value[i] into each non-NULL slot[i]: lwIP's RELRO pages are opened for it. */
+static int write_slots(int k, uintptr_t **slot, const uintptr_t *value)
+{
+	size_t len = snap.relro_end - snap.relro;
+	if (mprotect((void *)snap.relro, len, PROT_READ | PROT_WRITE) != 0)
+		return -1;
+	for (int i = 0; i < k; i++)
+		if (slot[i])
+			*slot[i] = value[i];
+	mprotect((void *)snap.relro, len, PROT_READ);
+	return 0;
+}
+
 /* Point liblwip.so's GOT slots for abort, malloc, calloc and free at the functions above:
  * only lwIP's own calls go there. Each slot is the one word in lwIP's RELRO pages
  * holding that function's address; anything else found there refuses. */
@@ -511,31 +563,72 @@ static int patch_slots(char *err, size_t errlen)
 				   (uintptr_t)&free};
 	const uintptr_t mine[4] = {(uintptr_t)&lwip_abort, (uintptr_t)&lwip_malloc,
 				   (uintptr_t)&lwip_calloc, (uintptr_t)&lwip_free};
-	uintptr_t *slot[4] = {NULL};
-	int n[4] = {0};
-	for (uintptr_t *w = (uintptr_t *)snap.relro; w < (uintptr_t *)snap.relro_end; w++)
-		for (int i = 0; i < 4; i++)
-			if (*w == real[i]) {
-				slot[i] = w;
-				n[i]++;
-			}
+	uintptr_t *slot[4];
+	int n[4];
+	find_slots(4, real, slot, n);
 	for (int i = 0; i < 4; i++)
 		if (n[i] != 1) {
 			snprintf(err, errlen, "lwip: %d GOT slots for %s() in liblwip (want 1)",
 				 n[i], names[i]);
 			return -1;
 		}
-	size_t len = snap.relro_end - snap.relro;
-	if (mprotect((void *)snap.relro, len, PROT_READ | PROT_WRITE) != 0) {
+	snap.live.prev = snap.live.next = &snap.live;
+	if (write_slots(4, slot, mine) != 0) {
 		snprintf(err, errlen, "lwip: mprotect of its RELRO pages failed");
 		return -1;
 	}
-	snap.live.prev = snap.live.next = &snap.live;
-	for (int i = 0; i < 4; i++)
-		*slot[i] = mine[i];
-	mprotect((void *)snap.relro, len, PROT_READ);
 	snap.patched = 1;
 	return 0;
+}
+
+/* ---- the text of lwIP's assertions ----
+ * LWIP_PLATFORM_ASSERT prints `Assertion "MSG" failed at line N in FILE` with printf
+ * (__printf_chk in Debian's fortified build), then fflush(NULL) and abort(). lwIP's
+ * printf slots point here: the line goes to synfin's crash sink (crash.h), whichever
+ * way the abort then ends (an isolated child dies, a fuzz worker recovers), and on to
+ * stdout as before. lwIP prints nothing else in Debian's build (no LWIP_DEBUG). */
+extern int __printf_chk(int flag, const char *fmt, ...);
+
+static int print_hooked(const char *fmt, va_list ap)
+{
+	char text[512];
+	int n = vsnprintf(text, sizeof text, fmt, ap);
+	sfh_crash_note_output(text);
+	fputs(text, stdout);
+	return n;
+}
+
+static int lwip_printf_chk(int flag, const char *fmt, ...)
+{
+	va_list ap;
+	(void)flag;
+	va_start(ap, fmt);
+	int n = print_hooked(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+static int lwip_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = print_hooked(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* Once per process, at lwip_init(): a slot found neither way leaves the text uncaught
+ * (a crash is then named by its step, as before), nothing worse. */
+static void hook_print(void)
+{
+	const uintptr_t real[2] = {(uintptr_t)&__printf_chk, (uintptr_t)&printf};
+	const uintptr_t mine[2] = {(uintptr_t)&lwip_printf_chk, (uintptr_t)&lwip_printf};
+	uintptr_t *slot[2];
+	int n[2];
+	if ((!snap.base && probe_layout() != 0) || !snap.relro_end)
+		return;
+	find_slots(2, real, slot, n);
+	write_slots(2, slot, mine);
 }
 
 int sfh_lwip_snapshot_take(char *err, size_t errlen)
@@ -545,27 +638,17 @@ int sfh_lwip_snapshot_take(char *err, size_t errlen)
 		snprintf(err, errlen, "lwip: a snapshot needs lwIP initialised and no pcb");
 		return -1;
 	}
-	if (!snap.base) {
-		struct seg_probe p = {0};
-		dl_iterate_phdr(seg_cb, &p);
-		if (!p.found) {
-			snprintf(err, errlen, "lwip: liblwip's writable segment not found");
-			return -1;
-		}
-		uintptr_t lo = p.lo > p.relro_end ? p.lo : p.relro_end;
-		snap.base = (uint8_t *)lo;
-		snap.len = p.hi - lo;
-		snap.relro = p.relro;
-		snap.relro_end = p.relro_end;
-		/* Every variable synfin touches must be lwIP's own copy, not one the executable
-		 * holds by copy relocation (a non-PIE build): that copy would not be restored. */
-		if (!in_data(&tcp_active_pcbs) || !in_data(&tcp_tw_pcbs) ||
-		    !in_data(&tcp_bound_pcbs) || !in_data(&tcp_listen_pcbs) ||
-		    !in_data(&tcp_ticks) || !in_data(&netif_list) || !in_data(&netif_default)) {
-			snprintf(err, errlen, "lwip: lwIP's globals are not all in its data segment");
-			snap.base = NULL;
-			return -1;
-		}
+	if (!snap.base && probe_layout() != 0) {
+		snprintf(err, errlen, "lwip: liblwip's writable segment not found");
+		return -1;
+	}
+	/* Every variable synfin touches must be lwIP's own copy, not one the executable
+	 * holds by copy relocation (a non-PIE build): that copy would not be restored. */
+	if (!in_data(&tcp_active_pcbs) || !in_data(&tcp_tw_pcbs) || !in_data(&tcp_bound_pcbs) ||
+	    !in_data(&tcp_listen_pcbs) || !in_data(&tcp_ticks) || !in_data(&netif_list) ||
+	    !in_data(&netif_default)) {
+		snprintf(err, errlen, "lwip: lwIP's globals are not all in its data segment");
+		return -1;
 	}
 	if (!snap.patched && patch_slots(err, errlen) != 0)
 		return -1;

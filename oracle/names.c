@@ -176,3 +176,43 @@ int sfo_rule_find(const char *id)
 			return r;
 	return -1;
 }
+
+/* ---- pseudo-rules ---- */
+
+/* Not rows of rules.def: no model branch gives them, so no RFC section applies (the
+ * section names where the verdict comes from instead). Appended after the table: the
+ * first is numbered SFO_NRULES, the value crash and hang verdicts have always carried. */
+static const struct sfo_rule_info pseudo_table[] = {
+    {"stack", "-", "", SFO_SEV_MUST,
+     "the stack itself failed: it crashed (assertion, signal) or hung; no RFC rule applies"},
+};
+#define NPSEUDO (sizeof pseudo_table / sizeof pseudo_table[0])
+
+size_t sfo_pseudo_rule_count(void)
+{
+	return NPSEUDO;
+}
+
+const struct sfo_rule_info *sfo_pseudo_rule(size_t i)
+{
+	return i < NPSEUDO ? &pseudo_table[i] : NULL;
+}
+
+sfo_rule_t sfo_rule_stack(void)
+{
+	return (sfo_rule_t)SFO_NRULES;
+}
+
+const struct sfo_rule_info *sfo_rule_any(sfo_rule_t r)
+{
+	return r < SFO_NRULES ? &rule_table[r] : sfo_pseudo_rule((size_t)r - SFO_NRULES);
+}
+
+int sfo_rule_find_any(const char *id)
+{
+	int r = sfo_rule_find(id);
+	for (size_t i = 0; r < 0 && id && i < NPSEUDO; i++)
+		if (strcmp(pseudo_table[i].id, id) == 0)
+			r = SFO_NRULES + (int)i;
+	return r;
+}

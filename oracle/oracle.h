@@ -233,7 +233,17 @@ struct sfo_rule_info {
 typedef uint16_t sfo_rule_t;
 size_t sfo_rule_count(void);
 const struct sfo_rule_info *sfo_rule(sfo_rule_t r); /* NULL if out of range */
-int sfo_rule_find(const char *id);                  /* -1 if unknown */
+/* Pseudo-rules: ids a verdict or report can name that are no branch of the model. One
+ * today: `stack`, the rule of a crash or hang verdict (the stack itself failed; no RFC
+ * rule applies), numbered sfo_rule_count() + 0 (SFO_RULE_STACK below). */
+size_t sfo_pseudo_rule_count(void);
+const struct sfo_rule_info *sfo_pseudo_rule(size_t i); /* NULL if out of range */
+/* The rule of verdicts where the stack failed (crash, hang): the `stack` pseudo-rule. */
+sfo_rule_t sfo_rule_stack(void);
+/* A rule or pseudo-rule by number (NULL if neither), and by id (-1 if neither). */
+const struct sfo_rule_info *sfo_rule_any(sfo_rule_t r);
+int sfo_rule_find_any(const char *id);
+int sfo_rule_find(const char *id); /* -1 if unknown */
 
 /* ---- profiles ---- */
 
