@@ -24,13 +24,13 @@
  * it) and the listener is closed right after, so the case has one TCB as in RFC 9293.
  * Active role: a socket bound to the case's port; call(CONNECT) connects it. Calls:
  * send/recv with MSG_DONTWAIT (their results are octets), shutdown(SHUT_WR), close(),
- * abort = SO_LINGER {1,0} + close(). After close() the application has no handle left, so
- * ABORT then reaches the orphan through SOCK_DESTROY, i.e. the kernel's tcp_abort(), which
- * sends RST exactly where RFC 9293 §3.10.5 does. CLOSE of a socket in CLOSE (never
- * connected, reset, handed over to TIME-WAIT) is RFC 9293's "error" and has no effect; an
- * OPEN (listen, connect) after the case's socket is gone takes a new one on the same port.
- * Connections still in SYN-RECEIVED are the listener's: CLOSE/ABORT/SHUTDOWN cannot reach
- * them through the sockets API (closing the listener drops them; see corpus/regress).
+ * abort = SO_LINGER {1,0} + close(). CLOSE of a socket in CLOSE (never connected, reset,
+ * handed over to TIME-WAIT) is RFC 9293's "error" and has no effect; an OPEN (listen,
+ * connect) after the case's socket is gone takes a new one on the same port. A connection
+ * the application has no handle on (still in the listener's SYN-RECEIVED, or orphaned by
+ * its close()) cannot be named by CLOSE, SHUTDOWN or ABORT through the sockets API: those
+ * calls are refused (RFC 9293 §3.9.1 allows a subset of the calls; docs/targets.md has
+ * the table), never mapped onto close(listener) or SOCK_DESTROY.
  * reset() ends the previous case: SO_LINGER {1,0} + close, close of the listener, then
  * SOCK_DESTROY by tuple of whatever the case may have left (an orphan in FIN-WAIT or
  * LAST-ACK, TIME-WAIT, a request socket); every 4,096 cases a dump of the namespace
@@ -669,15 +669,38 @@ static int tuple_alive(struct linux_target *lt, struct sfh_linux_sk *sk)
 	return conn_diag(lt, sk) == 1;
 }
 
-/* CLOSE: on the connection if there is one (accepted first), else on the listener,
- * which also drops a connection still being set up (see the top comment). A socket in
- * CLOSE (never connected, reset, or handed over to TIME-WAIT) has no connection to
- * close: RFC 9293 answers "error", and the call has no effect. */
-static void do_close(struct linux_target *lt)
+/* Is the application without a handle on the case's connection? RFC 9293 §3.9.1 lets an
+ * implementation offer a subset of the user calls; through sockets, a connection the
+ * application cannot name cannot be closed, shut or aborted by it:
+ *  - one still in the listener's SYN-RECEIVED (not accepted yet: the listener is all
+ *    the application holds, and closing it is not CLOSE of that connection, it drops the
+ *    request socket silently);
+ *  - one the application has closed (an orphan in FIN-WAIT, CLOSING, LAST-ACK or
+ *    TIME-WAIT: its descriptor is gone, EBADF).
+ * Such a call is refused (SFH_CALL_REFUSED): the stack is not touched and the runner
+ * judges the step as one that changed nothing, never as a broken CLOSE or ABORT.
+ * 1 unreachable, 0 reachable or no connection at all, -1 error. */
+static int conn_unreachable(struct linux_target *lt)
 {
-	if (need_conn(lt) >= 0) {
+	struct sfh_linux_sk sk;
+	if (need_conn(lt) >= 0)
+		return 0;
+	/* no descriptor, yet a connection of the tuple: a request socket (only the listener
+	 * is held) or a socket the application closed */
+	return conn_diag(lt, &sk);
+}
+
+/* CLOSE: on the connection if there is one (accepted first), else on the listener (CLOSE
+ * in LISTEN). A socket in CLOSE (never connected, reset, or handed over to TIME-WAIT) has
+ * no connection to close: RFC 9293 answers "error", and the call has no effect. */
+static int do_close(struct linux_target *lt)
+{
+	int u = conn_unreachable(lt);
+	if (u != 0)
+		return u < 0 ? -1 : SFH_CALL_REFUSED;
+	if (lt->cfd >= 0) {
 		if (fd_state(lt->cfd) == SFH_LK_CLOSE)
-			return;
+			return 0;
 		close(lt->cfd);
 		lt->dirty = 1;
 		lt->cfd = -1;
@@ -685,28 +708,28 @@ static void do_close(struct linux_target *lt)
 		close(lt->lfd);
 		lt->lfd = -1;
 	}
+	return 0;
 }
 
-/* ABORT: SO_LINGER {1,0} + close on a held connection. Once the application has closed
- * its socket it has no handle left, yet RFC 9293 lets ABORT reach the TCB in every state:
- * the connection is then aborted through SOCK_DESTROY, which runs the kernel's own
- * tcp_abort() (a RST in the states where RFC 9293 sends one, silence in CLOSING,
- * LAST-ACK and TIME-WAIT, as §3.10.5 says). */
-static void do_abort(struct linux_target *lt)
+/* ABORT: SO_LINGER {1,0} + close on a held connection; on a listener with no connection
+ * yet, close it (ABORT in LISTEN: §3.10.5 deletes the TCB, sends nothing). A connection
+ * the application holds no handle on is refused (conn_unreachable): SOCK_DESTROY would
+ * reach it, but that is an administrator's tool, not the application's ABORT. */
+static int do_abort(struct linux_target *lt)
 {
-	struct sfh_linux_sk sk;
-	if (need_conn(lt) >= 0) {
+	int u = conn_unreachable(lt);
+	if (u != 0)
+		return u < 0 ? -1 : SFH_CALL_REFUSED;
+	if (lt->cfd >= 0) {
 		if (fd_state(lt->cfd) != SFH_LK_CLOSE) {
 			abort_fd(lt->cfd);
 			lt->cfd = -1;
-			return;
 		}
 	} else if (lt->lfd >= 0) {
 		close(lt->lfd);
 		lt->lfd = -1;
 	}
-	if (tuple_alive(lt, &sk))
-		(void)sfh_linux_diag_destroy(&lt->ns, &lt->ep, sk.cookie);
+	return 0;
 }
 
 /* The case's socket if it is fresh (never connected, never accepted), else -1. A used
@@ -793,17 +816,16 @@ static int lt_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 	case SFO_CALL_RECEIVE:
 		return do_receive(lt, arg);
 	case SFO_CALL_SHUTDOWN:
-		/* No connection to shut (one still in the listener's SYN-RECEIVED), or ENOTCONN:
-		 * refused. In SYN-SENT Linux aborts the connect (CLOSED), as RFC 9293 does. */
+		/* No connection to shut (one still in the listener's SYN-RECEIVED, or one the
+		 * application closed), or ENOTCONN: refused. In SYN-SENT Linux aborts the
+		 * connect (CLOSED), as RFC 9293 does. */
 		if (need_conn(lt) < 0 || shutdown(lt->cfd, SHUT_WR) != 0)
 			return SFH_CALL_REFUSED;
 		return 0;
 	case SFO_CALL_CLOSE:
-		do_close(lt);
-		return 0;
+		return do_close(lt);
 	case SFO_CALL_ABORT:
-		do_abort(lt);
-		return 0;
+		return do_abort(lt);
 	}
 	snprintf(t->err, sizeof t->err, "linux target: unknown call %d", (int)call);
 	return -1;
