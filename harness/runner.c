@@ -543,6 +543,7 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	 * wraparound is exercised as a matter of course. */
 	x.pisn = 0x9e3779b9u * (o->case_no + 1);
 	sfo_tcb_init(&x.tcb);
+	t->judged_by = x.cfg.profile;
 	if (sfh_target_reset(t, s->role, o->case_no, &x.ep) != 0) {
 		snprintf(res->err, sizeof res->err, "%s: reset: %s", t->ops->name, t->err);
 		return -1;

@@ -1,9 +1,15 @@
 /* The `model` target: the reference model run as a concrete stack.
  *
  * Without a fault it must always agree with the oracle (a self-check of the whole
- * pipeline: wire, runner, judge). With `model:fault=NAME` one realistic bug is seeded
- * into its behaviour, so every layer above can prove end to end that it finds a known
- * bug. Faults live here, not in oracle/: the oracle stays the unmodified specification.
+ * pipeline: wire, runner, judge), under whichever profile the runner judges it by: the
+ * stack behaves as that profile specifies (sfh_target.judged_by). It emits the reference
+ * (first) outcome of each step; `model:pick=random` instead picks among every outcome the
+ * oracle accepts, and emits each optional response or not, from a generator seeded by
+ * the case number, so the self-check covers every branch the oracle allows, not only the
+ * preferred one. Options combine with ',' (model:fault=NAME,pick=random).
+ *
+ * With `model:fault=NAME` one realistic bug is seeded into its behaviour, so every layer
+ * above can prove end to end that it finds a known bug. Faults live here, not in oracle/: the oracle stays the unmodified specification.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +27,8 @@ struct model_target {
 	struct sfh_target base;
 	struct sfh_wire *wire;
 	const struct sfh_fault *fault; /* NULL: the faithful model */
+	int pick_random;               /* pick=random: any acceptable outcome */
+	uint64_t rng;                  /* its generator, seeded per case */
 	struct sfo_cfg cfg;
 	struct sfo_tcb tcb;
 	struct sfo_expect expect;
@@ -219,22 +227,46 @@ static const char *model_version(void)
 	return "synfin reference model (RFC 9293)";
 }
 
+/* One option of "fault=NAME,pick=first|random". 0, or -1 with the reason in err. */
+static int model_option(const char *opt, size_t n, const struct sfh_fault **fault, int *pick,
+			char *err, size_t errlen)
+{
+	char name[64];
+	if (n >= 6 && strncmp(opt, "fault=", 6) == 0) {
+		snprintf(name, sizeof name, "%.*s", (int)(n - 6), opt + 6);
+		*fault = sfh_fault_find(name);
+		if (!*fault) {
+			snprintf(err, errlen,
+				 "model: unknown fault '%s' (see 'synfin targets' for the list)",
+				 name);
+			return -1;
+		}
+		return 0;
+	}
+	if (n == 11 && strncmp(opt, "pick=random", n) == 0) {
+		*pick = 1;
+		return 0;
+	}
+	if (n == 10 && strncmp(opt, "pick=first", n) == 0) {
+		*pick = 0;
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "model: unknown option '%.*s' (expected fault=NAME or pick=first|random)", (int)n,
+		 opt);
+	return -1;
+}
+
 static int model_open(const char *args, struct sfh_target **out, char *err, size_t errlen)
 {
 	const struct sfh_fault *fault = NULL;
-	if (args && *args) {
-		if (strncmp(args, "fault=", 6) != 0) {
-			snprintf(err, errlen, "model: unknown option '%s' (expected fault=NAME)",
-				 args);
+	int pick = 0;
+	for (const char *p = args; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (model_option(p, n, &fault, &pick, err, errlen) != 0)
 			return -1;
-		}
-		fault = sfh_fault_find(args + 6);
-		if (!fault) {
-			snprintf(err, errlen,
-				 "model: unknown fault '%s' (see 'synfin targets' for the list)",
-				 args + 6);
-			return -1;
-		}
+		p = end ? end + 1 : p + n;
 	}
 	struct model_target *m = calloc(1, sizeof *m);
 	if (!m) {
@@ -248,6 +280,7 @@ static int model_open(const char *args, struct sfh_target **out, char *err, size
 	}
 	m->base.ops = &sfh_target_model_ops;
 	m->fault = fault;
+	m->pick_random = pick;
 	*out = &m->base;
 	return 0;
 }
@@ -264,48 +297,84 @@ static int model_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_n
 	m->back.target_ip = m->ep.peer_ip;
 	m->back.peer_port = m->ep.target_port;
 	m->back.target_port = m->ep.peer_port;
-	m->cfg.profile = sfo_profile_default();
+	/* The model as a stack behaves as the profile it is judged by specifies (a stack
+	 * that must send challenge ACKs under rfc5961 sends them), else it would diverge
+	 * from its own oracle. */
+	m->cfg.profile = t->judged_by ? t->judged_by : sfo_profile_default();
 	m->cfg.flags = SFO_CFG_STACK;
 	m->cfg.stack_iss = 0x5eed0000u ^ (case_no * 0x01000193u);
 	m->cfg.rcv_wnd = 65535;
 	m->cfg.mss = 1460;
 	sfo_tcb_init(&m->tcb);
 	m->nq = 0;
+	m->rng = 0x243f6a8885a308d3ull ^ ((uint64_t)case_no << 17);
 	*ep = m->ep;
 	return 0;
 }
 
-/* Take the reference outcome (with the fault applied), emit its EMIT patterns as
- * segments, and commit it. */
+/* splitmix64: the pick=random generator (deterministic per case, so a run replays). */
+static uint32_t model_rand(struct model_target *m, uint32_t n)
+{
+	uint64_t z = (m->rng += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return (uint32_t)(((z >> 32) * n) >> 32);
+}
+
+/* Turn pattern p into the segment the stack emits: the low end of every range. */
+static void concretise(const struct model_target *m, const struct sfo_pattern *p, struct sfo_seg *s)
+{
+	memset(s, 0, sizeof *s);
+	s->flags = p->flags_set;
+	s->seq = p->seq_lo;
+	s->ack = (p->flags_set & SFO_ACK) ? p->ack_lo : 0;
+	s->len = p->len_lo;
+	s->wnd = m->cfg.rcv_wnd;
+	if (s->flags & SFO_SYN) {
+		s->opts = SFO_OPT_MSS;
+		s->mss = m->cfg.mss;
+	}
+}
+
+/* Does this step emit pattern p? The reference behaviour emits exactly the EMIT ones;
+ * pick=random also emits, now and then, a control segment the outcome allows without
+ * requiring (min 0: an optional ACK or RST), once. Optional data, SYN and FIN are left
+ * out: where they sit depends on what else goes out in the step (a FIN after the data
+ * before it), which the low end of a pattern's ranges does not say. */
+static int model_emits(struct model_target *m, const struct sfo_pattern *p)
+{
+	if (p->pf & SFO_PAT_EMIT)
+		return 1;
+	if (!m->pick_random || p->min != 0 || p->max < 1 || p->len_lo != 0 ||
+	    (p->flags_set & (SFO_SYN | SFO_FIN)) || (p->pf & SFO_PAT_WITHIN))
+		return 0;
+	return model_rand(m, 4) == 0;
+}
+
+/* Take one acceptable outcome (the reference one, or any with pick=random), apply the
+ * fault, emit its segments, and commit it. */
 static int model_apply(struct model_target *m, const struct sfo_event *ev)
 {
 	struct sfo_seg out[SFO_MAX_PAT];
 	size_t n = 0;
 	sfo_step(&m->tcb, &m->cfg, ev, &m->expect);
-	struct sfo_outcome *o = &m->expect.out[0];
+	int pick = m->pick_random && m->expect.nout > 1 ? (int)model_rand(m, m->expect.nout) : 0;
+	struct sfo_outcome *o = &m->expect.out[pick];
 	if (m->fault)
 		m->fault->apply(&m->tcb, ev, m->expect.evclass, o);
 	for (int i = 0; i < o->npat; i++) {
 		const struct sfo_pattern *p = &o->pat[i];
-		if (!(p->pf & SFO_PAT_EMIT))
+		if (!model_emits(m, p))
 			continue;
 		struct sfo_seg *s = &out[n++];
-		memset(s, 0, sizeof *s);
-		s->flags = p->flags_set;
-		s->seq = p->seq_lo;
-		s->ack = (p->flags_set & SFO_ACK) ? p->ack_lo : 0;
-		s->len = p->len_lo;
-		s->wnd = m->cfg.rcv_wnd;
-		if (s->flags & SFO_SYN) {
-			s->opts = SFO_OPT_MSS;
-			s->mss = m->cfg.mss;
-		}
+		concretise(m, p, s);
 		if (m->nq >= MODEL_QMAX) {
 			snprintf(m->base.err, sizeof m->base.err, "output queue full");
 			return -1;
 		}
-		int len = sfh_wire_build(m->wire, &m->back, s, m->q[m->nq].data,
-					 sizeof m->q[m->nq].data);
+		int len =
+		    sfh_wire_build(m->wire, &m->back, s, m->q[m->nq].data, sizeof m->q[m->nq].data);
 		if (len < 0) {
 			snprintf(m->base.err, sizeof m->base.err, "cannot build a segment");
 			return -1;
@@ -404,7 +473,8 @@ static void model_close(struct sfh_target *t)
 
 const struct sfh_target_ops sfh_target_model_ops = {
 	.name = "model",
-	.summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug",
+	.summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug, "
+		   "model:pick=random takes any allowed outcome",
 	.caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
 	.profile = NULL,
 	.probe = model_probe,
