@@ -66,6 +66,19 @@
  * time cut from a wait while a non-timewait timer was pending is added to
  * sfh_target.skipped_ms, and what the stack emits after that may lack that timer's
  * effects.
+ *
+ * Timing tolerance. Kernel timers fire late, never early: jiffies (HZ=250: 4 ms) and the
+ * timer wheel, which files a timer due in more than 256 ms in a coarser level and may
+ * run it up to 1/8 of its timeout late (kernel/time/timer.c). Measured through this
+ * target: the SYN-ACK retransmissions due at 1, 3, 7 s came at 1.023, 3.038, 7.100 s, the
+ * first SYN retransmission at 1.036 s. A retransmission RFC 6298 times at 1.0 s that
+ * comes a few ms after a `wait 1000` is not a divergence, so when a wait ends with a
+ * kernel timer still pending, the real wait goes on for a tolerance (as packetdrill's
+ * tolerance_usecs does), but only while a timer that was due by the end of the wait has
+ * not run (sock_diag shows it expiring in 0 ms): at most SFH_LINUX_TOL_MS (50 ms; option
+ * tol=MS, 0 = none) plus 1/8 of the wait. The model is told the wait as written: what the
+ * RFC figures require by its end may come up to the tolerance late (a timer's early side
+ * is the profile's rto_min_ms). A wait with no timer due costs nothing more.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -87,6 +100,8 @@
 #define SFH_LINUX_DELAYED_MS  60   /* drain's wait for a delayed ACK (delack=) */
 #define SFH_LINUX_SETTLE_MS   250  /* > TCP_DELACK_MAX (200 ms): real wait if an ACK is owed */
 #define SFH_LINUX_CHUNK_MS    50   /* how often a real wait re-checks the case's timers */
+#define SFH_LINUX_TOL_MS      50   /* a late kernel timer's tolerance, plus 1/8 (tol=) */
+#define SFH_LINUX_TOL_STEP_MS 2	   /* how often the tolerance re-checks a due timer */
 #define SFH_LINUX_QUEUE	      512  /* emissions one advance() may collect */
 #define SFH_LINUX_PORT_SPAN   20000
 #define SFH_LINUX_TPORT	      20000 /* target ports 20000..39999 */
@@ -97,7 +112,7 @@
 struct linux_target {
 	struct sfh_target base;
 	struct sfh_linux_ns ns;
-	uint32_t maxwait_ms, delayed_ms;
+	uint32_t maxwait_ms, delayed_ms, tol_ms;
 	int skipidle;
 	uint32_t cases; /* port rotation */
 	/* the case */
@@ -170,7 +185,7 @@ static const char *lt_version(void)
 	return version_buf;
 }
 
-/* Options: comma-separated key=value (maxwait=MS, delack=MS, skipidle=0|1). */
+/* Options: comma-separated key=value (maxwait=MS, delack=MS, skipidle=0|1, tol=MS). */
 static int parse_args(struct linux_target *lt, const char *args, char *err, size_t errlen)
 {
 	const char *p = args;
@@ -191,10 +206,12 @@ static int parse_args(struct linux_target *lt, const char *args, char *err, size
 			lt->delayed_ms = (uint32_t)v;
 		else if (klen == 8 && memcmp(p, "skipidle", 8) == 0)
 			lt->skipidle = v != 0;
+		else if (klen == 3 && memcmp(p, "tol", 3) == 0)
+			lt->tol_ms = (uint32_t)v;
 		else {
 			snprintf(err, errlen,
 				 "linux target: unknown option '%.*s' (known: maxwait=MS, "
-				 "delack=MS, skipidle=0|1)",
+				 "delack=MS, skipidle=0|1, tol=MS)",
 				 (int)klen, p);
 			return -1;
 		}
@@ -232,6 +249,7 @@ static int lt_open(const char *args, struct sfh_target **out, char *err, size_t 
 	lt->lfd = lt->cfd = -1;
 	lt->ns.nsfd = lt->ns.tunfd = lt->ns.diagfd = -1;
 	lt->maxwait_ms = SFH_LINUX_MAXWAIT_MS;
+	lt->tol_ms = SFH_LINUX_TOL_MS;
 	lt->delayed_ms = SFH_LINUX_DELAYED_MS;
 	lt->skipidle = 1;
 	lt->q = calloc(SFH_LINUX_QUEUE, sizeof *lt->q);
@@ -898,6 +916,33 @@ static int tw_expire(struct linux_target *lt, uint64_t skipped)
 	return 0;
 }
 
+/* Is a kernel timer of the case's connection (not a timewait socket's) due now, but not
+ * run yet? sock_diag reports an overdue timer as expiring in 0 ms; one jiffy (4 ms) of
+ * rounding counts as due. 1 yes, 0 no, -1 error. */
+static int timer_due(struct linux_target *lt)
+{
+	struct sfh_linux_sk sk;
+	int rc = conn_diag(lt, &sk);
+	if (rc <= 0)
+		return rc;
+	return sk.timer != SFH_LT_NONE && sk.timer != SFH_LT_TW && sk.expires_ms <= 4;
+}
+
+/* The timing tolerance (top comment): at the end of a written wait, while a timer that
+ * was due by then has not run, go on waiting for real, up to limit ms after t0. */
+static int overrun(struct linux_target *lt, uint64_t t0, uint64_t *waited, uint64_t limit)
+{
+	while (*waited < limit) {
+		int due = timer_due(lt);
+		if (due <= 0)
+			return due;
+		if (collect(lt, SFH_LINUX_TOL_STEP_MS) != 0)
+			return -1;
+		*waited = now_ms() - t0;
+	}
+	return 0;
+}
+
 static int lt_advance(struct sfh_target *t, uint32_t ms)
 {
 	struct linux_target *lt = (struct linux_target *)t;
@@ -928,6 +973,8 @@ static int lt_advance(struct sfh_target *t, uint32_t ms)
 	}
 	if (waited >= min_real)
 		lt->owed = 0;
+	if (cap == ms && lt->tol_ms && overrun(lt, t0, &waited, cap + lt->tol_ms + ms / 8) != 0)
+		return -1;
 	uint64_t skipped = ms > waited ? ms - waited : 0;
 	lt->skew_ms += skipped;
 	if (tw_expire(lt, skipped) != 0)

@@ -400,6 +400,40 @@ static void synrcvd_wait_retransmits(struct fx *f)
 	CHECK_EQ(state(f), SFO_SYN_RECEIVED);
 }
 
+/* Timing tolerance: the SYN-ACK retransmission due exactly at the end of a 1000 ms wait
+ * runs a few ms late on the kernel's timer wheel; the wait goes on while that timer is
+ * due and brings it into the step, no longer than 50 ms + 1/8 of the wait. With tol=0 the
+ * wait ends on time (and the late retransmission is left for a later step). */
+static void late_timer_within_tolerance(struct fx *f)
+{
+	reset(f, SFH_ROLE_PASSIVE);
+	in(f, SFO_SYN, PISN, 0, 0);
+	uint64_t t0 = now_ms();
+	wait_ms(f, 1000);
+	uint64_t took = now_ms() - t0;
+	CHECK_EQ(f->nout, 1);
+	CHECK(f->nout == 1 && (f->out[0].flags & ~SFO_PSH) == (SFO_SYN | SFO_ACK));
+	CHECK(took >= 1000 && took <= 1000 + 50 + 125 + 20);
+	CHECK_EQ(f->t->skipped_ms, 0);
+
+	struct fx g = {0};
+	char err[256];
+	CHECK_EQ(sfh_target_open("linux:tol=0", &g.t, err, sizeof err), 0);
+	g.w = sfh_wire_new(err, sizeof err);
+	if (!g.t || !g.w)
+		return;
+	reset(&g, SFH_ROLE_PASSIVE);
+	in(&g, SFO_SYN, PISN, 0, 0);
+	t0 = now_ms();
+	wait_ms(&g, 1000);
+	CHECK(now_ms() - t0 < 1000 + 20);
+	struct sfh_target *bad = NULL;
+	CHECK_EQ(sfh_target_open("linux:tol=x", &bad, err, sizeof err), -1);
+	CHECK(strstr(err, "tol=") != NULL);
+	sfh_wire_free(g.w);
+	sfh_target_close(g.t);
+}
+
 static void capped_wait_reports_skip(void)
 {
 	struct fx f = {0};
@@ -491,6 +525,7 @@ int main(void)
 	reset_leaves_nothing(&f);
 	reopen_and_abort_after_close(&f);
 	synrcvd_wait_retransmits(&f);
+	late_timer_within_tolerance(&f);
 	capped_wait_reports_skip();
 	sfh_wire_free(f.w);
 	sfh_target_close(f.t);
