@@ -6,7 +6,8 @@
  * (first) outcome of each step; `model:pick=random` instead picks among every outcome the
  * oracle accepts, and emits each optional response or not, from a generator seeded by
  * the case number, so the self-check covers every branch the oracle allows, not only the
- * preferred one. Options combine with ',' (model:fault=NAME,pick=random).
+ * preferred one (see model_pick). A fault applies to the reference outcome, whatever
+ * the pick (model:fault=NAME,pick=random parses, and behaves as the fault alone).
  *
  * With `model:fault=NAME` one realistic bug is seeded into its behaviour, so every layer
  * above can prove end to end that it finds a known bug. Faults live here, not in oracle/: the oracle stays the unmodified specification.
@@ -29,6 +30,7 @@ struct model_target {
 	const struct sfh_fault *fault; /* NULL: the faithful model */
 	int pick_random;               /* pick=random: any acceptable outcome */
 	uint64_t rng;                  /* its generator, seeded per case */
+	uint64_t rejected;             /* picks the oracle's own judge refused (model_pick) */
 	struct sfo_cfg cfg;
 	struct sfo_tcb tcb;
 	struct sfo_expect expect;
@@ -338,18 +340,52 @@ static void concretise(const struct model_target *m, const struct sfo_pattern *p
 }
 
 /* Does this step emit pattern p? The reference behaviour emits exactly the EMIT ones;
- * pick=random also emits, now and then, a control segment the outcome allows without
+ * with `optional`, also, now and then, a control segment the outcome allows without
  * requiring (min 0: an optional ACK or RST), once. Optional data, SYN and FIN are left
  * out: where they sit depends on what else goes out in the step (a FIN after the data
  * before it), which the low end of a pattern's ranges does not say. */
-static int model_emits(struct model_target *m, const struct sfo_pattern *p)
+static int model_emits(struct model_target *m, const struct sfo_pattern *p, int optional)
 {
 	if (p->pf & SFO_PAT_EMIT)
 		return 1;
-	if (!m->pick_random || p->min != 0 || p->max < 1 || p->len_lo != 0 ||
+	if (!optional || p->min != 0 || p->max < 1 || p->len_lo != 0 ||
 	    (p->flags_set & (SFO_SYN | SFO_FIN)) || (p->pf & SFO_PAT_WITHIN))
 		return 0;
 	return model_rand(m, 4) == 0;
+}
+
+/* The segments outcome o sends, into out; returns how many. */
+static size_t model_segments(struct model_target *m, const struct sfo_outcome *o, int optional,
+			     struct sfo_seg out[SFO_MAX_PAT])
+{
+	size_t n = 0;
+	for (int i = 0; i < o->npat; i++)
+		if (model_emits(m, &o->pat[i], optional))
+			concretise(m, &o->pat[i], &out[n++]);
+	return n;
+}
+
+/* pick=random: an outcome at random and its segments, as the oracle judges them. The
+ * outcome committed is the one the judge takes for those segments (the first that fits,
+ * as the runner commits it), so the stack's TCB and the oracle's stay the same. If the
+ * judge accepts none (an outcome the oracle offers but its own judge rejects: an
+ * inconsistency of the oracle, counted in `rejected`), the reference outcome is used. */
+static const struct sfo_outcome *model_pick(struct model_target *m, struct sfo_seg out[SFO_MAX_PAT],
+					    size_t *n)
+{
+	const struct sfo_expect *e = &m->expect;
+	struct sfo_cfg jcfg = m->cfg;
+	struct sfo_verdict v;
+	int which = -1;
+	const struct sfo_outcome *o = &e->out[e->nout > 1 ? model_rand(m, e->nout) : 0];
+	*n = model_segments(m, o, 1, out);
+	jcfg.flags |= SFO_CFG_BRIEF;
+	sfo_judge(&m->tcb, &jcfg, e, out, *n, o->next.state, NULL, &v, &which);
+	if (v.kind == SFO_DIV_OK && which >= 0)
+		return &e->out[which];
+	m->rejected++;
+	*n = model_segments(m, &e->out[0], 0, out);
+	return &e->out[0];
 }
 
 /* Take one acceptable outcome (the reference one, or any with pick=random), apply the
@@ -359,32 +395,38 @@ static int model_apply(struct model_target *m, const struct sfo_event *ev)
 	struct sfo_seg out[SFO_MAX_PAT];
 	size_t n = 0;
 	sfo_step(&m->tcb, &m->cfg, ev, &m->expect);
-	int pick = m->pick_random && m->expect.nout > 1 ? (int)model_rand(m, m->expect.nout) : 0;
-	struct sfo_outcome *o = &m->expect.out[pick];
-	if (m->fault)
+	struct sfo_outcome *o = &m->expect.out[0];
+	if (m->fault) {
 		m->fault->apply(&m->tcb, ev, m->expect.evclass, o);
-	for (int i = 0; i < o->npat; i++) {
-		const struct sfo_pattern *p = &o->pat[i];
-		if (!model_emits(m, p))
-			continue;
-		struct sfo_seg *s = &out[n++];
-		concretise(m, p, s);
+		n = model_segments(m, o, 0, out);
+	} else if (m->pick_random) {
+		o = (struct sfo_outcome *)model_pick(m, out, &n);
+	} else {
+		n = model_segments(m, o, 0, out);
+	}
+	for (size_t i = 0; i < n; i++) {
 		if (m->nq >= MODEL_QMAX) {
 			snprintf(m->base.err, sizeof m->base.err, "output queue full");
 			return -1;
 		}
-		int len =
-		    sfh_wire_build(m->wire, &m->back, s, m->q[m->nq].data, sizeof m->q[m->nq].data);
+		int len = sfh_wire_build(m->wire, &m->back, &out[i], m->q[m->nq].data,
+					 sizeof m->q[m->nq].data);
 		if (len < 0) {
 			snprintf(m->base.err, sizeof m->base.err, "cannot build a segment");
 			return -1;
 		}
-		if (m->fault && (s->flags & m->fault->bad_csum_flags))
+		if (m->fault && (out[i].flags & m->fault->bad_csum_flags))
 			m->q[m->nq].data[36] ^= 0x5a; /* the TCP checksum's first octet */
 		m->q[m->nq++].len = (uint16_t)len;
 	}
 	sfo_commit(&m->tcb, o, out, n);
 	return 0;
+}
+
+uint64_t sfh_model_rejected(const struct sfh_target *t)
+{
+	return t && t->ops == &sfh_target_model_ops ? ((const struct model_target *)t)->rejected
+						    : 0;
 }
 
 static int model_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
