@@ -56,6 +56,8 @@ static const uint16_t windows[] = {0,	 1,    2,     100,   535,   536,   1460, 2
 static const uint16_t mss_values[] = {0, 1, 64, 88, 536, 1220, 1460, 8960, 65535};
 static const uint8_t wscale_values[] = {0, 1, 2, 7, 8, 14};
 static const uint32_t ts_values[] = {0, 1, 100, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0xffffffffu};
+/* offsets from a timestamp anchor: a step, standing still, going back, half the space */
+static const int64_t ts_offsets[] = {0, 1, -1, 1000, 0x7fffffff, -0x7fffffff, TWO31};
 static const uint32_t lens[] = {0, 1, 2, 10, 100, 535, 536, 1000, 1399, SFH_MAX_PAYLOAD};
 static const uint32_t send_sizes[] = {0, 1, 10, 100, 536, 1460, 2920, 4096, 8192, 65535};
 static const uint8_t flag_sets[] = {SFO_SYN,
@@ -435,9 +437,16 @@ static int op_options(struct sfh_scenario *s, struct rng *r)
 		in->wscale = PICK(r, wscale_values);
 		break;
 	case 3:
+		/* Mostly an honest clock (ours moving on, the target's TSval echoed: what
+		 * PAWS and RFC 7323 checks need to pass), sometimes the edges. */
 		in->opts |= SFO_OPT_TS;
-		in->tsval = PICK(r, ts_values);
-		in->tsecr = below(r, 2) ? 0 : PICK(r, ts_values);
+		in->tsval_a = below(r, 2) ? SFH_TS_PTSV : SFH_TS_ABS;
+		in->tsval = in->tsval_a ? (uint32_t)(below(r, 4) ? 1 : PICK(r, ts_offsets))
+					: PICK(r, ts_values);
+		in->tsecr_a = below(r, 3) ? SFH_TS_TTSV : SFH_TS_ABS;
+		in->tsecr = in->tsecr_a	  ? (uint32_t)(below(r, 4) ? 0 : PICK(r, ts_offsets))
+			    : below(r, 2) ? 0
+					  : PICK(r, ts_values);
 		break;
 	default:
 		in->opts = 0;

@@ -27,6 +27,7 @@ struct run {
 	struct sfo_tcb tcb;
 	struct sfh_endpoints ep;
 	uint32_t pisn;
+	uint32_t ts[SFH_NTS_ANCHORS]; /* timestamp anchors: ptsv (ours), ttsv (the target's) */
 	uint64_t now_us; /* virtual capture clock for pcap timestamps */
 	size_t nsegs;    /* segments the last step emitted (for `out` assertions) */
 	size_t out_idx;  /* next emitted segment an `out` assertion looks at */
@@ -140,7 +141,7 @@ static void in_to_seg(const struct run *x, const struct sfh_in *in, struct sfo_s
 	uint32_t value[SFH_NANCHORS];
 	for (int a = 0; a < SFH_NANCHORS; a++)
 		value[a] = anchor_value(x, (enum sfh_anchor)a);
-	sfh_in_to_seg(in, value, seg);
+	sfh_in_to_seg(in, value, x->ts, seg);
 }
 
 /* Bases for printing: a peer segment's seq counts from pisn, its ack from the target's
@@ -185,6 +186,8 @@ static int drain(struct run *x)
 			sfh_pcap_write(x->o->pcap, r->pkts[i].data, r->pkts[i].len, x->now_us);
 			if (!csum_ok && !x->bad_csum)
 				x->bad_csum = (int)n + 1;
+			if (seg.opts & SFO_OPT_TS) /* the `ttsv` anchor: its latest TSval */
+				x->ts[SFH_TS_TTSV] = seg.tsval;
 			if (n < SFH_DRAIN_MAX)
 				r->segs[n++] = seg;
 		}
@@ -406,6 +409,8 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_
 	struct sfo_event ev = {.kind = SFO_EV_SEGMENT};
 	char buf[200];
 	in_to_seg(x, in, &ev.u.seg);
+	if (ev.u.seg.opts & SFO_OPT_TS) /* the `ptsv` anchor: our latest TSval */
+		x->ts[SFH_TS_PTSV] = ev.u.seg.tsval;
 	note_peer_data(x, &ev.u.seg);
 	int n = sfh_wire_build(r->wire, &x->ep, &ev.u.seg, r->inpkt.data, sizeof r->inpkt.data);
 	if (n < 0) {
@@ -538,6 +543,7 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	 * wraparound is exercised as a matter of course. */
 	x.pisn = 0x9e3779b9u * (o->case_no + 1);
 	sfo_tcb_init(&x.tcb);
+	t->judged_by = x.cfg.profile;
 	if (sfh_target_reset(t, s->role, o->case_no, &x.ep) != 0) {
 		snprintf(res->err, sizeof res->err, "%s: reset: %s", t->ops->name, t->err);
 		return -1;

@@ -13,7 +13,9 @@
  *   in        H F P [O] [seq NUM] [ack NUM] [len VAR] [win U16] [up U16] [mss U16]
  *                 [ws U8] [tsval VAR tsecr VAR]
  *             F: SFO_* flags. P: bit 0 seq, 1 ack, 2 len, 3 win, 4 up, 5 O follows.
- *             O: SFO_OPT_* (low 4 bits) saying which option fields follow.
+ *             O: SFO_OPT_* (low 4 bits) saying which option fields follow; with
+ *             SFO_OPT_TS, bits 4-5 tsval's and bits 6-7 tsecr's enum sfh_ts_anchor
+ *             (mod SFH_NTS_ANCHORS), else ignored.
  *             Absent: seq=pnxt ack=tnxt len=0 win=SFH_DEFAULT_WND up=0.
  *             len mod (SFH_MAX_PAYLOAD+1), ws mod 15, ts mod 2^32.
  *   call      H [arg VAR]          call = X mod SFO_NCALLS; arg only for send and receive
@@ -54,6 +56,7 @@
 _Static_assert(SFH_NANCHORS <= 8, "anchor code has 3 bits");
 _Static_assert(SFO_NCALLS <= 32 && SFO_NSTATES <= 32, "call and state fit in H >> 3");
 _Static_assert(SFH_MAX_PAYLOAD < 16384, "len fits a 2-byte varint (SFH_MAX_ENCODED)");
+_Static_assert(SFH_NTS_ANCHORS <= 4, "a timestamp anchor code has 2 bits");
 
 /* ---- names ---- */
 
@@ -68,6 +71,22 @@ const char *sfh_anchor_name(enum sfh_anchor a)
 	return (unsigned)a < SFH_NANCHORS ? anchor_names[a] : "?";
 }
 
+static const char *const ts_anchor_names[SFH_NTS_ANCHORS] = {
+#define SFH_X(id, name) name,
+    SFH_TS_ANCHORS(SFH_X)
+#undef SFH_X
+};
+
+const char *sfh_ts_anchor_name(enum sfh_ts_anchor a)
+{
+	return (unsigned)a < SFH_NTS_ANCHORS ? ts_anchor_names[a] : "?";
+}
+
+static uint32_t resolve_ts(uint8_t a, uint32_t off, const uint32_t ts[SFH_NTS_ANCHORS])
+{
+	return (ts && a != SFH_TS_ABS && a < SFH_NTS_ANCHORS ? ts[a] : 0) + off;
+}
+
 static uint32_t resolve_num(const struct sfh_num *n, const uint32_t value[SFH_NANCHORS])
 {
 	uint32_t base = n->anchor == SFH_A_ABS || n->anchor >= SFH_NANCHORS ? 0 : value[n->anchor];
@@ -75,7 +94,7 @@ static uint32_t resolve_num(const struct sfh_num *n, const uint32_t value[SFH_NA
 }
 
 void sfh_in_to_seg(const struct sfh_in *in, const uint32_t value[SFH_NANCHORS],
-		   struct sfo_seg *seg)
+		   const uint32_t ts[SFH_NTS_ANCHORS], struct sfo_seg *seg)
 {
 	memset(seg, 0, sizeof *seg);
 	seg->flags = in->flags;
@@ -90,8 +109,8 @@ void sfh_in_to_seg(const struct sfh_in *in, const uint32_t value[SFH_NANCHORS],
 	seg->opts = in->opts;
 	seg->mss = in->mss;
 	seg->wscale = in->wscale;
-	seg->tsval = in->tsval;
-	seg->tsecr = in->tsecr;
+	seg->tsval = resolve_ts(in->tsval_a, in->tsval, ts);
+	seg->tsecr = resolve_ts(in->tsecr_a, in->tsecr, ts);
 }
 
 /* Flag letters by bit: FIN SYN RST PSH ACK URG ECE CWR, the order tcpdump prints. */
@@ -129,7 +148,8 @@ static int in_eq(const struct sfh_in *a, const struct sfh_in *b)
 		return 0;
 	if ((a->opts & SFO_OPT_WSCALE) && a->wscale != b->wscale)
 		return 0;
-	if ((a->opts & SFO_OPT_TS) && (a->tsval != b->tsval || a->tsecr != b->tsecr))
+	if ((a->opts & SFO_OPT_TS) && (a->tsval != b->tsval || a->tsecr != b->tsecr ||
+				       a->tsval_a != b->tsval_a || a->tsecr_a != b->tsecr_a))
 		return 0;
 	return 1;
 }
@@ -236,6 +256,19 @@ size_t sfh_num_format(const struct sfh_num *n, char *buf, size_t cap)
 	return k < 0 ? 0 : (size_t)k;
 }
 
+/* A timestamp value: literal, or anchor with its offset read as signed 32 bits
+ * ("ttsv-1", not "ttsv+4294967295"; both parse to the same value). */
+static void sb_ts(struct sbuf *b, const char *pre, uint8_t a, uint32_t off)
+{
+	int32_t d = (int32_t)off;
+	if (a == SFH_TS_ABS || a >= SFH_NTS_ANCHORS)
+		sb_printf(b, "%s%lu", pre, (unsigned long)off);
+	else if (d == 0)
+		sb_printf(b, "%s%s", pre, ts_anchor_names[a]);
+	else
+		sb_printf(b, "%s%s%+lld", pre, ts_anchor_names[a], (long long)d);
+}
+
 static void sb_num(struct sbuf *b, const char *key, const struct sfh_num *n)
 {
 	char tmp[40];
@@ -266,8 +299,10 @@ static void format_in(struct sbuf *b, const struct sfh_in *in)
 		sb_printf(b, " ws=%u", in->wscale);
 	if (in->opts & SFO_OPT_SACKOK)
 		sb_printf(b, " sackok");
-	if (in->opts & SFO_OPT_TS)
-		sb_printf(b, " ts=%lu,%lu", (unsigned long)in->tsval, (unsigned long)in->tsecr);
+	if (in->opts & SFO_OPT_TS) {
+		sb_ts(b, " ts=", in->tsval_a, in->tsval);
+		sb_ts(b, ",", in->tsecr_a, in->tsecr);
+	}
 }
 
 static void format_out(struct sbuf *b, const struct sfh_out *o)
@@ -623,21 +658,62 @@ static enum seg_opt split_opt(const struct tok *t, struct tok *val, int *has_eq)
 	return (enum seg_opt)i;
 }
 
+/* TSNUM: ptsv or ttsv with an optional +N or -N (mod 2^32), or a literal 32-bit value. */
+static int get_tsnum(struct pctx *c, const struct tok *v, const char *what, uint8_t *anchor,
+		     uint32_t *out)
+{
+	uint64_t x;
+	size_t k = 0;
+	int a;
+
+	if (v->n && digit_val(v->p[0], 10) >= 0) {
+		*anchor = SFH_TS_ABS;
+		if (get_uint(c, v, what, U32_MAX, &x) < 0)
+			return -1;
+		*out = (uint32_t)x;
+		return 0;
+	}
+	if (v->n == 0)
+		return fail(c, v->col, "missing value for %s", what);
+	while (k < v->n && is_lower(v->p[k]))
+		k++;
+	for (a = SFH_TS_ABS + 1; a < SFH_NTS_ANCHORS; a++)
+		if (k && strlen(ts_anchor_names[a]) == k &&
+		    memcmp(v->p, ts_anchor_names[a], k) == 0)
+			break;
+	if (a == SFH_NTS_ANCHORS)
+		return fail(c, v->col,
+			    "invalid number '%s' for %s (expected ptsv or ttsv with an optional "
+			    "+N or -N, or an unsigned 32-bit number)",
+			    Q(v), what);
+	*anchor = (uint8_t)a;
+	*out = 0;
+	if (k == v->n)
+		return 0;
+	if (v->p[k] != '+' && v->p[k] != '-')
+		return fail(c, v->col + k, "expected '+' or '-' after '%s' in '%s'",
+			    ts_anchor_names[a], Q(v));
+	struct tok o = sub(v, k + 1, v->n);
+	if (o.n == 0)
+		return fail(c, o.col, "missing offset after '%c'", v->p[k]);
+	if (get_uint(c, &o, "the offset", U32_MAX, &x) < 0)
+		return -1;
+	*out = v->p[k] == '-' ? (uint32_t)(0 - (uint32_t)x) : (uint32_t)x;
+	return 0;
+}
+
 static int get_ts(struct pctx *c, const struct tok *v, struct sfh_in *in)
 {
 	const char *comma = memchr(v->p, ',', v->n);
 	struct tok a, b;
-	uint64_t x, y;
 
 	if (!comma)
 		return fail(c, v->col, "ts= needs two numbers, VAL,ECR: '%s'", Q(v));
 	a = sub(v, 0, (size_t)(comma - v->p));
 	b = sub(v, a.n + 1, v->n);
-	if (get_uint(c, &a, "ts= (VAL)", U32_MAX, &x) < 0 ||
-	    get_uint(c, &b, "ts= (ECR)", U32_MAX, &y) < 0)
+	if (get_tsnum(c, &a, "ts= (VAL)", &in->tsval_a, &in->tsval) < 0 ||
+	    get_tsnum(c, &b, "ts= (ECR)", &in->tsecr_a, &in->tsecr) < 0)
 		return -1;
-	in->tsval = (uint32_t)x;
-	in->tsecr = (uint32_t)y;
 	in->opts |= SFO_OPT_TS;
 	return 0;
 }
@@ -1095,7 +1171,10 @@ static void enc_in(struct wbuf *w, const struct sfh_in *in)
 	put8(w, CODE_IN);
 	put8(w, in->flags);
 	put8(w, p);
-	if (opts)
+	if (opts & SFO_OPT_TS)
+		put8(w, opts | (in->tsval_a % SFH_NTS_ANCHORS) << 4 |
+			    (in->tsecr_a % SFH_NTS_ANCHORS) << 6);
+	else if (opts)
 		put8(w, opts);
 	if (in->has_seq)
 		put_num(w, &in->seq);
@@ -1224,11 +1303,12 @@ static struct sfh_num get_num_bin(struct rbuf *r)
 
 static void dec_in(struct rbuf *r, struct sfh_in *in)
 {
-	unsigned p, opts;
+	unsigned p, o, opts;
 
 	in->flags = (uint8_t)get8(r);
 	p = get8(r);
-	opts = (p & P_OPTS) ? get8(r) & 15 : 0;
+	o = (p & P_OPTS) ? get8(r) : 0;
+	opts = o & 15;
 	in->opts = (uint8_t)opts;
 	in->has_seq = (p & P_SEQ) != 0;
 	in->has_ack = (p & P_ACK) != 0;
@@ -1239,9 +1319,12 @@ static void dec_in(struct rbuf *r, struct sfh_in *in)
 	in->up = (p & P_UP) ? (uint16_t)get16(r) : 0;
 	in->mss = (opts & SFO_OPT_MSS) ? (uint16_t)get16(r) : 0;
 	in->wscale = (opts & SFO_OPT_WSCALE) ? (uint8_t)(get8(r) % 15) : 0;
+	in->tsval_a = in->tsecr_a = 0;
 	if (opts & SFO_OPT_TS) {
 		in->tsval = (uint32_t)get_var(r);
 		in->tsecr = (uint32_t)get_var(r);
+		in->tsval_a = (uint8_t)(((o >> 4) & 3) % SFH_NTS_ANCHORS);
+		in->tsecr_a = (uint8_t)(((o >> 6) & 3) % SFH_NTS_ANCHORS);
 	}
 }
 

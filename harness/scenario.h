@@ -24,12 +24,13 @@
  *
  *   role    passive | active                  required, the first non-comment line
  *   in      FLAGS [seq=NUM] [ack=NUM] [win=N] [len=N] [up=N] [mss=N] [ws=N] [sackok]
- *                 [ts=VAL,ECR]                 options in any order, each at most once
+ *                 [ts=TSNUM,TSNUM]             options in any order, each at most once
  *   out     none | FLAGS [seq=NUM] [ack=NUM] [len=N]
  *   call    listen | connect | accept | send N | receive [N] | shutdown | close | abort
  *   wait    N | Nms | Ns                       milliseconds unless `s`
  *   expect  state NAME                         e.g. SYN-RECEIVED
  *   NUM     ANCHOR[+N|-N] | N                  ANCHOR: pisn tisn pnxt tnxt tuna wend
+ *   TSNUM   TSANCHOR[+N|-N] | N                TSANCHOR: ptsv ttsv (enum sfh_ts_anchor)
  *   N       decimal or 0x hex; 32 bits, and win/up/mss <= 65535, ws <= 14,
  *           in len <= SFH_MAX_PAYLOAD, out len <= 65535
  *
@@ -75,6 +76,23 @@ enum sfh_anchor {
 enum { SFH_NANCHORS = 0 SFH_ANCHORS(SFH_X) };
 #undef SFH_X
 
+/* Anchors for the two values of a Timestamps option (RFC 7323 §3): a handshake that
+ * negotiates timestamps echoes the target's TSval in its TSecr (`ts=ptsv+1,ttsv`), which
+ * no literal can do since the target picks its clock. Offsets are taken mod 2^32. */
+#define SFH_TS_ANCHORS(X)                                                                  \
+	X(ABS, "")      /* the value itself */                                             \
+	X(PTSV, "ptsv") /* TSval of our last segment with a timestamp (0 before) */        \
+	X(TTSV, "ttsv") /* TSval of the target's last segment with one (0 before) */
+
+enum sfh_ts_anchor {
+#define SFH_X(id, name) SFH_TS_##id,
+	SFH_TS_ANCHORS(SFH_X)
+#undef SFH_X
+};
+#define SFH_X(id, name) +1
+enum { SFH_NTS_ANCHORS = 0 SFH_TS_ANCHORS(SFH_X) };
+#undef SFH_X
+
 /* anchor + signed offset; for SFH_A_ABS the offset is the value itself. */
 struct sfh_num {
 	uint8_t anchor;
@@ -85,7 +103,8 @@ struct sfh_num {
 struct sfh_in {
 	struct sfh_num seq, ack;
 	uint32_t len;          /* payload octets, <= SFH_MAX_PAYLOAD */
-	uint32_t tsval, tsecr; /* with SFO_OPT_TS */
+	uint32_t tsval, tsecr; /* with SFO_OPT_TS: values, or offsets (mod 2^32) from ... */
+	uint8_t tsval_a, tsecr_a; /* ... enum sfh_ts_anchor (0: literal; 0 without TS) */
 	uint16_t wnd;
 	uint16_t up;
 	uint16_t mss;          /* with SFO_OPT_MSS */
@@ -149,9 +168,11 @@ size_t sfh_num_format(const struct sfh_num *n, char *buf, size_t cap);
 const char *sfh_anchor_name(enum sfh_anchor a);
 
 /* The segment an `in` event stands for, its numbers resolved against the anchors' current
- * values (value[SFH_A_ABS] is ignored): seq defaults to pnxt, ack to tnxt with ACK set. */
+ * values (value[SFH_A_ABS] is ignored): seq defaults to pnxt, ack to tnxt with ACK set.
+ * ts holds the timestamp anchors' values (ts[SFH_TS_ABS] ignored); NULL reads as zeros. */
 void sfh_in_to_seg(const struct sfh_in *in, const uint32_t value[SFH_NANCHORS],
-		   struct sfo_seg *seg);
+		   const uint32_t ts[SFH_NTS_ANCHORS], struct sfo_seg *seg);
+const char *sfh_ts_anchor_name(enum sfh_ts_anchor a);
 
 /* 1 if the two scenarios are equal event by event (ignoring source lines). */
 int sfh_scn_equal(const struct sfh_scenario *a, const struct sfh_scenario *b);

@@ -81,6 +81,9 @@ struct sfh_target {
 	 * it. While non-zero, what the stack emits and its state may lack that timer's
 	 * effects (fewer retransmissions, no give-up): timer-dependent verdicts are suspect. */
 	uint64_t skipped_ms;
+	/* The profile the case is judged by, set by the runner before reset() (NULL: none).
+	 * A stack ignores it; the model target behaves as that profile specifies. */
+	const struct sfo_profile *judged_by;
 };
 
 /* Registry (harness/targets.c). */

@@ -64,14 +64,15 @@ struct lwip_target {
 	uint32_t iss;
 	/* per case */
 	int have_conn;	      /* the application holds the connection (connected/accepted) */
+	int app_closed;	      /* ... and has given it back with tcp_close (no handle left) */
 	uint32_t rcv_pending; /* octets lwIP delivered that RECEIVE has not taken */
 	uint64_t sent_total;  /* octets accepted by SEND, to keep the pattern continuous */
 	/* output queue of this case: q[qhead..qlen) */
 	struct sfh_pkt *q;
 	int qhead, qlen, qcap;
 	int qoverflow;
-	uint8_t *pattern; /* LWIP_PATTERN + 26 octets of 'a'..'z' */
-	int snapshot;	       /* sfh_lwip_target_recoverable took a snapshot */
+	uint8_t *pattern;	 /* LWIP_PATTERN + 26 octets of 'a'..'z' */
+	int snapshot;		 /* sfh_lwip_target_recoverable took a snapshot */
 	struct netif netif_snap; /* the netif at that moment */
 };
 
@@ -378,6 +379,7 @@ static int lwip_reset(struct sfh_target *base, enum sfh_role role, uint32_t case
 	t->rcv_pending = 0;
 	t->sent_total = 0;
 	t->have_conn = 0;
+	t->app_closed = 0;
 	t->role = role;
 	t->ep.target_ip = LWIP_TARGET_IP;
 	t->ep.peer_ip = LWIP_PEER_IP;
@@ -491,23 +493,32 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	int ret = 0;
 	/* lwIP hands a passive connection to the application only once it is established
 	 * (the accept callback): before that the application holds just the listener, as a
-	 * socket server blocked in accept() would. Calls then act on the listener or not at
-	 * all; CLOSE/ABORT close it, and lwIP resets the orphaned embryonic connection when
-	 * its handshake completes. */
+	 * socket server blocked in accept() would. After tcp_close the pcb is lwIP's, and
+	 * the raw API forbids touching it. A connection the application has no handle on
+	 * cannot be shut, closed or aborted by it (RFC 9293 §3.9.1 allows a subset of the
+	 * calls): those calls are refused, the listener is left alone (closing it would not
+	 * be CLOSE of that connection: lwIP resets the orphaned embryo when its handshake
+	 * completes). docs/targets.md has the table. */
+	int unreachable = (c && !t->have_conn) || t->app_closed;
 	if (c && !t->have_conn)
 		c = NULL;
+	if (unreachable &&
+	    (call == SFO_CALL_SHUTDOWN || call == SFO_CALL_CLOSE || call == SFO_CALL_ABORT))
+		return SFH_CALL_REFUSED;
 	switch (call) {
 	case SFO_CALL_LISTEN: /* refused by tcp_bind if an embryonic pcb holds the port */
 		if (!c && !find_listener(t)) {
 			/* a new passive OPEN: the application holds only the listener again (an
 			 * earlier connection, gone, must not make settle() close it at once) */
-			t->have_conn = 0;
+			t->have_conn = t->app_closed = 0;
 			open_listener(t);
 		}
 		break;
 	case SFO_CALL_CONNECT:
-		if (!c && !find_listener(t))
+		if (!c && !find_listener(t)) {
+			t->app_closed = 0;
 			do_connect(t);
+		}
 		break;
 	case SFO_CALL_ACCEPT:
 		break;
@@ -525,7 +536,9 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	case SFO_CALL_CLOSE:
 		if (c && !tw)
 			tcp_close(c); /* TIME-WAIT: "error: connection closing", nothing to do */
-		close_listener(t);
+		if (c)
+			t->app_closed = 1;
+		close_listener(t); /* with no connection: CLOSE in LISTEN */
 		break;
 	case SFO_CALL_ABORT:
 		if (c)
@@ -610,6 +623,7 @@ int sfh_lwip_target_recover(struct sfh_target *base)
 	t->rcv_pending = 0;
 	t->sent_total = 0;
 	t->have_conn = 0;
+	t->app_closed = 0;
 	return 0;
 }
 

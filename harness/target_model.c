@@ -1,9 +1,16 @@
 /* The `model` target: the reference model run as a concrete stack.
  *
  * Without a fault it must always agree with the oracle (a self-check of the whole
- * pipeline: wire, runner, judge). With `model:fault=NAME` one realistic bug is seeded
- * into its behaviour, so every layer above can prove end to end that it finds a known
- * bug. Faults live here, not in oracle/: the oracle stays the unmodified specification.
+ * pipeline: wire, runner, judge), under whichever profile the runner judges it by: the
+ * stack behaves as that profile specifies (sfh_target.judged_by). It emits the reference
+ * (first) outcome of each step; `model:pick=random` instead picks among every outcome the
+ * oracle accepts, and emits each optional response or not, from a generator seeded by
+ * the case number, so the self-check covers every branch the oracle allows, not only the
+ * preferred one (see model_pick). A fault applies to the reference outcome, whatever
+ * the pick (model:fault=NAME,pick=random parses, and behaves as the fault alone).
+ *
+ * With `model:fault=NAME` one realistic bug is seeded into its behaviour, so every layer
+ * above can prove end to end that it finds a known bug. Faults live here, not in oracle/: the oracle stays the unmodified specification.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +39,9 @@ struct model_target {
 	struct sfh_target base;
 	struct sfh_wire *wire;
 	const struct sfh_fault *fault; /* NULL: the faithful model */
+	int pick_random;               /* pick=random: any acceptable outcome */
+	uint64_t rng;                  /* its generator, seeded per case */
+	uint64_t rejected;             /* picks the oracle's own judge refused (model_pick) */
 	struct sfo_cfg cfg;
 	struct sfo_tcb tcb;
 	struct sfo_expect expect;
@@ -233,33 +243,57 @@ static const char *model_version(void)
 	return "synfin reference model (RFC 9293)";
 }
 
+/* One option of "fault=NAME,pick=first|random". 0, or -1 with the reason in err. */
+static int model_option(const char *opt, size_t n, const struct sfh_fault **fault, int *pick,
+			int *gen, char *err, size_t errlen)
+{
+	char name[64];
+	if (n >= 4 && strncmp(opt, "isn=", 4) == 0) {
+		static const char *const gens[] = {"rfc", "constant", "step", "clock"};
+		for (*gen = 0; *gen < 4; ++*gen)
+			if (strlen(gens[*gen]) == n - 4 && strncmp(opt + 4, gens[*gen], n - 4) == 0)
+				return 0;
+		snprintf(err, errlen, "model: unknown isn '%.*s' (rfc, constant, step, clock)",
+			 (int)(n - 4), opt + 4);
+		return -1;
+	}
+	if (n >= 6 && strncmp(opt, "fault=", 6) == 0) {
+		snprintf(name, sizeof name, "%.*s", (int)(n - 6), opt + 6);
+		*fault = sfh_fault_find(name);
+		if (!*fault) {
+			snprintf(err, errlen,
+				 "model: unknown fault '%s' (see 'synfin targets' for the list)",
+				 name);
+			return -1;
+		}
+		return 0;
+	}
+	if (n == 11 && strncmp(opt, "pick=random", n) == 0) {
+		*pick = 1;
+		return 0;
+	}
+	if (n == 10 && strncmp(opt, "pick=first", n) == 0) {
+		*pick = 0;
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "model: unknown option '%.*s' (expected fault=NAME, pick=first|random or "
+		 "isn=GEN)",
+		 (int)n, opt);
+	return -1;
+}
+
 static int model_open(const char *args, struct sfh_target **out, char *err, size_t errlen)
 {
 	const struct sfh_fault *fault = NULL;
+	int pick = 0;
 	int gen = MODEL_ISN_RFC;
-	if (args && strncmp(args, "isn=", 4) == 0) {
-		static const char *const gens[] = {"rfc", "constant", "step", "clock"};
-		for (gen = 0; gen < 4 && strcmp(args + 4, gens[gen]) != 0; gen++)
-			;
-		if (gen == 4) {
-			snprintf(err, errlen,
-				 "model: unknown isn '%s' (rfc, constant, step, clock)", args + 4);
+	for (const char *p = args; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (model_option(p, n, &fault, &pick, &gen, err, errlen) != 0)
 			return -1;
-		}
-	} else if (args && *args) {
-		if (strncmp(args, "fault=", 6) != 0) {
-			snprintf(err, errlen,
-				 "model: unknown option '%s' (expected fault=NAME or isn=GEN)",
-				 args);
-			return -1;
-		}
-		fault = sfh_fault_find(args + 6);
-		if (!fault) {
-			snprintf(err, errlen,
-				 "model: unknown fault '%s' (see 'synfin targets' for the list)",
-				 args + 6);
-			return -1;
-		}
+		p = end ? end + 1 : p + n;
 	}
 	struct model_target *m = calloc(1, sizeof *m);
 	if (!m) {
@@ -274,6 +308,7 @@ static int model_open(const char *args, struct sfh_target **out, char *err, size
 	m->base.ops = &sfh_target_model_ops;
 	m->fault = fault;
 	m->isn_gen = (enum model_isn)gen;
+	m->pick_random = pick;
 	*out = &m->base;
 	return 0;
 }
@@ -290,7 +325,10 @@ static int model_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_n
 	m->back.target_ip = m->ep.peer_ip;
 	m->back.peer_port = m->ep.target_port;
 	m->back.target_port = m->ep.peer_port;
-	m->cfg.profile = sfo_profile_default();
+	/* The model as a stack behaves as the profile it is judged by specifies (a stack
+	 * that must send challenge ACKs under rfc5961 sends them), else it would diverge
+	 * from its own oracle. */
+	m->cfg.profile = t->judged_by ? t->judged_by : sfo_profile_default();
 	m->cfg.flags = SFO_CFG_STACK;
 	m->case_ms = 0;
 	m->case_conns = 0;
@@ -298,6 +336,7 @@ static int model_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_n
 	m->cfg.mss = 1460;
 	sfo_tcb_init(&m->tcb);
 	m->nq = 0;
+	m->rng = 0x243f6a8885a308d3ull ^ ((uint64_t)case_no << 17);
 	*ep = m->ep;
 	return 0;
 }
@@ -341,47 +380,119 @@ static uint32_t model_next_iss(struct model_target *m)
 	return iss;
 }
 
-/* Take the reference outcome (with the fault applied), emit its EMIT patterns as
- * segments, and commit it. */
+/* splitmix64: the pick=random generator (deterministic per case, so a run replays). */
+static uint32_t model_rand(struct model_target *m, uint32_t n)
+{
+	uint64_t z = (m->rng += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return (uint32_t)(((z >> 32) * n) >> 32);
+}
+
+/* Turn pattern p into the segment the stack emits: the low end of every range. */
+static void concretise(const struct model_target *m, const struct sfo_pattern *p, struct sfo_seg *s)
+{
+	memset(s, 0, sizeof *s);
+	s->flags = p->flags_set;
+	s->seq = p->seq_lo;
+	s->ack = (p->flags_set & SFO_ACK) ? p->ack_lo : 0;
+	s->len = p->len_lo;
+	s->wnd = m->cfg.rcv_wnd;
+	if (s->flags & SFO_SYN) {
+		s->opts = SFO_OPT_MSS;
+		s->mss = m->cfg.mss;
+	}
+}
+
+/* Does this step emit pattern p? The reference behaviour emits exactly the EMIT ones;
+ * with `optional`, also, now and then, a control segment the outcome allows without
+ * requiring (min 0: an optional ACK or RST), once. Optional data, SYN and FIN are left
+ * out: where they sit depends on what else goes out in the step (a FIN after the data
+ * before it), which the low end of a pattern's ranges does not say. */
+static int model_emits(struct model_target *m, const struct sfo_pattern *p, int optional)
+{
+	if (p->pf & SFO_PAT_EMIT)
+		return 1;
+	if (!optional || p->min != 0 || p->max < 1 || p->len_lo != 0 ||
+	    (p->flags_set & (SFO_SYN | SFO_FIN)) || (p->pf & SFO_PAT_WITHIN))
+		return 0;
+	return model_rand(m, 4) == 0;
+}
+
+/* The segments outcome o sends, into out; returns how many. */
+static size_t model_segments(struct model_target *m, const struct sfo_outcome *o, int optional,
+			     struct sfo_seg out[SFO_MAX_PAT])
+{
+	size_t n = 0;
+	for (int i = 0; i < o->npat; i++)
+		if (model_emits(m, &o->pat[i], optional))
+			concretise(m, &o->pat[i], &out[n++]);
+	return n;
+}
+
+/* pick=random: an outcome at random and its segments, as the oracle judges them. The
+ * outcome committed is the one the judge takes for those segments (the first that fits,
+ * as the runner commits it), so the stack's TCB and the oracle's stay the same. If the
+ * judge accepts none (an outcome the oracle offers but its own judge rejects: an
+ * inconsistency of the oracle, counted in `rejected`), the reference outcome is used. */
+static const struct sfo_outcome *model_pick(struct model_target *m, struct sfo_seg out[SFO_MAX_PAT],
+					    size_t *n)
+{
+	const struct sfo_expect *e = &m->expect;
+	struct sfo_cfg jcfg = m->cfg;
+	struct sfo_verdict v;
+	int which = -1;
+	const struct sfo_outcome *o = &e->out[e->nout > 1 ? model_rand(m, e->nout) : 0];
+	*n = model_segments(m, o, 1, out);
+	jcfg.flags |= SFO_CFG_BRIEF;
+	sfo_judge(&m->tcb, &jcfg, e, out, *n, o->next.state, NULL, &v, &which);
+	if (v.kind == SFO_DIV_OK && which >= 0)
+		return &e->out[which];
+	m->rejected++;
+	*n = model_segments(m, &e->out[0], 0, out);
+	return &e->out[0];
+}
+
+/* Take one acceptable outcome (the reference one, or any with pick=random), apply the
+ * fault, emit its segments, and commit it. */
 static int model_apply(struct model_target *m, const struct sfo_event *ev)
 {
 	struct sfo_seg out[SFO_MAX_PAT];
 	size_t n = 0;
 	sfo_step(&m->tcb, &m->cfg, ev, &m->expect);
 	struct sfo_outcome *o = &m->expect.out[0];
-	if (m->fault)
+	if (m->fault) {
 		m->fault->apply(&m->tcb, ev, m->expect.evclass, o);
-	for (int i = 0; i < o->npat; i++) {
-		const struct sfo_pattern *p = &o->pat[i];
-		if (!(p->pf & SFO_PAT_EMIT))
-			continue;
-		struct sfo_seg *s = &out[n++];
-		memset(s, 0, sizeof *s);
-		s->flags = p->flags_set;
-		s->seq = p->seq_lo;
-		s->ack = (p->flags_set & SFO_ACK) ? p->ack_lo : 0;
-		s->len = p->len_lo;
-		s->wnd = m->cfg.rcv_wnd;
-		if (s->flags & SFO_SYN) {
-			s->opts = SFO_OPT_MSS;
-			s->mss = m->cfg.mss;
-		}
+		n = model_segments(m, o, 0, out);
+	} else if (m->pick_random) {
+		o = (struct sfo_outcome *)model_pick(m, out, &n);
+	} else {
+		n = model_segments(m, o, 0, out);
+	}
+	for (size_t i = 0; i < n; i++) {
 		if (m->nq >= MODEL_QMAX) {
 			snprintf(m->base.err, sizeof m->base.err, "output queue full");
 			return -1;
 		}
-		int len = sfh_wire_build(m->wire, &m->back, s, m->q[m->nq].data,
+		int len = sfh_wire_build(m->wire, &m->back, &out[i], m->q[m->nq].data,
 					 sizeof m->q[m->nq].data);
 		if (len < 0) {
 			snprintf(m->base.err, sizeof m->base.err, "cannot build a segment");
 			return -1;
 		}
-		if (m->fault && (s->flags & m->fault->bad_csum_flags))
+		if (m->fault && (out[i].flags & m->fault->bad_csum_flags))
 			m->q[m->nq].data[36] ^= 0x5a; /* the TCP checksum's first octet */
 		m->q[m->nq++].len = (uint16_t)len;
 	}
 	sfo_commit(&m->tcb, o, out, n);
 	return 0;
+}
+
+uint64_t sfh_model_rejected(const struct sfh_target *t)
+{
+	return t && t->ops == &sfh_target_model_ops ? ((const struct model_target *)t)->rejected
+						    : 0;
 }
 
 static int model_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
@@ -480,7 +591,8 @@ static void model_close(struct sfh_target *t)
 
 const struct sfh_target_ops sfh_target_model_ops = {
 	.name = "model",
-	.summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug",
+	.summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug, "
+		   "model:pick=random takes any allowed outcome",
 	.caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
 	.profile = NULL,
 	.probe = model_probe,

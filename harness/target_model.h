@@ -22,4 +22,9 @@ size_t sfh_fault_count(void);
 const struct sfh_fault *sfh_fault_at(size_t i);
 const struct sfh_fault *sfh_fault_find(const char *name); /* NULL if unknown */
 
+struct sfh_target;
+/* model:pick=random: how many random picks the oracle's own judge refused since open()
+ * (each fell back to the reference outcome). 0 for any other target. */
+uint64_t sfh_model_rejected(const struct sfh_target *t);
+
 #endif

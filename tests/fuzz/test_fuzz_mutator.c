@@ -134,6 +134,37 @@ static void every_operator_keeps_scenarios_valid(void)
 	CHECK(sff_mut_op_name(nops) == NULL);
 }
 
+/* The options operator writes timestamps that echo the target's clock (ttsv) and move ours
+ * on (ptsv) as well as literal edge values, and they survive the binary form. */
+static void options_operator_writes_ts_anchors(void)
+{
+	size_t op = 0;
+	int echo = 0, ours = 0, literal = 0;
+	while (sff_mut_op_name(op) && strcmp(sff_mut_op_name(op), "options") != 0)
+		op++;
+	CHECK(sff_mut_op_name(op) != NULL);
+	for (uint64_t seed = 0; seed < 400; seed++) {
+		struct sfh_scenario s, back;
+		uint8_t buf[SFH_MAX_ENCODED];
+		sfh_scn_decode(seeds[seed % nseeds], seed_len[seed % nseeds], &s);
+		sff_scn_strip(&s);
+		if (sff_mut_apply(op, &s, seed) != 0)
+			continue;
+		sfh_scn_decode(buf, sfh_scn_encode(&s, buf, sizeof buf), &back);
+		for (uint32_t k = 0; k < back.nev; k++) {
+			const struct sfh_in *in = &back.ev[k].u.in;
+			if (back.ev[k].type != SFH_EV_IN || !(in->opts & SFO_OPT_TS))
+				continue;
+			echo += in->tsecr_a == SFH_TS_TTSV;
+			ours += in->tsval_a == SFH_TS_PTSV;
+			literal += in->tsval_a == SFH_TS_ABS;
+		}
+	}
+	CHECK(echo > 0);
+	CHECK(ours > 0);
+	CHECK(literal > 0);
+}
+
 static void mutated_output_carries_no_assertions(void)
 {
 	uint8_t buf[SFH_MAX_ENCODED];
@@ -172,6 +203,7 @@ int main(void)
 	mutate_never_exceeds_max_size_and_always_decodes();
 	crossover_deterministic_bounded_and_valid();
 	every_operator_keeps_scenarios_valid();
+	options_operator_writes_ts_anchors();
 	mutated_output_carries_no_assertions();
 	return check_done();
 }

@@ -136,6 +136,75 @@ static void assertions_are_checked(void)
 	CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
 }
 
+/* The timestamp anchors resolve in the runner: ptsv is the TSval of our last segment with
+ * a timestamp (checked on the model, which sends none of its own), ttsv the TSval of the
+ * target's last one (checked on linux, which negotiates timestamps, where it can run):
+ * the pcap shows the echo. */
+static void pcap_ts(const char *path, uint32_t tsval[8], uint32_t tsecr[8], uint8_t fl[8],
+		    int *n)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	pcap_t *in = pcap_open_offline(path, perr);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	*n = 0;
+	CHECK(in != NULL);
+	while (in && *n < 8 && pcap_next_ex(in, &h, &data) == 1) {
+		struct sfh_endpoints ep;
+		struct sfo_seg seg;
+		int ok;
+		if (sfh_wire_parse(data, h->caplen, &ep, &seg, &ok) != 0)
+			continue;
+		tsval[*n] = (seg.opts & SFO_OPT_TS) ? seg.tsval : 0xdeadbeefu;
+		tsecr[*n] = seg.tsecr;
+		fl[(*n)++] = seg.flags;
+	}
+	if (in)
+		pcap_close(in);
+}
+
+static void ts_anchors_resolve(void)
+{
+	char path[] = "/tmp/synfin-test-ts-XXXXXX", err[256];
+	uint32_t tsval[8], tsecr[8];
+	uint8_t fl[8];
+	int n, fd = mkstemp(path);
+	struct sfh_result res;
+	close(fd);
+	struct sfh_run_opts o = {.pcap = sfh_pcap_open(path, err, sizeof err)};
+	CHECK(o.pcap != NULL);
+	CHECK_EQ(run_text("model", "role passive\nin S seq=pisn ts=100,0\nin . ts=ptsv+5,ttsv\n",
+			  &res, &o),
+		 0);
+	CHECK_EQ(sfh_pcap_close(o.pcap), 0);
+	pcap_ts(path, tsval, tsecr, fl, &n);
+	CHECK_EQ(n, 3); /* SYN, SYN-ACK, ACK */
+	if (n == 3) {
+		CHECK_EQ(tsval[2], 105);
+		CHECK_EQ(tsecr[2], 0); /* the model sent no timestamp: ttsv is 0 */
+	}
+	if (sfh_target_find("linux")->probe(err, sizeof err) == 0) {
+		o.pcap = sfh_pcap_open(path, err, sizeof err);
+		CHECK(o.pcap != NULL);
+		CHECK_EQ(run_text("linux",
+				  "role active\nin S. seq=pisn ack=tisn+1 mss=1460 ts=100,ttsv\n"
+				  "in . ts=ptsv+1,ttsv\n",
+				  &res, &o),
+			 0);
+		CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+		CHECK_EQ(sfh_pcap_close(o.pcap), 0);
+		pcap_ts(path, tsval, tsecr, fl, &n);
+		CHECK(n >= 3);
+		if (n >= 3) {
+			CHECK_EQ(fl[0], SFO_SYN);
+			CHECK_EQ(tsecr[1], tsval[0]); /* our SYN-ACK echoes the target's SYN */
+			CHECK_EQ(tsval[1], 100);
+			CHECK_EQ(tsval[n - 1], 101);
+		}
+	}
+	unlink(path);
+}
+
 static void collect_lines(void *ctx, const char *line)
 {
 	size_t *n = ctx;
@@ -228,6 +297,7 @@ int main(void)
 	each_fault_found_by_seed_replay(&seeds);
 	assertions_are_checked();
 	pcap_holds_every_packet();
+	ts_anchors_resolve();
 	isolated_crash_becomes_verdict();
 	unknown_targets_and_faults_are_refused();
 	sfh_filelist_free(&seeds);

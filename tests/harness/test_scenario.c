@@ -166,6 +166,58 @@ static void test_parse_anchors_and_offsets(void)
 	}
 }
 
+/* ts=TSNUM,TSNUM: literals, ptsv/ttsv anchors with offsets mod 2^32, and the formatter
+ * writing negative offsets as such; the round trip gives the same scenario back. */
+static void test_parse_ts_anchors(void)
+{
+	static const char text[] = "role active\n"
+				   "in S. ts=100,ttsv\n"
+				   "in . ts=ptsv+1,ttsv-1\n"
+				   "in . ts=ttsv+4294967295,ptsv-4294967295\n"
+				   "in . ts=7,0\n";
+	struct sfh_scenario s, back;
+	char buf[1024];
+
+	if (parse_ok(text, &s))
+		return;
+	const struct sfh_in *a = &s.ev[0].u.in, *b = &s.ev[1].u.in, *c = &s.ev[2].u.in,
+			    *d = &s.ev[3].u.in;
+	CHECK_EQ(a->opts, SFO_OPT_TS);
+	CHECK_EQ(a->tsval_a, SFH_TS_ABS);
+	CHECK_EQ(a->tsval, 100);
+	CHECK_EQ(a->tsecr_a, SFH_TS_TTSV);
+	CHECK_EQ(a->tsecr, 0);
+	CHECK_EQ(b->tsval_a, SFH_TS_PTSV);
+	CHECK_EQ(b->tsval, 1);
+	CHECK_EQ(b->tsecr_a, SFH_TS_TTSV);
+	CHECK_EQ(b->tsecr, 0xffffffffu);
+	CHECK_EQ(c->tsval, 0xffffffffu); /* +2^32-1 and -1 are the same offset */
+	CHECK_EQ(c->tsecr_a, SFH_TS_PTSV);
+	CHECK_EQ(c->tsecr, 1);
+	CHECK_EQ(d->tsval_a, SFH_TS_ABS);
+	CHECK_EQ(d->tsecr_a, SFH_TS_ABS);
+	CHECK_STR(sfh_ts_anchor_name(SFH_TS_PTSV), "ptsv");
+	CHECK_STR(sfh_ts_anchor_name(SFH_TS_TTSV), "ttsv");
+
+	sfh_scn_format(&s, buf, sizeof buf);
+	CHECK(strstr(buf, "ts=100,ttsv\n") != NULL);
+	CHECK(strstr(buf, "ts=ptsv+1,ttsv-1\n") != NULL);
+	CHECK(strstr(buf, "ts=ttsv-1,ptsv+1\n") != NULL);
+	CHECK(strstr(buf, "ts=7,0\n") != NULL);
+	CHECK_EQ(parse(buf, &back, buf + 900, 100), 0);
+	CHECK(sfh_scn_equal(&s, &back));
+
+	/* the anchors resolve against the values handed in, and read 0 without them */
+	uint32_t value[SFH_NANCHORS] = {0}, ts[SFH_NTS_ANCHORS] = {0, 1000, 0x80000000u};
+	struct sfo_seg seg;
+	sfh_in_to_seg(b, value, ts, &seg);
+	CHECK_EQ(seg.tsval, 1001);
+	CHECK_EQ(seg.tsecr, 0x7fffffffu);
+	sfh_in_to_seg(a, value, NULL, &seg);
+	CHECK_EQ(seg.tsval, 100);
+	CHECK_EQ(seg.tsecr, 0);
+}
+
 static void test_parse_defaults(void)
 {
 	struct sfh_scenario s;
@@ -383,6 +435,13 @@ static const struct err_case err_cases[] = {
     {"role passive\nin S ts=1,\n", 0, "x.scn:2:11: missing value for ts= (ECR)"},
     {"role passive\nin S ts=,1\n", 0, "x.scn:2:9: missing value for ts= (VAL)"},
     {"role passive\nin S ts=1,2,3\n", 0, "x.scn:2:11: invalid number '2,3' for ts= (ECR)"},
+    {"role passive\nin S ts=tisn,0\n", 0,
+     "x.scn:2:9: invalid number 'tisn' for ts= (VAL) (expected ptsv or ttsv with an optional "
+     "+N or -N, or an unsigned 32-bit number)"},
+    {"role passive\nin S ts=0,ttsv*2\n", 0, "x.scn:2:15: expected '+' or '-' after 'ttsv' in 'ttsv*2'"},
+    {"role passive\nin S ts=ptsv+,0\n", 0, "x.scn:2:14: missing offset after '+'"},
+    {"role passive\nin S ts=ptsv-4294967296,0\n", 0,
+     "x.scn:2:14: number out of range for the offset: '4294967296' (at most 4294967295)"},
     /* numbers out of range */
     {"role passive\nin S win=65536\n", 0,
      "x.scn:2:10: number out of range for win=: '65536' (at most 65535)"},
@@ -774,6 +833,7 @@ int main(void)
 	test_parse_passive_handshake_every_field();
 	test_parse_each_event_type();
 	test_parse_anchors_and_offsets();
+	test_parse_ts_anchors();
 	test_parse_defaults();
 	test_parse_flags_any_order_and_no_flags();
 	test_parse_limits_accepted();

@@ -49,7 +49,9 @@ static int in_valid(const struct sfh_in *in)
 	       (in->has_ack || (in->ack.anchor == SFH_A_TNXT && in->ack.off == 0)) &&
 	       ((in->opts & SFO_OPT_MSS) || in->mss == 0) &&
 	       ((in->opts & SFO_OPT_WSCALE) || in->wscale == 0) &&
-	       ((in->opts & SFO_OPT_TS) || (in->tsval == 0 && in->tsecr == 0));
+	       ((in->opts & SFO_OPT_TS) || (in->tsval == 0 && in->tsecr == 0)) &&
+	       in->tsval_a < SFH_NTS_ANCHORS && in->tsecr_a < SFH_NTS_ANCHORS &&
+	       ((in->opts & SFO_OPT_TS) || (in->tsval_a == 0 && in->tsecr_a == 0));
 }
 
 static int out_valid(const struct sfh_out *o)
@@ -139,6 +141,8 @@ static void rand_in(uint64_t *r, struct sfh_in *in)
 	if (in->opts & SFO_OPT_TS) {
 		in->tsval = (uint32_t)rng_next(r);
 		in->tsecr = rng_next(r) % 2 ? (uint32_t)rng_next(r) : 0;
+		in->tsval_a = (uint8_t)(rng_next(r) % SFH_NTS_ANCHORS);
+		in->tsecr_a = (uint8_t)(rng_next(r) % SFH_NTS_ANCHORS);
 	}
 }
 

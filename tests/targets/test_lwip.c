@@ -293,7 +293,9 @@ static void syn_received_rst_returns_to_listen(struct fx *f)
 }
 
 /* lwIP gives the application a passive connection only once it is established: before
- * that, calls find no connection, and CLOSE closes the listener. */
+ * that, SEND finds no connection, and CLOSE, SHUTDOWN and ABORT cannot name it (RFC 9293
+ * §3.9.1): they are refused and leave the listener and the embryo alone. After
+ * tcp_close the pcb is lwIP's: the same calls are refused then too. */
 static void syn_received_calls_act_on_the_listener_only(struct fx *f)
 {
 	begin(f, SFH_ROLE_PASSIVE);
@@ -301,14 +303,22 @@ static void syn_received_calls_act_on_the_listener_only(struct fx *f)
 	f->tisn = f->out[0].seq;
 	call(f, SFO_CALL_SEND, 100, 0);
 	CHECK_EQ(f->nout, 0);
-	call(f, SFO_CALL_CLOSE, 0, 0);
+	call(f, SFO_CALL_CLOSE, 0, SFH_CALL_REFUSED);
+	call(f, SFO_CALL_SHUTDOWN, 0, SFH_CALL_REFUSED);
+	call(f, SFO_CALL_ABORT, 0, SFH_CALL_REFUSED);
 	CHECK_EQ(f->nout, 0);
-	CHECK_EQ(listeners(), 0);
-	CHECK_STATE(f, SFO_SYN_RECEIVED); /* the embryonic connection lives on... */
+	CHECK_STATE(f, SFO_SYN_RECEIVED);
 	in(f, SFO_ACK, PISN + 1, f->tisn + 1, 0);
-	CHECK_EQ(f->nout, 1); /* ...and lwIP resets it when it completes, listener gone */
-	CHECK_EQ(f->out[0].flags & SFO_RST, SFO_RST);
-	CHECK_STATE(f, SFO_CLOSED);
+	CHECK_EQ(f->nout, 0); /* the handshake completes untouched */
+	CHECK_STATE(f, SFO_ESTABLISHED);
+	CHECK_EQ(listeners(), 0);
+	call(f, SFO_CALL_CLOSE, 0, 0);
+	CHECK_EQ(f->nout, 1);
+	CHECK_STATE(f, SFO_FIN_WAIT_1);
+	call(f, SFO_CALL_ABORT, 0, SFH_CALL_REFUSED);
+	call(f, SFO_CALL_CLOSE, 0, SFH_CALL_REFUSED);
+	CHECK_EQ(f->nout, 0);
+	CHECK_STATE(f, SFO_FIN_WAIT_1);
 }
 
 static void established_abort_sends_rst_and_closes(struct fx *f)
