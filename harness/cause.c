@@ -129,11 +129,19 @@ static const char *state_shape(const struct sfh_diff *d, const char *before)
 	return "state:moved";	       /* it moved where the model stays, or elsewhere */
 }
 
-/* The flags of a segment description (". seq 2 ..." -> "."). */
+/* The flags of a segment description (". seq 2 ..." -> "."), and "+data" when it must
+ * carry data (its len, or the low end of its range, is above 0): an ACK that is missing
+ * or extra is another fault than a data segment that is (delayed ACKs against
+ * retransmissions, duplicate ACKs against small segments). */
 static void flags_of(const char *seg, char *out, size_t cap)
 {
 	size_t n = strcspn(seg, " ");
+	const char *len = strstr(seg, " len ");
 	copy(out, cap, seg, n ? n : strlen(seg));
+	if (len && strtol(len + 5, NULL, 10) > 0) {
+		size_t k = strlen(out);
+		snprintf(out + k, cap - k, "+data");
+	}
 }
 
 /* A number, or the low end of "LO..HI"; 0 if it is not one. */
@@ -155,7 +163,7 @@ static int number(const char *s, long long *lo, long long *hi)
 
 static void item_shape(const struct sfh_diff *d, const char *before, char *out, size_t cap)
 {
-	char fl[16];
+	char fl[24];
 	long long lo, hi, ob, dummy;
 	if (strcmp(d->field, "state") == 0) {
 		snprintf(out, cap, "%s", state_shape(d, before));
