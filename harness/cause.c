@@ -161,12 +161,25 @@ static int number(const char *s, long long *lo, long long *hi)
 	return *end == '\0';
 }
 
-static void item_shape(const struct sfh_diff *d, const char *before, char *out, size_t cap)
+/* The handshake states: RFC 9293 processes a segment there by rules of their own
+ * (3.10.7.1-3.10.7.3, against 3.10.7.4 for the synchronized states), so a state error
+ * in them is another fault: lwIP's SYN-RECEIVED timeout against its FIN-WAIT-2
+ * timeout, its missing simultaneous open against a FIN it does not take. */
+static int handshake(const char *state)
+{
+	return state && (strcmp(state, "CLOSED") == 0 || strcmp(state, "LISTEN") == 0 ||
+			 strcmp(state, "SYN-SENT") == 0 || strcmp(state, "SYN-RECEIVED") == 0);
+}
+
+static void item_shape(const struct sfh_diff *d, const char *before, int rst, char *out, size_t cap)
 {
 	char fl[24];
 	long long lo, hi, ob, dummy;
 	if (strcmp(d->field, "state") == 0) {
-		snprintf(out, cap, "%s", state_shape(d, before));
+		/* Not for an RST: which RSTs to obey is one check in a stack, whatever the
+		 * state (model:fault=rst-out-of-window shows in SYN-RECEIVED and after). */
+		snprintf(out, cap, "%s%s", state_shape(d, before),
+			 !rst && handshake(before) ? "@handshake" : "");
 	} else if (strcmp(d->field, "response") == 0) {
 		if (strcmp(d->observed, "none") == 0) {
 			flags_of(d->expected, fl, sizeof fl);
@@ -235,7 +248,8 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 			continue; /* end = seq + len: says nothing new */
 		if (!first && strcmp(d[i].field, "response") != 0)
 			continue;
-		item_shape(&d[i], in->state_before, item, sizeof item);
+		item_shape(&d[i], in->state_before, strcmp(trigger(in->event_class), "rst") == 0,
+			   item, sizeof item);
 		size_t k = strlen(shape);
 		snprintf(shape + k, sizeof shape - k, "%s%s", first ? "" : ",", item);
 		first = 0;

@@ -86,6 +86,10 @@ static void cause_keys_ignore_the_path(void)
 	key_of("state", "ESTABLISHED", "fin", "state: expected CLOSE-WAIT, observed ESTABLISHED", a,
 	       sizeof a);
 	CHECK_STR(a, "lwip/state/segment/state:stayed");
+	/* in a handshake state, another fault (but not for an RST, see above) */
+	key_of("state", "SYN-SENT", "syn", "state: expected SYN-RECEIVED, observed SYN-SENT", b,
+	       sizeof b);
+	CHECK_STR(b, "lwip/state/segment/state:stayed@handshake");
 	key_of("missing-response", "TIME-WAIT", "syn", "missing: . seq 2 ack 2 len 0", a, sizeof a);
 	CHECK_STR(a, "lwip/missing-response/segment/missing:.");
 	/* A crash: its site when known, else its message without numbers. */
