@@ -58,6 +58,16 @@ static void parse_item(const char *p, const char *end, struct sfh_diff *d)
 		snprintf(d->expected, sizeof d->expected, "none");
 		return;
 	}
+	if (colon && (size_t)(colon - p) == 8 && strncmp(p, "checksum", 8) == 0) {
+		/* "checksum: segment N (SEG) fails verification" (harness/runner.c) */
+		const char *seg = memchr(colon, '(', (size_t)(end - colon));
+		const char *close = seg ? memchr(seg, ')', (size_t)(end - seg)) : NULL;
+		snprintf(d->field, sizeof d->field, "checksum");
+		snprintf(d->expected, sizeof d->expected, "valid");
+		if (seg && close)
+			copy(d->observed, sizeof d->observed, seg + 1, (size_t)(close - seg - 1));
+		return;
+	}
 	const char *ex = colon ? strstr(colon, ": expected ") : NULL;
 	const char *ob = ex ? strstr(ex, ", observed ") : NULL;
 	if (colon && ex == colon && ob && ob < end) {
@@ -192,6 +202,9 @@ static void item_shape(const struct sfh_diff *d, const char *before, int rst, ch
 									 : "early",
 				 fl);
 		}
+	} else if (strcmp(d->field, "checksum") == 0) {
+		flags_of(d->observed, fl, sizeof fl);
+		snprintf(out, cap, "checksum:%s", fl);
 	} else if (strcmp(d->field, "stack") == 0) {
 		snprintf(out, cap, "?");
 	} else {
@@ -256,7 +269,8 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	}
 	if (!shape[0])
 		snprintf(shape, sizeof shape, "?"); /* no detail to go by */
-	int w =
-	    snprintf(key, cap, "%s/%s/%s/%s", in->target, kind, trigger(in->event_class), shape);
+	/* A segment with a broken checksum is broken whatever made the stack send it. */
+	const char *trig = strncmp(shape, "checksum:", 9) == 0 ? "-" : trigger(in->event_class);
+	int w = snprintf(key, cap, "%s/%s/%s/%s", in->target, kind, trig, shape);
 	return w < 0 || (size_t)w >= cap ? -1 : 0;
 }
