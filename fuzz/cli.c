@@ -765,16 +765,21 @@ static int supervise(pid_t child, const struct fuzz_args *a, struct sff_stats *s
 	return status;
 }
 
-/* An absolute path for an existing relative one (a trailing '/' kept), in buf; else
+/* An absolute path for a relative one (a trailing '/' kept), in buf; else
  * path itself. The workers run in OUT/logs (see quiet_worker), so the paths they are
  * given must not depend on the directory they start in. */
 static const char *absolute(const char *path, char *buf, size_t cap)
 {
 	char real[PATH_MAX];
 	size_t n = strlen(path);
-	if (path[0] == '/' || !realpath(path, real))
+	if (path[0] == '/' || !path[0])
 		return path;
-	snprintf(buf, cap, "%s%s", real, n && path[n - 1] == '/' ? "/" : "");
+	if (realpath(path, real))
+		snprintf(buf, cap, "%s%s", real, n && path[n - 1] == '/' ? "/" : "");
+	else if (getcwd(real, sizeof real)) /* not there yet: relative to here */
+		snprintf(buf, cap, "%s/%s", real, path);
+	else
+		return path;
 	return buf;
 }
 
@@ -843,10 +848,16 @@ static int cmd_fuzz(int argc, char **argv)
 	a.out = absolute(a.out, abs_out, sizeof abs_out);
 	for (int i = 0; i < a.ndirs; i++)
 		a.dirs[i] = (char *)absolute(a.dirs[i], abs_dirs[i], sizeof abs_dirs[i]);
+	static const char *const path_flags[] = {
+	    "dict",	   "artifact_prefix", "exact_artifact_path", "merge_control_file",
+	    "seed_inputs", "features_dir"};
 	for (int i = 0; i < a.nlf; i++) {
 		char *eq = strchr(a.lf[i], '='), val[PATH_MAX + 2];
-		if (!a.lf_console && eq && a.lf[i][0] == '-' &&
-		    absolute(eq + 1, val, sizeof val) == val) {
+		int is_path = 0;
+		for (size_t k = 0; eq && k < sizeof path_flags / sizeof path_flags[0]; k++)
+			is_path |= strlen(path_flags[k]) == (size_t)(eq - a.lf[i] - 1) &&
+				   strncmp(a.lf[i] + 1, path_flags[k], strlen(path_flags[k])) == 0;
+		if (!a.lf_console && is_path && absolute(eq + 1, val, sizeof val) == val) {
 			snprintf(abs_lf[i], sizeof abs_lf[i], "%.*s%s", (int)(eq + 1 - a.lf[i]),
 				 a.lf[i], val);
 			a.lf[i] = abs_lf[i];
