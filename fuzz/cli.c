@@ -549,7 +549,9 @@ static int label(struct sff_triage *tr, struct sff_runctx *ctx, const char *targ
 		 const struct label_opts *lo, char *err, size_t errlen)
 {
 	char buf[4200];
-	const char *reg = lo->no_known || !ctx ? NULL : regress_dir(lo->regress, buf, sizeof buf);
+	/* nothing to label: the corpus is not re-run */
+	const char *reg =
+	    lo->no_known || !ctx || !tr->n ? NULL : regress_dir(lo->regress, buf, sizeof buf);
 	int saved = reg ? mute_stdout() : -1;
 	int pins = reg ? sff_triage_pins(tr, ctx, target, reg, err, errlen) : 0;
 	unmute(saved);
