@@ -1147,54 +1147,73 @@ exit:
 
 /* ---- triage ---- */
 
-static int cmd_triage(int argc, char **argv)
+struct triage_args {
+	const char *target;
+	char *dirs[MAX_ARGS];
+	int ndirs, record, only_new, json, by_sig, top;
+	struct label_opts lo;
+};
+
+/* 0, 1 after --help (exit 0), or -1 (exit 2). */
+static int parse_triage_args(int argc, char **argv, struct triage_args *a)
 {
-	const char *target = NULL, *v;
-	char *dirs[MAX_ARGS], err[512] = "", spec[256];
-	int ndirs = 0, record = 0, only_new = 0, json = 0, by_sig = 0, top = 0;
-	int rc = EXIT_BAD;
-	struct label_opts lo = {0};
-	struct sff_triage tr = {0};
-	struct sff_runctx ctx = {.isolate = 1, .timeout_s = 10, .next_case = 0x70000000u};
+	const char *v;
+	memset(a, 0, sizeof *a);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			fputs(usage_triage, stdout);
-			return 0;
+			return 1;
 		} else if (is_opt(argv[i], "--target", "-t")) {
-			if (!(target = opt_value(argc, argv, &i, "--target", "-t")))
-				return EXIT_BAD;
+			if (!(a->target = opt_value(argc, argv, &i, "--target", "-t")))
+				return -1;
 		} else if (is_opt(argv[i], "--baseline", NULL)) {
-			if (!(lo.baseline = opt_value(argc, argv, &i, "--baseline", NULL)))
-				return EXIT_BAD;
+			if (!(a->lo.baseline = opt_value(argc, argv, &i, "--baseline", NULL)))
+				return -1;
 		} else if (is_opt(argv[i], "--regress", NULL)) {
-			if (!(lo.regress = opt_value(argc, argv, &i, "--regress", NULL)))
-				return EXIT_BAD;
+			if (!(a->lo.regress = opt_value(argc, argv, &i, "--regress", NULL)))
+				return -1;
 		} else if (is_opt(argv[i], "--top", NULL)) {
 			if (!(v = opt_value(argc, argv, &i, "--top", NULL)))
-				return EXIT_BAD;
-			top = atoi(v);
+				return -1;
+			a->top = atoi(v);
 		} else if (strcmp(argv[i], "--no-known") == 0) {
-			lo.no_known = 1;
+			a->lo.no_known = 1;
 		} else if (strcmp(argv[i], "--new") == 0) {
-			only_new = 1;
+			a->only_new = 1;
 		} else if (strcmp(argv[i], "--json") == 0) {
-			json = 1;
+			a->json = 1;
 		} else if (strcmp(argv[i], "--signatures") == 0) {
-			by_sig = 1;
+			a->by_sig = 1;
 		} else if (strcmp(argv[i], "--record") == 0) {
-			record = 1;
-		} else if (argv[i][0] == '-' || ndirs >= MAX_ARGS) {
+			a->record = 1;
+		} else if (argv[i][0] == '-' || a->ndirs >= MAX_ARGS) {
 			fprintf(stderr, "synfin triage: unexpected '%s'\n%s", argv[i],
 				usage_triage);
-			return EXIT_BAD;
+			return -1;
 		} else {
-			dirs[ndirs++] = argv[i];
+			a->dirs[a->ndirs++] = argv[i];
 		}
 	}
-	if (ndirs == 0) {
+	if (a->ndirs == 0) {
 		fprintf(stderr, "synfin triage: no directory given\n%s", usage_triage);
-		return EXIT_BAD;
+		return -1;
 	}
+	return 0;
+}
+
+static int cmd_triage(int argc, char **argv)
+{
+	char err[512] = "", spec[256];
+	int rc = EXIT_BAD;
+	struct triage_args ta;
+	struct sff_triage tr = {0};
+	struct sff_runctx ctx = {.isolate = 1, .timeout_s = 10, .next_case = 0x70000000u};
+	int parsed = parse_triage_args(argc, argv, &ta);
+	if (parsed != 0)
+		return parsed > 0 ? 0 : EXIT_BAD;
+	const char *target = ta.target;
+	char **dirs = ta.dirs;
+	int ndirs = ta.ndirs;
 	if (!target) { /* the campaign's own, if it left one */
 		char path[4200];
 		size_t len;
@@ -1219,24 +1238,24 @@ static int cmd_triage(int argc, char **argv)
 			ctx.max_wait_ms = 250;
 	}
 	int saved = mute_stdout();
-	int scanned = sff_triage_scan(&tr, ndirs, dirs, target ? &ctx : NULL, target, record, err,
-				      sizeof err);
+	int scanned = sff_triage_scan(&tr, ndirs, dirs, target ? &ctx : NULL, target, ta.record,
+				      err, sizeof err);
 	unmute(saved);
-	if (scanned != 0 || (sff_triage_sort(&tr),
-			     label(&tr, target ? &ctx : NULL, target, &lo, err, sizeof err)) != 0) {
+	if (scanned != 0 || (sff_triage_sort(&tr), label(&tr, target ? &ctx : NULL, target, &ta.lo,
+							 err, sizeof err)) != 0) {
 		fprintf(stderr, "synfin triage: %s\n", err);
 		goto exit;
 	}
-	if (json)
+	if (ta.json)
 		sff_triage_json(stdout, &tr);
 	else if (tr.n == 0)
 		printf("no findings\n");
-	else if (by_sig)
+	else if (ta.by_sig)
 		print_table(stdout, &tr);
 	else
-		print_causes(stdout, &tr, only_new, (size_t)(top > 0 ? top : 0),
+		print_causes(stdout, &tr, ta.only_new, (size_t)(ta.top > 0 ? ta.top : 0),
 			     ": --top 0 shows all");
-	if (tr.unknown && !json)
+	if (tr.unknown && !ta.json)
 		printf("%u crash file(s) not re-run: give --target\n", tr.unknown);
 	rc = new_causes(&tr) ? EXIT_FOUND : 0;
 exit:
