@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,7 +63,16 @@ static const char usage_fuzz[] =
     "-dict=F -timeout=S ... synfin sets -max_len, -artifact_prefix=OUT/ and a dictionary\n"
     "unless given, and -ignore_crashes=1 with -fork so a crash does not end the campaign.\n"
     "\n"
-    "Exit: 0 nothing found, 1 findings recorded (or a crash), 2 bad input or environment.\n";
+    "      --baseline F   accepted root-cause groups (see 'synfin triage --help')\n"
+    "      --regress DIR  regression corpus whose pins mark groups known (default\n"
+    "                     corpus/regress); --no-known: skip that\n"
+    "      --libfuzzer-console  libFuzzer's own output on the console, not in OUT/logs\n"
+    "\n"
+    "At the end: the root-cause groups of every finding in OUT (the first rows; all in\n"
+    "OUT/summary.md and OUT/summary.json). libFuzzer's output and job logs: OUT/logs/.\n"
+    "\n"
+    "Exit: 0 nothing new (no findings, or every root-cause group known from the\n"
+    "regression corpus or in the baseline), 1 new findings, 2 bad input or environment.\n";
 
 static const char usage_minimize[] =
     "usage: synfin minimize FILE --target T [-o OUT] [--profile P] [--max-runs N]\n"
@@ -75,15 +85,36 @@ static const char usage_minimize[] =
     "Exit: 0 minimized, 1 the scenario shows no divergence, 2 bad input or environment.\n";
 
 static const char usage_triage[] =
-    "usage: synfin triage DIR... [--target T] [--record]\n"
+    "usage: synfin triage DIR... [--target T] [--new] [--baseline FILE] [--json] [options]\n"
     "\n"
     "Groups the findings in each DIR (OUT/<sig-hash>/ directories) and libFuzzer's crash\n"
-    "files (crash-*, timeout-*, oom-*, leak-*, slow-unit-*) by signature, and prints one\n"
-    "line per signature: count, rule, severity and an example. Crash files are decoded\n"
-    "and re-run in a child process on T (default: the target the campaign in DIR used).\n"
-    "  --record   also turn each crash file into a finding directory\n"
+    "files (crash-*, timeout-*, ...) into root-cause groups: findings whose divergence has\n"
+    "the same kind, trigger (a segment, an RST, a timer, call-X) and shape of difference\n"
+    "(which field, above or below the model's value; which response is missing, extra or\n"
+    "unexpected; connection dropped, kept, stayed or moved, in a handshake state or not;\n"
+    "a crash's site), whatever state and event led there (docs/report-schema.md). One\n"
+    "line per group, most severe first, then largest: the smallest example's difference\n"
+    "and directory. Crash files are re-run in a child process on T (default: the target\n"
+    "the campaign in DIR used).\n"
     "\n"
-    "Exit: 0 nothing found, 1 findings, 2 bad input or environment.\n";
+    "A signature is known when a scenario of the regression corpus pins it: its\n"
+    "'#! expect T divergence RULE KIND' line names the signature's rule and kind, and\n"
+    "re-run it shows the same group; the pin's file is named. A baseline file lists\n"
+    "accepted findings: one entry per line, a group key (as printed), a signature or a\n"
+    "16-digit signature hash; '#' starts a comment. A group is new while one of its\n"
+    "signatures is neither known nor accepted.\n"
+    "\n"
+    "  --new            only the groups that are neither known nor in the baseline\n"
+    "  --baseline FILE  accepted groups (see above)\n"
+    "  --regress DIR    the regression corpus (default corpus/regress, or under\n"
+    "                   $SYNFIN_SRC); --no-known: do not label known groups\n"
+    "  --json           the whole triage as JSON (docs/report-schema.md)\n"
+    "  --top N          at most N rows\n"
+    "  --signatures     one line per signature instead (the old table)\n"
+    "  --record         also turn each crash file into a finding directory\n"
+    "\n"
+    "Exit: 0 nothing new (no findings, or all known or baselined), 1 new findings,\n"
+    "2 bad input or environment.\n";
 
 /* ---- small helpers ---- */
 
@@ -173,6 +204,9 @@ static int self_command(char *buf, size_t cap)
 
 struct fuzz_args {
 	const char *target, *out, *profile, *seeds, *export_dir, *stats;
+	const char *baseline, *regress;
+	int no_known, lf_console;
+	const char *logs; /* where libFuzzer's own output went: " (see FILE)" */
 	uint32_t max_wait;
 	int progress, no_minimize, no_recover, worker, isn;
 	char *dirs[MAX_ARGS];
@@ -215,6 +249,16 @@ static int parse_fuzz_args(int argc, char **argv, struct fuzz_args *a)
 		} else if (is_opt(arg, "--seeds", NULL)) {
 			if (!(a->seeds = opt_value(argc, argv, &i, "--seeds", NULL)))
 				return -1;
+		} else if (is_opt(arg, "--baseline", NULL)) {
+			if (!(a->baseline = opt_value(argc, argv, &i, "--baseline", NULL)))
+				return -1;
+		} else if (is_opt(arg, "--regress", NULL)) {
+			if (!(a->regress = opt_value(argc, argv, &i, "--regress", NULL)))
+				return -1;
+		} else if (strcmp(arg, "--no-known") == 0) {
+			a->no_known = 1;
+		} else if (strcmp(arg, "--libfuzzer-console") == 0) {
+			a->lf_console = 1;
 		} else if (is_opt(arg, "--export", NULL)) {
 			if (!(a->export_dir = opt_value(argc, argv, &i, "--export", NULL)))
 				return -1;
@@ -457,52 +501,155 @@ static void print_table(FILE *f, const struct sff_triage *tr)
 	}
 }
 
-/* Signatures name the state and event class too, so one root cause in a stack often
- * shows under many of them; this second table groups by rule and kind, the first place
- * a maintainer looks. Sorted by the number of signatures; one example each. */
-static void print_causes(FILE *f, const struct sff_triage *tr)
+/* ---- root causes: labelling and the table ---- */
+
+struct label_opts {
+	const char *baseline; /* a baseline file, or NULL */
+	const char *regress;  /* the regression corpus, or NULL for the default */
+	int no_known;	      /* do not re-run the corpus to label known causes */
+};
+
+/* The regression corpus: given, else corpus/regress here, else under $SYNFIN_SRC. */
+static const char *regress_dir(const char *given, char *buf, size_t cap)
 {
-	size_t n = 0;
-	struct cause {
-		const struct sff_group *first;
-		unsigned sigs, findings;
-	} *c = calloc(tr->n, sizeof *c);
-	if (!c)
-		return;
-	for (size_t i = 0; i < tr->n; i++) {
-		const struct sff_group *g = &tr->g[i];
-		size_t k = 0;
-		while (k < n && !(strcmp(c[k].first->rule, g->rule) == 0 &&
-				  strcmp(c[k].first->kind, g->kind) == 0))
-			k++;
-		if (k == n)
-			c[n++].first = g;
-		c[k].sigs++;
-		c[k].findings += g->count;
+	struct stat st;
+	const char *src = getenv("SYNFIN_SRC");
+	if (given)
+		return given;
+	if (stat("corpus/regress", &st) == 0 && S_ISDIR(st.st_mode))
+		return "corpus/regress";
+	if (src) {
+		snprintf(buf, cap, "%s/corpus/regress", src);
+		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+			return buf;
 	}
-	for (size_t i = 1; i < n; i++) /* insertion sort: n is small */
-		for (size_t j = i; j > 0 && c[j].sigs > c[j - 1].sigs; j--) {
-			struct cause t = c[j];
-			c[j] = c[j - 1];
-			c[j - 1] = t;
-		}
-	fprintf(f, "\nby rule and kind (%zu):\n%-32s %-20s %-8s %5s  %s\n", n, "RULE", "KIND",
-		"SEVERITY", "SIGS", "EXAMPLE");
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%-32s %-20s %-8s %5u  %s\n", c[i].first->rule, c[i].first->kind,
-			c[i].first->severity, c[i].sigs, c[i].first->example);
-	free(c);
+	return NULL;
 }
 
-/* After the campaign: libFuzzer's crash files in OUT become findings; the table. */
-static int sweep_artifacts(const struct fuzz_args *a, int *groups)
+/* The stacks re-run by triage print their own complaints (lwIP's "Assertion ... failed"
+ * lines) on standard output from the child processes: not for the console. Returns the
+ * saved descriptor for unmute(), or -1. */
+static int mute_stdout(void)
 {
-	char err[512];
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY);
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDOUT_FILENO);
+	if (null >= 0)
+		close(null);
+	return saved;
+}
+
+static void unmute(int saved)
+{
+	if (saved < 0)
+		return;
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+}
+
+/* Pins from the regression corpus, the baseline, then the root-cause groups. */
+static int label(struct sff_triage *tr, struct sff_runctx *ctx, const char *target,
+		 const struct label_opts *lo, char *err, size_t errlen)
+{
+	char buf[4200];
+	/* nothing to label: the corpus is not re-run */
+	const char *reg =
+	    lo->no_known || !ctx || !tr->n ? NULL : regress_dir(lo->regress, buf, sizeof buf);
+	int saved = reg ? mute_stdout() : -1;
+	int pins = reg ? sff_triage_pins(tr, ctx, target, reg, err, errlen) : 0;
+	unmute(saved);
+	if (pins < 0)
+		return -1;
+	if (lo->baseline && sff_triage_baseline(tr, lo->baseline, err, errlen) != 0)
+		return -1;
+	if (sff_triage_causes(tr) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static unsigned new_causes(const struct sff_triage *tr)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < tr->nc; i++)
+		n += (unsigned)sff_cause_is_new(&tr->c[i]);
+	return n;
+}
+
+/* One line per root-cause group: severity, findings, signatures, status, the group key,
+ * the smallest example's difference and its directory. At most `top` rows (0: all). */
+static void print_causes(FILE *f, const struct sff_triage *tr, int only_new, size_t top,
+			 const char *more)
+{
+	unsigned findings = 0, nnew = new_causes(tr);
+	size_t shown = 0, hidden = 0;
+	for (size_t i = 0; i < tr->n; i++)
+		findings += tr->g[i].count;
+	fprintf(f, "%u findings, %zu signatures, %zu root-cause groups (%u new):\n", findings,
+		tr->n, tr->nc, nnew);
+	fprintf(f, "%3s %-6s %5s %4s %-9s %s\n", "#", "SEV", "FINDS", "SIGS", "STATUS",
+		"GROUP: DIFFERENCE (smallest example)  EXAMPLE");
+	for (size_t i = 0; i < tr->nc; i++) {
+		const struct sff_cause *c = &tr->c[i];
+		const struct sff_group *g = c->example;
+		if (only_new && !sff_cause_is_new(c))
+			continue;
+		if (top && shown == top) {
+			hidden++;
+			continue;
+		}
+		shown++;
+		char pin[200] = "";
+		if (c->known[0])
+			snprintf(pin, sizeof pin, "  pin %s (%u/%u sigs)", c->known, c->known_sigs,
+				 c->sigs);
+		fprintf(f, "%3zu %-6s %5u %4u %-9s %s: %.*s  %s%s%s%s\n", i + 1, c->severity,
+			c->findings, c->sigs,
+			c->is_new      ? "NEW"
+			: c->baselined ? "baselined"
+				       : "known",
+			c->key, 90, g->detail[0] ? g->detail : "(no detail)", g->example,
+			g->repro[0] ? "  repro " : "", g->repro, pin);
+	}
+	if (hidden)
+		fprintf(f, "... %zu more group(s)%s\n", hidden, more ? more : "");
+}
+
+/* OUT/summary.md and OUT/summary.json: the same table, whole. */
+static int write_summary(const char *out, const struct sff_triage *tr)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/summary.md", out);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	sff_triage_markdown(f, tr);
+	if (fclose(f) != 0)
+		return -1;
+	snprintf(path, sizeof path, "%s/summary.json", out);
+	if (!(f = fopen(path, "w")))
+		return -1;
+	sff_triage_json(f, tr);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* After the campaign: libFuzzer's crash files in OUT become findings; the root-cause
+ * table (the first rows; all of it in OUT/summary.md and summary.json). */
+#define FUZZ_TABLE_ROWS 25
+
+static int sweep_artifacts(const struct fuzz_args *a, int *groups, int *fresh)
+{
+	char err[512] = "", more[4300];
 	struct sff_triage tr = {0};
 	struct sff_runctx ctx = {.isolate = 1, .timeout_s = 10, .next_case = 0x60000000u};
 	char *dirs[1] = {(char *)a->out};
+	struct label_opts lo = {
+	    .baseline = a->baseline, .regress = a->regress, .no_known = a->no_known};
 	int rc = -1;
-	*groups = 0;
+	*groups = *fresh = 0;
 	if (sfh_target_open(a->target, &ctx.target, err, sizeof err) != 0 ||
 	    !(ctx.runner = sfh_runner_new(err, sizeof err)))
 		goto exit;
@@ -511,13 +658,23 @@ static int sweep_artifacts(const struct fuzz_args *a, int *groups)
 		ctx.profile = sfo_profile_find(ctx.target->ops->profile);
 	if (!(ctx.target->ops->caps & SFH_CAP_VTIME))
 		ctx.max_wait_ms = a->max_wait ? a->max_wait : 250;
-	if (sff_triage_scan(&tr, 1, dirs, &ctx, a->target, 1, err, sizeof err) != 0)
+	int saved = mute_stdout();
+	int scanned = sff_triage_scan(&tr, 1, dirs, &ctx, a->target, 1, err, sizeof err);
+	unmute(saved);
+	if (scanned != 0)
 		goto exit;
-	*groups = (int)tr.n;
-	if (tr.n) {
-		sff_triage_sort(&tr);
-		print_table(stderr, &tr);
+	sff_triage_sort(&tr);
+	if (label(&tr, &ctx, a->target, &lo, err, sizeof err) != 0)
+		goto exit;
+	*groups = (int)tr.nc;
+	*fresh = (int)new_causes(&tr);
+	if (write_summary(a->out, &tr) != 0) {
+		snprintf(err, sizeof err, "%s/summary.md: %s", a->out, strerror(errno));
+		goto exit;
 	}
+	snprintf(more, sizeof more, ": all in %s/summary.md", a->out);
+	if (tr.nc)
+		print_causes(stderr, &tr, 0, FUZZ_TABLE_ROWS, more);
 	rc = 0;
 exit:
 	if (rc != 0)
@@ -645,6 +802,41 @@ static int supervise(pid_t child, const struct fuzz_args *a, struct sff_stats *s
 	return status;
 }
 
+/* An absolute path for a relative one (a trailing '/' kept), in buf; else
+ * path itself. The workers run in OUT/logs (see quiet_worker), so the paths they are
+ * given must not depend on the directory they start in. */
+static const char *absolute(const char *path, char *buf, size_t cap)
+{
+	char real[PATH_MAX];
+	size_t n = strlen(path);
+	if (path[0] == '/' || !path[0])
+		return path;
+	if (realpath(path, real))
+		snprintf(buf, cap, "%s%s", real, n && path[n - 1] == '/' ? "/" : "");
+	else if (getcwd(real, sizeof real)) /* not there yet: relative to here */
+		snprintf(buf, cap, "%s/%s", real, path);
+	else
+		return path;
+	return buf;
+}
+
+/* libFuzzer with -jobs writes each job's log to fuzz-N.log in the current directory
+ * and copies it to stderr when the job ends; without -jobs it reports every new unit on
+ * stderr. All of that goes to OUT/logs (libfuzzer.log, fuzz-N.log): the console keeps
+ * synfin's own progress and table. In the forked worker; 0 or -1. */
+static int quiet_worker(const char *logs_dir)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/libfuzzer.log", logs_dir);
+	FILE *f = fopen(path, "a");
+	if (!f || chdir(logs_dir) != 0)
+		return -1;
+	fflush(NULL);
+	int rc = dup2(fileno(f), STDERR_FILENO) < 0 || dup2(fileno(f), STDOUT_FILENO) < 0;
+	fclose(f);
+	return rc ? -1 : 0;
+}
+
 static int cmd_fuzz(int argc, char **argv)
 {
 	struct fuzz_args a;
@@ -687,6 +879,37 @@ static int cmd_fuzz(int argc, char **argv)
 #endif
 	if (prepare(&a, &t, corpus, sizeof corpus) != 0)
 		goto exit;
+	/* Absolute paths for the workers, which run in OUT/logs (quiet_worker). */
+	static char abs_out[PATH_MAX + 2], abs_dirs[MAX_ARGS][PATH_MAX + 2],
+	    abs_lf[MAX_ARGS][PATH_MAX + 64], logs[PATH_MAX + 16], logs_note[PATH_MAX + 64];
+	a.out = absolute(a.out, abs_out, sizeof abs_out);
+	for (int i = 0; i < a.ndirs; i++)
+		a.dirs[i] = (char *)absolute(a.dirs[i], abs_dirs[i], sizeof abs_dirs[i]);
+	static const char *const path_flags[] = {
+	    "dict",	   "artifact_prefix", "exact_artifact_path", "merge_control_file",
+	    "seed_inputs", "features_dir"};
+	for (int i = 0; i < a.nlf; i++) {
+		char *eq = strchr(a.lf[i], '='), val[PATH_MAX + 2];
+		int is_path = 0;
+		for (size_t k = 0; eq && k < sizeof path_flags / sizeof path_flags[0]; k++)
+			is_path |= strlen(path_flags[k]) == (size_t)(eq - a.lf[i] - 1) &&
+				   strncmp(a.lf[i] + 1, path_flags[k], strlen(path_flags[k])) == 0;
+		if (!a.lf_console && is_path && absolute(eq + 1, val, sizeof val) == val) {
+			snprintf(abs_lf[i], sizeof abs_lf[i], "%.*s%s", (int)(eq + 1 - a.lf[i]),
+				 a.lf[i], val);
+			a.lf[i] = abs_lf[i];
+		}
+	}
+	snprintf(logs, sizeof logs, "%s/logs", a.out);
+	if (!a.lf_console) {
+		if (sff_mkdirs(logs) != 0) {
+			fprintf(stderr, "synfin fuzz: %s: %s\n", logs, strerror(errno));
+			goto exit;
+		}
+		snprintf(logs_note, sizeof logs_note, " (libFuzzer's output: %s/libfuzzer.log)",
+			 logs);
+		a.logs = logs_note;
+	}
 	uint32_t caps = t->ops->caps;
 	const char *version = t->ops->version();
 	sfh_target_close(t);
@@ -747,16 +970,18 @@ static int cmd_fuzz(int argc, char **argv)
 	if (!(caps & SFH_CAP_VTIME) && !has_lf_flag(a.lf, a.nlf, "jobs") &&
 	    !has_lf_flag(a.lf, a.nlf, "fork"))
 		/* A real-time stack's cases sleep while its timers run: one process idles. */
-		fprintf(stderr, "synfin fuzz: %s runs in real time and a case mostly waits for "
-				"its timers; more processes than CPUs pay off, e.g. "
-				"-- -jobs=24 -workers=24\n",
+		fprintf(stderr,
+			"synfin fuzz: %s runs in real time and a case mostly waits for "
+			"its timers; more processes than CPUs pay off, e.g. "
+			"-- -jobs=24 -workers=24\n",
 			a.target);
 	/* lwip's aborts are recovered in the worker (recover.c); other in-process stacks
 	 * take the worker down, and libFuzzer ends a plain run at its first crash. */
 	if ((caps & SFH_CAP_INPROC) && (a.no_recover || strncmp(a.target, "lwip", 4) != 0) &&
 	    !has_lf_flag(a.lf, a.nlf, "fork"))
-		fprintf(stderr, "synfin fuzz: a crash of %s ends a libFuzzer process; -- -fork=N "
-				"keeps the campaign going (each crash becomes a finding)\n",
+		fprintf(stderr,
+			"synfin fuzz: a crash of %s ends a libFuzzer process; -- -fork=N "
+			"keeps the campaign going (each crash becomes a finding)\n",
 			a.target);
 	a.stats = stats_path;
 	int before = count_artifacts(a.out);
@@ -774,32 +999,40 @@ static int cmd_fuzz(int argc, char **argv)
 	}
 	if (child == 0) {
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		if (!a.lf_console && quiet_worker(logs) != 0) {
+			fprintf(stderr, "synfin fuzz: %s: %s\n", logs, strerror(errno));
+			_exit(EXIT_BAD);
+		}
 		/* lf_argv minus argv[0], as run_worker expects. */
 		_exit(run_worker(&a, n, lf_argv));
 	}
 	int status = supervise(child, &a, st, t0);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	print_progress(st, t0, "synfin fuzz: done");
-	int groups = 0, crashed = count_artifacts(a.out) > before;
+	int groups = 0, fresh = 0, crashed = count_artifacts(a.out) > before;
 	if (crashed)
 		fprintf(stderr, "synfin fuzz: turning libFuzzer's crash files into findings\n");
-	sweep_artifacts(&a, &groups);
+	int swept = sweep_artifacts(&a, &groups, &fresh);
 	struct sff_stats_view v;
 	sff_stats_read(st, &v);
-	if (v.findings || crashed) {
-		fprintf(stderr,
-			"synfin fuzz: %llu new finding(s)%s; %d signature(s) in %s "
-			"('synfin triage %s')\n",
-			(unsigned long long)v.findings, crashed ? " and crash files" : "", groups,
-			a.out, a.out);
-		rc = EXIT_FOUND;
-	} else if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "synfin fuzz: libFuzzer ended with status %d\n",
-			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (swept != 0) {
 		rc = EXIT_BAD;
-	} else {
+	} else if (status < 0 || (!v.findings && !crashed && !groups &&
+				  (!WIFEXITED(status) || WEXITSTATUS(status) != 0))) {
+		fprintf(stderr, "synfin fuzz: libFuzzer ended with status %d%s\n",
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1, a.logs ? a.logs : "");
+		rc = EXIT_BAD;
+	} else if (!groups) {
 		fprintf(stderr, "synfin fuzz: no findings\n");
 		rc = 0;
+	} else {
+		/* 0 nothing new, 1 new findings: new root-cause groups, neither pinned in the
+		 * regression corpus (known) nor listed in the baseline */
+		fprintf(stderr,
+			"synfin fuzz: %llu new finding(s) this run; %d root-cause group(s) in %s, "
+			"%d new\n",
+			(unsigned long long)v.findings, groups, a.out, fresh);
+		rc = fresh ? EXIT_FOUND : 0;
 	}
 exit:
 	if (st) {
@@ -951,34 +1184,73 @@ exit:
 
 /* ---- triage ---- */
 
-static int cmd_triage(int argc, char **argv)
+struct triage_args {
+	const char *target;
+	char *dirs[MAX_ARGS];
+	int ndirs, record, only_new, json, by_sig, top;
+	struct label_opts lo;
+};
+
+/* 0, 1 after --help (exit 0), or -1 (exit 2). */
+static int parse_triage_args(int argc, char **argv, struct triage_args *a)
 {
-	const char *target = NULL;
-	char *dirs[MAX_ARGS], err[512] = "", spec[256];
-	int ndirs = 0, record = 0, rc = EXIT_BAD;
-	struct sff_triage tr = {0};
-	struct sff_runctx ctx = {.isolate = 1, .timeout_s = 10, .next_case = 0x70000000u};
+	const char *v;
+	memset(a, 0, sizeof *a);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			fputs(usage_triage, stdout);
-			return 0;
+			return 1;
 		} else if (is_opt(argv[i], "--target", "-t")) {
-			if (!(target = opt_value(argc, argv, &i, "--target", "-t")))
-				return EXIT_BAD;
+			if (!(a->target = opt_value(argc, argv, &i, "--target", "-t")))
+				return -1;
+		} else if (is_opt(argv[i], "--baseline", NULL)) {
+			if (!(a->lo.baseline = opt_value(argc, argv, &i, "--baseline", NULL)))
+				return -1;
+		} else if (is_opt(argv[i], "--regress", NULL)) {
+			if (!(a->lo.regress = opt_value(argc, argv, &i, "--regress", NULL)))
+				return -1;
+		} else if (is_opt(argv[i], "--top", NULL)) {
+			if (!(v = opt_value(argc, argv, &i, "--top", NULL)))
+				return -1;
+			a->top = atoi(v);
+		} else if (strcmp(argv[i], "--no-known") == 0) {
+			a->lo.no_known = 1;
+		} else if (strcmp(argv[i], "--new") == 0) {
+			a->only_new = 1;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			a->json = 1;
+		} else if (strcmp(argv[i], "--signatures") == 0) {
+			a->by_sig = 1;
 		} else if (strcmp(argv[i], "--record") == 0) {
-			record = 1;
-		} else if (argv[i][0] == '-' || ndirs >= MAX_ARGS) {
+			a->record = 1;
+		} else if (argv[i][0] == '-' || a->ndirs >= MAX_ARGS) {
 			fprintf(stderr, "synfin triage: unexpected '%s'\n%s", argv[i],
 				usage_triage);
-			return EXIT_BAD;
+			return -1;
 		} else {
-			dirs[ndirs++] = argv[i];
+			a->dirs[a->ndirs++] = argv[i];
 		}
 	}
-	if (ndirs == 0) {
+	if (a->ndirs == 0) {
 		fprintf(stderr, "synfin triage: no directory given\n%s", usage_triage);
-		return EXIT_BAD;
+		return -1;
 	}
+	return 0;
+}
+
+static int cmd_triage(int argc, char **argv)
+{
+	char err[512] = "", spec[256];
+	int rc = EXIT_BAD;
+	struct triage_args ta;
+	struct sff_triage tr = {0};
+	struct sff_runctx ctx = {.isolate = 1, .timeout_s = 10, .next_case = 0x70000000u};
+	int parsed = parse_triage_args(argc, argv, &ta);
+	if (parsed != 0)
+		return parsed > 0 ? 0 : EXIT_BAD;
+	const char *target = ta.target;
+	char **dirs = ta.dirs;
+	int ndirs = ta.ndirs;
 	if (!target) { /* the campaign's own, if it left one */
 		char path[4200];
 		size_t len;
@@ -1002,22 +1274,27 @@ static int cmd_triage(int argc, char **argv)
 		if (!(ctx.target->ops->caps & SFH_CAP_VTIME))
 			ctx.max_wait_ms = 250;
 	}
-	if (sff_triage_scan(&tr, ndirs, dirs, target ? &ctx : NULL, target, record, err,
-			    sizeof err) != 0) {
+	int saved = mute_stdout();
+	int scanned = sff_triage_scan(&tr, ndirs, dirs, target ? &ctx : NULL, target, ta.record,
+				      err, sizeof err);
+	unmute(saved);
+	if (scanned != 0 || (sff_triage_sort(&tr), label(&tr, target ? &ctx : NULL, target, &ta.lo,
+							 err, sizeof err)) != 0) {
 		fprintf(stderr, "synfin triage: %s\n", err);
 		goto exit;
 	}
-	sff_triage_sort(&tr);
-	if (tr.n == 0) {
+	if (ta.json)
+		sff_triage_json(stdout, &tr);
+	else if (tr.n == 0)
 		printf("no findings\n");
-		rc = 0;
-		goto exit;
-	}
-	print_table(stdout, &tr);
-	print_causes(stdout, &tr);
-	if (tr.unknown)
+	else if (ta.by_sig)
+		print_table(stdout, &tr);
+	else
+		print_causes(stdout, &tr, ta.only_new, (size_t)(ta.top > 0 ? ta.top : 0),
+			     ": --top 0 shows all");
+	if (tr.unknown && !ta.json)
 		printf("%u crash file(s) not re-run: give --target\n", tr.unknown);
-	rc = EXIT_FOUND;
+	rc = new_causes(&tr) ? EXIT_FOUND : 0;
 exit:
 	sff_triage_free(&tr);
 	sff_runctx_dispose(&ctx);

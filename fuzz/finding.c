@@ -166,39 +166,22 @@ static int write_json(const char *path, const struct sff_finding_info *fi,
 		      const struct sff_runctx *ctx, const struct sfh_scenario *s,
 		      const struct sfh_result *first, const struct verify *vr)
 {
-	const struct sfo_verdict *v = &first->verdict;
-	const struct sfo_rule_info *ri = sfo_rule_any(v->rule);
 	char hash[17], buf[64];
 	FILE *f = fopen(path, "w");
 	if (!f)
 		return -1;
 	sff_sig_dirname(first->sig_hash, hash);
+	/* The fields every report shares (docs/report-schema.md), then a finding's own. */
+	struct sfh_report_info info = {.target = fi->target_spec,
+				       .target_version = ctx->target->ops->version(),
+				       .profile = ctx->profile ? ctx->profile->name
+							       : sfo_profile_default()->name,
+				       .sep = "\n  "};
 	fputs("{", f);
-	json_kv(f, "signature", first->signature, 0);
+	sfh_report_json_fields(f, &info, first);
 	json_kv(f, "sig_hash", hash, 1);
-	json_kv(f, "target", fi->target_spec, 1);
-	json_kv(f, "target_version", ctx->target->ops->version(), 1);
-	json_kv(f, "profile", ctx->profile ? ctx->profile->name : sfo_profile_default()->name, 1);
-	json_kv(f, "kind", sfo_div_kind_name(v->kind), 1);
-	json_kv(f, "rule", rule_id(v), 1);
-	json_kv(f, "section", ri ? ri->section : "", 1);
-	json_kv(f, "requirement", ri ? ri->req : "", 1);
-	json_kv(f, "rule_title", ri ? ri->title : "", 1);
-	json_kv(f, "severity", sfo_severity_name(v->sev), 1);
-	json_kv(f, "state_before", sfo_state_name(v->before), 1);
-	json_kv(f, "event_class", sfo_evclass_name(v->evclass), 1);
-	fputs(",\n  \"expected\": {\"state\": ", f);
-	sfh_json_str(f, sfo_state_name(v->expected));
-	fputs("},\n  \"observed\": {\"state\": ", f);
-	sfh_json_str(f, sfo_state_name(v->observed));
-	fputs("}", f);
-	json_kv(f, "detail", v->detail, 1);
-	if (v->kind == SFO_DIV_CRASH) {
-		fputs(",\n  \"crash\": ", f);
-		sfh_crash_json(f, &first->crash);
-	}
-	fprintf(f, ",\n  \"event\": %d,\n  \"events\": %u,\n  \"events_before_minimizing\": %u",
-		vr->a.div_event + 1, s->nev, fi->orig_events);
+	fprintf(f, ",\n  \"events\": %u,\n  \"events_before_minimizing\": %u", s->nev,
+		fi->orig_events);
 	fprintf(f, ",\n  \"flaky\": %s", vr->flaky ? "true" : "false");
 	fprintf(f, ",\n  \"reruns\": [{\"case\": 0, \"signature\": ");
 	sfh_json_str(f, vr->rc_a == 0 ? vr->a.signature : "(harness error)");
@@ -227,8 +210,11 @@ static int write_scn(const char *path, const struct sff_finding_info *fi,
 	if (!text || !f)
 		goto exit;
 	sfh_scn_format(s, text, need);
+	char detail[sizeof first->verdict.detail + 64];
+	sfh_verdict_detail(&first->verdict, detail, sizeof detail);
+	/* SCN_HEADER_LINES lines before the scenario: see number_lines() */
 	fprintf(f, "# synfin finding: %s%s\n", first->signature, flaky ? " (flaky)" : "");
-	fprintf(f, "# %s\n", first->verdict.detail);
+	fprintf(f, "# %s\n", detail);
 	fprintf(f, "# replay: synfin run scenario.scn --target %s\n", fi->target_spec);
 	fprintf(f, "#! expect %s divergence %s %s%s%s\n", fi->target_spec, rule_id(&first->verdict),
 		sfo_div_kind_name(first->verdict.kind), first->crash.site[0] ? " " : "",
@@ -284,7 +270,10 @@ static int write_txt(const char *path, const struct sff_finding_info *fi,
 		fprintf(f, "rule:      %s (no RFC rule: the stack itself failed)\n", rule_id(v));
 	fprintf(f, "expected:  state %s\n", sfo_state_name(v->expected));
 	fprintf(f, "observed:  state %s\n", sfo_state_name(v->observed));
-	fprintf(f, "detail:    %s\n", v->detail);
+	char detail[sizeof v->detail + 64];
+	sfh_verdict_detail(v, detail, sizeof detail);
+	fprintf(f, "detail:    %s\n", detail);
+	fprintf(f, "packet:    %u of exchange.pcap\n", first->div_packet);
 	if (v->kind == SFO_DIV_CRASH)
 		write_crash_txt(f, &first->crash);
 	fprintf(f, "target:    %s (%s), profile %s\n", fi->target_spec, ctx->target->ops->version(),
@@ -304,6 +293,30 @@ exit:
 	if (f && fclose(f) != 0)
 		rc = -1;
 	return rc;
+}
+
+/* Lines of scenario.scn before the scenario text (write_scn). */
+#define SCN_HEADER_LINES 4
+
+/* A scenario found by the fuzzer is decoded from bytes: its events have no source line,
+ * and the trace in report.txt would show 0 in its line column. The lines are taken from
+ * the text scenario.scn will hold, so each trace line points into that file. */
+static void number_lines(struct sfh_scenario *s)
+{
+	size_t need = sfh_scn_format(s, NULL, 0) + 1;
+	char *text = malloc(need + SCN_HEADER_LINES * 2);
+	char err[256];
+	struct sfh_scenario *p = malloc(sizeof *p);
+	if (text && p) {
+		memset(text, '\n', SCN_HEADER_LINES); /* the header's lines, as blank ones */
+		sfh_scn_format(s, text + SCN_HEADER_LINES, need);
+		if (sfh_scn_parse(text, strlen(text), "scenario.scn", p, err, sizeof err) == 0 &&
+		    p->nev == s->nev)
+			for (uint32_t k = 0; k < s->nev; k++)
+				s->ev[k].line = p->ev[k].line;
+	}
+	free(p);
+	free(text);
 }
 
 static void remove_tmpdir(const char *dir)
@@ -372,7 +385,7 @@ static int verify(struct sff_runctx *ctx, const struct sfh_scenario *s,
 }
 
 int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
-		      const struct sfh_scenario *s, const struct sfh_result *first, char *err,
+		      const struct sfh_scenario *s_in, const struct sfh_result *first, char *err,
 		      size_t errlen)
 {
 	char name[17], tmp[4096], final[4096], path[4200];
@@ -391,6 +404,14 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 		return SFF_FINDING_ERR;
 	}
 	memset(&vr, 0, sizeof vr);
+	struct sfh_scenario *s = malloc(sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		rmdir(tmp);
+		return SFF_FINDING_ERR;
+	}
+	*s = *s_in;
+	number_lines(s);
 	if (verify(ctx, s, first, tmp, &vr, err, errlen) != 0)
 		goto exit;
 	/* Report the verified run when it shows the signature: its detail speaks of the
@@ -428,6 +449,7 @@ io_error:
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
 exit:
 	free(vr.trace);
+	free(s);
 	if (rc != SFF_FINDING_NEW)
 		remove_tmpdir(tmp);
 	return rc;

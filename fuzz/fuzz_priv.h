@@ -163,12 +163,47 @@ struct sff_group {
 	char rule[64], severity[16], kind[32];
 	char example[4096];
 	unsigned count, crash_files, flaky;
+	char cause[256];  /* its root-cause key (sfh_cause_key) */
+	char detail[240]; /* the example's detail text */
+	char repro[24];	  /* the example's repro_rate ("7/10"), if its report has one */
+	unsigned events;  /* the example's scenario length (0: unknown) */
+	int baselined;	  /* listed in the baseline by signature or hash */
+	char hash[17];
+	const char *known; /* the pin (file name) with its cause, rule and kind, or NULL */
+};
+
+/* One root-cause group: signatures whose findings differ from the model in the same
+ * way, whatever path led there (cause.h). */
+struct sff_cause {
+	char key[256];
+	char severity[16], kind[32];
+	const struct sff_group *example; /* the smallest example (fewest events) */
+	unsigned findings, sigs, flaky;
+	char known[128];     /* a corpus/regress pin of some of its signatures, or "" */
+	unsigned known_sigs; /* signatures with a pin */
+	int baselined;	     /* its key is in the baseline, or every signature in it */
+	int is_new;	     /* some signature is neither pinned nor baselined */
+};
+
+/* A pinned regression behaviour: its file's name, the rule and kind of its `#! expect`
+ * line, and the cause key its run showed. A signature is known when a pin has its
+ * cause key, rule and kind. */
+struct sff_pin {
+	char file[128];
+	char key[256];
+	char rule[64], kind[32];
 };
 
 struct sff_triage {
 	struct sff_group *g;
 	size_t n, cap;
-	unsigned unknown; /* crash files whose signature could not be found */
+	unsigned unknown;    /* crash files whose signature could not be found */
+	struct sff_cause *c; /* after sff_triage_causes: sorted by severity, then size */
+	size_t nc;
+	struct sff_pin *pins;
+	size_t npins;
+	char **baseline; /* lines of the baseline file */
+	size_t nbaseline;
 };
 
 /* Scan dirs for finding directories (OUT/<hash>/report.json) and libFuzzer artifacts
@@ -179,6 +214,33 @@ struct sff_triage {
 int sff_triage_scan(struct sff_triage *tr, int ndirs, char **dirs, struct sff_runctx *ctx,
 		    const char *target_spec, int record, char *err, size_t errlen);
 void sff_triage_sort(struct sff_triage *tr); /* by count, then signature */
+
+/* The pinned behaviours of a regression corpus: every *.scn under dir whose `#! expect`
+ * line for target_spec is a divergence is run (isolated) on ctx; when it meets its line,
+ * the cause key of its run is kept as a pin. Returns the number of pins, or -1 with err
+ * set (dir unreadable). */
+int sff_triage_pins(struct sff_triage *tr, struct sff_runctx *ctx, const char *target_spec,
+		    const char *dir, char *err, size_t errlen);
+
+/* Read a baseline file: one entry per line, a cause key, a signature or a signature
+ * hash; '#' starts a comment; blank lines are skipped. Returns 0, or -1 with err set. */
+int sff_triage_baseline(struct sff_triage *tr, const char *path, char *err, size_t errlen);
+
+/* Group the signatures into root causes (tr->c), label them known (a pin with the same
+ * key) or baselined, and sort them: severity (MUST first), then findings, then key.
+ * Returns 0, or -1 (out of memory). */
+int sff_triage_causes(struct sff_triage *tr);
+
+/* 1 if some signature of the cause is neither known nor baselined. */
+int sff_cause_is_new(const struct sff_cause *c);
+
+/* The rules seen in a cause's findings, most frequent first: "rule N, rule N, ...". */
+void sff_cause_rules(const struct sff_triage *tr, const struct sff_cause *c, char *buf, size_t cap);
+
+/* The whole triage as one JSON object (docs/report-schema.md), and as Markdown. */
+void sff_triage_json(FILE *f, const struct sff_triage *tr);
+void sff_triage_markdown(FILE *f, const struct sff_triage *tr);
+
 void sff_triage_free(struct sff_triage *tr);
 
 /* Run the bytes of a libFuzzer artifact isolated and fill res (a crash or hang verdict

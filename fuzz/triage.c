@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cause.h"
 #include "fuzz_priv.h"
 
 #define ARTIFACT_MAX (1u << 20)
@@ -183,22 +184,43 @@ static struct sff_group *group_for(struct sff_triage *tr, const char *sig)
 	return g;
 }
 
-static int add(struct sff_triage *tr, const char *sig, const char *rule, const char *sev,
-	       const char *kind, const char *path, int crash_file, int flaky)
+/* What one finding or crash file contributes to its signature group. */
+struct entry {
+	const char *sig, *rule, *sev, *kind, *path;
+	const char *cause, *detail, *repro, *hash;
+	unsigned events;
+	int crash_file, flaky;
+};
+
+static int better_example(const struct sff_group *g, const struct entry *e)
 {
-	struct sff_group *g = group_for(tr, sig);
+	if (g->count == 0)
+		return 1;
+	if (e->crash_file != (g->crash_files == g->count))
+		return !e->crash_file; /* a finding directory is the better example */
+	/* the smallest scenario; 0 events means unknown */
+	return e->events && (!g->events || e->events < g->events);
+}
+
+static int add(struct sff_triage *tr, const struct entry *e)
+{
+	struct sff_group *g = group_for(tr, e->sig);
 	if (!g)
 		return -1;
-	if (g->count == 0 || (!crash_file && g->crash_files == g->count)) {
-		/* A finding directory is the better example than a raw crash file. */
-		snprintf(g->rule, sizeof g->rule, "%s", rule);
-		snprintf(g->severity, sizeof g->severity, "%s", sev);
-		snprintf(g->kind, sizeof g->kind, "%s", kind);
-		snprintf(g->example, sizeof g->example, "%s", path);
+	if (better_example(g, e)) {
+		snprintf(g->rule, sizeof g->rule, "%s", e->rule);
+		snprintf(g->severity, sizeof g->severity, "%s", e->sev);
+		snprintf(g->kind, sizeof g->kind, "%s", e->kind);
+		snprintf(g->example, sizeof g->example, "%s", e->path);
+		snprintf(g->cause, sizeof g->cause, "%s", e->cause ? e->cause : e->sig);
+		snprintf(g->detail, sizeof g->detail, "%s", e->detail ? e->detail : "");
+		snprintf(g->repro, sizeof g->repro, "%s", e->repro ? e->repro : "");
+		snprintf(g->hash, sizeof g->hash, "%s", e->hash ? e->hash : "");
+		g->events = e->events;
 	}
 	g->count++;
-	g->crash_files += (unsigned)crash_file;
-	g->flaky += (unsigned)flaky;
+	g->crash_files += (unsigned)e->crash_file;
+	g->flaky += (unsigned)e->flaky;
 	return 0;
 }
 
@@ -221,26 +243,71 @@ static int json_get(const char *json, const char *key, char *out, size_t cap)
 	return 0;
 }
 
+static void json_get_or(const char *json, const char *key, char *out, size_t cap, const char *dflt)
+{
+	if (json_get(json, key, out, cap) != 0)
+		snprintf(out, cap, "%s", dflt);
+}
+
+/* The fields of a finding's report.json that triage uses. */
+struct report_fields {
+	char sig[160], rule[64], sev[16], kind[32], target[128], before[32], evclass[32];
+	char detail[400], site[200], repro[24], hash[17], cause[256];
+	unsigned events;
+};
+
 static int add_finding_dir(struct sff_triage *tr, const char *dir)
 {
-	char path[4200], sig[160], rule[64], sev[16], kind[32];
+	char path[4200];
 	size_t len;
+	struct report_fields *r;
 	snprintf(path, sizeof path, "%s/report.json", dir);
 	char *json = (char *)sff_read_file(path, &len, 1u << 20);
 	if (!json)
 		return 1; /* not a finding directory */
-	int ok = json_get(json, "signature", sig, sizeof sig) == 0;
-	if (json_get(json, "rule", rule, sizeof rule) != 0)
-		snprintf(rule, sizeof rule, "?");
-	if (json_get(json, "severity", sev, sizeof sev) != 0)
-		snprintf(sev, sizeof sev, "?");
-	if (json_get(json, "kind", kind, sizeof kind) != 0)
-		snprintf(kind, sizeof kind, "?");
+	if (!(r = calloc(1, sizeof *r))) {
+		free(json);
+		return -1;
+	}
+	int ok = json_get(json, "signature", r->sig, sizeof r->sig) == 0;
+	json_get_or(json, "rule", r->rule, sizeof r->rule, "?");
+	json_get_or(json, "severity", r->sev, sizeof r->sev, "?");
+	json_get_or(json, "kind", r->kind, sizeof r->kind, "?");
+	json_get_or(json, "target", r->target, sizeof r->target, "?");
+	json_get_or(json, "state_before", r->before, sizeof r->before, "");
+	json_get_or(json, "event_class", r->evclass, sizeof r->evclass, "");
+	json_get_or(json, "detail", r->detail, sizeof r->detail, "");
+	json_get_or(json, "site", r->site, sizeof r->site, ""); /* crash.site, if any */
+	json_get_or(json, "repro_rate", r->repro, sizeof r->repro, "");
+	json_get_or(json, "sig_hash", r->hash, sizeof r->hash, "");
+	const char *ev = strstr(json, "\"events\": ");
+	r->events = ev ? (unsigned)strtoul(ev + 10, NULL, 10) : 0;
 	int flaky = strstr(json, "\"flaky\": true") != NULL;
 	free(json);
-	if (!ok)
-		return 1;
-	return add(tr, sig, rule, sev, kind, dir, 0, flaky);
+	/* Computed, not read: reports written before the key existed group the same way. */
+	struct sfh_cause_in in = {.target = r->target,
+				  .kind = r->kind,
+				  .state_before = r->before,
+				  .event_class = r->evclass,
+				  .detail = r->detail,
+				  .crash_site = r->site,
+				  .rule = r->rule};
+	if (sfh_cause_key(&in, r->cause, sizeof r->cause) != 0)
+		r->cause[sizeof r->cause - 1] = '\0';
+	struct entry e = {.sig = r->sig,
+			  .rule = r->rule,
+			  .sev = r->sev,
+			  .kind = r->kind,
+			  .path = dir,
+			  .cause = r->cause,
+			  .detail = r->detail,
+			  .repro = r->repro,
+			  .hash = r->hash,
+			  .events = r->events,
+			  .flaky = flaky};
+	int rc = ok ? add(tr, &e) : 1;
+	free(r);
+	return rc;
 }
 
 static int add_artifact(struct sff_triage *tr, const char *path, struct sff_runctx *ctx,
@@ -256,24 +323,47 @@ static int add_artifact(struct sff_triage *tr, const char *path, struct sff_runc
 		return 0; /* vanished or unreadable: nothing to group */
 	if (!ctx) {
 		tr->unknown++;
-		rc = add(tr, "(unknown: no --target to re-run it)", "?", "?", "?", path, 1, 0);
+		struct entry e = {.sig = "(unknown: no --target to re-run it)",
+				  .rule = "?",
+				  .sev = "?",
+				  .kind = "?",
+				  .path = path,
+				  .crash_file = 1};
+		rc = add(tr, &e);
 		goto exit;
 	}
 	if (sff_run_artifact(ctx, data, len, &s, &res) != 0) {
 		tr->unknown++;
-		rc = add(tr, "(unknown: the re-run failed)", "?", "?", "?", path, 1, 0);
+		struct entry e = {.sig = "(unknown: the re-run failed)",
+				  .rule = "?",
+				  .sev = "?",
+				  .kind = "?",
+				  .path = path,
+				  .crash_file = 1};
+		rc = add(tr, &e);
 		goto exit;
 	}
 	const struct sfo_rule_info *ri = sfo_rule_any(res.verdict.rule);
 	const char *sig = res.verdict.kind == SFO_DIV_OK ? "(no divergence on re-run)"
 			  : res.verdict.accepted	 ? "(accepted by the profile on re-run)"
 							 : res.signature;
-	rc = add(tr, sig,
-		 res.verdict.kind == SFO_DIV_OK ? "-"
-		 : ri				? ri->id
-						: "stack",
-		 res.verdict.kind == SFO_DIV_OK ? "-" : sfo_severity_name(res.verdict.sev),
-		 sfo_div_kind_name(res.verdict.kind), path, 1, 0);
+	char cause[256], detail[sizeof res.verdict.detail + 64];
+	int ok = res.verdict.kind == SFO_DIV_OK;
+	sfh_report_cause(target_spec ? target_spec : ctx->target->ops->name, &res, cause,
+			 sizeof cause);
+	sfh_verdict_detail(&res.verdict, detail, sizeof detail);
+	struct entry e = {.sig = sig,
+			  .rule = ok   ? "-"
+				  : ri ? ri->id
+				       : "stack",
+			  .sev = ok ? "-" : sfo_severity_name(res.verdict.sev),
+			  .kind = sfo_div_kind_name(res.verdict.kind),
+			  .path = path,
+			  .cause = ok || res.verdict.accepted ? sig : cause,
+			  .detail = detail,
+			  .events = s.nev,
+			  .crash_file = 1};
+	rc = add(tr, &e);
 	if (rc == 0 && record && res.verdict.kind != SFO_DIV_OK && !res.verdict.accepted) {
 		const char *base = strrchr(path, '/');
 		char origin[600];
@@ -385,8 +475,355 @@ void sff_triage_sort(struct sff_triage *tr)
 		qsort(tr->g, tr->n, sizeof tr->g[0], cmp_group);
 }
 
+/* ---- known behaviours: the regression corpus ---- */
+
+/* Longest total wait of a pin run on a real-time target: pins are re-run by every
+ * triage, and a scenario that waits minutes for a timer would make triage wait too. */
+#define PIN_MAX_REAL_WAIT_MS 10000u
+
+static int pin_add(struct sff_triage *tr, const char *file, const char *key,
+		   const struct sfh_expectation *x)
+{
+	struct sff_pin *p = realloc(tr->pins, (tr->npins + 1) * sizeof *p);
+	if (!p)
+		return -1;
+	tr->pins = p;
+	p += tr->npins++;
+	const char *base = strrchr(file, '/');
+	snprintf(p->file, sizeof p->file, "%s", base ? base + 1 : file);
+	snprintf(p->key, sizeof p->key, "%s", key);
+	snprintf(p->rule, sizeof p->rule, "%s", x->rule);
+	snprintf(p->kind, sizeof p->kind, "%s", x->kind);
+	return 0;
+}
+
+static int pin_one(struct sff_triage *tr, struct sff_runctx *ctx, const char *target_spec,
+		   const char *path)
+{
+	char err[512], key[256];
+	struct sfh_expectation x;
+	struct sfh_scenario *s = malloc(sizeof *s);
+	struct sfh_result res;
+	int rc = 0;
+	if (!s)
+		return -1;
+	if (sfh_expectation_read(path, target_spec, &x, err, sizeof err) != 0 || !x.divergence ||
+	    sfh_scn_load(path, s, err, sizeof err) != 0)
+		goto exit; /* a malformed pin is replay's to report, not triage's */
+	uint32_t caps = ctx->target->ops->caps, waited = 0;
+	for (uint32_t i = 0; i < s->nev; i++)
+		if (s->ev[i].type == SFH_EV_WAIT)
+			waited += s->ev[i].u.wait_ms;
+	if (!(caps & SFH_CAP_VTIME) && waited > PIN_MAX_REAL_WAIT_MS)
+		goto exit;
+	struct sfh_run_opts o = {.profile = ctx->profile, .case_no = ctx->next_case++};
+	if (sff_run_isolated_sig(ctx, s, &o, &res) != 0 || !sfh_expectation_met(&x, &res))
+		goto exit; /* the pin does not show its behaviour here: nothing to match */
+	sfh_report_cause(target_spec, &res, key, sizeof key);
+	rc = pin_add(tr, path, key, &x);
+exit:
+	free(s);
+	return rc;
+}
+
+int sff_triage_pins(struct sff_triage *tr, struct sff_runctx *ctx, const char *target_spec,
+		    const char *dir, char *err, size_t errlen)
+{
+	struct sfh_filelist fl = {0};
+	char *args[1] = {(char *)dir};
+	if (sfh_collect_scenarios(1, args, &fl, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < fl.n; i++)
+		if (pin_one(tr, ctx, target_spec, fl.paths[i]) != 0) {
+			snprintf(err, errlen, "out of memory");
+			sfh_filelist_free(&fl);
+			return -1;
+		}
+	sfh_filelist_free(&fl);
+	return (int)tr->npins;
+}
+
+/* ---- the baseline ---- */
+
+int sff_triage_baseline(struct sff_triage *tr, const char *path, char *err, size_t errlen)
+{
+	char line[600];
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof line, f)) {
+		char *p = line, *end;
+		line[strcspn(line, "#\r\n")] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strlen(p);
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (!*p)
+			continue;
+		char **b = realloc(tr->baseline, (tr->nbaseline + 1) * sizeof *b);
+		if (!b || !(b[tr->nbaseline] = strdup(p))) {
+			if (b)
+				tr->baseline = b;
+			fclose(f);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		tr->baseline = b;
+		tr->nbaseline++;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int in_baseline(const struct sff_triage *tr, const char *s)
+{
+	for (size_t i = 0; s && *s && i < tr->nbaseline; i++)
+		if (strcmp(tr->baseline[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- root causes ---- */
+
+static int sev_rank(const char *sev)
+{
+	static const char *const order[] = {"MUST", "SHOULD", "MAY"};
+	for (int i = 0; i < 3; i++)
+		if (strcmp(sev, order[i]) == 0)
+			return i;
+	return 3;
+}
+
+static int cmp_cause(const void *a, const void *b)
+{
+	const struct sff_cause *x = a, *y = b;
+	int rx = sev_rank(x->severity), ry = sev_rank(y->severity);
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	if (x->findings != y->findings)
+		return x->findings > y->findings ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+int sff_triage_causes(struct sff_triage *tr)
+{
+	free(tr->c);
+	tr->nc = 0;
+	tr->c = calloc(tr->n ? tr->n : 1, sizeof *tr->c);
+	if (!tr->c)
+		return -1;
+	for (size_t i = 0; i < tr->n; i++) {
+		struct sff_group *g = &tr->g[i];
+		size_t k = 0;
+		while (k < tr->nc && strcmp(tr->c[k].key, g->cause) != 0)
+			k++;
+		struct sff_cause *c = &tr->c[k];
+		if (k == tr->nc) {
+			tr->nc++;
+			snprintf(c->key, sizeof c->key, "%s", g->cause);
+			snprintf(c->severity, sizeof c->severity, "%s", g->severity);
+			snprintf(c->kind, sizeof c->kind, "%s", g->kind);
+			c->baselined = 1; /* until a signature not in the baseline shows up */
+		}
+		if (sev_rank(g->severity) < sev_rank(c->severity))
+			snprintf(c->severity, sizeof c->severity, "%s", g->severity);
+		if (!c->example ||
+		    (g->events && (!c->example->events || g->events < c->example->events)))
+			c->example = g;
+		c->findings += g->count;
+		c->sigs++;
+		c->flaky += g->flaky;
+		g->baselined = in_baseline(tr, g->signature) || in_baseline(tr, g->hash);
+		g->known = NULL;
+		for (size_t p = 0; p < tr->npins && !g->known; p++) {
+			const struct sff_pin *pin = &tr->pins[p];
+			if (strcmp(pin->key, g->cause) == 0 && strcmp(pin->kind, g->kind) == 0 &&
+			    (strcmp(pin->rule, "*") == 0 || strcmp(pin->rule, g->rule) == 0))
+				g->known = pin->file;
+		}
+		c->baselined &= g->baselined;
+		c->is_new |= !g->baselined && !g->known;
+		if (g->known) {
+			c->known_sigs++;
+			if (!c->known[0])
+				snprintf(c->known, sizeof c->known, "%s", g->known);
+		}
+	}
+	for (size_t k = 0; k < tr->nc; k++) {
+		struct sff_cause *c = &tr->c[k];
+		if (in_baseline(tr, c->key)) {
+			c->baselined = 1;
+			c->is_new = 0;
+		}
+	}
+	if (tr->nc > 1)
+		qsort(tr->c, tr->nc, sizeof *tr->c, cmp_cause);
+	return 0;
+}
+
+int sff_cause_is_new(const struct sff_cause *c)
+{
+	return c->is_new;
+}
+
+void sff_cause_rules(const struct sff_triage *tr, const struct sff_cause *c, char *buf, size_t cap)
+{
+	struct rule_count {
+		const char *rule;
+		unsigned n;
+	} r[16];
+	size_t nr = 0, k = 0;
+	for (size_t i = 0; i < tr->n; i++) {
+		if (strcmp(tr->g[i].cause, c->key) != 0)
+			continue;
+		size_t j = 0;
+		while (j < nr && strcmp(r[j].rule, tr->g[i].rule) != 0)
+			j++;
+		if (j == nr && nr < sizeof r / sizeof r[0])
+			r[nr++] = (struct rule_count){tr->g[i].rule, 0};
+		if (j < nr)
+			r[j].n += tr->g[i].count;
+	}
+	buf[0] = '\0';
+	for (size_t i = 0; i < nr; i++) { /* most frequent first: n is small */
+		size_t best = i;
+		for (size_t j = i + 1; j < nr; j++)
+			if (r[j].n > r[best].n)
+				best = j;
+		struct rule_count t = r[i];
+		r[i] = r[best];
+		r[best] = t;
+		int w = snprintf(buf + k, cap > k ? cap - k : 0, "%s%s %u", i ? ", " : "",
+				 r[i].rule, r[i].n);
+		if (w < 0 || (size_t)w >= cap - k)
+			break;
+		k += (size_t)w;
+	}
+}
+
+/* ---- the summary: JSON and Markdown ---- */
+
+static unsigned count_new(const struct sff_triage *tr, unsigned *findings)
+{
+	unsigned n = 0;
+	*findings = 0;
+	for (size_t i = 0; i < tr->nc; i++)
+		if (sff_cause_is_new(&tr->c[i])) {
+			n++;
+			*findings += tr->c[i].findings;
+		}
+	return n;
+}
+
+void sff_triage_json(FILE *f, const struct sff_triage *tr)
+{
+	unsigned nf = 0, total = 0, nnew = count_new(tr, &nf);
+	char rules[400];
+	for (size_t i = 0; i < tr->n; i++)
+		total += tr->g[i].count;
+	fprintf(f, "{\"schema\": %d, \"synfin_version\": ", SFH_REPORT_SCHEMA);
+	sfh_json_str(f, sfh_version());
+	fprintf(f,
+		",\n \"findings\": %u, \"signatures\": %zu, \"groups\": %zu, \"new_groups\": %u,"
+		" \"new_findings\": %u, \"unknown_crash_files\": %u,\n \"causes\": [",
+		total, tr->n, tr->nc, nnew, nf, tr->unknown);
+	for (size_t i = 0; i < tr->nc; i++) {
+		const struct sff_cause *c = &tr->c[i];
+		const struct sff_group *g = c->example;
+		fputs(i ? ",\n  {\"group\": " : "\n  {\"group\": ", f);
+		sfh_json_str(f, c->key);
+		fputs(", \"severity\": ", f);
+		sfh_json_str(f, c->severity);
+		fputs(", \"kind\": ", f);
+		sfh_json_str(f, c->kind);
+		fprintf(f, ", \"findings\": %u, \"signatures\": %u, \"flaky\": %u", c->findings,
+			c->sigs, c->flaky);
+		fputs(", \"status\": ", f);
+		sfh_json_str(f, c->is_new ? "new" : c->baselined ? "baselined" : "known");
+		fputs(", \"known\": ", f);
+		sfh_json_str(f, c->known);
+		fprintf(f, ", \"known_signatures\": %u", c->known_sigs);
+		sff_cause_rules(tr, c, rules, sizeof rules);
+		fputs(", \"rules\": ", f);
+		sfh_json_str(f, rules);
+		fputs(",\n   \"example\": {\"path\": ", f);
+		sfh_json_str(f, g->example);
+		fputs(", \"signature\": ", f);
+		sfh_json_str(f, g->signature);
+		fprintf(f, ", \"events\": %u, \"repro_rate\": ", g->events);
+		sfh_json_str(f, g->repro);
+		fputs(", \"detail\": ", f);
+		sfh_json_str(f, g->detail);
+		fputs("}}", f);
+	}
+	fputs("],\n \"signature_list\": [", f);
+	for (size_t i = 0; i < tr->n; i++) {
+		const struct sff_group *g = &tr->g[i];
+		fputs(i ? ",\n  {\"signature\": " : "\n  {\"signature\": ", f);
+		sfh_json_str(f, g->signature);
+		fputs(", \"group\": ", f);
+		sfh_json_str(f, g->cause);
+		fputs(", \"rule\": ", f);
+		sfh_json_str(f, g->rule);
+		fprintf(f, ", \"count\": %u, \"flaky\": %u, \"example\": ", g->count, g->flaky);
+		sfh_json_str(f, g->example);
+		fputc('}', f);
+	}
+	fputs("]}\n", f);
+}
+
+/* A Markdown table cell: '|' would end it. */
+static void md_cell(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputs(*s == '|' ? "\\|" : (char[2]){*s, 0}, f);
+}
+
+void sff_triage_markdown(FILE *f, const struct sff_triage *tr)
+{
+	unsigned nf = 0, total = 0, nnew = count_new(tr, &nf);
+	char rules[400];
+	for (size_t i = 0; i < tr->n; i++)
+		total += tr->g[i].count;
+	fprintf(f,
+		"# synfin findings\n\n%u findings, %zu signatures, **%zu root-cause groups**, "
+		"%u new (synfin %s)\n\n",
+		total, tr->n, tr->nc, nnew, sfh_version());
+	fputs("| # | severity | findings | sigs | status | group | detail (smallest example) | "
+	      "rules | example |\n|---|---|---|---|---|---|---|---|---|\n",
+	      f);
+	for (size_t i = 0; i < tr->nc; i++) {
+		const struct sff_cause *c = &tr->c[i];
+		sff_cause_rules(tr, c, rules, sizeof rules);
+		fprintf(f, "| %zu | %s | %u | %u | ", i + 1, c->severity, c->findings, c->sigs);
+		fputs(c->is_new ? "**new**" : c->baselined ? "baselined" : "known", f);
+		if (c->known[0]) {
+			fprintf(f, " (pin %u/%u: ", c->known_sigs, c->sigs);
+			md_cell(f, c->known);
+			fputs(")", f);
+		}
+		fputs(" | `", f);
+		md_cell(f, c->key);
+		fputs("` | ", f);
+		md_cell(f, c->example->detail);
+		fputs(" | ", f);
+		md_cell(f, rules);
+		fputs(" | ", f);
+		md_cell(f, c->example->example);
+		fputs(" |\n", f);
+	}
+}
+
 void sff_triage_free(struct sff_triage *tr)
 {
 	free(tr->g);
+	free(tr->c);
+	free(tr->pins);
+	for (size_t i = 0; i < tr->nbaseline; i++)
+		free(tr->baseline[i]);
+	free(tr->baseline);
 	memset(tr, 0, sizeof *tr);
 }

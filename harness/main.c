@@ -28,12 +28,14 @@ static const char usage_main[] =
 	"  replay DIR... --target T   replay a regression corpus against its expected verdicts\n"
 	"  fuzz --target T [DIR...]   fuzz a target with libFuzzer (flags after --)\n"
 	"  minimize FILE --target T   shrink a scenario while keeping its divergence\n"
-	"  triage DIR...              group findings by signature\n"
+	"  triage DIR...              group findings by root cause; --new: only new ones\n"
 	"  explain [RULE]             the rule table, or one rule\n"
 	"  isn --target T             judge the target's initial sequence numbers (3.4.1)\n"
 	"  targets                    the targets built in, and whether they can run here\n"
 	"\n"
-	"'synfin COMMAND --help' describes each. Exit: 0 conformant, 1 divergence, 2 error.\n";
+	"'synfin COMMAND --help' describes each; 'synfin --version' prints the version.\n"
+	"Exit: 0 conformant, 1 divergence, 2 error (fuzz and triage: 0 nothing new, 1 new\n"
+	"findings, 2 error).\n";
 
 static const char usage_run[] =
 	"usage: synfin run FILE... --target T [--profile P] [--pcap F] [--json F] [-q]\n"
@@ -658,6 +660,10 @@ int main(int argc, char **argv)
 		return argc < 2 ? EXIT_BAD : 0;
 	}
 	const char *cmd = argv[1];
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("synfin %s (report schema %d)\n", sfh_version(), SFH_REPORT_SCHEMA);
+		return 0;
+	}
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "replay") == 0)

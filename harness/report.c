@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cause.h"
 #include "report.h"
 
 void sfh_json_str(FILE *f, const char *s)
@@ -55,55 +56,144 @@ void sfh_xml_attr(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-void sfh_report_json(FILE *f, const char *file, const char *target, const char *version,
-		     const char *profile, const struct sfh_result *res)
+const char *sfh_version(void)
+{
+#ifdef SYNFIN_VERSION
+	return SYNFIN_VERSION;
+#else
+	return "unknown";
+#endif
+}
+
+void sfh_verdict_detail(const struct sfo_verdict *v, char *buf, size_t cap)
+{
+	const struct sfo_rule_info *ri = sfo_rule(v->rule);
+	if (v->detail[0] || v->kind == SFO_DIV_OK)
+		snprintf(buf, cap, "%s", v->detail);
+	else if (v->kind == SFO_DIV_STATE)
+		snprintf(buf, cap, "state: expected %s, observed %s", sfo_state_name(v->expected),
+			 sfo_state_name(v->observed));
+	else /* a verdict judged without text (sfh_run_opts.brief) */
+		snprintf(buf, cap,
+			 "%s against rule %s (no detail text: the run was judged briefly)",
+			 sfo_div_kind_name(v->kind), ri ? ri->id : "stack");
+}
+
+void sfh_report_cause(const char *target, const struct sfh_result *res, char *key, size_t cap)
+{
+	const struct sfo_verdict *v = &res->verdict;
+	char detail[sizeof v->detail + 64];
+	sfh_verdict_detail(v, detail, sizeof detail);
+	struct sfh_cause_in in = {.target = target,
+				  .kind = sfo_div_kind_name(v->kind),
+				  .state_before = sfo_state_name(v->before),
+				  .event_class = sfo_evclass_name(v->evclass),
+				  .detail = detail,
+				  .crash_site = res->crash.site,
+				  .rule = sfo_rule_any(v->rule) ? sfo_rule_any(v->rule)->id : NULL};
+	if (sfh_cause_key(&in, key, cap) != 0 && cap)
+		key[cap - 1] = '\0';
+}
+
+static void kv(FILE *f, const char *sep, int *first, const char *k)
+{
+	fprintf(f, "%s%s", *first ? "" : ",", sep);
+	sfh_json_str(f, k);
+	fputs(": ", f);
+	*first = 0;
+}
+
+static void kv_str(FILE *f, const char *sep, int *first, const char *k, const char *v)
+{
+	kv(f, sep, first, k);
+	sfh_json_str(f, v);
+}
+
+/* The differences as a list of {field, expected, observed}. */
+static void json_diffs(FILE *f, const char *detail)
+{
+	struct sfh_diff d[8];
+	size_t n = sfh_diff_parse(detail, d, 8);
+	fputc('[', f);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ", {\"field\": " : "{\"field\": ", f);
+		sfh_json_str(f, d[i].field);
+		fputs(", \"expected\": ", f);
+		sfh_json_str(f, d[i].expected);
+		fputs(", \"observed\": ", f);
+		sfh_json_str(f, d[i].observed);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
+void sfh_report_json_fields(FILE *f, const struct sfh_report_info *info,
+			    const struct sfh_result *res)
 {
 	const struct sfo_verdict *v = &res->verdict;
 	const struct sfo_rule_info *ri = sfo_rule_any(v->rule);
-	fputs("{\"file\":", f);
-	sfh_json_str(f, file);
-	fputs(",\"target\":", f);
-	sfh_json_str(f, target);
-	fputs(",\"target_version\":", f);
-	sfh_json_str(f, version);
-	fputs(",\"profile\":", f);
-	sfh_json_str(f, profile);
-	fprintf(f, ",\"steps\":%u,\"verdict\":", res->steps);
-	sfh_json_str(f, v->kind == SFO_DIV_OK ? "ok" : v->accepted ? "accepted" : "divergence");
-	if (v->kind != SFO_DIV_OK) {
-		fputs(",\"kind\":", f);
-		sfh_json_str(f, sfo_div_kind_name(v->kind));
-		fputs(",\"rule\":", f);
-		sfh_json_str(f, ri ? ri->id : "?");
-		fputs(",\"section\":", f);
-		sfh_json_str(f, ri ? ri->section : "");
-		fputs(",\"requirement\":", f);
-		sfh_json_str(f, ri ? ri->req : "");
-		fputs(",\"severity\":", f);
-		sfh_json_str(f, sfo_severity_name(v->sev));
-		fputs(",\"state_before\":", f);
-		sfh_json_str(f, sfo_state_name(v->before));
-		fputs(",\"state_expected\":", f);
-		sfh_json_str(f, sfo_state_name(v->expected));
-		fputs(",\"state_observed\":", f);
-		sfh_json_str(f, sfo_state_name(v->observed));
-		fputs(",\"event_class\":", f);
-		sfh_json_str(f, sfo_evclass_name(v->evclass));
-		fputs(",\"detail\":", f);
-		sfh_json_str(f, v->detail);
-		fprintf(f, ",\"event\":%d,\"line\":%u,\"signature\":", res->div_event + 1,
-			res->div_line);
-		sfh_json_str(f, res->signature);
-		if (v->accepted) {
-			fputs(",\"accepted_because\":", f);
-			sfh_json_str(f, v->accepted->reason);
-		}
-		if (v->kind == SFO_DIV_CRASH) {
-			fputs(",\"crash\":", f);
-			sfh_crash_json(f, &res->crash);
-		}
+	const char *sep = info->sep ? info->sep : "";
+	char detail[sizeof v->detail + 64], key[256];
+	int first = 1;
+	kv(f, sep, &first, "schema");
+	fprintf(f, "%d", SFH_REPORT_SCHEMA);
+	kv_str(f, sep, &first, "synfin_version", sfh_version());
+	if (info->file)
+		kv_str(f, sep, &first, "file", info->file);
+	kv_str(f, sep, &first, "target", info->target);
+	kv_str(f, sep, &first, "target_version", info->target_version);
+	kv_str(f, sep, &first, "profile", info->profile);
+	kv_str(f, sep, &first, "verdict",
+	       v->kind == SFO_DIV_OK ? "ok"
+	       : v->accepted	     ? "accepted"
+				     : "divergence");
+	if (v->kind == SFO_DIV_OK)
+		return;
+	sfh_verdict_detail(v, detail, sizeof detail);
+	sfh_report_cause(info->target, res, key, sizeof key);
+	kv_str(f, sep, &first, "signature", res->signature);
+	kv_str(f, sep, &first, "group", key);
+	kv_str(f, sep, &first, "kind", sfo_div_kind_name(v->kind));
+	kv_str(f, sep, &first, "rule", ri ? ri->id : "stack"); /* as signatures name it */
+	kv_str(f, sep, &first, "section", ri ? ri->section : "");
+	kv_str(f, sep, &first, "requirement", ri ? ri->req : "");
+	kv_str(f, sep, &first, "rule_title", ri ? ri->title : "");
+	kv_str(f, sep, &first, "severity", sfo_severity_name(v->sev));
+	kv_str(f, sep, &first, "state_before", sfo_state_name(v->before));
+	kv_str(f, sep, &first, "event_class", sfo_evclass_name(v->evclass));
+	kv(f, sep, &first, "expected");
+	fputs("{\"state\": ", f);
+	sfh_json_str(f, sfo_state_name(v->expected));
+	fputc('}', f);
+	kv(f, sep, &first, "observed");
+	fputs("{\"state\": ", f);
+	sfh_json_str(f, sfo_state_name(v->observed));
+	fputc('}', f);
+	kv(f, sep, &first, "differences");
+	json_diffs(f, detail);
+	kv_str(f, sep, &first, "detail", detail);
+	kv(f, sep, &first, "event");
+	fprintf(f, "%d", res->div_event + 1);
+	kv(f, sep, &first, "line");
+	fprintf(f, "%u", res->div_line);
+	kv(f, sep, &first, "packet");
+	fprintf(f, "%u", res->div_packet);
+	if (v->accepted)
+		kv_str(f, sep, &first, "accepted_because", v->accepted->reason);
+	if (v->kind == SFO_DIV_CRASH) {
+		kv(f, sep, &first, "crash");
+		sfh_crash_json(f, &res->crash);
 	}
-	fputs("}", f);
+}
+
+void sfh_report_json(FILE *f, const char *file, const char *target, const char *version,
+		     const char *profile, const struct sfh_result *res)
+{
+	struct sfh_report_info info = {
+	    .file = file, .target = target, .target_version = version, .profile = profile};
+	fputc('{', f);
+	sfh_report_json_fields(f, &info, res);
+	fprintf(f, ",\"steps\": %u}", res->steps);
 }
 
 void sfh_crash_json(FILE *f, const struct sfh_crash *c)

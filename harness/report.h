@@ -14,7 +14,35 @@ void sfh_json_str(FILE *f, const char *s);
 /* Write s as an XML attribute value (quotes included, markup escaped). */
 void sfh_xml_attr(FILE *f, const char *s);
 
-/* One JSON object describing the run of `file` on `target`. */
+/* The report schema (docs/report-schema.md): `synfin run --json`, a finding's
+ * report.json and `synfin triage --json` share its field names and meanings. */
+#define SFH_REPORT_SCHEMA 1
+
+/* synfin's own version (CMake's project version). */
+const char *sfh_version(void);
+
+/* The verdict's detail text; never empty for a divergence: a verdict judged without
+ * text (brief) gets one from its kind, rule and states. */
+void sfh_verdict_detail(const struct sfo_verdict *v, char *buf, size_t cap);
+
+/* The root-cause group key of a result on target (cause.h). */
+void sfh_report_cause(const char *target, const struct sfh_result *res, char *key, size_t cap);
+
+struct sfh_report_info {
+	const char *file; /* the scenario file, or NULL */
+	const char *target, *target_version, *profile;
+	const char *sep; /* before each key: NULL or "" (one line), "\n  " (indented) */
+};
+/* The fields every report shares, comma-separated without the braces, so that a caller
+ * can add its own: schema, synfin_version, [file], target, target_version, profile,
+ * verdict, and for a divergence signature, group, kind, rule, section, requirement,
+ * rule_title, severity, state_before, event_class, expected, observed, differences,
+ * detail, event, line, packet [, accepted_because]. */
+void sfh_report_json_fields(FILE *f, const struct sfh_report_info *info,
+			    const struct sfh_result *res);
+
+/* One JSON object (one line) describing the run of `file` on `target`: the shared
+ * fields and "steps". */
 void sfh_report_json(FILE *f, const char *file, const char *target, const char *version,
 		     const char *profile, const struct sfh_result *res);
 

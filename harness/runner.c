@@ -29,6 +29,7 @@ struct run {
 	uint32_t pisn;
 	uint32_t ts[SFH_NTS_ANCHORS]; /* timestamp anchors: ptsv (ours), ttsv (the target's) */
 	uint64_t now_us; /* virtual capture clock for pcap timestamps */
+	uint32_t npkts;  /* packets so far, both ways: frame numbers in the pcap */
 	size_t nsegs;    /* segments the last step emitted (for `out` assertions) */
 	size_t out_idx;  /* next emitted segment an `out` assertion looks at */
 	int bad_csum;    /* index+1 of the first emitted segment whose checksum fails, or 0 */
@@ -183,6 +184,7 @@ static int drain(struct run *x)
 			if (ep.target_port != x->ep.target_port)
 				continue;
 			x->now_us++;
+			x->npkts++;
 			sfh_pcap_write(x->o->pcap, r->pkts[i].data, r->pkts[i].len, x->now_us);
 			if (!csum_ok && !x->bad_csum)
 				x->bad_csum = (int)n + 1;
@@ -204,6 +206,7 @@ static void record_divergence(struct run *x, int ev_index, uint32_t line)
 	struct sfh_result *res = x->res;
 	res->div_event = ev_index;
 	res->div_line = line;
+	res->div_packet = x->npkts; /* the step's last packet: the offending or unanswered one */
 	if (x->o->brief) {
 		const char *part[5];
 		signature_parts(x->t->ops->name, &res->verdict, part);
@@ -423,6 +426,7 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_
 		trace(x, "%4u >   %s", line, buf);
 	}
 	x->now_us++;
+	x->npkts++;
 	sfh_pcap_write(x->o->pcap, r->inpkt.data, r->inpkt.len, x->now_us);
 	sfo_step(&x->tcb, &x->cfg, &ev, &r->expect);
 	progress(x, ev_index, line);

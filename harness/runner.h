@@ -56,6 +56,9 @@ struct sfh_result {
 	struct sfo_verdict verdict; /* kind OK if the whole scenario conformed */
 	int div_event;              /* index of the diverging scenario event, -1 for the OPEN */
 	uint32_t div_line;          /* its source line (0 if none) */
+	uint32_t div_packet;        /* 1-based pcap frame of the step's last packet (0: none):
+	                             * the segment that diverged, or the one a missing
+	                             * response should have answered */
 	uint32_t steps;             /* steps judged */
 	int assert_failed;          /* an `out`/`expect state` assertion failed (see verdict) */
 	char signature[160];	    /* "target/STATE/evclass/rule/kind", for a crash with a

@@ -12,6 +12,15 @@ if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "synfin setup: installing ${missing[*]}"
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Quiet when it works (apt's -qq still prints every unpacked package); the whole log
+  # when it does not.
+  log=$(mktemp /tmp/synfin-setup.XXXXXX)
+  if ! { $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+         $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+           --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log"
+    echo "synfin setup: apt-get failed (log: $log)" >&2
+    exit 1
+  fi
+  rm -f "$log"
 fi

@@ -96,7 +96,7 @@ static void lwip_isolated(struct sfh_runner *r, struct sfh_target *t)
 		char text[300];
 		snprintf(text, sizeof text, "\"text\":\"Assertion \\\"%s\\\" failed at line",
 			 lwip_crashes[k].what);
-		CHECK(j && strstr(j, "\"rule\":\"stack\"") != NULL);
+		CHECK(j && strstr(j, "\"rule\": \"stack\"") != NULL);
 		CHECK(j && strstr(j, text) != NULL);
 		CHECK(j && strstr(j, "\"backtrace\":[\"#0 ") != NULL);
 		free(j);
@@ -356,7 +356,7 @@ static void explain_every_rule(void)
 		if (ri)
 			explain_knows(bin, ri->id);
 		char *j = json_of(&res);
-		CHECK(j && strstr(j, "\"rule\":\"?\"") == NULL);
+		CHECK(j && strstr(j, "\"rule\": \"?\"") == NULL);
 		free(j);
 	}
 	for (int k = 0; k < SFO_NDIV_KINDS; k++)

@@ -146,8 +146,13 @@ static int count_findings(const char *out_dir)
 	int n = 0;
 	if (!d)
 		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
+	while ((e = readdir(d)) != NULL) {
+		/* finding directories only: OUT also holds logs/ and summary.{md,json} */
+		char path[1024];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/%s/report.json", out_dir, e->d_name);
+		n += e->d_name[0] != '.' && stat(path, &st) == 0;
+	}
 	closedir(d);
 	return n;
 }

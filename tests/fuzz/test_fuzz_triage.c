@@ -97,14 +97,21 @@ static void triage_groups_same_signature(void)
 	CHECK_EQ(tr.unknown, 1);
 	sff_triage_free(&tr);
 
-	/* The command prints the same table (the target comes from --target). */
+	/* The command prints the same groups (the target comes from --target): by root
+	 * cause, and with --signatures by signature. */
 	const char *bin = getenv("SYNFIN_BIN");
 	if (bin) {
-		CHECK_EQ(sh(buf, sizeof buf, "%s triage %s %s --target %s", bin, a, b, fault), 1);
-		char line[256];
-		snprintf(line, sizeof line, "%s      3", r1.signature);
+		CHECK_EQ(sh(buf, sizeof buf, "%s triage %s %s --target %s --signatures --no-known",
+			    bin, a, b, fault),
+			 1);
 		CHECK(strstr(buf, r1.signature) != NULL);
 		CHECK(strstr(buf, "SIGNATURE") != NULL);
+		printf("%s", buf);
+		CHECK_EQ(
+		    sh(buf, sizeof buf, "%s triage %s %s --target %s --no-known", bin, a, b, fault),
+		    1);
+		CHECK(strstr(buf, "root-cause groups") != NULL);
+		CHECK(strstr(buf, "model:fault=rst-out-of-window/state/rst/state:dropped") != NULL);
 		printf("%s", buf);
 	}
 	sff_runctx_dispose(&ctx);

@@ -96,11 +96,18 @@ static void json_and_pcap_outputs(void)
 		size_t n = fread(out, 1, sizeof out - 1, f);
 		out[n] = 0;
 		fclose(f);
-		CHECK(strstr(out, "\"verdict\":\"divergence\"") != NULL);
-		CHECK(strstr(out, "\"rule\":\"fin.finwait2\"") != NULL);
-		CHECK(strstr(out, "\"state_expected\":\"TIME-WAIT\"") != NULL);
-		CHECK(strstr(out, "\"signature\":\"model/FIN-WAIT-2/fin-ack/fin.finwait2/state\"") !=
+		/* the report schema (docs/report-schema.md) */
+		CHECK(strstr(out, "\"schema\": 1,") != NULL);
+		CHECK(strstr(out, "\"synfin_version\": \"") != NULL);
+		CHECK(strstr(out, "\"verdict\": \"divergence\"") != NULL);
+		CHECK(strstr(out, "\"rule\": \"fin.finwait2\"") != NULL);
+		CHECK(strstr(out, "\"expected\": {\"state\": \"TIME-WAIT\"}") != NULL);
+		CHECK(strstr(out, "\"differences\": [{\"field\": \"state\", \"expected\": "
+				  "\"TIME-WAIT\", \"observed\": \"CLOSED\"}]") != NULL);
+		CHECK(strstr(out, "\"signature\": \"model/FIN-WAIT-2/fin-ack/fin.finwait2/state\"") !=
 		      NULL);
+		/* the peer's FIN+ACK and the target's ACK of it end the step: frame 7 */
+		CHECK(strstr(out, "\"packet\": 7,") != NULL);
 	}
 	CHECK(exists(pcap));
 	if (sh(out, sizeof out, "command -v tshark") == 0) {

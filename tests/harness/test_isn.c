@@ -289,7 +289,7 @@ static void command_flags_step_writes_finding_for_triage(void)
 	CHECK_EQ(sh(out, sizeof out, "%s isn --target model:isn=step --out %s/f", bin, tmp), 1);
 	CHECK(strstr(out, "rule isn.clock (RFC 9293 3.4.1 MUST-8, MUST)") != NULL);
 	CHECK(strstr(out, "+64000") != NULL);
-	CHECK_EQ(sh(out, sizeof out, "%s triage %s/f", bin, tmp), 1); /* findings: exit 1 */
+	CHECK_EQ(sh(out, sizeof out, "%s triage %s/f --signatures", bin, tmp), 1); /* new: 1 */
 	CHECK(strstr(out, "model:isn=step/LISTEN/syn/isn.clock/wrong-field") != NULL);
 	CHECK_EQ(sh(out, sizeof out, "%s explain MUST-8", bin), 0);
 	CHECK(strstr(out, "isn.clock") != NULL);
@@ -303,7 +303,7 @@ static void command_flags_step_writes_finding_for_triage(void)
 		   "-- -runs=20",
 		   bin, tmp, tmp);
 		CHECK(strstr(out, "isn: model:isn=clock: rule isn.predictable") != NULL);
-		CHECK_EQ(sh(out, sizeof out, "%s triage %s/c", bin, tmp), 1);
+		CHECK_EQ(sh(out, sizeof out, "%s triage %s/c --signatures", bin, tmp), 1);
 		CHECK(strstr(out, "model:isn=clock/LISTEN/syn/isn.predictable/wrong-field") !=
 		      NULL);
 	}

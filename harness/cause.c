@@ -1,0 +1,276 @@
+/* Root-cause keys and structured differences (cause.h). The detail text is written by
+ * the judge (oracle/judge.c) in a fixed form, items separated by "; ":
+ *   FIELD: expected A, observed B       A may be a range LO..HI
+ *   state: expected S1, observed S2
+ *   missing: SEG
+ *   unexpected: SEG
+ *   unexpected: SEG (one more than the N allowed: SEG)
+ *   unexpected: SEG (a retransmission before the RTO)
+ * where SEG starts with its flags (". seq 2 ack 2 len 0"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cause.h"
+
+static void copy(char *dst, size_t cap, const char *src, size_t n)
+{
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* One item of the detail text, [p, end). */
+static void parse_item(const char *p, const char *end, struct sfh_diff *d)
+{
+	size_t n = (size_t)(end - p);
+	const char *colon = memchr(p, ':', n);
+	memset(d, 0, sizeof *d);
+	if (colon && (size_t)(colon - p) == 7 && strncmp(p, "missing", 7) == 0) {
+		snprintf(d->field, sizeof d->field, "response");
+		copy(d->expected, sizeof d->expected, colon + 2, (size_t)(end - colon - 2));
+		snprintf(d->observed, sizeof d->observed, "none");
+		return;
+	}
+	if (colon && (size_t)(colon - p) == 10 && strncmp(p, "unexpected", 10) == 0) {
+		const char *seg = colon + 2, *paren = memchr(seg, '(', (size_t)(end - seg));
+		const char *segend = paren && paren > seg ? paren - 1 : end;
+		snprintf(d->field, sizeof d->field, "response");
+		copy(d->observed, sizeof d->observed, seg, (size_t)(segend - seg));
+		if (paren && strncmp(paren, "(one more than the ", 19) == 0) {
+			/* "(one more than the N allowed: SEG)": at most N such segments */
+			const char *v = paren + 19;
+			const char *allowed = strstr(v, " allowed: ");
+			if (allowed && allowed < end) {
+				char tmp[112];
+				copy(tmp, sizeof tmp, allowed + 10,
+				     (size_t)(end - allowed - 10) - (end[-1] == ')'));
+				snprintf(d->expected, sizeof d->expected, "at most %.*s: %s",
+					 (int)(allowed - v), v, tmp);
+				return;
+			}
+		}
+		if (paren && strncmp(paren, "(a retransmission before", 24) == 0) {
+			snprintf(d->expected, sizeof d->expected, "not before the RTO");
+			return;
+		}
+		snprintf(d->expected, sizeof d->expected, "none");
+		return;
+	}
+	if (colon && (size_t)(colon - p) == 8 && strncmp(p, "checksum", 8) == 0) {
+		/* "checksum: segment N (SEG) fails verification" (harness/runner.c) */
+		const char *seg = memchr(colon, '(', (size_t)(end - colon));
+		const char *close = seg ? memchr(seg, ')', (size_t)(end - seg)) : NULL;
+		snprintf(d->field, sizeof d->field, "checksum");
+		snprintf(d->expected, sizeof d->expected, "valid");
+		if (seg && close)
+			copy(d->observed, sizeof d->observed, seg + 1, (size_t)(close - seg - 1));
+		return;
+	}
+	const char *ex = colon ? strstr(colon, ": expected ") : NULL;
+	const char *ob = ex ? strstr(ex, ", observed ") : NULL;
+	if (colon && ex == colon && ob && ob < end) {
+		copy(d->field, sizeof d->field, p, (size_t)(colon - p));
+		copy(d->expected, sizeof d->expected, ex + 11, (size_t)(ob - ex - 11));
+		copy(d->observed, sizeof d->observed, ob + 11, (size_t)(end - ob - 11));
+		return;
+	}
+	snprintf(d->field, sizeof d->field, "stack");
+	copy(d->observed, sizeof d->observed, p, n);
+}
+
+size_t sfh_diff_parse(const char *detail, struct sfh_diff *d, size_t max)
+{
+	size_t k = 0;
+	const char *p = detail ? detail : "";
+	while (*p && k < max) {
+		const char *end = strstr(p, "; ");
+		if (!end)
+			end = p + strlen(p);
+		if (end > p)
+			parse_item(p, end, &d[k++]);
+		p = *end ? end + 2 : end;
+	}
+	return k;
+}
+
+/* ---- the key ---- */
+
+/* What set the step off. The event class names the path (which segment in which state);
+ * only its broad class is kept, because a missing answer to a segment and a missing
+ * retransmission after a timer are different faults. A SYN is a segment like any other
+ * here: one seeded fault (model:fault=tw-ignore-fin, no ACK in TIME-WAIT) shows under
+ * SYN, FIN and ACK alike. An RST is not: answering or obeying an RST is code of its own
+ * in every stack. Close and shutdown both send the FIN. */
+static const char *trigger(const char *ec)
+{
+	if (!ec || !*ec)
+		return "-";
+	if (strncmp(ec, "rst", 3) == 0)
+		return "rst";
+	if (strncmp(ec, "wait", 4) == 0)
+		return "timer";
+	if (strcmp(ec, "call-shutdown") == 0)
+		return "call-close";
+	if (strncmp(ec, "call-", 5) == 0)
+		return ec; /* each call is its own code path in a stack */
+	return "segment";
+}
+
+/* FIN-WAIT-1 and FIN-WAIT-2 may be reported as FIN-WAIT-N by a target that cannot tell
+ * them apart: compared by family. */
+static int same_state(const char *a, const char *b)
+{
+	if (strncmp(a, "FIN-WAIT", 8) == 0 && strncmp(b, "FIN-WAIT", 8) == 0)
+		return 1;
+	return strcmp(a, b) == 0;
+}
+
+/* The state difference, without the states themselves (they name the path). */
+static const char *state_shape(const struct sfh_diff *d, const char *before)
+{
+	if (strcmp(d->observed, "CLOSED") == 0 || strcmp(d->observed, "LISTEN") == 0)
+		return "state:dropped"; /* the target gave the connection up */
+	if (strcmp(d->expected, "CLOSED") == 0)
+		return "state:kept"; /* it should have, and did not */
+	if (before && same_state(d->observed, before))
+		return "state:stayed"; /* the step should have moved it, and did not */
+	return "state:moved";	       /* it moved where the model stays, or elsewhere */
+}
+
+/* The flags of a segment description (". seq 2 ..." -> "."), and "+data" when it must
+ * carry data (its len, or the low end of its range, is above 0): an ACK that is missing
+ * or extra is another fault than a data segment that is (delayed ACKs against
+ * retransmissions, duplicate ACKs against small segments). */
+static void flags_of(const char *seg, char *out, size_t cap)
+{
+	size_t n = strcspn(seg, " ");
+	const char *len = strstr(seg, " len ");
+	copy(out, cap, seg, n ? n : strlen(seg));
+	if (len && strtol(len + 5, NULL, 10) > 0) {
+		size_t k = strlen(out);
+		snprintf(out + k, cap - k, "+data");
+	}
+}
+
+/* A number, or the low end of "LO..HI"; 0 if it is not one. */
+static int number(const char *s, long long *lo, long long *hi)
+{
+	char *end;
+	*lo = strtoll(s, &end, 10);
+	if (end == s)
+		return 0;
+	*hi = *lo;
+	if (strncmp(end, "..", 2) == 0) {
+		const char *h = end + 2;
+		*hi = strtoll(h, &end, 10);
+		if (end == h)
+			return 0;
+	}
+	return *end == '\0';
+}
+
+/* The handshake states: RFC 9293 processes a segment there by rules of their own
+ * (3.10.7.1-3.10.7.3, against 3.10.7.4 for the synchronized states), so a state error
+ * in them is another fault: lwIP's SYN-RECEIVED timeout against its FIN-WAIT-2
+ * timeout, its missing simultaneous open against a FIN it does not take. */
+static int handshake(const char *state)
+{
+	return state && (strcmp(state, "CLOSED") == 0 || strcmp(state, "LISTEN") == 0 ||
+			 strcmp(state, "SYN-SENT") == 0 || strcmp(state, "SYN-RECEIVED") == 0);
+}
+
+static void item_shape(const struct sfh_diff *d, const char *before, int rst, char *out, size_t cap)
+{
+	char fl[24];
+	long long lo, hi, ob, dummy;
+	if (strcmp(d->field, "state") == 0) {
+		/* Not for an RST: which RSTs to obey is one check in a stack, whatever the
+		 * state (model:fault=rst-out-of-window shows in SYN-RECEIVED and after). */
+		snprintf(out, cap, "%s%s", state_shape(d, before),
+			 !rst && handshake(before) ? "@handshake" : "");
+	} else if (strcmp(d->field, "response") == 0) {
+		if (strcmp(d->observed, "none") == 0) {
+			flags_of(d->expected, fl, sizeof fl);
+			snprintf(out, cap, "missing:%s", fl);
+		} else {
+			flags_of(d->observed, fl, sizeof fl);
+			snprintf(out, cap, "%s:%s",
+				 strncmp(d->expected, "at most", 7) == 0 ? "extra"
+				 : strcmp(d->expected, "none") == 0	 ? "unexpected"
+									 : "early",
+				 fl);
+		}
+	} else if (strcmp(d->field, "checksum") == 0) {
+		flags_of(d->observed, fl, sizeof fl);
+		snprintf(out, cap, "checksum:%s", fl);
+	} else if (strcmp(d->field, "stack") == 0) {
+		snprintf(out, cap, "?");
+	} else {
+		/* above or below the model's value: how far depends on the path */
+		char f[24];
+		size_t n = 0;
+		for (const char *p = d->field; *p && n + 1 < sizeof f; p++)
+			f[n++] = *p == ' ' ? '_' : *p;
+		f[n] = '\0';
+		if (number(d->expected, &lo, &hi) && number(d->observed, &ob, &dummy))
+			snprintf(out, cap, "%s%c", f, ob < lo ? '-' : ob > hi ? '+' : '=');
+		else
+			snprintf(out, cap, "%s~", f);
+	}
+}
+
+/* A crash's site, else its message with the numbers left out ("killed by signal N"). */
+static void crash_shape(const struct sfh_cause_in *in, char *out, size_t cap)
+{
+	const char *s = in->crash_site && in->crash_site[0] ? in->crash_site : in->detail;
+	size_t n = 0;
+	for (const char *p = s ? s : ""; *p && n + 1 < cap; p++) {
+		if (*p >= '0' && *p <= '9' && !(in->crash_site && in->crash_site[0])) {
+			while (p[1] >= '0' && p[1] <= '9')
+				p++;
+			out[n++] = 'N';
+		} else {
+			out[n++] = *p == '/' ? '|' : *p;
+		}
+	}
+	out[n] = '\0';
+}
+
+int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
+{
+	struct sfh_diff d[8];
+	char shape[160] = "", item[64];
+	const char *kind = in->kind ? in->kind : "?";
+	if (strcmp(kind, "crash") == 0 || strcmp(kind, "hang") == 0) {
+		crash_shape(in, shape, sizeof shape);
+		int w = snprintf(key, cap, "%s/%s/-/%s", in->target, kind, shape);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
+	size_t n = sfh_diff_parse(in->detail, d, 8);
+	int has_seq_len = 0;
+	for (size_t i = 0; i < n; i++)
+		has_seq_len |= strcmp(d[i].field, "seq") == 0 || strcmp(d[i].field, "len") == 0;
+	/* The first difference is the fault; later field differences mostly follow from it
+	 * (a wrong seq makes a wrong end). A response that is missing or unexpected on top
+	 * of it is a behaviour of its own, and kept. */
+	int first = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(d[i].field, "end") == 0 && has_seq_len)
+			continue; /* end = seq + len: says nothing new */
+		if (!first && strcmp(d[i].field, "response") != 0)
+			continue;
+		item_shape(&d[i], in->state_before, strcmp(trigger(in->event_class), "rst") == 0,
+			   item, sizeof item);
+		size_t k = strlen(shape);
+		snprintf(shape + k, sizeof shape - k, "%s%s", first ? "" : ",", item);
+		first = 0;
+	}
+	if (!shape[0]) /* no detail to go by: a verdict of its own kind (isn.clock) */
+		snprintf(shape, sizeof shape, "rule:%s", in->rule && in->rule[0] ? in->rule : "?");
+	/* A segment with a broken checksum is broken whatever made the stack send it. */
+	const char *trig = strncmp(shape, "checksum:", 9) == 0 ? "-" : trigger(in->event_class);
+	int w = snprintf(key, cap, "%s/%s/%s/%s", in->target, kind, trig, shape);
+	return w < 0 || (size_t)w >= cap ? -1 : 0;
+}
