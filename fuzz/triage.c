@@ -228,19 +228,32 @@ static int add(struct sff_triage *tr, const struct entry *e)
 static int json_get(const char *json, const char *key, char *out, size_t cap)
 {
 	char pat[80];
-	snprintf(pat, sizeof pat, "\"%s\": \"", key);
-	const char *p = strstr(json, pat);
+	snprintf(pat, sizeof pat, "\"%s\"", key);
 	size_t n = 0;
-	if (!p || cap == 0)
+	if (cap == 0)
 		return -1;
-	for (p += strlen(pat); *p && *p != '"'; p++) {
-		if (*p == '\\' && p[1])
-			p++;
-		if (n + 1 < cap)
-			out[n++] = *p;
+	/* The first "key" used as a key ("key": "value", with or without spaces: the crash
+	 * object is written compact), not as a value. */
+	for (const char *p = strstr(json, pat); p; p = strstr(p + 1, pat)) {
+		const char *q = p + strlen(pat);
+		while (*q == ' ')
+			q++;
+		if (*q++ != ':')
+			continue;
+		while (*q == ' ')
+			q++;
+		if (*q++ != '"')
+			continue;
+		for (; *q && *q != '"'; q++) {
+			if (*q == '\\' && q[1])
+				q++;
+			if (n + 1 < cap)
+				out[n++] = *q;
+		}
+		out[n] = 0;
+		return 0;
 	}
-	out[n] = 0;
-	return 0;
+	return -1;
 }
 
 static void json_get_or(const char *json, const char *key, char *out, size_t cap, const char *dflt)
@@ -597,9 +610,19 @@ static int sev_rank(const char *sev)
 	return 3;
 }
 
+/* A crash or hang of the stack comes first: whatever the rule, it is the harm a
+ * maintainer acts on before any field difference. */
+static int is_stack_failure(const struct sff_cause *c)
+{
+	return strstr(c->key, "/crash/") != NULL || strstr(c->key, "/hang/") != NULL;
+}
+
 static int cmp_cause(const void *a, const void *b)
 {
 	const struct sff_cause *x = a, *y = b;
+	int fx = is_stack_failure(x), fy = is_stack_failure(y);
+	if (fx != fy)
+		return fx ? -1 : 1;
 	int rx = sev_rank(x->severity), ry = sev_rank(y->severity);
 	if (rx != ry)
 		return rx < ry ? -1 : 1;
