@@ -630,6 +630,11 @@ void sfo_observe(struct sfo_tcb *t, const struct sfo_seg *s)
 	learn_space(t, s);
 	if (s->flags & SFO_ACK)
 		learn_ack(t, s);
+	/* the left edge this segment announced (RCV.WUP, for SFO_PF_RCV_WUP) */
+	if ((s->flags & SFO_ACK) && (t->fl & SFO_TF_IRS_KNOWN) && sfo_seq_le(s->ack, t->rcv_nxt)) {
+		t->rcv_wup = s->ack;
+		t->fl |= SFO_TF_WUP_KNOWN;
+	}
 }
 
 void sfo_commit(struct sfo_tcb *t, const struct sfo_outcome *o, const struct sfo_seg *emitted,
