@@ -69,6 +69,7 @@ static void seg_listen(struct sfo_ctx *c)
 static void take_fin(struct sfo_ctx *c, struct sfo_outcome *o);
 static void take_text(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s,
 		      uint32_t len, int fin);
+static void check_text_fin(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s);
 
 /* SYN-SENT and a SYN,ACK that acknowledges our SYN. */
 static void synsent_synack(struct sfo_ctx *c)
@@ -94,6 +95,62 @@ static void synsent_synack(struct sfo_ctx *c)
 	sfo_fire(sfo_out_fork(c, o), SFO_R_SYNSENT_SYNACK_TEXT_DROP);
 	/* 3.10.7.3: otherwise processing goes on at the sixth step */
 	take_text(c, o, s, s->len, !!(s->flags & SFO_FIN));
+}
+
+/* 3.10.7.3 fourth, simultaneous open: "If there are other controls or text in the
+ * segment, queue them for processing after the ESTABLISHED state has been reached". The
+ * SYN,ACK acknowledges the SYN only. The oracle learns RCV.WND from that SYN,ACK, so
+ * what lies past the window is trimmed when the queue is processed. */
+static void simopen_queue(struct sfo_outcome *o, const struct sfo_seg *s)
+{
+	struct sfo_tcb *n = &o->next;
+	if (!s->len && !(s->flags & SFO_FIN))
+		return;
+	n->syn_q_len = s->len;
+	n->fl |= SFO_TF_SYN_Q;
+	if (s->flags & SFO_FIN)
+		n->fl |= SFO_TF_SYN_Q_FIN;
+	sfo_fire(o, SFO_R_SYNSENT_SYN_TEXT_QUEUE);
+}
+
+/* ESTABLISHED reached from a simultaneous open: the text and FIN queued from the SYN are
+ * processed now (seventh and eighth checks), before the text of the segment that got us
+ * here; a stack that discarded them (left unacknowledged: the peer sends them again)
+ * is tolerated in a fork, which goes on with this segment's own text. */
+static void simopen_unqueue(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s)
+{
+	struct sfo_tcb *n = &o->next;
+	if (!(n->fl & SFO_TF_SYN_Q))
+		return;
+	int fin = !!(n->fl & SFO_TF_SYN_Q_FIN);
+	uint32_t len = n->syn_q_len;
+	if (len + (uint32_t)fin > n->rcv_wnd) { /* 3.10.7.4 first: trimmed to the window */
+		len = len < n->rcv_wnd ? len : n->rcv_wnd;
+		fin = 0;
+	}
+	n->fl &= ~(uint32_t)(SFO_TF_SYN_Q | SFO_TF_SYN_Q_FIN);
+	n->syn_q_len = 0;
+	if (!c->stack && len && !fin && !s->len && !(s->flags & SFO_FIN) &&
+	    n->rcv_nxt == n->irs + 1) {
+		/* text alone, and none on this segment: both readings in one TCB, the text
+		 * pending at RCV.NXT (SFO_TF_SYN_QP): whatever the target sends may
+		 * acknowledge it (syn_q_acks), which takes it (learn_ack); the next segment
+		 * is judged under both readings (syn_q_both). Two outcomes would have to be
+		 * told apart in this step, and an ACK of the queued text may be delayed. */
+		n->syn_q_len = len;
+		n->fl |= SFO_TF_SYN_QP;
+		struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_SYNSENT_SYN_TEXT_QUEUE, 0);
+		p->ack_hi = n->rcv_nxt + len;
+		p->pf &= (uint8_t)~SFO_PAT_EMIT;
+		sfo_fire(o, SFO_R_SYNSENT_SYN_TEXT_QUEUE);
+		return;
+	}
+	struct sfo_outcome *d = sfo_out_fork(c, o);
+	sfo_fire(d, SFO_R_SYNSENT_SYN_TEXT_DROP);
+	check_text_fin(c, d, s);
+	sfo_fire(o, SFO_R_SYNSENT_SYN_TEXT_QUEUE);
+	if (n->rcv_nxt == n->irs + 1)
+		take_text(c, o, s, len, fin);
 }
 
 static void seg_synsent(struct sfo_ctx *c)
@@ -135,6 +192,7 @@ static void seg_synsent(struct sfo_ctx *c)
 		sfo_peer_syn(c, &o->next, s);
 		sfo_set_state(o, SFO_SYN_RECEIVED, SFO_R_SYNSENT_SYN_SIMOPEN);
 		sfo_pat_synack(c, o, SFO_R_SYNSENT_SYN_SIMOPEN, 1);
+		simopen_queue(o, s);
 		return;
 	}
 	/* 3.10.7.3 fifth: neither SYN nor RST: drop */
@@ -280,6 +338,7 @@ static int ack_synrcvd(struct sfo_ctx *c, struct sfo_outcome *o, const struct sf
 		sfo_set_state(o, SFO_FIN_WAIT_1, SFO_R_SYNRCVD_ACK_CLOSE);
 	else
 		sfo_set_state(o, SFO_ESTABLISHED, SFO_R_SYNRCVD_ACK);
+	simopen_unqueue(c, o, s);
 	return 1;
 }
 
@@ -831,11 +890,15 @@ static int simopen_synack(struct sfo_ctx *c, const struct sfo_seg *s)
 	struct sfo_seg z = *s;
 	z.seq = s->seq + 1;
 	z.flags &= (uint8_t)~SFO_SYN;
+	unsigned first = c->e->nout;
 	struct sfo_outcome *o = sfo_out_new(c);
 	sfo_fire(o, SFO_R_SYNSENT_SYN_SIMOPEN);
 	checks(c, o, &z);
-	struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_SYNSENT_SYN_SIMOPEN, 0);
-	p->pf &= (uint8_t)~SFO_PAT_EMIT;
+	/* every reading checks() forked (text queued from the SYN taken or not) */
+	for (unsigned i = first; i < c->e->nout; i++) {
+		struct sfo_pattern *p = sfo_pat_ack(c, &c->e->out[i], SFO_R_SYNSENT_SYN_SIMOPEN, 0);
+		p->pf &= (uint8_t)~SFO_PAT_EMIT;
+	}
 	/* 3.10.7.4 first, read literally: the SYN lies before RCV.NXT: ACK and drop */
 	challenge(c, sfo_out_new(c), SFO_R_SEQ_UNACCEPTABLE_ACK);
 	return 1;
@@ -969,8 +1032,43 @@ static void seg_other(struct sfo_ctx *c)
 				c->e->out[i].next.timer2_ms = t->now_ms;
 }
 
+/* Text from a simultaneous-open SYN still pending (simopen_unqueue): judge the segment
+ * under the reading where the target took that text (RCV.NXT past it, its ACK owed),
+ * then under the one where it discarded it. Either way the question is settled. */
+static void syn_q_both(struct sfo_ctx *c)
+{
+	const struct sfo_tcb *t0 = c->t;
+	struct sfo_tcb tk = *t0, td = *t0;
+	uint32_t q = t0->syn_q_len;
+	tk.fl &= ~(uint32_t)SFO_TF_SYN_QP;
+	td.fl &= ~(uint32_t)SFO_TF_SYN_QP;
+	tk.syn_q_len = td.syn_q_len = 0;
+	tk.rcv_nxt += q;
+	tk.rcv_queued += q;
+	tk.rcv_wnd = tk.rcv_wnd > q ? tk.rcv_wnd - q : 0;
+	if (!(tk.fl & SFO_TF_ACK_OWED)) {
+		tk.fl |= SFO_TF_ACK_OWED;
+		tk.ack_owed_ms = tk.now_ms;
+		tk.ack_owed_lo = t0->rcv_nxt + 1;
+	}
+	unsigned k = c->e->nout;
+	c->t = &tk;
+	seg_other(c);
+	for (; k < c->e->nout; k++)
+		sfo_fire(&c->e->out[k], SFO_R_SYNSENT_SYN_TEXT_QUEUE);
+	c->t = &td;
+	seg_other(c);
+	for (; k < c->e->nout; k++)
+		sfo_fire(&c->e->out[k], SFO_R_SYNSENT_SYN_TEXT_DROP);
+	c->t = t0;
+}
+
 void sfo_seg_arrives(struct sfo_ctx *c)
 {
+	if (!c->stack && (c->t->fl & SFO_TF_SYN_QP) && sfo_synchronized(c->t->state)) {
+		syn_q_both(c);
+		return;
+	}
 	switch (c->t->state) {
 	case SFO_CLOSED:
 		seg_closed(c);

@@ -313,6 +313,11 @@ enum {
 				      * the target may have cut it at the 536-octet default
 				      * (3.7.1 MUST-15), up to early_end */
 	SFO_TF_WUP_KNOWN = 1u << 23, /* rcv_wup holds the ACK of the target's last segment */
+	SFO_TF_SYN_Q = 1u << 24,     /* simultaneous open: syn_q_len octets of text came on
+				      * the peer's SYN, queued until ESTABLISHED (3.10.7.3) */
+	SFO_TF_SYN_Q_FIN = 1u << 25, /* ... and a FIN after them */
+	SFO_TF_SYN_QP = 1u << 26,    /* oracle, once ESTABLISHED: that text (syn_q_len) taken
+				      * or discarded, not known yet */
 	SFO_TF_OOO_ALL = SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP | SFO_TF_OOO_FINX
 };
 
@@ -354,6 +359,7 @@ struct sfo_tcb {
 	uint32_t rtt_max_ms;  /* largest RTT upper bound seen (first send to its ACK, Karn) */
 	uint32_t early_end;   /* end of the data queued before the peer's MSS was known */
 	uint32_t rcv_wup;     /* RCV.NXT the target last announced (SFO_TF_WUP_KNOWN) */
+	uint32_t syn_q_len;   /* text queued from a simultaneous-open SYN (SFO_TF_SYN_Q) */
 };
 
 /* How the model is run. The oracle uses stack_iss = 0 and learns the target's ISS from
@@ -402,7 +408,7 @@ enum {
 
 #define SFO_MAX_PAT 8
 #define SFO_MAX_RULES 8
-#define SFO_MAX_OUT 4
+#define SFO_MAX_OUT 8
 
 /* One acceptable outcome of a step: the next TCB and the responses that go with it. */
 struct sfo_outcome {

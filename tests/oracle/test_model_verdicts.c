@@ -190,6 +190,61 @@ static void established_rst_at_right_edge_challenge_graded_should(void)
 	CHECK_EQ(w.v.sev, SFO_SEV_MUST);
 }
 
+/* 3.10.7.3 fourth: text on a simultaneous-open SYN is queued: the SYN,ACK acknowledges
+ * the SYN only; once ESTABLISHED the text is taken and acknowledged. Discarding it
+ * (unacknowledged, so the peer resends it) is tolerated. */
+static void simopen_syn_text_queued_until_established(void)
+{
+	struct world w;
+	struct sfo_expect e;
+	w_init(&w, "rfc9293");
+	w_goto(&w, SFO_SYN_SENT);
+	w_in(&w, SFO_SYN, w.pisn, 0, 3);
+	CHECK_EQ(w.diverged, 0);
+	CHECK_EQ(w.ot.state, SFO_SYN_RECEIVED);
+	CHECK(w.ot.fl & SFO_TF_SYN_Q);
+	CHECK_EQ(w.ot.rcv_nxt, w.pisn + 1);
+	probe(&w, mkseg(SFO_ACK, w.pisn + 4, tnxt(&w), 0), &e);
+	CHECK(fired(&e, "synsent.syn.text.queue"));
+	/* text alone: one outcome keeps it pending at RCV.NXT until an ACK shows it taken */
+	CHECK(e.out[0].next.fl & SFO_TF_SYN_QP);
+	CHECK_EQ(e.out[0].next.syn_q_len, 3);
+	CHECK_EQ(e.out[0].next.rcv_nxt, w.pisn + 1);
+	CHECK_EQ(JUDGE0(&w, &e, SFO_ESTABLISHED), SFO_DIV_OK);
+	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, mkseg(SFO_ACK, tnxt(&w), w.pisn + 4, 0)),
+		 SFO_DIV_OK);
+	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, mkseg(SFO_ACK, tnxt(&w), w.pisn + 5, 0)),
+		 SFO_DIV_FIELD);
+	/* the model as a stack takes it (the reference), and the oracle learns so */
+	w_in(&w, SFO_ACK, w.pisn + 4, tnxt(&w), 0);
+	CHECK_EQ(w.diverged, 0);
+	CHECK_EQ(w.st.rcv_nxt, w.pisn + 4);
+	CHECK_EQ(w.ot.rcv_nxt, w.pisn + 4);
+	/* a stack that dropped it acknowledges later text at the SYN's end, or beyond */
+	w_init(&w, "rfc9293");
+	w_goto(&w, SFO_SYN_SENT);
+	w_in(&w, SFO_SYN, w.pisn, 0, 3);
+	struct sfo_event ev = sfo_ev_segment(mkseg(SFO_ACK, w.pisn + 4, tnxt(&w), 0));
+	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
+	ev = sfo_ev_segment(mkseg(SFO_ACK, w.pisn + 4, tnxt(&w), 1));
+	struct sfo_expect e2;
+	probe(&w, ev.u.seg, &e2);
+	CHECK_EQ(JUDGE(&w, &e2, SFO_ESTABLISHED, mkseg(SFO_ACK, tnxt(&w), w.pisn + 1, 0)),
+		 SFO_DIV_OK);
+	CHECK_EQ(JUDGE(&w, &e2, SFO_ESTABLISHED, mkseg(SFO_ACK, tnxt(&w), w.pisn + 5, 0)),
+		 SFO_DIV_OK);
+	/* a FIN on the SYN is processed too: CLOSE-WAIT once ESTABLISHED is reached */
+	w_init(&w, "rfc9293");
+	w_goto(&w, SFO_SYN_SENT);
+	w_in(&w, SFO_SYN | SFO_FIN, w.pisn, 0, 2);
+	probe(&w, mkseg(SFO_ACK, w.pisn + 4, tnxt(&w), 0), &e);
+	CHECK_EQ(e.out[0].next.state, SFO_CLOSE_WAIT);
+	CHECK_EQ(JUDGE(&w, &e, SFO_CLOSE_WAIT, mkseg(SFO_ACK, tnxt(&w), w.pisn + 4, 0)),
+		 SFO_DIV_OK);
+	CHECK_EQ(JUDGE0(&w, &e, SFO_ESTABLISHED), SFO_DIV_OK);
+	CHECK(fired(&e, "synsent.syn.text.drop"));
+}
+
 int main(void)
 {
 	finwait2_syn_before_rcvnxt_trimmed_silence_ok();
@@ -201,5 +256,6 @@ int main(void)
 	finwait1_after_close_ooo_fin_rst_ok();
 	timewait_fin_without_ack_extra_ack_graded_should();
 	established_rst_at_right_edge_challenge_graded_should();
+	simopen_syn_text_queued_until_established();
 	return check_done();
 }
