@@ -491,6 +491,40 @@ static int recovery_rtx(const struct sfo_tcb *before, const struct sfo_expect *e
 	return -1;
 }
 
+/* Issue #8, severity follows the harm: a pure ACK carrying the current SND.NXT and an
+ * ACK number in [RCV.NXT before, RCV.NXT after] restates what the peer already knows and
+ * cannot move its state. When an unexpected-response departure consists of such ACKs
+ * alone (some outcome fits once they are set aside), it is graded by the one sentence of
+ * 3.10.7.4 on replying to a segment the receiver drops, the first check's "an
+ * acknowledgment should be sent in reply (unless the RST bit is set ...)": SHOULD at
+ * most. Returns 1 when that is so. */
+static int extra_acks_only(const struct sfo_tcb *before, const struct sfo_expect *e,
+			   const struct sfo_seg *seg, size_t n, enum sfo_state observed)
+{
+	struct sfo_seg rest[MAX_SEGS];
+	struct match m;
+	if (!before || n > MAX_SEGS || !(before->fl & SFO_TF_ISS_KNOWN))
+		return 0;
+	for (int k = 0; k < e->nout; k++) {
+		const struct sfo_outcome *o = &e->out[k];
+		size_t nr = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct sfo_seg *s = &seg[i];
+			int pure = (s->flags & (uint8_t)~SFO_PSH) == SFO_ACK && !s->len;
+			int seq_now = s->seq == before->snd_nxt || s->seq == o->next.snd_nxt;
+			int ack_now = sfo_seq_between(s->ack, before->rcv_nxt, o->next.rcv_nxt);
+			if (!(pure && seq_now && ack_now))
+				rest[nr++] = *s;
+		}
+		if (nr == n)
+			return 0;
+		match_outcome(o, rest, nr, observed, &m);
+		if (m.score == 0)
+			return 1;
+	}
+	return 0;
+}
+
 void sfo_judge(const struct sfo_tcb *before, const struct sfo_cfg *cfg, const struct sfo_expect *e,
 	       const struct sfo_seg *seg, size_t n, enum sfo_state observed,
 	       const struct sfo_rebase *rebase, struct sfo_verdict *v, int *which)
@@ -558,5 +592,14 @@ void sfo_judge(const struct sfo_tcb *before, const struct sfo_cfg *cfg, const st
 		snprintf(v->detail, sizeof v->detail, "%s: %d segment(s) emitted, none explained",
 			 sfo_div_kind_name(v->kind), (int)n);
 	v->sev = sfo_rule(v->rule) ? sfo_rule(v->rule)->sev : SFO_SEV_MUST;
+	if (v->kind == SFO_DIV_UNEXPECTED && v->sev == SFO_SEV_MUST &&
+	    extra_acks_only(before, e, seg, n, observed)) {
+		v->sev = SFO_SEV_SHOULD;
+		if (!brief) {
+			size_t l = strlen(v->detail);
+			snprintf(v->detail + l, sizeof v->detail - l,
+				 " (a pure ACK of the current numbers: graded should)");
+		}
+	}
 	v->accepted = sfo_profile_accepts(p, v->rule, (int)v->kind);
 }

@@ -460,11 +460,35 @@ static void flush_owed_ack(const struct sfo_ctx *c, struct sfo_outcome *o)
 	p->ack_hi = t->rcv_nxt;
 }
 
+/* Text from a simultaneous-open SYN that the target may have taken (3.10.7.3 fourth;
+ * model_seg.c simopen_unqueue) is pending at RCV.NXT: whatever it sends may acknowledge
+ * it, and learn_ack then moves RCV.NXT over it. */
+static void syn_q_acks(const struct sfo_ctx *c, struct sfo_outcome *o)
+{
+	const struct sfo_tcb *n = &o->next;
+	uint32_t hi = n->rcv_nxt + n->syn_q_len;
+	if (c->stack || !(n->fl & SFO_TF_SYN_QP))
+		return;
+	for (unsigned i = 0; i < o->npat; i++) {
+		struct sfo_pattern *p = &o->pat[i];
+		if ((p->flags_set & SFO_ACK) && !(p->flags_set & SFO_RST) &&
+		    !(p->pf & SFO_PAT_ACK_ANY) && sfo_seq_lt(p->ack_hi, hi))
+			p->ack_hi = hi;
+	}
+}
+
 /* Complete one outcome: what may be sent on the side, and the observable states. */
 static void finish(struct sfo_ctx *c, struct sfo_outcome *o)
 {
 	struct sfo_tcb *n = &o->next;
 	n->step_ms = c->t->now_ms;
+	/* text queued from a simultaneous-open SYN is processed by the ACK that reaches
+	 * ESTABLISHED (model_seg.c simopen_unqueue); a CLOSE that left SYN-RECEIVED first
+	 * took the connection elsewhere: the model lets that text go (the peer resends it) */
+	if (sfo_synchronized(n->state) && (n->fl & SFO_TF_SYN_Q)) {
+		n->fl &= ~(uint32_t)(SFO_TF_SYN_Q | SFO_TF_SYN_Q_FIN);
+		n->syn_q_len = 0;
+	}
 	if (sfo_synchronized(n->state)) {
 		uint32_t end = n->snd_nxt;
 		int emitted = 0;
@@ -489,6 +513,7 @@ static void finish(struct sfo_ctx *c, struct sfo_outcome *o)
 			}
 		}
 		tx_owed_ack(c, o, emitted);
+		syn_q_acks(c, o);
 	} else {
 		n->fl &= ~SFO_TF_ACK_OWED;
 		flush_owed_ack(c, o);
@@ -590,6 +615,15 @@ static void learn_space(struct sfo_tcb *t, const struct sfo_seg *s)
 
 static void learn_ack(struct sfo_tcb *t, const struct sfo_seg *s)
 {
+	if ((t->fl & SFO_TF_SYN_QP) && sfo_synchronized(t->state) &&
+	    sfo_seq_gt(s->ack, t->rcv_nxt) && sfo_seq_le(s->ack, t->rcv_nxt + t->syn_q_len)) {
+		/* it took the text of the simultaneous-open SYN (3.10.7.3 fourth) */
+		t->rcv_queued += t->syn_q_len;
+		t->rcv_wnd = t->rcv_wnd > t->syn_q_len ? t->rcv_wnd - t->syn_q_len : 0;
+		t->rcv_nxt += t->syn_q_len;
+		t->syn_q_len = 0;
+		t->fl &= ~(uint32_t)SFO_TF_SYN_QP;
+	}
 	if ((t->fl & SFO_TF_OOO) && sfo_seq_gt(s->ack, t->rcv_nxt) &&
 	    sfo_seq_le(s->ack, t->ooo_hi)) {
 		/* it held out-of-order data we could not place exactly (SHLD-31) */
@@ -630,6 +664,11 @@ void sfo_observe(struct sfo_tcb *t, const struct sfo_seg *s)
 	learn_space(t, s);
 	if (s->flags & SFO_ACK)
 		learn_ack(t, s);
+	/* the left edge this segment announced (RCV.WUP, for SFO_PF_RCV_WUP) */
+	if ((s->flags & SFO_ACK) && (t->fl & SFO_TF_IRS_KNOWN) && sfo_seq_le(s->ack, t->rcv_nxt)) {
+		t->rcv_wup = s->ack;
+		t->fl |= SFO_TF_WUP_KNOWN;
+	}
 }
 
 void sfo_commit(struct sfo_tcb *t, const struct sfo_outcome *o, const struct sfo_seg *emitted,

@@ -69,6 +69,7 @@ static void seg_listen(struct sfo_ctx *c)
 static void take_fin(struct sfo_ctx *c, struct sfo_outcome *o);
 static void take_text(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s,
 		      uint32_t len, int fin);
+static void check_text_fin(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s);
 
 /* SYN-SENT and a SYN,ACK that acknowledges our SYN. */
 static void synsent_synack(struct sfo_ctx *c)
@@ -94,6 +95,62 @@ static void synsent_synack(struct sfo_ctx *c)
 	sfo_fire(sfo_out_fork(c, o), SFO_R_SYNSENT_SYNACK_TEXT_DROP);
 	/* 3.10.7.3: otherwise processing goes on at the sixth step */
 	take_text(c, o, s, s->len, !!(s->flags & SFO_FIN));
+}
+
+/* 3.10.7.3 fourth, simultaneous open: "If there are other controls or text in the
+ * segment, queue them for processing after the ESTABLISHED state has been reached". The
+ * SYN,ACK acknowledges the SYN only. The oracle learns RCV.WND from that SYN,ACK, so
+ * what lies past the window is trimmed when the queue is processed. */
+static void simopen_queue(struct sfo_outcome *o, const struct sfo_seg *s)
+{
+	struct sfo_tcb *n = &o->next;
+	if (!s->len && !(s->flags & SFO_FIN))
+		return;
+	n->syn_q_len = s->len;
+	n->fl |= SFO_TF_SYN_Q;
+	if (s->flags & SFO_FIN)
+		n->fl |= SFO_TF_SYN_Q_FIN;
+	sfo_fire(o, SFO_R_SYNSENT_SYN_TEXT_QUEUE);
+}
+
+/* ESTABLISHED reached from a simultaneous open: the text and FIN queued from the SYN are
+ * processed now (seventh and eighth checks), before the text of the segment that got us
+ * here; a stack that discarded them (left unacknowledged: the peer sends them again)
+ * is tolerated in a fork, which goes on with this segment's own text. */
+static void simopen_unqueue(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s)
+{
+	struct sfo_tcb *n = &o->next;
+	if (!(n->fl & SFO_TF_SYN_Q))
+		return;
+	int fin = !!(n->fl & SFO_TF_SYN_Q_FIN);
+	uint32_t len = n->syn_q_len;
+	if (len + (uint32_t)fin > n->rcv_wnd) { /* 3.10.7.4 first: trimmed to the window */
+		len = len < n->rcv_wnd ? len : n->rcv_wnd;
+		fin = 0;
+	}
+	n->fl &= ~(uint32_t)(SFO_TF_SYN_Q | SFO_TF_SYN_Q_FIN);
+	n->syn_q_len = 0;
+	if (!c->stack && len && !fin && !s->len && !(s->flags & SFO_FIN) &&
+	    n->rcv_nxt == n->irs + 1) {
+		/* text alone, and none on this segment: both readings in one TCB, the text
+		 * pending at RCV.NXT (SFO_TF_SYN_QP): whatever the target sends may
+		 * acknowledge it (syn_q_acks), which takes it (learn_ack); the next segment
+		 * is judged under both readings (syn_q_both). Two outcomes would have to be
+		 * told apart in this step, and an ACK of the queued text may be delayed. */
+		n->syn_q_len = len;
+		n->fl |= SFO_TF_SYN_QP;
+		struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_SYNSENT_SYN_TEXT_QUEUE, 0);
+		p->ack_hi = n->rcv_nxt + len;
+		p->pf &= (uint8_t)~SFO_PAT_EMIT;
+		sfo_fire(o, SFO_R_SYNSENT_SYN_TEXT_QUEUE);
+		return;
+	}
+	struct sfo_outcome *d = sfo_out_fork(c, o);
+	sfo_fire(d, SFO_R_SYNSENT_SYN_TEXT_DROP);
+	check_text_fin(c, d, s);
+	sfo_fire(o, SFO_R_SYNSENT_SYN_TEXT_QUEUE);
+	if (n->rcv_nxt == n->irs + 1)
+		take_text(c, o, s, len, fin);
 }
 
 static void seg_synsent(struct sfo_ctx *c)
@@ -135,6 +192,7 @@ static void seg_synsent(struct sfo_ctx *c)
 		sfo_peer_syn(c, &o->next, s);
 		sfo_set_state(o, SFO_SYN_RECEIVED, SFO_R_SYNSENT_SYN_SIMOPEN);
 		sfo_pat_synack(c, o, SFO_R_SYNSENT_SYN_SIMOPEN, 1);
+		simopen_queue(o, s);
 		return;
 	}
 	/* 3.10.7.3 fifth: neither SYN nor RST: drop */
@@ -280,6 +338,7 @@ static int ack_synrcvd(struct sfo_ctx *c, struct sfo_outcome *o, const struct sf
 		sfo_set_state(o, SFO_FIN_WAIT_1, SFO_R_SYNRCVD_ACK_CLOSE);
 	else
 		sfo_set_state(o, SFO_ESTABLISHED, SFO_R_SYNRCVD_ACK);
+	simopen_unqueue(c, o, s);
 	return 1;
 }
 
@@ -428,12 +487,12 @@ static void accept_text(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t len)
 }
 
 /* SHLD-3: new data after close(): a RST shows it was lost. */
-static void rst_after_close(struct sfo_ctx *c, struct sfo_outcome *from, const struct sfo_seg *s)
+static void rst_after_close(struct sfo_ctx *c, struct sfo_outcome *from, const struct sfo_seg *s,
+			    sfo_rule_t r)
 {
-	struct sfo_outcome *r = sfo_out_fork(c, from);
-	struct sfo_tcb *n = &r->next;
-	struct sfo_pattern *p =
-	    sfo_pat(r, SFO_R_DATA_AFTER_CLOSE_RST, SFO_RST, SFO_SYN | SFO_FIN, 1, 1);
+	struct sfo_outcome *o = sfo_out_fork(c, from);
+	struct sfo_tcb *n = &o->next;
+	struct sfo_pattern *p = sfo_pat(o, r, SFO_RST, SFO_SYN | SFO_FIN, 1, 1);
 	p->seq_lo = sfo_seq_min(s->ack, n->snd_una);
 	p->seq_hi = n->snd_nxt;
 	p->pf = SFO_PAT_EMIT | SFO_PAT_ACK_ANY;
@@ -442,7 +501,7 @@ static void rst_after_close(struct sfo_ctx *c, struct sfo_outcome *from, const s
 	if (!(n->fl & SFO_TF_ISS_KNOWN))
 		p->pf |= SFO_PAT_SEQ_ANY;
 	sfo_tcb_to_closed(n);
-	sfo_set_state(r, SFO_CLOSED, SFO_R_DATA_AFTER_CLOSE_RST);
+	sfo_set_state(o, SFO_CLOSED, r);
 }
 
 /* In-order text reached held out-of-order data (SHLD-31). Returns the FIN flag to use. */
@@ -521,7 +580,7 @@ static void take_text(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo
 		if (!len)
 			break;
 		if (n->fl & SFO_TF_RD_CLOSED)
-			rst_after_close(c, o, s);
+			rst_after_close(c, o, s, SFO_R_DATA_AFTER_CLOSE_RST);
 		/* 3.10.7.4 seventh: take the text, advance RCV.NXT, owe an ACK */
 		accept_text(c, o, len);
 		fin = ooo_fill(c, o, fin);
@@ -551,6 +610,17 @@ static void take_text(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo
 static void take_fin(struct sfo_ctx *c, struct sfo_outcome *o)
 {
 	struct sfo_tcb *n = &o->next;
+	if ((n->fl & SFO_TF_FIN_RCVD) && n->state == SFO_TIME_WAIT) {
+		/* 3.10.7.4 eighth: "send an acknowledgment for the FIN"; TIME-WAIT: remain,
+		 * restart the 2MSL timeout. A stack that advanced RCV.NXT over this FIN
+		 * acknowledges one more (the model keeps RCV.NXT where it was) */
+		struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_TIMEWAIT_FIN_ACK, 1);
+		if (!c->stack)
+			p->ack_hi = n->rcv_nxt + 1;
+		n->timer_ms = n->timer2_ms = n->now_ms;
+		sfo_set_state(o, SFO_TIME_WAIT, SFO_R_TIMEWAIT_FIN_ACK);
+		return;
+	}
 	if (n->fl & SFO_TF_FIN_RCVD) {
 		/* 3.10.7.4 eighth: a FIN past the one we took is bogus: the state holds, an ACK
 		 * may go out (TIME-WAIT's own re-ACK of a resent FIN is timewait_first()) */
@@ -607,11 +677,16 @@ static void hold_finx(struct sfo_tcb *n, uint32_t fin_at)
 
 /* First check (SHLD-31): in-window text beyond RCV.NXT is held for later and may be ACKed
  * at once (MAY-13); the model remembers the span so a later fill can jump over it. */
-static void hold_ooo(struct sfo_ctx *c, struct sfo_outcome *o, uint32_t seq, uint32_t len, int fin)
+static void hold_ooo(struct sfo_ctx *c, struct sfo_outcome *o, const struct sfo_seg *s,
+		     uint32_t seq, uint32_t len, int fin)
 {
 	struct sfo_tcb *n = &o->next;
 	if (n->state != SFO_ESTABLISHED && n->state != SFO_FIN_WAIT_1 && n->state != SFO_FIN_WAIT_2)
 		return;
+	/* 3.6.1 MAY-1, SHLD-3: after close() what lies beyond the gap can never reach the
+	 * application (nor can the gap): a RST may show that data was lost */
+	if (n->fl & SFO_TF_RD_CLOSED)
+		rst_after_close(c, o, s, SFO_R_DATA_AFTER_CLOSE_OOO_RST);
 	uint32_t wend = n->rcv_nxt + n->rcv_wnd;
 	if (sfo_seq_gt(seq + len + (uint32_t)fin, wend)) {
 		len = sfo_seq_fwd(seq, wend);
@@ -663,7 +738,7 @@ static void check_text_fin(struct sfo_ctx *c, struct sfo_outcome *o, const struc
 	if (!len && !fin)
 		return;
 	if (sfo_seq_gt(seq, n->rcv_nxt)) {
-		hold_ooo(c, o, seq, len, fin);
+		hold_ooo(c, o, s, seq, len, fin);
 		return;
 	}
 	/* 3.10.7.4 first: what lies past the window is trimmed off (FIN included) */
@@ -815,11 +890,15 @@ static int simopen_synack(struct sfo_ctx *c, const struct sfo_seg *s)
 	struct sfo_seg z = *s;
 	z.seq = s->seq + 1;
 	z.flags &= (uint8_t)~SFO_SYN;
+	unsigned first = c->e->nout;
 	struct sfo_outcome *o = sfo_out_new(c);
 	sfo_fire(o, SFO_R_SYNSENT_SYN_SIMOPEN);
 	checks(c, o, &z);
-	struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_SYNSENT_SYN_SIMOPEN, 0);
-	p->pf &= (uint8_t)~SFO_PAT_EMIT;
+	/* every reading checks() forked (text queued from the SYN taken or not) */
+	for (unsigned i = first; i < c->e->nout; i++) {
+		struct sfo_pattern *p = sfo_pat_ack(c, &c->e->out[i], SFO_R_SYNSENT_SYN_SIMOPEN, 0);
+		p->pf &= (uint8_t)~SFO_PAT_EMIT;
+	}
 	/* 3.10.7.4 first, read literally: the SYN lies before RCV.NXT: ACK and drop */
 	challenge(c, sfo_out_new(c), SFO_R_SEQ_UNACCEPTABLE_ACK);
 	return 1;
@@ -853,22 +932,99 @@ static void seg_rst(struct sfo_ctx *c, const struct sfo_seg *s)
 		challenge(c, sfo_out_new(c), SFO_R_RST_INWIN_CHALLENGE);
 }
 
+/* 3.10.7.4 first: a segment may be tailored to the window "by trimming off any portions
+ * that lie outside the window (including SYN and FIN)": a SYN before RCV.NXT is one, and
+ * the rest of the segment goes on through the checks. In SYN-RECEIVED the trimmed SYN
+ * at IRS is the peer's SYN again, which may be answered by the SYN,ACK (synrcvd.syn.dup). */
+static void syn_trimmed(struct sfo_ctx *c, const struct sfo_seg *s)
+{
+	const struct sfo_tcb *t = c->t;
+	if (!(s->flags & SFO_SYN) || (s->flags & SFO_RST) || !sfo_seq_lt(s->seq, t->rcv_nxt))
+		return;
+	/* RFC 5961 section 4, which the rfc5961 profile requires: a SYN in a synchronized
+	 * state draws a challenge ACK "irrespective of the sequence number" */
+	if ((c->p->flags & SFO_PF_RFC5961) && sfo_synchronized(t->state))
+		return;
+	struct sfo_seg z = *s;
+	z.seq = s->seq + 1;
+	z.flags &= (uint8_t)~SFO_SYN;
+	struct sfo_outcome *o = sfo_out_new(c);
+	sfo_fire(o, SFO_R_SYN_TRIMMED);
+	if (t->state == SFO_SYN_RECEIVED && s->seq == t->irs) {
+		struct sfo_pattern *p = sfo_pat_synack(c, o, SFO_R_SYNRCVD_SYN_DUP, 0);
+		p->pf &= (uint8_t)~SFO_PAT_EMIT;
+	}
+	checks(c, o, &z);
+}
+
+/* 3.5.2 group 2: in SYN-RECEIVED a segment whose ACK is unacceptable (outside
+ * (SND.UNA, SND.NXT], SND.UNA = ISS included, 3.10.7.4 fifth) draws <SEQ=SEG.ACK><CTL=RST>
+ * and the connection "remains in the same state"; the group does not wait for the
+ * sequence check, so the reset may come whatever SEG.SEQ is. */
+static void synrcvd_ack_bad_first(struct sfo_ctx *c, const struct sfo_seg *s)
+{
+	const struct sfo_tcb *t = c->t;
+	if (t->state != SFO_SYN_RECEIVED || (s->flags & (SFO_ACK | SFO_RST)) != SFO_ACK ||
+	    !(t->fl & SFO_TF_ISS_KNOWN) ||
+	    (sfo_seq_gt(s->ack, t->snd_una) && sfo_seq_le(s->ack, t->snd_nxt)))
+		return;
+	for (unsigned i = 0; i < c->e->nout; i++)
+		if (c->e->out[i].state_rule == SFO_R_SYNRCVD_ACK_BAD)
+			return;
+	struct sfo_outcome *o = sfo_out_new(c);
+	sfo_refuse(o, s, SFO_R_SYNRCVD_ACK_BAD_FIRST);
+	sfo_set_state(o, SFO_SYN_RECEIVED, SFO_R_SYNRCVD_ACK_BAD_FIRST);
+}
+
+/* Appendix A.2, profile SFO_PF_RCV_WUP (Linux, FreeBSD): the sequence check takes a
+ * segment that ends at or after RCV.WUP, the RCV.NXT the target last announced, so an
+ * old segment's ACK (a retransmitted FIN now acknowledging ours) is processed. Its text
+ * and FIN are old (first check: only new parts are processed); an ACK may go back.
+ * Called before the first check's own outcome, which stays allowed after it. */
+static void rcv_wup(struct sfo_ctx *c, const struct sfo_seg *s)
+{
+	const struct sfo_tcb *t = c->t;
+	uint32_t end = s->seq + sfo_seg_space(s);
+	if (!(c->p->flags & SFO_PF_RCV_WUP) || !(t->fl & SFO_TF_WUP_KNOWN) ||
+	    (s->flags & (SFO_ACK | SFO_RST | SFO_SYN)) != SFO_ACK || !sfo_synchronized(t->state) ||
+	    t->state == SFO_TIME_WAIT || !sfo_seq_lt(s->seq, t->rcv_nxt) ||
+	    !sfo_seq_le(t->rcv_wup, t->rcv_nxt) || !sfo_seq_ge(end, t->rcv_wup))
+		return;
+	struct sfo_seg z = *s;
+	z.len = 0;
+	z.flags &= (uint8_t)~SFO_FIN;
+	struct sfo_outcome *o = sfo_out_new(c);
+	sfo_fire(o, SFO_R_SEQ_RCV_WUP);
+	checks(c, o, &z);
+	if (sfo_synchronized(o->next.state)) {
+		struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_SEQ_RCV_WUP, 0);
+		p->pf &= (uint8_t)~SFO_PAT_EMIT;
+	}
+}
+
 static void seg_other(struct sfo_ctx *c)
 {
 	const struct sfo_tcb *t = c->t;
 	const struct sfo_seg *s = seg_of(c);
 	if (t->state == SFO_TIME_WAIT && timewait_first(c, s))
 		return;
-	if (simopen_synack(c, s))
+	if (simopen_synack(c, s)) {
+		synrcvd_ack_bad_first(c, s);
 		return;
+	}
 	if (s->flags & SFO_RST) {
 		seg_rst(c, s);
 	} else if (!sfo_seg_acceptable(t, s)) {
+		/* under SFO_PF_RCV_WUP the mitigation is what the profile's stack does: its
+		 * outcome comes first, so an ACK that fits both commits it */
+		rcv_wup(c, s);
 		seq_unacceptable(c, s);
 		beyond_announced(c, s);
 	} else {
 		checks(c, sfo_out_new(c), s);
+		syn_trimmed(c, s);
 	}
+	synrcvd_ack_bad_first(c, s);
 	/* TIME-WAIT: stacks restart 2MSL on most segments; the RFC only on a FIN */
 	if (t->state == SFO_TIME_WAIT && !(s->flags & SFO_RST))
 		for (unsigned i = 0; i < c->e->nout; i++)
@@ -876,8 +1032,43 @@ static void seg_other(struct sfo_ctx *c)
 				c->e->out[i].next.timer2_ms = t->now_ms;
 }
 
+/* Text from a simultaneous-open SYN still pending (simopen_unqueue): judge the segment
+ * under the reading where the target took that text (RCV.NXT past it, its ACK owed),
+ * then under the one where it discarded it. Either way the question is settled. */
+static void syn_q_both(struct sfo_ctx *c)
+{
+	const struct sfo_tcb *t0 = c->t;
+	struct sfo_tcb tk = *t0, td = *t0;
+	uint32_t q = t0->syn_q_len;
+	tk.fl &= ~(uint32_t)SFO_TF_SYN_QP;
+	td.fl &= ~(uint32_t)SFO_TF_SYN_QP;
+	tk.syn_q_len = td.syn_q_len = 0;
+	tk.rcv_nxt += q;
+	tk.rcv_queued += q;
+	tk.rcv_wnd = tk.rcv_wnd > q ? tk.rcv_wnd - q : 0;
+	if (!(tk.fl & SFO_TF_ACK_OWED)) {
+		tk.fl |= SFO_TF_ACK_OWED;
+		tk.ack_owed_ms = tk.now_ms;
+		tk.ack_owed_lo = t0->rcv_nxt + 1;
+	}
+	unsigned k = c->e->nout;
+	c->t = &tk;
+	seg_other(c);
+	for (; k < c->e->nout; k++)
+		sfo_fire(&c->e->out[k], SFO_R_SYNSENT_SYN_TEXT_QUEUE);
+	c->t = &td;
+	seg_other(c);
+	for (; k < c->e->nout; k++)
+		sfo_fire(&c->e->out[k], SFO_R_SYNSENT_SYN_TEXT_DROP);
+	c->t = t0;
+}
+
 void sfo_seg_arrives(struct sfo_ctx *c)
 {
+	if (!c->stack && (c->t->fl & SFO_TF_SYN_QP) && sfo_synchronized(c->t->state)) {
+		syn_q_both(c);
+		return;
+	}
 	switch (c->t->state) {
 	case SFO_CLOSED:
 		seg_closed(c);

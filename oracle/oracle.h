@@ -272,8 +272,10 @@ enum {
 	SFO_PF_RFC5961_OK = 1u << 1, /* challenge ACKs allowed (not required) */
 	SFO_PF_TW_SYN_REOPEN = 1u << 2, /* MAY-2: a new SYN may reopen from TIME-WAIT */
 	SFO_PF_RFC1337 = 1u << 3,       /* TIME-WAIT may ignore a RST (RFC 1337, not 9293) */
-	SFO_PF_ACK_BELOW_ISS = 1u << 4  /* an ACK of octets never sent (SEG.ACK =< ISS) may
+	SFO_PF_ACK_BELOW_ISS = 1u << 4, /* an ACK of octets never sent (SEG.ACK =< ISS) may
 					 * draw a challenge ACK and drop the segment */
+	SFO_PF_RCV_WUP = 1u << 5	/* Appendix A.2 mitigation: an old segment ending at
+					 * or after RCV.WUP has its ACK processed */
 };
 
 /* Built-in profiles: "rfc9293" (default), "rfc5961", and per-stack ones. */
@@ -320,6 +322,12 @@ enum {
 	SFO_TF_CUT_EARLY = 1u << 22, /* data was queued before the peer's SYN showed its MSS:
 				      * the target may have cut it at the 536-octet default
 				      * (3.7.1 MUST-15), up to early_end */
+	SFO_TF_WUP_KNOWN = 1u << 23, /* rcv_wup holds the ACK of the target's last segment */
+	SFO_TF_SYN_Q = 1u << 24,     /* simultaneous open: syn_q_len octets of text came on
+				      * the peer's SYN, queued until ESTABLISHED (3.10.7.3) */
+	SFO_TF_SYN_Q_FIN = 1u << 25, /* ... and a FIN after them */
+	SFO_TF_SYN_QP = 1u << 26,    /* oracle, once ESTABLISHED: that text (syn_q_len) taken
+				      * or discarded, not known yet */
 	SFO_TF_OOO_ALL = SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP | SFO_TF_OOO_FINX
 };
 
@@ -360,6 +368,8 @@ struct sfo_tcb {
 	uint32_t rcv_buf;     /* largest receive window the target announced: its buffer */
 	uint32_t rtt_max_ms;  /* largest RTT upper bound seen (first send to its ACK, Karn) */
 	uint32_t early_end;   /* end of the data queued before the peer's MSS was known */
+	uint32_t rcv_wup;     /* RCV.NXT the target last announced (SFO_TF_WUP_KNOWN) */
+	uint32_t syn_q_len;   /* text queued from a simultaneous-open SYN (SFO_TF_SYN_Q) */
 };
 
 /* How the model is run. The oracle uses stack_iss = 0 and learns the target's ISS from
@@ -408,7 +418,7 @@ enum {
 
 #define SFO_MAX_PAT 8
 #define SFO_MAX_RULES 8
-#define SFO_MAX_OUT 4
+#define SFO_MAX_OUT 8
 
 /* One acceptable outcome of a step: the next TCB and the responses that go with it. */
 struct sfo_outcome {

@@ -31,6 +31,12 @@
  *   draws a challenge ACK and the whole segment, text and FIN included, is dropped.
  *   RFC 9293 3.10.7.4 would ignore the duplicate ACK and take the text. Deliberate, and
  *   narrow: only ACK values that acknowledge octets never sent (rule ack.below.iss).
+ * - SFO_PF_RCV_WUP: tcp_sequence() takes a segment whose end is not before rcv_wup, the
+ *   RCV.NXT of the last window Linux announced ("borrowed from freebsd"), so the ACK of a
+ *   retransmitted FIN is processed. RFC 9293 Appendix A.2: common systems use different
+ *   mitigations of this kind and the standard has not codified one, so it is no breach
+ *   of the first check (rule seq.rcv.wup). What it does not cover, e.g. a zero-length
+ *   segment at the right edge, is still judged by Table 6.
  */
 #include "profiles_priv.h"
 
@@ -46,7 +52,7 @@ static const struct sfo_accept accept_linux[] = {
 const struct sfo_profile sfo_profile_linux = {
     .name = "linux",
     .summary = "RFC 9293 with linux's accepted choices",
-    .flags = SFO_PF_RFC5961_OK | SFO_PF_TW_SYN_REOPEN | SFO_PF_ACK_BELOW_ISS,
+    .flags = SFO_PF_RFC5961_OK | SFO_PF_TW_SYN_REOPEN | SFO_PF_ACK_BELOW_ISS | SFO_PF_RCV_WUP,
     .msl2_ms = 60000,
     .rto_min_ms = 8,
     .rto_must_ms = 1500,

@@ -335,14 +335,23 @@ static void timewait_fin_reacked_restarts_2msl(void)
 		 SFO_DIV_FIELD);
 }
 
-/* 3.10.7.4 eighth: a FIN beyond the one taken is bogus: the state holds */
+/* 3.10.7.4 eighth: a FIN at RCV.NXT in TIME-WAIT: the state holds, and "send an
+ * acknowledgment for the FIN" (issue #8, gap 6): silence is a missing response */
 static void timewait_finack_new_stays(void)
 {
 	CELL(SFO_TIME_WAIT, "rfc9293");
 	probe(&w, mkseg(SFO_FIN | SFO_ACK, rnxt(&w), tnxt(&w), 0), &e);
 	CHECK_EQ(next_states(&e), BIT(SFO_TIME_WAIT));
-	CHECK_EQ(JUDGE0(&w, &e, SFO_TIME_WAIT), SFO_DIV_OK);
+	CHECK_EQ(e.out[0].next.timer_ms, w.ot.now_ms);
+	CHECK_EQ(JUDGE0(&w, &e, SFO_TIME_WAIT), SFO_DIV_MISSING);
+	CHECK_STR(vrule(&w), "timewait.fin.ack");
+	CHECK_EQ(w.v.sev, SFO_SEV_MUST);
 	CHECK_EQ(JUDGE(&w, &e, SFO_TIME_WAIT, tack(&w)), SFO_DIV_OK);
+	/* a stack that advanced RCV.NXT over the FIN acknowledges it one further */
+	CHECK_EQ(JUDGE(&w, &e, SFO_TIME_WAIT, mkseg(SFO_ACK, tnxt(&w), rnxt(&w) + 1, 0)),
+		 SFO_DIV_OK);
+	CHECK_EQ(JUDGE(&w, &e, SFO_TIME_WAIT, mkseg(SFO_ACK, tnxt(&w), rnxt(&w) + 2, 0)),
+		 SFO_DIV_FIELD);
 }
 
 /* 3.10.7.4 seventh */
