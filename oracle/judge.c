@@ -491,7 +491,7 @@ static int recovery_rtx(const struct sfo_tcb *before, const struct sfo_expect *e
 	return -1;
 }
 
-/* Issue #8, severity follows the harm: a pure ACK carrying the current SND.NXT and an
+/* Severity follows the harm: a pure ACK carrying the current SND.NXT and an
  * ACK number in [RCV.NXT before, RCV.NXT after] restates what the peer already knows and
  * cannot move its state. When an unexpected-response departure consists of such ACKs
  * alone (some outcome fits once they are set aside), it is graded by the one sentence of

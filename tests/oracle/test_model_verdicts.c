@@ -1,4 +1,4 @@
-/* Issue #8, the verdict gaps in the model: a SYN outside the window trimmed (3.10.7.4
+/* The latitude RFC 9293 leaves, as model outcomes: a SYN outside the window trimmed (3.10.7.4
  * first check), SYN-RECEIVED's RST for an unacceptable ACK before the sequence check
  * (3.5.2), the RCV.WUP mitigation of Appendix A.2 as a profile flag, a RST for text or a
  * FIN beyond a gap after close() (3.6.1 SHLD-3), and extra pure ACKs graded by the harm

@@ -336,7 +336,7 @@ static void timewait_fin_reacked_restarts_2msl(void)
 }
 
 /* 3.10.7.4 eighth: a FIN at RCV.NXT in TIME-WAIT: the state holds, and "send an
- * acknowledgment for the FIN" (issue #8, gap 6): silence is a missing response */
+ * acknowledgment for the FIN": silence is a missing response */
 static void timewait_finack_new_stays(void)
 {
 	CELL(SFO_TIME_WAIT, "rfc9293");
