@@ -236,6 +236,22 @@ exit:
 		abort(); /* SYNFIN_FUZZ_TRAP: report through the engine's crash handling */
 }
 
+/* The ISNs of an input: a hash of its bytes. The runner takes ISNs from the scenario,
+ * never from the case number, so an input runs the same however many ran before it
+ * (libFuzzer's determinism, and a finding that replays); the hash still spreads them
+ * over the whole space, so wraparound is exercised as a matter of course. A finding
+ * writes them as its `isn` line. */
+void sff_scn_from_input(const uint8_t *data, size_t size, struct sfh_scenario *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ data[i]) * 1099511628211ull;
+	sfh_scn_decode(data, size, s);
+	s->has_isn = 1;
+	s->pisn = (uint32_t)h;
+	s->tisn = (uint32_t)(h >> 32);
+}
+
 int sff_core_one(const uint8_t *data, size_t size)
 {
 	struct sff_core *c = g_core;
@@ -243,7 +259,7 @@ int sff_core_one(const uint8_t *data, size_t size)
 		return 0;
 	if (!c->target && core_open(c) != 0)
 		return SFF_CORE_FATAL;
-	sfh_scn_decode(data, size, &c->scn);
+	sff_scn_from_input(data, size, &c->scn);
 	sff_scn_fit(&c->scn, c->caps, c->max_wait_ms);
 	struct sfh_run_opts o = {.profile = c->profile,
 				 .cover = sff_cover_step,

@@ -124,7 +124,10 @@ static void trace_fd(void *ctx, const char *line)
 	dprintf(*(int *)ctx, "%s\n", line);
 }
 
-/* Run s at case number case_no with an optional trace fd and pcap. */
+/* Run s at case number case_no with an optional trace fd and pcap: as `synfin run` and
+ * `synfin replay` do, in a child process for a stack that lives in ours (the child
+ * starts its case from the state a fresh process starts from: the targets reset all
+ * of it per case, tests/fuzz/test_fuzz_fresh.c), in-process for the others. */
 static int rerun(struct sff_runctx *ctx, const struct sfh_scenario *s, uint32_t case_no, int *fd,
 		 struct sfh_pcap *pcap, struct sfh_result *res)
 {
@@ -133,7 +136,7 @@ static int rerun(struct sff_runctx *ctx, const struct sfh_scenario *s, uint32_t 
 				 .pcap = pcap,
 				 .trace = fd ? trace_fd : NULL,
 				 .trace_ctx = fd};
-	if (ctx->isolate)
+	if (ctx->isolate || (ctx->target->ops->caps & SFH_CAP_INPROC))
 		return sff_run_isolated_sig(ctx, s, &o, res);
 	return sff_run_inproc(ctx, s, &o, res);
 }
@@ -160,6 +163,7 @@ struct verify {
 	int rc_a, rc_b;
 	uint32_t case_b;
 	int flaky;
+	unsigned repro, runs; /* re-runs of the written text that showed the signature */
 };
 
 static int write_json(const char *path, const struct sff_finding_info *fi,
@@ -196,6 +200,7 @@ static int write_json(const char *path, const struct sff_finding_info *fi,
 	fprintf(f, ",\n  \"event\": %d,\n  \"events\": %u,\n  \"events_before_minimizing\": %u",
 		vr->a.div_event + 1, s->nev, fi->orig_events);
 	fprintf(f, ",\n  \"flaky\": %s", vr->flaky ? "true" : "false");
+	fprintf(f, ",\n  \"repro_rate\": \"%u/%u\"", vr->repro, vr->runs);
 	fprintf(f, ",\n  \"reruns\": [{\"case\": 0, \"signature\": ");
 	sfh_json_str(f, vr->rc_a == 0 ? vr->a.signature : "(harness error)");
 	fprintf(f, "}, {\"case\": %u, \"signature\": ", vr->case_b);
@@ -268,6 +273,8 @@ static int write_txt(const char *path, const struct sff_finding_info *fi,
 	fprintf(f, "flaky:     %s (case 0: %s; case %u: %s)\n", vr->flaky ? "YES" : "no",
 		vr->rc_a == 0 ? vr->a.signature : "harness error", vr->case_b,
 		vr->rc_b == 0 ? vr->b.signature : "harness error");
+	fprintf(f, "replays:   %u of %u fresh runs of scenario.scn show the signature\n", vr->repro,
+		vr->runs);
 	fprintf(f, "found by:  %s\n", fi->origin ? fi->origin : "synfin fuzz");
 	fprintf(f, "replay:    synfin run scenario.scn --target %s\n", fi->target_spec);
 	fprintf(f, "\ntrace of the re-run at case 0 (also exchange.pcap):\n%s",
@@ -313,6 +320,15 @@ static char *read_all(int fd)
 	return buf;
 }
 
+/* Fresh runs of a finding's scenario.scn before it is written, when the first two do not
+ * both show its signature. */
+#define SFF_REPRO_RUNS 10
+
+static unsigned shows(int rc, const struct sfh_result *r, uint64_t want)
+{
+	return rc == 0 && r->sig_hash == want;
+}
+
 static int verify(struct sff_runctx *ctx, const struct sfh_scenario *s,
 		  const struct sfh_result *first, const char *tmp, struct verify *vr, char *err,
 		  size_t errlen)
@@ -339,12 +355,38 @@ static int verify(struct sff_runctx *ctx, const struct sfh_scenario *s,
 		snprintf(err, errlen, "%s: write error", path);
 		return -1;
 	}
-	/* Another case number: other ports, other ISNs, a fresh reset. */
+	/* Another case number: other ports, a fresh reset. */
 	vr->case_b = 0x2545u + (ctx->next_case++ & 0xffff);
 	vr->rc_b = rerun(ctx, s, vr->case_b, NULL, NULL, &vr->b);
-	vr->flaky = vr->rc_a != 0 || vr->rc_b != 0 || vr->a.sig_hash != first->sig_hash ||
-		    vr->b.sig_hash != first->sig_hash;
+	vr->runs = 2;
+	vr->repro =
+	    shows(vr->rc_a, &vr->a, first->sig_hash) + shows(vr->rc_b, &vr->b, first->sig_hash);
+	/* Not shown every time: measure how often, over SFF_REPRO_RUNS fresh runs. */
+	while (vr->repro < vr->runs && vr->runs < SFF_REPRO_RUNS) {
+		struct sfh_result r;
+		int rc = rerun(ctx, s, 0x2545u + (ctx->next_case++ & 0xffff), NULL, NULL, &r);
+		vr->runs++;
+		vr->repro += shows(rc, &r, first->sig_hash);
+	}
+	vr->flaky = vr->repro < vr->runs;
 	return 0;
+}
+
+/* s as scenario.scn will hold it: printed and parsed back. 0, or -1 with err. */
+static int text_form(const struct sfh_scenario *s, struct sfh_scenario *v, char *err, size_t errlen)
+{
+	size_t need = sfh_scn_format(s, NULL, 0) + 1;
+	char *text = malloc(need), perr[256];
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	sfh_scn_format(s, text, need);
+	int rc = sfh_scn_parse(text, need - 1, "scenario.scn", v, perr, sizeof perr);
+	if (rc != 0)
+		snprintf(err, errlen, "the finding's text does not parse: %s", perr);
+	free(text);
+	return rc;
 }
 
 int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
@@ -353,6 +395,7 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 {
 	char name[17], tmp[4096], final[4096], path[4200];
 	struct verify vr;
+	struct sfh_scenario v;
 	int rc = SFF_FINDING_ERR;
 
 	sff_sig_dirname(first->sig_hash, name);
@@ -367,8 +410,20 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 		return SFF_FINDING_ERR;
 	}
 	memset(&vr, 0, sizeof vr);
-	if (verify(ctx, s, first, tmp, &vr, err, errlen) != 0)
+	/* Verify what is written, not what was run: the text, parsed back. */
+	if (text_form(s, &v, err, errlen) != 0)
 		goto exit;
+	s = &v;
+	struct sff_sigsave sigs;
+	sff_crash_signals_default(&sigs); /* isolated re-runs die by the signal */
+	int vrc = verify(ctx, s, first, tmp, &vr, err, errlen);
+	sff_crash_signals_restore(&sigs);
+	if (vrc != 0)
+		goto exit;
+	if (vr.repro == 0) {
+		rc = SFF_FINDING_UNREPRO; /* never replays: nothing to hand over */
+		goto exit;
+	}
 	/* Report the verified run when it shows the signature: its detail speaks of the
 	 * minimised scenario, which `first` (the run that found it) may not. */
 	if (vr.rc_a == 0 && vr.a.sig_hash == first->sig_hash)

@@ -81,6 +81,11 @@ struct sfh_target {
 	 * it. While non-zero, what the stack emits and its state may lack that timer's
 	 * effects (fewer retransmissions, no give-up): timer-dependent verdicts are suspect. */
 	uint64_t skipped_ms;
+	/* The ISN the runner asks for the next reset()'s connection (the scenario's tisn),
+	 * valid when iss_set; a target that can choose its ISN (model, lwip) uses it, so that
+	 * a run does not depend on the case number. Unset, it derives one from case_no. */
+	uint32_t iss_want;
+	int iss_set;
 };
 
 /* Registry (harness/targets.c). */

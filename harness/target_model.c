@@ -266,7 +266,7 @@ static int model_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_n
 	m->back.target_port = m->ep.peer_port;
 	m->cfg.profile = sfo_profile_default();
 	m->cfg.flags = SFO_CFG_STACK;
-	m->cfg.stack_iss = 0x5eed0000u ^ (case_no * 0x01000193u);
+	m->cfg.stack_iss = t->iss_set ? t->iss_want : 0x5eed0000u ^ (case_no * 0x01000193u);
 	m->cfg.rcv_wnd = 65535;
 	m->cfg.mss = 1460;
 	sfo_tcb_init(&m->tcb);
