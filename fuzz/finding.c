@@ -124,19 +124,22 @@ static void trace_fd(void *ctx, const char *line)
 	dprintf(*(int *)ctx, "%s\n", line);
 }
 
-/* Run s at case number case_no with an optional trace fd and pcap: as `synfin run` and
- * `synfin replay` do, in a child process for a stack that lives in ours (the child
- * starts its case from the state a fresh process starts from: the targets reset all
- * of it per case, tests/fuzz/test_fuzz_fresh.c), in-process for the others. */
+/* Run s at case number case_no with an optional trace fd and pcap. In-process, as the
+ * campaign runs (isolated in a child when ctx->isolate: crashes), unless `fresh` asks
+ * for what `synfin run` does: a child process for a stack that lives in ours. An
+ * in-process run is as good as a fresh process's, because every case starts from the
+ * state a fresh process starts from (tests/fuzz/test_fuzz_fresh.c proves it); a child
+ * costs a fork of the whole libFuzzer worker, so it measures only what did not
+ * reproduce. */
 static int rerun(struct sff_runctx *ctx, const struct sfh_scenario *s, uint32_t case_no, int *fd,
-		 struct sfh_pcap *pcap, struct sfh_result *res)
+		 struct sfh_pcap *pcap, int fresh, struct sfh_result *res)
 {
 	struct sfh_run_opts o = {.profile = ctx->profile,
 				 .case_no = case_no,
 				 .pcap = pcap,
 				 .trace = fd ? trace_fd : NULL,
 				 .trace_ctx = fd};
-	if (ctx->isolate || (ctx->target->ops->caps & SFH_CAP_INPROC))
+	if (ctx->isolate || (fresh && (ctx->target->ops->caps & SFH_CAP_INPROC)))
 		return sff_run_isolated_sig(ctx, s, &o, res);
 	return sff_run_inproc(ctx, s, &o, res);
 }
@@ -348,7 +351,7 @@ static int verify(struct sff_runctx *ctx, const struct sfh_scenario *s,
 		close(fd);
 		return -1;
 	}
-	vr->rc_a = rerun(ctx, s, 0, &fd, pcap, &vr->a);
+	vr->rc_a = rerun(ctx, s, 0, &fd, pcap, 0, &vr->a);
 	vr->trace = read_all(fd);
 	close(fd);
 	if (sfh_pcap_close(pcap) != 0) {
@@ -357,14 +360,15 @@ static int verify(struct sff_runctx *ctx, const struct sfh_scenario *s,
 	}
 	/* Another case number: other ports, a fresh reset. */
 	vr->case_b = 0x2545u + (ctx->next_case++ & 0xffff);
-	vr->rc_b = rerun(ctx, s, vr->case_b, NULL, NULL, &vr->b);
+	vr->rc_b = rerun(ctx, s, vr->case_b, NULL, NULL, 0, &vr->b);
 	vr->runs = 2;
 	vr->repro =
 	    shows(vr->rc_a, &vr->a, first->sig_hash) + shows(vr->rc_b, &vr->b, first->sig_hash);
-	/* Not shown every time: measure how often, over SFF_REPRO_RUNS fresh runs. */
+	/* Not shown every time: measure how often, over SFF_REPRO_RUNS runs in all, the
+	 * rest in fresh processes, as `synfin run` would. */
 	while (vr->repro < vr->runs && vr->runs < SFF_REPRO_RUNS) {
 		struct sfh_result r;
-		int rc = rerun(ctx, s, 0x2545u + (ctx->next_case++ & 0xffff), NULL, NULL, &r);
+		int rc = rerun(ctx, s, 0x2545u + (ctx->next_case++ & 0xffff), NULL, NULL, 1, &r);
 		vr->runs++;
 		vr->repro += shows(rc, &r, first->sig_hash);
 	}
