@@ -170,7 +170,7 @@ static int seen_before(struct sff_core *c, uint64_t h)
  * divergence is minimised and verified in-process. A crash recovered in-process goes the
  * way a libFuzzer crash file goes at the end of a campaign (triage.c): the input is
  * re-run isolated, which decides the signature (one that does not come back is not
- * recorded, as a crash file's is not), then minimised and verified by isolated runs, so
+ * recorded, as a crash file's is not), then minimised in-process (recovered) and verified by isolated runs, so
  * the trace and pcap come from a child that dies as the worker would have. */
 static void record(struct sff_core *c, const uint8_t *data, size_t size, int crash)
 {
@@ -217,8 +217,15 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size, int cra
 				      .input = data,
 				      .input_len = size,
 				      .orig_events = m.nev};
+	/* A crash is minimised in-process when the target recovers from its aborts (a
+	 * recovered abort has the isolated run's signature, test_fuzz_recover): a fork of
+	 * the worker per candidate cost more than the rest of a short campaign. The run
+	 * that decided it, and the verification, stay isolated. */
+	if (crash && c->recover)
+		c->rc.isolate = 0;
 	if (!c->no_minimize)
 		sff_minimize(&c->rc, &m, h, crash ? 300 : 0);
+	c->rc.isolate = crash;
 	rc = sff_finding_write(&fi, &c->rc, &m, first, c->err, sizeof c->err);
 count:
 	if (rc == SFF_FINDING_NEW)
