@@ -170,8 +170,9 @@ static int seen_before(struct sff_core *c, uint64_t h)
  * divergence is minimised and verified in-process. A crash recovered in-process goes the
  * way a libFuzzer crash file goes at the end of a campaign (triage.c): the input is
  * re-run isolated, which decides the signature (one that does not come back is not
- * recorded, as a crash file's is not), then minimised in-process (recovered) and verified by isolated runs, so
- * the trace and pcap come from a child that dies as the worker would have. */
+ * recorded, as a crash file's is not), then minimised in-process (recovered) and
+ * verified by isolated runs, so the trace and pcap come from a child that dies as the
+ * worker would have. */
 static void record(struct sff_core *c, const uint8_t *data, size_t size, int crash)
 {
 	uint64_t h = c->res.sig_hash;
