@@ -1068,7 +1068,7 @@ static int load_any(const char *path, struct sfh_scenario *s, int *binary)
 		free(data);
 		return -1;
 	}
-	sfh_scn_decode(data, len, s);
+	sff_scn_from_input(data, len, s); /* with the ISNs the fuzz core gave it */
 	sff_scn_strip(s);
 	free(data);
 	*binary = 1;

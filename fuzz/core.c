@@ -170,8 +170,9 @@ static int seen_before(struct sff_core *c, uint64_t h)
  * divergence is minimised and verified in-process. A crash recovered in-process goes the
  * way a libFuzzer crash file goes at the end of a campaign (triage.c): the input is
  * re-run isolated, which decides the signature (one that does not come back is not
- * recorded, as a crash file's is not), then minimised and verified by isolated runs, so
- * the trace and pcap come from a child that dies as the worker would have. */
+ * recorded, as a crash file's is not), then minimised in-process (recovered) and
+ * verified by isolated runs, so the trace and pcap come from a child that dies as the
+ * worker would have. */
 static void record(struct sff_core *c, const uint8_t *data, size_t size, int crash)
 {
 	uint64_t h = c->res.sig_hash;
@@ -217,8 +218,15 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size, int cra
 				      .input = data,
 				      .input_len = size,
 				      .orig_events = m.nev};
+	/* A crash is minimised in-process when the target recovers from its aborts (a
+	 * recovered abort has the isolated run's signature, test_fuzz_recover): a fork of
+	 * the worker per candidate cost more than the rest of a short campaign. The run
+	 * that decided it, and the verification, stay isolated. */
+	if (crash && c->recover)
+		c->rc.isolate = 0;
 	if (!c->no_minimize)
 		sff_minimize(&c->rc, &m, h, crash ? 300 : 0);
+	c->rc.isolate = crash;
 	rc = sff_finding_write(&fi, &c->rc, &m, first, c->err, sizeof c->err);
 count:
 	if (rc == SFF_FINDING_NEW)
@@ -236,6 +244,22 @@ exit:
 		abort(); /* SYNFIN_FUZZ_TRAP: report through the engine's crash handling */
 }
 
+/* The ISNs of an input: a hash of its bytes. The runner takes ISNs from the scenario,
+ * never from the case number, so an input runs the same however many ran before it
+ * (libFuzzer's determinism, and a finding that replays); the hash still spreads them
+ * over the whole space, so wraparound is exercised as a matter of course. A finding
+ * writes them as its `isn` line. */
+void sff_scn_from_input(const uint8_t *data, size_t size, struct sfh_scenario *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ data[i]) * 1099511628211ull;
+	sfh_scn_decode(data, size, s);
+	s->has_isn = 1;
+	s->pisn = (uint32_t)h;
+	s->tisn = (uint32_t)(h >> 32);
+}
+
 int sff_core_one(const uint8_t *data, size_t size)
 {
 	struct sff_core *c = g_core;
@@ -243,7 +267,7 @@ int sff_core_one(const uint8_t *data, size_t size)
 		return 0;
 	if (!c->target && core_open(c) != 0)
 		return SFF_CORE_FATAL;
-	sfh_scn_decode(data, size, &c->scn);
+	sff_scn_from_input(data, size, &c->scn);
 	sff_scn_fit(&c->scn, c->caps, c->max_wait_ms);
 	struct sfh_run_opts o = {.profile = c->profile,
 				 .cover = sff_cover_step,

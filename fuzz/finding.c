@@ -124,16 +124,22 @@ static void trace_fd(void *ctx, const char *line)
 	dprintf(*(int *)ctx, "%s\n", line);
 }
 
-/* Run s at case number case_no with an optional trace fd and pcap. */
+/* Run s at case number case_no with an optional trace fd and pcap. In-process, as the
+ * campaign runs (isolated in a child when ctx->isolate: crashes), unless `fresh` asks
+ * for what `synfin run` does: a child process for a stack that lives in ours. An
+ * in-process run is as good as a fresh process's, because every case starts from the
+ * state a fresh process starts from (tests/fuzz/test_fuzz_fresh.c proves it); a child
+ * costs a fork of the whole libFuzzer worker, so it measures only what did not
+ * reproduce. */
 static int rerun(struct sff_runctx *ctx, const struct sfh_scenario *s, uint32_t case_no, int *fd,
-		 struct sfh_pcap *pcap, struct sfh_result *res)
+		 struct sfh_pcap *pcap, int fresh, struct sfh_result *res)
 {
 	struct sfh_run_opts o = {.profile = ctx->profile,
 				 .case_no = case_no,
 				 .pcap = pcap,
 				 .trace = fd ? trace_fd : NULL,
 				 .trace_ctx = fd};
-	if (ctx->isolate)
+	if (ctx->isolate || (fresh && (ctx->target->ops->caps & SFH_CAP_INPROC)))
 		return sff_run_isolated_sig(ctx, s, &o, res);
 	return sff_run_inproc(ctx, s, &o, res);
 }
@@ -160,6 +166,7 @@ struct verify {
 	int rc_a, rc_b;
 	uint32_t case_b;
 	int flaky;
+	unsigned repro, runs; /* re-runs of the written text that showed the signature */
 };
 
 static int write_json(const char *path, const struct sff_finding_info *fi,
@@ -183,6 +190,7 @@ static int write_json(const char *path, const struct sff_finding_info *fi,
 	fprintf(f, ",\n  \"events\": %u,\n  \"events_before_minimizing\": %u", s->nev,
 		fi->orig_events);
 	fprintf(f, ",\n  \"flaky\": %s", vr->flaky ? "true" : "false");
+	fprintf(f, ",\n  \"repro_rate\": \"%u/%u\"", vr->repro, vr->runs);
 	fprintf(f, ",\n  \"reruns\": [{\"case\": 0, \"signature\": ");
 	sfh_json_str(f, vr->rc_a == 0 ? vr->a.signature : "(harness error)");
 	fprintf(f, "}, {\"case\": %u, \"signature\": ", vr->case_b);
@@ -212,7 +220,7 @@ static int write_scn(const char *path, const struct sff_finding_info *fi,
 	sfh_scn_format(s, text, need);
 	char detail[sizeof first->verdict.detail + 64];
 	sfh_verdict_detail(&first->verdict, detail, sizeof detail);
-	/* SCN_HEADER_LINES lines before the scenario: see number_lines() */
+	/* SCN_HEADER_LINES lines before the scenario: see text_form() */
 	fprintf(f, "# synfin finding: %s%s\n", first->signature, flaky ? " (flaky)" : "");
 	fprintf(f, "# %s\n", detail);
 	fprintf(f, "# replay: synfin run scenario.scn --target %s\n", fi->target_spec);
@@ -281,6 +289,8 @@ static int write_txt(const char *path, const struct sff_finding_info *fi,
 	fprintf(f, "flaky:     %s (case 0: %s; case %u: %s)\n", vr->flaky ? "YES" : "no",
 		vr->rc_a == 0 ? vr->a.signature : "harness error", vr->case_b,
 		vr->rc_b == 0 ? vr->b.signature : "harness error");
+	fprintf(f, "replays:   %u of %u fresh runs of scenario.scn show the signature\n", vr->repro,
+		vr->runs);
 	fprintf(f, "found by:  %s\n", fi->origin ? fi->origin : "synfin fuzz");
 	fprintf(f, "replay:    synfin run scenario.scn --target %s\n", fi->target_spec);
 	fprintf(f, "\ntrace of the re-run at case 0 (also exchange.pcap):\n%s",
@@ -297,27 +307,6 @@ exit:
 
 /* Lines of scenario.scn before the scenario text (write_scn). */
 #define SCN_HEADER_LINES 4
-
-/* A scenario found by the fuzzer is decoded from bytes: its events have no source line,
- * and the trace in report.txt would show 0 in its line column. The lines are taken from
- * the text scenario.scn will hold, so each trace line points into that file. */
-static void number_lines(struct sfh_scenario *s)
-{
-	size_t need = sfh_scn_format(s, NULL, 0) + 1;
-	char *text = malloc(need + SCN_HEADER_LINES * 2);
-	char err[256];
-	struct sfh_scenario *p = malloc(sizeof *p);
-	if (text && p) {
-		memset(text, '\n', SCN_HEADER_LINES); /* the header's lines, as blank ones */
-		sfh_scn_format(s, text + SCN_HEADER_LINES, need);
-		if (sfh_scn_parse(text, strlen(text), "scenario.scn", p, err, sizeof err) == 0 &&
-		    p->nev == s->nev)
-			for (uint32_t k = 0; k < s->nev; k++)
-				s->ev[k].line = p->ev[k].line;
-	}
-	free(p);
-	free(text);
-}
 
 static void remove_tmpdir(const char *dir)
 {
@@ -350,6 +339,15 @@ static char *read_all(int fd)
 	return buf;
 }
 
+/* Fresh runs of a finding's scenario.scn before it is written, when the first two do not
+ * both show its signature. */
+#define SFF_REPRO_RUNS 10
+
+static unsigned shows(int rc, const struct sfh_result *r, uint64_t want)
+{
+	return rc == 0 && r->sig_hash == want;
+}
+
 static int verify(struct sff_runctx *ctx, const struct sfh_scenario *s,
 		  const struct sfh_result *first, const char *tmp, struct verify *vr, char *err,
 		  size_t errlen)
@@ -369,19 +367,49 @@ static int verify(struct sff_runctx *ctx, const struct sfh_scenario *s,
 		close(fd);
 		return -1;
 	}
-	vr->rc_a = rerun(ctx, s, 0, &fd, pcap, &vr->a);
+	vr->rc_a = rerun(ctx, s, 0, &fd, pcap, 0, &vr->a);
 	vr->trace = read_all(fd);
 	close(fd);
 	if (sfh_pcap_close(pcap) != 0) {
 		snprintf(err, errlen, "%s: write error", path);
 		return -1;
 	}
-	/* Another case number: other ports, other ISNs, a fresh reset. */
+	/* Another case number: other ports, a fresh reset. */
 	vr->case_b = 0x2545u + (ctx->next_case++ & 0xffff);
-	vr->rc_b = rerun(ctx, s, vr->case_b, NULL, NULL, &vr->b);
-	vr->flaky = vr->rc_a != 0 || vr->rc_b != 0 || vr->a.sig_hash != first->sig_hash ||
-		    vr->b.sig_hash != first->sig_hash;
+	vr->rc_b = rerun(ctx, s, vr->case_b, NULL, NULL, 0, &vr->b);
+	vr->runs = 2;
+	vr->repro =
+	    shows(vr->rc_a, &vr->a, first->sig_hash) + shows(vr->rc_b, &vr->b, first->sig_hash);
+	/* Not shown every time: measure how often, over SFF_REPRO_RUNS runs in all, the
+	 * rest in fresh processes, as `synfin run` would. */
+	while (vr->repro < vr->runs && vr->runs < SFF_REPRO_RUNS) {
+		struct sfh_result r;
+		int rc = rerun(ctx, s, 0x2545u + (ctx->next_case++ & 0xffff), NULL, NULL, 1, &r);
+		vr->runs++;
+		vr->repro += shows(rc, &r, first->sig_hash);
+	}
+	vr->flaky = vr->repro < vr->runs;
 	return 0;
+}
+
+/* s as scenario.scn will hold it: printed and parsed back. 0, or -1 with err. */
+static int text_form(const struct sfh_scenario *s, struct sfh_scenario *v, char *err, size_t errlen)
+{
+	size_t need = sfh_scn_format(s, NULL, 0) + 1;
+	char *text = malloc(need + SCN_HEADER_LINES), perr[256];
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* the header's lines as blank ones, so the events' line numbers are the file's */
+	memset(text, '\n', SCN_HEADER_LINES);
+	sfh_scn_format(s, text + SCN_HEADER_LINES, need);
+	int rc = sfh_scn_parse(text, SCN_HEADER_LINES + need - 1, "scenario.scn", v, perr,
+			       sizeof perr);
+	if (rc != 0)
+		snprintf(err, errlen, "the finding's text does not parse: %s", perr);
+	free(text);
+	return rc;
 }
 
 int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
@@ -390,6 +418,8 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 {
 	char name[17], tmp[4096], final[4096], path[4200];
 	struct verify vr;
+	struct sfh_scenario v;
+	const struct sfh_scenario *s = &v;
 	int rc = SFF_FINDING_ERR;
 
 	sff_sig_dirname(first->sig_hash, name);
@@ -404,16 +434,20 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 		return SFF_FINDING_ERR;
 	}
 	memset(&vr, 0, sizeof vr);
-	struct sfh_scenario *s = malloc(sizeof *s);
-	if (!s) {
-		snprintf(err, errlen, "out of memory");
-		rmdir(tmp);
-		return SFF_FINDING_ERR;
-	}
-	*s = *s_in;
-	number_lines(s);
-	if (verify(ctx, s, first, tmp, &vr, err, errlen) != 0)
+	/* Verify what is written, not what was run: the text, parsed back (its event lines
+	 * point into scenario.scn, so the trace in report.txt does too). */
+	if (text_form(s_in, &v, err, errlen) != 0)
 		goto exit;
+	struct sff_sigsave sigs;
+	sff_crash_signals_default(&sigs); /* isolated re-runs die by the signal */
+	int vrc = verify(ctx, s, first, tmp, &vr, err, errlen);
+	sff_crash_signals_restore(&sigs);
+	if (vrc != 0)
+		goto exit;
+	if (vr.repro == 0) {
+		rc = SFF_FINDING_UNREPRO; /* never replays: nothing to hand over */
+		goto exit;
+	}
 	/* Report the verified run when it shows the signature: its detail speaks of the
 	 * minimised scenario, which `first` (the run that found it) may not. */
 	if (vr.rc_a == 0 && vr.a.sig_hash == first->sig_hash)
@@ -449,7 +483,6 @@ io_error:
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
 exit:
 	free(vr.trace);
-	free(s);
 	if (rc != SFF_FINDING_NEW)
 		remove_tmpdir(tmp);
 	return rc;

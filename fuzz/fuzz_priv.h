@@ -138,16 +138,20 @@ struct sff_finding_info {
 };
 
 /* Outcomes of sff_finding_write. */
-enum { SFF_FINDING_NEW = 0, SFF_FINDING_DUP = 1, SFF_FINDING_ERR = -1 };
+enum { SFF_FINDING_NEW = 0, SFF_FINDING_DUP = 1, SFF_FINDING_UNREPRO = 2, SFF_FINDING_ERR = -1 };
 
 /* The directory name of a signature hash (16 hex digits) into buf[17]. */
 void sff_sig_dirname(uint64_t sig_hash, char buf[17]);
 
-/* Verify and write one finding: re-run s (already minimised) at case 0 with a trace and
- * pcap, and at another case number; if the signature differs in either, the finding is
- * flaky. The directory is assembled under a temporary name and renamed into place, so
- * concurrent workers that find the same signature produce exactly one directory:
- * SFF_FINDING_DUP when it already exists. `first` is the run that found it. */
+/* Verify and write one finding: s (already minimised) is printed as scenario.scn and
+ * parsed back, and that text is re-run at case 0 with a trace and pcap, and at another
+ * case number (in-process, where every case starts as in a fresh process; isolated when
+ * ctx->isolate); if either does not show the signature, up to 10 runs in all, the rest
+ * in fresh child processes as `synfin run` runs it, measure how often it does:
+ * report.json's "repro_rate" ("2/2", "7/10"), and the finding is flaky. One that never
+ * shows it is not written: SFF_FINDING_UNREPRO. The directory is assembled under a temporary name
+ * and renamed into place, so concurrent workers that find the same signature produce exactly one
+ * directory: SFF_FINDING_DUP when it already exists. `first` is the run that found it. */
 int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 		      const struct sfh_scenario *s, const struct sfh_result *first, char *err,
 		      size_t errlen);
@@ -307,6 +311,9 @@ int sff_core_init(const struct sff_core_opts *o, char *err, size_t errlen);
  * a crashing input, it must not join the corpus (libFuzzer's -1). */
 #define SFF_CORE_REJECT (-1)
 int sff_core_one(const uint8_t *data, size_t size);
+/* Decode a fuzz input as the core runs it: the binary form, with ISNs (has_isn) taken
+ * from a hash of the bytes. Every path from raw bytes to a run goes through it. */
+void sff_scn_from_input(const uint8_t *data, size_t size, struct sfh_scenario *s);
 const char *sff_core_error(void);
 void sff_core_fini(void);
 

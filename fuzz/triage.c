@@ -147,8 +147,8 @@ int sff_run_artifact(struct sff_runctx *ctx, const uint8_t *data, size_t len,
 		     struct sfh_scenario *s, struct sfh_result *res)
 {
 	struct sfh_run_opts o = {.profile = ctx->profile, .case_no = ctx->next_case++};
-	sfh_scn_decode(data, len, s);
-	sff_scn_strip(s); /* as the fuzz core ran it */
+	sff_scn_from_input(data, len, s); /* as the fuzz core ran it */
+	sff_scn_strip(s);
 	uint32_t caps = ctx->target->ops->caps;
 	if (s->role == SFH_ROLE_ACTIVE && !(caps & SFH_CAP_ACTIVE))
 		s->role = SFH_ROLE_PASSIVE;

@@ -228,6 +228,7 @@ int sfh_isn_probe(struct sfh_target *t, unsigned ntuples, uint32_t case_base, st
 	p.w = sfh_wire_new(err, errlen);
 	if (!p.w)
 		return -1;
+	t->iss_set = 0; /* the stack's own ISNs, not the ones scenarios pin (target.h) */
 	for (unsigned j = 0; j < ntuples; j++) {
 		/* the passive OPEN is a call, as the runner makes it (target.h) */
 		if (sfh_target_reset(t, SFH_ROLE_PASSIVE, case_base + j, &p.ep) != 0 ||

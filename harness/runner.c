@@ -543,9 +543,12 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	x.cfg.profile = o->profile ? o->profile : sfo_profile_default();
 	if (o->brief)
 		x.cfg.flags |= SFO_CFG_BRIEF;
-	/* A different, deterministic ISN per case, spread over the whole space so that
-	 * wraparound is exercised as a matter of course. */
-	x.pisn = 0x9e3779b9u * (o->case_no + 1);
+	/* The ISNs are the scenario's (or fixed defaults), never the case number's: the
+	 * same scenario runs the same wherever it falls in a batch. A campaign spreads them
+	 * over the whole space by giving each input its own (fuzz/core.c). */
+	x.pisn = s->has_isn ? s->pisn : SFH_DEFAULT_PISN;
+	t->iss_want = s->has_isn ? s->tisn : SFH_DEFAULT_TISN;
+	t->iss_set = 1;
 	sfo_tcb_init(&x.tcb);
 	t->judged_by = x.cfg.profile;
 	if (sfh_target_reset(t, s->role, o->case_no, &x.ep) != 0) {

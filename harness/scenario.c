@@ -197,7 +197,10 @@ static int ev_eq(const struct sfh_event *a, const struct sfh_event *b)
 
 int sfh_scn_equal(const struct sfh_scenario *a, const struct sfh_scenario *b)
 {
-	if (a->role != b->role || a->nev != b->nev || a->nev > SFH_MAX_EVENTS)
+	if (a->role != b->role || a->nev != b->nev || a->nev > SFH_MAX_EVENTS ||
+	    !a->has_isn != !b->has_isn)
+		return 0;
+	if (a->has_isn && (a->pisn != b->pisn || a->tisn != b->tisn))
 		return 0;
 	for (uint32_t i = 0; i < a->nev; i++)
 		if (!ev_eq(&a->ev[i], &b->ev[i]))
@@ -357,6 +360,9 @@ size_t sfh_scn_format(const struct sfh_scenario *s, char *buf, size_t cap)
 	uint32_t nev = s->nev < SFH_MAX_EVENTS ? s->nev : SFH_MAX_EVENTS;
 
 	sb_printf(&b, "role %s\n", s->role == SFH_ROLE_ACTIVE ? "active" : "passive");
+	if (s->has_isn)
+		sb_printf(&b, "isn pisn=0x%08lx tisn=0x%08lx\n", (unsigned long)s->pisn,
+			  (unsigned long)s->tisn);
 	for (uint32_t i = 0; i < nev; i++)
 		format_event(&b, &s->ev[i]);
 	return sb_end(&b);
@@ -938,6 +944,44 @@ static int parse_role(struct pctx *c, const struct tok *kw, struct sfh_scenario 
 	return end_of_line(c);
 }
 
+/* isn pisn=N tisn=N: both, in either order, each once. */
+static int parse_isn(struct pctx *c, const struct tok *kw, struct sfh_scenario *s,
+		     const struct role_seen *rs)
+{
+	struct tok t;
+	int seen = 0;
+
+	if (!rs->have)
+		return fail(c, kw->col, "expected 'role passive' or 'role active' before 'isn'");
+	if (s->has_isn || s->nev)
+		return fail(c, kw->col, "'isn' given twice or after an event (once, first)");
+	while (next_tok(c, &t)) {
+		const char *eq = memchr(t.p, '=', t.n);
+		size_t klen = eq ? (size_t)(eq - t.p) : t.n;
+		int which = klen == 4 && memcmp(t.p, "pisn", 4) == 0   ? 1
+			    : klen == 4 && memcmp(t.p, "tisn", 4) == 0 ? 2
+								       : 0;
+		struct tok v = sub(&t, eq ? klen + 1 : t.n, t.n);
+		uint64_t x;
+		if (!which || !eq)
+			return fail(c, t.col, "unknown '%s' after 'isn' (expected pisn=N tisn=N)",
+				    Q(&t));
+		if (seen & which)
+			return fail(c, t.col, "'%s' given twice", which == 1 ? "pisn" : "tisn");
+		if (get_uint(c, &v, which == 1 ? "pisn=" : "tisn=", U32_MAX, &x) < 0)
+			return -1;
+		if (which == 1)
+			s->pisn = (uint32_t)x;
+		else
+			s->tisn = (uint32_t)x;
+		seen |= which;
+	}
+	if (seen != 3)
+		return fail(c, after(kw), "'isn' needs both pisn=N and tisn=N");
+	s->has_isn = 1;
+	return 0;
+}
+
 static int parse_line(struct pctx *c, struct sfh_scenario *s, struct role_seen *rs)
 {
 	static const char *const kws[] = {"in", "call", "wait", "out", "expect"};
@@ -952,6 +996,8 @@ static int parse_line(struct pctx *c, struct sfh_scenario *s, struct role_seen *
 		return 0;
 	if (tok_is(&kw, "role"))
 		return parse_role(c, &kw, s, rs);
+	if (tok_is(&kw, "isn"))
+		return parse_isn(c, &kw, s, rs);
 	for (k = 0; k < sizeof kws / sizeof kws[0] && !tok_is(&kw, kws[k]); k++)
 		;
 	if (k == sizeof kws / sizeof kws[0])

@@ -23,6 +23,7 @@
  * Grammar (keywords and anchors are lower case, states as in RFC 9293, any case):
  *
  *   role    passive | active                  required, the first non-comment line
+ *   isn     pisn=N tisn=N                      optional, once, before the first event
  *   in      FLAGS [seq=NUM] [ack=NUM] [win=N] [len=N] [up=N] [mss=N] [ws=N] [sackok]
  *                 [ts=TSNUM,TSNUM]             options in any order, each at most once
  *   out     none | FLAGS [seq=NUM] [ack=NUM] [len=N]
@@ -36,6 +37,12 @@
  *
  * Defaults: seq=pnxt ack=tnxt win=SFH_DEFAULT_WND len=0 up=0, no options; receive 0
  * (all queued). Errors read "file:line:col: reason", col 1-based in bytes.
+ *
+ * ISNs: `isn` fixes synfin's ISN (pisn) and the one the target is asked to use (tisn:
+ * the model and lwIP take it; other stacks choose their own). Without it both are the
+ * defaults below. A run is a function of the scenario alone: the case number a runner
+ * hands out picks ports, never ISNs, so a scenario gives the same trace wherever it runs
+ * in a batch (tests/fuzz/test_fuzz_fresh.c).
  *
  * The binary form is what libFuzzer mutates; decoding it is total: every byte string
  * decodes to a valid scenario of at most SFH_MAX_EVENTS events. Its layout is described
@@ -53,6 +60,8 @@
 #define SFH_MAX_PAYLOAD 1400 /* largest payload an `in` segment may carry */
 #define SFH_DEFAULT_WND 65535 /* an `in` segment's window when the text gives no win= */
 #define SFH_MAX_ENCODED (1 + SFH_MAX_EVENTS * 35) /* sfh_scn_encode never needs more */
+#define SFH_DEFAULT_PISN 0x9e3779b9u /* synfin's ISN when the scenario has no `isn` line */
+#define SFH_DEFAULT_TISN 0x5eed0000u /* the ISN asked of the target then */
 
 enum sfh_role { SFH_ROLE_PASSIVE, SFH_ROLE_ACTIVE };
 
@@ -142,6 +151,8 @@ struct sfh_event {
 
 struct sfh_scenario {
 	enum sfh_role role;
+	uint8_t has_isn; /* an `isn` line: pisn and tisn below; else the defaults */
+	uint32_t pisn, tisn;
 	uint32_t nev;
 	struct sfh_event ev[SFH_MAX_EVENTS];
 };
@@ -159,7 +170,9 @@ int sfh_scn_load(const char *path, struct sfh_scenario *out, char *err, size_t e
 size_t sfh_scn_format(const struct sfh_scenario *s, char *buf, size_t cap);
 
 /* Binary form. encode returns the bytes needed (writes at most cap); decode is total:
- * any input yields a valid scenario, and decode(encode(s)) == s for every valid s. */
+ * any input yields a valid scenario, and decode(encode(s)) == s for every valid s
+ * without an `isn` line: the binary form carries no ISNs (decode leaves has_isn 0; the
+ * fuzz core derives them from the input's bytes, fuzz/core.c). */
 size_t sfh_scn_encode(const struct sfh_scenario *s, uint8_t *buf, size_t cap);
 void sfh_scn_decode(const uint8_t *data, size_t len, struct sfh_scenario *out);
 

@@ -84,6 +84,11 @@ struct sfh_target {
 	/* The profile the case is judged by, set by the runner before reset() (NULL: none).
 	 * A stack ignores it; the model target behaves as that profile specifies. */
 	const struct sfo_profile *judged_by;
+	/* The ISN the runner asks for the next reset()'s connection (the scenario's tisn),
+	 * valid when iss_set; a target that can choose its ISN (model, lwip) uses it, so that
+	 * a run does not depend on the case number. Unset, it derives one from case_no. */
+	uint32_t iss_want;
+	int iss_set;
 };
 
 /* Registry (harness/targets.c). */

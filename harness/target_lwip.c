@@ -29,7 +29,7 @@
  * Found by a random segment/call/wait loop over this target (millions of cases).
  * - tcp_out.c:859 "split <= mss" (tcp_split_unsent_seg, from a retransmission timer in
  *   LAST-ACK and other states): found by `synfin fuzz` with in-process recovery; whether
- *   it fires depends on the case number (ISN and ports), about half of them.
+ *   it fires depends on the ISNs (a scenario's `isn` line), about half of them.
  * `synfin fuzz` recovers from these in-process (see target_lwip.h, fuzz/recover.c).
  */
 #include <stdio.h>
@@ -53,6 +53,7 @@
 #define LWIP_PATTERN   65536 /* a send is copied from this many pattern octets */
 
 extern const struct sfh_target_ops sfh_target_lwip_ops;
+static void lwip_close(struct sfh_target *base);
 
 struct lwip_target {
 	struct sfh_target base;
@@ -330,6 +331,11 @@ static int lwip_open(const char *args, struct sfh_target **out, char *err, size_
 	netif_set_default(&t->netif);
 	netif_set_link_up(&t->netif);
 	netif_set_up(&t->netif);
+	/* Every case starts from lwIP as it is now (target_lwip_sys.c says why). */
+	if (sfh_lwip_fresh_take(err, errlen) != 0) {
+		lwip_close(&t->base);
+		return -1;
+	}
 	*out = &t->base;
 	return 0;
 }
@@ -385,8 +391,10 @@ static int lwip_reset(struct sfh_target *base, enum sfh_role role, uint32_t case
 	t->ep.peer_ip = LWIP_PEER_IP;
 	t->ep.target_port = (uint16_t)(10000 + case_no % 20000);
 	t->ep.peer_port = (uint16_t)(40000 + case_no % 20000);
-	sfh_lwip_case_start(t->iss_fixed ? t->iss : 0x5eed0000u ^ (case_no * 0x01000193u));
 	sfh_lwip_iss_own(t->iss_own);
+	sfh_lwip_case_start(t->iss_fixed    ? t->iss
+			    : base->iss_set ? base->iss_want
+					    : 0x5eed0000u ^ (case_no * 0x01000193u));
 	if (role == SFH_ROLE_PASSIVE) {
 		open_listener(t);
 		if (!find_listener(t)) {
@@ -630,6 +638,7 @@ int sfh_lwip_target_recover(struct sfh_target *base)
 static void lwip_close(struct sfh_target *base)
 {
 	struct lwip_target *t = (struct lwip_target *)base;
+	sfh_lwip_fresh_drop();
 	if (t->snapshot)
 		sfh_lwip_snapshot_drop();
 	drop_all_pcbs();

@@ -23,7 +23,15 @@ int sfh_lwip_claim(const void *owner);
  * be gone by then. */
 void sfh_lwip_release(const void *owner);
 
-/* Start a case: call only when no TCP pcb is active or in TIME-WAIT. Moves the clock
+/* Keep lwIP's globals as they are now (initialised, no pcb) as the state every case
+ * starts from (sfh_lwip_case_start copies them back, with the clock of this moment),
+ * so that no case depends on the ones before it. 0, or -1 with why in err. */
+int sfh_lwip_fresh_take(char *err, size_t errlen);
+/* Forget it (before the netif it refers to goes). */
+void sfh_lwip_fresh_drop(void);
+
+/* Start a case: call only when no TCP pcb is active or in TIME-WAIT. Puts lwIP's globals
+ * back to sfh_lwip_fresh_take's state if there is one. Moves the clock
  * to the next 500 ms boundary and aligns lwIP's timer phase, so that every case sees
  * its first tcp_tmr() 250 ms after it starts and tcp_slowtmr() at 250, 750, 1250 ms...
  * whatever ran before it. The ISNs handed out next are iss, iss + 64000, ... */

@@ -156,9 +156,15 @@ void sfh_lwip_iss_own(int on)
 	glue.iss_own = on;
 }
 
+static void fresh_restore(void);
+
 void sfh_lwip_case_start(uint32_t iss)
 {
 	uint64_t step = 2 * SFH_LWIP_TICK_MS;
+	/* Each case starts as in a fresh process, except under lwip:iss=own: the ISN probe
+	 * watches lwIP's own generator across the connections of one instance. */
+	if (!glue.iss_own)
+		fresh_restore();
 	glue.now_ms = (glue.now_ms + step - 1) / step * step;
 	fix_phase();
 	glue.case_t0 = glue.now_ms;
@@ -631,25 +637,37 @@ static void hook_print(void)
 	write_slots(2, slot, mine);
 }
 
-int sfh_lwip_snapshot_take(char *err, size_t errlen)
+/* Find lwIP's writable data (once per process) and check that every variable synfin
+ * touches is lwIP's own copy, not one the executable holds by copy relocation (a non-PIE
+ * build): that copy would not be restored. */
+static int locate_data(char *err, size_t errlen)
 {
-	if (!glue.inited || tcp_active_pcbs || tcp_tw_pcbs || tcp_bound_pcbs ||
-	    tcp_listen_pcbs.listen_pcbs) {
-		snprintf(err, errlen, "lwip: a snapshot needs lwIP initialised and no pcb");
-		return -1;
-	}
 	if (!snap.base && probe_layout() != 0) {
 		snprintf(err, errlen, "lwip: liblwip's writable segment not found");
 		return -1;
 	}
-	/* Every variable synfin touches must be lwIP's own copy, not one the executable
-	 * holds by copy relocation (a non-PIE build): that copy would not be restored. */
 	if (!in_data(&tcp_active_pcbs) || !in_data(&tcp_tw_pcbs) || !in_data(&tcp_bound_pcbs) ||
 	    !in_data(&tcp_listen_pcbs) || !in_data(&tcp_ticks) || !in_data(&netif_list) ||
 	    !in_data(&netif_default)) {
 		snprintf(err, errlen, "lwip: lwIP's globals are not all in its data segment");
 		return -1;
 	}
+	return 0;
+}
+
+static int no_pcb(void)
+{
+	return !tcp_active_pcbs && !tcp_tw_pcbs && !tcp_bound_pcbs && !tcp_listen_pcbs.listen_pcbs;
+}
+
+int sfh_lwip_snapshot_take(char *err, size_t errlen)
+{
+	if (!glue.inited || !no_pcb()) {
+		snprintf(err, errlen, "lwip: a snapshot needs lwIP initialised and no pcb");
+		return -1;
+	}
+	if (locate_data(err, errlen) != 0)
+		return -1;
 	if (!snap.patched && patch_slots(err, errlen) != 0)
 		return -1;
 	if (snap.nlive) {
@@ -700,4 +718,54 @@ void sfh_lwip_set_abort_hook(void (*fn)(void *ctx), void *ctx)
 {
 	snap.hook_ctx = ctx;
 	snap.hook = snap.copy ? fn : NULL;
+}
+
+/* ---- the same lwIP at every case start ----
+ *
+ * lwIP's globals carry state from one case to the next although no pcb survives: the
+ * tick counter tcp_ticks (a pcb's RTT sample starts at rttest = tcp_ticks, and lwIP
+ * reads rttest 0 as "no sample running", so in the first 500 ms of a process no RTT is
+ * measured and the RTO, hence every retransmission, differs from later cases), the
+ * timer counters, the IP ident. So the lwIP data segment as it was right after the
+ * target was set up (no pcb) is kept, and copied back, with the clock and timer
+ * phase of that moment, whenever a case starts: every case, first in a process or
+ * ten-thousandth, starts from the state a fresh process starts from. The heap needs
+ * nothing: no block is alive with no pcb. */
+static struct {
+	uint8_t *copy; /* lwIP's writable data at sfh_lwip_fresh_take, or NULL */
+	uint64_t now_ms;
+	uint32_t tmr_calls;
+} fresh;
+
+int sfh_lwip_fresh_take(char *err, size_t errlen)
+{
+	if (!glue.inited || !no_pcb()) {
+		snprintf(err, errlen, "lwip: a fresh state needs lwIP initialised and no pcb");
+		return -1;
+	}
+	if (locate_data(err, errlen) != 0)
+		return -1;
+	if (!fresh.copy && !(fresh.copy = malloc(snap.len))) {
+		snprintf(err, errlen, "lwip: out of memory");
+		return -1;
+	}
+	memcpy(fresh.copy, snap.base, snap.len);
+	fresh.now_ms = glue.now_ms;
+	fresh.tmr_calls = glue.tmr_calls;
+	return 0;
+}
+
+static void fresh_restore(void)
+{
+	if (fresh.copy && no_pcb()) {
+		memcpy(snap.base, fresh.copy, snap.len);
+		glue.now_ms = fresh.now_ms;
+		glue.tmr_calls = fresh.tmr_calls;
+	}
+}
+
+void sfh_lwip_fresh_drop(void)
+{
+	free(fresh.copy);
+	fresh.copy = NULL;
 }

@@ -50,6 +50,8 @@ struct model_target {
 	struct sfh_pkt q[MODEL_QMAX];
 	int nq;
 	enum model_isn isn_gen;
+	int iss_pin;	      /* the case's first connection takes iss_pin_val */
+	uint32_t iss_pin_val;
 	uint64_t case_ms, open_ms;  /* virtual time since reset() and since open() */
 	uint32_t case_conns, conns; /* ISNs handed out since reset() and since open() */
 };
@@ -332,6 +334,10 @@ static int model_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_n
 	m->cfg.flags = SFO_CFG_STACK;
 	m->case_ms = 0;
 	m->case_conns = 0;
+	/* The ISN the runner asks for (the scenario's tisn): a run then does not depend on
+	 * the case number. Unset (the ISN probe), the generator below numbers connections. */
+	m->iss_pin = t->iss_set;
+	m->iss_pin_val = t->iss_want;
 	m->cfg.rcv_wnd = 65535;
 	m->cfg.mss = 1460;
 	sfo_tcb_init(&m->tcb);
@@ -361,6 +367,11 @@ static uint32_t model_next_iss(struct model_target *m)
 	uint64_t tuple = ((uint64_t)e->target_ip << 32 | e->peer_ip) ^
 			 ((uint64_t)e->target_port << 16 | e->peer_port) * 0x9e3779b97f4a7c15ull;
 	uint32_t iss = 0x5eed0000u;
+	if (m->iss_pin && m->case_conns == 0) {
+		m->case_conns++;
+		m->conns++;
+		return m->iss_pin_val;
+	}
 	switch (m->isn_gen) {
 	case MODEL_ISN_RFC:
 		iss = (uint32_t)(m->case_ms * 250u) + m->case_conns +

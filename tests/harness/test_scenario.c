@@ -828,6 +828,35 @@ static void test_parse_mutated_text_never_crashes(void)
 	CHECK(failed > 1000);
 }
 
+/* The `isn` line: both ISNs, once, before the first event; round-trips; absent means
+ * has_isn 0 (the runner's defaults). */
+static void test_parse_isn_line(void)
+{
+	struct sfh_scenario s;
+	char err[256];
+
+	CHECK_EQ(parse_ok("role passive\nin S\n", &s), 0);
+	CHECK_EQ(s.has_isn, 0);
+	CHECK_EQ(parse_ok("role active\nisn tisn=7 pisn=0xffffffff\ncall connect\n", &s), 0);
+	CHECK_EQ(s.has_isn, 1);
+	CHECK_EQ(s.pisn, 0xffffffffu);
+	CHECK_EQ(s.tisn, 7);
+	CHECK_EQ(s.nev, 1);
+	check_text_round_trip(&s, "isn");
+	struct sfh_scenario other = s;
+	other.tisn = 8;
+	CHECK(!sfh_scn_equal(&s, &other));
+	other.has_isn = 0;
+	CHECK(!sfh_scn_equal(&s, &other));
+	CHECK_EQ(parse("role passive\nisn pisn=1\n", &s, err, sizeof err), -1);
+	CHECK(strstr(err, "needs both") != NULL);
+	CHECK_EQ(parse("role passive\nin S\nisn pisn=1 tisn=2\n", &s, err, sizeof err), -1);
+	CHECK_EQ(parse("isn pisn=1 tisn=2\nrole passive\n", &s, err, sizeof err), -1);
+	CHECK_EQ(parse("role passive\nisn pisn=1 pisn=2\n", &s, err, sizeof err), -1);
+	CHECK_EQ(parse("role passive\nisn pisn=0x100000000 tisn=2\n", &s, err, sizeof err), -1);
+	CHECK_EQ(parse("role passive\nisn seq=1 tisn=2\n", &s, err, sizeof err), -1);
+}
+
 int main(void)
 {
 	test_parse_passive_handshake_every_field();
@@ -851,5 +880,6 @@ int main(void)
 	test_load_sample_contents();
 	test_load_errors();
 	test_parse_mutated_text_never_crashes();
+	test_parse_isn_line();
 	return check_done();
 }
