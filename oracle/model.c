@@ -527,6 +527,48 @@ static void finish(struct sfo_ctx *c, struct sfo_outcome *o)
 		o->state_ok |= SFO_BIT(SFO_TIME_WAIT);
 }
 
+/* The reading of a TCB whose simultaneous-open text is pending (SFO_TF_SYN_QP) in which
+ * the target took that text (3.10.7.3 fourth, then 3.10.7.4 seventh): RCV.NXT past it,
+ * queued for the user, and its ACK owed from now on (3.8.6.3, MUST-40: it may be
+ * delayed, by up to 0.5 s). */
+void sfo_syn_q_taken(const struct sfo_tcb *t, struct sfo_tcb *tk)
+{
+	uint32_t q = t->syn_q_len;
+	*tk = *t;
+	tk->fl &= ~(uint32_t)SFO_TF_SYN_QP;
+	tk->syn_q_len = 0;
+	tk->rcv_nxt += q;
+	tk->rcv_queued += q;
+	tk->rcv_wnd = tk->rcv_wnd > q ? tk->rcv_wnd - q : 0;
+	if (!(tk->fl & SFO_TF_ACK_OWED)) {
+		tk->fl |= SFO_TF_ACK_OWED;
+		tk->ack_owed_ms = tk->now_ms;
+		tk->ack_owed_lo = t->rcv_nxt + 1;
+	}
+}
+
+/* The outcomes of the event under TCB c->t, appended to c->e and completed. */
+static void step_from(struct sfo_ctx *c)
+{
+	unsigned k = c->e->nout;
+	c->data_due = 0;
+	switch (c->ev->kind) {
+	case SFO_EV_SEGMENT:
+		sfo_seg_arrives(c);
+		break;
+	case SFO_EV_CALL:
+		sfo_user_call(c);
+		break;
+	case SFO_EV_WAIT:
+		sfo_wait(c);
+		break;
+	}
+	if (c->e->nout == k)
+		sfo_fire(sfo_out_new(c), SFO_R_WAIT_IDLE);
+	for (unsigned i = k; i < c->e->nout; i++)
+		finish(c, &c->e->out[i]);
+}
+
 void sfo_step(const struct sfo_tcb *t, const struct sfo_cfg *cfg, const struct sfo_event *ev,
 	      struct sfo_expect *e)
 {
@@ -537,24 +579,26 @@ void sfo_step(const struct sfo_tcb *t, const struct sfo_cfg *cfg, const struct s
 	c.ev = ev;
 	c.e = e;
 	c.stack = cfg && (cfg->flags & SFO_CFG_STACK);
-	c.data_due = 0;
 	e->nout = 0;
 	e->evclass = sfo_classify(t, ev);
-	switch (ev->kind) {
-	case SFO_EV_SEGMENT:
-		sfo_seg_arrives(&c);
-		break;
-	case SFO_EV_CALL:
-		sfo_user_call(&c);
-		break;
-	case SFO_EV_WAIT:
-		sfo_wait(&c);
-		break;
+	step_from(&c);
+	/* Simultaneous-open text still pending (model_seg.c simopen_unqueue) and a call or
+	 * a wait: the target may have taken that text, and what it does now may show it
+	 * (a delayed ACK of the text when the wait runs out, 3.8.6.3; a FIN or data that
+	 * acknowledge it; the RST of a CLOSE with the text unread). The pending reading
+	 * comes first, so a step that shows nothing keeps the question open; then the
+	 * taken one. (A segment is judged under both readings by model_seg.c syn_q_both.) */
+	if (!c.stack && ev->kind != SFO_EV_SEGMENT && (t->fl & SFO_TF_SYN_QP) &&
+	    sfo_synchronized(t->state)) {
+		struct sfo_tcb tk;
+		unsigned k = e->nout;
+		sfo_syn_q_taken(t, &tk);
+		c.t = &tk;
+		step_from(&c);
+		for (; k < e->nout; k++)
+			sfo_fire(&e->out[k], SFO_R_SYNSENT_SYN_TEXT_QUEUE);
+		c.t = t;
 	}
-	if (e->nout == 0)
-		sfo_fire(sfo_out_new(&c), SFO_R_WAIT_IDLE);
-	for (unsigned i = 0; i < e->nout; i++)
-		finish(&c, &e->out[i]);
 }
 
 /* ---- learning from what the target emitted ---- */

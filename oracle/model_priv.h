@@ -122,6 +122,7 @@ int sfo_rst_seq_ok(const struct sfo_tcb *t, const struct sfo_seg *s);
 void sfo_learn_iss(struct sfo_tcb *t, uint32_t iss);
 void sfo_ack_sample(struct sfo_tcb *n, uint32_t ack);
 uint8_t sfo_wait_copies(const struct sfo_ctx *c);
+void sfo_syn_q_taken(const struct sfo_tcb *t, struct sfo_tcb *tk);
 
 /* model_seg.c: SEGMENT ARRIVES for every state. */
 void sfo_seg_arrives(struct sfo_ctx *c);

@@ -135,7 +135,8 @@ static void simopen_unqueue(struct sfo_ctx *c, struct sfo_outcome *o, const stru
 		/* text alone, and none on this segment: both readings in one TCB, the text
 		 * pending at RCV.NXT (SFO_TF_SYN_QP): whatever the target sends may
 		 * acknowledge it (syn_q_acks), which takes it (learn_ack); the next segment
-		 * is judged under both readings (syn_q_both). Two outcomes would have to be
+		 * is judged under both readings (syn_q_both), a call or a wait under the
+		 * pending one, then the taken one (sfo_step). Two outcomes would have to be
 		 * told apart in this step, and an ACK of the queued text may be delayed. */
 		n->syn_q_len = len;
 		n->fl |= SFO_TF_SYN_QP;
@@ -1038,19 +1039,10 @@ static void seg_other(struct sfo_ctx *c)
 static void syn_q_both(struct sfo_ctx *c)
 {
 	const struct sfo_tcb *t0 = c->t;
-	struct sfo_tcb tk = *t0, td = *t0;
-	uint32_t q = t0->syn_q_len;
-	tk.fl &= ~(uint32_t)SFO_TF_SYN_QP;
+	struct sfo_tcb tk, td = *t0;
+	sfo_syn_q_taken(t0, &tk);
 	td.fl &= ~(uint32_t)SFO_TF_SYN_QP;
-	tk.syn_q_len = td.syn_q_len = 0;
-	tk.rcv_nxt += q;
-	tk.rcv_queued += q;
-	tk.rcv_wnd = tk.rcv_wnd > q ? tk.rcv_wnd - q : 0;
-	if (!(tk.fl & SFO_TF_ACK_OWED)) {
-		tk.fl |= SFO_TF_ACK_OWED;
-		tk.ack_owed_ms = tk.now_ms;
-		tk.ack_owed_lo = t0->rcv_nxt + 1;
-	}
+	td.syn_q_len = 0;
 	unsigned k = c->e->nout;
 	c->t = &tk;
 	seg_other(c);

@@ -245,6 +245,58 @@ static void simopen_syn_text_queued_until_established(void)
 	CHECK(fired(&e, "synsent.syn.text.drop"));
 }
 
+/* Simultaneous-open text left pending (neither acknowledged nor shown discarded): a call
+ * or a wait may show the target took it. The target's delayed ACK of it when a wait
+ * runs past 0.5 s (3.8.6.3, MUST-40), a FIN that carries that ACK with the owed ACK
+ * beside it, the RST of a close() with that text unread (3.6.1, SHLD-3): all
+ * conformant, and the oracle takes the text. A step that shows nothing keeps it open. */
+static void simopen_syn_text_pending_shown_by_call_or_wait(void)
+{
+	struct world w;
+	struct sfo_event ack, ev;
+	struct sfo_seg fin, pure;
+	const char *profiles[] = {"rfc9293", "linux", "lwip"};
+	for (int i = 0; i < 3; i++) {
+		w_init(&w, profiles[i]);
+		w_goto(&w, SFO_SYN_SENT);
+		w_in(&w, SFO_SYN, w.pisn, 0, 3);
+		ack = sfo_ev_segment(mkseg(SFO_ACK, w.pisn + 4, tnxt(&w), 0));
+		CHECK_EQ(ostep(&w, &ack, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
+		CHECK(w.ot.fl & SFO_TF_SYN_QP);
+		ev = sfo_ev_wait(100);
+		CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
+		CHECK(w.ot.fl & SFO_TF_SYN_QP);
+		ev = sfo_ev_wait(600);
+		pure = mkseg(SFO_ACK, tnxt(&w), w.pisn + 4, 0);
+		CHECK_EQ(ostep(&w, &ev, &pure, 1, SFO_ESTABLISHED), SFO_DIV_OK);
+		CHECK(!(w.ot.fl & SFO_TF_SYN_QP));
+		CHECK_EQ(w.ot.rcv_nxt, w.pisn + 4);
+		CHECK_EQ(w.ot.rcv_queued, 3);
+	}
+	/* close(): the FIN acknowledges the text, and the owed pure ACK goes out beside it */
+	w_init(&w, "rfc9293");
+	w_goto(&w, SFO_SYN_SENT);
+	w_in(&w, SFO_SYN, w.pisn, 0, 3);
+	ack = sfo_ev_segment(mkseg(SFO_ACK, w.pisn + 4, tnxt(&w), 0));
+	CHECK_EQ(ostep(&w, &ack, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
+	ev = sfo_ev_call(SFO_CALL_CLOSE, 0);
+	fin = mkseg(SFO_FIN | SFO_ACK, tnxt(&w), w.pisn + 4, 0);
+	pure = mkseg(SFO_ACK, tnxt(&w), w.pisn + 4, 0);
+	CHECK_EQ(ostep(&w, &ev, SEGS(fin, pure), 2, SFO_FIN_WAIT_1), SFO_DIV_OK);
+	CHECK_EQ(w.ot.rcv_nxt, w.pisn + 4);
+	/* close() with the taken text unread: a RST, and CLOSED */
+	for (int i = 0; i < 3; i++) {
+		w_init(&w, profiles[i]);
+		w_goto(&w, SFO_SYN_SENT);
+		w_in(&w, SFO_SYN, w.pisn, 0, 3);
+		ack = sfo_ev_segment(mkseg(SFO_ACK, w.pisn + 4, tnxt(&w), 0));
+		CHECK_EQ(ostep(&w, &ack, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
+		struct sfo_seg rst = mkseg(SFO_RST, tnxt(&w), 0, 0);
+		CHECK_EQ(ostep(&w, &ev, &rst, 1, SFO_CLOSED), SFO_DIV_OK);
+		CHECK(fired(&w.oe, "call.close.unread.rst"));
+	}
+}
+
 int main(void)
 {
 	finwait2_syn_before_rcvnxt_trimmed_silence_ok();
@@ -257,5 +309,6 @@ int main(void)
 	timewait_fin_without_ack_extra_ack_graded_should();
 	established_rst_at_right_edge_challenge_graded_should();
 	simopen_syn_text_queued_until_established();
+	simopen_syn_text_pending_shown_by_call_or_wait();
 	return check_done();
 }
