@@ -123,6 +123,10 @@ static void name_step(struct sff_runctx *ctx, const struct sfh_scenario *s, int 
 int sff_run_isolated_sig(struct sff_runctx *ctx, const struct sfh_scenario *s,
 			 const struct sfh_run_opts *o, struct sfh_result *res)
 {
+	/* A stack outside our process (the kernel) cannot take us down, and its target keeps
+	 * per-case state (ports, sockets) that a child's run would never hand back. */
+	if (!(ctx->target->ops->caps & SFH_CAP_INPROC))
+		return sff_run_inproc(ctx, s, o, res);
 	struct sfh_run_opts oo = *o;
 	struct chain ch = {.log = tmpfile(), .next = o->trace, .next_ctx = o->trace_ctx};
 	if (ch.log) {

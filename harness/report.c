@@ -448,10 +448,6 @@ int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sf
 {
 	int fds[2], status = 0, rc = -1;
 	char what[96];
-	/* A stack outside our process (the kernel) cannot take us down, and its target keeps
-	 * per-case state (ports, sockets) that a child's run would never hand back. */
-	if (!(t->ops->caps & SFH_CAP_INPROC))
-		return sfh_run(r, t, s, o, res);
 	/* shared with the child, so the step in progress and how it died survive its death */
 	struct child_shared *sh =
 	    mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
