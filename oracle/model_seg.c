@@ -905,6 +905,8 @@ static int simopen_synack(struct sfo_ctx *c, const struct sfo_seg *s)
 	return 1;
 }
 
+static void rcv_wup(struct sfo_ctx *c, const struct sfo_seg *s);
+
 /* First and second checks for a RST. Its acceptability is that of SEG.SEQ (3.10.7.4
  * second, RFC 5961 case 1: "the sequence number is outside the current receive window,
  * silently drop"), and a RST at RCV.NXT counts even in a zero window ("special
@@ -923,6 +925,8 @@ static void seg_rst(struct sfo_ctx *c, const struct sfo_seg *s)
 			sfo_set_state(sfo_out_new(c), t->state, SFO_R_SEQ_UNACCEPTABLE_RST);
 		return;
 	}
+	/* Appendix A.2 under SFO_PF_RCV_WUP: an old RST reaching RCV.WUP is taken */
+	rcv_wup(c, s);
 	/* 3.10.7.4 first / second (RFC 5961 case 1): outside the window: drop silently */
 	sfo_set_state(sfo_out_new(c), t->state, SFO_R_SEQ_UNACCEPTABLE_RST);
 	if (!by_len)
@@ -981,15 +985,32 @@ static void synrcvd_ack_bad_first(struct sfo_ctx *c, const struct sfo_seg *s)
  * segment that ends at or after RCV.WUP, the RCV.NXT the target last announced, so an
  * old segment's ACK (a retransmitted FIN now acknowledging ours) is processed. Its text
  * and FIN are old (first check: only new parts are processed); an ACK may go back.
- * Called before the first check's own outcome, which stays allowed after it. */
+ * A RST or SYN so taken is not at RCV.NXT: a stack with RFC 5961 answers it with the
+ * challenge ACK and drops it (3.10.7.4 second check 3), fourth check). The test also
+ * holds in SYN-RECEIVED of an active OPEN (simultaneous open: Linux's full socket runs
+ * tcp_sequence()); a passive OPEN's SYN-RECEIVED judges by the window alone (Linux's
+ * request socket, tcp_in_window()). Called before the first check's own outcome,
+ * which stays allowed after it. */
 static void rcv_wup(struct sfo_ctx *c, const struct sfo_seg *s)
 {
 	const struct sfo_tcb *t = c->t;
 	uint32_t end = s->seq + sfo_seg_space(s);
+	int simopen = t->state == SFO_SYN_RECEIVED && !(t->fl & SFO_TF_PASSIVE);
 	if (!(c->p->flags & SFO_PF_RCV_WUP) || !(t->fl & SFO_TF_WUP_KNOWN) ||
-	    (s->flags & (SFO_ACK | SFO_RST | SFO_SYN)) != SFO_ACK || !sfo_synchronized(t->state) ||
-	    t->state == SFO_TIME_WAIT || !sfo_seq_lt(s->seq, t->rcv_nxt) ||
-	    !sfo_seq_le(t->rcv_wup, t->rcv_nxt) || !sfo_seq_ge(end, t->rcv_wup))
+	    !(sfo_synchronized(t->state) || simopen) || t->state == SFO_TIME_WAIT ||
+	    !sfo_seq_lt(s->seq, t->rcv_nxt) || !sfo_seq_le(t->rcv_wup, t->rcv_nxt) ||
+	    !sfo_seq_ge(end, t->rcv_wup))
+		return;
+	if (s->flags & (SFO_RST | SFO_SYN)) {
+		if (!(c->p->flags & (SFO_PF_RFC5961 | SFO_PF_RFC5961_OK)))
+			return;
+		struct sfo_outcome *o = sfo_out_new(c);
+		sfo_fire(o, SFO_R_SEQ_RCV_WUP);
+		challenge(c, o,
+			  (s->flags & SFO_RST) ? SFO_R_RST_INWIN_CHALLENGE : SFO_R_SYN_CHALLENGE);
+		return;
+	}
+	if (!(s->flags & SFO_ACK))
 		return;
 	struct sfo_seg z = *s;
 	z.len = 0;

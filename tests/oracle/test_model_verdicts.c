@@ -297,6 +297,58 @@ static void simopen_syn_text_pending_shown_by_call_or_wait(void)
 	}
 }
 
+/* Appendix A.2 under SFO_PF_RCV_WUP (linux): a RST or SYN that starts before RCV.NXT but
+ * ends at RCV.WUP is taken by the sequence check; not being at RCV.NXT it draws the
+ * RFC 5961 challenge ACK (3.10.7.4 second check 3), fourth check), state kept. The
+ * silent drop (Table 6) stays allowed; without the flag the challenge is refused. */
+static void established_old_rst_fin_at_rcv_wup_challenge_ok(void)
+{
+	struct world w;
+	struct sfo_expect e;
+	at(&w, SFO_ESTABLISHED, "linux");
+	CHECK(w.ot.fl & SFO_TF_WUP_KNOWN);
+	CHECK_EQ(w.ot.rcv_wup, rnxt(&w));
+	probe(&w, mkseg(SFO_RST | SFO_FIN | SFO_ACK, rnxt(&w) - 1, tnxt(&w), 0), &e);
+	CHECK(fired(&e, "seq.rcv.wup"));
+	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, tack(&w)), SFO_DIV_OK);
+	CHECK_EQ(JUDGE0(&w, &e, SFO_ESTABLISHED), SFO_DIV_OK);
+	CHECK(JUDGE(&w, &e, SFO_CLOSED, tack(&w)) != SFO_DIV_OK);
+	/* SYN,FIN the same way (fourth check) */
+	probe(&w, mkseg(SFO_SYN | SFO_FIN | SFO_ACK, rnxt(&w) - 2, tnxt(&w), 0), &e);
+	CHECK(fired(&e, "seq.rcv.wup"));
+	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, tack(&w)), SFO_DIV_OK);
+	/* a RST,FIN ending before RCV.WUP is old for the mitigation too */
+	probe(&w, mkseg(SFO_RST | SFO_FIN | SFO_ACK, rnxt(&w) - 2, tnxt(&w), 0), &e);
+	CHECK(!fired(&e, "seq.rcv.wup"));
+	CHECK(JUDGE(&w, &e, SFO_ESTABLISHED, tack(&w)) != SFO_DIV_OK);
+	at(&w, SFO_ESTABLISHED, "rfc9293");
+	probe(&w, mkseg(SFO_RST | SFO_FIN | SFO_ACK, rnxt(&w) - 1, tnxt(&w), 0), &e);
+	CHECK(!fired(&e, "seq.rcv.wup"));
+	CHECK(JUDGE(&w, &e, SFO_ESTABLISHED, tack(&w)) != SFO_DIV_OK);
+}
+
+/* The same in SYN-RECEIVED of a simultaneous open (Linux's full socket): the old FIN's
+ * ACK completes the handshake. A passive OPEN's SYN-RECEIVED keeps Table 6. */
+static void synrcvd_old_fin_at_rcv_wup_simopen_only(void)
+{
+	struct world w;
+	struct sfo_expect e;
+	w_init(&w, "linux");
+	w_goto(&w, SFO_SYN_SENT);
+	w_in(&w, SFO_SYN, w.pisn, 0, 0);
+	CHECK_EQ(w.ot.state, SFO_SYN_RECEIVED);
+	probe(&w, mkseg(SFO_FIN | SFO_ACK, w.pisn, w.tiss + 1, 0), &e);
+	CHECK(fired(&e, "seq.rcv.wup"));
+	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, tack(&w)), SFO_DIV_OK);
+	probe(&w, mkseg(SFO_RST | SFO_FIN | SFO_ACK, w.pisn, w.tiss + 1, 0), &e);
+	CHECK(fired(&e, "seq.rcv.wup"));
+	CHECK_EQ(JUDGE(&w, &e, SFO_SYN_RECEIVED, tack(&w)), SFO_DIV_OK);
+	at(&w, SFO_SYN_RECEIVED, "linux");
+	probe(&w, mkseg(SFO_FIN | SFO_ACK, w.pisn, w.tiss + 1, 0), &e);
+	CHECK(!fired(&e, "seq.rcv.wup"));
+	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, tack(&w)), SFO_DIV_STATE);
+}
+
 int main(void)
 {
 	finwait2_syn_before_rcvnxt_trimmed_silence_ok();
@@ -305,6 +357,8 @@ int main(void)
 	synrcvd_old_segment_bad_ack_rst_ok();
 	simopen_synrcvd_synack_of_iss_rst_ok();
 	lastack_resent_fin_acks_ours_under_rcv_wup_only();
+	established_old_rst_fin_at_rcv_wup_challenge_ok();
+	synrcvd_old_fin_at_rcv_wup_simopen_only();
 	finwait1_after_close_ooo_fin_rst_ok();
 	timewait_fin_without_ack_extra_ack_graded_should();
 	established_rst_at_right_edge_challenge_graded_should();
