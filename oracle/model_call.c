@@ -211,8 +211,13 @@ static void call_close(struct sfo_ctx *c, int rd)
 		sfo_set_state(o, st, SFO_R_CALL_CLOSE_AGAIN);
 		break;
 	}
-	/* 3.6.1 SHLD-3: close() with unread data may reset instead */
-	if (rd && n->rcv_queued && st != SFO_CLOSING && st != SFO_LAST_ACK && st != SFO_TIME_WAIT)
+	/* 3.6.1 SHLD-3: "If such a host issues a CLOSE call while received data is still
+	 * pending in the TCP connection, ... its TCP implementation SHOULD send a RST to
+	 * show that data was lost": close() with unread data may reset instead. The
+	 * sentence names no state: after shutdown(SHUT_WR) the read side stays open in
+	 * CLOSING and LAST-ACK, and close() there with data unread may reset too.
+	 * TIME-WAIT is left out: nothing remains to be lost there. */
+	if (rd && n->rcv_queued && st != SFO_TIME_WAIT)
 		close_unread_rst(c);
 }
 
@@ -245,7 +250,18 @@ static void call_abort(struct sfo_ctx *c)
 		/* 3.10.5: delete the TCB without a word */
 		sfo_tcb_to_closed(n);
 		sfo_set_state(o, SFO_CLOSED, SFO_R_CALL_ABORT_QUIET);
-		return;
+		break;
+	}
+	/* 3.10.4 CLOSE-WAIT: "Queue this request until all preceding SENDs have been
+	 * segmentized; then send a FIN segment, enter LAST-ACK state." In LAST-ACK with our
+	 * FIN not sent yet the connection is, in the RFC's terms, still in CLOSE-WAIT, where
+	 * 3.10.5 says "Send a reset segment: <SEQ=SND.NXT><CTL=RST>". The quiet delete above
+	 * stays allowed (the model's LAST-ACK). */
+	if (c->t->state == SFO_LAST_ACK && !(c->t->fl & SFO_TF_FIN_SENT)) {
+		o = sfo_out_new(c);
+		sfo_pat_rst(c, o, SFO_R_CALL_ABORT_RST);
+		sfo_tcb_to_closed(&o->next);
+		sfo_set_state(o, SFO_CLOSED, SFO_R_CALL_ABORT_RST);
 	}
 }
 
@@ -315,8 +331,7 @@ static void wait_rtx(struct sfo_ctx *c, struct sfo_outcome *o)
 		shift = 6;
 	uint64_t bound = ((uint64_t)c->p->rto_must_ms + 5 * (uint64_t)n->rtt_max_ms) << shift;
 	/* a zero send window turns retransmission into probing (3.8.6.1): allowed, not due */
-	int must = elapsed >= (bound < RTO_CAP_MS ? bound : RTO_CAP_MS) &&
-		   (syn || n->snd_wnd != 0);
+	int must = elapsed >= (bound < RTO_CAP_MS ? bound : RTO_CAP_MS) && (syn || n->snd_wnd != 0);
 	uint32_t mss = n->mss ? n->mss : 536;
 	uint8_t times = sfo_wait_copies(c);
 	sfo_rule_t r = must ? SFO_R_RTX_REQUIRED : SFO_R_RTX_ALLOWED;

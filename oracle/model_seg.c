@@ -832,8 +832,7 @@ static void beyond_announced(struct sfo_ctx *c, const struct sfo_seg *s)
 	const struct sfo_tcb *t = c->t;
 	uint32_t room = t->rcv_buf > t->rcv_queued ? t->rcv_buf - t->rcv_queued : 0;
 	int text = s->len || (s->flags & SFO_FIN);
-	if ((s->flags & (SFO_RST | SFO_SYN)) || room <= t->rcv_wnd ||
-	    !sfo_synchronized(t->state))
+	if ((s->flags & (SFO_RST | SFO_SYN)) || room <= t->rcv_wnd || !sfo_synchronized(t->state))
 		return;
 	struct sfo_tcb wide = *t;
 	wide.rcv_wnd = room;
@@ -1056,14 +1055,21 @@ static void seg_other(struct sfo_ctx *c)
 
 /* Text from a simultaneous-open SYN still pending (simopen_unqueue): judge the segment
  * under the reading where the target took that text (RCV.NXT past it, its ACK owed),
- * then under the one where it discarded it. Either way the question is settled. */
+ * then under the one where it discarded it (3.10.7.3 fourth: "queue them for processing
+ * after the ESTABLISHED state has been reached"; discarding is tolerated). A segment with
+ * no text, FIN, SYN or RST (a bare ACK) may draw no reply and so show nothing: it is
+ * judged first under the pending TCB itself, which keeps the question open until what
+ * the target sends shows RCV.NXT (learn_ack), as sfo_step does for calls and waits. */
 static void syn_q_both(struct sfo_ctx *c)
 {
 	const struct sfo_tcb *t0 = c->t;
+	const struct sfo_seg *s = seg_of(c);
 	struct sfo_tcb tk, td = *t0;
 	sfo_syn_q_taken(t0, &tk);
 	td.fl &= ~(uint32_t)SFO_TF_SYN_QP;
 	td.syn_q_len = 0;
+	if (!s->len && !(s->flags & (SFO_FIN | SFO_SYN | SFO_RST)))
+		seg_other(c);
 	unsigned k = c->e->nout;
 	c->t = &tk;
 	seg_other(c);

@@ -347,6 +347,94 @@ static void synrcvd_old_fin_at_rcv_wup_simopen_only(void)
 	probe(&w, mkseg(SFO_FIN | SFO_ACK, w.pisn, w.tiss + 1, 0), &e);
 	CHECK(!fired(&e, "seq.rcv.wup"));
 	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, tack(&w)), SFO_DIV_STATE);
+
+/* A bare ACK after the simultaneous-open text went pending shows nothing about that text
+ * when it draws no reply (3.10.7.3 fourth lets the target queue or, tolerated, discard
+ * it): the question stays open, so a target that discarded the text may later stay
+ * silent past the delayed-ACK bound (linux triage groups 3, 17, 24). */
+static void simopen_syn_text_pending_survives_bare_ack(void)
+{
+	const char *profiles[] = {"rfc9293", "linux"};
+	for (int i = 0; i < 2; i++) {
+		struct world w;
+		w_init(&w, profiles[i]);
+		w_goto(&w, SFO_SYN_SENT);
+		w_in(&w, SFO_SYN, w.pisn, 0, 1);
+		struct sfo_event ev = sfo_ev_segment(mkseg(SFO_ACK, w.pisn + 2, tnxt(&w), 0));
+		CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
+		CHECK(w.ot.fl & SFO_TF_SYN_QP);
+		/* the bare ACK, no reply: still pending */
+		CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
+		CHECK(w.ot.fl & SFO_TF_SYN_QP);
+		CHECK_EQ(w.ot.rcv_nxt, w.pisn + 1);
+		/* no ACK of the text past 0.5 s: it was discarded, conformant */
+		ev = sfo_ev_wait(600);
+		CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_ESTABLISHED), SFO_DIV_OK);
+		/* close(): the FIN acknowledges the SYN only */
+		ev = sfo_ev_call(SFO_CALL_CLOSE, 0);
+		struct sfo_seg fin = mkseg(SFO_FIN | SFO_ACK, tnxt(&w), w.pisn + 1, 0);
+		CHECK_EQ(ostep(&w, &ev, &fin, 1, SFO_FIN_WAIT_1), SFO_DIV_OK);
+	}
+}
+
+/* 3.6.1 SHLD-3 names no state: after shutdown(SHUT_WR), close() with received data
+ * unread may reset in LAST-ACK and CLOSING too (linux triage group 12). */
+static void close_unread_rst_in_lastack_and_closing(void)
+{
+	const char *profiles[] = {"rfc9293", "linux"};
+	for (int i = 0; i < 2; i++) {
+		struct world w;
+		at(&w, SFO_ESTABLISHED, profiles[i]);
+		w_in(&w, SFO_FIN | SFO_ACK, w.pnxt, tnxt(&w), 1);
+		w_call(&w, SFO_CALL_SHUTDOWN, 0);
+		CHECK_EQ(w.ot.state, SFO_LAST_ACK);
+		CHECK_EQ(w.diverged, 0);
+		struct sfo_event ev = sfo_ev_call(SFO_CALL_CLOSE, 0);
+		struct sfo_seg rst = mkseg(SFO_RST | SFO_ACK, tnxt(&w), w.pnxt, 0);
+		CHECK_EQ(ostep(&w, &ev, &rst, 1, SFO_CLOSED), SFO_DIV_OK);
+		CHECK(fired(&w.oe, "call.close.unread.rst"));
+		at(&w, SFO_ESTABLISHED, profiles[i]);
+		w_call(&w, SFO_CALL_SHUTDOWN, 0);
+		w_in(&w, SFO_FIN | SFO_ACK, w.pnxt, tuna(&w), 1);
+		CHECK_EQ(w.ot.state, SFO_CLOSING);
+		CHECK_EQ(w.diverged, 0);
+		rst = mkseg(SFO_RST | SFO_ACK, tnxt(&w), w.pnxt, 0);
+		CHECK_EQ(ostep(&w, &ev, &rst, 1, SFO_CLOSED), SFO_DIV_OK);
+		CHECK(fired(&w.oe, "call.close.unread.rst"));
+	}
+}
+
+/* LAST-ACK with our FIN still queued behind data is the RFC's CLOSE-WAIT with a CLOSE
+ * pending (3.10.4): ABORT may send <SEQ=SND.NXT><CTL=RST> (3.10.5); once the FIN is
+ * out it deletes the TCB quietly (linux triage group 23). */
+static void lastack_fin_unsent_abort_rst_ok(void)
+{
+	struct world w;
+	at(&w, SFO_ESTABLISHED, "linux");
+	w_in(&w, SFO_FIN | SFO_ACK, w.pnxt, tnxt(&w), 0);
+	struct sfo_seg zw = mkseg(SFO_ACK, w.pnxt, tnxt(&w), 0);
+	zw.wnd = 0;
+	struct sfo_event ev = sfo_ev_segment(zw);
+	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_CLOSE_WAIT), SFO_DIV_OK);
+	ev = sfo_ev_call(SFO_CALL_SEND, 100);
+	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_CLOSE_WAIT), SFO_DIV_OK);
+	ev = sfo_ev_call(SFO_CALL_SHUTDOWN, 0);
+	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_LAST_ACK), SFO_DIV_OK);
+	CHECK(!(w.ot.fl & SFO_TF_FIN_SENT));
+	ev = sfo_ev_call(SFO_CALL_ABORT, 0);
+	struct sfo_seg rst = mkseg(SFO_RST | SFO_ACK, tnxt(&w), w.pnxt, 0);
+	struct sfo_tcb keep = w.ot;
+	CHECK_EQ(ostep(&w, &ev, &rst, 1, SFO_CLOSED), SFO_DIV_OK);
+	CHECK_STR(vrule(&w), "call.abort.rst");
+	w.ot = keep;
+	CHECK_EQ(ostep(&w, &ev, NULL, 0, SFO_CLOSED), SFO_DIV_OK);
+	/* with the FIN sent, the RST is unexpected */
+	at(&w, SFO_CLOSE_WAIT, "linux");
+	w_call(&w, SFO_CALL_SHUTDOWN, 0);
+	CHECK_EQ(w.ot.state, SFO_LAST_ACK);
+	CHECK(w.ot.fl & SFO_TF_FIN_SENT);
+	rst = mkseg(SFO_RST | SFO_ACK, tnxt(&w), w.pnxt, 0);
+	CHECK_EQ(ostep(&w, &ev, &rst, 1, SFO_CLOSED), SFO_DIV_UNEXPECTED);
 }
 
 int main(void)
@@ -364,5 +452,8 @@ int main(void)
 	established_rst_at_right_edge_challenge_graded_should();
 	simopen_syn_text_queued_until_established();
 	simopen_syn_text_pending_shown_by_call_or_wait();
+	simopen_syn_text_pending_survives_bare_ack();
+	close_unread_rst_in_lastack_and_closing();
+	lastack_fin_unsent_abort_rst_ok();
 	return check_done();
 }
