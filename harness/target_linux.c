@@ -708,6 +708,23 @@ static int conn_unreachable(struct linux_target *lt)
 	return conn_diag(lt, &sk);
 }
 
+/* Has the held socket handed its connection to a timewait socket? On entering TIME-WAIT
+ * Linux moves the connection to a timewait minisock (tcp_time_wait(), then tcp_done()):
+ * the application's socket reads CLOSE and no longer owns the connection, which lives on
+ * in TIME-WAIT where no call on that socket can reach it. RFC 9293 §3.9.1 lets an
+ * implementation offer a subset of the calls: ABORT of it is refused, never reported as
+ * done. 1 handed over, 0 not, -1 error. */
+static int handed_to_timewait(struct linux_target *lt)
+{
+	struct sfh_linux_sk sk;
+	if (lt->cfd < 0 || fd_state(lt->cfd) != SFH_LK_CLOSE)
+		return 0;
+	int rc = conn_diag(lt, &sk);
+	if (rc <= 0)
+		return rc;
+	return sk.state == SFH_LK_TIME_WAIT;
+}
+
 /* CLOSE: on the connection if there is one (accepted first), else on the listener (CLOSE
  * in LISTEN). A socket in CLOSE (never connected, reset, or handed over to TIME-WAIT) has
  * no connection to close: RFC 9293 answers "error", and the call has no effect. */
@@ -731,11 +748,14 @@ static int do_close(struct linux_target *lt)
 
 /* ABORT: SO_LINGER {1,0} + close on a held connection; on a listener with no connection
  * yet, close it (ABORT in LISTEN: §3.10.5 deletes the TCB, sends nothing). A connection
- * the application holds no handle on is refused (conn_unreachable): SOCK_DESTROY would
- * reach it, but that is an administrator's tool, not the application's ABORT. */
+ * the application holds no handle on is refused (conn_unreachable), and so is one its
+ * socket handed to a timewait socket (handed_to_timewait): SOCK_DESTROY would reach
+ * either, but that is an administrator's tool, not the application's ABORT. */
 static int do_abort(struct linux_target *lt)
 {
 	int u = conn_unreachable(lt);
+	if (u == 0)
+		u = handed_to_timewait(lt);
 	if (u != 0)
 		return u < 0 ? -1 : SFH_CALL_REFUSED;
 	if (lt->cfd >= 0) {
