@@ -252,6 +252,22 @@ static void shutdown_then_data_in(struct fx *f)
 	CHECK_EQ(state(f), SFO_TIME_WAIT); /* the held socket reads CLOSE: sock_diag */
 }
 
+/* The held socket handed its connection to a timewait socket (it reads CLOSE): ABORT
+ * cannot reach that connection and is refused, SHUTDOWN too; TIME-WAIT stays, silent. */
+static void timewait_held_abort_refused(struct fx *f)
+{
+	handshake(f);
+	call(f, SFO_CALL_SHUTDOWN, 0);
+	in(f, SFO_FIN | SFO_ACK, PISN + 1, f->tisn + 2, 0);
+	CHECK_EQ(f->nout, 1);
+	CHECK_EQ(state(f), SFO_TIME_WAIT);
+	CHECK_EQ(sfh_target_call(f->t, SFO_CALL_ABORT, 0), SFH_CALL_REFUSED);
+	CHECK_EQ(sfh_target_call(f->t, SFO_CALL_SHUTDOWN, 0), SFH_CALL_REFUSED);
+	collect(f);
+	CHECK_EQ(f->nout, 0);
+	CHECK_EQ(state(f), SFO_TIME_WAIT);
+}
+
 static void rst_cases(struct fx *f)
 {
 	/* SYN-RECEIVED + RST: back to LISTEN (the listener stays). */
@@ -520,6 +536,7 @@ int main(void)
 	active_connect_passive_close(&f);
 	finwait1_fin_closing(&f);
 	shutdown_then_data_in(&f);
+	timewait_held_abort_refused(&f);
 	rst_cases(&f);
 	listen_close(&f);
 	reset_leaves_nothing(&f);
