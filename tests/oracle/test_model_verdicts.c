@@ -347,6 +347,7 @@ static void synrcvd_old_fin_at_rcv_wup_simopen_only(void)
 	probe(&w, mkseg(SFO_FIN | SFO_ACK, w.pisn, w.tiss + 1, 0), &e);
 	CHECK(!fired(&e, "seq.rcv.wup"));
 	CHECK_EQ(JUDGE(&w, &e, SFO_ESTABLISHED, tack(&w)), SFO_DIV_STATE);
+}
 
 /* A bare ACK after the simultaneous-open text went pending shows nothing about that text
  * when it draws no reply (3.10.7.3 fourth lets the target queue or, tolerated, discard
