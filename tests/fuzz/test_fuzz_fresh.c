@@ -18,29 +18,10 @@
 
 #include "check.h"
 #include "fuzz_priv.h"
+#include "tracebuf.h"
 
 #define MAXS 2048
 
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static void to_buf(void *ctx, const char *line)
-{
-	struct buf *b = ctx;
-	size_t k = strlen(line);
-	if (b->n + k + 2 > b->cap) {
-		b->cap = (b->n + k + 2) * 2;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			abort();
-	}
-	memcpy(b->p + b->n, line, k);
-	b->n += k;
-	b->p[b->n++] = '\n';
-	b->p[b->n] = 0;
-}
 
 static struct sfh_scenario scn[MAXS];
 static char *path[MAXS];

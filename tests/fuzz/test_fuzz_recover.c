@@ -21,6 +21,7 @@
 
 #include "check.h"
 #include "fuzz_priv.h"
+#include "tracebuf.h"
 #include "target_lwip.h"
 
 #define MAXS	 64
@@ -32,26 +33,6 @@ static struct sfh_scenario crash[8], normal[MAXS];
 static char crash_path[8][256];
 static size_t ncrash, nnormal;
 
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static void to_buf(void *ctx, const char *line)
-{
-	struct buf *b = ctx;
-	size_t k = strlen(line);
-	if (b->n + k + 2 > b->cap) {
-		b->cap = (b->n + k + 2) * 2;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			abort();
-	}
-	memcpy(b->p + b->n, line, k);
-	b->n += k;
-	b->p[b->n++] = '\n';
-	b->p[b->n] = 0;
-}
 
 static void load_all(void)
 {
