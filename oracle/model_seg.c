@@ -624,10 +624,20 @@ static void take_fin(struct sfo_ctx *c, struct sfo_outcome *o)
 	}
 	if (n->fl & SFO_TF_FIN_RCVD) {
 		/* 3.10.7.4 eighth: a FIN past the one we took is bogus: the state holds, an ACK
-		 * may go out (TIME-WAIT's own re-ACK of a resent FIN is timewait_first()) */
+		 * may go out (TIME-WAIT's own re-ACK of a resent FIN is timewait_first()). The
+		 * step's common text ("advance RCV.NXT over the FIN, and send an acknowledgment
+		 * for the FIN") precedes its per-state list, so a stack may also take this FIN
+		 * as it took the first: RCV.NXT one further, and its ACK. */
+		struct sfo_outcome *d = c->stack ? NULL : sfo_out_fork(c, o);
 		struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_FIN_AGAIN, 0);
 		p->pf &= (uint8_t)~SFO_PAT_EMIT;
 		sfo_set_state(o, n->state, SFO_R_FIN_AGAIN);
+		if (d) {
+			d->next.rcv_nxt += 1;
+			d->next.rcv_wnd = d->next.rcv_wnd ? d->next.rcv_wnd - 1 : 0;
+			sfo_pat_ack(c, d, SFO_R_FIN_AGAIN, 1);
+			sfo_set_state(d, d->next.state, SFO_R_FIN_AGAIN);
+		}
 		return;
 	}
 	n->rcv_nxt += 1;

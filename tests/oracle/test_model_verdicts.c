@@ -438,6 +438,25 @@ static void lastack_fin_unsent_abort_rst_ok(void)
 	CHECK_EQ(ostep(&w, &ev, &rst, 1, SFO_CLOSED), SFO_DIV_UNEXPECTED);
 }
 
+/* A second FIN at RCV.NXT in CLOSE-WAIT (a new sequence number, not a resend): the eighth
+ * check's common text advances RCV.NXT over a FIN and acknowledges it before its
+ * per-state list says CLOSE-WAIT remains, so silence, an ACK of RCV.NXT and an ACK one
+ * further are all within 3.10.7.4; anything beyond is not. */
+static void closewait_second_fin_taken_or_ignored_ok(void)
+{
+	struct world w;
+	struct sfo_expect e;
+	at(&w, SFO_CLOSE_WAIT, "rfc9293");
+	probe(&w, mkseg(SFO_FIN | SFO_ACK, rnxt(&w), tnxt(&w), 0), &e);
+	CHECK_EQ(JUDGE0(&w, &e, SFO_CLOSE_WAIT), SFO_DIV_OK);
+	CHECK_EQ(JUDGE(&w, &e, SFO_CLOSE_WAIT, tack(&w)), SFO_DIV_OK);
+	CHECK_EQ(JUDGE(&w, &e, SFO_CLOSE_WAIT, mkseg(SFO_ACK, tnxt(&w), rnxt(&w) + 1, 0)),
+		 SFO_DIV_OK);
+	CHECK(JUDGE(&w, &e, SFO_CLOSE_WAIT, mkseg(SFO_ACK, tnxt(&w), rnxt(&w) + 2, 0)) !=
+	      SFO_DIV_OK);
+	CHECK(JUDGE(&w, &e, SFO_CLOSED, tack(&w)) != SFO_DIV_OK);
+}
+
 int main(void)
 {
 	finwait2_syn_before_rcvnxt_trimmed_silence_ok();
@@ -456,5 +475,6 @@ int main(void)
 	simopen_syn_text_pending_survives_bare_ack();
 	close_unread_rst_in_lastack_and_closing();
 	lastack_fin_unsent_abort_rst_ok();
+	closewait_second_fin_taken_or_ignored_ok();
 	return check_done();
 }
