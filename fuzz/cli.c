@@ -26,13 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_priv.h"
 #include "fuzz.h"
 #include "fuzz_priv.h"
 #include "isn.h"
 
-#define EXIT_FOUND 1
-#define EXIT_BAD   2
-#define MAX_ARGS   256
 
 static const char usage_fuzz[] =
     "usage: synfin fuzz --target T [options] [CORPUS_DIR...] [-- LIBFUZZER_FLAGS...]\n"
@@ -84,37 +82,6 @@ static const char usage_minimize[] =
     "\n"
     "Exit: 0 minimized, 1 the scenario shows no divergence, 2 bad input or environment.\n";
 
-static const char usage_triage[] =
-    "usage: synfin triage DIR... [--target T] [--new] [--baseline FILE] [--json] [options]\n"
-    "\n"
-    "Groups the findings in each DIR (OUT/<sig-hash>/ directories) and libFuzzer's crash\n"
-    "files (crash-*, timeout-*, ...) into root-cause groups: findings whose divergence has\n"
-    "the same kind, trigger (a segment, an RST, a timer, call-X) and shape of difference\n"
-    "(which field, above or below the model's value; which response is missing, extra or\n"
-    "unexpected; connection dropped, kept, stayed or moved, in a handshake state or not;\n"
-    "a crash's site), whatever state and event led there (docs/report-schema.md). One\n"
-    "line per group, most severe first, then largest: the smallest example's difference\n"
-    "and directory. Crash files are re-run in a child process on T (default: the target\n"
-    "the campaign in DIR used).\n"
-    "\n"
-    "A signature is known when a scenario of the regression corpus pins it: its\n"
-    "'#! expect T divergence RULE KIND' line names the signature's rule and kind, and\n"
-    "re-run it shows the same group; the pin's file is named. A baseline file lists\n"
-    "accepted findings: one entry per line, a group key (as printed), a signature or a\n"
-    "16-digit signature hash; '#' starts a comment. A group is new while one of its\n"
-    "signatures is neither known nor accepted.\n"
-    "\n"
-    "  --new            only the groups that are neither known nor in the baseline\n"
-    "  --baseline FILE  accepted groups (see above)\n"
-    "  --regress DIR    the regression corpus (default corpus/regress, or under\n"
-    "                   $SYNFIN_SRC); --no-known: do not label known groups\n"
-    "  --json           the whole triage as JSON (docs/report-schema.md)\n"
-    "  --top N          at most N rows\n"
-    "  --signatures     one line per signature instead (the old table)\n"
-    "  --record         also turn each crash file into a finding directory\n"
-    "\n"
-    "Exit: 0 nothing new (no findings, or all known or baselined), 1 new findings,\n"
-    "2 bad input or environment.\n";
 
 /* ---- small helpers ---- */
 
@@ -133,7 +100,7 @@ static double now_s(void)
 }
 
 /* "--name VALUE" or "--name=VALUE" (also a short alias): the value, or NULL. */
-static const char *opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt)
+const char *sff_cli_opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt)
 {
 	const char *a = argv[*i];
 	size_t n = strlen(lng);
@@ -149,7 +116,7 @@ static const char *opt_value(int argc, char **argv, int *i, const char *lng, con
 	return NULL;
 }
 
-static int is_opt(const char *a, const char *lng, const char *shrt)
+int sff_cli_is_opt(const char *a, const char *lng, const char *shrt)
 {
 	size_t n = strlen(lng);
 	return strcmp(a, lng) == 0 || (shrt && strcmp(a, shrt) == 0) ||
@@ -237,40 +204,40 @@ static int parse_fuzz_args(int argc, char **argv, struct fuzz_args *a)
 			fputs(usage_fuzz, stdout);
 			exit(0);
 		}
-		if (is_opt(arg, "--target", "-t")) {
-			if (!(a->target = opt_value(argc, argv, &i, "--target", "-t")))
+		if (sff_cli_is_opt(arg, "--target", "-t")) {
+			if (!(a->target = sff_cli_opt_value(argc, argv, &i, "--target", "-t")))
 				return -1;
-		} else if (is_opt(arg, "--out", "-o")) {
-			if (!(a->out = opt_value(argc, argv, &i, "--out", "-o")))
+		} else if (sff_cli_is_opt(arg, "--out", "-o")) {
+			if (!(a->out = sff_cli_opt_value(argc, argv, &i, "--out", "-o")))
 				return -1;
-		} else if (is_opt(arg, "--profile", "-p")) {
-			if (!(a->profile = opt_value(argc, argv, &i, "--profile", "-p")))
+		} else if (sff_cli_is_opt(arg, "--profile", "-p")) {
+			if (!(a->profile = sff_cli_opt_value(argc, argv, &i, "--profile", "-p")))
 				return -1;
-		} else if (is_opt(arg, "--seeds", NULL)) {
-			if (!(a->seeds = opt_value(argc, argv, &i, "--seeds", NULL)))
+		} else if (sff_cli_is_opt(arg, "--seeds", NULL)) {
+			if (!(a->seeds = sff_cli_opt_value(argc, argv, &i, "--seeds", NULL)))
 				return -1;
-		} else if (is_opt(arg, "--baseline", NULL)) {
-			if (!(a->baseline = opt_value(argc, argv, &i, "--baseline", NULL)))
+		} else if (sff_cli_is_opt(arg, "--baseline", NULL)) {
+			if (!(a->baseline = sff_cli_opt_value(argc, argv, &i, "--baseline", NULL)))
 				return -1;
-		} else if (is_opt(arg, "--regress", NULL)) {
-			if (!(a->regress = opt_value(argc, argv, &i, "--regress", NULL)))
+		} else if (sff_cli_is_opt(arg, "--regress", NULL)) {
+			if (!(a->regress = sff_cli_opt_value(argc, argv, &i, "--regress", NULL)))
 				return -1;
 		} else if (strcmp(arg, "--no-known") == 0) {
 			a->no_known = 1;
 		} else if (strcmp(arg, "--libfuzzer-console") == 0) {
 			a->lf_console = 1;
-		} else if (is_opt(arg, "--export", NULL)) {
-			if (!(a->export_dir = opt_value(argc, argv, &i, "--export", NULL)))
+		} else if (sff_cli_is_opt(arg, "--export", NULL)) {
+			if (!(a->export_dir = sff_cli_opt_value(argc, argv, &i, "--export", NULL)))
 				return -1;
-		} else if (is_opt(arg, "--stats", NULL)) {
-			if (!(a->stats = opt_value(argc, argv, &i, "--stats", NULL)))
+		} else if (sff_cli_is_opt(arg, "--stats", NULL)) {
+			if (!(a->stats = sff_cli_opt_value(argc, argv, &i, "--stats", NULL)))
 				return -1;
-		} else if (is_opt(arg, "--max-wait", NULL)) {
-			if (!(v = opt_value(argc, argv, &i, "--max-wait", NULL)))
+		} else if (sff_cli_is_opt(arg, "--max-wait", NULL)) {
+			if (!(v = sff_cli_opt_value(argc, argv, &i, "--max-wait", NULL)))
 				return -1;
 			a->max_wait = (uint32_t)strtoul(v, NULL, 0);
-		} else if (is_opt(arg, "--progress", NULL)) {
-			if (!(v = opt_value(argc, argv, &i, "--progress", NULL)))
+		} else if (sff_cli_is_opt(arg, "--progress", NULL)) {
+			if (!(v = sff_cli_opt_value(argc, argv, &i, "--progress", NULL)))
 				return -1;
 			a->progress = atoi(v);
 		} else if (strcmp(arg, "--isn") == 0) {
@@ -486,160 +453,9 @@ static void print_progress(const struct sff_stats *st, double t0, const char *pr
 		(unsigned long long)v.dups, (unsigned long long)v.errors);
 }
 
-static void print_table(FILE *f, const struct sff_triage *tr)
-{
-	size_t w = strlen("SIGNATURE");
-	for (size_t i = 0; i < tr->n; i++)
-		if (strlen(tr->g[i].signature) > w)
-			w = strlen(tr->g[i].signature);
-	fprintf(f, "%-*s  %5s  %-32s %-8s %s\n", (int)w, "SIGNATURE", "COUNT", "RULE", "SEVERITY",
-		"EXAMPLE");
-	for (size_t i = 0; i < tr->n; i++) {
-		const struct sff_group *g = &tr->g[i];
-		fprintf(f, "%-*s  %5u  %-32s %-8s %s%s\n", (int)w, g->signature, g->count, g->rule,
-			g->severity, g->example, g->flaky ? "  (flaky)" : "");
-	}
-}
-
-/* ---- root causes: labelling and the table ---- */
-
-struct label_opts {
-	const char *baseline; /* a baseline file, or NULL */
-	const char *regress;  /* the regression corpus, or NULL for the default */
-	int no_known;	      /* do not re-run the corpus to label known causes */
-};
-
-/* The regression corpus: given, else corpus/regress here, else under $SYNFIN_SRC. */
-static const char *regress_dir(const char *given, char *buf, size_t cap)
-{
-	struct stat st;
-	const char *src = getenv("SYNFIN_SRC");
-	if (given)
-		return given;
-	if (stat("corpus/regress", &st) == 0 && S_ISDIR(st.st_mode))
-		return "corpus/regress";
-	if (src) {
-		snprintf(buf, cap, "%s/corpus/regress", src);
-		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
-			return buf;
-	}
-	return NULL;
-}
-
-/* The stacks re-run by triage print their own complaints (lwIP's "Assertion ... failed"
- * lines) on standard output from the child processes: not for the console. Returns the
- * saved descriptor for unmute(), or -1. */
-static int mute_stdout(void)
-{
-	fflush(stdout);
-	int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY);
-	if (saved >= 0 && null >= 0)
-		dup2(null, STDOUT_FILENO);
-	if (null >= 0)
-		close(null);
-	return saved;
-}
-
-static void unmute(int saved)
-{
-	if (saved < 0)
-		return;
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
-}
-
-/* Pins from the regression corpus, the baseline, then the root-cause groups. */
-static int label(struct sff_triage *tr, struct sff_runctx *ctx, const char *target,
-		 const struct label_opts *lo, char *err, size_t errlen)
-{
-	char buf[4200];
-	/* nothing to label: the corpus is not re-run */
-	const char *reg =
-	    lo->no_known || !ctx || !tr->n ? NULL : regress_dir(lo->regress, buf, sizeof buf);
-	int saved = reg ? mute_stdout() : -1;
-	int pins = reg ? sff_triage_pins(tr, ctx, target, reg, err, errlen) : 0;
-	unmute(saved);
-	if (pins < 0)
-		return -1;
-	if (lo->baseline && sff_triage_baseline(tr, lo->baseline, err, errlen) != 0)
-		return -1;
-	if (sff_triage_causes(tr) != 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-static unsigned new_causes(const struct sff_triage *tr)
-{
-	unsigned n = 0;
-	for (size_t i = 0; i < tr->nc; i++)
-		n += (unsigned)sff_cause_is_new(&tr->c[i]);
-	return n;
-}
-
-/* One line per root-cause group: severity, findings, signatures, status, the group key,
- * the smallest example's difference and its directory. At most `top` rows (0: all). */
-static void print_causes(FILE *f, const struct sff_triage *tr, int only_new, size_t top,
-			 const char *more)
-{
-	unsigned findings = 0, nnew = new_causes(tr);
-	size_t shown = 0, hidden = 0;
-	for (size_t i = 0; i < tr->n; i++)
-		findings += tr->g[i].count;
-	fprintf(f, "%u findings, %zu signatures, %zu root-cause groups (%u new):\n", findings,
-		tr->n, tr->nc, nnew);
-	fprintf(f, "%3s %-6s %5s %4s %-9s %s\n", "#", "SEV", "FINDS", "SIGS", "STATUS",
-		"GROUP: DIFFERENCE (smallest example)  EXAMPLE");
-	for (size_t i = 0; i < tr->nc; i++) {
-		const struct sff_cause *c = &tr->c[i];
-		const struct sff_group *g = c->example;
-		if (only_new && !sff_cause_is_new(c))
-			continue;
-		if (top && shown == top) {
-			hidden++;
-			continue;
-		}
-		shown++;
-		char pin[200] = "";
-		if (c->known[0])
-			snprintf(pin, sizeof pin, "  pin %s (%u/%u sigs)", c->known, c->known_sigs,
-				 c->sigs);
-		fprintf(f, "%3zu %-6s %5u %4u %-9s %s: %.*s  %s%s%s%s\n", i + 1, c->severity,
-			c->findings, c->sigs,
-			c->is_new      ? "NEW"
-			: c->baselined ? "baselined"
-				       : "known",
-			c->key, 90, g->detail[0] ? g->detail : "(no detail)", g->example,
-			g->repro[0] ? "  repro " : "", g->repro, pin);
-	}
-	if (hidden)
-		fprintf(f, "... %zu more group(s)%s\n", hidden, more ? more : "");
-}
-
-/* OUT/summary.md and OUT/summary.json: the same table, whole. */
-static int write_summary(const char *out, const struct sff_triage *tr)
-{
-	char path[4200];
-	snprintf(path, sizeof path, "%s/summary.md", out);
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -1;
-	sff_triage_markdown(f, tr);
-	if (fclose(f) != 0)
-		return -1;
-	snprintf(path, sizeof path, "%s/summary.json", out);
-	if (!(f = fopen(path, "w")))
-		return -1;
-	sff_triage_json(f, tr);
-	return fclose(f) == 0 ? 0 : -1;
-}
-
 /* After the campaign: libFuzzer's crash files in OUT become findings; the root-cause
  * table (the first rows; all of it in OUT/summary.md and summary.json). */
 #define FUZZ_TABLE_ROWS 25
-
 static int sweep_artifacts(const struct fuzz_args *a, int *groups, int *fresh)
 {
 	char err[512] = "", more[4300];
@@ -658,23 +474,23 @@ static int sweep_artifacts(const struct fuzz_args *a, int *groups, int *fresh)
 		ctx.profile = sfo_profile_find(ctx.target->ops->profile);
 	if (!(ctx.target->ops->caps & SFH_CAP_VTIME))
 		ctx.max_wait_ms = a->max_wait ? a->max_wait : 250;
-	int saved = mute_stdout();
+	int saved = sff_cli_mute_stdout();
 	int scanned = sff_triage_scan(&tr, 1, dirs, &ctx, a->target, 1, err, sizeof err);
-	unmute(saved);
+	sff_cli_unmute(saved);
 	if (scanned != 0)
 		goto exit;
 	sff_triage_sort(&tr);
-	if (label(&tr, &ctx, a->target, &lo, err, sizeof err) != 0)
+	if (sff_cli_label(&tr, &ctx, a->target, &lo, err, sizeof err) != 0)
 		goto exit;
 	*groups = (int)tr.nc;
-	*fresh = (int)new_causes(&tr);
-	if (write_summary(a->out, &tr) != 0) {
+	*fresh = (int)sff_cli_new_causes(&tr);
+	if (sff_cli_write_summary(a->out, &tr) != 0) {
 		snprintf(err, sizeof err, "%s/summary.md: %s", a->out, strerror(errno));
 		goto exit;
 	}
 	snprintf(more, sizeof more, ": all in %s/summary.md", a->out);
 	if (tr.nc)
-		print_causes(stderr, &tr, 0, FUZZ_TABLE_ROWS, more);
+		sff_cli_print_causes(stderr, &tr, 0, FUZZ_TABLE_ROWS, more);
 	rc = 0;
 exit:
 	if (rc != 0)
@@ -1088,17 +904,17 @@ static int cmd_minimize(int argc, char **argv)
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			fputs(usage_minimize, stdout);
 			return 0;
-		} else if (is_opt(argv[i], "--target", "-t")) {
-			if (!(target = opt_value(argc, argv, &i, "--target", "-t")))
+		} else if (sff_cli_is_opt(argv[i], "--target", "-t")) {
+			if (!(target = sff_cli_opt_value(argc, argv, &i, "--target", "-t")))
 				return EXIT_BAD;
-		} else if (is_opt(argv[i], "--out", "-o")) {
-			if (!(out = opt_value(argc, argv, &i, "--out", "-o")))
+		} else if (sff_cli_is_opt(argv[i], "--out", "-o")) {
+			if (!(out = sff_cli_opt_value(argc, argv, &i, "--out", "-o")))
 				return EXIT_BAD;
-		} else if (is_opt(argv[i], "--profile", "-p")) {
-			if (!(profile = opt_value(argc, argv, &i, "--profile", "-p")))
+		} else if (sff_cli_is_opt(argv[i], "--profile", "-p")) {
+			if (!(profile = sff_cli_opt_value(argc, argv, &i, "--profile", "-p")))
 				return EXIT_BAD;
-		} else if (is_opt(argv[i], "--max-runs", NULL)) {
-			if (!(v = opt_value(argc, argv, &i, "--max-runs", NULL)))
+		} else if (sff_cli_is_opt(argv[i], "--max-runs", NULL)) {
+			if (!(v = sff_cli_opt_value(argc, argv, &i, "--max-runs", NULL)))
 				return EXIT_BAD;
 			max_runs = atoi(v);
 		} else if (argv[i][0] == '-' || file) {
@@ -1184,125 +1000,6 @@ exit:
 
 /* ---- triage ---- */
 
-struct triage_args {
-	const char *target;
-	char *dirs[MAX_ARGS];
-	int ndirs, record, only_new, json, by_sig, top;
-	struct label_opts lo;
-};
-
-/* 0, 1 after --help (exit 0), or -1 (exit 2). */
-static int parse_triage_args(int argc, char **argv, struct triage_args *a)
-{
-	const char *v;
-	memset(a, 0, sizeof *a);
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			fputs(usage_triage, stdout);
-			return 1;
-		} else if (is_opt(argv[i], "--target", "-t")) {
-			if (!(a->target = opt_value(argc, argv, &i, "--target", "-t")))
-				return -1;
-		} else if (is_opt(argv[i], "--baseline", NULL)) {
-			if (!(a->lo.baseline = opt_value(argc, argv, &i, "--baseline", NULL)))
-				return -1;
-		} else if (is_opt(argv[i], "--regress", NULL)) {
-			if (!(a->lo.regress = opt_value(argc, argv, &i, "--regress", NULL)))
-				return -1;
-		} else if (is_opt(argv[i], "--top", NULL)) {
-			if (!(v = opt_value(argc, argv, &i, "--top", NULL)))
-				return -1;
-			a->top = atoi(v);
-		} else if (strcmp(argv[i], "--no-known") == 0) {
-			a->lo.no_known = 1;
-		} else if (strcmp(argv[i], "--new") == 0) {
-			a->only_new = 1;
-		} else if (strcmp(argv[i], "--json") == 0) {
-			a->json = 1;
-		} else if (strcmp(argv[i], "--signatures") == 0) {
-			a->by_sig = 1;
-		} else if (strcmp(argv[i], "--record") == 0) {
-			a->record = 1;
-		} else if (argv[i][0] == '-' || a->ndirs >= MAX_ARGS) {
-			fprintf(stderr, "synfin triage: unexpected '%s'\n%s", argv[i],
-				usage_triage);
-			return -1;
-		} else {
-			a->dirs[a->ndirs++] = argv[i];
-		}
-	}
-	if (a->ndirs == 0) {
-		fprintf(stderr, "synfin triage: no directory given\n%s", usage_triage);
-		return -1;
-	}
-	return 0;
-}
-
-static int cmd_triage(int argc, char **argv)
-{
-	char err[512] = "", spec[256];
-	int rc = EXIT_BAD;
-	struct triage_args ta;
-	struct sff_triage tr = {0};
-	struct sff_runctx ctx = {.isolate = 1, .timeout_s = 10, .next_case = 0x70000000u};
-	int parsed = parse_triage_args(argc, argv, &ta);
-	if (parsed != 0)
-		return parsed > 0 ? 0 : EXIT_BAD;
-	const char *target = ta.target;
-	char **dirs = ta.dirs;
-	int ndirs = ta.ndirs;
-	if (!target) { /* the campaign's own, if it left one */
-		char path[4200];
-		size_t len;
-		snprintf(path, sizeof path, "%s/.target", dirs[0]);
-		char *t = (char *)sff_read_file(path, &len, sizeof spec - 1);
-		if (t) {
-			snprintf(spec, sizeof spec, "%s", t);
-			spec[strcspn(spec, "\n")] = 0;
-			target = spec;
-			free(t);
-		}
-	}
-	if (target) {
-		if (sfh_target_open(target, &ctx.target, err, sizeof err) != 0 ||
-		    !(ctx.runner = sfh_runner_new(err, sizeof err))) {
-			fprintf(stderr, "synfin triage: %s\n", err);
-			goto exit;
-		}
-		if (ctx.target->ops->profile)
-			ctx.profile = sfo_profile_find(ctx.target->ops->profile);
-		if (!(ctx.target->ops->caps & SFH_CAP_VTIME))
-			ctx.max_wait_ms = 250;
-	}
-	int saved = mute_stdout();
-	int scanned = sff_triage_scan(&tr, ndirs, dirs, target ? &ctx : NULL, target, ta.record,
-				      err, sizeof err);
-	unmute(saved);
-	if (scanned != 0 || (sff_triage_sort(&tr), label(&tr, target ? &ctx : NULL, target, &ta.lo,
-							 err, sizeof err)) != 0) {
-		fprintf(stderr, "synfin triage: %s\n", err);
-		goto exit;
-	}
-	if (ta.json)
-		sff_triage_json(stdout, &tr);
-	else if (tr.n == 0)
-		printf("no findings\n");
-	else if (ta.by_sig)
-		print_table(stdout, &tr);
-	else
-		print_causes(stdout, &tr, ta.only_new, (size_t)(ta.top > 0 ? ta.top : 0),
-			     ": --top 0 shows all");
-	if (tr.unknown && !ta.json)
-		printf("%u crash file(s) not re-run: give --target\n", tr.unknown);
-	rc = new_causes(&tr) ? EXIT_FOUND : 0;
-exit:
-	sff_triage_free(&tr);
-	sff_runctx_dispose(&ctx);
-	sfh_runner_free(ctx.runner);
-	sfh_target_close(ctx.target);
-	return rc;
-}
-
 int sfh_cli_fuzz(const char *cmd, int argc, char **argv)
 {
 	if (strcmp(cmd, "fuzz") == 0)
@@ -1310,7 +1007,7 @@ int sfh_cli_fuzz(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "minimize") == 0)
 		return cmd_minimize(argc, argv);
 	if (strcmp(cmd, "triage") == 0)
-		return cmd_triage(argc, argv);
+		return sff_cli_triage(argc, argv);
 	fprintf(stderr, "synfin: unknown command '%s'\n", cmd);
 	return EXIT_BAD;
 }
