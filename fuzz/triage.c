@@ -338,20 +338,10 @@ static int add_artifact(struct sff_triage *tr, const char *path, struct sff_runc
 	int rc = 0;
 	if (!data)
 		return 0; /* vanished or unreadable: nothing to group */
-	if (!ctx) {
+	if (!ctx || sff_run_artifact(ctx, data, len, &s, &res) != 0) {
 		tr->unknown++;
-		struct entry e = {.sig = "(unknown: no --target to re-run it)",
-				  .rule = "?",
-				  .sev = "?",
-				  .kind = "?",
-				  .path = path,
-				  .crash_file = 1};
-		rc = add(tr, &e);
-		goto exit;
-	}
-	if (sff_run_artifact(ctx, data, len, &s, &res) != 0) {
-		tr->unknown++;
-		struct entry e = {.sig = "(unknown: the re-run failed)",
+		struct entry e = {.sig = !ctx ? "(unknown: no --target to re-run it)"
+					      : "(unknown: the re-run failed)",
 				  .rule = "?",
 				  .sev = "?",
 				  .kind = "?",
