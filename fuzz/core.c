@@ -251,9 +251,7 @@ exit:
  * writes them as its `isn` line. */
 void sff_scn_from_input(const uint8_t *data, size_t size, struct sfh_scenario *s)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < size; i++)
-		h = (h ^ data[i]) * 1099511628211ull;
+	uint64_t h = sfh_fnv1a(SFH_FNV1A_INIT, data, size);
 	sfh_scn_decode(data, size, s);
 	s->has_isn = 1;
 	s->pisn = (uint32_t)h;

@@ -437,10 +437,7 @@ void sfh_result_sign(const char *target, struct sfh_result *res)
 	 * FNV-1a of the text, as sfh_signature hashes its own. */
 	snprintf(res->signature, sizeof res->signature, "%s/%s/%s/%s", target,
 		 sfo_div_kind_name(SFO_DIV_CRASH), c->site, c->what);
-	uint64_t h = 1469598103934665603ull;
-	for (const char *p = res->signature; *p; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	res->sig_hash = h;
+	res->sig_hash = sfh_fnv1a(SFH_FNV1A_INIT, res->signature, strlen(res->signature));
 }
 
 int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,

@@ -66,13 +66,9 @@ void sfh_runner_free(struct sfh_runner *r)
 /* FNV-1a over the signature's parts joined by '/', without writing the text. */
 static uint64_t signature_hash(const char *const part[5])
 {
-	uint64_t h = 1469598103934665603ull;
-	for (int i = 0; i < 5; i++) {
-		if (i)
-			h = (h ^ (uint8_t)'/') * 1099511628211ull;
-		for (const char *p = part[i]; *p; p++)
-			h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	}
+	uint64_t h = SFH_FNV1A_INIT;
+	for (int i = 0; i < 5; i++)
+		h = sfh_fnv1a(i ? sfh_fnv1a(h, "/", 1) : h, part[i], strlen(part[i]));
 	return h;
 }
 

@@ -9,6 +9,7 @@
 #ifndef SYNFIN_RUNNER_H
 #define SYNFIN_RUNNER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "crash.h"
@@ -76,6 +77,16 @@ void sfh_runner_free(struct sfh_runner *r);
  * -1 when the target or harness failed (res->err says why). */
 int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
 	    const struct sfh_run_opts *o, struct sfh_result *res);
+
+/* FNV-1a, the hash of signatures and of fuzz inputs: h continued over n bytes at p
+ * (start from SFH_FNV1A_INIT). */
+#define SFH_FNV1A_INIT 1469598103934665603ull
+static inline uint64_t sfh_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 1099511628211ull;
+	return h;
+}
 
 /* Signature of a divergence for deduplication: target, state before, event class,
  * rule id, kind. Written to buf; returns its FNV-1a hash. */
