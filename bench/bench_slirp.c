@@ -344,7 +344,7 @@ int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 1000000;
 	uint32_t nr = n / 10 ? n / 10 : 1, diverged = 0;
-	/* the same heap policy as the target (harness/target_slirp.c, sl_open) */
+	/* the same heap policy as the target (harness/targets/slirp/target_slirp.c, sl_open) */
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_TOP_PAD, 16 << 20);

@@ -2,7 +2,7 @@
  *
  * A campaign on lwIP hits one of its reachable assertions about every thousand inputs;
  * letting each one kill the worker makes the campaign restart-bound (process start,
- * corpus reload). Instead, lwIP's abort() calls a hook (harness/target_lwip_sys.c) that
+ * corpus reload). Instead, lwIP's abort() calls a hook (harness/targets/lwip/target_lwip_sys.c) that
  * longjmps back here, lwIP is restored to its snapshot, and the run is given the verdict
  * an isolated run gives a crash: kind crash, rule `stack`, named after the site of the
  * assertion lwIP printed (captured on its way to stdout, crash.h), else after the step in

@@ -2,7 +2,7 @@
  *
  * A target is a struct whose first member is `struct sfh_target`; its ops table is const
  * and static. Callers use the sfh_target_* wrappers below, never ops directly. Adding a
- * target is one new file plus one line in harness/targets.c.
+ * target is one new folder under harness/targets/ plus one line in harness/targets/registry.c.
  *
  * Errors: functions return 0 on success and -1 when the *harness* or the stack broke
  * (not when the stack merely refused a call: that is behaviour, judged by the oracle);
@@ -91,7 +91,7 @@ struct sfh_target {
 	int iss_set;
 };
 
-/* Registry (harness/targets.c). */
+/* Registry (harness/targets/registry.c). */
 size_t sfh_target_count(void);
 const struct sfh_target_ops *sfh_target_at(size_t i);
 /* Find by the part of spec before ':' ("model:fault=no-time-wait" finds "model"). */

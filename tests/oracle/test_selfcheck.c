@@ -93,7 +93,7 @@ static uint32_t pick_isn(long i)
 	switch (rnd() % 3) {
 	case 0:
 		return PICK(edge);
-	case 1: /* the model target's ISS for case i (harness/target_model.c) */
+	case 1: /* the model target's ISS for case i (harness/targets/model/target_model.c) */
 		return 0x5eed0000u ^ ((uint32_t)i * 0x01000193u);
 	default:
 		return rnd();
