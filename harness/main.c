@@ -9,6 +9,7 @@
 
 #include "fuzz.h"
 #include "isn.h"
+#include "packetdrill.h"
 #include "report.h"
 #include "runner.h"
 #include "scenario.h"
@@ -32,6 +33,8 @@ static const char usage_main[] =
 	"  explain [RULE]             the rule table, or one rule\n"
 	"  isn --target T             judge the target's initial sequence numbers (3.4.1)\n"
 	"  targets                    the targets built in, and whether they can run here\n"
+	"  import FILE.pkt...         packetdrill scripts to scenarios\n"
+	"  export --packetdrill F     a finding or scenario to a packetdrill script\n"
 	"\n"
 	"'synfin COMMAND --help' describes each; 'synfin --version' prints the version.\n"
 	"Exit: 0 conformant, 1 divergence, 2 error (fuzz and triage: 0 nothing new, 1 new\n"
@@ -676,6 +679,8 @@ int main(int argc, char **argv)
 		return cmd_isn(argc - 1, argv + 1);
 	if (strcmp(cmd, "fuzz") == 0 || strcmp(cmd, "minimize") == 0 || strcmp(cmd, "triage") == 0)
 		return sfh_cli_fuzz(cmd, argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0 || strcmp(cmd, "export") == 0)
+		return sfh_cli_packetdrill(cmd, argc - 1, argv + 1);
 	fprintf(stderr, "synfin: unknown command '%s'\n%s", cmd, usage_main);
 	return EXIT_BAD;
 }

@@ -38,6 +38,9 @@ struct run {
 	uint64_t peer_sent;  /* payload octets the peer sent, as an upper bound (highest end) */
 	uint64_t delivered;  /* octets the application received */
 	int peer_sent_known; /* the peer's ISN counts: a SYN was sent or accepted */
+	struct sfo_event ev; /* the step's event as the model saw it (for o->step) */
+	int refused;         /* ... a refused call */
+	uint32_t wait_ms;    /* ... a wait's asked-for time */
 };
 
 struct sfh_runner *sfh_runner_new(char *err, size_t errlen)
@@ -311,6 +314,14 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 		c.nrules = oc->nrules;
 		x->o->cover(x->o->cover_ctx, &c);
 	}
+	if (x->o->step) {
+		struct sfh_step st = {.event = ev_index, .line = line, .ev = &x->ev,
+				      .refused = x->refused, .wait_ms = x->wait_ms,
+				      .before = &x->tcb, .expect = &r->expect, .segs = r->segs,
+				      .nsegs = x->nsegs, .observed = x->observed, .v = &v,
+				      .which = which, .pisn = x->pisn};
+		x->o->step(x->o->step_ctx, &st);
+	}
 	if (v.kind != SFO_DIV_OK) {
 		x->res->verdict = v;
 		trace_verdict(x, &v, x->observed);
@@ -376,6 +387,8 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 		struct sfo_event idle = {.kind = SFO_EV_WAIT};
 		trace(x, "%4u call %s (refused by the stack)", line, sfo_call_name(call));
 		sfo_step(&x->tcb, &x->cfg, &idle, &x->r->expect);
+		x->ev = ev;
+		x->refused = 1;
 		return judge(x, ev_index, line);
 	}
 	if (got < 0) {
@@ -390,6 +403,8 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 	else
 		trace(x, "%4u call %s", line, sfo_call_name(call));
 	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
+	x->ev = ev;
+	x->refused = 0;
 	progress(x, ev_index, line);
 	if (call == SFO_CALL_RECEIVE && check_delivery(x, ev_index, line, got) == 0)
 		return 0;
@@ -425,6 +440,8 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_
 	x->npkts++;
 	sfh_pcap_write(x->o->pcap, r->inpkt.data, r->inpkt.len, x->now_us);
 	sfo_step(&x->tcb, &x->cfg, &ev, &r->expect);
+	x->ev = ev;
+	x->refused = 0;
 	progress(x, ev_index, line);
 	if (sfh_target_inject(x->t, r->inpkt.data, r->inpkt.len) != 0) {
 		snprintf(x->res->err, sizeof x->res->err, "%s: inject: %s", x->t->ops->name,
@@ -459,6 +476,9 @@ static int step_wait(struct run *x, int ev_index, uint32_t ms, uint32_t line)
 		trace(x, "%4u wait %u ms", line, ms);
 	}
 	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
+	x->ev = ev;
+	x->refused = 0;
+	x->wait_ms = ms;
 	return judge(x, ev_index, line);
 }
 

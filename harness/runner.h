@@ -37,6 +37,26 @@ struct sfh_progress {
 	enum sfo_evclass evclass;
 };
 
+/* One judged step, handed to the step callback (export to other tools: harness/packetdrill/).
+ * Every pointer is valid only during the call. */
+struct sfh_step {
+	int event;                    /* scenario event index, -1 for the role's OPEN */
+	uint32_t line;
+	const struct sfo_event *ev;   /* what the model was fed: a segment with absolute
+	                               * numbers, a call with the octets the stack took, a wait
+	                               * with the time the stack's timers saw */
+	int refused;                  /* a call the stack's API refused: the model saw a wait 0 */
+	uint32_t wait_ms;             /* a wait: the time the scenario asked for */
+	const struct sfo_tcb *before; /* the model's TCB before the step */
+	const struct sfo_expect *expect; /* every acceptable outcome; out[0] the reference */
+	const struct sfo_seg *segs;   /* what the target emitted in the step */
+	size_t nsegs;
+	enum sfo_state observed;      /* the target's state after it (UNKNOWN if it cannot say) */
+	const struct sfo_verdict *v;  /* the step's verdict */
+	int which;                    /* the outcome that fits (-1: divergence) */
+	uint32_t pisn;                /* synfin's ISN for the run */
+};
+
 struct sfh_run_opts {
 	const struct sfo_profile *profile; /* NULL: the default profile */
 	struct sfh_pcap *pcap;             /* optional: every packet both ways */
@@ -48,6 +68,9 @@ struct sfh_run_opts {
 	void *cover_ctx;
 	uint32_t case_no; /* picks ports and ISNs; different cases never share a port pair */
 	struct sfh_progress *progress; /* optional: kept current before each step */
+	/* optional: every judged step, in order (after the coverage feed) */
+	void (*step)(void *ctx, const struct sfh_step *st);
+	void *step_ctx;
 	/* 1: verdicts without detail text and results without signature text (sig_hash
 	 * is still set): the same verdicts, for loops that only compare signatures */
 	int brief;
