@@ -328,6 +328,7 @@ static int packet(struct imp *m, struct cur *c, int inbound, double t, double te
 		sb_add(&m->out, "\n");
 		m->nev++;
 		m->t_prev = t;
+		m->have_step = 1;
 		return 0;
 	}
 	/* outbound: an assertion on what the step before emitted */
@@ -342,6 +343,15 @@ static int packet(struct imp *m, struct cur *c, int inbound, double t, double te
 	else if (t > m->t_step + 1e-9)
 		note(m, "the time of an outbound packet: only 'by %.3f s', not 'not before'", t);
 	wait_until(m, tend);
+	if (strchr(fl, 'R')) {
+		/* a reset ends the connection, and the anchors go with it: the scenario can
+		 * check that it came, not its numbers */
+		sb_add(&m->out, "out %s len=%u\n", fl, len);
+		m->nev++;
+		note(m, "the sequence and acknowledgment numbers of an outbound reset");
+		m->t_prev = t;
+		return 0;
+	}
 	sb_add(&m->out, "out %s seq=tisn%+lld", fl, (long long)(int32_t)s0);
 	if (has_ack)
 		sb_add(&m->out, " ack=pisn%+lld",
