@@ -510,8 +510,10 @@ static void emit_probe(struct pd_ctx *c, const struct sfo_tcb *t, const struct s
 	ev.u.seg.seq = sync ? t->rcv_nxt - 1 : c->r->pisn + 1;
 	ev.u.seg.ack = t->snd_una; /* acceptable whatever the stack has sent since */
 	ev.u.seg.wnd = 65535;
-	if (t->state == SFO_SYN_SENT || t->state == SFO_SYN_RECEIVED)
-		return; /* any ACK there either completes the handshake or is refused */
+	if (t->state == SFO_SYN_RECEIVED)
+		return; /* an ACK there either completes the handshake or is refused */
+	if (t->state == SFO_SYN_SENT) /* an ACK of no more than our ISS: a reset (3.10.7.3) */
+		ev.u.seg.ack = t->iss;
 	sfo_step(t, &cfg, &ev, &e);
 	if (e.nout != 1)
 		return; /* RFC 9293 leaves the answer open: nothing one script can check */
