@@ -170,9 +170,11 @@ static void garbage_named_by_offset(void)
 	/* a string longer than the frame */
 	const uint8_t bad_str[] = {0, 0, 0, 13, SFX_REPLY, SFX_CALL, 1, 0, 0,
 				   0, 0, 0, 0,	0,	   0,	     0, 9};
-	garbage(bad_str, 17, 17, "frame ends inside REPLY text");
+	garbage(bad_str, 17, 15, "string length 9 runs past");
 	const uint8_t empty_emit[] = {0, 0, 0, 1, SFX_EMIT};
-	garbage(empty_emit, 5, 5, "empty packet");
+	garbage(empty_emit, 5, 0, "empty packet");
+	const uint8_t short_open[] = {0, 0, 0, 1, SFX_OPEN};
+	garbage(short_open, 5, 0, "frame ends inside OPEN");
 }
 
 /* Over a socketpair: two messages, then garbage at stream offset 15 + 5, then EOF. */

@@ -32,11 +32,13 @@ static int need(struct rd *r, size_t n, const char *field)
 	if (r->bad)
 		return -1;
 	if (r->end - r->pos < n) {
+		/* The field starts inside the frame: name it. It starts at the frame's end:
+		 * the length field is what is wrong (too small for the type). */
 		r->bad = 1;
-		r->e->offset = r->pos;
+		r->e->offset = r->pos < r->end ? r->pos : 0;
 		snprintf(r->e->what, sizeof r->e->what,
-			 "frame ends inside %s (%zu octets left, %zu needed)", field,
-			 r->end - r->pos, n);
+			 "frame ends inside %s (%zu octets left at frame octet %zu, %zu needed)",
+			 field, r->end - r->pos, r->pos, n);
 		return -1;
 	}
 	return 0;
@@ -70,9 +72,15 @@ static uint32_t u32(struct rd *r, const char *field)
 static struct sfx_bytes str(struct rd *r, const char *field)
 {
 	struct sfx_bytes s = {NULL, 0};
+	size_t at = r->pos;
 	uint16_t n = u16(r, field);
-	if (need(r, n, field))
+	if (r->bad)
 		return s;
+	if (r->end - r->pos < n) { /* the offending value is the string's length */
+		fail(r, at, "string length %lu runs past the frame's end (%lu octets left)", n,
+		     r->end - r->pos);
+		return s;
+	}
 	s.p = r->b + r->pos;
 	s.len = n;
 	r->pos += n;
@@ -83,8 +91,8 @@ static struct sfx_bytes str(struct rd *r, const char *field)
 static struct sfx_bytes rest(struct rd *r, size_t min)
 {
 	struct sfx_bytes s = {r->b + r->pos, r->end - r->pos};
-	if (s.len < min)
-		fail(r, r->pos, "empty packet (%lu octets, at least %lu)", (unsigned long)s.len,
+	if (s.len < min) /* the frame's length leaves no room for it */
+		fail(r, 0, "empty packet (%lu octets, at least %lu)", (unsigned long)s.len,
 		     (unsigned long)min);
 	else if (s.len > SFX_MAX_PKT)
 		fail(r, r->pos, "packet of %lu octets (at most %lu)", (unsigned long)s.len,
