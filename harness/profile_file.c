@@ -190,9 +190,13 @@ static int directive(struct pf *p, struct sfo_profile *pr, struct sfo_accept *ac
 			      t[1].s);
 	}
 	if (strcmp(key, "accept") == 0) {
-		if (sfo_rule_find_any(t[1].s) < 0)
-			return pf_err(p, t[1].col, "unknown rule '%s' (see 'synfin explain')",
-				      t[1].s);
+		if (sfo_rule_find(t[1].s) < 0)
+			return pf_err(
+			    p, t[1].col,
+			    sfo_rule_find_any(t[1].s) >= 0
+				? "'%s' is not an RFC rule: a crash or hang is never accepted"
+				: "unknown rule '%s' (see 'synfin explain')",
+			    t[1].s);
 		int kind = kind_parse(t[2].s);
 		if (kind == -2)
 			return pf_err(p, t[2].col,
