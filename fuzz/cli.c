@@ -698,6 +698,9 @@ static int cmd_fuzz(int argc, char **argv)
 	static char abs_out[PATH_MAX + 2], abs_dirs[MAX_ARGS][PATH_MAX + 2],
 	    abs_lf[MAX_ARGS][PATH_MAX + 64], logs[PATH_MAX + 16], logs_note[PATH_MAX + 64];
 	a.out = absolute(a.out, abs_out, sizeof abs_out);
+	static char here[PATH_MAX]; /* exec: shims start here, not in the workers' OUT/logs */
+	if (getcwd(here, sizeof here))
+		setenv("SYNFIN_EXEC_DIR", here, 0);
 	for (int i = 0; i < a.ndirs; i++)
 		a.dirs[i] = (char *)absolute(a.dirs[i], abs_dirs[i], sizeof abs_dirs[i]);
 	static const char *const path_flags[] = {

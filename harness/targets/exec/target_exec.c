@@ -17,7 +17,9 @@
  * starts a new shim.
  *
  * Spec: exec:CMD[,timeout=MS][,opt=TEXT] (options are taken from the end, so CMD may hold
- * commas of its own); opt=TEXT goes to the shim in every OPEN.
+ * commas of its own); opt=TEXT goes to the shim in every OPEN. The shim starts in the
+ * current directory, or in $SYNFIN_EXEC_DIR when set (the fuzz command sets it before
+ * its workers move into OUT/logs).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -194,6 +196,13 @@ static int start_shim(struct exec_target *x)
 		dup2(sv[1], 0);
 		dup2(sv[1], 1);
 		dup2(ep[1], 2);
+		/* a process that moved (a fuzz worker runs in OUT/logs) starts shims where
+		 * the user started synfin, so relative paths in CMD mean what they meant */
+		const char *dir = getenv("SYNFIN_EXEC_DIR");
+		if (dir && chdir(dir) != 0) {
+			fprintf(stderr, "exec: cannot enter %s (SYNFIN_EXEC_DIR)\n", dir);
+			_exit(126);
+		}
 		signal(SIGPIPE, SIG_DFL);
 		execl("/bin/sh", "sh", "-c", line, (char *)NULL);
 		_exit(127);
