@@ -16,7 +16,8 @@
  * naming the offset of the offending octet in everything it wrote. The next case
  * starts a new shim.
  *
- * Spec: exec:CMD[,timeout=MS][,opt=TEXT] (options are taken from the end, so CMD may hold
+ * Spec: exec:CMD[,timeout=MS][,maxwait=MS][,opt=TEXT] (options are taken from the end, so CMD
+ * may hold
  * commas of its own); opt=TEXT goes to the shim in every OPEN. The shim starts in the
  * current directory, or in $SYNFIN_EXEC_DIR when set (the fuzz command sets it before
  * its workers move into OUT/logs).
@@ -38,6 +39,7 @@
 #include "target.h"
 
 #define EXEC_TIMEOUT_MS 2000 /* default bound on one request */
+#define EXEC_MAXWAIT_MS 2000 /* real time one advance() may take without VTIME */
 #define EXEC_QMAX	4096 /* EMITs one step may queue before we call the shim broken */
 #define EXEC_ERRTAIL	4096 /* the last octets of the shim's stderr kept for reports */
 
@@ -48,6 +50,7 @@ struct exec_target {
 	struct sfh_target_ops ops; /* sfh_target_exec_ops narrowed by the shim's HELLO */
 	char *cmd, *opt;
 	int timeout_ms;
+	uint32_t maxwait_ms; /* without VTIME: the longest real wait (maxwait=) */
 	/* the running shim (pid 0: none) */
 	pid_t pid;
 	int fd, errfd;
@@ -488,6 +491,7 @@ static int parse_args(struct exec_target *x, const char *args, char *err, size_t
 		return -1;
 	}
 	x->timeout_ms = EXEC_TIMEOUT_MS;
+	x->maxwait_ms = EXEC_MAXWAIT_MS;
 	for (;;) {
 		char *comma = strrchr(s, ',');
 		if (!comma)
@@ -502,6 +506,16 @@ static int parse_args(struct exec_target *x, const char *args, char *err, size_t
 				return -1;
 			}
 			x->timeout_ms = (int)v;
+		} else if (strncmp(comma + 1, "maxwait=", 8) == 0) {
+			char *end;
+			long v = strtol(comma + 9, &end, 10);
+			if (*end || v < 0 || v > 3600000) {
+				snprintf(err, errlen, "exec: maxwait=%s: want 0..3600000 ms",
+					 comma + 9);
+				free(s);
+				return -1;
+			}
+			x->maxwait_ms = (uint32_t)v;
 		} else if (strncmp(comma + 1, "opt=", 4) == 0) {
 			if (!x->opt && !(x->opt = strdup(comma + 5))) {
 				free(s);
@@ -639,8 +653,11 @@ static int exec_advance(struct sfh_target *base, uint32_t ms)
 		base->skipped_ms += rep.u.reply.value < ms ? rep.u.reply.value : ms;
 		return 0;
 	}
-	/* real time: let it pass, taking what the shim EMITs meanwhile */
-	int64_t deadline = now_ms() + ms;
+	/* real time: let it pass, taking what the shim EMITs meanwhile; a wait beyond
+	 * maxwait is cut, and the model is told (skipped_ms) that the stack saw less */
+	uint32_t real = ms < x->maxwait_ms ? ms : x->maxwait_ms;
+	base->skipped_ms += ms - real;
+	int64_t deadline = now_ms() + real;
 	for (;;) {
 		struct sfx_msg m;
 		struct sfx_err e;
