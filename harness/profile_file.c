@@ -168,8 +168,10 @@ static int directive(struct pf *p, struct sfo_profile *pr, struct sfo_accept *ac
 		*named = 1;
 		return (pr->name = dup_str(t[1].s)) ? 0 : pf_err(p, 1, "out of memory");
 	}
-	if (strcmp(key, "summary") == 0)
+	if (strcmp(key, "summary") == 0) {
+		free((char *)pr->summary); /* a later summary line wins */
 		return (pr->summary = dup_str(t[1].s)) ? 0 : pf_err(p, 1, "out of memory");
+	}
 	if (strcmp(key, "base") == 0)
 		return set_base(p, pr, &t[1]);
 	for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++)
@@ -259,15 +261,34 @@ const struct sfo_profile *sfh_profile_parse(const char *text, size_t len, const 
 	}
 	free(line);
 	free(buf);
-	if (bad) { /* what was allocated for it leaks no further than this failed load */
-		free(acc);
-		free(pr);
+	if (bad) {
+		if (pr)
+			pr->accept = acc;
+		else
+			free(acc);
+		sfh_profile_free(pr);
 		return NULL;
 	}
 	if (!pr->summary)
 		pr->summary = pr->name;
 	pr->accept = acc; /* zeroed past nacc: the NULL rule_id ends it */
 	return pr;
+}
+
+void sfh_profile_free(const struct sfo_profile *p)
+{
+	if (!p)
+		return;
+	struct sfo_profile *q = (struct sfo_profile *)p;
+	for (struct sfo_accept *a = (struct sfo_accept *)q->accept; a && a->rule_id; a++) {
+		free((char *)a->rule_id);
+		free((char *)a->reason);
+	}
+	if (q->summary != q->name)
+		free((char *)q->summary);
+	free((char *)q->name);
+	free((struct sfo_accept *)q->accept);
+	free(q);
 }
 
 int sfh_profile_is_file(const char *name)

@@ -31,6 +31,9 @@
 const struct sfo_profile *sfh_profile_parse(const char *text, size_t len, const char *fname,
 					    char *err, size_t errlen);
 
+/* Free a profile sfh_profile_parse returned (NULL-safe); never one sfh_profile_find gave. */
+void sfh_profile_free(const struct sfo_profile *p);
+
 /* 1 if name designates a profile file rather than a built-in profile. */
 int sfh_profile_is_file(const char *name);
 

@@ -66,6 +66,7 @@ int main(void)
 	int e = sfo_rule_find("rtx.early.syn");
 	CHECK(e >= 0 &&
 	      sfo_profile_accepts(p, (sfo_rule_t)e, SFO_DIV_FIELD) != NULL); /* any kind */
+	sfh_profile_free(p);
 
 	/* errors name the file, line and column */
 	expect_error("summary \"x\"\n",

@@ -66,8 +66,15 @@ static int shim(const char *mode)
 			send_msg(&r);
 			break;
 		case SFX_INJECT:
-			if (strcmp(mode, "segv-at-inject") == 0)
+			if (strcmp(mode, "segv-at-inject") == 0) {
+				signal(SIGSEGV, SIG_DFL); /* a sanitizer's handler would exit */
 				raise(SIGSEGV);
+			}
+			if (strcmp(mode, "panic-at-inject") == 0) {
+				fprintf(stderr, "panic: runtime error: index out of range [3] "
+						"with length 3\n\ngoroutine 1 [running]:\n");
+				return 2;
+			}
 			if (strcmp(mode, "assert-at-inject") == 0) {
 				fprintf(stderr, "Assertion \"seg != NULL\" failed at line 77 in "
 						"./src/core/tcp_in.c\n");
@@ -183,6 +190,11 @@ int main(int argc, char **argv)
 	CHECK_EQ(res.verdict.kind, SFO_DIV_CRASH);
 	CHECK_STR(res.crash.site, "tcp_in.c:77");
 	CHECK_STR(res.signature, "exec/crash/tcp_in.c:77/seg != NULL");
+
+	/* a runtime's crash report (Go's panic, a sanitizer's) and a non-zero exit: a crash */
+	CHECK_EQ(run_mode("panic-at-inject", "", &res, &secs), 0);
+	CHECK_EQ(res.verdict.kind, SFO_DIV_CRASH);
+	CHECK(strstr(res.verdict.detail, "exit status 2 after \"panic: runtime error") != NULL);
 
 	/* silence: a hang verdict once the timeout passes, not a hung synfin */
 	CHECK_EQ(run_mode("hang-at-inject", ",timeout=300", &res, &secs), 0);

@@ -243,8 +243,27 @@ static const char *req_name(uint8_t type)
 	return n ? n : "?";
 }
 
-/* The shim is gone (end of stream, a failed write): a crash when a signal or a printed
- * assertion says so, else an error naming the request. Always -1. */
+/* The line of a runtime's crash report in the shim's stderr (a sanitizer's, Go's panic or
+ * fatal error), which ends a process with an exit status rather than a signal; or NULL. */
+static const char *runtime_report(const char *text)
+{
+	static const char *const marks[] = {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+					    "runtime error: ", "panic: ", "fatal error: "};
+	for (const char *p = text; *p;) {
+		for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++)
+			if (strncmp(p, marks[i], strlen(marks[i])) == 0 ||
+			    (i == 2 && strstr(p, marks[i]) &&
+			     strstr(p, marks[i]) < strchr(p, '\n')))
+				return p;
+		p += strcspn(p, "\n");
+		p += *p == '\n';
+	}
+	return NULL;
+}
+
+/* The shim is gone (end of stream, a failed write): a crash when a signal, a printed
+ * assertion or a runtime's crash report says so, else an error naming the request.
+ * Always -1. */
 static int shim_died(struct exec_target *x, uint8_t req, const char *how)
 {
 	char tail[200];
@@ -264,9 +283,17 @@ static int shim_died(struct exec_target *x, uint8_t req, const char *how)
 	if (WIFSIGNALED(status))
 		c->signo = WTERMSIG(status);
 	sfh_crash_finish(c);
-	if (WIFSIGNALED(status) || c->line) {
+	const char *report =
+	    WIFEXITED(status) && WEXITSTATUS(status) ? runtime_report(x->errtail) : NULL;
+	if (WIFSIGNALED(status) || c->line || report) {
 		x->base.died = SFO_DIV_CRASH;
-		if (WIFSIGNALED(status))
+		if (report && !c->line && !WIFSIGNALED(status))
+			snprintf(x->base.died_what, sizeof x->base.died_what,
+				 "the shim died during %s: exit status %d after \"%.*s\"",
+				 req_name(req), WEXITSTATUS(status),
+				 (int)(strcspn(report, "\n") < 60 ? strcspn(report, "\n") : 60),
+				 report);
+		else if (WIFSIGNALED(status))
 			snprintf(x->base.died_what, sizeof x->base.died_what,
 				 "the shim died during %s: killed by signal %d (%s)", req_name(req),
 				 WTERMSIG(status), strsignal(WTERMSIG(status)));
