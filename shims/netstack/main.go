@@ -305,7 +305,25 @@ func pattern(from uint64, n uint32) []byte {
 func (c *tcase) call(call byte, arg uint32) (byte, uint32, string) {
 	switch call {
 	case callListen:
-		return stOK, 0, "" // the passive OPEN listens already
+		if c.listener != nil {
+			return stOK, 0, "" // the passive OPEN listens already
+		}
+		if c.conn != nil {
+			st := tcp.EndpointState(c.conn.State())
+			if st != tcp.StateClose && st != tcp.StateError && st != tcp.StateInitial {
+				return stRefused, 0, "connection exists"
+			}
+			c.conn.Close() // a connection that is gone: listen anew on its port
+			c.conn, c.closed = nil, false
+		}
+		save := c.role
+		c.role = 0
+		err := c.open()
+		c.role = save
+		if err != nil {
+			return stRefused, 0, err.Error()
+		}
+		return stOK, 0, ""
 	case callConnect:
 		if c.conn == nil {
 			return stRefused, 0, "no endpoint to connect"
