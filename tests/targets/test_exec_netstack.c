@@ -22,8 +22,11 @@ int main(void)
 		return 77;
 	}
 	/* the pins: four findings and one accepted choice */
-	CHECK_EQ(sh(out, sizeof out, "%s replay corpus/netstack --target exec:%s", bin, shim), 0);
+	int rc = sh(out, sizeof out, "%s replay corpus/netstack --target exec:%s", bin, shim);
+	CHECK_EQ(rc, 0);
 	CHECK(strstr(out, "5 passed, 0 failed") != NULL);
+	if (rc != 0)
+		fprintf(stderr, "%s", out);
 	CHECK_EQ(sh(out, sizeof out, "%s replay corpus/netstack --target exec:%s --profile rfc9293",
 		    bin, shim),
 		 1);
@@ -40,8 +43,8 @@ int main(void)
 			      "05-active-close-four-way", "06-passive-close-four-way",
 			      "14-rst-established",	  "24-data-both-ways"};
 	for (size_t i = 0; i < sizeof walk / sizeof walk[0]; i++) {
-		int rc = sh(out, sizeof out, "%s run corpus/seeds/%s.scn --target exec:%s -q", bin,
-			    walk[i], shim);
+		rc = sh(out, sizeof out, "%s run corpus/seeds/%s.scn --target exec:%s -q", bin,
+			walk[i], shim);
 		if (rc != 0)
 			fprintf(stderr, "%s", out);
 		CHECK_EQ(rc, 0);
