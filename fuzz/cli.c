@@ -29,8 +29,8 @@
 #include "cli_priv.h"
 #include "fuzz.h"
 #include "fuzz_priv.h"
+#include "profile_file.h"
 #include "isn.h"
-
 
 static const char usage_fuzz[] =
     "usage: synfin fuzz --target T [options] [CORPUS_DIR...] [-- LIBFUZZER_FLAGS...]\n"
@@ -81,7 +81,6 @@ static const char usage_minimize[] =
     "OUT (default: standard output) with an '#! expect' line for the regression corpus.\n"
     "\n"
     "Exit: 0 minimized, 1 the scenario shows no divergence, 2 bad input or environment.\n";
-
 
 /* ---- small helpers ---- */
 
@@ -469,9 +468,9 @@ static int sweep_artifacts(const struct fuzz_args *a, int *groups, int *fresh)
 	if (sfh_target_open(a->target, &ctx.target, err, sizeof err) != 0 ||
 	    !(ctx.runner = sfh_runner_new(err, sizeof err)))
 		goto exit;
-	ctx.profile = a->profile ? sfo_profile_find(a->profile) : NULL;
+	ctx.profile = a->profile ? sfh_profile_find(a->profile) : NULL;
 	if (!ctx.profile && ctx.target->ops->profile)
-		ctx.profile = sfo_profile_find(ctx.target->ops->profile);
+		ctx.profile = sfh_profile_find(ctx.target->ops->profile);
 	if (!(ctx.target->ops->caps & SFH_CAP_VTIME))
 		ctx.max_wait_ms = a->max_wait ? a->max_wait : 250;
 	int saved = sff_cli_mute_stdout();
@@ -533,8 +532,8 @@ static int prepare(struct fuzz_args *a, struct sfh_target **t, char *corpus, siz
 		fprintf(stderr, "synfin fuzz: %s\n", err);
 		return -1;
 	}
-	if (a->profile && !sfo_profile_find(a->profile)) {
-		fprintf(stderr, "synfin fuzz: unknown profile '%s'\n", a->profile);
+	if (a->profile && !sfh_profile_find(a->profile)) {
+		fprintf(stderr, "synfin fuzz: %s\n", sfh_profile_error(a->profile));
 		return -1;
 	}
 	if (a->ndirs == 0) {
@@ -699,6 +698,9 @@ static int cmd_fuzz(int argc, char **argv)
 	static char abs_out[PATH_MAX + 2], abs_dirs[MAX_ARGS][PATH_MAX + 2],
 	    abs_lf[MAX_ARGS][PATH_MAX + 64], logs[PATH_MAX + 16], logs_note[PATH_MAX + 64];
 	a.out = absolute(a.out, abs_out, sizeof abs_out);
+	static char here[PATH_MAX]; /* exec: shims start here, not in the workers' OUT/logs */
+	if (getcwd(here, sizeof here))
+		setenv("SYNFIN_EXEC_DIR", here, 0);
 	for (int i = 0; i < a.ndirs; i++)
 		a.dirs[i] = (char *)absolute(a.dirs[i], abs_dirs[i], sizeof abs_dirs[i]);
 	static const char *const path_flags[] = {
@@ -937,13 +939,13 @@ static int cmd_minimize(int argc, char **argv)
 		fprintf(stderr, "synfin minimize: %s\n", err);
 		goto exit;
 	}
-	ctx.profile = profile ? sfo_profile_find(profile) : NULL;
+	ctx.profile = profile ? sfh_profile_find(profile) : NULL;
 	if (profile && !ctx.profile) {
 		fprintf(stderr, "synfin minimize: unknown profile '%s'\n", profile);
 		goto exit;
 	}
 	if (!ctx.profile && ctx.target->ops->profile)
-		ctx.profile = sfo_profile_find(ctx.target->ops->profile);
+		ctx.profile = sfh_profile_find(ctx.target->ops->profile);
 	/* The first run decides: a stack that crashes is minimised in child processes. */
 	ctx.isolate = (ctx.target->ops->caps & SFH_CAP_INPROC) != 0;
 	if (sff_run_once(&ctx, &s, &res) != 0) {
@@ -1008,6 +1010,8 @@ int sfh_cli_fuzz(const char *cmd, int argc, char **argv)
 		return cmd_minimize(argc, argv);
 	if (strcmp(cmd, "triage") == 0)
 		return sff_cli_triage(argc, argv);
+	if (strcmp(cmd, "diff") == 0)
+		return sff_cli_diff(argc, argv);
 	fprintf(stderr, "synfin: unknown command '%s'\n", cmd);
 	return EXIT_BAD;
 }

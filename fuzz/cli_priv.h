@@ -38,5 +38,7 @@ int sff_cli_write_summary(const char *out, const struct sff_triage *tr);
 
 /* `synfin triage` */
 int sff_cli_triage(int argc, char **argv);
+/* `synfin diff` (cli_diff.c) */
+int sff_cli_diff(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "cli_priv.h"
 #include "fuzz_priv.h"
+#include "profile_file.h"
 
 static const char usage_triage[] =
     "usage: synfin triage DIR... [--target T] [--new] [--baseline FILE] [--json] [options]\n"
@@ -276,7 +277,7 @@ int sff_cli_triage(int argc, char **argv)
 			goto exit;
 		}
 		if (ctx.target->ops->profile)
-			ctx.profile = sfo_profile_find(ctx.target->ops->profile);
+			ctx.profile = sfh_profile_find(ctx.target->ops->profile);
 		if (!(ctx.target->ops->caps & SFH_CAP_VTIME))
 			ctx.max_wait_ms = 250;
 	}

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "fuzz_priv.h"
+#include "profile_file.h"
 
 #define SEEN_CAP    4096 /* signatures remembered per process (then the directory decides) */
 #define FLUSH_EVERY 64
@@ -129,13 +130,13 @@ static int core_open(struct sff_core *c)
 		return -1;
 	c->caps = c->target->ops->caps;
 	if (c->profile_name) {
-		c->profile = sfo_profile_find(c->profile_name);
+		c->profile = sfh_profile_find(c->profile_name);
 		if (!c->profile) {
 			snprintf(c->err, sizeof c->err, "unknown profile '%s'", c->profile_name);
 			return -1;
 		}
-	} else if (c->target->ops->profile && sfo_profile_find(c->target->ops->profile)) {
-		c->profile = sfo_profile_find(c->target->ops->profile);
+	} else if (c->target->ops->profile && sfh_profile_find(c->target->ops->profile)) {
+		c->profile = sfh_profile_find(c->target->ops->profile);
 	} else {
 		c->profile = sfo_profile_default();
 	}

@@ -10,6 +10,7 @@
 #include "fuzz.h"
 #include "isn.h"
 #include "packetdrill.h"
+#include "profile_file.h"
 #include "report.h"
 #include "runner.h"
 #include "scenario.h"
@@ -30,6 +31,7 @@ static const char usage_main[] =
 	"  fuzz --target T [DIR...]   fuzz a target with libFuzzer (flags after --)\n"
 	"  minimize FILE --target T   shrink a scenario while keeping its divergence\n"
 	"  triage DIR...              group findings by root cause; --new: only new ones\n"
+	"  diff --target A --target B FILE...|--fuzz N   where two stacks differ, refereed\n"
 	"  explain [RULE]             the rule table, or one rule\n"
 	"  isn --target T             judge the target's initial sequence numbers (3.4.1)\n"
 	"  targets                    the targets built in, and whether they can run here\n"
@@ -47,8 +49,10 @@ static const char usage_run[] =
 	"trace: one line per segment or call, and beside each step the verdict and the\n"
 	"RFC 9293 rule. Stops a scenario at its first divergence.\n"
 	"\n"
-	"  -t, --target T    model, model:fault=NAME, lwip, slirp, linux ('synfin targets')\n"
-	"  -p, --profile P   rfc9293 (strict), rfc5961, or a stack's profile; default: the\n"
+	"  -t, --target T    model, model:fault=NAME, lwip, slirp, linux, exec:CMD ('synfin\n"
+	"                    targets'; exec: runs a stack behind a shim, docs/exec-protocol.md)\n"
+	"  -p, --profile P   rfc9293 (strict), rfc5961, a stack's profile, or a profile file\n"
+	"                    (docs/testing-your-own-stack.md); default: the\n"
 	"                    target's own profile, whose accepted differences do not fail\n"
 	"      --pcap F      write every packet of every run to F (opens in Wireshark)\n"
 	"      --json F      write one JSON record per scenario to F\n"
@@ -168,18 +172,15 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, const char 
 /* The profile to judge by: --profile, else the target's own, else the default. */
 static const struct sfo_profile *pick_profile(const char *name, const struct sfh_target *t)
 {
-	if (name) {
-		const struct sfo_profile *p = sfo_profile_find(name);
-		if (!p) {
-			fprintf(stderr, "synfin: unknown profile '%s'; profiles:", name);
-			for (size_t i = 0; i < sfo_profile_count(); i++)
-				fprintf(stderr, " %s", sfo_profile_at(i)->name);
-			fputc('\n', stderr);
-		}
+	/* a name, or a profile file (profile_file.h); a target's own is named by its ops
+	 * (an exec: shim's by its HELLO) */
+	const char *n = name ? name : t->ops->profile;
+	if (n) {
+		const struct sfo_profile *p = sfh_profile_find(n);
+		if (!p)
+			fprintf(stderr, "synfin: %s\n", sfh_profile_error(n));
 		return p;
 	}
-	if (t->ops->profile && sfo_profile_find(t->ops->profile))
-		return sfo_profile_find(t->ops->profile);
 	return sfo_profile_default();
 }
 
@@ -677,7 +678,8 @@ int main(int argc, char **argv)
 		return cmd_targets(argc - 1, argv + 1);
 	if (strcmp(cmd, "isn") == 0)
 		return cmd_isn(argc - 1, argv + 1);
-	if (strcmp(cmd, "fuzz") == 0 || strcmp(cmd, "minimize") == 0 || strcmp(cmd, "triage") == 0)
+	if (strcmp(cmd, "fuzz") == 0 || strcmp(cmd, "minimize") == 0 || strcmp(cmd, "triage") == 0 ||
+	    strcmp(cmd, "diff") == 0)
 		return sfh_cli_fuzz(cmd, argc - 1, argv + 1);
 	if (strcmp(cmd, "import") == 0 || strcmp(cmd, "export") == 0)
 		return sfh_cli_packetdrill(cmd, argc - 1, argv + 1);

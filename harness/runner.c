@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report.h"
 #include "runner.h"
 
 #define SFH_DRAIN_MAX 64
@@ -28,20 +29,34 @@ struct run {
 	struct sfh_endpoints ep;
 	uint32_t pisn;
 	uint32_t ts[SFH_NTS_ANCHORS]; /* timestamp anchors: ptsv (ours), ttsv (the target's) */
-	uint64_t now_us; /* virtual capture clock for pcap timestamps */
-	uint32_t npkts;  /* packets so far, both ways: frame numbers in the pcap */
-	size_t nsegs;    /* segments the last step emitted (for `out` assertions) */
-	size_t out_idx;  /* next emitted segment an `out` assertion looks at */
-	int bad_csum;    /* index+1 of the first emitted segment whose checksum fails, or 0 */
+	uint64_t now_us;	      /* virtual capture clock for pcap timestamps */
+	uint32_t npkts;		      /* packets so far, both ways: frame numbers in the pcap */
+	size_t nsegs;		      /* segments the last step emitted (for `out` assertions) */
+	size_t out_idx;		      /* next emitted segment an `out` assertion looks at */
+	int bad_csum; /* index+1 of the first emitted segment whose checksum fails, or 0 */
 	enum sfo_state observed;
-	uint16_t state_ok; /* states equivalent to the model's after the last step */
+	uint16_t state_ok;   /* states equivalent to the model's after the last step */
 	uint64_t peer_sent;  /* payload octets the peer sent, as an upper bound (highest end) */
 	uint64_t delivered;  /* octets the application received */
 	int peer_sent_known; /* the peer's ISN counts: a SYN was sent or accepted */
 	struct sfo_event ev; /* the step's event as the model saw it (for o->step) */
 	int refused;         /* ... a refused call */
 	uint32_t wait_ms;    /* ... a wait's asked-for time */
+	struct sfh_progress here; /* the step in progress, should the target die in it */
 };
+
+/* A target op failed: an out-of-process stack that died or hung in it gives the case its
+ * verdict (0: stop); anything else is a harness error (-1) named by what. */
+static int target_failed(struct run *x, const char *what)
+{
+	struct sfh_target *t = x->t;
+	if (t->died == SFO_DIV_CRASH || t->died == SFO_DIV_HANG) {
+		sfh_crash_result(t->ops->name, &x->here, t->died, t->died_what, &t->death, x->res);
+		return 0;
+	}
+	snprintf(x->res->err, sizeof x->res->err, "%s: %s: %s", t->ops->name, what, t->err);
+	return -1;
+}
 
 struct sfh_runner *sfh_runner_new(char *err, size_t errlen)
 {
@@ -75,8 +90,7 @@ static uint64_t signature_hash(const char *const part[5])
 	return h;
 }
 
-static void signature_parts(const char *target, const struct sfo_verdict *v,
-			    const char *part[5])
+static void signature_parts(const char *target, const struct sfo_verdict *v, const char *part[5])
 {
 	const struct sfo_rule_info *ri = sfo_rule(v->rule);
 	part[0] = target;
@@ -156,30 +170,30 @@ static void fmt_seg(const struct run *x, const struct sfo_seg *s, int from_targe
 		sfh_seg_format(s, x->pisn, tisn, buf, cap);
 }
 
-/* Collect what the target emitted for this case: parsed into r->segs, written to pcap. */
+/* Collect what the target emitted for this case: parsed into r->segs, written to pcap.
+ * 0, 1 when the target died (the case's verdict is made), -1 on an error. */
 static int drain(struct run *x)
 {
 	struct sfh_runner *r = x->r;
 	size_t n = 0;
 	for (;;) {
 		int got = sfh_target_drain(x->t, r->pkts, SFH_DRAIN_MAX);
-		if (got < 0) {
-			snprintf(x->res->err, sizeof x->res->err, "%s: drain: %s",
-				 x->t->ops->name, x->t->err);
-			return -1;
-		}
+		if (got < 0) /* 1: the target died, the verdict is made */
+			return target_failed(x, "drain") == 0 ? 1 : -1;
 		if (got == 0)
 			break;
 		for (int i = 0; i < got; i++) {
 			struct sfh_endpoints ep;
 			struct sfo_seg seg;
 			int csum_ok = 1;
-			if (sfh_wire_parse(r->pkts[i].data, r->pkts[i].len, &ep, &seg, &csum_ok) != 0)
+			if (sfh_wire_parse(r->pkts[i].data, r->pkts[i].len, &ep, &seg, &csum_ok) !=
+			    0)
 				continue;
 			if (ep.peer_port != x->ep.peer_port)
 				continue;
 			if (x->ep.target_port == 0 && (seg.flags & SFO_SYN))
-				x->ep.target_port = ep.target_port; /* active role: learn the port */
+				x->ep.target_port =
+				    ep.target_port; /* active role: learn the port */
 			if (ep.target_port != x->ep.target_port)
 				continue;
 			x->now_us++;
@@ -212,8 +226,8 @@ static void record_divergence(struct run *x, int ev_index, uint32_t line)
 		res->sig_hash = signature_hash(part);
 		return;
 	}
-	res->sig_hash = sfh_signature(x->t->ops->name, &res->verdict, res->signature,
-				      sizeof res->signature);
+	res->sig_hash =
+	    sfh_signature(x->t->ops->name, &res->verdict, res->signature, sizeof res->signature);
 }
 
 static void trace_verdict(struct run *x, const struct sfo_verdict *v, enum sfo_state after)
@@ -227,9 +241,8 @@ static void trace_verdict(struct run *x, const struct sfo_verdict *v, enum sfo_s
 	}
 	trace(x, "         => %-13s %s %s: rule %s (RFC 9293 %s%s%s, %s): %s",
 	      sfo_state_name(v->observed), v->accepted ? "ACCEPTED" : "DIVERGENCE",
-	      sfo_div_kind_name(v->kind), rid, ri ? ri->section : "",
-	      ri && ri->req[0] ? " " : "", ri ? ri->req : "", sfo_severity_name(v->sev),
-	      v->detail);
+	      sfo_div_kind_name(v->kind), rid, ri ? ri->section : "", ri && ri->req[0] ? " " : "",
+	      ri ? ri->req : "", sfo_severity_name(v->sev), v->detail);
 	if (ri)
 		trace(x, "            %s", ri->title);
 	if (v->accepted)
@@ -264,13 +277,13 @@ static int check_checksums(struct run *x, int ev_index, uint32_t line, const str
 /* Record where we are before the target sees the event. */
 static void progress(struct run *x, int ev_index, uint32_t line)
 {
-	struct sfh_progress *p = x->o->progress;
-	if (!p)
-		return;
+	struct sfh_progress *p = &x->here;
 	p->event = ev_index;
 	p->line = line;
 	p->before = x->tcb.state;
 	p->evclass = x->r->expect.evclass;
+	if (x->o->progress)
+		*x->o->progress = *p;
 }
 
 /* Judge the step whose expectation is in r->expect; commit or record a divergence.
@@ -283,18 +296,16 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 	int which = -1;
 	char buf[200];
 
-	if (drain(x) != 0)
-		return -1;
+	int d = drain(x);
+	if (d != 0)
+		return d < 0 ? -1 : 0;
 	/* The ISS becomes known from this very step's SYN: print relative to it. */
 	if (!(x->tcb.fl & SFO_TF_ISS_KNOWN))
 		for (size_t i = 0; i < x->nsegs; i++)
 			if (r->segs[i].flags & SFO_SYN)
 				rb.target_isn = r->segs[i].seq;
-	if (sfh_target_state(x->t, &x->observed) != 0) {
-		snprintf(x->res->err, sizeof x->res->err, "%s: state: %s", x->t->ops->name,
-			 x->t->err);
-		return -1;
-	}
+	if (sfh_target_state(x->t, &x->observed) != 0)
+		return target_failed(x, "state");
 	for (size_t i = 0; x->o->trace && i < x->nsegs; i++) {
 		sfh_seg_format(&r->segs[i], rb.target_isn, x->pisn, buf, sizeof buf);
 		trace(x, "     <   %s", buf);
@@ -304,8 +315,8 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 	sfo_judge(&x->tcb, &x->cfg, &r->expect, r->segs, x->nsegs, x->observed, &rb, &v, &which);
 	x->res->steps++;
 	if (x->o->cover) {
-		struct sfh_cover c = {.before = x->tcb.state, .evclass = r->expect.evclass,
-				      .kind = v.kind};
+		struct sfh_cover c = {
+		    .before = x->tcb.state, .evclass = r->expect.evclass, .kind = v.kind};
 		const struct sfo_outcome *oc = &r->expect.out[which >= 0 ? which : 0];
 		c.after = x->observed != SFO_STATE_UNKNOWN ? x->observed : oc->next.state;
 		for (size_t i = 0; i < x->nsegs; i++)
@@ -377,8 +388,8 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 	struct sfo_event ev = {.kind = SFO_EV_CALL};
 	ev.u.call.call = call;
 	ev.u.call.arg = arg;
-	if (x->o->progress) /* only an isolated run needs the class before the step */
-		x->r->expect.evclass = sfo_classify(&x->tcb, &ev);
+	/* the class before the step names it should the stack die in it */
+	x->r->expect.evclass = sfo_classify(&x->tcb, &ev);
 	progress(x, ev_index, line);
 	int got = sfh_target_call(x->t, call, arg);
 	if (got == SFH_CALL_REFUSED) {
@@ -392,9 +403,9 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 		return judge(x, ev_index, line);
 	}
 	if (got < 0) {
-		snprintf(x->res->err, sizeof x->res->err, "%s: call %s: %s", x->t->ops->name,
-			 sfo_call_name(call), x->t->err);
-		return -1;
+		char what[32];
+		snprintf(what, sizeof what, "call %s", sfo_call_name(call));
+		return target_failed(x, what);
 	}
 	ev.u.call.call = call;
 	ev.u.call.arg = (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE) ? (uint32_t)got : arg;
@@ -443,11 +454,8 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_
 	x->ev = ev;
 	x->refused = 0;
 	progress(x, ev_index, line);
-	if (sfh_target_inject(x->t, r->inpkt.data, r->inpkt.len) != 0) {
-		snprintf(x->res->err, sizeof x->res->err, "%s: inject: %s", x->t->ops->name,
-			 x->t->err);
-		return -1;
-	}
+	if (sfh_target_inject(x->t, r->inpkt.data, r->inpkt.len) != 0)
+		return target_failed(x, "inject");
 	return judge(x, ev_index, line);
 }
 
@@ -460,14 +468,10 @@ static int step_wait(struct run *x, int ev_index, uint32_t ms, uint32_t line)
 	uint64_t skipped0 = x->t->skipped_ms;
 	x->now_us += (uint64_t)ms * 1000;
 	ev.u.wait_ms = ms;
-	if (x->o->progress)
-		x->r->expect.evclass = sfo_classify(&x->tcb, &ev);
+	x->r->expect.evclass = sfo_classify(&x->tcb, &ev);
 	progress(x, ev_index, line);
-	if (sfh_target_advance(x->t, ms) != 0) {
-		snprintf(x->res->err, sizeof x->res->err, "%s: advance: %s", x->t->ops->name,
-			 x->t->err);
-		return -1;
-	}
+	if (sfh_target_advance(x->t, ms) != 0)
+		return target_failed(x, "advance");
 	uint64_t cut = x->t->skipped_ms - skipped0;
 	if (cut) {
 		ev.u.wait_ms = cut < ms ? ms - (uint32_t)cut : 0;
@@ -495,8 +499,7 @@ static int check_assertion(struct run *x, int ev_index, const struct sfh_event *
 		enum sfo_state st = x->observed != SFO_STATE_UNKNOWN ? x->observed : x->tcb.state;
 		/* Met when observed as written, or when the model is in the asserted state and
 		 * has judged the observed one equivalent (e.g. a listener still open). */
-		if (st == e->u.state ||
-		    (x->tcb.state == e->u.state && (x->state_ok & (1u << st))))
+		if (st == e->u.state || (x->tcb.state == e->u.state && (x->state_ok & (1u << st))))
 			return 1;
 		v->kind = SFO_DIV_STATE;
 		v->expected = e->u.state;
@@ -505,8 +508,7 @@ static int check_assertion(struct run *x, int ev_index, const struct sfh_event *
 			 sfo_state_name(e->u.state), sfo_state_name(st));
 	} else {
 		const struct sfh_out *o = &e->u.out;
-		const struct sfo_seg *s =
-			x->out_idx < x->nsegs ? &x->r->segs[x->out_idx++] : NULL;
+		const struct sfo_seg *s = x->out_idx < x->nsegs ? &x->r->segs[x->out_idx++] : NULL;
 		if (o->none && x->nsegs == 0)
 			return 1;
 		if (!o->none && s && (s->flags & ~SFO_PSH) == (o->flags & ~SFO_PSH) &&
@@ -567,11 +569,13 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	t->iss_set = 1;
 	sfo_tcb_init(&x.tcb);
 	t->judged_by = x.cfg.profile;
-	if (sfh_target_reset(t, s->role, o->case_no, &x.ep) != 0) {
-		snprintf(res->err, sizeof res->err, "%s: reset: %s", t->ops->name, t->err);
-		return -1;
-	}
-	trace(&x, "     -- %s, target %s, profile %s", s->role == SFH_ROLE_PASSIVE ? "passive" : "active",
-	      t->ops->name, x.cfg.profile->name);
+	x.here.event = -1;
+	x.here.before = SFO_CLOSED;
+	x.here.evclass = SFO_EC_CALL_LISTEN;
+	if (sfh_target_reset(t, s->role, o->case_no, &x.ep) != 0)
+		return target_failed(&x, "reset") < 0 ? -1 : 0;
+	trace(&x, "     -- %s, target %s, profile %s",
+	      s->role == SFH_ROLE_PASSIVE ? "passive" : "active", t->ops->name,
+	      x.cfg.profile->name);
 	return run_events(&x);
 }

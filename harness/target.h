@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crash.h"
 #include "oracle.h"
 #include "scenario.h"
 #include "wire.h"
@@ -34,7 +35,7 @@ struct sfh_target;
 struct sfh_target_ops {
 	const char *name;    /* "lwip" */
 	const char *summary; /* one line for `synfin targets` */
-	uint32_t caps;       /* SFH_CAP_* */
+	uint32_t caps;	     /* SFH_CAP_* */
 	const char *profile; /* name of its per-stack profile, or NULL */
 
 	/* Can it run here? 0 yes; -1 and why (and how to fix it) in err. No side effects. */
@@ -89,6 +90,13 @@ struct sfh_target {
 	 * a run does not depend on the case number. Unset, it derives one from case_no. */
 	uint32_t iss_want;
 	int iss_set;
+	/* A stack out of process (exec:) that died or stopped answering mid-case: the op
+	 * returned -1 and died is SFO_DIV_CRASH or SFO_DIV_HANG (else SFO_DIV_OK), with
+	 * died_what and what death knows of the crash; the runner turns it into the case's
+	 * verdict, as an isolated run does for an in-process stack. reset() clears it. */
+	enum sfo_div_kind died;
+	char died_what[128];
+	struct sfh_crash death;
 };
 
 /* Registry (harness/targets/registry.c). */

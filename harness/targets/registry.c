@@ -6,6 +6,7 @@
 #include "target.h"
 
 extern const struct sfh_target_ops sfh_target_model_ops;
+extern const struct sfh_target_ops sfh_target_exec_ops;
 #ifdef SYNFIN_HAVE_LWIP
 extern const struct sfh_target_ops sfh_target_lwip_ops;
 #endif
@@ -18,6 +19,7 @@ extern const struct sfh_target_ops sfh_target_linux_ops;
 
 static const struct sfh_target_ops *const registry[] = {
 	&sfh_target_model_ops,
+	&sfh_target_exec_ops,
 #ifdef SYNFIN_HAVE_LWIP
 	&sfh_target_lwip_ops,
 #endif
