@@ -31,7 +31,6 @@
 #include "fuzz_priv.h"
 #include "isn.h"
 
-
 static const char usage_fuzz[] =
     "usage: synfin fuzz --target T [options] [CORPUS_DIR...] [-- LIBFUZZER_FLAGS...]\n"
     "\n"
@@ -81,7 +80,6 @@ static const char usage_minimize[] =
     "OUT (default: standard output) with an '#! expect' line for the regression corpus.\n"
     "\n"
     "Exit: 0 minimized, 1 the scenario shows no divergence, 2 bad input or environment.\n";
-
 
 /* ---- small helpers ---- */
 
@@ -273,21 +271,10 @@ too_many:
 
 /* ---- seeds and dictionary ---- */
 
-/* The text seeds: --seeds, else corpus/seeds here, else under $SYNFIN_SRC. */
+/* The text seeds: --seeds, else corpus/seeds here, under $SYNFIN_SRC or installed. */
 static const char *seeds_dir(const char *given, char *buf, size_t cap)
 {
-	struct stat st;
-	const char *src = getenv("SYNFIN_SRC");
-	if (given)
-		return given;
-	if (stat("corpus/seeds", &st) == 0 && S_ISDIR(st.st_mode))
-		return "corpus/seeds";
-	if (src) {
-		snprintf(buf, cap, "%s/corpus/seeds", src);
-		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
-			return buf;
-	}
-	return NULL;
+	return given ? given : sff_cli_data_dir("seeds", buf, cap);
 }
 
 /* Encode every seed T can play into dir as seed-NAME (kept if already there). Returns
@@ -735,6 +722,12 @@ static int cmd_fuzz(int argc, char **argv)
 	int nseeds = seeds ? write_seeds(seeds, a.dirs[0], caps) : 0;
 	if (nseeds < 0)
 		goto exit;
+	if (!seeds)
+		fprintf(stderr,
+			"synfin fuzz: no text seeds found (corpus/seeds here, under "
+			"$SYNFIN_SRC, or installed): starting from %s alone; give --seeds "
+			"DIR\n",
+			a.dirs[0]);
 
 	snprintf(stats_path, sizeof stats_path, "%s/.stats-%d", a.out, (int)getpid());
 	st = sff_stats_open(stats_path, 1, err, sizeof err);
@@ -1008,6 +1001,8 @@ int sfh_cli_fuzz(const char *cmd, int argc, char **argv)
 		return cmd_minimize(argc, argv);
 	if (strcmp(cmd, "triage") == 0)
 		return sff_cli_triage(argc, argv);
+	if (strcmp(cmd, "replay") == 0 || strcmp(cmd, "ci") == 0 || strcmp(cmd, "lifecycle") == 0)
+		return sfc_cli(cmd, argc, argv);
 	fprintf(stderr, "synfin: unknown command '%s'\n", cmd);
 	return EXIT_BAD;
 }

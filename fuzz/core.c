@@ -182,6 +182,12 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size, int cra
 	int rc = SFF_FINDING_DUP;
 	if (seen_before(c, h))
 		return;
+	if (!c->out_dir && c->trap) {
+		/* nowhere to record it: report it to the engine as it is */
+		if (!c->res.signature[0])
+			sfh_result_sign(c->target->ops->name, &c->res);
+		sff_trap(c->target_spec, &c->res);
+	}
 	if (!c->out_dir || sff_finding_exists(c->out_dir, h)) {
 		sff_stats_add(c->stats, 0, 0, 0, 1);
 		return;
@@ -191,8 +197,7 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size, int cra
 		/* The loop judges briefly (no detail, no signature text): run the input
 		 * again in full for the report. Deterministic, so the same verdict; should
 		 * it differ, the verification below marks the finding flaky. */
-		struct sfh_run_opts o = {.profile = c->profile,
-					 .case_no = c->rc.next_case++};
+		struct sfh_run_opts o = {.profile = c->profile, .case_no = c->rc.next_case++};
 		struct sfh_result full;
 		if (sff_run_inproc(&c->rc, &m, &o, &full) == 0 && full.sig_hash == h)
 			c->res = full;
@@ -241,7 +246,7 @@ exit:
 		sff_crash_signals_restore(&sigs);
 	}
 	if (c->trap && rc == SFF_FINDING_NEW)
-		abort(); /* SYNFIN_FUZZ_TRAP: report through the engine's crash handling */
+		sff_trap(c->target_spec, first); /* the engine's crash, one per signature */
 }
 
 /* The ISNs of an input: a hash of its bytes. The runner takes ISNs from the scenario,
