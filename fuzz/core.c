@@ -303,10 +303,19 @@ int sff_entry_init(const char *target)
 	const char *env_target = getenv("SYNFIN_FUZZ_TARGET");
 	const char *out = getenv("SYNFIN_FUZZ_OUT");
 	const char *trap = getenv("SYNFIN_FUZZ_TRAP");
+#ifdef SYNFIN_TRAP_DEFAULT
+	/* built for an engine (OSS-Fuzz, ClusterFuzzLite): every new signature is a crash of
+	 * its own, and findings are written only where SYNFIN_FUZZ_OUT says */
+	int trap_on = !trap || strcmp(trap, "0") != 0;
+	const char *out_default = NULL;
+#else
+	int trap_on = trap && strcmp(trap, "1") == 0;
+	const char *out_default = "synfin-out/findings";
+#endif
 	struct sff_core_opts o = {.target_spec = env_target && *env_target ? env_target : target,
-				  .out_dir = out && *out ? out : "synfin-out/findings",
-				  .trap = trap && strcmp(trap, "1") == 0};
-	if (sff_mkdirs(o.out_dir) != 0)
+				  .out_dir = out && *out ? out : out_default,
+				  .trap = trap_on};
+	if (o.out_dir && sff_mkdirs(o.out_dir) != 0)
 		o.out_dir = NULL;
 	return sff_core_init(&o, err, sizeof err);
 }

@@ -20,7 +20,8 @@
  *
  * Every frame function is noinline, keeps its call (no tail call), and has a body of its
  * own (it stores its name), so neither the compiler nor a linker folding identical code
- * can merge two of them. */
+ * can merge two of them; the table look-ups between them are macros, so no frame (not
+ * even an inlined one, which a symbolizer shows) comes between. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,21 +60,23 @@ static void (*const rule_frame[])(const struct trap *) = {
 #undef X
 };
 
-static void rule_step(const struct trap *t)
-{
-	size_t r = t->res->verdict.rule;
-	if (r < sizeof rule_frame / sizeof rule_frame[0] && r < sfo_rule_count())
-		rule_frame[r](t);
-	else
-		synfin_rule_stack(t);
-}
+/* A macro, not a function: an inlined function would still be a frame of its own in a
+ * symbolized stack trace. */
+#define RULE_STEP(t)                                                                               \
+	do {                                                                                       \
+		size_t r_ = (t)->res->verdict.rule;                                                \
+		if (r_ < sizeof rule_frame / sizeof rule_frame[0] && r_ < sfo_rule_count())        \
+			rule_frame[r_](t);                                                         \
+		else                                                                               \
+			synfin_rule_stack(t);                                                      \
+	} while (0)
 
 /* ---- #2: the kind ---- */
 #define K(id, name)                                                                                \
 	static FRAME void synfin_kind_##id(const struct trap *t)                                   \
 	{                                                                                          \
 		sff_trap_frames[1] = name;                                                         \
-		rule_step(t);                                                                      \
+		RULE_STEP(t);                                                                      \
 	}
 SFO_DIV_KINDS(K)
 #undef K
@@ -83,11 +86,11 @@ static void (*const kind_frame[])(const struct trap *) = {
 #undef K
 };
 
-static void kind_step(const struct trap *t)
-{
-	unsigned k = (unsigned)t->res->verdict.kind;
-	kind_frame[k < SFO_NDIV_KINDS ? k : SFO_DIV_CRASH](t);
-}
+#define KIND_STEP(t)                                                                               \
+	do {                                                                                       \
+		unsigned k_ = (unsigned)(t)->res->verdict.kind;                                    \
+		kind_frame[k_ < SFO_NDIV_KINDS ? k_ : SFO_DIV_CRASH](t);                           \
+	} while (0)
 
 /* ---- #3: the state before and the event class ---- */
 /* PAIR(state, event) is defined twice below: first as a function, then as its name. */
@@ -109,7 +112,7 @@ static void kind_step(const struct trap *t)
 	static FRAME void synfin_at_##s##_on_##e(const struct trap *t)                             \
 	{                                                                                          \
 		sff_trap_frames[2] = #s "/" #e;                                                    \
-		kind_step(t);                                                                      \
+		KIND_STEP(t);                                                                      \
 	}
 SFO_STATES(PER_STATE)
 PER_STATE(UNKNOWN, "?")
@@ -118,7 +121,7 @@ PER_STATE(UNKNOWN, "?")
 static FRAME void synfin_at_unknown_step(const struct trap *t)
 {
 	sff_trap_frames[2] = "unknown step";
-	kind_step(t);
+	KIND_STEP(t);
 }
 
 #define PAIR(s, e) synfin_at_##s##_on_##e,

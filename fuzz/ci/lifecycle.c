@@ -210,8 +210,11 @@ int sfc_life_dot(FILE *f, const struct sfc_life *l, const char *title)
 			continue; /* "unknown" only when a target could not say */
 		fputs("  ", f);
 		node_id(f, s);
-		fprintf(f, " [%s];\n",
-			in || out ? "fillcolor=\"#dbe9f6\"" : "fontcolor=\"#888888\"");
+		fprintf(f, " [%s%s];\n",
+			in || out ? "fillcolor=\"#dbe9f6\"" : "fontcolor=\"#888888\"",
+			s == SFO_NSTATES ? ", label=\"state unknown\\n(crash, hang, unseen)\", "
+					   "fillcolor=\"#fbe3e0\""
+					 : "");
 	}
 	for (unsigned b = 0; b < NS; b++) {
 		for (unsigned a = 0; a < NS; a++) {
@@ -233,7 +236,15 @@ int sfc_life_dot(FILE *f, const struct sfc_life *l, const char *title)
 				    1.5 +
 					2.5 * log((double)l->div[b][a] + 1) / log((double)max + 1),
 				    l->div[b][a], rules);
-			} else if (n) {
+				if (!n)
+					continue;
+				/* and the same transition as it was taken: a second arc */
+				fputs("  ", f);
+				node_id(f, b);
+				fputs(" -> ", f);
+				node_id(f, a);
+			}
+			if (n) {
 				top_events(l, b, a, evs, sizeof evs);
 				fprintf(f,
 					" [color=\"#1f4e79\", penwidth=%.1f, label=\"%lu%s%s\"];\n",
