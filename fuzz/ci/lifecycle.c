@@ -205,7 +205,7 @@ int sfc_life_dot(FILE *f, const struct sfc_life *l, const char *title)
 	for (unsigned s = 0; s < NS; s++) {
 		unsigned long in = 0, out = 0;
 		for (unsigned o = 0; o < NS; o++)
-			in += l->edge[o][s], out += l->edge[s][o];
+			in += l->edge[o][s] + l->div[o][s], out += l->edge[s][o] + l->div[s][o];
 		if (s == SFO_NSTATES && !in && !out)
 			continue; /* "unknown" only when a target could not say */
 		fputs("  ", f);
