@@ -64,6 +64,8 @@ static const char usage_fuzz[] =
     "      --regress DIR  regression corpus whose pins mark groups known (default\n"
     "                     corpus/regress); --no-known: skip that\n"
     "      --libfuzzer-console  libFuzzer's own output on the console, not in OUT/logs\n"
+    "      --lifecycle F  at the end, draw the lifecycle the corpus and findings cover\n"
+    "                     to F.svg or F.dot ('synfin lifecycle --help')\n"
     "\n"
     "At the end: the root-cause groups of every finding in OUT (the first rows; all in\n"
     "OUT/summary.md and OUT/summary.json). libFuzzer's output and job logs: OUT/logs/.\n"
@@ -169,7 +171,7 @@ static int self_command(char *buf, size_t cap)
 
 struct fuzz_args {
 	const char *target, *out, *profile, *seeds, *export_dir, *stats;
-	const char *baseline, *regress;
+	const char *baseline, *regress, *lifecycle;
 	int no_known, lf_console;
 	const char *logs; /* where libFuzzer's own output went: " (see FILE)" */
 	uint32_t max_wait;
@@ -219,6 +221,9 @@ static int parse_fuzz_args(int argc, char **argv, struct fuzz_args *a)
 				return -1;
 		} else if (sff_cli_is_opt(arg, "--regress", NULL)) {
 			if (!(a->regress = sff_cli_opt_value(argc, argv, &i, "--regress", NULL)))
+				return -1;
+		} else if (sff_cli_is_opt(arg, "--lifecycle", NULL)) {
+			if (!(a->lifecycle = sff_cli_opt_value(argc, argv, &i, "--lifecycle", NULL)))
 				return -1;
 		} else if (strcmp(arg, "--no-known") == 0) {
 			a->no_known = 1;
@@ -842,6 +847,11 @@ static int cmd_fuzz(int argc, char **argv)
 			"%d new\n",
 			(unsigned long long)v.findings, groups, a.out, fresh);
 		rc = fresh ? EXIT_FOUND : 0;
+	}
+	if (a.lifecycle && rc != EXIT_BAD) {
+		char *life_dirs[2] = {a.dirs[0], (char *)a.out};
+		if (sfc_cli_lifecycle_of(a.target, a.profile, 2, life_dirs, a.lifecycle) != 0)
+			rc = EXIT_BAD;
 	}
 exit:
 	if (st) {

@@ -42,6 +42,10 @@ const char *sff_cli_data_dir(const char *sub, char *buf, size_t cap);
 
 /* `synfin replay`, `synfin ci`, `synfin lifecycle` (ci/cli_ci.c); -1: not one of them */
 int sfc_cli(const char *cmd, int argc, char **argv);
+/* Draw the lifecycle the inputs under dirs cover on target to out (.svg or .dot), as
+ * `synfin lifecycle` does; prints where. 0, or -1 (said why on stderr). */
+int sfc_cli_lifecycle_of(const char *target, const char *profile, int ndirs, char **dirs,
+			 const char *out);
 
 /* `synfin triage` */
 int sff_cli_triage(int argc, char **argv);

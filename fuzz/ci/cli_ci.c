@@ -368,6 +368,32 @@ static int life_write(const struct sfc_life *l, const char *out, const char *tit
 	return 0;
 }
 
+int sfc_cli_lifecycle_of(const char *target, const char *profile, int ndirs, char **dirs,
+			 const char *out)
+{
+	char err[512] = "", title[512];
+	const struct sfo_profile *prof = profile_arg(profile);
+	struct sfc_life *l = sfc_life_new();
+	int rc = -1;
+	if ((profile && !prof) || !l)
+		goto exit;
+	long ran = life_run(l, target, prof, ndirs, dirs, err, sizeof err);
+	if (ran <= 0) {
+		fprintf(stderr, "synfin: lifecycle: %s\n", err[0] ? err : "no input could run");
+		goto exit;
+	}
+	snprintf(title, sizeof title, "synfin %s: %s, %ld inputs, %lu steps", sfh_version(), target,
+		 ran, sfc_life_steps(l));
+	if (life_write(l, out, title) != 0)
+		goto exit;
+	fprintf(stderr, "synfin: lifecycle %s: %ld inputs, %lu steps, %u distinct transitions\n",
+		out, ran, sfc_life_steps(l), sfc_life_transitions(l));
+	rc = 0;
+exit:
+	sfc_life_free(l);
+	return rc;
+}
+
 static const char usage_lifecycle[] =
     "usage: synfin lifecycle --target T [--out F.svg|F.dot] [--title S] DIR|FILE...\n"
     "\n"

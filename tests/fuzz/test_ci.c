@@ -108,6 +108,15 @@ static void validate(const char *dir, int expect_failures)
 	} else {
 		printf("SARIF schema or python3-jsonschema missing: SARIF not validated\n");
 	}
+	/* the picture marks divergent transitions red exactly when there are any */
+	snprintf(path, sizeof path, "%s/lifecycle.dot", dir);
+	CHECK(exists(path));
+	CHECK_EQ(sh(out, sizeof out, "grep -c 'color=\"#c0392b\".*divergent' %s", path),
+		 expect_failures ? 0 : 1);
+	CHECK(expect_failures ? atoi(out) > 0 : atoi(out) == 0);
+	CHECK_EQ(sh(out, sizeof out,
+		    "grep -c '\"ESTABLISHED\" -> \"FIN-WAIT-1\" \\[color=\"#1f4e79\"' %s", path),
+		 0);
 	snprintf(path, sizeof path, "%s/lifecycle.svg", dir);
 	if (have("dot") && have("rsvg-convert")) {
 		CHECK(exists(path));
