@@ -42,7 +42,7 @@ check(len(gh_cmds) == 1 and len(gl_cmds) == 1, "one synfin command in each")
 
 env = dict(os.environ)
 env["PATH"] = os.path.dirname(os.environ["SYNFIN_BIN"]) + ":" + env["PATH"]
-env["SYNFIN_CI_TIME"] = "4"
+env["SYNFIN_CI_TIME"] = "2"
 # the corpora an installed synfin has in share/synfin: here the source tree's
 env.setdefault("SYNFIN_SRC", os.path.dirname(os.path.dirname(here)))
 for name, cmd in (("github", gh_cmds[0]), ("gitlab", gl_cmds[0])):
