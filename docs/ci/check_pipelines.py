@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Keep the example pipelines working: parse both YAML files, check they upload what
-docs/ci.md promises, and run their synfin commands here (the install steps are the
+"""Keep the example pipelines working: parse both YAML files, check they upload SARIF,
+JUnit and the findings, and run their synfin commands here (the install steps are the
 test's: synfin comes from SYNFIN_BIN's directory on PATH). The baseline file they name
 is made from a first run's groups, so the second run must pass: the job fails on new
 findings only.
