@@ -17,6 +17,7 @@ inputs=${1:-10000}
 shift || true
 specs=("$@")
 ((${#specs[@]})) || specs=(model:fault=tw-ignore-fin)
+keep=${WORK:+1} # a WORK given is kept; a temporary one is removed at the end
 work=${WORK:-$(mktemp -d /tmp/synfin-cfl.XXXXXX)}
 export OUT=$work/out WORK=$work/work CC=clang-14 CXX=clang++-14
 export CFLAGS="-O1 -fno-omit-frame-pointer -gline-tables-only -fsanitize=address -fsanitize-address-use-after-scope -fsanitize=fuzzer-no-link"
@@ -63,4 +64,5 @@ done
 for s in "${specs[@]}"; do
   run_one "fuzz_model-${s//[:=]/_}" fuzz_model "$s" "$inputs"
 done
+[ -n "$keep" ] || rm -rf "$work"
 exit $fail

@@ -29,7 +29,7 @@ check "synfin targets lists lwip" sh -c 'synfin targets | grep -q "^lwip .*avail
 check "man page synfin(1)" sh -c 'test -s /usr/share/man/man1/synfin.1 || test -s /usr/share/man/man1/synfin.1.gz'
 check "bash completion" test -s /usr/share/bash-completion/completions/synfin
 check "a campaign from / starts from the installed seeds" sh -c \
-  "synfin fuzz --target model:fault=tw-ignore-fin --out $tmp/f -- -runs=3000 -seed=1 >$tmp/fuzz.log 2>&1; rc=\$?; cat $tmp/fuzz.log; grep -q 'corpus .*([1-9][0-9]* seeds)' $tmp/fuzz.log && [ \$rc -eq 1 ]"
+  "synfin fuzz --target model:fault=tw-ignore-fin --out $tmp/f $tmp/corpus -- -runs=3000 -seed=1 >$tmp/fuzz.log 2>&1; rc=\$?; cat $tmp/fuzz.log; grep -q 'corpus .*([1-9][0-9]* seeds)' $tmp/fuzz.log && [ \$rc -eq 1 ]"
 check "replay of the installed regression corpus on lwip" \
   synfin replay /usr/share/synfin/regress --target lwip
 check "synfin ci from / with no campaign" \
