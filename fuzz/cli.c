@@ -65,6 +65,8 @@ static const char usage_fuzz[] =
     "      --regress DIR  regression corpus whose pins mark groups known (default\n"
     "                     corpus/regress); --no-known: skip that\n"
     "      --libfuzzer-console  libFuzzer's own output on the console, not in OUT/logs\n"
+    "      --lifecycle F  at the end, draw the lifecycle the corpus and findings cover\n"
+    "                     to F.svg or F.dot ('synfin lifecycle --help')\n"
     "\n"
     "At the end: the root-cause groups of every finding in OUT (the first rows; all in\n"
     "OUT/summary.md and OUT/summary.json). libFuzzer's output and job logs: OUT/logs/.\n"
@@ -170,7 +172,7 @@ static int self_command(char *buf, size_t cap)
 
 struct fuzz_args {
 	const char *target, *out, *profile, *seeds, *export_dir, *stats;
-	const char *baseline, *regress;
+	const char *baseline, *regress, *lifecycle;
 	int no_known, lf_console;
 	const char *logs; /* where libFuzzer's own output went: " (see FILE)" */
 	uint32_t max_wait;
@@ -220,6 +222,9 @@ static int parse_fuzz_args(int argc, char **argv, struct fuzz_args *a)
 				return -1;
 		} else if (sff_cli_is_opt(arg, "--regress", NULL)) {
 			if (!(a->regress = sff_cli_opt_value(argc, argv, &i, "--regress", NULL)))
+				return -1;
+		} else if (sff_cli_is_opt(arg, "--lifecycle", NULL)) {
+			if (!(a->lifecycle = sff_cli_opt_value(argc, argv, &i, "--lifecycle", NULL)))
 				return -1;
 		} else if (strcmp(arg, "--no-known") == 0) {
 			a->no_known = 1;
@@ -272,21 +277,10 @@ too_many:
 
 /* ---- seeds and dictionary ---- */
 
-/* The text seeds: --seeds, else corpus/seeds here, else under $SYNFIN_SRC. */
+/* The text seeds: --seeds, else corpus/seeds here, under $SYNFIN_SRC or installed. */
 static const char *seeds_dir(const char *given, char *buf, size_t cap)
 {
-	struct stat st;
-	const char *src = getenv("SYNFIN_SRC");
-	if (given)
-		return given;
-	if (stat("corpus/seeds", &st) == 0 && S_ISDIR(st.st_mode))
-		return "corpus/seeds";
-	if (src) {
-		snprintf(buf, cap, "%s/corpus/seeds", src);
-		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
-			return buf;
-	}
-	return NULL;
+	return given ? given : sff_cli_data_dir("seeds", buf, cap);
 }
 
 /* Encode every seed T can play into dir as seed-NAME (kept if already there). Returns
@@ -737,6 +731,12 @@ static int cmd_fuzz(int argc, char **argv)
 	int nseeds = seeds ? write_seeds(seeds, a.dirs[0], caps) : 0;
 	if (nseeds < 0)
 		goto exit;
+	if (!seeds)
+		fprintf(stderr,
+			"synfin fuzz: no text seeds found (corpus/seeds here, under "
+			"$SYNFIN_SRC, or installed): starting from %s alone; give --seeds "
+			"DIR\n",
+			a.dirs[0]);
 
 	snprintf(stats_path, sizeof stats_path, "%s/.stats-%d", a.out, (int)getpid());
 	st = sff_stats_open(stats_path, 1, err, sizeof err);
@@ -851,6 +851,11 @@ static int cmd_fuzz(int argc, char **argv)
 			"%d new\n",
 			(unsigned long long)v.findings, groups, a.out, fresh);
 		rc = fresh ? EXIT_FOUND : 0;
+	}
+	if (a.lifecycle && rc != EXIT_BAD) {
+		char *life_dirs[2] = {a.dirs[0], (char *)a.out};
+		if (sfc_cli_lifecycle_of(a.target, a.profile, 2, life_dirs, a.lifecycle) != 0)
+			rc = EXIT_BAD;
 	}
 exit:
 	if (st) {
@@ -1012,6 +1017,8 @@ int sfh_cli_fuzz(const char *cmd, int argc, char **argv)
 		return sff_cli_triage(argc, argv);
 	if (strcmp(cmd, "diff") == 0)
 		return sff_cli_diff(argc, argv);
+	if (strcmp(cmd, "replay") == 0 || strcmp(cmd, "ci") == 0 || strcmp(cmd, "lifecycle") == 0)
+		return sfc_cli(cmd, argc, argv);
 	fprintf(stderr, "synfin: unknown command '%s'\n", cmd);
 	return EXIT_BAD;
 }

@@ -36,6 +36,17 @@ void sff_cli_print_causes(FILE *f, const struct sff_triage *tr, int only_new, si
 			  const char *more);
 int sff_cli_write_summary(const char *out, const struct sff_triage *tr);
 
+/* corpus/SUB here, else $SYNFIN_SRC/corpus/SUB, else the installed share/synfin/SUB
+ * (beside the binary's bin/, then the prefix it was built for); NULL if none. */
+const char *sff_cli_data_dir(const char *sub, char *buf, size_t cap);
+
+/* `synfin replay`, `synfin ci`, `synfin lifecycle` (ci/cli_ci.c); -1: not one of them */
+int sfc_cli(const char *cmd, int argc, char **argv);
+/* Draw the lifecycle the inputs under dirs cover on target to out (.svg or .dot), as
+ * `synfin lifecycle` does; prints where. 0, or -1 (said why on stderr). */
+int sfc_cli_lifecycle_of(const char *target, const char *profile, int ndirs, char **dirs,
+			 const char *out);
+
 /* `synfin triage` */
 int sff_cli_triage(int argc, char **argv);
 /* `synfin diff` (cli_diff.c) */

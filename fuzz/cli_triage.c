@@ -62,21 +62,11 @@ void sff_cli_print_table(FILE *f, const struct sff_triage *tr)
 
 /* ---- root causes: labelling and the table ---- */
 
-/* The regression corpus: given, else corpus/regress here, else under $SYNFIN_SRC. */
+/* The regression corpus: given, else corpus/regress here, under $SYNFIN_SRC or
+ * installed. */
 static const char *sff_cli_regress_dir(const char *given, char *buf, size_t cap)
 {
-	struct stat st;
-	const char *src = getenv("SYNFIN_SRC");
-	if (given)
-		return given;
-	if (stat("corpus/regress", &st) == 0 && S_ISDIR(st.st_mode))
-		return "corpus/regress";
-	if (src) {
-		snprintf(buf, cap, "%s/corpus/regress", src);
-		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
-			return buf;
-	}
-	return NULL;
+	return given ? given : sff_cli_data_dir("regress", buf, cap);
 }
 
 /* The stacks re-run by triage print their own complaints (lwIP's "Assertion ... failed"

@@ -183,6 +183,12 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size, int cra
 	int rc = SFF_FINDING_DUP;
 	if (seen_before(c, h))
 		return;
+	if (!c->out_dir && c->trap) {
+		/* nowhere to record it: report it to the engine as it is */
+		if (!c->res.signature[0])
+			sfh_result_sign(c->target->ops->name, &c->res);
+		sff_trap(c->target_spec, &c->res);
+	}
 	if (!c->out_dir || sff_finding_exists(c->out_dir, h)) {
 		sff_stats_add(c->stats, 0, 0, 0, 1);
 		return;
@@ -192,8 +198,7 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size, int cra
 		/* The loop judges briefly (no detail, no signature text): run the input
 		 * again in full for the report. Deterministic, so the same verdict; should
 		 * it differ, the verification below marks the finding flaky. */
-		struct sfh_run_opts o = {.profile = c->profile,
-					 .case_no = c->rc.next_case++};
+		struct sfh_run_opts o = {.profile = c->profile, .case_no = c->rc.next_case++};
 		struct sfh_result full;
 		if (sff_run_inproc(&c->rc, &m, &o, &full) == 0 && full.sig_hash == h)
 			c->res = full;
@@ -242,7 +247,7 @@ exit:
 		sff_crash_signals_restore(&sigs);
 	}
 	if (c->trap && rc == SFF_FINDING_NEW)
-		abort(); /* SYNFIN_FUZZ_TRAP: report through the engine's crash handling */
+		sff_trap(c->target_spec, first); /* the engine's crash, one per signature */
 }
 
 /* The ISNs of an input: a hash of its bytes. The runner takes ISNs from the scenario,
@@ -299,10 +304,19 @@ int sff_entry_init(const char *target)
 	const char *env_target = getenv("SYNFIN_FUZZ_TARGET");
 	const char *out = getenv("SYNFIN_FUZZ_OUT");
 	const char *trap = getenv("SYNFIN_FUZZ_TRAP");
+#ifdef SYNFIN_TRAP_DEFAULT
+	/* built for an engine (OSS-Fuzz, ClusterFuzzLite): every new signature is a crash of
+	 * its own, and findings are written only where SYNFIN_FUZZ_OUT says */
+	int trap_on = !trap || strcmp(trap, "0") != 0;
+	const char *out_default = NULL;
+#else
+	int trap_on = trap && strcmp(trap, "1") == 0;
+	const char *out_default = "synfin-out/findings";
+#endif
 	struct sff_core_opts o = {.target_spec = env_target && *env_target ? env_target : target,
-				  .out_dir = out && *out ? out : "synfin-out/findings",
-				  .trap = trap && strcmp(trap, "1") == 0};
-	if (sff_mkdirs(o.out_dir) != 0)
+				  .out_dir = out && *out ? out : out_default,
+				  .trap = trap_on};
+	if (o.out_dir && sff_mkdirs(o.out_dir) != 0)
 		o.out_dir = NULL;
 	return sff_core_init(&o, err, sizeof err);
 }

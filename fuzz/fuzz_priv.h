@@ -159,6 +159,13 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 /* 1 if OUT/<hash> exists already (a finding some worker recorded). */
 int sff_finding_exists(const char *out_dir, uint64_t sig_hash);
 
+/* ---- trap.c ---- */
+
+/* SYNFIN_FUZZ_TRAP: report res on standard error, sanitizer-style, and abort through
+ * stack frames named after its signature (rule, kind, state and event), so an engine
+ * that groups crashes by their top frames sees one crash per signature. */
+__attribute__((noreturn)) void sff_trap(const char *target, const struct sfh_result *res);
+
 /* ---- triage.c ---- */
 
 /* One signature group. */

@@ -32,6 +32,8 @@ static const char usage_main[] =
 	"  minimize FILE --target T   shrink a scenario while keeping its divergence\n"
 	"  triage DIR...              group findings by root cause; --new: only new ones\n"
 	"  diff --target A --target B FILE...|--fuzz N   where two stacks differ, refereed\n"
+	"  ci --target T              replay, fuzz for a budget, triage; JUnit, SARIF, summary\n"
+	"  lifecycle --target T DIR.. draw the RFC 9293 state diagram as the inputs covered it\n"
 	"  explain [RULE]             the rule table, or one rule\n"
 	"  isn --target T             judge the target's initial sequence numbers (3.4.1)\n"
 	"  targets                    the targets built in, and whether they can run here\n"
@@ -39,8 +41,8 @@ static const char usage_main[] =
 	"  export --packetdrill F     a finding or scenario to a packetdrill script\n"
 	"\n"
 	"'synfin COMMAND --help' describes each; 'synfin --version' prints the version.\n"
-	"Exit: 0 conformant, 1 divergence, 2 error (fuzz and triage: 0 nothing new, 1 new\n"
-	"findings, 2 error).\n";
+	"Exit: 0 conformant, 1 divergence, 2 error (fuzz, triage and ci: 0 nothing new, 1 new\n"
+	"findings, 2 error). 'man synfin' describes every command, option and file format.\n";
 
 static const char usage_run[] =
 	"usage: synfin run FILE... --target T [--profile P] [--pcap F] [--json F] [-q]\n"
@@ -59,18 +61,6 @@ static const char usage_run[] =
 	"  -q, --quiet       no trace, one summary line per scenario\n"
 	"\n"
 	"Exit: 0 all conformant, 1 a divergence, 2 bad input or environment.\n";
-
-static const char usage_replay[] =
-	"usage: synfin replay DIR|FILE... --target T [--profile P] [--junit F] [-v]\n"
-	"\n"
-	"Replays every *.scn under the given directories and compares each verdict with the\n"
-	"scenario's expectation for T, from lines such as\n"
-	"  #! expect lwip divergence RULE-ID KIND\n"
-	"  #! expect lwip divergence stack crash tcp_out.c:486    (a crash at that site)\n"
-	"  #! expect * ok\n"
-	"(no line: ok expected). Prints one line per scenario; exit 1 on any mismatch.\n"
-	"  --junit F   also write the results as JUnit XML (one testcase per scenario) for CI\n"
-	"  -v          print the trace of every scenario\n";
 
 static const char usage_explain[] =
 	"usage: synfin explain [RULE-ID|REQUIREMENT]\n"
@@ -112,8 +102,8 @@ static void print_trace(void *ctx, const char *line)
 /* ---- run ---- */
 
 struct run_args {
-	const char *target, *profile, *pcap, *json, *junit;
-	int quiet, verbose;
+	const char *target, *profile, *pcap, *json;
+	int quiet;
 	int nfiles;
 	char **files;
 };
@@ -123,13 +113,12 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, const char 
 	static const struct option longopts[] = {
 		{"target", required_argument, NULL, 't'}, {"profile", required_argument, NULL, 'p'},
 		{"pcap", required_argument, NULL, 'P'},   {"json", required_argument, NULL, 'J'},
-		{"quiet", no_argument, NULL, 'q'},        {"verbose", no_argument, NULL, 'v'},
-		{"junit", required_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	int c;
 	memset(a, 0, sizeof *a);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:p:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:p:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			a->target = optarg;
@@ -143,14 +132,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, const char 
 		case 'J':
 			a->json = optarg;
 			break;
-		case 'j':
-			a->junit = optarg;
-			break;
 		case 'q':
 			a->quiet = 1;
-			break;
-		case 'v':
-			a->verbose = 1;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -351,120 +334,6 @@ exit:
 	sfh_runner_free(r);
 	sfh_target_close(t);
 	free(scn);
-	return rc;
-}
-
-/* ---- replay ---- */
-
-/* JUnit XML: one testsuite, one testcase per scenario, a failure for each mismatch. */
-static void junit_case(FILE *f, const char *path, const struct sfh_result *res, int met,
-		       const struct sfh_expectation *x)
-{
-	fputs("  <testcase classname=\"synfin.replay\" name=", f);
-	sfh_xml_attr(f, path);
-	if (met) {
-		fputs("/>\n", f);
-		return;
-	}
-	char msg[512];
-	snprintf(msg, sizeof msg, "expected %s%s%s%s%s%s, got %s: %s",
-		 x->divergence ? "divergence " : "ok", x->rule, x->divergence ? " " : "", x->kind,
-		 x->site[0] ? " at " : "", x->site,
-		 res->verdict.kind == SFO_DIV_OK ? "conformant" : res->signature,
-		 res->verdict.detail);
-	fputs(">\n    <failure message=", f);
-	sfh_xml_attr(f, msg);
-	fputs("/>\n  </testcase>\n", f);
-}
-
-static int cmd_replay(int argc, char **argv)
-{
-	struct run_args a;
-	struct sfh_filelist fl = {0};
-	char err[512];
-	struct sfh_target *t = NULL;
-	struct sfh_runner *r = NULL;
-	int rc = EXIT_BAD, mismatches = 0, broken = 0, errors = 0;
-	FILE *junit = NULL;
-	char junit_tmp[4096] = "";
-
-	if (parse_run_args(argc, argv, &a, usage_replay) != 0)
-		return EXIT_BAD;
-	if (a.nfiles == 0 || sfh_collect_scenarios(a.nfiles, a.files, &fl, err, sizeof err) != 0) {
-		fprintf(stderr, "synfin replay: %s\n", a.nfiles ? err : "no directory given");
-		goto exit;
-	}
-	if (sfh_target_open(a.target, &t, err, sizeof err) != 0) {
-		fprintf(stderr, "synfin: %s\n", err);
-		goto exit;
-	}
-	const struct sfo_profile *prof = pick_profile(a.profile, t);
-	r = sfh_runner_new(err, sizeof err);
-	if (!prof || !r)
-		goto exit;
-	if (a.junit) {
-		snprintf(junit_tmp, sizeof junit_tmp, "%s.tmp%d", a.junit, (int)getpid());
-		junit = fopen(junit_tmp, "w");
-		if (!junit) {
-			fprintf(stderr, "synfin: %s: %s\n", a.junit, strerror(errno));
-			goto exit;
-		}
-		fprintf(junit, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=");
-		sfh_xml_attr(junit, a.target);
-		fprintf(junit, " tests=\"%zu\">\n", fl.n);
-	}
-	for (size_t i = 0; i < fl.n; i++) {
-		struct sfh_scenario s;
-		struct sfh_expectation x;
-		struct sfh_result res;
-		struct sfh_run_opts o = {.profile = prof, .case_no = (uint32_t)i,
-					 .trace = a.verbose ? print_trace : NULL, .trace_ctx = stdout};
-		if (sfh_scn_load(fl.paths[i], &s, err, sizeof err) != 0 ||
-		    sfh_expectation_read(fl.paths[i], a.target, &x, err, sizeof err) != 0) {
-			fprintf(stderr, "%s\n", err);
-			broken = 1;
-			errors++;
-			continue;
-		}
-		if (run_case(r, t, &s, &o, &res) != 0) {
-			printf("ERR  %s: %s\n", fl.paths[i], res.err);
-			broken = 1;
-			errors++;
-			continue;
-		}
-		int met = sfh_expectation_met(&x, &res);
-		mismatches += !met;
-		if (junit)
-			junit_case(junit, fl.paths[i], &res, met, &x);
-		printf("%-4s %s: %s", met ? "ok" : "FAIL", fl.paths[i],
-		       res.verdict.kind == SFO_DIV_OK ? "conformant" : res.signature);
-		if (!met)
-			printf(" (expected %s%s%s%s%s%s)", x.divergence ? "divergence " : "ok",
-			       x.rule, x.divergence ? " " : "", x.kind, x.site[0] ? " at " : "",
-			       x.site);
-		putchar('\n');
-	}
-	/* a scenario that could not run (file or harness error) is failed, not passed */
-	printf("%zu passed, %d failed\n", fl.n - (size_t)mismatches - (size_t)errors,
-	       mismatches + errors);
-	rc = broken ? EXIT_BAD : mismatches ? EXIT_DIVERGENCE : 0;
-	if (junit) {
-		fputs("</testsuite>\n", junit);
-		int bad = fclose(junit) != 0 || rename(junit_tmp, a.junit) != 0;
-		junit = NULL;
-		if (bad) {
-			fprintf(stderr, "synfin: cannot write %s\n", a.junit);
-			rc = EXIT_BAD;
-		}
-	}
-exit:
-	if (junit) {
-		fclose(junit);
-		unlink(junit_tmp);
-	}
-	sfh_filelist_free(&fl);
-	sfh_runner_free(r);
-	sfh_target_close(t);
 	return rc;
 }
 
@@ -670,8 +539,6 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
-	if (strcmp(cmd, "replay") == 0)
-		return cmd_replay(argc - 1, argv + 1);
 	if (strcmp(cmd, "explain") == 0)
 		return cmd_explain(argc - 1, argv + 1);
 	if (strcmp(cmd, "targets") == 0)
@@ -679,7 +546,8 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "isn") == 0)
 		return cmd_isn(argc - 1, argv + 1);
 	if (strcmp(cmd, "fuzz") == 0 || strcmp(cmd, "minimize") == 0 || strcmp(cmd, "triage") == 0 ||
-	    strcmp(cmd, "diff") == 0)
+	    strcmp(cmd, "diff") == 0 || strcmp(cmd, "replay") == 0 || strcmp(cmd, "ci") == 0 ||
+	    strcmp(cmd, "lifecycle") == 0)
 		return sfh_cli_fuzz(cmd, argc - 1, argv + 1);
 	if (strcmp(cmd, "import") == 0 || strcmp(cmd, "export") == 0)
 		return sfh_cli_packetdrill(cmd, argc - 1, argv + 1);

@@ -579,7 +579,9 @@ int sfh_collect_scenarios(int n, char **args, struct sfh_filelist *fl, char *err
 		if (S_ISDIR(st.st_mode)) {
 			if (walk(args[i], fl, err, errlen, 0) != 0)
 				return -1;
-			qsort(fl->paths + first, fl->n - first, sizeof *fl->paths, cmp_path);
+			if (fl->n > first) /* an empty directory: no list to sort */
+				qsort(fl->paths + first, fl->n - first, sizeof *fl->paths,
+				      cmp_path);
 		} else if (fl_add(fl, args[i]) != 0) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
