@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profile_file.h"
 #include "ci.h"
 #include "cli_priv.h"
 
@@ -138,9 +139,9 @@ static int junit_writer(FILE *f, void *ctx)
 
 static const struct sfo_profile *profile_arg(const char *name)
 {
-	const struct sfo_profile *p = name ? sfo_profile_find(name) : NULL;
+	const struct sfo_profile *p = name ? sfh_profile_find(name) : NULL;
 	if (name && !p)
-		fprintf(stderr, "synfin: unknown profile '%s'\n", name);
+		fprintf(stderr, "synfin: %s\n", sfh_profile_error(name));
 	return p;
 }
 
@@ -300,7 +301,7 @@ static long life_run(struct sfc_life *l, const char *target, const struct sfo_pr
 		goto exit;
 	ctx.profile = prof;
 	if (!ctx.profile && ctx.target->ops->profile)
-		ctx.profile = sfo_profile_find(ctx.target->ops->profile);
+		ctx.profile = sfh_profile_find(ctx.target->ops->profile);
 	/* in-process stacks: recovered in-process where they can be, else one child each */
 	char rerr[256];
 	if (ctx.target->ops->caps & SFH_CAP_INPROC)
@@ -688,9 +689,9 @@ static int ci_triage(const struct ci_args *a, const char *findings, const char *
 	if (sfh_target_open(a->target, &ctx.target, err, sizeof err) != 0 ||
 	    !(ctx.runner = sfh_runner_new(err, sizeof err)))
 		goto exit;
-	ctx.profile = a->profile ? sfo_profile_find(a->profile) : NULL;
+	ctx.profile = a->profile ? sfh_profile_find(a->profile) : NULL;
 	if (!ctx.profile && ctx.target->ops->profile)
-		ctx.profile = sfo_profile_find(ctx.target->ops->profile);
+		ctx.profile = sfh_profile_find(ctx.target->ops->profile);
 	if (!(ctx.target->ops->caps & SFH_CAP_VTIME))
 		ctx.max_wait_ms = 250;
 	if (is_dir(findings)) {

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profile_file.h"
 #include "ci.h"
 
 static double now_s(void)
@@ -95,8 +96,8 @@ static const struct sfo_profile *pick_profile(const struct sfc_replay_opts *o,
 {
 	if (o->profile)
 		return o->profile;
-	if (t->ops->profile && sfo_profile_find(t->ops->profile))
-		return sfo_profile_find(t->ops->profile);
+	if (t->ops->profile && sfh_profile_find(t->ops->profile))
+		return sfh_profile_find(t->ops->profile);
 	return sfo_profile_default();
 }
 
