@@ -15,6 +15,8 @@
 #include "target.h"
 #include "target_model.h"
 
+int sfa_main(int argc, char **argv); /* agent/agent.h: `synfin agent` */
+
 #define EXIT_DIVERGENCE 1
 #define EXIT_BAD 2
 
@@ -32,6 +34,7 @@ static const char usage_main[] =
 	"  explain [RULE]             the rule table, or one rule\n"
 	"  isn --target T             judge the target's initial sequence numbers (3.4.1)\n"
 	"  targets                    the targets built in, and whether they can run here\n"
+	"  agent [--ctl C]            serve the control protocol with this OS's sockets\n"
 	"\n"
 	"'synfin COMMAND --help' describes each; 'synfin --version' prints the version.\n"
 	"Exit: 0 conformant, 1 divergence, 2 error (fuzz and triage: 0 nothing new, 1 new\n"
@@ -674,6 +677,8 @@ int main(int argc, char **argv)
 		return cmd_targets(argc - 1, argv + 1);
 	if (strcmp(cmd, "isn") == 0)
 		return cmd_isn(argc - 1, argv + 1);
+	if (strcmp(cmd, "agent") == 0)
+		return sfa_main(argc - 1, argv + 1); /* agent/agent_main.c */
 	if (strcmp(cmd, "fuzz") == 0 || strcmp(cmd, "minimize") == 0 || strcmp(cmd, "triage") == 0)
 		return sfh_cli_fuzz(cmd, argc - 1, argv + 1);
 	fprintf(stderr, "synfin: unknown command '%s'\n%s", cmd, usage_main);
