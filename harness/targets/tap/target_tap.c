@@ -22,13 +22,16 @@
  *
  * Time is real (the agent announces no VTIME): advance(ms) waits min(ms, maxwait) for real
  * while collecting frames, and what it cut is added to skipped_ms, so the model is told
- * only the time that really passed. The agent cannot see the kernel's timers, so unlike
- * the linux target no idle wait is skipped and a TIME-WAIT is never expired early.
+ * only the time that really passed. The control protocol does not show the stack's
+ * timers, so only a wait with no connection at all (STATE says CLOSED or LISTEN) passes at
+ * once (skipidle=0: never); unlike the linux target, a TIME-WAIT is never expired early
+ * and a retransmission series is cut at maxwait.
  *
  * drain(): the first drain of a step waits settle ms for a first frame and then for
  * settle ms of quiet (0 for the host kernel, whose answers are queued before write()
  * returns; a VM answers later), and, as the linux target does, up to delack ms when the
- * step injected data or a FIN and nothing came (a delayed ACK).
+ * step injected data or a FIN and nothing came (a delayed ACK), and while the last packet
+ * carries data, until 5 ms pass with nothing new (a burst still leaving), at most 60 ms.
  *
  * Failures of the other side never hang or crash synfin: every reply is awaited with a
  * deadline (timeout=, boot= for the first), and a closed channel, a dead child (with its
@@ -54,6 +57,8 @@
 #define TAP_BOOT_CMD_MS	   300000 /* ... with a command (a VM boots under TCG) */
 #define TAP_MAXWAIT_MS	   2000	  /* real time one advance() may take (maxwait=) */
 #define TAP_DELACK_MS	   60	  /* drain's wait for a delayed ACK (delack=) */
+#define TAP_BURST_MS	   5	  /* quiet time that ends a data burst in drain */
+#define TAP_BURST_MAX_MS   60	  /* drain's wait for the rest of a burst, at most */
 #define TAP_QUEUE	   512
 #define TAP_PORT_SPAN	   20000
 #define TAP_TPORT	   20000
@@ -69,6 +74,7 @@ struct tap_target {
 	int have_conn;
 	int dead; /* the control channel failed: every call fails with err */
 	uint32_t timeout_ms, boot_ms, maxwait_ms, settle_ms, delack_ms;
+	int skipidle;
 	uint32_t caps; /* the HELLO reply's */
 	uint8_t tmac[6];
 	uint32_t cases;
@@ -384,6 +390,7 @@ static int tap_open(const char *args, struct sfh_target **out, char *err, size_t
 	tt->timeout_ms = TAP_TIMEOUT_MS;
 	tt->maxwait_ms = TAP_MAXWAIT_MS;
 	tt->delack_ms = TAP_DELACK_MS;
+	tt->skipidle = 1;
 	tt->ns.nsfd = tt->ns.wirefd = tt->ns.ctlfd = -1;
 	memcpy(tt->tmac, sfh_tap_target_mac, 6);
 	/* Options: timeout=, boot=, maxwait=, settle=, delack=, agent=PATH, and cmd=, which
@@ -417,14 +424,19 @@ static int tap_open(const char *args, struct sfh_target **out, char *err, size_t
 			bad = parse_ms(v, &tt->settle_ms) != 0;
 		} else if (!bad && klen == 6 && strncmp(p, "delack", 6) == 0) {
 			bad = parse_ms(v, &tt->delack_ms) != 0;
+		} else if (!bad && klen == 8 && strncmp(p, "skipidle", 8) == 0) {
+			uint32_t x;
+			bad = parse_ms(v, &x) != 0 || x > 1;
+			tt->skipidle = (int)x;
 		} else {
 			bad = 1;
 		}
 		if (bad) {
-			snprintf(err, errlen,
-				 "tap target: bad option '%.*s' (timeout=MS, boot=MS, maxwait=MS, "
-				 "settle=MS, delack=MS, agent=PATH, cmd=COMMAND last)",
-				 (int)strcspn(p, ","), p);
+			snprintf(
+			    err, errlen,
+			    "tap target: bad option '%.*s' (timeout=MS, boot=MS, maxwait=MS, "
+			    "settle=MS, delack=MS, skipidle=0|1, agent=PATH, cmd=COMMAND last)",
+			    (int)strcspn(p, ","), p);
 			goto fail;
 		}
 		p = strchr(p, ',');
@@ -560,23 +572,44 @@ static int tap_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 	return rep.u.reply.value > INT_MAX ? INT_MAX : (int)rep.u.reply.value;
 }
 
+static int tap_state(struct sfh_target *t, enum sfo_state *st);
+
 static int tap_advance(struct sfh_target *t, uint32_t ms)
 {
 	struct tap_target *tt = (struct tap_target *)t;
 	if (tt->dead)
 		return -1;
 	uint32_t cap = ms < tt->maxwait_ms ? ms : tt->maxwait_ms;
+	/* No connection (CLOSED, or only a listener): no timer can run, so the wait passes
+	 * at once and exactly. Anything else is waited for real. */
+	if (tt->skipidle && cap > 0 && (tt->caps & SFX_CAP_STATE)) {
+		enum sfo_state st;
+		if (pump(tt) < 0 || tap_state(t, &st) != 0)
+			return -1;
+		if (tt->qlen == 0 && (st == SFO_CLOSED || st == SFO_LISTEN))
+			cap = 0;
+	}
 	uint64_t t0 = now_ms(), waited = 0;
 	while (waited < cap) {
 		if (collect(tt, (uint32_t)(cap - waited)) < 0)
 			return -1;
 		waited = now_ms() - t0;
 	}
-	if (ms > waited)
+	if (cap > 0 && ms > waited)
 		t->skipped_ms += ms - waited;
 	tt->fresh = 1;
 	tt->owed = 0;
 	return 0;
+}
+
+static int last_has_data(const struct tap_target *tt)
+{
+	struct sfh_endpoints ep;
+	struct sfo_seg seg;
+	if (tt->qlen == 0)
+		return 0;
+	const struct sfh_pkt *p = &tt->q[(tt->qhead + tt->qlen - 1) % TAP_QUEUE];
+	return sfh_wire_parse(p->data, p->len, &ep, &seg, NULL) == 0 && seg.len > 0;
 }
 
 static int tap_drain(struct sfh_target *t, struct sfh_pkt *out, int max)
@@ -600,6 +633,16 @@ static int tap_drain(struct sfh_target *t, struct sfh_pkt *out, int max)
 		}
 		if (tt->owed && tt->qlen == 0 && tt->delack_ms && collect(tt, tt->delack_ms) < 0)
 			return -1;
+		/* A burst of data (a window opened, a large send) may still be leaving: read
+		 * on while the last packet carries data, until TAP_BURST_MS pass quietly. */
+		uint64_t b0 = now_ms();
+		while (last_has_data(tt) && now_ms() - b0 < TAP_BURST_MAX_MS) {
+			int got = collect(tt, TAP_BURST_MS);
+			if (got < 0)
+				return -1;
+			if (got == 0)
+				break;
+		}
 		tt->owed = 0;
 		if (tt->sync) {
 			tt->sync = 0;

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Take Debian's linux-image-amd64 kernel (6.1 LTS on Debian 12) without installing it on
+# this machine: `apt-get download` the image package it depends on, `dpkg -x` it into DIR.
+# Prints the unpacked kernel's version. Usage: tools/vm/fetch-kernel.sh DIR
+set -euo pipefail
+dir=${1:?usage: fetch-kernel.sh DIR}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+# linux-image-amd64 is a metapackage; the image is the linux-image-VERSION-amd64 it
+# depends on.
+pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+[ -n "$pkg" ] || { echo "fetch-kernel: no linux-image-amd64 in apt's lists (apt-get update?)" >&2; exit 2; }
+if ! ls "$dir"/boot/vmlinuz-* >/dev/null 2>&1; then
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  # apt-get download writes to the current directory; _apt may not be able to: chmod it.
+  chmod 777 "$tmp"
+  (cd "$tmp" && apt-get download -q "$pkg" >/dev/null)
+  dpkg -x "$tmp"/"$pkg"_*.deb "$dir"
+fi
+basename "$(ls "$dir"/boot/vmlinuz-* | head -1)" | sed 's/^vmlinuz-//'
