@@ -3,7 +3,8 @@
 # present are not fetched again. Needs root (or sudo).
 set -euo pipefail
 pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev cmake make pkg-config
-      libpcap-dev libnet1-dev liblwip-dev libslirp-dev iproute2 tshark)
+      libpcap-dev libnet1-dev liblwip-dev libslirp-dev iproute2 tshark
+      qemu-system-x86 cpio)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

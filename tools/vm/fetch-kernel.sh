@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Take Debian's linux-image-amd64 kernel (6.1 LTS on Debian 12) without installing it on
 # this machine: `apt-get download` the image package it depends on, `dpkg -x` it into DIR.
-# Prints the unpacked kernel's version. Usage: tools/vm/fetch-kernel.sh DIR
+# Prints the unpacked kernel's version. Only the modules tap:'s VM loads are kept. Usage: tools/vm/fetch-kernel.sh DIR
 set -euo pipefail
 dir=${1:?usage: fetch-kernel.sh DIR}
 mkdir -p "$dir"
@@ -17,5 +17,10 @@ if ! ls "$dir"/boot/vmlinuz-* >/dev/null 2>&1; then
   chmod 777 "$tmp"
   (cd "$tmp" && apt-get download -q "$pkg" >/dev/null)
   dpkg -x "$tmp"/"$pkg"_*.deb "$dir"
+  # Keep the kernel and the modules the VM needs (tools/vm/mkinitramfs.sh): virtio, the
+  # failover pair virtio_net depends on, sock_diag for TCP. The rest is ~400 MB.
+  find "$dir"/lib/modules -name '*.ko' ! -name 'virtio*' ! -name '*failover.ko' \
+    ! -name 'inet_diag.ko' ! -name 'tcp_diag.ko' -delete
+  find "$dir"/lib/modules -type d -empty -delete
 fi
 basename "$(ls "$dir"/boot/vmlinuz-* | head -1)" | sed 's/^vmlinuz-//'
