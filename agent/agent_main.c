@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,8 +66,15 @@ static int open_virtio(const char *name)
 
 static int open_ctl(const char *spec)
 {
-	if (strncmp(spec, "fd:", 3) == 0)
-		return atoi(spec + 3);
+	if (strncmp(spec, "fd:", 3) == 0) {
+		char *end;
+		long n = strtol(spec + 3, &end, 10);
+		if (end == spec + 3 || *end || n < 0 || n > 1 << 20 || fcntl((int)n, F_GETFD) < 0) {
+			errno = EBADF;
+			return -1;
+		}
+		return (int)n;
+	}
 	if (strncmp(spec, "virtio:", 7) == 0)
 		return open_virtio(spec + 7);
 	if (strncmp(spec, "unix:", 5) == 0) {
@@ -216,14 +224,42 @@ static int serve(struct agent *a)
 	}
 }
 
+/* The first interface of this namespace other than lo and ifname, or NULL. */
+static const char *other_interface(const char *ifname, char *buf, size_t cap)
+{
+	struct if_nameindex *all = if_nameindex(), *p;
+	const char *found = NULL;
+	for (p = all; p && p->if_index; p++)
+		if (strcmp(p->if_name, "lo") != 0 && strcmp(p->if_name, ifname) != 0) {
+			snprintf(buf, cap, "%s", p->if_name);
+			found = buf;
+			break;
+		}
+	if (all)
+		if_freenameindex(all);
+	return found;
+}
+
+/* 0 served and ended by BYE or end of stream, 1 the channel broke, 2 bad environment. */
 static int run(const char *ctl, const struct sfa_setup *cfg)
 {
 	static struct agent a;
 	char err[256];
 	struct utsname u;
+	/* --setup rewrites addresses and sysctls (IPv6 off): never on a network in use, only
+	 * in a namespace or VM made for the test, whose only interfaces are lo and ifname. */
+	char other[IF_NAMESIZE + 1];
+	if (cfg && other_interface(cfg->ifname, other, sizeof other)) {
+		fprintf(stderr,
+			"agent: --setup changes addresses and sysctls (IPv6 off) of the whole "
+			"network namespace, and this one holds %s besides %s: run it in a "
+			"namespace or VM made for the test (synfin's tap: target does)\n",
+			other, cfg->ifname);
+		return 2;
+	}
 	if (cfg && sfa_setup_net(cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "%s\n", err);
-		return 1;
+		return 2;
 	}
 	snprintf(a.stack, sizeof a.stack, "Linux %s (synfin agent)",
 		 uname(&u) == 0 ? u.release : "?");
@@ -231,11 +267,11 @@ static int run(const char *ctl, const struct sfa_setup *cfg)
 	int fd = open_ctl(ctl);
 	if (fd < 0) {
 		fprintf(stderr, "agent: control channel %s: %s\n", ctl, strerror(errno));
-		return 1;
+		return 2;
 	}
 	if (sfx_conn_init(&a.c, fd) != 0 || sfa_sock_init(&a.s) != 0) {
 		fprintf(stderr, "agent: %s\n", a.s.err[0] ? a.s.err : "out of memory");
-		return 1;
+		return 2;
 	}
 	int rc = serve(&a);
 	sfa_sock_fini(&a.s);
@@ -271,6 +307,9 @@ int sfa_main(int argc, char **argv)
 			}
 			have_cfg = 1;
 		} else {
+			if (strcmp(argv[i], "--help") != 0)
+				fprintf(stderr, "agent: unknown or incomplete option '%s'\n",
+					argv[i]);
 			fputs(agent_usage, strcmp(argv[i], "--help") == 0 ? stdout : stderr);
 			return strcmp(argv[i], "--help") == 0 ? 0 : 2;
 		}
