@@ -33,7 +33,7 @@ base=$(run linux linux)
 tap=$(run tap tap)
 lines=("$base" "$tap")
 if [ -n "$vm" ]; then
-  kernel=$(ls "$vm"/kernel/boot/vmlinuz-* | head -1)
+  kernel=$(ls "$vm"/kernel/boot/vmlinux-* "$vm"/kernel/boot/vmlinuz-* 2>/dev/null | head -1)
   spec="tap:settle=20,boot=120000,cmd=tools/vm/run-vm.sh $kernel $vm/initrd.gz /dev/null"
   lines+=("$(run vm-6.1 "$spec")")
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Take Debian's linux-image-amd64 kernel (6.1 LTS on Debian 12) without installing it on
 # this machine: `apt-get download` the image package it depends on, `dpkg -x` it into DIR.
-# Prints the unpacked kernel's version. Only the modules tap:'s VM loads are kept. Usage: tools/vm/fetch-kernel.sh DIR
+# Prints the unpacked kernel's version. Only the modules tap:'s VM loads are kept, and
+# boot/vmlinux-VERSION is the kernel uncompressed (faster to boot under TCG). Usage: tools/vm/fetch-kernel.sh DIR
 set -euo pipefail
 dir=${1:?usage: fetch-kernel.sh DIR}
 mkdir -p "$dir"
@@ -23,4 +24,19 @@ if ! ls "$dir"/boot/vmlinuz-* >/dev/null 2>&1; then
     ! -name 'inet_diag.ko' ! -name 'tcp_diag.ko' -delete
   find "$dir"/lib/modules -type d -empty -delete
 fi
-basename "$(ls "$dir"/boot/vmlinuz-* | head -1)" | sed 's/^vmlinuz-//'
+vmlinuz=$(ls "$dir"/boot/vmlinuz-* | head -1)
+version=$(basename "$vmlinuz" | sed 's/^vmlinuz-//')
+# The uncompressed kernel beside it: QEMU boots an ELF vmlinux through its PVH entry
+# (CONFIG_PVH=y), which skips the bzImage's XZ decompression, half of a TCG boot here.
+vmlinux=$dir/boot/vmlinux-$version
+if [ ! -s "$vmlinux" ]; then
+  off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$vmlinuz" | head -1 | cut -d: -f1 || true)
+  # xz complains about what follows the stream in the bzImage: judge by the ELF magic.
+  [ -z "$off" ] || tail -c +$((off + 1)) "$vmlinuz" | xz -dcq > "$vmlinux.tmp" 2>/dev/null || true
+  if [ "$(head -c 4 "$vmlinux.tmp" 2>/dev/null | od -An -c | tr -d ' ')" = "177ELF" ]; then
+    mv "$vmlinux.tmp" "$vmlinux"
+  else
+    rm -f "$vmlinux.tmp" # QEMU boots the bzImage then
+  fi
+fi
+echo "$version"

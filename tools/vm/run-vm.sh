@@ -17,7 +17,7 @@ setup="eth0,$SYNFIN_TARGET_IP/$SYNFIN_PREFIX,$SYNFIN_PEER_IP,$SYNFIN_PEER_MAC"
 exec qemu-system-x86_64 -accel tcg -machine q35 -cpu max -smp 1 -m 256 \
   -nodefaults -no-user-config -nographic -no-reboot \
   -kernel "$kernel" -initrd "$initrd" \
-  -append "console=ttyS0 panic=-1 quiet loglevel=4 synfin.setup=$setup synfin.ctl=virtio:synfin.ctl" \
+  -append "console=ttyS0 panic=-1 quiet loglevel=4 mitigations=off no_timer_check tsc=reliable synfin.setup=$setup synfin.ctl=virtio:synfin.ctl" \
   -serial "file:$log" \
   -netdev "tap,id=n0,ifname=$SYNFIN_TAP_IF,script=no,downscript=no,vnet_hdr=off" \
   -device "virtio-net-pci,netdev=n0,mac=$SYNFIN_TARGET_MAC,romfile=" \
