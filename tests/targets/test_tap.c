@@ -2,7 +2,8 @@
  * the target creates: every seed gives the linux target's verdict (one difference,
  * explained below), nothing appears outside the namespace, and every way the control
  * channel can fail (no program, early exit, garbage, a wrong reply, an ERROR, a hang, a
- * crash, a kill mid-run) ends in a clear error within its deadline, never a hang.
+ * crash, a kill mid-run) ends in a clear error within its deadline, never a hang, and
+ * a cmd= command's own children die with it.
  *
  * The failing agents are this program itself, re-executed with --ctl (as the target
  * starts an agent) and told by TAP_FAKE which way to fail. Skipped (77) without root or
@@ -259,6 +260,52 @@ static void agent_killed_mid_run(void)
 	sfh_target_close(t);
 }
 
+/* Is a process with exactly this command line alive? */
+static int process_alive(const char *cmdline)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int found = 0;
+	while (d && (e = readdir(d)) != NULL && !found) {
+		char path[300], buf[256];
+		snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		for (size_t i = 0; i + 1 < n; i++)
+			if (buf[i] == 0)
+				buf[i] = ' ';
+		buf[n] = 0;
+		found = n > 0 && strcmp(buf, cmdline) == 0;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* cmd=: the command's exit status is reported, and what it started dies with it. */
+static void command_failures(void)
+{
+	char err[512];
+	struct sfh_target *t = NULL;
+	CHECK_EQ(sfh_target_open("tap:cmd=exit 4", &t, err, sizeof err), -1);
+	CHECK(contains(err, "exited with status 4"));
+	uint64_t t0 = now_ms();
+	/* sleep is the shell's child, not synfin's */
+	CHECK_EQ(sfh_target_open("tap:boot=300,cmd=sleep 31.5; true", &t, err, sizeof err), -1);
+	CHECK(contains(err, "no reply within 300 ms"));
+	CHECK(now_ms() - t0 < 1500);
+	int alive = 1;
+	for (int i = 0; i < 100 && alive; i++) {
+		alive = process_alive("sleep 31.5");
+		if (alive)
+			usleep(10000);
+	}
+	CHECK(!alive);
+}
+
 static void bad_options(void)
 {
 	char err[512];
@@ -293,6 +340,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	bad_options();
+	command_failures();
 	/* open-time failures: the HELLO outstanding */
 	fake_case("exit", "", 1, "HELLO", "exited with status 3", 1500);
 	fake_case("garbage", "", 1, "garbage at offset 4", "HELLO", 1500);

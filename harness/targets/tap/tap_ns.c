@@ -270,6 +270,36 @@ int sfh_tap_ns_spawn(struct sfh_tap_ns *ns, char *const argv[], const char *shel
 		step = "dup2";
 		if (dup2(sv[1], SFH_TAP_CTL_FD) != SFH_TAP_CTL_FD || dup2(2, 1) != 1)
 			goto child_fail;
+		/* A command may start processes of its own (a shell running QEMU): it becomes
+		 * PID 1 of a PID namespace, whose processes all die with it, and it dies with
+		 * this child (PDEATHSIG), which dies with synfin. This child only relays its
+		 * exit status. */
+		if (shell) {
+			step = "unshare(CLONE_NEWPID)";
+			if (unshare(CLONE_NEWPID) != 0)
+				goto child_fail;
+			pid_t init = fork();
+			step = "fork";
+			if (init < 0)
+				goto child_fail;
+			if (init > 0) {
+				int st;
+				close(ep[1]);
+				close(sv[1]);
+				close(SFH_TAP_CTL_FD);
+				while (waitpid(init, &st, 0) < 0 && errno == EINTR)
+					;
+				if (WIFSIGNALED(st)) {
+					signal(WTERMSIG(st), SIG_DFL);
+					kill(getpid(), WTERMSIG(st));
+				}
+				_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 127);
+			}
+			/* (its parent is outside the namespace: getppid() reads 0 here) */
+			step = "prctl";
+			if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+				goto child_fail;
+		}
 		/* Default signal dispositions and mask for the stack's side. */
 		sigset_t none;
 		sigemptyset(&none);

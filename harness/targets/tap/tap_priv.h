@@ -41,7 +41,8 @@ struct sfh_tap_ns {
 int sfh_tap_ns_open(struct sfh_tap_ns *ns, enum sfh_tap_mode mode, char *err, size_t errlen);
 /* Start argv (execv; or, if shell is set, `/bin/sh -c shell`) inside the namespace with
  * the control channel as descriptor 3, env SYNFIN_* describing the link, its stdout sent
- * to stderr, and SIGKILL when synfin dies. 0, or -1 with why in err. */
+ * to stderr, and SIGKILL when synfin dies (a command with everything it started: it runs
+ * as PID 1 of its own PID namespace). 0, or -1 with why in err. */
 int sfh_tap_ns_spawn(struct sfh_tap_ns *ns, char *const argv[], const char *shell, char *err,
 		     size_t errlen);
 /* The child's end: SIGKILL after grace_ms unless it exited by itself; reaped. Writes its
