@@ -1,6 +1,7 @@
 /* The tap target with synfin-agent against this machine's kernel, inside the namespace
  * the target creates: every seed gives the linux target's verdict (one difference,
- * explained below), nothing appears outside the namespace, and every way the control
+ * explained below), synfin answers the kernel's ARP for its address (neigh=0), nothing
+ * appears outside the namespace, and every way the control
  * channel can fail (no program, early exit, garbage, a wrong reply, an ERROR, a hang, a
  * crash, a kill mid-run) ends in a clear error within its deadline, never a hang, and
  * a cmd= command's own children die with it.
@@ -260,6 +261,32 @@ static void agent_killed_mid_run(void)
 	sfh_target_close(t);
 }
 
+/* neigh=0: the kernel has no static entry for synfin's address and must resolve it by
+ * ARP, which synfin answers: the handshakes of both roles still conform. */
+static void arp_answered(void)
+{
+	char err[512];
+	struct sfh_target *t = NULL;
+	if (sfh_target_open("tap:neigh=0", &t, err, sizeof err) != 0) {
+		fprintf(stderr, "tap:neigh=0: %s\n", err);
+		CHECK(0);
+		return;
+	}
+	struct sfh_runner *r = sfh_runner_new(err, sizeof err);
+	const char *seeds[] = {"corpus/seeds/01-passive-open.scn",
+			       "corpus/seeds/02-active-open.scn"};
+	for (uint32_t i = 0; r && i < 2; i++) {
+		struct sfh_scenario s;
+		struct sfh_result res;
+		struct sfh_run_opts o = {.case_no = i};
+		CHECK_EQ(sfh_scn_load(seeds[i], &s, err, sizeof err), 0);
+		CHECK_EQ(sfh_run(r, t, &s, &o, &res), 0);
+		CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+	}
+	sfh_runner_free(r);
+	sfh_target_close(t);
+}
+
 /* Is a process with exactly this command line alive? */
 static int process_alive(const char *cmdline)
 {
@@ -352,6 +379,7 @@ int main(int argc, char **argv)
 	fake_case("crash", "", 0, "killed by signal 6", "RESET", 1500);
 	fake_case("hang", "timeout=200", 0, "no reply within 200 ms", "RESET", 1500);
 	agent_killed_mid_run();
+	arp_answered();
 	seeds_match_linux();
 	CHECK_EQ(if_nametoindex("synfin-tap0"), 0);
 	return check_done();

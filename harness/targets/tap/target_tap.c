@@ -75,6 +75,7 @@ struct tap_target {
 	int dead; /* the control channel failed: every call fails with err */
 	uint32_t timeout_ms, boot_ms, maxwait_ms, settle_ms, delack_ms;
 	int skipidle;
+	int neigh;     /* the agent adds a static neighbour entry for synfin's address */
 	uint32_t caps; /* the HELLO reply's */
 	uint8_t tmac[6];
 	uint32_t cases;
@@ -391,6 +392,7 @@ static int tap_open(const char *args, struct sfh_target **out, char *err, size_t
 	tt->maxwait_ms = TAP_MAXWAIT_MS;
 	tt->delack_ms = TAP_DELACK_MS;
 	tt->skipidle = 1;
+	tt->neigh = 1;
 	tt->ns.nsfd = tt->ns.wirefd = tt->ns.ctlfd = -1;
 	memcpy(tt->tmac, sfh_tap_target_mac, 6);
 	/* Options: timeout=, boot=, maxwait=, settle=, delack=, agent=PATH, and cmd=, which
@@ -424,6 +426,10 @@ static int tap_open(const char *args, struct sfh_target **out, char *err, size_t
 			bad = parse_ms(v, &tt->settle_ms) != 0;
 		} else if (!bad && klen == 6 && strncmp(p, "delack", 6) == 0) {
 			bad = parse_ms(v, &tt->delack_ms) != 0;
+		} else if (!bad && klen == 5 && strncmp(p, "neigh", 5) == 0) {
+			uint32_t x;
+			bad = parse_ms(v, &x) != 0 || x > 1;
+			tt->neigh = (int)x;
 		} else if (!bad && klen == 8 && strncmp(p, "skipidle", 8) == 0) {
 			uint32_t x;
 			bad = parse_ms(v, &x) != 0 || x > 1;
@@ -432,11 +438,11 @@ static int tap_open(const char *args, struct sfh_target **out, char *err, size_t
 			bad = 1;
 		}
 		if (bad) {
-			snprintf(
-			    err, errlen,
-			    "tap target: bad option '%.*s' (timeout=MS, boot=MS, maxwait=MS, "
-			    "settle=MS, delack=MS, skipidle=0|1, agent=PATH, cmd=COMMAND last)",
-			    (int)strcspn(p, ","), p);
+			snprintf(err, errlen,
+				 "tap target: bad option '%.*s' (timeout=MS, boot=MS, maxwait=MS, "
+				 "settle=MS, delack=MS, skipidle=0|1, neigh=0|1, agent=PATH, "
+				 "cmd=COMMAND last)",
+				 (int)strcspn(p, ","), p);
 			goto fail;
 		}
 		p = strchr(p, ',');
@@ -454,6 +460,8 @@ static int tap_open(const char *args, struct sfh_target **out, char *err, size_t
 	if (sfh_tap_ns_open(&tt->ns, cmd ? SFH_TAP_ATTACH : SFH_TAP_KERNEL, err, errlen) != 0)
 		goto fail;
 	snprintf(setup, sizeof setup, TAP_SETUP_FMT, SFH_TAP_IFNAME);
+	if (!tt->neigh) /* no static entry: the kernel resolves synfin's MAC by ARP */
+		*strrchr(setup, ',') = 0;
 	char *argv[] = {agent, "--ctl", "fd:3", "--setup", setup, NULL};
 	if (sfh_tap_ns_spawn(&tt->ns, argv, cmd, err, errlen) != 0)
 		goto fail;
