@@ -17,6 +17,8 @@
 #include "target.h"
 #include "target_model.h"
 
+int sfa_main(int argc, char **argv); /* agent/agent.h: `synfin agent` */
+
 #define EXIT_DIVERGENCE 1
 #define EXIT_BAD 2
 
@@ -39,6 +41,7 @@ static const char usage_main[] =
 	"  targets                    the targets built in, and whether they can run here\n"
 	"  import FILE.pkt...         packetdrill scripts to scenarios\n"
 	"  export --packetdrill F     a finding or scenario to a packetdrill script\n"
+	"  agent [--ctl C]            serve the control protocol with this OS's sockets\n"
 	"\n"
 	"'synfin COMMAND --help' describes each; 'synfin --version' prints the version.\n"
 	"Exit: 0 conformant, 1 divergence, 2 error (fuzz, triage and ci: 0 nothing new, 1 new\n"
@@ -545,6 +548,8 @@ int main(int argc, char **argv)
 		return cmd_targets(argc - 1, argv + 1);
 	if (strcmp(cmd, "isn") == 0)
 		return cmd_isn(argc - 1, argv + 1);
+	if (strcmp(cmd, "agent") == 0)
+		return sfa_main(argc - 1, argv + 1); /* agent/agent_main.c */
 	if (strcmp(cmd, "fuzz") == 0 || strcmp(cmd, "minimize") == 0 || strcmp(cmd, "triage") == 0 ||
 	    strcmp(cmd, "diff") == 0 || strcmp(cmd, "replay") == 0 || strcmp(cmd, "ci") == 0 ||
 	    strcmp(cmd, "lifecycle") == 0)

@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev cmake make pkg-config
       libpcap-dev libnet1-dev liblwip-dev libslirp-dev iproute2 tshark
       bison flex golang-go golang-inet-netstack-dev
-      libxml2-utils python3-jsonschema python3-yaml graphviz librsvg2-bin zip unzip dpkg-dev)
+      libxml2-utils python3-jsonschema python3-yaml graphviz librsvg2-bin zip unzip dpkg-dev
+      qemu-system-x86 cpio)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

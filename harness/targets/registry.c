@@ -16,6 +16,9 @@ extern const struct sfh_target_ops sfh_target_slirp_ops;
 #ifdef SYNFIN_HAVE_LINUX
 extern const struct sfh_target_ops sfh_target_linux_ops;
 #endif
+#ifdef SYNFIN_HAVE_TAP
+extern const struct sfh_target_ops sfh_target_tap_ops;
+#endif
 
 static const struct sfh_target_ops *const registry[] = {
 	&sfh_target_model_ops,
@@ -28,6 +31,9 @@ static const struct sfh_target_ops *const registry[] = {
 #endif
 #ifdef SYNFIN_HAVE_LINUX
 	&sfh_target_linux_ops,
+#endif
+#ifdef SYNFIN_HAVE_TAP
+	&sfh_target_tap_ops,
 #endif
 };
 
