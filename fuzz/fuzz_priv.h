@@ -287,6 +287,9 @@ void sff_crash_signals_default(struct sff_sigsave *save);
 void sff_crash_signals_restore(const struct sff_sigsave *save);
 int sff_run_recover(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
 		    const struct sfh_run_opts *o, struct sfh_result *res);
+/* From a signal handler (a watchdog): end the guarded run in progress as if the stack
+ * had aborted (sff_run_recover then returns SFF_RECOVERED); nothing if none runs. */
+void sff_recover_interrupt(void);
 
 /* ---- core.c ---- */
 
