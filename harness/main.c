@@ -418,13 +418,19 @@ static int cmd_replay(int argc, char **argv)
 		struct sfh_result res;
 		struct sfh_run_opts o = {.profile = prof, .case_no = (uint32_t)i,
 					 .trace = a.verbose ? print_trace : NULL, .trace_ctx = stdout};
-		if (sfh_scn_load(fl.paths[i], &s, err, sizeof err) != 0 ||
-		    sfh_expectation_read(fl.paths[i], a.target, &x, err, sizeof err) != 0) {
+		char *text = NULL;
+		size_t len = 0;
+		if (sfh_file_read(fl.paths[i], &text, &len, err, sizeof err) != 0 ||
+		    sfh_scn_parse(text, len, fl.paths[i], &s, err, sizeof err) != 0 ||
+		    sfh_expectation_parse(fl.paths[i], text, len, a.target, &x, err, sizeof err) !=
+			0) {
 			fprintf(stderr, "%s\n", err);
+			free(text);
 			broken = 1;
 			errors++;
 			continue;
 		}
+		free(text);
 		if (sff_cases_run(&cases, &s, &o, &res) != 0) {
 			printf("ERR  %s: %s\n", fl.paths[i], res.err);
 			broken = 1;
