@@ -27,6 +27,13 @@
 
 /* The longest wait a campaign plays on a virtual-time target (see core.c). */
 #define SFF_MAX_VWAIT_MS 300000u
+/* The most octets one SEND of a fuzz input asks for. Three full segments of a 1460-octet
+ * MSS and a part of a fourth: enough for segmentation, Nagle, sender SWS avoidance,
+ * window edges, zero-window probes and a go-back-N resend of several segments. A larger
+ * SEND reaches no other state or rule of the lifecycle; it only lengthens the copy and
+ * checksum of the stack's send queue (64 KiB SENDs were a quarter of a campaign's time on
+ * lwIP). Hand-written scenarios (run, replay) are not bounded. */
+#define SFF_MAX_SEND 4096u
 
 /* ---- mutate.c ---- */
 
@@ -61,7 +68,8 @@ void sff_scn_strip(struct sfh_scenario *s);
 
 /* Fit a decoded scenario to a target with capabilities caps (SFH_CAP_*): assertions
  * stripped, a role it can play, no wait longer than max_wait_ms on a real-time target
- * or SFF_MAX_VWAIT_MS on a virtual-time one. What every fuzz input goes through. */
+ * or SFF_MAX_VWAIT_MS on a virtual-time one, no SEND of more than SFF_MAX_SEND octets.
+ * What every fuzz input goes through. */
 void sff_scn_fit(struct sfh_scenario *s, uint32_t caps, uint32_t max_wait_ms);
 
 /* ---- cover.c ---- */
