@@ -31,7 +31,7 @@
 #define NST	 (SFO_NSTATES + 1) /* states plus "unknown" */
 #define N_TRIPLE (NST * SFO_NEVCLASSES * NST)
 #define N_TUPLE	 4096
-#define N_RULE	 512
+#define N_RULE	 256
 
 /* libFuzzer reads (and clears before every input) this section. The layout is fixed:
  * [triples | tuples | rules]. */

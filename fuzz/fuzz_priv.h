@@ -155,7 +155,7 @@ void sff_sig_dirname(uint64_t sig_hash, char buf[17]);
  * parsed back, and that text is re-run at case 0 with a trace and pcap, and at another
  * case number (in-process, where every case starts as in a fresh process; isolated when
  * ctx->isolate); if either does not show the signature, up to 10 runs in all, the rest
- * in fresh child processes as `synfin run` runs it, measure how often it does:
+ * in fresh child processes as `synfin run --fork` runs it, measure how often it does:
  * report.json's "repro_rate" ("2/2", "7/10"), and the finding is flaky. One that never
  * shows it is not written: SFF_FINDING_UNREPRO. The directory is assembled under a temporary name
  * and renamed into place, so concurrent workers that find the same signature produce exactly one

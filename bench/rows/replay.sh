@@ -18,6 +18,8 @@ DIRS="corpus/seeds corpus/regress"
 N=$(find $DIRS -name '*.scn' | wc -l)
 now() { date +%s.%N; }
 median() { sort -g | awk '{ v[n++] = $1 } END { print n ? v[int((n - 1) / 2)] : 0 }'; }
+ROUNDS=$(mktemp "${TMPDIR:-/tmp}/bench-replay.XXXXXX")
+trap 'rm -f "$ROUNDS"' EXIT
 
 # cmd_rate TARGET REPEAT [FLAGS...]: scenarios/s of `synfin replay` over DIRS x REPEAT.
 cmd_rate() {
@@ -51,24 +53,23 @@ for target in lwip model slirp; do
 	"$SYNFIN" targets | grep -q "^$target *available" || continue
 	# slirp has no in-process recovery: bench_replay cannot survive its crash pins
 	[ "$target" = slirp ] && continue
-	: >/tmp/replay-row.$$
+	: >"$ROUNDS"
 	for _ in 1 2 3; do
 		case $target in
 		lwip) rep=40 frep=4 ;;
 		*) rep=200 frep=200 ;;
 		esac
-		echo "replay $(cmd_rate "$target" "$rep")" >>/tmp/replay-row.$$
-		echo "base $(base_rate "$target")" >>/tmp/replay-row.$$
-		echo "run $(run_rate "$target" "$rep")" >>/tmp/replay-row.$$
-		[ "$target" = lwip ] && echo "fork $(cmd_rate "$target" "$frep" --fork)" >>/tmp/replay-row.$$
+		echo "replay $(cmd_rate "$target" "$rep")" >>"$ROUNDS"
+		echo "base $(base_rate "$target")" >>"$ROUNDS"
+		echo "run $(run_rate "$target" "$rep")" >>"$ROUNDS"
+		[ "$target" = lwip ] && echo "fork $(cmd_rate "$target" "$frep" --fork)" >>"$ROUNDS"
 	done
-	m() { awk -v k="$1" '$1 == k { print $2 }' /tmp/replay-row.$$ | median; }
+	m() { awk -v k="$1" '$1 == k { print $2 }' "$ROUNDS" | median; }
 	base=$(m base)
 	printf "synfin replay seeds+regress --target %s\t%s\t%s\tscenarios/s\n" "$target" "$(m replay)" "$base"
 	printf "synfin run -q seeds+regress --target %s\t%s\t%s\tscenarios/s\n" "$target" "$(m run)" "$base"
 	[ "$target" = lwip ] &&
 		printf "synfin replay --fork (a child per case) --target %s\t%s\t%s\tscenarios/s\n" \
 			"$target" "$(m fork)" "$base"
-	rm -f /tmp/replay-row.$$
 done
 exit 0
