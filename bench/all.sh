@@ -51,7 +51,7 @@ NF >= 4 {
 	if (md == "md")
 		printf "| %s | %s | %s | %s | %s |\n", $1, show($2), show($3), ratio, $4
 	else
-		printf "%-52s %12s %12s %8s  %s\n", $1, show($2), show($3), ratio, $4
+		printf "%-64s %10s %10s %8s  %s\n", $1, show($2), show($3), ratio, $4
 	next
 }
 BEGIN {
@@ -59,7 +59,7 @@ BEGIN {
 		print "| metric | synfin | baseline | ratio | unit |"
 		print "|---|---:|---:|---:|---|"
 	} else
-		printf "%-52s %12s %12s %8s  %s\n", "metric", "synfin", "baseline", "ratio", "unit"
+		printf "%-64s %10s %10s %8s  %s\n", "metric", "synfin", "baseline", "ratio", "unit"
 }' "$TMP/rows.tsv"
 echo
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1)," \
