@@ -1,9 +1,12 @@
-/* Benchmark: scenarios per second replaying the seed corpus through the runner (model
- * and oracle in lockstep) on one target, beside a raw exchange loop through the same
- * target in the same run (handshake and RST, no model, no oracle, no anchors), and the
- * ratio. Also prints RSS before and after, to show that cases do not leak.
+/* Benchmark: scenarios per second replaying a corpus (default: the seeds) through the
+ * runner (model and oracle in lockstep) on one target, beside a raw exchange loop through
+ * the same target in the same run (handshake and RST, no model, no oracle, no anchors),
+ * and the ratio. Also prints RSS before and after, to show that cases do not leak. On
+ * lwip the runs are guarded by the in-process recovery (fuzz/recover.c), so a corpus may
+ * hold scenarios that crash lwIP: what `synfin replay` would run in-process without
+ * loading files, printing or confirming crashes in a child (its upper bound).
  *
- *   bench_replay TARGET [SECONDS]      e.g. bench_replay lwip 5
+ *   bench_replay TARGET [SECONDS [DIR...]]   e.g. bench_replay lwip 5 corpus/seeds corpus/regress
  *
  * Run by hand; figures go in notes, never into tests. */
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fuzz_priv.h"
 #include "report.h"
 #include "runner.h"
 
@@ -58,8 +62,8 @@ static int raw_case(struct sfh_target *t, struct sfh_wire *w, struct sfh_pkt *pk
 	int n = sfh_wire_build(w, &ep, &syn, buf, sizeof buf);
 	if (sfh_target_inject(t, buf, (size_t)n) != 0 || drain_first(t, pkts, &synack) != 0)
 		return -1;
-	struct sfo_seg ack = {.seq = syn.seq + 1, .ack = synack.seq + 1, .flags = SFO_ACK,
-			      .wnd = 65535};
+	struct sfo_seg ack = {
+	    .seq = syn.seq + 1, .ack = synack.seq + 1, .flags = SFO_ACK, .wnd = 65535};
 	n = sfh_wire_build(w, &ep, &ack, buf, sizeof buf);
 	if (sfh_target_inject(t, buf, (size_t)n) != 0)
 		return -1;
@@ -78,8 +82,10 @@ int main(int argc, char **argv)
 	double secs = argc > 2 ? atof(argv[2]) : 3.0;
 	struct sfh_filelist seeds = {0};
 	char *dir = "corpus/seeds";
+	char **dirs = argc > 3 ? argv + 3 : &dir;
+	int ndirs = argc > 3 ? argc - 3 : 1;
 	struct sfh_target *t;
-	if (sfh_collect_scenarios(1, &dir, &seeds, err, sizeof err) != 0 || seeds.n == 0) {
+	if (sfh_collect_scenarios(ndirs, dirs, &seeds, err, sizeof err) != 0 || seeds.n == 0) {
 		fprintf(stderr, "bench_replay: run from the source tree: %s\n", err);
 		return 2;
 	}
@@ -98,6 +104,7 @@ int main(int argc, char **argv)
 	struct sfh_pkt *pkts = calloc(16, sizeof *pkts);
 	if (!r || !w || !pkts)
 		return 2;
+	int recover = sff_recover_enable(t, err, sizeof err) == 0;
 
 	long rss0 = rss_kib();
 	uint64_t raw = 0, cases = 0, diverged = 0;
@@ -120,7 +127,9 @@ int main(int argc, char **argv)
 			for (size_t i = 0; i < seeds.n; i++) {
 				struct sfh_result res;
 				struct sfh_run_opts o = {.case_no = case_no++};
-				if (sfh_run(r, t, &scn[i], &o, &res) != 0) {
+				int rc = recover ? sff_run_recover(r, t, &scn[i], &o, &res)
+						 : sfh_run(r, t, &scn[i], &o, &res);
+				if (rc < 0) {
 					fprintf(stderr, "bench_replay: %s\n", res.err);
 					return 2;
 				}
@@ -130,14 +139,13 @@ int main(int argc, char **argv)
 		}
 		double run_s = now_s() - t0;
 		printf("round %d: raw %.0f exchanges/s, synfin %.0f scenarios/s, ratio %.2f\n",
-		       round, (double)raw / (raw_s * (round + 1)),
-		       (double)(cases - c0) / run_s, ((double)(cases - c0) / run_s) /
-			       ((double)raw / (raw_s * (round + 1))));
+		       round, (double)raw / (raw_s * (round + 1)), (double)(cases - c0) / run_s,
+		       ((double)(cases - c0) / run_s) / ((double)raw / (raw_s * (round + 1))));
 	}
 	long rss1 = rss_kib();
-	printf("target %s: %llu raw exchanges, %llu scenarios (%zu seeds, %llu divergent)\n",
+	printf("target %s: %llu raw exchanges, %llu scenarios (%zu files, %llu divergent%s)\n",
 	       spec, (unsigned long long)raw, (unsigned long long)cases, seeds.n,
-	       (unsigned long long)diverged);
+	       (unsigned long long)diverged, recover ? ", in-process recovery" : "");
 	printf("RSS before %ld KiB, after %ld KiB\n", rss0, rss1);
 	sfh_runner_free(r);
 	sfh_wire_free(w);

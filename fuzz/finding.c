@@ -126,7 +126,7 @@ static void trace_fd(void *ctx, const char *line)
 
 /* Run s at case number case_no with an optional trace fd and pcap. In-process, as the
  * campaign runs (isolated in a child when ctx->isolate: crashes), unless `fresh` asks
- * for what `synfin run` does: a child process for a stack that lives in ours. An
+ * for what `synfin run --fork` does: a child process for a stack that lives in ours. An
  * in-process run is as good as a fresh process's, because every case starts from the
  * state a fresh process starts from (tests/fuzz/test_fuzz_fresh.c proves it); a child
  * costs a fork of the whole libFuzzer worker, so it measures only what did not
@@ -381,7 +381,7 @@ static int verify(struct sff_runctx *ctx, const struct sfh_scenario *s,
 	vr->repro =
 	    shows(vr->rc_a, &vr->a, first->sig_hash) + shows(vr->rc_b, &vr->b, first->sig_hash);
 	/* Not shown every time: measure how often, over SFF_REPRO_RUNS runs in all, the
-	 * rest in fresh processes, as `synfin run` would. */
+	 * rest in fresh processes, as `synfin run --fork` would. */
 	while (vr->repro < vr->runs && vr->runs < SFF_REPRO_RUNS) {
 		struct sfh_result r;
 		int rc = rerun(ctx, s, 0x2545u + (ctx->next_case++ & 0xffff), NULL, NULL, 1, &r);

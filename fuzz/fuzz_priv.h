@@ -27,6 +27,13 @@
 
 /* The longest wait a campaign plays on a virtual-time target (see core.c). */
 #define SFF_MAX_VWAIT_MS 300000u
+/* The most octets one SEND of a fuzz input asks for. Three full segments of a 1460-octet
+ * MSS and a part of a fourth: enough for segmentation, Nagle, sender SWS avoidance,
+ * window edges, zero-window probes and a go-back-N resend of several segments. A larger
+ * SEND reaches no other state or rule of the lifecycle; it only lengthens the copy and
+ * checksum of the stack's send queue (64 KiB SENDs were a quarter of a campaign's time on
+ * lwIP). Hand-written scenarios (run, replay) are not bounded. */
+#define SFF_MAX_SEND 4096u
 
 /* ---- mutate.c ---- */
 
@@ -61,7 +68,8 @@ void sff_scn_strip(struct sfh_scenario *s);
 
 /* Fit a decoded scenario to a target with capabilities caps (SFH_CAP_*): assertions
  * stripped, a role it can play, no wait longer than max_wait_ms on a real-time target
- * or SFF_MAX_VWAIT_MS on a virtual-time one. What every fuzz input goes through. */
+ * or SFF_MAX_VWAIT_MS on a virtual-time one, no SEND of more than SFF_MAX_SEND octets.
+ * What every fuzz input goes through. */
 void sff_scn_fit(struct sfh_scenario *s, uint32_t caps, uint32_t max_wait_ms);
 
 /* ---- cover.c ---- */
@@ -147,7 +155,7 @@ void sff_sig_dirname(uint64_t sig_hash, char buf[17]);
  * parsed back, and that text is re-run at case 0 with a trace and pcap, and at another
  * case number (in-process, where every case starts as in a fresh process; isolated when
  * ctx->isolate); if either does not show the signature, up to 10 runs in all, the rest
- * in fresh child processes as `synfin run` runs it, measure how often it does:
+ * in fresh child processes as `synfin run --fork` runs it, measure how often it does:
  * report.json's "repro_rate" ("2/2", "7/10"), and the finding is flaky. One that never
  * shows it is not written: SFF_FINDING_UNREPRO. The directory is assembled under a temporary name
  * and renamed into place, so concurrent workers that find the same signature produce exactly one
@@ -294,6 +302,9 @@ void sff_crash_signals_default(struct sff_sigsave *save);
 void sff_crash_signals_restore(const struct sff_sigsave *save);
 int sff_run_recover(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
 		    const struct sfh_run_opts *o, struct sfh_result *res);
+/* From a signal handler (a watchdog): end the guarded run in progress as if the stack
+ * had aborted (sff_run_recover then returns SFF_RECOVERED); nothing if none runs. */
+void sff_recover_interrupt(void);
 
 /* ---- core.c ---- */
 

@@ -59,7 +59,7 @@ static const uint32_t ts_values[] = {0, 1, 100, 0x7fffffffu, 0x80000000u, 0xffff
 /* offsets from a timestamp anchor: a step, standing still, going back, half the space */
 static const int64_t ts_offsets[] = {0, 1, -1, 1000, 0x7fffffff, -0x7fffffff, TWO31};
 static const uint32_t lens[] = {0, 1, 2, 10, 100, 535, 536, 1000, 1399, SFH_MAX_PAYLOAD};
-static const uint32_t send_sizes[] = {0, 1, 10, 100, 536, 1460, 2920, 4096, 8192, 65535};
+static const uint32_t send_sizes[] = {0, 1, 10, 100, 536, 1460, 2920, 3000, SFF_MAX_SEND};
 static const uint8_t flag_sets[] = {SFO_SYN,
 				    SFO_SYN | SFO_ACK,
 				    SFO_ACK,
@@ -109,9 +109,14 @@ void sff_scn_fit(struct sfh_scenario *s, uint32_t caps, uint32_t max_wait_ms)
 		s->role = SFH_ROLE_PASSIVE;
 	else if (s->role == SFH_ROLE_PASSIVE && !(caps & SFH_CAP_PASSIVE))
 		s->role = SFH_ROLE_ACTIVE;
-	for (uint32_t i = 0; i < s->nev; i++)
-		if (s->ev[i].type == SFH_EV_WAIT && s->ev[i].u.wait_ms > max)
-			s->ev[i].u.wait_ms = max;
+	for (uint32_t i = 0; i < s->nev; i++) {
+		struct sfh_event *e = &s->ev[i];
+		if (e->type == SFH_EV_WAIT && e->u.wait_ms > max)
+			e->u.wait_ms = max;
+		if (e->type == SFH_EV_CALL && e->u.call.call == SFO_CALL_SEND &&
+		    e->u.call.arg > SFF_MAX_SEND)
+			e->u.call.arg = SFF_MAX_SEND;
+	}
 }
 
 /* Index of a random event of type t, or -1. */

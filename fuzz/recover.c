@@ -178,6 +178,13 @@ int sff_call_recover(struct sfh_target *t, void (*fn)(void *), void *ctx)
 #endif
 }
 
+void sff_recover_interrupt(void)
+{
+#if SFF_RECOVER_BUILD
+	sfh_lwip_abort_now();
+#endif
+}
+
 int sff_run_inproc(struct sff_runctx *ctx, const struct sfh_scenario *s,
 		   const struct sfh_run_opts *o, struct sfh_result *res)
 {

@@ -164,6 +164,10 @@ int sff_run_artifact(struct sff_runctx *ctx, const uint8_t *data, size_t len,
 	for (uint32_t i = 0; ctx->max_wait_ms && i < s->nev; i++)
 		if (s->ev[i].type == SFH_EV_WAIT && s->ev[i].u.wait_ms > ctx->max_wait_ms)
 			s->ev[i].u.wait_ms = ctx->max_wait_ms;
+	for (uint32_t i = 0; i < s->nev; i++) /* and SENDs (sff_scn_fit) */
+		if (s->ev[i].type == SFH_EV_CALL && s->ev[i].u.call.call == SFO_CALL_SEND &&
+		    s->ev[i].u.call.arg > SFF_MAX_SEND)
+			s->ev[i].u.call.arg = SFF_MAX_SEND;
 	return sff_run_isolated_sig(ctx, s, &o, res);
 }
 

@@ -116,6 +116,15 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 	raise(sig);
 }
 
+void sfh_crash_warm(void)
+{
+	static int warm_done;
+	void *warm[2];
+	if (!warm_done)
+		backtrace(warm, 2);
+	warm_done = 1;
+}
+
 int sfh_crash_handlers_install(void)
 {
 	static char altstack[64 * 1024]; /* a stack overflow still gets its frames */

@@ -51,6 +51,9 @@ void sfh_crash_note_output(const char *text);
  * record the signal and the frames into the current sink, then die by the signal as
  * before (the parent still sees WTERMSIG). 0, or -1 if a handler could not be set. */
 int sfh_crash_handlers_install(void);
+/* Load the unwinder backtrace() needs now (once per process), so that children forked
+ * afterwards inherit it instead of each loading it again when they install handlers. */
+void sfh_crash_warm(void);
 
 /* Complete c after the case ended (in the process that forked it, or itself): symbolize
  * the frames and derive site and what: the assertion when one was printed, else the

@@ -48,7 +48,7 @@ static const char usage_main[] =
 	"findings, 2 error). 'man synfin' describes every command, option and file format.\n";
 
 static const char usage_run[] =
-	"usage: synfin run FILE... --target T [--profile P] [--pcap F] [--json F] [-q]\n"
+	"usage: synfin run FILE... --target T [--profile P] [--pcap F] [--json F] [-q] [--fork]\n"
 	"\n"
 	"Plays each scenario on target T and on the reference model in lockstep and prints a\n"
 	"trace: one line per segment or call, and beside each step the verdict and the\n"
@@ -62,6 +62,9 @@ static const char usage_run[] =
 	"      --pcap F      write every packet of every run to F (opens in Wireshark)\n"
 	"      --json F      write one JSON record per scenario to F\n"
 	"  -q, --quiet       no trace, one summary line per scenario\n"
+	"      --fork        run every case of an in-process stack (lwip, slirp) in a child\n"
+	"                    process of its own; by default lwip's run in this process and a\n"
+	"                    child confirms only a crash or hang (the verdicts are the same)\n"
 	"\n"
 	"Exit: 0 all conformant, 1 a divergence, 2 bad input or environment.\n";
 
@@ -106,7 +109,7 @@ static void print_trace(void *ctx, const char *line)
 
 struct run_args {
 	const char *target, *profile, *pcap, *json;
-	int quiet;
+	int quiet, fork_each;
 	int nfiles;
 	char **files;
 };
@@ -116,7 +119,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, const char 
 	static const struct option longopts[] = {
 		{"target", required_argument, NULL, 't'}, {"profile", required_argument, NULL, 'p'},
 		{"pcap", required_argument, NULL, 'P'},   {"json", required_argument, NULL, 'J'},
-		{"quiet", no_argument, NULL, 'q'},
+		{"quiet", no_argument, NULL, 'q'},        {"fork", no_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	int c;
 	memset(a, 0, sizeof *a);
@@ -137,6 +140,9 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, const char 
 			break;
 		case 'q':
 			a->quiet = 1;
+			break;
+		case 'F':
+			a->fork_each = 1;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -202,15 +208,6 @@ static void print_summary(const char *file, const struct sfh_result *res, int qu
 	       res->div_line, v->accepted ? "accepted" : "DIVERGENCE", sfo_div_kind_name(v->kind),
 	       sfo_state_name(v->before), sfo_evclass_name(v->evclass), ri->id, ri->section,
 	       ri->req[0] ? " " : "", ri->req, sfo_severity_name(v->sev), v->detail);
-}
-
-/* Run one case, isolated in a child process when the stack lives in our process. */
-static int run_case(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
-		    const struct sfh_run_opts *o, struct sfh_result *res)
-{
-	if (t->ops->caps & SFH_CAP_INPROC)
-		return sfh_run_isolated(r, t, s, o, 60, res);
-	return sfh_run(r, t, s, o, res);
 }
 
 static int load_all(int n, char **files, struct sfh_scenario *scn)
@@ -289,6 +286,7 @@ static int cmd_run(int argc, char **argv)
 	char err[512];
 	struct sfh_target *t = NULL;
 	struct sfh_runner *r = NULL;
+	struct sff_cases cases = {0};
 	int rc = EXIT_BAD, diverged = 0, broken = 0;
 
 	if (parse_run_args(argc, argv, &a, usage_run) != 0)
@@ -308,6 +306,7 @@ static int cmd_run(int argc, char **argv)
 	r = sfh_runner_new(err, sizeof err);
 	if (!prof || !r || open_outputs(&a, &out) != 0)
 		goto exit;
+	sff_cases_open(&cases, r, t, a.fork_each);
 	for (int i = 0; i < a.nfiles; i++) {
 		struct sfh_result res;
 		struct sfh_run_opts o = {.profile = prof, .pcap = out.pcap,
@@ -315,7 +314,7 @@ static int cmd_run(int argc, char **argv)
 					 .case_no = (uint32_t)i};
 		if (!a.quiet)
 			printf("== %s\n", a.files[i]);
-		if (run_case(r, t, &scn[i], &o, &res) != 0) {
+		if (sff_cases_run(&cases, &scn[i], &o, &res) != 0) {
 			fprintf(stderr, "synfin: %s: %s\n", a.files[i], res.err);
 			broken = 1;
 			continue;
@@ -334,6 +333,7 @@ static int cmd_run(int argc, char **argv)
 		broken = 1;
 	rc = broken ? EXIT_BAD : diverged ? EXIT_DIVERGENCE : 0;
 exit:
+	sff_cases_close(&cases);
 	sfh_runner_free(r);
 	sfh_target_close(t);
 	free(scn);

@@ -274,18 +274,31 @@ static int target_match(const char *want, const char *spec)
 	return strcmp(want, "*") == 0;
 }
 
-int sfh_expectation_read(const char *path, const char *target_spec, struct sfh_expectation *x,
-			 char *err, size_t errlen)
+/* The next line of text[*off..len) into line (cut at cap - 1 octets, as fgets cuts it);
+ * 0 at the end. */
+static int next_line(const char *text, size_t len, size_t *off, char *line, size_t cap)
+{
+	if (*off >= len)
+		return 0;
+	size_t n = 0;
+	while (*off < len && n + 1 < cap) {
+		char ch = text[(*off)++];
+		line[n++] = ch;
+		if (ch == '\n')
+			break;
+	}
+	line[n] = 0;
+	return 1;
+}
+
+int sfh_expectation_parse(const char *path, const char *text, size_t len, const char *target_spec,
+			  struct sfh_expectation *x, char *err, size_t errlen)
 {
 	char line[512], tgt[128], verdict[32];
 	int lineno = 0, best = 0;
-	FILE *f = fopen(path, "r");
+	size_t off = 0;
 	memset(x, 0, sizeof *x);
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof line, f)) {
+	while (next_line(text, len, &off, line, sizeof line)) {
 		lineno++;
 		const char *p = line;
 		if (strncmp(p, "#! expect", 9) != 0)
@@ -294,7 +307,6 @@ int sfh_expectation_read(const char *path, const char *target_spec, struct sfh_e
 		if (!word(&p, tgt, sizeof tgt) || !word(&p, verdict, sizeof verdict)) {
 			snprintf(err, errlen, "%s:%d:%d: expected '#! expect TARGET ok|divergence'",
 				 path, lineno, (int)(p - line) + 1);
-			fclose(f);
 			return -1;
 		}
 		struct sfh_expectation e = {.line = lineno};
@@ -303,20 +315,17 @@ int sfh_expectation_read(const char *path, const char *target_spec, struct sfh_e
 			if (!word(&p, e.rule, sizeof e.rule) || !word(&p, e.kind, sizeof e.kind)) {
 				snprintf(err, errlen, "%s:%d:%d: a divergence needs RULE-ID KIND",
 					 path, lineno, (int)(p - line) + 1);
-				fclose(f);
 				return -1;
 			}
 			if (site_word(&p, e.site, sizeof e.site) &&
 			    strcmp(e.kind, sfo_div_kind_name(SFO_DIV_CRASH)) != 0) {
 				snprintf(err, errlen, "%s:%d:%d: a SITE is for kind crash only",
 					 path, lineno, (int)(p - line) + 1);
-				fclose(f);
 				return -1;
 			}
 		} else if (strcmp(verdict, "ok") != 0) {
 			snprintf(err, errlen, "%s:%d:%d: unknown verdict '%s' (ok or divergence)",
 				 path, lineno, (int)(strstr(line, verdict) - line) + 1, verdict);
-			fclose(f);
 			return -1;
 		}
 		int m = target_match(tgt, target_spec);
@@ -325,8 +334,20 @@ int sfh_expectation_read(const char *path, const char *target_spec, struct sfh_e
 			*x = e;
 		}
 	}
-	fclose(f);
 	return 0;
+}
+
+int sfh_expectation_read(const char *path, const char *target_spec, struct sfh_expectation *x,
+			 char *err, size_t errlen)
+{
+	char *text;
+	size_t len;
+	memset(x, 0, sizeof *x);
+	if (sfh_file_read(path, &text, &len, err, errlen) != 0)
+		return -1;
+	int rc = sfh_expectation_parse(path, text, len, target_spec, x, err, errlen);
+	free(text);
+	return rc;
 }
 
 int sfh_expectation_met(const struct sfh_expectation *x, const struct sfh_result *res)
@@ -465,6 +486,7 @@ int sfh_run_isolated(struct sfh_runner *r, struct sfh_target *t, const struct sf
 		munmap(sh, sizeof *sh);
 		return -1;
 	}
+	sfh_crash_warm();
 	fflush(NULL); /* nothing buffered may be written twice */
 	pid_t pid = fork();
 	if (pid < 0) {

@@ -66,6 +66,10 @@ struct sfh_expectation {
 /* Returns 0, or -1 with "file:line:col: reason" in err for a malformed directive. */
 int sfh_expectation_read(const char *path, const char *target_spec, struct sfh_expectation *x,
 			 char *err, size_t errlen);
+/* The same from the file's text already in memory (path names it in errors). */
+int sfh_expectation_parse(const char *path, const char *text, size_t len,
+			  const char *target_spec, struct sfh_expectation *x, char *err,
+			  size_t errlen);
 /* 1 if res meets x. */
 int sfh_expectation_met(const struct sfh_expectation *x, const struct sfh_result *res);
 

@@ -232,6 +232,8 @@ static void record_divergence(struct run *x, int ev_index, uint32_t line)
 
 static void trace_verdict(struct run *x, const struct sfo_verdict *v, enum sfo_state after)
 {
+	if (!x->o->trace) /* a campaign's runs: no rule lookup for a line nobody reads */
+		return;
 	const struct sfo_rule_info *ri = sfo_rule(v->rule);
 	const char *rid = ri ? ri->id : "?";
 	if (v->kind == SFO_DIV_OK) {

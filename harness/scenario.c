@@ -8,10 +8,13 @@
 #include "scenario_priv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define SFH_LOAD_MAX (1u << 20) /* sfh_scn_load refuses larger files */
 
@@ -1027,44 +1030,79 @@ int sfh_scn_parse(const char *text, size_t len, const char *fname, struct sfh_sc
 	return 0;
 }
 
-int sfh_scn_load(const char *path, struct sfh_scenario *out, char *err, size_t errlen)
+int sfh_file_read(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
 	char eb[128];
-	char *buf = NULL;
-	size_t n;
-	FILE *f;
-	int rc = -1;
-
+	struct stat st;
+	size_t cap, n = 0;
+	*text = NULL;
+	*len = 0;
 	if (!path) {
 		set_err(err, errlen, "(null): no file name");
 		return -1;
 	}
-	f = fopen(path, "rb");
-	if (!f) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		set_err(err, errlen, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
 		return -1;
 	}
-	buf = malloc(SFH_LOAD_MAX + 1);
+	/* The size is a hint (a file may grow while read); one byte more than the limit
+	 * tells "too large" from "exactly the limit". */
+	cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < SFH_LOAD_MAX
+		  ? (size_t)st.st_size + 2
+		  : SFH_LOAD_MAX + 2;
+	char *buf = malloc(cap);
 	if (!buf) {
 		set_err(err, errlen, "%s: out of memory", path);
-		goto exit;
+		close(fd);
+		return -1;
 	}
-	/* One byte more than the limit tells "too large" from "exactly the limit". */
-	errno = 0;
-	n = fread(buf, 1, SFH_LOAD_MAX + 1, f);
-	if (ferror(f)) {
-		set_err(err, errlen, "%s: %s", path,
-			strerror_r(errno ? errno : EIO, eb, sizeof eb));
-		goto exit;
+	for (;;) {
+		if (n == cap - 1) {
+			if (cap > SFH_LOAD_MAX + 1)
+				break;
+			size_t ncap = cap * 2 > SFH_LOAD_MAX + 2 ? SFH_LOAD_MAX + 2 : cap * 2;
+			char *nb = realloc(buf, ncap);
+			if (!nb) {
+				set_err(err, errlen, "%s: out of memory", path);
+				goto fail;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		ssize_t got = read(fd, buf + n, cap - 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			set_err(err, errlen, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
+			goto fail;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
 	}
 	if (n > SFH_LOAD_MAX) {
 		set_err(err, errlen, "%s: file too large (more than %u bytes)", path, SFH_LOAD_MAX);
-		goto exit;
+		goto fail;
 	}
-	rc = sfh_scn_parse(buf, n, path, out, err, errlen);
-exit:
+	close(fd);
+	buf[n] = 0;
+	*text = buf;
+	*len = n;
+	return 0;
+fail:
 	free(buf);
-	fclose(f);
-	return rc;
+	close(fd);
+	return -1;
 }
 
+int sfh_scn_load(const char *path, struct sfh_scenario *out, char *err, size_t errlen)
+{
+	char *buf;
+	size_t n;
+	if (sfh_file_read(path, &buf, &n, err, errlen) != 0)
+		return -1;
+	int rc = sfh_scn_parse(buf, n, path, out, err, errlen);
+	free(buf);
+	return rc;
+}

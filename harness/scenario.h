@@ -164,6 +164,9 @@ int sfh_scn_parse(const char *text, size_t len, const char *fname, struct sfh_sc
 
 /* Read and parse a file; errors as sfh_scn_parse (including I/O errors, "fname: reason"). */
 int sfh_scn_load(const char *path, struct sfh_scenario *out, char *err, size_t errlen);
+/* A whole file (at most 1 MiB) into a new NUL-terminated buffer (*text, free() it) of *len
+ * octets. 0, or -1 with "path: reason" in err. */
+int sfh_file_read(const char *path, char **text, size_t *len, char *err, size_t errlen);
 
 /* Write the text form into buf (NUL-terminated, truncated to cap). Returns the length
  * the full text needs, excluding the NUL, like snprintf. Parsing it gives back *s. */

@@ -8,14 +8,18 @@
 
 #include "wire.h"
 
-/* libnet's blocks for one packet shape (option and payload lengths): rewritten in place
- * when the next packet has that shape (no allocation, no lookup by a fresh tag). */
+/* One packet shape (option and payload lengths): libnet builds its first packet, which
+ * is kept as a template; every later packet of the shape is the template with its fields
+ * and checksums written in place (libnet's per-packet block lookups and its coalescing
+ * copy cost more than the TCP exchange they feed). tests/harness/test_wire.c checks that
+ * the result is octet for octet what libnet builds from nothing. */
 struct shape {
 	libnet_t *ln;
-	libnet_ptag_t opt_tag, tcp_tag, ip_tag;
 	size_t optlen;
 	uint32_t plen;
+	uint32_t len;  /* of the template; 0: none yet */
 	uint64_t used; /* when last used (sfh_wire.clock) */
+	uint8_t tmpl[SFH_PKT_MAX];
 };
 
 /* Scenarios alternate between a few shapes (a SYN with options, bare ACKs, data of one
@@ -61,19 +65,18 @@ void sfh_wire_free(struct sfh_wire *w)
 	free(w);
 }
 
-/* The context holding this shape's blocks, or the least recently used one, emptied. */
+/* The shape's slot, or the least recently used one, emptied. */
 static struct shape *shape_for(struct sfh_wire *w, size_t optlen, uint32_t plen)
 {
 	struct shape *lru = &w->shape[0];
 	for (int i = 0; i < NSHAPES; i++) {
 		struct shape *sh = &w->shape[i];
-		if (sh->tcp_tag && sh->optlen == optlen && sh->plen == plen)
+		if (sh->len && sh->optlen == optlen && sh->plen == plen)
 			return sh;
 		if (sh->used < lru->used)
 			lru = sh;
 	}
-	libnet_clear_packet(lru->ln);
-	lru->opt_tag = lru->tcp_tag = lru->ip_tag = 0;
+	lru->len = 0;
 	lru->optlen = optlen;
 	lru->plen = plen;
 	return lru;
@@ -102,13 +105,63 @@ static size_t build_options(const struct sfo_seg *s, uint8_t *o)
 	return n; /* every option above is padded to a multiple of 4 already */
 }
 
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static uint64_t csum_add(uint64_t acc, const uint8_t *p, size_t n);
+
+static uint16_t csum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* libnet's first packet of a shape: IPv4 (no options) and TCP with opts, payload. */
+static int build_libnet(struct sfh_wire *w, struct shape *sh, const struct sfh_endpoints *ep,
+			const struct sfo_seg *seg, const uint8_t *opts, uint8_t *buf, size_t cap)
+{
+	uint8_t *pkt = NULL;
+	uint32_t pkt_len = 0, plen = sh->plen;
+	size_t optlen = sh->optlen;
+	int ret = -1;
+	libnet_clear_packet(sh->ln);
+	if (optlen && libnet_build_tcp_options(opts, (uint32_t)optlen, sh->ln, 0) == -1)
+		return -1;
+	if (libnet_build_tcp(ep->peer_port, ep->target_port, seg->seq, seg->ack, seg->flags,
+			     seg->wnd, 0, seg->up, (uint16_t)(LIBNET_TCP_H + optlen + plen),
+			     plen ? w->payload : NULL, plen, sh->ln, 0) == -1)
+		return -1;
+	if (libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + optlen + plen), 0,
+			      w->ip_id++, 0x4000 /* DF */, 64, IPPROTO_TCP, 0, htonl(ep->peer_ip),
+			      htonl(ep->target_ip), NULL, 0, sh->ln, 0) == -1)
+		return -1;
+	/* coalesce: the whole packet with checksums; cull_packet refuses LIBNET_NONE */
+	if (libnet_pblock_coalesce(sh->ln, &pkt, &pkt_len) == -1)
+		return -1;
+	if (pkt_len <= cap && pkt_len <= sizeof sh->tmpl) {
+		memcpy(buf, pkt, pkt_len);
+		memcpy(sh->tmpl, pkt, pkt_len);
+		sh->len = pkt_len;
+		ret = (int)pkt_len;
+	}
+	libnet_adv_free_packet(sh->ln, pkt);
+	return ret;
+}
+
 int sfh_wire_build(struct sfh_wire *w, const struct sfh_endpoints *ep, const struct sfo_seg *seg,
 		   uint8_t *buf, size_t cap)
 {
 	uint8_t opts[40];
-	uint8_t *pkt = NULL;
-	uint32_t pkt_len = 0;
-	int ret = -1;
 	size_t optlen = build_options(seg, opts);
 	uint32_t plen = seg->len;
 
@@ -116,33 +169,30 @@ int sfh_wire_build(struct sfh_wire *w, const struct sfh_endpoints *ep, const str
 		return -1;
 	struct shape *sh = shape_for(w, optlen, plen);
 	sh->used = ++w->clock;
-	if (optlen && (sh->opt_tag = libnet_build_tcp_options(opts, (uint32_t)optlen, sh->ln,
-							       sh->opt_tag)) == -1)
-		goto fail;
-	sh->tcp_tag = libnet_build_tcp(ep->peer_port, ep->target_port, seg->seq, seg->ack,
-				       seg->flags, seg->wnd, 0, seg->up,
-				       (uint16_t)(LIBNET_TCP_H + optlen + plen),
-				       plen ? w->payload : NULL, plen, sh->ln, sh->tcp_tag);
-	if (sh->tcp_tag == -1)
-		goto fail;
-	sh->ip_tag = libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + optlen + plen), 0,
-				       w->ip_id++, 0x4000 /* DF */, 64, IPPROTO_TCP, 0,
-				       htonl(ep->peer_ip), htonl(ep->target_ip), NULL, 0, sh->ln,
-				       sh->ip_tag);
-	if (sh->ip_tag == -1)
-		goto fail;
-	/* coalesce: the whole packet with checksums; cull_packet refuses LIBNET_NONE */
-	if (libnet_pblock_coalesce(sh->ln, &pkt, &pkt_len) == -1)
-		goto fail;
-	if (pkt_len <= cap) {
-		memcpy(buf, pkt, pkt_len);
-		ret = (int)pkt_len;
-	}
-	libnet_adv_free_packet(sh->ln, pkt);
-	return ret;
-fail: /* a block could not be written: this shape's next packet starts from nothing */
-	sh->tcp_tag = 0;
-	return -1;
+	if (!sh->len)
+		return build_libnet(w, sh, ep, seg, opts, buf, cap);
+	/* the template with this segment's fields; then both checksums anew */
+	uint8_t *ip = buf, *tcp = buf + LIBNET_IPV4_H;
+	size_t tcplen = sh->len - LIBNET_IPV4_H;
+	memcpy(buf, sh->tmpl, sh->len);
+	put16(ip + 4, w->ip_id++);
+	put16(ip + 10, 0);
+	put32(ip + 12, ep->peer_ip);
+	put32(ip + 16, ep->target_ip);
+	put16(ip + 10, htons(csum_fold(csum_add(0, ip, LIBNET_IPV4_H))));
+	put16(tcp, ep->peer_port);
+	put16(tcp + 2, ep->target_port);
+	put32(tcp + 4, seg->seq);
+	put32(tcp + 8, seg->ack);
+	tcp[13] = seg->flags;
+	put16(tcp + 14, seg->wnd);
+	put16(tcp + 16, 0);
+	put16(tcp + 18, seg->up);
+	memcpy(tcp + LIBNET_TCP_H, opts, optlen);
+	const uint8_t pseudo[4] = {0, IPPROTO_TCP, (uint8_t)(tcplen >> 8), (uint8_t)tcplen};
+	uint64_t sum = csum_add(csum_add(0, ip + 12, 8), pseudo, 4);
+	put16(tcp + 16, htons(csum_fold(csum_add(sum, tcp, tcplen))));
+	return (int)sh->len;
 }
 
 static uint32_t get32(const uint8_t *p)

@@ -41,6 +41,7 @@ struct sfc_replay_opts {
 	const char *target;		   /* the target spec (also the expectations') */
 	const struct sfo_profile *profile; /* NULL: the target's own, else the default */
 	int keep_trace;			   /* capture each case's trace for the reports */
+	int fork_each; /* every case of an in-process stack in a child (fuzz.h, sff_cases) */
 	/* optional: called after each case (e.g. to print its line) */
 	void (*each)(void *ctx, const struct sfc_case *c);
 	void *ctx;

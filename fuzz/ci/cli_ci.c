@@ -64,7 +64,7 @@ const char *sff_cli_data_dir(const char *sub, char *buf, size_t cap)
 /* ---- replay ---- */
 
 static const char usage_replay[] =
-    "usage: synfin replay DIR|FILE... --target T [--profile P] [--junit F] [-v]\n"
+    "usage: synfin replay DIR|FILE... --target T [--profile P] [--junit F] [-v] [--fork]\n"
     "\n"
     "Replays every *.scn under the given directories and compares each verdict with the\n"
     "scenario's expectation for T, from lines such as\n"
@@ -75,6 +75,8 @@ static const char usage_replay[] =
     "\n"
     "  -t, --target T   the target (as 'synfin targets' lists them)\n"
     "  -p, --profile P  judge by profile P (default: the target's own)\n"
+    "      --fork       every case of an in-process stack in a child process (by default\n"
+    "                   lwIP's run in this process, a crash confirmed in a child)\n"
     "      --junit F    also write JUnit XML: one <testsuite> per corpus directory with\n"
     "                   counts and times, a <failure> naming expected and observed rule,\n"
     "                   kind and detail, and the trace in <system-out>\n"
@@ -149,7 +151,7 @@ static int cmd_replay(int argc, char **argv)
 {
 	const char *target = NULL, *profile = NULL, *junit = NULL;
 	char *dirs[MAX_ARGS], err[512];
-	int ndirs = 0, verbose = 0;
+	int ndirs = 0, verbose = 0, fork_each = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			fputs(usage_replay, stdout);
@@ -165,6 +167,8 @@ static int cmd_replay(int argc, char **argv)
 				return EXIT_BAD;
 		} else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0) {
 			verbose = 1;
+		} else if (strcmp(argv[i], "--fork") == 0) {
+			fork_each = 1;
 		} else if (argv[i][0] == '-' || ndirs >= MAX_ARGS) {
 			fprintf(stderr, "synfin replay: unexpected '%s'\n%s", argv[i],
 				usage_replay);
@@ -183,6 +187,7 @@ static int cmd_replay(int argc, char **argv)
 	struct sfc_replay_opts o = {.target = target,
 				    .profile = profile_arg(profile),
 				    .keep_trace = junit || verbose,
+				    .fork_each = fork_each,
 				    .each = print_case,
 				    .ctx = &pr};
 	if (profile && !o.profile)

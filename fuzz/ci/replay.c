@@ -10,6 +10,7 @@
 
 #include "profile_file.h"
 #include "ci.h"
+#include "fuzz.h"
 
 static double now_s(void)
 {
@@ -101,7 +102,7 @@ static const struct sfo_profile *pick_profile(const struct sfc_replay_opts *o,
 	return sfo_profile_default();
 }
 
-static int one_case(struct sfc_case *c, struct sfh_runner *r, struct sfh_target *t,
+static int one_case(struct sfc_case *c, struct sff_cases *cases,
 		    const struct sfo_profile *prof, const struct sfc_replay_opts *o, int *fd,
 		    uint32_t case_no)
 {
@@ -121,8 +122,8 @@ static int one_case(struct sfc_case *c, struct sfh_runner *r, struct sfh_target 
 		snprintf(c->message, sizeof c->message, "%s", err);
 		rc = 0;
 	} else {
-		rc = (t->ops->caps & SFH_CAP_INPROC) ? sfh_run_isolated(r, t, &s, &ro, 60, &c->res)
-						     : sfh_run(r, t, &s, &ro, &c->res);
+		/* in-process where the stack recovers, a child only to confirm a crash */
+		rc = sff_cases_run(cases, &s, &ro, &c->res);
 		if (rc != 0) {
 			c->status = SFC_ERROR;
 			snprintf(c->message, sizeof c->message, "harness error: %s", c->res.err);
@@ -147,6 +148,7 @@ int sfc_replay_run(struct sfc_replay *rp, int nargs, char **args, const struct s
 	struct sfh_target *t = NULL;
 	struct sfh_runner *r = NULL;
 	FILE *tmp = NULL;
+	struct sff_cases cases = {0};
 	int fd = -1, rc = -1;
 	double t0 = now_s();
 	memset(rp, 0, sizeof *rp);
@@ -176,12 +178,13 @@ int sfc_replay_run(struct sfc_replay *rp, int nargs, char **args, const struct s
 		goto exit;
 	}
 	const struct sfo_profile *prof = pick_profile(o, t);
+	sff_cases_open(&cases, r, t, o->fork_each);
 	for (size_t i = 0; i < fl.n; i++) {
 		struct sfc_case *c = &rp->c[i];
 		rp->n++;
 		c->path = strdup(fl.paths[i]);
 		c->suite = suite_of(fl.paths[i], nargs, args);
-		if (!c->path || !c->suite || one_case(c, r, t, prof, o, &fd, (uint32_t)i) != 0) {
+		if (!c->path || !c->suite || one_case(c, &cases, prof, o, &fd, (uint32_t)i) != 0) {
 			snprintf(err, errlen, "out of memory");
 			goto exit;
 		}
@@ -194,6 +197,7 @@ int sfc_replay_run(struct sfc_replay *rp, int nargs, char **args, const struct s
 	rc = 0;
 exit:
 	rp->secs = now_s() - t0;
+	sff_cases_close(&cases);
 	if (tmp)
 		fclose(tmp);
 	sfh_filelist_free(&fl);

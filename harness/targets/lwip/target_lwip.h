@@ -68,6 +68,9 @@ size_t sfh_lwip_snapshot_size(void);
 /* While fn is set (and a snapshot exists), an lwIP assertion calls fn(ctx) instead of
  * abort(); fn must not return (longjmp). The hook clears itself before calling fn. */
 void sfh_lwip_set_abort_hook(void (*fn)(void *ctx), void *ctx);
+/* Take control back as an assertion would: call the hook if one is set (it does not
+ * return), else nothing. For a watchdog's signal handler (a case that does not end). */
+void sfh_lwip_abort_now(void);
 
 struct sfh_target;
 /* The lwip target's part: 1 if t is an lwip target. */

@@ -720,6 +720,15 @@ void sfh_lwip_set_abort_hook(void (*fn)(void *ctx), void *ctx)
 	snap.hook = snap.copy ? fn : NULL;
 }
 
+void sfh_lwip_abort_now(void)
+{
+	void (*fn)(void *) = snap.hook;
+	if (fn) {
+		snap.hook = NULL;
+		fn(snap.hook_ctx); /* does not return */
+	}
+}
+
 /* ---- the same lwIP at every case start ----
  *
  * lwIP's globals carry state from one case to the next although no pcb survives: the

@@ -1,0 +1,117 @@
+/* How `synfin run` and `synfin replay` play one case on their target.
+ *
+ * A stack in our own process can abort or loop for ever. A child process per case
+ * (sfh_run_isolated) turns either into a verdict (crash, hang) instead of the end of the
+ * command, but a fork per scenario costs milliseconds where the case itself costs
+ * microseconds. So where the target can be recovered in-process (lwIP, fuzz/recover.c),
+ * cases run here, guarded as a fuzz campaign runs them, and a child is forked only to
+ * confirm: a case whose stack aborted, or that a watchdog found still running after
+ * SFF_CASES_WATCHDOG_S seconds, is run again in a child exactly as the forked path runs
+ * it, and that run's verdict is the case's. Every other verdict is the one a child would
+ * give, because every case starts from the state a fresh process starts from
+ * (tests/fuzz/test_fuzz_fresh.c); tests/fuzz/test_fuzz_cases.c compares both paths
+ * scenario for scenario. Targets with no in-process recovery (slirp, sanitizer builds)
+ * keep a child per case; targets outside our process (model, linux) run here as before.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "fuzz_priv.h"
+#include "report.h"
+
+/* The time limit of the forked path (a child that gives no verdict in it is a hang). */
+#define SFF_CASES_CHILD_S 60
+/* An in-process case still running after this long is handed to a child to judge. */
+#define SFF_CASES_WATCHDOG_S 5
+
+static volatile sig_atomic_t ticks; /* watchdog seconds into the current case */
+
+static void on_tick(int sig)
+{
+	(void)sig;
+	if (++ticks >= SFF_CASES_WATCHDOG_S)
+		sff_recover_interrupt(); /* longjmps out of the case, if one runs */
+}
+
+static void watchdog(int on)
+{
+	struct itimerval it = {{on, 0}, {on, 0}};
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+int sff_cases_open(struct sff_cases *c, struct sfh_runner *r, struct sfh_target *t, int fork_each)
+{
+	char why[256];
+	memset(c, 0, sizeof *c);
+	c->runner = r;
+	c->target = t;
+	c->fork = (t->ops->caps & SFH_CAP_INPROC) != 0;
+	if (!c->fork || fork_each || sff_recover_enable(t, why, sizeof why) != 0)
+		return 0;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_tick;
+	sigemptyset(&sa.sa_mask);
+	/* NODEFER: the handler leaves by longjmp, and SIGALRM must not stay blocked */
+	sa.sa_flags = SA_RESTART | SA_NODEFER;
+	if (sigaction(SIGALRM, &sa, &c->old_alrm) != 0)
+		return 0;
+	c->fork = 0;
+	c->guarded = 1;
+	watchdog(1);
+	return 0;
+}
+
+/* The forked path's run of s, its output (the trace again, the assertion text the stack
+ * prints) sent nowhere: the in-process attempt printed it already. */
+static int confirm(struct sff_cases *c, const struct sfh_scenario *s, const struct sfh_run_opts *o,
+		   struct sfh_result *res)
+{
+	struct sfh_run_opts co = *o;
+	co.trace = NULL;
+	co.pcap = NULL;
+	watchdog(0);
+	fflush(NULL);
+	int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY);
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDOUT_FILENO);
+	int rc = sfh_run_isolated(c->runner, c->target, s, &co, SFF_CASES_CHILD_S, res);
+	fflush(stdout);
+	if (saved >= 0 && null >= 0)
+		dup2(saved, STDOUT_FILENO);
+	if (saved >= 0)
+		close(saved);
+	if (null >= 0)
+		close(null);
+	watchdog(1);
+	c->confirmed++;
+	return rc;
+}
+
+int sff_cases_run(struct sff_cases *c, const struct sfh_scenario *s, const struct sfh_run_opts *o,
+		  struct sfh_result *res)
+{
+	if (c->fork)
+		return sfh_run_isolated(c->runner, c->target, s, o, SFF_CASES_CHILD_S, res);
+	if (!c->guarded)
+		return sfh_run(c->runner, c->target, s, o, res);
+	ticks = 0;
+	int rc = sff_run_recover(c->runner, c->target, s, o, res);
+	if (rc != SFF_RECOVERED)
+		return rc;
+	return confirm(c, s, o, res);
+}
+
+void sff_cases_close(struct sff_cases *c)
+{
+	if (c->guarded) {
+		watchdog(0);
+		sigaction(SIGALRM, &c->old_alrm, NULL);
+		c->guarded = 0;
+	}
+}
