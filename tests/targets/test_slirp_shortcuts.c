@@ -4,9 +4,9 @@
  * role (socket mode is also where a guestfwd case's ABORT is replayed), and the traces
  * (every segment both ways relative to the ISNs, every state, every verdict, every harness
  * error) must be identical. The shortcuts: slirp_new's random generator copied instead of
- * seeded from /dev/urandom, recv() with MSG_TRUNC in one call, no drain of a closed socket
- * slirp cannot have written to, no poll() of a tick that cannot find anything new
- * (harness/targets/slirp/).
+ * seeded from /dev/urandom, slirp's large buffers grown in place, recv() with MSG_TRUNC in
+ * one call, no drain of a closed socket slirp cannot have written to, no poll() of a tick
+ * that cannot find anything new (harness/targets/slirp/).
  *
  * Deterministic: host sockets (the active role, socket mode) go through loopback, and on
  * the host's loopback other processes' sockets share the ports and the TIME-WAITs. As

@@ -918,6 +918,7 @@ static int sl_open(const char *args, struct sfh_target **out, char *err, size_t 
 		free(s);
 		return -1;
 	}
+	sfh_sl_round_bufs(s->shortcuts);
 	s->base.ops = &sfh_target_slirp_ops;
 	s->listen_fd = s->app_fd = -1;
 	for (size_t i = 0; i < sizeof s->pattern; i++)

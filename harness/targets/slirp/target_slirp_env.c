@@ -37,7 +37,9 @@
 #include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -80,6 +82,42 @@ Slirp *sfh_sl_slirp_new(const SlirpConfig *cfg, const SlirpCb *cb, void *opaque,
 	Slirp *sl = slirp_new(cfg, cb, opaque);
 	sl_in_slirp_new = 0;
 	return sl;
+}
+
+/* ---- slirp's socket buffers ----
+ * Every TCP socket of slirp gets two 128 KiB buffers (sbreserve: g_realloc), and once the
+ * MSS is known both grow to the next multiple of it (tcp_mss: g_realloc again, by less
+ * than one MSS). The second buffer sits right after the first, so glibc cannot grow
+ * either in place: it copies 128 KiB of nothing (the buffers are still empty) twice per
+ * connection, a tenth of a campaign's time. With the shortcuts, g_realloc rounds large
+ * sizes up to the next multiple of 64 KiB, so that the growth fits in the block the first
+ * call got and realloc() keeps it where it is. What a buffer holds is kept either way;
+ * only where it lives differs. The definition interposes on glib's for the process, as
+ * g_rand_new does; small sizes (glib's strings, slirp's packets) pass unchanged. */
+
+#define SFH_SL_BIG_BUF (64u << 10)
+
+static int sl_round_bufs;
+
+void *g_realloc(void *mem, size_t n);
+
+void *g_realloc(void *mem, size_t n)
+{
+	if (n == 0) {
+		free(mem);
+		return NULL;
+	}
+	if (sl_round_bufs && n >= SFH_SL_BIG_BUF && n < SIZE_MAX - SFH_SL_BIG_BUF)
+		n = (n / SFH_SL_BIG_BUF + 1) * SFH_SL_BIG_BUF;
+	void *p = realloc(mem, n);
+	if (!p)
+		abort(); /* as glib's own: an allocation failure is fatal */
+	return p;
+}
+
+void sfh_sl_round_bufs(int on)
+{
+	sl_round_bufs = on;
 }
 
 /* ---- the private network namespace ---- */

@@ -67,9 +67,10 @@ struct sfh_slirp {
 	struct sfh_target base;
 	enum sfh_sl_pmode pmode; /* from the open args */
 	/* from the open args ("shortcuts=off": 0): the cheaper ways of doing what a case
-	 * does (target_slirp_env.c; recv with MSG_TRUNC; the connection list parsed by hand)
-	 * are used. Off only to show that they change nothing (tests/targets/
-	 * test_slirp_shortcuts.c) and to measure what they save (bench/bench_slirp.c). */
+	 * does (target_slirp_env.c; recv with MSG_TRUNC; drains and polls that cannot find
+	 * anything left out, see sl_pump) are used. Off only to show that they change nothing
+	 * (tests/targets/ test_slirp_shortcuts.c) and to measure what they save
+	 * (bench/bench_slirp.c). */
 	uint8_t shortcuts;
 	enum sfh_sl_pmode cur; /* the mode of the running case (passive role) */
 	Slirp *slirp;
@@ -137,6 +138,9 @@ struct sfh_slirp {
 /* slirp_new; copy_rand: its random generator is a copy of one made once per process,
  * not seeded afresh from /dev/urandom */
 Slirp *sfh_sl_slirp_new(const SlirpConfig *cfg, const SlirpCb *cb, void *opaque, int copy_rand);
+/* g_realloc rounds slirp's large buffers up (1) or not (0), for the whole process: the
+ * shortcuts setting of the last target opened */
+void sfh_sl_round_bufs(int on);
 /* Move the calling thread into the process's private network namespace (made on first
  * use); 1 if it is there, 0 if it stays on the host's (no privilege). */
 int sfh_sl_private_net(void);
