@@ -935,6 +935,9 @@ static int sl_open(const char *args, struct sfh_target **out, char *err, size_t 
 	    .notify = sl_notify,
 	};
 	sl_glog_install(s);
+	/* already here, and not only at reset: children forked to run cases in isolation
+	 * inherit the namespace instead of each making one */
+	sfh_sl_private_net();
 	*out = &s->base;
 	return 0;
 }

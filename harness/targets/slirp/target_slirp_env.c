@@ -27,7 +27,8 @@
  * connection that ends is gone at once (nothing is lost on loopback, so the TIME-WAIT has
  * nothing to protect). Sockets stay in the namespace they were made in, and slirp makes
  * its own in the calling thread, so the thread itself has to be in it: a target used from
- * another thread moves that thread too (sfh_sl_private_net, at every reset). No name is
+ * another thread moves that thread too (sfh_sl_private_net, at open and at every reset;
+ * at open so that children forked to run a case in isolation inherit it). No name is
  * given to the namespace: the kernel frees it with the process. Without the privilege the
  * target uses the host's loopback as before.
  */
