@@ -290,7 +290,7 @@ int sfh_sl_new_instance(struct sfh_slirp *s, int restricted)
 	cfg.disable_dhcp = true;
 	s->now_ns = SFH_SL_T0_NS;
 	s->conn_valid = 0;
-	s->slirp = slirp_new(&cfg, &s->cb, s);
+	s->slirp = sfh_sl_slirp_new(&cfg, &s->cb, s, s->shortcuts);
 	if (!s->slirp)
 		return sfh_sl_err(s, "slirp_new failed");
 	sl_send_arp(s);
@@ -336,25 +336,68 @@ static void sl_fire_timers(struct sfh_slirp *s)
 	}
 }
 
-/* Application side of a closed-for-reading socket: what arrives is thrown away. */
-static void sl_discard(struct sfh_slirp *s)
+/* Application side of a closed-for-reading socket: what arrives is thrown away. 1 if
+ * something was. With the shortcuts one recv() takes all there is and TCP drops it
+ * without copying it out (MSG_TRUNC): the socket ends empty either way, and slirp, which
+ * runs only between our calls, sees the same socket. (Guest data with URG set can make
+ * slirp write ~128 KiB to its host socket at every turn of its loop: in 4 KiB recv()
+ * calls that was most of a campaign's time.) And once the socket has read its end (EOF,
+ * slirp's FIN; or an error, a reset), TCP delivers nothing more to it: no more recv(). */
+static int sl_discard(struct sfh_slirp *s)
 {
 	char buf[4096];
-	while (s->app_fd >= 0 && recv(s->app_fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
-		;
+	size_t n = s->shortcuts ? SFH_SL_RECV_ALL : sizeof buf;
+	int fl = MSG_DONTWAIT | (s->shortcuts ? MSG_TRUNC : 0), got = 0;
+	ssize_t r = -1;
+	if (s->app_fd < 0 || (s->app_eof && s->shortcuts))
+		return 0;
+	while ((r = recv(s->app_fd, s->shortcuts ? NULL : buf, n, fl)) > 0)
+		got = 1;
+	if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+		s->app_eof = 1;
+	return got;
 }
 
-/* What our socket sent that slirp's end of the connection (one of the fds slirp watches)
- * has not received yet: octets, or our FIN. Loopback delivers within the sending syscall
- * as a rule, so this is rare; the other end's kernel is asked (TCP_INFO) because our own
- * unacknowledged count cannot tell "in flight" from "received, ACK delayed". */
-static int sl_in_flight(const struct sfh_slirp *s)
+/* The fds and events slirp asks to watch are those of the last turn (sl_pump). */
+static int sl_same_watch(const struct sfh_slirp *s)
+{
+	if (s->npfd != s->quiet_n)
+		return 0;
+	for (int k = 0; k < s->npfd; k++)
+		if (s->pfd[k].fd != s->quiet_pfd[k].fd ||
+		    s->pfd[k].events != s->quiet_pfd[k].events)
+			return 0;
+	return 1;
+}
+
+/* TCP states (tcpi_state) in which a socket has sent its FIN, and has taken the peer's. */
+static int sent_fin(uint8_t st)
+{
+	return st == 4 || st == 5 || st == 6 || st == 9 || st == 11; /* FIN-WAIT-1/2, TIME-WAIT,
+								      * LAST-ACK, CLOSING */
+}
+
+static int took_fin(uint8_t st)
+{
+	return st == 6 || st == 7 || st == 8 || st == 9 || st == 11; /* TIME-WAIT, CLOSE,
+								      * CLOSE-WAIT, LAST-ACK,
+								      * CLOSING */
+}
+
+/* Something is on its way through loopback between our application socket and slirp's end
+ * of its connection (one of the fds slirp watches), either way: octets sent and not yet
+ * received, or a FIN sent and not yet taken. Loopback delivers within the sending syscall
+ * as a rule; under load the kernel can leave the delivery to ksoftirqd for a while, and
+ * what slirp or the application then saw would depend on the machine's load. Both ends'
+ * kernels are asked (TCP_INFO): our own unacknowledged count cannot tell "in flight" from
+ * "received, ACK delayed". A connection that was reset (CLOSE) carries nothing more. */
+static int sl_wire_busy(const struct sfh_slirp *s)
 {
 	struct tcp_info me, peer;
 	struct sockaddr_in a, b;
 	socklen_t l = sizeof me, al = sizeof a;
 	if (s->app_fd < 0 || getsockopt(s->app_fd, IPPROTO_TCP, TCP_INFO, &me, &l) != 0 ||
-	    getsockname(s->app_fd, (struct sockaddr *)&a, &al) != 0)
+	    me.tcpi_state == 7 || getsockname(s->app_fd, (struct sockaddr *)&a, &al) != 0)
 		return 0;
 	for (int k = 0; k < s->npfd; k++) {
 		socklen_t bl = sizeof b, pl = sizeof peer;
@@ -362,53 +405,102 @@ static int sl_in_flight(const struct sfh_slirp *s)
 		    b.sin_port != a.sin_port ||
 		    getsockopt(s->pfd[k].fd, IPPROTO_TCP, TCP_INFO, &peer, &pl) != 0)
 			continue;
-		if (me.tcpi_bytes_sent - me.tcpi_bytes_retrans > peer.tcpi_bytes_received)
-			return 1;
-		return s->wr_closed && (peer.tcpi_state == 1 /* ESTABLISHED */ ||
-					peer.tcpi_state == 4 /* FIN-WAIT-1 */ ||
-					peer.tcpi_state == 5 /* FIN-WAIT-2 */);
+		if (peer.tcpi_state == 7)
+			return 0;
+		return me.tcpi_bytes_sent - me.tcpi_bytes_retrans > peer.tcpi_bytes_received ||
+		       peer.tcpi_bytes_sent - peer.tcpi_bytes_retrans > me.tcpi_bytes_received ||
+		       (sent_fin(me.tcpi_state) && !took_fin(peer.tcpi_state)) ||
+		       (sent_fin(peer.tcpi_state) && !took_fin(me.tcpi_state));
 	}
 	return 0;
 }
 
+/* Wait until nothing is in flight on loopback (sl_wire_busy), SFH_SL_SETTLE_MS at most (a
+ * bound that a delivery, once due, does not reach). s->pfd must be slirp's current set. */
+void sfh_sl_wire_settle(struct sfh_slirp *s)
+{
+	for (int w = 0; w < SFH_SL_SETTLE_MS && sl_wire_busy(s); w++)
+		poll(NULL, 0, 1);
+}
+
 /* Run slirp's loop at the current virtual time until the host sockets are quiet. A real
- * wait (bounded) only when activity is due on loopback (expect_activity: we wrote or shut
- * down our end, what we sent has not reached slirp's socket, and slirp reads some socket) or a socket
- * slirp watches for writing is not writable yet while our listener is open (slirp's
- * connect to it in flight). Not otherwise: a socket slirp cannot write to because the
- * application does not read stays so, and waiting for it cost 10 ms a step (most of a
+ * wait only when activity is due on loopback: until it arrives when we wrote or shut down
+ * our end, what we sent has not reached slirp's socket, and slirp reads some socket
+ * (expect_activity, sl_wire_busy); bounded by a budget when a socket slirp watches for
+ * writing is not writable yet while our listener is open (slirp's connect to it in
+ * flight). Not otherwise: a socket slirp cannot write to because
+ * the application does not read stays so, and waiting for it cost 10 ms a step (most of a
  * campaign's time once such inputs were in the corpus). Loopback delivers within the
  * sending syscall as a rule: the wait covers a softirq deferred under load, and a case
  * gets SFH_SL_WAIT_BUDGET_MS of such waits in all (a socket slirp wants to write to but
- * cannot would otherwise cost a wait at every tick of a long advance). */
-void sfh_sl_pump(struct sfh_slirp *s, int expect_activity)
+ * cannot would otherwise cost a wait at every tick of a long advance).
+ *
+ * tick: a step of virtual time (sfh_sl_run_until), not an event. With the shortcuts, two
+ * system calls a tick made for nothing are left out:
+ * - the drain of a closed-for-reading application socket (sl_discard), after a turn that
+ *   cannot have written to it. Only slirp writes to it, and libslirp 4.7.0 writes to a
+ *   host socket in two places: tcp_input (sbappend, from slirp_input: an event) and
+ *   sowrite, from slirp_pollfds_poll, for a socket it watches for writing (wants_out).
+ *   Its timers only send to the guest, or close or shut down the socket (EOF, reset).
+ * - the poll() of a tick whose last turn polled the same fds for the same events, found
+ *   none ready, drained nothing and waited for nothing: no system call touched a socket
+ *   since (slirp makes them only for ready fds, and a timer that closes a socket changes
+ *   the set), so the poll would find nothing again. A long wait with a host socket was
+ *   one poll() per 500 ms tick: 2,400 of them for a 20-minute advance. */
+static void sl_pump(struct sfh_slirp *s, int expect_activity, int tick)
 {
 	s->conn_valid = 0;
+	if (!tick) {
+		s->app_unread = 1;
+		s->quiet = 0;
+	}
 	for (int i = 0; i < 64; i++) {
 		uint32_t to = UINT32_MAX;
-		int n = 0, wants_out = 0, wants_in = 0;
+		int n = 0, wants_out = 0, wants_in = 0, waited = 0, got = 0;
 		s->npfd = 0;
 		slirp_pollfds_fill(s->slirp, &to, sl_add_poll, s);
 		for (int k = 0; k < s->npfd; k++) {
 			wants_out |= s->pfd[k].events & POLLOUT;
 			wants_in |= s->pfd[k].events & POLLIN;
 		}
-		if (s->npfd > 0) {
+		if (s->npfd > 0 && !(tick && s->quiet && sl_same_watch(s))) {
 			n = poll(s->pfd, (nfds_t)s->npfd, 0);
-			if (n == 0 && i == 0 && s->wait_budget_ms > 0 &&
-			    ((expect_activity && wants_in && sl_in_flight(s)) ||
-			     (wants_out && s->listen_fd >= 0))) {
+			/* what we sent or shut down is on its way to slirp's socket */
+			for (int w = 0; n == 0 && i == 0 && expect_activity && wants_in &&
+					w < SFH_SL_SETTLE_MS && sl_wire_busy(s);
+			     w++) {
+				n = poll(s->pfd, (nfds_t)s->npfd, 1);
+				waited = 1;
+			}
+			if (n == 0 && i == 0 && s->wait_budget_ms > 0 && wants_out &&
+			    s->listen_fd >= 0) {
 				s->wait_budget_ms -= SFH_SL_WAIT_MS;
 				n = poll(s->pfd, (nfds_t)s->npfd, SFH_SL_WAIT_MS);
+				waited = 1;
 			}
 		}
 		slirp_pollfds_poll(s->slirp, n < 0, sl_get_revents, s);
 		sl_fire_timers(s);
-		if (s->rd_closed)
-			sl_discard(s);
+		if (wants_out)
+			s->app_unread = 1;
+		if (s->rd_closed && (s->app_unread || !s->shortcuts)) {
+			got = sl_discard(s);
+			s->app_unread = 0;
+		}
+		s->quiet = s->shortcuts && n == 0 && !got && !waited && s->npfd > 0 &&
+			   !(wants_out && s->listen_fd >= 0);
+		if (s->quiet) {
+			memcpy(s->quiet_pfd, s->pfd, (size_t)s->npfd * sizeof s->pfd[0]);
+			s->quiet_n = s->npfd;
+		}
 		if (n <= 0)
 			break;
 	}
+}
+
+void sfh_sl_pump(struct sfh_slirp *s, int expect_activity)
+{
+	sl_pump(s, expect_activity, 0);
 }
 
 uint32_t sfh_sl_fill(struct sfh_slirp *s)
@@ -502,7 +594,7 @@ void sfh_sl_run_until(struct sfh_slirp *s, int64_t end_ns)
 		if (next >= horizon)
 			next = end_ns;
 		s->now_ns = next < end_ns ? next : end_ns;
-		sfh_sl_pump(s, 0);
+		sl_pump(s, 0, 1);
 	}
 	sfh_sl_settle(s);
 }
@@ -739,6 +831,7 @@ static int sl_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 	s->out_n = 0;
 	s->ep.peer_ip = SFH_SL_GUEST;
 	s->ep.peer_port = (uint16_t)(40000 + case_no % 20000);
+	sfh_sl_private_net(); /* this thread's sockets, slirp's included (target_slirp_env.c) */
 	if (role == SFH_ROLE_ACTIVE) {
 		r = sfh_sl_new_instance(s, 1);
 		if (r == 0)
@@ -779,17 +872,31 @@ static const char *sl_version(void)
 	return sl_version_buf;
 }
 
+/* Options, separated by commas: passive=gfwd | passive=sock, shortcuts=on | off. */
 static int sl_parse_args(struct sfh_slirp *s, const char *args, char *err, size_t errlen)
 {
 	s->pmode = SFH_SL_GFWD_MODE;
-	if (!args[0] || strcmp(args, "passive=gfwd") == 0)
-		return 0;
-	if (strcmp(args, "passive=sock") == 0) {
-		s->pmode = SFH_SL_SOCK_MODE;
-		return 0;
+	s->shortcuts = 1;
+	while (*args) {
+		size_t n = strcspn(args, ",");
+		if (n == 12 && memcmp(args, "passive=gfwd", n) == 0)
+			s->pmode = SFH_SL_GFWD_MODE;
+		else if (n == 12 && memcmp(args, "passive=sock", n) == 0)
+			s->pmode = SFH_SL_SOCK_MODE;
+		else if (n == 12 && memcmp(args, "shortcuts=on", n) == 0)
+			s->shortcuts = 1;
+		else if (n == 13 && memcmp(args, "shortcuts=off", n) == 0)
+			s->shortcuts = 0;
+		else {
+			snprintf(err, errlen,
+				 "slirp: unknown option '%.*s' (passive=gfwd | passive=sock, "
+				 "shortcuts=on | shortcuts=off)",
+				 (int)n, args);
+			return -1;
+		}
+		args += n + (args[n] == ',');
 	}
-	snprintf(err, errlen, "slirp: unknown option '%s' (passive=gfwd | passive=sock)", args);
-	return -1;
+	return 0;
 }
 
 static int sl_open(const char *args, struct sfh_target **out, char *err, size_t errlen)
@@ -811,6 +918,7 @@ static int sl_open(const char *args, struct sfh_target **out, char *err, size_t 
 		free(s);
 		return -1;
 	}
+	sfh_sl_round_bufs(s->shortcuts);
 	s->base.ops = &sfh_target_slirp_ops;
 	s->listen_fd = s->app_fd = -1;
 	for (size_t i = 0; i < sizeof s->pattern; i++)
@@ -827,6 +935,9 @@ static int sl_open(const char *args, struct sfh_target **out, char *err, size_t 
 	    .notify = sl_notify,
 	};
 	sl_glog_install(s);
+	/* already here, and not only at reset: children forked to run cases in isolation
+	 * inherit the namespace instead of each making one */
+	sfh_sl_private_net();
 	*out = &s->base;
 	return 0;
 }

@@ -31,6 +31,11 @@
 #define SFH_SL_MAX_TIMERS     8
 #define SFH_SL_MAX_CAP	      4096 /* emitted packets kept between two drains */
 #define SFH_SL_WAIT_BUDGET_MS 50   /* real waiting for loopback allowed to one case */
+#define SFH_SL_SETTLE_MS      1000 /* longest wait for a delivery due on loopback */
+/* A recv() length that takes all a socket holds. Only with MSG_TRUNC and a NULL buffer:
+ * TCP then copies nothing, but the kernel still checks that the range lies in user space,
+ * which a stack buffer plus 1 GiB does not always do (EFAULT, in one process in ten). */
+#define SFH_SL_RECV_ALL (1u << 30)
 
 /* How the passive role is served (open args "passive=gfwd" or "passive=sock"). */
 enum sfh_sl_pmode {
@@ -61,7 +66,13 @@ struct sfh_sl_rec {
 struct sfh_slirp {
 	struct sfh_target base;
 	enum sfh_sl_pmode pmode; /* from the open args */
-	enum sfh_sl_pmode cur;	 /* the mode of the running case (passive role) */
+	/* from the open args ("shortcuts=off": 0): the cheaper ways of doing what a case
+	 * does (target_slirp_env.c; recv with MSG_TRUNC; drains and polls that cannot find
+	 * anything left out, see sl_pump) are used. Off only to show that they change nothing
+	 * (tests/targets/ test_slirp_shortcuts.c) and to measure what they save
+	 * (bench/bench_slirp.c). */
+	uint8_t shortcuts;
+	enum sfh_sl_pmode cur; /* the mode of the running case (passive role) */
 	Slirp *slirp;
 	SlirpCb cb;
 	int64_t now_ns; /* the virtual clock slirp reads */
@@ -100,7 +111,12 @@ struct sfh_slirp {
 	/* host sockets (target_slirp_sock.c) */
 	int listen_fd; /* passive socket mode: our listener on 127.0.0.1 */
 	uint16_t listen_port;
-	int app_fd;	       /* the application's end of the connection */
+	int app_fd;	    /* the application's end of the connection */
+	uint8_t app_eof;    /* app_fd read its end (EOF or an error): nothing more comes */
+	uint8_t app_unread; /* slirp may have written to app_fd since it was drained */
+	uint8_t quiet;	    /* the last turn of slirp's loop polled quiet_pfd: nothing */
+	int quiet_n;
+	struct pollfd quiet_pfd[SFH_SL_MAX_PFD];
 	uint16_t app_port;     /* active role: its local port, the target port the guest sees */
 	uint16_t hostfwd_port; /* active role: slirp's forwarder on 127.0.0.1 */
 
@@ -111,18 +127,30 @@ struct sfh_slirp {
 	size_t loglen, logmax;
 	uint8_t replaying;
 	uint8_t migrate_failed; /* an ABORT could not move the case to socket mode */
-	uint8_t nat;	   /* the case migrated: translate addresses both ways */
-	uint64_t out_hash; /* of everything the case emitted (sl_hash_seg) */
+	uint8_t nat;		/* the case migrated: translate addresses both ways */
+	uint64_t out_hash;	/* of everything the case emitted (sl_hash_seg) */
 	uint64_t out_n;
 	uint32_t glib_handler;
 	uint8_t pattern[65536]; /* payload of SEND calls, same pattern as the wire's */
 };
 
+/* target_slirp_env.c */
+/* slirp_new; copy_rand: its random generator is a copy of one made once per process,
+ * not seeded afresh from /dev/urandom */
+Slirp *sfh_sl_slirp_new(const SlirpConfig *cfg, const SlirpCb *cb, void *opaque, int copy_rand);
+/* g_realloc rounds slirp's large buffers up (1) or not (0), for the whole process: the
+ * shortcuts setting of the last target opened */
+void sfh_sl_round_bufs(int on);
+/* Move the calling thread into the process's private network namespace (made on first
+ * use); 1 if it is there, 0 if it stays on the host's (no privilege). */
+int sfh_sl_private_net(void);
+
 /* target_slirp.c */
 int sfh_sl_new_instance(struct sfh_slirp *s, int restricted);
-int sfh_sl_gfwd_setup(struct sfh_slirp *s); /* a fresh instance with the guestfwd */
+int sfh_sl_gfwd_setup(struct sfh_slirp *s);  /* a fresh instance with the guestfwd */
 void sfh_sl_case_clear(struct sfh_slirp *s); /* the application's view: no connection */
 void sfh_sl_pump(struct sfh_slirp *s, int expect_activity);
+void sfh_sl_wire_settle(struct sfh_slirp *s); /* nothing in flight on loopback */
 void sfh_sl_run_until(struct sfh_slirp *s, int64_t end_ns);
 uint32_t sfh_sl_fill(struct sfh_slirp *s); /* pollfds_fill into s->pfd; its timeout */
 void sfh_sl_input_ip(struct sfh_slirp *s, const uint8_t *ip, size_t len);
