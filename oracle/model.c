@@ -76,7 +76,7 @@ void sfo_new_iss(const struct sfo_ctx *c, struct sfo_tcb *n, uint32_t iss)
 	n->rtx_count = 0;
 }
 
-/* Take what the peer's SYN tells: IRS, its window, MSS and window scale. */
+/* Take what the peer's SYN tells: IRS, its window, MSS, window scale and timestamps. */
 void sfo_peer_syn(const struct sfo_ctx *c, struct sfo_tcb *n, const struct sfo_seg *s)
 {
 	n->irs = s->seq;
@@ -99,6 +99,12 @@ void sfo_peer_syn(const struct sfo_ctx *c, struct sfo_tcb *n, const struct sfo_s
 		n->snd_wscale = s->wscale > 14 ? 14 : s->wscale;
 		if (n->fl & SFO_TF_WS_SELF)
 			n->fl |= SFO_TF_WSCALE;
+	}
+	/* RFC 7323 3.2: Timestamps are in use once both SYNs carried the option */
+	if (s->opts & SFO_OPT_TS) {
+		n->fl |= SFO_TF_TS_PEER;
+		if (n->fl & SFO_TF_TS_SELF)
+			n->fl |= SFO_TF_TS;
 	}
 	if (c->stack)
 		n->rcv_wnd = n->rcv_buf = c->cfg->rcv_wnd;
@@ -701,6 +707,11 @@ void sfo_observe(struct sfo_tcb *t, const struct sfo_seg *s)
 			t->rcv_wscale = s->wscale > 14 ? 14 : s->wscale;
 			if (t->fl & SFO_TF_WS_PEER)
 				t->fl |= SFO_TF_WSCALE;
+		}
+		if (s->opts & SFO_OPT_TS) {
+			t->fl |= SFO_TF_TS_SELF;
+			if (t->fl & SFO_TF_TS_PEER)
+				t->fl |= SFO_TF_TS;
 		}
 	}
 	if (!(t->fl & SFO_TF_ISS_KNOWN))

@@ -1092,10 +1092,28 @@ static void syn_q_both(struct sfo_ctx *c)
 	c->t = t0;
 }
 
+/* RFC 7323 3.2 (RFC 9293 3.2.1 points there): with Timestamps in use (both SYNs carried
+ * the option, SFO_TF_TS), "if a non-<RST> segment is received without a TSopt, a TCP
+ * SHOULD silently drop the segment". One more outcome after the normal processing, which
+ * stays the reference (out[0], what the model as a stack does): the TCB as it was, no
+ * reply; what was owed or queued before may still go (finish()). Only a TCB that saw
+ * both SYNs has the flag (SYN-RECEIVED and later; CLOSED and LISTEN start afresh). A
+ * RST is processed as usual ("MUST NOT abort ... because any segment lacks an expected
+ * TSopt" concerns the missing option, not the RST's own effect). */
+static void ts_missing_drop(struct sfo_ctx *c)
+{
+	const struct sfo_tcb *t = c->t;
+	const struct sfo_seg *s = seg_of(c);
+	if (!(t->fl & SFO_TF_TS) || (s->flags & SFO_RST) || (s->opts & SFO_OPT_TS))
+		return;
+	sfo_set_state(sfo_out_new(c), t->state, SFO_R_TS_MISSING_DROP);
+}
+
 void sfo_seg_arrives(struct sfo_ctx *c)
 {
 	if (!c->stack && (c->t->fl & SFO_TF_SYN_QP) && sfo_synchronized(c->t->state)) {
 		syn_q_both(c);
+		ts_missing_drop(c);
 		return;
 	}
 	switch (c->t->state) {
@@ -1117,6 +1135,7 @@ void sfo_seg_arrives(struct sfo_ctx *c)
 	case SFO_LAST_ACK:
 	case SFO_TIME_WAIT:
 		seg_other(c);
+		ts_missing_drop(c);
 		return;
 	}
 	seg_closed(c); /* a state out of range: no TCB */
