@@ -541,7 +541,7 @@ void sfo_syn_q_taken(const struct sfo_tcb *t, struct sfo_tcb *tk)
 {
 	uint32_t q = t->syn_q_len;
 	*tk = *t;
-	tk->fl &= ~(uint32_t)SFO_TF_SYN_QP;
+	tk->fl &= ~SFO_TF_QP_ALL;
 	tk->syn_q_len = 0;
 	tk->rcv_nxt += q;
 	tk->rcv_queued += q;
@@ -602,7 +602,7 @@ void sfo_step(const struct sfo_tcb *t, const struct sfo_cfg *cfg, const struct s
 		c.t = &tk;
 		step_from(&c);
 		for (; k < e->nout; k++)
-			sfo_fire(&e->out[k], SFO_R_SYNSENT_SYN_TEXT_QUEUE);
+			sfo_fire(&e->out[k], sfo_qp_taken_rule(t));
 		c.t = t;
 	}
 }
@@ -672,7 +672,7 @@ static void learn_ack(struct sfo_tcb *t, const struct sfo_seg *s)
 		t->rcv_wnd = t->rcv_wnd > t->syn_q_len ? t->rcv_wnd - t->syn_q_len : 0;
 		t->rcv_nxt += t->syn_q_len;
 		t->syn_q_len = 0;
-		t->fl &= ~(uint32_t)SFO_TF_SYN_QP;
+		t->fl &= ~SFO_TF_QP_ALL;
 	}
 	if ((t->fl & SFO_TF_OOO) && sfo_seq_gt(s->ack, t->rcv_nxt) &&
 	    sfo_seq_le(s->ack, t->ooo_hi)) {

@@ -331,6 +331,9 @@ enum {
 	SFO_TF_TS_SELF = 1u << 27,   /* the target's SYN carried a Timestamps option */
 	SFO_TF_TS_PEER = 1u << 28,   /* the peer's SYN carried a Timestamps option; with
 				      * TS_SELF, SFO_TF_TS: negotiated (RFC 7323 3.2) */
+	SFO_TF_QP_TS = 1u << 29,     /* oracle: the pending text (SYN_QP, syn_q_len) came on
+				      * a segment without TSopt, which the target may have
+				      * dropped (RFC 7323 3.2), not on a simultaneous-open SYN */
 	SFO_TF_OOO_ALL = SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP | SFO_TF_OOO_FINX
 };
 
