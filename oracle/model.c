@@ -76,7 +76,7 @@ void sfo_new_iss(const struct sfo_ctx *c, struct sfo_tcb *n, uint32_t iss)
 	n->rtx_count = 0;
 }
 
-/* Take what the peer's SYN tells: IRS, its window, MSS and window scale. */
+/* Take what the peer's SYN tells: IRS, its window, MSS, window scale and timestamps. */
 void sfo_peer_syn(const struct sfo_ctx *c, struct sfo_tcb *n, const struct sfo_seg *s)
 {
 	n->irs = s->seq;
@@ -99,6 +99,12 @@ void sfo_peer_syn(const struct sfo_ctx *c, struct sfo_tcb *n, const struct sfo_s
 		n->snd_wscale = s->wscale > 14 ? 14 : s->wscale;
 		if (n->fl & SFO_TF_WS_SELF)
 			n->fl |= SFO_TF_WSCALE;
+	}
+	/* RFC 7323 3.2: Timestamps are in use once both SYNs carried the option */
+	if (s->opts & SFO_OPT_TS) {
+		n->fl |= SFO_TF_TS_PEER;
+		if (n->fl & SFO_TF_TS_SELF)
+			n->fl |= SFO_TF_TS;
 	}
 	if (c->stack)
 		n->rcv_wnd = n->rcv_buf = c->cfg->rcv_wnd;
@@ -535,7 +541,7 @@ void sfo_syn_q_taken(const struct sfo_tcb *t, struct sfo_tcb *tk)
 {
 	uint32_t q = t->syn_q_len;
 	*tk = *t;
-	tk->fl &= ~(uint32_t)SFO_TF_SYN_QP;
+	tk->fl &= ~SFO_TF_QP_ALL;
 	tk->syn_q_len = 0;
 	tk->rcv_nxt += q;
 	tk->rcv_queued += q;
@@ -596,7 +602,7 @@ void sfo_step(const struct sfo_tcb *t, const struct sfo_cfg *cfg, const struct s
 		c.t = &tk;
 		step_from(&c);
 		for (; k < e->nout; k++)
-			sfo_fire(&e->out[k], SFO_R_SYNSENT_SYN_TEXT_QUEUE);
+			sfo_fire(&e->out[k], sfo_qp_taken_rule(t));
 		c.t = t;
 	}
 }
@@ -666,7 +672,7 @@ static void learn_ack(struct sfo_tcb *t, const struct sfo_seg *s)
 		t->rcv_wnd = t->rcv_wnd > t->syn_q_len ? t->rcv_wnd - t->syn_q_len : 0;
 		t->rcv_nxt += t->syn_q_len;
 		t->syn_q_len = 0;
-		t->fl &= ~(uint32_t)SFO_TF_SYN_QP;
+		t->fl &= ~SFO_TF_QP_ALL;
 	}
 	if ((t->fl & SFO_TF_OOO) && sfo_seq_gt(s->ack, t->rcv_nxt) &&
 	    sfo_seq_le(s->ack, t->ooo_hi)) {
@@ -701,6 +707,11 @@ void sfo_observe(struct sfo_tcb *t, const struct sfo_seg *s)
 			t->rcv_wscale = s->wscale > 14 ? 14 : s->wscale;
 			if (t->fl & SFO_TF_WS_PEER)
 				t->fl |= SFO_TF_WSCALE;
+		}
+		if (s->opts & SFO_OPT_TS) {
+			t->fl |= SFO_TF_TS_SELF;
+			if (t->fl & SFO_TF_TS_PEER)
+				t->fl |= SFO_TF_TS;
 		}
 	}
 	if (!(t->fl & SFO_TF_ISS_KNOWN))

@@ -41,6 +41,18 @@ struct sfo_ctx {
 	struct sfo_outcome spare; /* absorbs outcomes beyond SFO_MAX_OUT (never reported) */
 };
 
+/* Text pending at RCV.NXT, taken or not (SFO_TF_SYN_QP), and where it came from: the
+ * rules that name the two readings. */
+#define SFO_TF_QP_ALL ((uint32_t)(SFO_TF_SYN_QP | SFO_TF_QP_TS))
+static inline sfo_rule_t sfo_qp_taken_rule(const struct sfo_tcb *t)
+{
+	return (t->fl & SFO_TF_QP_TS) ? SFO_R_DATA_ACCEPT : SFO_R_SYNSENT_SYN_TEXT_QUEUE;
+}
+static inline sfo_rule_t sfo_qp_drop_rule(const struct sfo_tcb *t)
+{
+	return (t->fl & SFO_TF_QP_TS) ? SFO_R_TS_MISSING_DROP : SFO_R_SYNSENT_SYN_TEXT_DROP;
+}
+
 /* A fresh outcome whose next TCB is the TCB before the event. */
 static inline struct sfo_outcome *sfo_out_new(struct sfo_ctx *c)
 {

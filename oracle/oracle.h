@@ -302,7 +302,7 @@ enum {
 	SFO_TF_ACK_OWED = 1u << 8,   /* an ACK for [ack_owed_lo, RCV.NXT] may still come */
 	SFO_TF_WSCALE = 1u << 9,     /* window scaling negotiated */
 	SFO_TF_SACK = 1u << 10,
-	SFO_TF_TS = 1u << 11,
+	SFO_TF_TS = 1u << 11,        /* Timestamps negotiated: both SYNs carried TSopt */
 	SFO_TF_ACCEPTED = 1u << 12,  /* application accepted the connection */
 	SFO_TF_WS_SELF = 1u << 13,   /* the target's SYN carried a window scale option */
 	SFO_TF_WS_PEER = 1u << 14,   /* the peer's SYN carried a window scale option */
@@ -328,6 +328,12 @@ enum {
 	SFO_TF_SYN_Q_FIN = 1u << 25, /* ... and a FIN after them */
 	SFO_TF_SYN_QP = 1u << 26,    /* oracle, once ESTABLISHED: that text (syn_q_len) taken
 				      * or discarded, not known yet */
+	SFO_TF_TS_SELF = 1u << 27,   /* the target's SYN carried a Timestamps option */
+	SFO_TF_TS_PEER = 1u << 28,   /* the peer's SYN carried a Timestamps option; with
+				      * TS_SELF, SFO_TF_TS: negotiated (RFC 7323 3.2) */
+	SFO_TF_QP_TS = 1u << 29,     /* oracle: the pending text (SYN_QP, syn_q_len) came on
+				      * a segment without TSopt, which the target may have
+				      * dropped (RFC 7323 3.2), not on a simultaneous-open SYN */
 	SFO_TF_OOO_ALL = SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP | SFO_TF_OOO_FINX
 };
 
