@@ -17,6 +17,7 @@
  * Sysctls set inside (see set_sysctls): tcp_invalid_ratelimit=0, tcp_no_metrics_save=1,
  * tcp_syncookies=0, tcp_comp_sack_nr=0, icmp_ratelimit=0, challenge-ACK limit unlimited,
  * IPv6 disabled; tcp_timestamps, tcp_sack and tcp_window_scaling keep their defaults (on).
+ * The device's route carries the quickack metric (drain() below says why).
  *
  * Cases. Each case gets a fresh port pair (target 20000+k, peer 40000+k, k rotating over
  * 20,000). Passive role: a listening socket; the connection is accepted (non-blocking)
@@ -52,7 +53,12 @@
  * been emitted since, the kernel may be delaying its ACK (pingpong mode after a FIN: one
  * tick if no data came before, TCP_ATO_MIN = 40 ms otherwise). drain then waits up to
  * SFH_LINUX_DELAYED_MS (60 ms; option delack=MS, 0 = never wait) and returns as soon as it
- * comes, so the ACK lands in the step that caused it.
+ * comes, so the ACK lands in the step that caused it. That exception is off by default:
+ * the device's route carries the quickack metric (option quickack=1, the default), so the
+ * kernel sends every ACK at once and never arms its delayed-ACK timer (measured: over
+ * 3,131 campaign inputs, none of 121 such waits saw a packet). RFC 9293 §3.8.6.3 lets a
+ * TCP delay an ACK (up to 0.5 s) and never requires it; the profile still allows 200 ms.
+ * quickack=0 keeps the kernel's delayed ACKs and the waits for them.
  *
  * Time is real for the kernel. advance(ms) polls the TUN for real while a kernel timer of
  * the case's connection is pending (retransmission, SYN-ACK, probe, keepalive: sock_diag's
@@ -197,7 +203,7 @@ static const char *lt_version(void)
 }
 
 /* Options: comma-separated key=value (maxwait=MS, delack=MS, skipidle=0|1, jump=0|1,
- * tol=MS, burst=MS). */
+ * quickack=0|1, tol=MS, burst=MS). */
 static int parse_args(struct linux_target *lt, const char *args, char *err, size_t errlen)
 {
 	const char *p = args;
@@ -220,6 +226,8 @@ static int parse_args(struct linux_target *lt, const char *args, char *err, size
 			lt->skipidle = v != 0;
 		else if (klen == 4 && memcmp(p, "jump", 4) == 0)
 			lt->jump = v != 0;
+		else if (klen == 8 && memcmp(p, "quickack", 8) == 0)
+			lt->ns.quickack = v != 0;
 		else if (klen == 3 && memcmp(p, "tol", 3) == 0)
 			lt->tol_ms = (uint32_t)v;
 		else if (klen == 5 && memcmp(p, "burst", 5) == 0)
@@ -227,7 +235,8 @@ static int parse_args(struct linux_target *lt, const char *args, char *err, size
 		else {
 			snprintf(err, errlen,
 				 "linux target: unknown option '%.*s' (known: maxwait=MS, "
-				 "delack=MS, skipidle=0|1, jump=0|1, tol=MS, burst=MS)",
+				 "delack=MS, skipidle=0|1, jump=0|1, quickack=0|1, tol=MS, "
+				 "burst=MS)",
 				 (int)klen, p);
 			return -1;
 		}
@@ -270,6 +279,7 @@ static int lt_open(const char *args, struct sfh_target **out, char *err, size_t 
 	lt->burst_ms = SFH_LINUX_BURST_MS;
 	lt->skipidle = 1;
 	lt->jump = 1;
+	lt->ns.quickack = 1;
 	lt->q = calloc(SFH_LINUX_QUEUE, sizeof *lt->q);
 	lt->sendbuf = malloc(SFH_LINUX_SENDBUF);
 	if (!lt->q || !lt->sendbuf) {
@@ -511,7 +521,7 @@ static int lt_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 	/* Only a synchronized connection the application still holds delays ACKs; an
 	 * orphan, a request socket or SYN-SENT answers at once or not at all. */
 	lt->owed = 0;
-	if (lt->cfd >= 0 && may_owe_ack(ip, len)) {
+	if (lt->cfd >= 0 && !lt->ns.quickack && may_owe_ack(ip, len)) {
 		int k = fd_state(lt->cfd);
 		lt->owed = k == SFH_LK_ESTABLISHED || k == SFH_LK_CLOSE_WAIT ||
 			   k == SFH_LK_FIN_WAIT1 || k == SFH_LK_FIN_WAIT2 || k == SFH_LK_SYN_RECV;
