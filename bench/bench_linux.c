@@ -311,7 +311,7 @@ int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 20000;
 	char err[256];
-	struct sfh_linux_ns ns;
+	struct sfh_linux_ns ns = {.quickack = 0}; /* the raw loop: the route as deployed */
 	struct obs o = {.bad = 0};
 	if (sfh_target_open("linux", &o.t, err, sizeof err) != 0 ||
 	    sfh_linux_ns_open(&ns, err, sizeof err) != 0) {

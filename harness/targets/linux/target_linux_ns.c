@@ -15,6 +15,7 @@
 #include <linux/if_tun.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -151,6 +152,75 @@ static int make_device(struct sfh_linux_ns *ns, char *err, size_t errlen)
 	return rc;
 }
 
+/* Replace the device's route (the /30 the address made) with the same route carrying the
+ * quickack metric (RTAX_QUICKACK, `ip route ... quickack 1`): every ACK the kernel owes
+ * goes out at once instead of after the delayed-ACK timer, which sock_diag cannot show,
+ * so a step's ACK is never waited for (RFC 9293 §3.8.6.3 lets a TCP delay an ACK, never
+ * requires it). Runs inside the namespace. 0, or -1 with the reason in err. */
+static int route_quickack(char *err, size_t errlen)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct rtmsg rt;
+		char attrs[128];
+	} req;
+	memset(&req, 0, sizeof req);
+	req.nh.nlmsg_type = RTM_NEWROUTE;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+	req.nh.nlmsg_seq = 1;
+	req.rt = (struct rtmsg){.rtm_family = AF_INET,
+				.rtm_dst_len = SFH_LINUX_PREFIX,
+				.rtm_table = RT_TABLE_MAIN,
+				.rtm_protocol = RTPROT_KERNEL,
+				.rtm_scope = RT_SCOPE_LINK,
+				.rtm_type = RTN_UNICAST};
+	size_t len = NLMSG_LENGTH(sizeof req.rt);
+	uint32_t dst = htonl(SFH_LINUX_TARGET_IP & (~0u << (32 - SFH_LINUX_PREFIX)));
+	uint32_t src = htonl(SFH_LINUX_TARGET_IP), oif = if_nametoindex(SFH_LINUX_IFNAME);
+	const struct {
+		unsigned short type;
+		const void *v;
+	} flat[] = {{RTA_DST, &dst}, {RTA_PREFSRC, &src}, {RTA_OIF, &oif}};
+	for (size_t i = 0; i < 3; i++) {
+		struct rtattr *a = (struct rtattr *)((char *)&req + NLMSG_ALIGN(len));
+		a->rta_type = flat[i].type;
+		a->rta_len = RTA_LENGTH(4);
+		memcpy(RTA_DATA(a), flat[i].v, 4);
+		len = NLMSG_ALIGN(len) + RTA_ALIGN(a->rta_len);
+	}
+	struct rtattr *m = (struct rtattr *)((char *)&req + NLMSG_ALIGN(len));
+	struct rtattr *q = (struct rtattr *)RTA_DATA(m);
+	uint32_t one = 1;
+	q->rta_type = RTAX_QUICKACK;
+	q->rta_len = RTA_LENGTH(4);
+	memcpy(RTA_DATA(q), &one, 4);
+	m->rta_type = RTA_METRICS;
+	m->rta_len = RTA_LENGTH(RTA_ALIGN(q->rta_len));
+	req.nh.nlmsg_len = (uint32_t)(NLMSG_ALIGN(len) + RTA_ALIGN(m->rta_len));
+
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	int rc = -1;
+	char buf[512];
+	if (s >= 0 && oif != 0 && send(s, &req, req.nh.nlmsg_len, 0) == (ssize_t)req.nh.nlmsg_len) {
+		ssize_t n = recv(s, buf, sizeof buf, 0);
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+		if (n >= (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) &&
+		    h->nlmsg_type == NLMSG_ERROR) {
+			int e = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+			if (e == 0)
+				rc = 0;
+			else
+				errno = -e;
+		}
+	}
+	if (rc != 0)
+		snprintf(err, errlen, "linux target: route with quickack on %s: %s",
+			 SFH_LINUX_IFNAME, strerror(errno));
+	if (s >= 0)
+		close(s);
+	return rc;
+}
+
 struct setup_job {
 	struct sfh_linux_ns *ns;
 	char *err;
@@ -182,7 +252,8 @@ static int setup_in_thread(struct sfh_linux_ns *ns, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
-	if (set_sysctls(err, errlen) != 0 || make_device(ns, err, errlen) != 0)
+	if (set_sysctls(err, errlen) != 0 || make_device(ns, err, errlen) != 0 ||
+	    (ns->quickack && route_quickack(err, errlen) != 0))
 		return -1;
 	ns->diagfd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (ns->diagfd < 0) {
@@ -212,7 +283,9 @@ static void *setup_thread(void *arg)
 
 int sfh_linux_ns_open(struct sfh_linux_ns *ns, char *err, size_t errlen)
 {
+	int quickack = ns->quickack;
 	memset(ns, 0, sizeof *ns);
+	ns->quickack = quickack;
 	ns->nsfd = ns->tunfd = ns->diagfd = -1;
 	struct setup_job job = {ns, err, errlen, -1};
 	pthread_t th;

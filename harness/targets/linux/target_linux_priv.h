@@ -49,6 +49,7 @@ struct sfh_linux_ns {
 	int pool[SFH_LINUX_POOL];
 	int npool;
 	uint32_t seq; /* netlink sequence numbers */
+	int quickack; /* set before open: the device's route carries the quickack metric */
 };
 
 /* One socket as sock_diag reports it. */
@@ -60,8 +61,8 @@ struct sfh_linux_sk {
 	uint32_t cookie[2];
 };
 
-/* Create the namespace, its device and sysctls. 0, or -1 with the reason in err; on
- * failure nothing is left behind. */
+/* Create the namespace, its device, its route and sysctls (ns->quickack as the caller
+ * set it is kept). 0, or -1 with the reason in err; on failure nothing is left behind. */
 int sfh_linux_ns_open(struct sfh_linux_ns *ns, char *err, size_t errlen);
 /* Close everything; the kernel then destroys the device and the namespace. Idempotent. */
 void sfh_linux_ns_close(struct sfh_linux_ns *ns);
