@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,7 +31,8 @@
 #include "fuzz.h"
 #include "fuzz_priv.h"
 #include "isn.h"
-
+#include "safeio.h"
+#include "supervise.h"
 
 static const char usage_fuzz[] =
     "usage: synfin fuzz --target T [options] [CORPUS_DIR...] [-- LIBFUZZER_FLAGS...]\n"
@@ -81,7 +83,6 @@ static const char usage_minimize[] =
     "OUT (default: standard output) with an '#! expect' line for the regression corpus.\n"
     "\n"
     "Exit: 0 minimized, 1 the scenario shows no divergence, 2 bad input or environment.\n";
-
 
 /* ---- small helpers ---- */
 
@@ -417,6 +418,11 @@ static int run_worker(struct fuzz_args *a, int argc, char **argv)
 		fprintf(stderr, "synfin fuzz: cannot find my own executable\n");
 		return EXIT_BAD;
 	}
+	/* Every worker, libFuzzer's -jobs and -fork processes too, ends with the command. */
+	if (sff_sup_watch(EXIT_BAD) != 0) {
+		fprintf(stderr, "synfin fuzz: %s: not a supervisor pipe\n", SFF_SUP_ENV);
+		return EXIT_BAD;
+	}
 	if (sff_core_init(&o, err, sizeof err) != 0) {
 		fprintf(stderr, "synfin fuzz: %s\n", err);
 		return EXIT_BAD;
@@ -585,23 +591,37 @@ exit:
 	return rc;
 }
 
-static int supervise(pid_t child, const struct fuzz_args *a, struct sff_stats *st, double t0)
+/* How long an interrupted worker (and its -jobs/-fork processes) gets to end on
+ * SIGTERM before SIGKILL: the whole stop stays within a second. */
+#define STOP_GRACE_S 0.5
+
+/* Supervise the worker until it ends; *stopped_by: the signal (SIGINT, SIGTERM, SIGHUP)
+ * that stopped the campaign, or 0. The worker leads its own process group, holding every
+ * process libFuzzer starts: a signal to the command alone (CI runners, kill PID) stops
+ * them all, and a Ctrl-C on the terminal reaches only the command, which does the same. */
+static int supervise(pid_t child, const struct fuzz_args *a, struct sff_stats *st, double t0,
+		     int *stopped_by)
 {
 	int status = 0;
-	double last = t0;
+	double last = t0, stop_at = 0;
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	*stopped_by = 0;
 	for (;;) {
 		pid_t w = waitpid(child, &status, WNOHANG);
 		if (w == child)
 			break;
 		if (w < 0 && errno != EINTR)
 			return -1;
-		if (g_interrupted == SIGTERM) {
-			kill(child, SIGTERM); /* SIGINT reaches the child from the terminal */
-			g_interrupted = 0;
+		if (g_interrupted && !*stopped_by) {
+			*stopped_by = g_interrupted;
+			stop_at = now_s();
+			kill(-child, SIGTERM);
+		} else if (*stopped_by && now_s() - stop_at > STOP_GRACE_S) {
+			kill(-child, SIGKILL);
 		}
 		/* Woken by SIGCHLD (blocked since the fork) the moment the worker ends: a
 		 * short campaign is not charged up to a polling period for its end. */
@@ -609,8 +629,10 @@ static int supervise(pid_t child, const struct fuzz_args *a, struct sff_stats *s
 		sigset_t chld;
 		sigemptyset(&chld);
 		sigaddset(&chld, SIGCHLD);
+		if (*stopped_by)
+			ts.tv_nsec = 20 * 1000 * 1000;
 		sigtimedwait(&chld, NULL, &ts);
-		if (a->progress > 0 && now_s() - last >= a->progress) {
+		if (!*stopped_by && a->progress > 0 && now_s() - last >= a->progress) {
 			last = now_s();
 			print_progress(st, t0, "synfin fuzz:");
 		}
@@ -653,6 +675,30 @@ static int quiet_worker(const char *logs_dir)
 	return rc ? -1 : 0;
 }
 
+/* A campaign stopped by a signal to the command, or whose worker was killed: the
+ * findings written so far stay (each was renamed into place whole); libFuzzer's crash
+ * files stay for `synfin triage OUT`. Returns the exit code. */
+static int campaign_cut_short(const struct fuzz_args *a, const struct sff_stats *st, double t0,
+			      int stopped_by, int status)
+{
+	struct sff_stats_view v;
+	sff_stats_read(st, &v);
+	if (stopped_by) {
+		print_progress(st, t0, "synfin fuzz: stopped");
+		fprintf(stderr,
+			"synfin fuzz: stopped by %s: %llu finding(s) this run in %s "
+			"('synfin triage %s' groups them)\n",
+			strsignal(stopped_by), (unsigned long long)v.findings, a->out, a->out);
+		return EXIT_BAD;
+	}
+	fprintf(stderr,
+		"synfin fuzz: the libFuzzer worker was killed by signal %d (%s)%s; "
+		"%llu finding(s) this run in %s\n",
+		WTERMSIG(status), strsignal(WTERMSIG(status)), a->logs ? a->logs : "",
+		(unsigned long long)v.findings, a->out);
+	return EXIT_BAD;
+}
+
 static int cmd_fuzz(int argc, char **argv)
 {
 	struct fuzz_args a;
@@ -662,7 +708,7 @@ static int cmd_fuzz(int argc, char **argv)
 	char err[512], *lf_argv[2 * MAX_ARGS + 32];
 	char opt_target[4200], opt_out[4200], opt_stats[4300], opt_prof[300], opt_wait[64];
 	char opt_maxlen[64], opt_art[4200], opt_dict[4300];
-	int rc = EXIT_BAD, n = 0;
+	int rc = EXIT_BAD, n = 0, stats_fd = -1, stopped_by = 0, sup[2] = {-1, -1};
 
 	if (parse_fuzz_args(argc, argv, &a) != 0)
 		return EXIT_BAD;
@@ -736,7 +782,15 @@ static int cmd_fuzz(int argc, char **argv)
 	if (nseeds < 0)
 		goto exit;
 
-	snprintf(stats_path, sizeof stats_path, "%s/.stats-%d", a.out, (int)getpid());
+	/* The shared statistics live in memory, not in OUT: every worker inherits the
+	 * descriptor (libFuzzer's shell keeps it) and opens it as /proc/self/fd/N, so nothing
+	 * is left behind however the campaign ends, and nothing in OUT can be a planted link. */
+	stats_fd = memfd_create("synfin-stats", 0);
+	if (stats_fd < 0) {
+		fprintf(stderr, "synfin fuzz: memfd_create: %s\n", strerror(errno));
+		goto exit;
+	}
+	snprintf(stats_path, sizeof stats_path, "/proc/self/fd/%d", stats_fd);
 	st = sff_stats_open(stats_path, 1, err, sizeof err);
 	snprintf(dict, sizeof dict, "%s/.synfin.dict", a.out);
 	if (!st || write_dict(dict) != 0 || self_command(self, sizeof self) != 0) {
@@ -807,14 +861,18 @@ static int cmd_fuzz(int argc, char **argv)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, &oldmask); /* supervise() waits for it */
-	pid_t child = fork();
-	if (child < 0) {
-		fprintf(stderr, "synfin fuzz: fork: %s\n", strerror(errno));
+	pid_t parent = getpid(), child = -1;
+	if (pipe2(sup, O_CLOEXEC) != 0 || (child = fork()) < 0) {
+		fprintf(stderr, "synfin fuzz: %s: %s\n", child < 0 && sup[0] >= 0 ? "fork" : "pipe",
+			strerror(errno));
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		goto exit;
 	}
 	if (child == 0) {
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		setpgid(0, 0); /* see supervise() */
+		if (sff_sup_bind_parent(parent) != 0 || sff_sup_hand_down(sup[0], sup[1]) != 0)
+			_exit(EXIT_BAD); /* the command is gone already, or no supervision */
 		if (!a.lf_console && quiet_worker(logs) != 0) {
 			fprintf(stderr, "synfin fuzz: %s: %s\n", logs, strerror(errno));
 			_exit(EXIT_BAD);
@@ -822,8 +880,18 @@ static int cmd_fuzz(int argc, char **argv)
 		/* lf_argv minus argv[0], as run_worker expects. */
 		_exit(run_worker(&a, n, lf_argv));
 	}
-	int status = supervise(child, &a, st, t0);
+	setpgid(child, child); /* also here: no race with the first kill(-child) */
+	close(sup[0]);
+	sup[0] = -1;
+	int status = supervise(child, &a, st, t0, &stopped_by);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	if (status >= 0)
+		kill(-child, SIGKILL); /* anything libFuzzer started and left behind */
+	sff_sup_remove_stale(a.out);
+	if (stopped_by || (status >= 0 && WIFSIGNALED(status))) {
+		rc = campaign_cut_short(&a, st, t0, stopped_by, status);
+		goto exit;
+	}
 	print_progress(st, t0, "synfin fuzz: done");
 	int groups = 0, fresh = 0, crashed = count_artifacts(a.out) > before;
 	if (crashed)
@@ -851,11 +919,19 @@ static int cmd_fuzz(int argc, char **argv)
 		rc = fresh ? EXIT_FOUND : 0;
 	}
 exit:
-	if (st) {
-		sff_stats_close(st);
-		unlink(stats_path);
-	}
+	sff_stats_close(st);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	for (int i = 0; i < 2; i++)
+		if (sup[i] >= 0)
+			close(sup[i]);
 	sfh_target_close(t);
+	if (stopped_by) {
+		/* Die by the signal, as the shell and CI runners expect of an interrupted
+		 * command (after everything above is cleaned up). */
+		signal(stopped_by, SIG_DFL);
+		raise(stopped_by);
+	}
 	return rc;
 }
 
