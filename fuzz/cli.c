@@ -367,7 +367,9 @@ static int write_dict(const char *path)
 	    {"wait_60s", "wait 60s"},
 	    {"wait_2msl", "wait 240s"},
 	};
-	FILE *f = fopen(path, "w");
+	char aerr[512];
+	struct sfh_io_atomic a;
+	FILE *f = sfh_io_atomic_open(&a, path, 0644, aerr, sizeof aerr);
 	if (!f)
 		return -1;
 	fputs("# synfin: whole events of the binary scenario form (see harness/scenario.c)\n", f);
@@ -386,7 +388,7 @@ static int write_dict(const char *path)
 			fprintf(f, "\\x%02x", buf[k]);
 		fputs("\"\n", f);
 	}
-	return fclose(f) == 0 ? 0 : -1;
+	return sfh_io_atomic_commit(&a, aerr, sizeof aerr);
 }
 
 /* ---- the campaign ---- */
@@ -532,6 +534,23 @@ static void default_corpus(const char *target, char *buf, size_t cap)
 	buf[k < (int)cap ? k : (int)cap - 1] = 0;
 }
 
+/* OUT is where a campaign creates files, and libFuzzer (whose files we do not open
+ * ourselves) writes its crash files and logs: it must be a directory of our own user
+ * that others cannot write, else a link planted there could redirect those writes. */
+static int out_dir_ok(const char *dir)
+{
+	struct stat st;
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 002)) {
+		fprintf(stderr,
+			"synfin fuzz: %s: not a directory of user %d that others cannot write (a "
+			"link, another user's, or world-writable); choose another --out\n",
+			dir, (int)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
 static int prepare(struct fuzz_args *a, struct sfh_target **t, char *corpus, size_t cap)
 {
 	char err[512], buf[4200];
@@ -552,6 +571,8 @@ static int prepare(struct fuzz_args *a, struct sfh_target **t, char *corpus, siz
 			strerror(errno));
 		return -1;
 	}
+	if (out_dir_ok(a->out) != 0)
+		return -1;
 	/* Which target a campaign in OUT ran, for `synfin triage OUT`. */
 	snprintf(buf, sizeof buf, "%s/.target", a->out);
 	if (sff_write_file(buf, a->target, strlen(a->target)) != 0) {
@@ -666,12 +687,15 @@ static int quiet_worker(const char *logs_dir)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/libfuzzer.log", logs_dir);
-	FILE *f = fopen(path, "a");
-	if (!f || chdir(logs_dir) != 0)
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || chdir(logs_dir) != 0) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	fflush(NULL);
-	int rc = dup2(fileno(f), STDERR_FILENO) < 0 || dup2(fileno(f), STDOUT_FILENO) < 0;
-	fclose(f);
+	int rc = dup2(fd, STDERR_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0;
+	close(fd);
 	return rc ? -1 : 0;
 }
 
@@ -768,6 +792,8 @@ static int cmd_fuzz(int argc, char **argv)
 			fprintf(stderr, "synfin fuzz: %s: %s\n", logs, strerror(errno));
 			goto exit;
 		}
+		if (out_dir_ok(logs) != 0)
+			goto exit;
 		snprintf(logs_note, sizeof logs_note, " (libFuzzer's output: %s/libfuzzer.log)",
 			 logs);
 		a.logs = logs_note;

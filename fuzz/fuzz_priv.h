@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "report.h"
 #include "runner.h"
@@ -134,6 +135,7 @@ struct sff_finding_info {
 	const char *origin;	 /* "synfin fuzz", "libFuzzer crash file crash-..." */
 	const uint8_t *input;	 /* the raw input that found it (optional) */
 	size_t input_len;
+	mode_t input_mode;    /* input.bin's mode at most (its source's); 0: 0644 */
 	uint32_t orig_events; /* events before minimisation */
 };
 
@@ -338,9 +340,11 @@ int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*cb)(const uint8_t *data, 
 
 /* mkdir -p; 0 or -1 (errno set). */
 int sff_mkdirs(const char *path);
-/* Whole file into a malloc'd buffer (NUL-terminated); NULL on error. */
+/* Whole regular file into a malloc'd buffer (NUL-terminated); NULL on error. A link
+ * another user planted to a file it does not own is not followed (safeio.h). */
 uint8_t *sff_read_file(const char *path, size_t *len, size_t max);
-/* Write the whole buffer to path through a temporary name and rename. 0 or -1. */
+/* Write the whole buffer to path through a temporary name created O_EXCL|O_NOFOLLOW,
+ * checked, and renamed. 0 or -1 (errno set). */
 int sff_write_file(const char *path, const void *data, size_t len);
 
 #endif

@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fuzz.h"
 #include "isn.h"
 #include "report.h"
 #include "runner.h"
+#include "safeio.h"
 #include "scenario.h"
 #include "target.h"
 #include "target_model.h"
@@ -239,27 +241,49 @@ static int load_all(int n, char **files, struct sfh_scenario *scn)
 struct outputs {
 	struct sfh_pcap *pcap;
 	FILE *json;
-	char pcap_tmp[4096], json_tmp[4096];
+	struct sfh_io_atomic pcap_file, json_file;
 };
 
-/* Outputs are written to temporary names and renamed at the end: never half-written. */
+/* An output path must name a file (or nothing yet): refused before anything runs. */
+static int output_path_ok(const char *opt, const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		fprintf(stderr, "synfin: %s %s: %s\n", opt, path,
+			S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+		return -1;
+	}
+	return 0;
+}
+
+/* Outputs are written to temporary names (created O_EXCL|O_NOFOLLOW) and renamed at the
+ * end: never half-written, never written through a planted link. */
 static int open_outputs(const struct run_args *a, struct outputs *out)
 {
 	char err[512];
 	memset(out, 0, sizeof *out);
+	out->pcap_file.dirfd = out->json_file.dirfd = -1;
+	if ((a->pcap && output_path_ok("--pcap", a->pcap) != 0) ||
+	    (a->json && output_path_ok("--json", a->json) != 0))
+		return -1;
 	if (a->pcap) {
-		snprintf(out->pcap_tmp, sizeof out->pcap_tmp, "%s.tmp%d", a->pcap, (int)getpid());
-		out->pcap = sfh_pcap_open(out->pcap_tmp, err, sizeof err);
+		FILE *f = sfh_io_atomic_open(&out->pcap_file, a->pcap, 0644, err, sizeof err);
+		out->pcap = f ? sfh_pcap_fopen(f, a->pcap, err, sizeof err) : NULL;
+		out->pcap_file.f = NULL; /* the pcap writer owns (and closes) the stream */
 		if (!out->pcap) {
+			sfh_io_atomic_abort(&out->pcap_file);
 			fprintf(stderr, "synfin: %s\n", err);
 			return -1;
 		}
 	}
 	if (a->json) {
-		snprintf(out->json_tmp, sizeof out->json_tmp, "%s.tmp%d", a->json, (int)getpid());
-		out->json = fopen(out->json_tmp, "w");
+		out->json = sfh_io_atomic_open(&out->json_file, a->json, 0644, err, sizeof err);
 		if (!out->json) {
-			fprintf(stderr, "synfin: %s: %s\n", a->json, strerror(errno));
+			fprintf(stderr, "synfin: %s\n", err);
+			if (out->pcap)
+				sfh_pcap_close(out->pcap);
+			out->pcap = NULL;
+			sfh_io_atomic_abort(&out->pcap_file);
 			return -1;
 		}
 		fputs("[\n", out->json);
@@ -267,28 +291,33 @@ static int open_outputs(const struct run_args *a, struct outputs *out)
 	return 0;
 }
 
+/* Close (and with keep, rename into place) the outputs; every write is checked here. */
 static int close_outputs(const struct run_args *a, struct outputs *out, int keep)
 {
+	char err[512];
 	int bad = 0;
-	if (out->pcap && sfh_pcap_close(out->pcap) != 0)
-		bad = 1;
+	if (out->pcap) {
+		if (sfh_pcap_close(out->pcap) != 0) {
+			fprintf(stderr, "synfin: %s: %s\n", a->pcap, strerror(errno));
+			bad = 1;
+		}
+		out->pcap = NULL;
+		if (keep && !bad && sfh_io_atomic_commit(&out->pcap_file, err, sizeof err) != 0) {
+			fprintf(stderr, "synfin: %s\n", err);
+			bad = 1;
+		}
+		sfh_io_atomic_abort(&out->pcap_file);
+	}
 	if (out->json) {
 		fputs("\n]\n", out->json);
-		if (fclose(out->json) != 0)
+		out->json = NULL;
+		if (!keep || bad) {
+			sfh_io_atomic_abort(&out->json_file);
+		} else if (sfh_io_atomic_commit(&out->json_file, err, sizeof err) != 0) {
+			fprintf(stderr, "synfin: %s\n", err);
 			bad = 1;
+		}
 	}
-	if (a->pcap) {
-		if (keep && !bad && rename(out->pcap_tmp, a->pcap) != 0)
-			bad = 1;
-		unlink(out->pcap_tmp);
-	}
-	if (a->json) {
-		if (keep && !bad && rename(out->json_tmp, a->json) != 0)
-			bad = 1;
-		unlink(out->json_tmp);
-	}
-	if (bad)
-		fprintf(stderr, "synfin: cannot write the output files\n");
 	return bad ? -1 : 0;
 }
 
@@ -382,7 +411,7 @@ static int cmd_replay(int argc, char **argv)
 	struct sfh_runner *r = NULL;
 	int rc = EXIT_BAD, mismatches = 0, broken = 0, errors = 0;
 	FILE *junit = NULL;
-	char junit_tmp[4096] = "";
+	struct sfh_io_atomic junit_file = {.dirfd = -1};
 
 	if (parse_run_args(argc, argv, &a, usage_replay) != 0)
 		return EXIT_BAD;
@@ -399,10 +428,11 @@ static int cmd_replay(int argc, char **argv)
 	if (!prof || !r)
 		goto exit;
 	if (a.junit) {
-		snprintf(junit_tmp, sizeof junit_tmp, "%s.tmp%d", a.junit, (int)getpid());
-		junit = fopen(junit_tmp, "w");
+		if (output_path_ok("--junit", a.junit) != 0)
+			goto exit;
+		junit = sfh_io_atomic_open(&junit_file, a.junit, 0644, err, sizeof err);
 		if (!junit) {
-			fprintf(stderr, "synfin: %s: %s\n", a.junit, strerror(errno));
+			fprintf(stderr, "synfin: %s\n", err);
 			goto exit;
 		}
 		fprintf(junit, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=");
@@ -446,18 +476,14 @@ static int cmd_replay(int argc, char **argv)
 	rc = broken ? EXIT_BAD : mismatches ? EXIT_DIVERGENCE : 0;
 	if (junit) {
 		fputs("</testsuite>\n", junit);
-		int bad = fclose(junit) != 0 || rename(junit_tmp, a.junit) != 0;
 		junit = NULL;
-		if (bad) {
-			fprintf(stderr, "synfin: cannot write %s\n", a.junit);
+		if (sfh_io_atomic_commit(&junit_file, err, sizeof err) != 0) {
+			fprintf(stderr, "synfin: %s\n", err);
 			rc = EXIT_BAD;
 		}
 	}
 exit:
-	if (junit) {
-		fclose(junit);
-		unlink(junit_tmp);
-	}
+	sfh_io_atomic_abort(&junit_file); /* nothing left behind, whatever happened */
 	sfh_filelist_free(&fl);
 	sfh_runner_free(r);
 	sfh_target_close(t);

@@ -14,6 +14,7 @@
 
 #include "cause.h"
 #include "report.h"
+#include "safeio.h"
 
 void sfh_json_str(FILE *f, const char *s)
 {
@@ -279,10 +280,15 @@ int sfh_expectation_read(const char *path, const char *target_spec, struct sfh_e
 {
 	char line[512], tgt[128], verdict[32];
 	int lineno = 0, best = 0;
-	FILE *f = fopen(path, "r");
+	/* As sfh_scn_load opens it: a regular file, no link planted by another user. */
+	int fd = sfh_io_open_read(path, SFH_IO_OWNED_LINKS, err, errlen);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 	memset(x, 0, sizeof *x);
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+		}
 		return -1;
 	}
 	while (fgets(line, sizeof line, f)) {
@@ -542,7 +548,8 @@ static int walk(const char *dir, struct sfh_filelist *fl, char *err, size_t errl
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		if (stat(path, &st) != 0)
+		/* lstat: a link is never followed, out of the tree or round a loop. */
+		if (lstat(path, &st) != 0)
 			continue;
 		size_t len = strlen(e->d_name);
 		int rc = 0;

@@ -35,7 +35,13 @@ int sfh_io_open_read(const char *path, unsigned flags, char *err, size_t errlen)
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+		snprintf(err, errlen, "%s: %s, not a regular file", path,
+			 S_ISDIR(st.st_mode)    ? "a directory"
+			 : S_ISFIFO(st.st_mode) ? "a FIFO"
+			 : S_ISCHR(st.st_mode)  ? "a character device"
+			 : S_ISBLK(st.st_mode)  ? "a block device"
+			 : S_ISSOCK(st.st_mode) ? "a socket"
+						: "something else");
 		close(fd);
 		errno = EINVAL;
 		return -1;
@@ -57,14 +63,17 @@ int sfh_io_open_read(const char *path, unsigned flags, char *err, size_t errlen)
 	return fd;
 }
 
-uint8_t *sfh_io_read_all(const char *path, unsigned flags, size_t max, size_t *len, char *err,
-			 size_t errlen)
+uint8_t *sfh_io_read_all(const char *path, unsigned flags, size_t max, size_t *len,
+			 mode_t *mode, char *err, size_t errlen)
 {
 	int fd = sfh_io_open_read(path, flags, err, errlen);
 	uint8_t *buf = NULL;
 	size_t n = 0, cap = 0;
+	struct stat st;
 	if (fd < 0)
 		return NULL;
+	if (mode)
+		*mode = fstat(fd, &st) == 0 ? (st.st_mode & 07777) : 0600;
 	for (;;) {
 		if (n + 4096 + 1 > cap) {
 			size_t ncap = cap ? cap * 2 : 8192;
@@ -104,6 +113,22 @@ fail:
 }
 
 /* ---- writing ---- */
+
+FILE *sfh_io_create(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
+	if (!f) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		if (fd >= 0) {
+			close(fd);
+			unlink(path);
+		}
+		errno = e;
+	}
+	return f;
+}
 
 int sfh_io_fclose(FILE *f)
 {

@@ -32,9 +32,15 @@ enum {
 int sfh_io_open_read(const char *path, unsigned flags, char *err, size_t errlen);
 
 /* The whole of a regular file (NUL-terminated, malloc'd) of at most max bytes, opened as
- * sfh_io_open_read does. *len gets its length. NULL with err on any failure. */
-uint8_t *sfh_io_read_all(const char *path, unsigned flags, size_t max, size_t *len, char *err,
-			 size_t errlen);
+ * sfh_io_open_read does. *len gets its length, *mode (if not NULL) its permission bits.
+ * NULL with err on any failure. */
+uint8_t *sfh_io_read_all(const char *path, unsigned flags, size_t max, size_t *len,
+			 mode_t *mode, char *err, size_t errlen);
+
+/* Create path for writing: O_CREAT|O_EXCL|O_NOFOLLOW with mode, so an existing file or a
+ * link planted at that name is never opened. For names inside a directory this process
+ * has just created (private until renamed). Returns the stream, or NULL with err. */
+FILE *sfh_io_create(const char *path, mode_t mode, char *err, size_t errlen);
 
 /* A file being written to a temporary name beside its final one (see the top). */
 struct sfh_io_atomic {

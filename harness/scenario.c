@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* the GNU strerror_r, which returns the message and is reentrant */
 #endif
 #include "scenario.h"
+#include "safeio.h"
 #include "scenario_priv.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SFH_LOAD_MAX (1u << 20) /* sfh_scn_load refuses larger files */
 
@@ -1039,9 +1041,16 @@ int sfh_scn_load(const char *path, struct sfh_scenario *out, char *err, size_t e
 		set_err(err, errlen, "(null): no file name");
 		return -1;
 	}
-	f = fopen(path, "rb");
+	/* A regular file only (a FIFO would hang the read), and not through a link another
+	 * user planted to a file it does not own: its first bytes would reach the error
+	 * message (safeio.h). */
+	int fd = sfh_io_open_read(path, SFH_IO_OWNED_LINKS, err, errlen);
+	f = fd < 0 ? NULL : fdopen(fd, "rb");
 	if (!f) {
-		set_err(err, errlen, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
+		if (fd >= 0) {
+			set_err(err, errlen, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
+			close(fd);
+		}
 		return -1;
 	}
 	buf = malloc(SFH_LOAD_MAX + 1);
