@@ -201,7 +201,6 @@ struct triage_args {
 /* 0, 1 after --help (exit 0), or -1 (exit 2). */
 static int parse_triage_args(int argc, char **argv, struct triage_args *a)
 {
-	const char *v;
 	memset(a, 0, sizeof *a);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -218,9 +217,10 @@ static int parse_triage_args(int argc, char **argv, struct triage_args *a)
 			if (!(a->lo.regress = sff_cli_opt_value(argc, argv, &i, "--regress", NULL)))
 				return -1;
 		} else if (sff_cli_is_opt(argv[i], "--top", NULL)) {
-			if (!(v = sff_cli_opt_value(argc, argv, &i, "--top", NULL)))
+			uint64_t num;
+			if (sff_cli_opt_num(argc, argv, &i, "--top", 0, 1000000, &num) != 0)
 				return -1;
-			a->top = atoi(v);
+			a->top = (int)num;
 		} else if (strcmp(argv[i], "--no-known") == 0) {
 			a->lo.no_known = 1;
 		} else if (strcmp(argv[i], "--new") == 0) {
@@ -265,8 +265,8 @@ static int campaign_target(const char *dir, char *spec, size_t cap)
 			path);
 		return -1;
 	}
-	char *t = (char *)sfh_io_read_all(path, SFH_IO_NOFOLLOW, cap - 1, &len, NULL, err,
-					  sizeof err);
+	char *t =
+	    (char *)sfh_io_read_all(path, SFH_IO_NOFOLLOW, cap - 1, &len, NULL, err, sizeof err);
 	if (!t)
 		return -1;
 	snprintf(spec, cap, "%s", t);

@@ -448,9 +448,11 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 	goto exit;
 io_error:
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
-exit:
+exit:;
+	int e = errno; /* the reason, for the caller: kept across the cleanup */
 	free(vr.trace);
 	if (rc != SFF_FINDING_NEW)
 		remove_tmpdir(tmp);
+	errno = e;
 	return rc;
 }

@@ -80,6 +80,11 @@ struct sff_stats_view {
 	uint32_t states, transitions, tuples, rules;
 };
 void sff_stats_read(const struct sff_stats *st, struct sff_stats_view *v);
+/* A worker that cannot write (a full disk) records why; the command stops the campaign
+ * and prints it. The first reason stays. NULL st: nothing. */
+void sff_stats_fail(struct sff_stats *st, const char *reason);
+/* 1 and the reason if a worker recorded a failed write, else 0. */
+int sff_stats_failed(const struct sff_stats *st, char *reason, size_t cap);
 
 /* Per-process coverage state: the extra counters are process-wide (libFuzzer reads one
  * section), so there is one of these per process, owned by the core. */

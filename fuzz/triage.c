@@ -215,10 +215,10 @@ static int add(struct sff_triage *tr, const struct entry *in)
 	char sig[160], rule[64], sev[16], kind[32], path[4096], cause[256], detail[400];
 	char repro[24], hash[17];
 	struct entry ent = *in, *e = &ent;
-#define ESC_FIELD(f, buf)                                                                      \
-	do {                                                                                   \
-		if (e->f)                                                                      \
-			e->f = sfh_io_term_escape(buf, sizeof buf, e->f);                      \
+#define ESC_FIELD(f, buf)                                                                          \
+	do {                                                                                       \
+		if (e->f)                                                                          \
+			e->f = sfh_io_term_escape(buf, sizeof buf, e->f);                          \
 	} while (0)
 	ESC_FIELD(sig, sig);
 	ESC_FIELD(rule, rule);
@@ -304,7 +304,7 @@ static int add_finding_dir(struct sff_triage *tr, const char *dir)
 	snprintf(path, sizeof path, "%s/report.json", dir);
 	/* Found by scanning: a link is not followed, a FIFO not opened (safeio.h). */
 	char *json =
-		(char *)sfh_io_read_all(path, SFH_IO_NOFOLLOW, 1u << 20, &len, NULL, err, sizeof err);
+	    (char *)sfh_io_read_all(path, SFH_IO_NOFOLLOW, 1u << 20, &len, NULL, err, sizeof err);
 	if (!json)
 		return 1; /* not a finding directory */
 	if (!(r = calloc(1, sizeof *r))) {
@@ -362,7 +362,7 @@ static int add_artifact(struct sff_triage *tr, const char *path, struct sff_runc
 	/* Never through a link: a crash-* link to a private file would be copied into a
 	 * readable input.bin. */
 	uint8_t *data =
-		sfh_io_read_all(path, SFH_IO_NOFOLLOW, ARTIFACT_MAX, &len, &mode, rerr, sizeof rerr);
+	    sfh_io_read_all(path, SFH_IO_NOFOLLOW, ARTIFACT_MAX, &len, &mode, rerr, sizeof rerr);
 	struct sfh_scenario s;
 	struct sfh_result res;
 	int rc = 0;

@@ -113,6 +113,18 @@ struct run_args {
 	char **files;
 };
 
+/* getopt takes the next word as an option's value even when it is "--" or "-x": refused
+ * (write --pcap=-x for a file named "-x"). */
+static int value_ok(char **argv)
+{
+	if (optarg && optarg == argv[optind - 1] && sfh_io_looks_like_option(optarg)) {
+		fprintf(stderr, "synfin: %s needs a value, not the option '%s'\n", argv[optind - 2],
+			optarg);
+		return 0;
+	}
+	return 1;
+}
+
 static int parse_run_args(int argc, char **argv, struct run_args *a, const char *usage)
 {
 	static const struct option longopts[] = {
@@ -125,6 +137,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, const char 
 	memset(a, 0, sizeof *a);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "t:p:qvh", longopts, NULL)) != -1) {
+		if (!value_ok(argv))
+			return -1;
 		switch (c) {
 		case 't':
 			a->target = optarg;
@@ -502,12 +516,21 @@ static int parse_isn_args(int argc, char **argv, const char **target, unsigned *
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "t:n:qh", longopts, NULL)) != -1) {
+		char err[300];
+		uint64_t num;
+		if (!value_ok(argv))
+			return -1;
 		switch (c) {
 		case 't':
 			*target = optarg;
 			break;
 		case 'n':
-			*conns = (unsigned)strtoul(optarg, NULL, 10);
+			if (sfh_io_parse_u64(optarg, "--connections", 3 * SFH_ISN_PER_TUPLE,
+					     SFH_ISN_MAX_OBS, &num, err, sizeof err) != 0) {
+				fprintf(stderr, "synfin isn: %s\n", err);
+				return -1;
+			}
+			*conns = (unsigned)num;
 			break;
 		case 'o':
 			*out = optarg;

@@ -36,10 +36,10 @@ int sfh_io_open_read(const char *path, unsigned flags, char *err, size_t errlen)
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: %s, not a regular file", path,
-			 S_ISDIR(st.st_mode)    ? "a directory"
+			 S_ISDIR(st.st_mode)	? "a directory"
 			 : S_ISFIFO(st.st_mode) ? "a FIFO"
-			 : S_ISCHR(st.st_mode)  ? "a character device"
-			 : S_ISBLK(st.st_mode)  ? "a block device"
+			 : S_ISCHR(st.st_mode)	? "a character device"
+			 : S_ISBLK(st.st_mode)	? "a block device"
 			 : S_ISSOCK(st.st_mode) ? "a socket"
 						: "something else");
 		close(fd);
@@ -63,8 +63,8 @@ int sfh_io_open_read(const char *path, unsigned flags, char *err, size_t errlen)
 	return fd;
 }
 
-uint8_t *sfh_io_read_all(const char *path, unsigned flags, size_t max, size_t *len,
-			 mode_t *mode, char *err, size_t errlen)
+uint8_t *sfh_io_read_all(const char *path, unsigned flags, size_t max, size_t *len, mode_t *mode,
+			 char *err, size_t errlen)
 {
 	int fd = sfh_io_open_read(path, flags, err, errlen);
 	uint8_t *buf = NULL;

@@ -34,8 +34,8 @@ int sfh_io_open_read(const char *path, unsigned flags, char *err, size_t errlen)
 /* The whole of a regular file (NUL-terminated, malloc'd) of at most max bytes, opened as
  * sfh_io_open_read does. *len gets its length, *mode (if not NULL) its permission bits.
  * NULL with err on any failure. */
-uint8_t *sfh_io_read_all(const char *path, unsigned flags, size_t max, size_t *len,
-			 mode_t *mode, char *err, size_t errlen);
+uint8_t *sfh_io_read_all(const char *path, unsigned flags, size_t max, size_t *len, mode_t *mode,
+			 char *err, size_t errlen);
 
 /* Create path for writing: O_CREAT|O_EXCL|O_NOFOLLOW with mode, so an existing file or a
  * link planted at that name is never opened. For names inside a directory this process

@@ -323,7 +323,8 @@ struct sfh_pcap *sfh_pcap_fopen(FILE *f, const char *name, char *err, size_t err
 {
 	struct sfh_pcap *p = calloc(1, sizeof *p);
 	if (!p || !(p->dead = pcap_open_dead(DLT_RAW, 65535))) {
-		snprintf(err, errlen, "%s: %s", name, p ? "pcap_open_dead failed" : "out of memory");
+		snprintf(err, errlen, "%s: %s", name,
+			 p ? "pcap_open_dead failed" : "out of memory");
 		free(p);
 		fclose(f);
 		return NULL;
