@@ -317,6 +317,7 @@ size_t sfh_seg_format(const struct sfo_seg *s, uint32_t seq_base, uint32_t ack_b
 struct sfh_pcap {
 	pcap_t *dead;
 	pcap_dumper_t *dump;
+	int err; /* errno of the first failed write: the stream keeps only its flag */
 };
 
 struct sfh_pcap *sfh_pcap_fopen(FILE *f, const char *name, char *err, size_t errlen)
@@ -362,7 +363,10 @@ void sfh_pcap_write(struct sfh_pcap *p, const uint8_t *ip, size_t len, uint64_t 
 	h.ts.tv_sec = (time_t)(ts_us / 1000000);
 	h.ts.tv_usec = (suseconds_t)(ts_us % 1000000);
 	h.caplen = h.len = (bpf_u_int32)len;
+	errno = 0;
 	pcap_dump((u_char *)p->dump, &h, ip);
+	if (!p->err && ferror(pcap_dump_file(p->dump)))
+		p->err = errno ? errno : EIO;
 }
 
 int sfh_pcap_close(struct sfh_pcap *p)
@@ -375,7 +379,7 @@ int sfh_pcap_close(struct sfh_pcap *p)
 	int e = 0;
 	errno = 0;
 	if (pcap_dump_flush(p->dump) != 0 || ferror(f)) {
-		e = errno ? errno : EIO;
+		e = p->err ? p->err : errno ? errno : EIO;
 		ret = -1;
 	}
 	pcap_dump_close(p->dump);
