@@ -254,6 +254,10 @@ void sff_triage_markdown(FILE *f, const struct sff_triage *tr);
 
 void sff_triage_free(struct sff_triage *tr);
 
+/* Add the finding whose report.json text (NUL-terminated, untrusted) is json, in
+ * directory dir: 0 added, 1 not a finding (no signature), -1 out of memory. */
+int sff_triage_add_report(struct sff_triage *tr, const char *json, const char *dir);
+
 /* Run the bytes of a libFuzzer artifact isolated and fill res (a crash or hang verdict
  * names the step where the stack died: state before and event class, as far as known). */
 int sff_run_artifact(struct sff_runctx *ctx, const uint8_t *data, size_t len,

@@ -295,22 +295,11 @@ struct report_fields {
 	unsigned events;
 };
 
-static int add_finding_dir(struct sff_triage *tr, const char *dir)
+int sff_triage_add_report(struct sff_triage *tr, const char *json, const char *dir)
 {
-	char path[4200];
-	size_t len;
 	struct report_fields *r;
-	char err[64];
-	snprintf(path, sizeof path, "%s/report.json", dir);
-	/* Found by scanning: a link is not followed, a FIFO not opened (safeio.h). */
-	char *json =
-	    (char *)sfh_io_read_all(path, SFH_IO_NOFOLLOW, 1u << 20, &len, NULL, err, sizeof err);
-	if (!json)
-		return 1; /* not a finding directory */
-	if (!(r = calloc(1, sizeof *r))) {
-		free(json);
+	if (!(r = calloc(1, sizeof *r)))
 		return -1;
-	}
 	int ok = json_get(json, "signature", r->sig, sizeof r->sig) == 0;
 	json_get_or(json, "rule", r->rule, sizeof r->rule, "?");
 	json_get_or(json, "severity", r->sev, sizeof r->sev, "?");
@@ -325,7 +314,6 @@ static int add_finding_dir(struct sff_triage *tr, const char *dir)
 	const char *ev = strstr(json, "\"events\": ");
 	r->events = ev ? (unsigned)strtoul(ev + 10, NULL, 10) : 0;
 	int flaky = strstr(json, "\"flaky\": true") != NULL;
-	free(json);
 	/* Computed, not read: reports written before the key existed group the same way. */
 	struct sfh_cause_in in = {.target = r->target,
 				  .kind = r->kind,
@@ -349,6 +337,21 @@ static int add_finding_dir(struct sff_triage *tr, const char *dir)
 			  .flaky = flaky};
 	int rc = ok ? add(tr, &e) : 1;
 	free(r);
+	return rc;
+}
+
+static int add_finding_dir(struct sff_triage *tr, const char *dir)
+{
+	char path[4200], err[64];
+	size_t len;
+	snprintf(path, sizeof path, "%s/report.json", dir);
+	/* Found by scanning: a link is not followed, a FIFO not opened (safeio.h). */
+	char *json =
+	    (char *)sfh_io_read_all(path, SFH_IO_NOFOLLOW, 1u << 20, &len, NULL, err, sizeof err);
+	if (!json)
+		return 1; /* not a finding directory */
+	int rc = sff_triage_add_report(tr, json, dir);
+	free(json);
 	return rc;
 }
 
