@@ -628,8 +628,9 @@ static void default_corpus(const char *target, char *buf, size_t cap)
 }
 
 /* OUT is where a campaign creates files, and libFuzzer (whose files we do not open
- * ourselves) writes its crash files and logs: it must be a directory of our own user
- * that others cannot write, else a link planted there could redirect those writes. */
+ * ourselves) writes its crash files, logs and new corpus inputs: such a directory must
+ * be one of our own user that others cannot write, else a link planted there could
+ * redirect those writes (or feed it a private file to copy). */
 static int out_dir_ok(const char *dir)
 {
 	struct stat st;
@@ -637,7 +638,7 @@ static int out_dir_ok(const char *dir)
 	    (st.st_mode & 002)) {
 		fprintf(stderr,
 			"synfin fuzz: %s: not a directory of user %d that others cannot write (a "
-			"link, another user's, or world-writable); choose another --out\n",
+			"link, another user's, or world-writable); choose another\n",
 			dir, (int)geteuid());
 		return -1;
 	}
@@ -664,7 +665,9 @@ static int prepare(struct fuzz_args *a, struct sfh_target **t, char *corpus, siz
 			strerror(errno));
 		return -1;
 	}
-	if (out_dir_ok(a->out) != 0)
+	/* libFuzzer writes new inputs to the first corpus directory itself, and reads it
+	 * following links: it is held to the same rule as OUT. */
+	if (out_dir_ok(a->out) != 0 || out_dir_ok(a->dirs[0]) != 0)
 		return -1;
 	/* Which target a campaign in OUT ran, for `synfin triage OUT`. */
 	snprintf(buf, sizeof buf, "%s/.target", a->out);
