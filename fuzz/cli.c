@@ -669,6 +669,7 @@ static int prepare(struct fuzz_args *a, struct sfh_target **t, char *corpus, siz
 	 * following links: it is held to the same rule as OUT. */
 	if (out_dir_ok(a->out) != 0 || out_dir_ok(a->dirs[0]) != 0)
 		return -1;
+	sff_sup_remove_stale(a->out); /* left by writers of a campaign killed with SIGKILL */
 	/* Which target a campaign in OUT ran, for `synfin triage OUT`. */
 	snprintf(buf, sizeof buf, "%s/.target", a->out);
 	if (sff_write_file(buf, a->target, strlen(a->target)) != 0) {

@@ -4,7 +4,8 @@
  *     second no process of the campaign is left, and no .stats-PID file in OUT;
  *   - SIGINT, SIGTERM or SIGHUP to the command alone: it ends within a second, by that
  *     signal, every finding written is whole, no temporary directory and no process left;
- *   - the worker killed by a signal: the command says so and exits 2, with no "done" line.
+ *   - the worker killed by a signal: the command says so and exits 2, with no "done" line;
+ *   - kill -9 of a campaign on the linux target (root only): its network namespace goes.
  * Each campaign runs on a seeded fault of the model (findings within a second), in an out
  * dir of its own whose name tells its processes apart in /proc. Needs SYNFIN_BIN. */
 #include <dirent.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sh.h"
 
 static const char *bin;
 static char tmp[64];
@@ -152,8 +154,10 @@ static int wait_finding(const char *dir)
 	return 0;
 }
 
-/* Every finding in OUT whole, and no temporary or statistics file. Returns findings. */
-static int check_out(const char *dir)
+/* Every finding in OUT whole, and no statistics file; no temporary one either unless
+ * allow_tmp (a writer killed with SIGKILL cannot clean up: the next campaign in OUT
+ * does). Returns findings. */
+static int check_out(const char *dir, int allow_tmp)
 {
 	char out[300];
 	snprintf(out, sizeof out, "%s/out", dir);
@@ -163,7 +167,8 @@ static int check_out(const char *dir)
 	CHECK(d != NULL);
 	while (d && (e = readdir(d)) != NULL) {
 		CHECK(strncmp(e->d_name, ".stats-", 7) != 0);
-		if (strncmp(e->d_name, ".tmp-", 5) == 0 || strstr(e->d_name, ".tmp")) {
+		if (!allow_tmp &&
+		    (strncmp(e->d_name, ".tmp-", 5) == 0 || strstr(e->d_name, ".tmp"))) {
 			fprintf(stderr, "left behind: %s/%s\n", out, e->d_name);
 			CHECK(0);
 		}
@@ -200,7 +205,16 @@ static void kill9_leaves_no_worker(void)
 		left = count_procs(dir);
 	}
 	CHECK_EQ(left, 0);
-	check_out(dir);
+	check_out(dir, 1);
+	/* the next campaign in OUT removes what the killed writers left */
+	char out[300], corpus[300], text[4096];
+	snprintf(out, sizeof out, "%s/out", dir);
+	snprintf(corpus, sizeof corpus, "%s/corpus", dir);
+	/* exit 1: the findings of the killed campaign are new groups */
+	int rc = sh(text, sizeof text, "%s fuzz --target model --out %s %s --progress 0 -- -runs=1",
+		    bin, out, corpus);
+	CHECK(rc == 0 || rc == 1);
+	check_out(dir, 0);
 }
 
 static void signal_stops_campaign(int sig)
@@ -221,7 +235,112 @@ static void signal_stops_campaign(int sig)
 	CHECK(status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == sig);
 	usleep(50 * 1000);
 	CHECK_EQ(count_procs(dir), 0);
-	CHECK(check_out(dir) >= 1);
+	CHECK(check_out(dir, 0) >= 1);
+}
+
+/* The "net:[INODE]" of a network namespace pid holds a descriptor of (not its own), or
+ * "" if none. */
+static void ns_fd_of(pid_t pid, char *out, size_t cap)
+{
+	char dir[64], own[64] = "";
+	snprintf(dir, sizeof dir, "/proc/%d/ns/net", (int)pid);
+	if (readlink(dir, own, sizeof own - 1) < 0)
+		own[0] = 0;
+	snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+	out[0] = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL && !out[0]) {
+		char p[300], l[64];
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		ssize_t n = readlink(p, l, sizeof l - 1);
+		if (n <= 0)
+			continue;
+		l[n] = 0;
+		if (strncmp(l, "net:[", 5) == 0 && strcmp(l, own) != 0)
+			snprintf(out, cap, "%s", l);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Does any process hold ns (as a descriptor or as its own namespace)? */
+static int ns_held(const char *ns)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int held = 0;
+	while (d && (e = readdir(d)) != NULL && !held) {
+		char p[300], l[64], fds[64];
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(p, sizeof p, "/proc/%s/ns/net", e->d_name);
+		ssize_t n = readlink(p, l, sizeof l - 1);
+		if (n > 0 && (l[n] = 0, strcmp(l, ns) == 0))
+			held = 1;
+		ns_fd_of(atoi(e->d_name), fds, sizeof fds);
+		if (strcmp(fds, ns) == 0)
+			held = 1;
+	}
+	if (d)
+		closedir(d);
+	return held;
+}
+
+/* kill -9 of a campaign on the linux target: the worker dies and its network namespace
+ * goes with it (root only; skipped where the target cannot run). */
+static void kill9_linux_namespace_goes(void)
+{
+	char dir[128], out[300], corpus[300], log[300], ns[64] = "";
+	double took;
+	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0) {
+		printf("skipped: the linux target needs root and /dev/net/tun\n");
+		return;
+	}
+	snprintf(dir, sizeof dir, "%s/linux", tmp);
+	snprintf(out, sizeof out, "%s/out", dir);
+	snprintf(corpus, sizeof corpus, "%s/corpus", dir);
+	snprintf(log, sizeof log, "%s.log", dir);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		setpgid(0, 0);
+		execl(bin, bin, "fuzz", "--target", "linux", "--out", out, corpus, "--progress",
+		      "0", "--", "-seed=1", (char *)NULL);
+		_exit(127);
+	}
+	pid_t w = -1;
+	for (int i = 0; i < 400 && !ns[0]; i++) {
+		usleep(50 * 1000);
+		if (w <= 0)
+			w = child_of(pid);
+		if (w > 0)
+			ns_fd_of(w, ns, sizeof ns);
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			break; /* the target cannot run here (a container): nothing to check */
+	}
+	if (!ns[0]) {
+		printf("skipped: no network namespace seen (see %s)\n", log);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	CHECK(ns_held(ns));
+	kill(pid, SIGKILL);
+	CHECK(wait_for(pid, 5, &took) >= 0);
+	int left = -1, held = 1;
+	for (int i = 0; i < 100 && (left != 0 || held); i++) {
+		usleep(10 * 1000);
+		left = count_procs(dir);
+		held = ns_held(ns);
+	}
+	CHECK_EQ(left, 0);
+	CHECK_EQ(held, 0);
+	printf("linux: namespace %s gone after kill -9 of the command\n", ns);
 }
 
 static void killed_worker_is_reported(void)
@@ -263,6 +382,7 @@ int main(void)
 	signal_stops_campaign(SIGTERM);
 	signal_stops_campaign(SIGHUP);
 	killed_worker_is_reported();
+	kill9_linux_namespace_goes();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
 	if (system(cmd) != 0)
