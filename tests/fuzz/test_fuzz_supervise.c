@@ -340,7 +340,8 @@ static void kill9_linux_namespace_goes(void)
 	}
 	CHECK_EQ(left, 0);
 	CHECK_EQ(held, 0);
-	printf("linux: namespace %s gone after kill -9 of the command\n", ns);
+	printf("linux: namespace %s %s after kill -9 of the command\n", ns,
+	       held ? "still held" : "gone");
 }
 
 static void killed_worker_is_reported(void)
