@@ -245,7 +245,8 @@ static int load_all(int n, char **files, struct sfh_scenario *scn)
 	int bad = 0;
 	for (int i = 0; i < n; i++) {
 		if (sfh_scn_load(files[i], &scn[i], err, sizeof err) != 0) {
-			fprintf(stderr, "%s\n", err);
+			sfh_io_term_puts(stderr, err); /* it may quote the file: escaped */
+			fputc('\n', stderr);
 			bad = 1;
 		}
 	}
@@ -461,13 +462,17 @@ static int cmd_replay(int argc, char **argv)
 					 .trace = a.verbose ? print_trace : NULL, .trace_ctx = stdout};
 		if (sfh_scn_load(fl.paths[i], &s, err, sizeof err) != 0 ||
 		    sfh_expectation_read(fl.paths[i], a.target, &x, err, sizeof err) != 0) {
-			fprintf(stderr, "%s\n", err);
+			sfh_io_term_puts(stderr, err); /* names and text from the corpus: escaped */
+			fputc('\n', stderr);
 			broken = 1;
 			errors++;
 			continue;
 		}
+		char line[4096 + 1024];
 		if (run_case(r, t, &s, &o, &res) != 0) {
-			printf("ERR  %s: %s\n", fl.paths[i], res.err);
+			snprintf(line, sizeof line, "ERR  %s: %s", fl.paths[i], res.err);
+			sfh_io_term_puts(stdout, line);
+			putchar('\n');
 			broken = 1;
 			errors++;
 			continue;
@@ -476,12 +481,14 @@ static int cmd_replay(int argc, char **argv)
 		mismatches += !met;
 		if (junit)
 			junit_case(junit, fl.paths[i], &res, met, &x);
-		printf("%-4s %s: %s", met ? "ok" : "FAIL", fl.paths[i],
-		       res.verdict.kind == SFO_DIV_OK ? "conformant" : res.signature);
-		if (!met)
-			printf(" (expected %s%s%s%s%s%s)", x.divergence ? "divergence " : "ok",
-			       x.rule, x.divergence ? " " : "", x.kind, x.site[0] ? " at " : "",
-			       x.site);
+		/* file names and expectations come from the corpus: escaped for the terminal */
+		int k = snprintf(line, sizeof line, "%-4s %s: %s", met ? "ok" : "FAIL", fl.paths[i],
+				 res.verdict.kind == SFO_DIV_OK ? "conformant" : res.signature);
+		if (!met && k > 0 && (size_t)k < sizeof line)
+			snprintf(line + k, sizeof line - (size_t)k, " (expected %s%s%s%s%s%s)",
+				 x.divergence ? "divergence " : "ok", x.rule,
+				 x.divergence ? " " : "", x.kind, x.site[0] ? " at " : "", x.site);
+		sfh_io_term_puts(stdout, line);
 		putchar('\n');
 	}
 	/* a scenario that could not run (file or harness error) is failed, not passed */

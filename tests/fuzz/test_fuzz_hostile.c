@@ -268,38 +268,73 @@ static void report_controls_escaped(void)
 	CHECK(strchr(out, 0x1b) == NULL);
 }
 
+static void replay_names_escaped(void)
+{
+	char dir[128], p[300];
+	snprintf(dir, sizeof dir, "%s/names", tmp);
+	mkdir(dir, 0700);
+	snprintf(p, sizeof p, "%s/a\x1b]0;title\x07.scn", dir);
+	puts_file(p, "role passive\n#! expect model divergence \x1b[2Jrule state\n");
+	snprintf(p, sizeof p, "%s/b\x1b[31m.scn", dir);
+	puts_file(p, "role passive\n\x1b[31mbad\n");
+	CHECK_EQ(sh(out, sizeof out, "%s replay %s --target model", bin, dir), 2);
+	CHECK(strchr(out, 0x1b) == NULL);
+	CHECK(strchr(out, 0x07) == NULL);
+	CHECK(strstr(out, "\\x1b]0;title\\x07.scn") != NULL);
+	CHECK(strstr(out, "unknown keyword '\\x1b[31mbad'") != NULL);
+	snprintf(p, sizeof p, "%s/b\x1b[31m.scn", dir);
+	CHECK_EQ(sh(out, sizeof out, "%s run '%s' --target model", bin, p), 2);
+	CHECK(strchr(out, 0x1b) == NULL);
+}
+
 static void options_checked(void)
 {
 	char p[300], bad[300];
-	static const char *const refused[] = {
-	    "minimize corpus/seeds/01-passive-open.scn --target model --max-runs abc",
-	    "minimize corpus/seeds/01-passive-open.scn --target model --max-runs -1",
-	    "minimize corpus/seeds/01-passive-open.scn --target model --max-runs 99999999999",
-	    "fuzz --target model --max-wait abc",
-	    "fuzz --target model --max-wait -1",
-	    "fuzz --target model --progress abc",
-	    "fuzz --target model --progress=5s",
-	    "fuzz --target model -- -max_len=-5",
-	    "fuzz --target model -- -runs=abc",
-	    "triage --top x corpus/regress",
-	    "isn --target model -n 7x",
-	    "run --target model --pcap -- corpus/seeds/01-passive-open.scn",
+	/* each refused for the reason named, before anything runs */
+	static const char *const refused[][2] = {
+	    {"minimize SEED --target model --max-runs abc", "--max-runs 'abc'"},
+	    {"minimize SEED --target model --max-runs -1", "--max-runs '-1'"},
+	    {"minimize SEED --target model --max-runs 99999999999", "--max-runs '99999999999'"},
+	    {"fuzz --target model --max-wait abc", "--max-wait 'abc'"},
+	    {"fuzz --target model --max-wait -1", "--max-wait '-1'"},
+	    {"fuzz --target model --progress abc", "--progress 'abc'"},
+	    {"fuzz --target model --progress=5s", "--progress '5s'"},
+	    {"fuzz --target model -- -max_len=-5", "-max_len='-5'"},
+	    {"fuzz --target model -- -runs=abc", "-runs='abc'"},
+	    {"triage --top x SEEDDIR", "--top 'x'"},
+	    {"isn --target model -n 7x", "--connections '7x'"},
+	    {"run --target model --pcap -- SEED", "--pcap needs a value"},
 	};
+	char cwd[512], seed[700], cmd[1024];
+	if (!getcwd(cwd, sizeof cwd))
+		cwd[0] = 0;
+	snprintf(seed, sizeof seed, "%s/corpus/seeds/01-passive-open.scn", cwd);
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		/* SEED and SEEDDIR: real ones, so only the option can be the reason */
+		const char *t = refused[i][0], *at = strstr(t, "SEED");
+		if (at)
+			snprintf(cmd, sizeof cmd, "%.*s%s%s", (int)(at - t), t,
+				 strncmp(at, "SEEDDIR", 7) == 0 ? cwd : seed,
+				 at + (strncmp(at, "SEEDDIR", 7) == 0 ? 7 : 4));
+		else
+			snprintf(cmd, sizeof cmd, "%s", t);
 		/* in tmp: a directory named after a misread value would appear there */
-		int rc = sh(out, sizeof out, "cd %s && %s %s", tmp, bin, refused[i]);
-		if (rc != 2)
-			fprintf(stderr, "not refused (%d): %s\n%s", rc, refused[i], out);
+		int rc = sh(out, sizeof out, "cd %s && timeout 20 %s %s", tmp, bin, cmd);
+		if (rc != 2 || !strstr(out, refused[i][1]))
+			fprintf(stderr, "not refused for '%s' (%d): %s\n%s", refused[i][1], rc, cmd,
+				out);
 		CHECK_EQ(rc, 2);
+		CHECK(strstr(out, refused[i][1]) != NULL);
 		CHECK(strstr(out, "Aborted") == NULL && strstr(out, "bad_alloc") == NULL);
 	}
 	/* the messages name the option, the value and what was expected */
-	CHECK_EQ(sh(out, sizeof out, "%s fuzz --target model -- -max_len=-5", bin), 2);
+	CHECK_EQ(sh(out, sizeof out, "timeout 20 %s fuzz --target model -- -max_len=-5", bin), 2);
 	CHECK(strstr(out, "-max_len='-5': expected a whole number from 1 to") != NULL);
-	CHECK_EQ(sh(out, sizeof out, "%s fuzz --target model --max-wait abc", bin), 2);
+	CHECK_EQ(sh(out, sizeof out, "timeout 20 %s fuzz --target model --max-wait abc", bin), 2);
 	CHECK(strstr(out, "--max-wait 'abc': not a whole number (column 1: 'a')") != NULL);
 	/* --out -- -runs=10 must not create a directory named "--" */
-	CHECK_EQ(sh(out, sizeof out, "cd %s && %s fuzz --target model --out -- -runs=10", tmp, bin),
+	CHECK_EQ(sh(out, sizeof out, "cd %s && timeout 20 %s fuzz --target model --out -- -runs=10",
+		    tmp, bin),
 		 2);
 	snprintf(p, sizeof p, "%s/--", tmp);
 	CHECK(access(p, F_OK) != 0);
@@ -344,6 +379,7 @@ int main(void)
 	fifo_refused_at_once();
 	link_loop_counted_once();
 	report_controls_escaped();
+	replay_names_escaped();
 	options_checked();
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
