@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,6 +32,8 @@
 #include "fuzz_priv.h"
 #include "profile_file.h"
 #include "isn.h"
+#include "safeio.h"
+#include "supervise.h"
 
 static const char usage_fuzz[] =
     "usage: synfin fuzz --target T [options] [CORPUS_DIR...] [-- LIBFUZZER_FLAGS...]\n"
@@ -101,7 +104,17 @@ static double now_s(void)
 }
 
 /* "--name VALUE" or "--name=VALUE" (also a short alias): the value, or NULL. */
+static const char *opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt,
+			     int numeric);
+
 const char *sff_cli_opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt)
+{
+	return opt_value(argc, argv, i, lng, shrt, 0);
+}
+
+/* numeric: a value such as "-1" is taken, for the number check to refuse with a reason. */
+static const char *opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt,
+			     int numeric)
 {
 	const char *a = argv[*i];
 	size_t n = strlen(lng);
@@ -112,9 +125,34 @@ const char *sff_cli_opt_value(int argc, char **argv, int *i, const char *lng, co
 			fprintf(stderr, "synfin: %s needs a value\n", a);
 			return NULL;
 		}
+		/* "--out -- -runs=10" must not create a directory named "--": a value that
+		 * looks like an option is refused (--out=-x still names a file "-x"). */
+		const char *next = argv[*i + 1];
+		if (sfh_io_looks_like_option(next) &&
+		    !(numeric && next[1] >= '0' && next[1] <= '9')) {
+			fprintf(stderr,
+				"synfin: %s needs a value, not the option '%s' (write %s=%s "
+				"if that is meant)\n",
+				a, argv[*i + 1], lng, argv[*i + 1]);
+			return NULL;
+		}
 		return argv[++*i];
 	}
 	return NULL;
+}
+
+int sff_cli_opt_num(int argc, char **argv, int *i, const char *lng, uint64_t min, uint64_t max,
+		    uint64_t *out)
+{
+	char err[300];
+	const char *v = opt_value(argc, argv, i, lng, NULL, 1);
+	if (!v)
+		return -1;
+	if (sfh_io_parse_u64(v, lng, min, max, out, err, sizeof err) != 0) {
+		fprintf(stderr, "synfin: %s\n", err);
+		return -1;
+	}
+	return 0;
 }
 
 int sff_cli_is_opt(const char *a, const char *lng, const char *shrt)
@@ -183,9 +221,62 @@ struct fuzz_args {
 	int nlf;
 };
 
+/* libFuzzer reads its numbers with atoi and takes what it gets: -max_len=-5 became a
+ * huge allocation and std::bad_alloc. The numeric flags a campaign uses are checked here
+ * first; others pass as given. */
+static const struct {
+	const char *name;
+	long long min, max;
+} lf_numeric[] = {
+    {"max_len", 1, 1 << 20},
+    {"runs", -1, LLONG_MAX},
+    {"max_total_time", 0, 1 << 30},
+    {"timeout", 0, 1 << 30},
+    {"jobs", 0, 4096},
+    {"workers", 0, 4096},
+    {"fork", 0, 4096},
+    {"seed", 0, UINT32_MAX},
+    {"rss_limit_mb", 0, 1 << 30},
+    {"malloc_limit_mb", 0, 1 << 30},
+    {"len_control", 0, 1 << 30},
+    {"verbosity", 0, 10},
+    {"reload", 0, 1 << 30},
+    {"print_final_stats", 0, 1},
+    {"close_fd_mask", 0, 3},
+};
+
+static int check_lf_flag(const char *flag)
+{
+	const char *eq = strchr(flag, '=');
+	if (flag[0] != '-' || !eq)
+		return 0;
+	for (size_t i = 0; i < sizeof lf_numeric / sizeof lf_numeric[0]; i++) {
+		size_t n = strlen(lf_numeric[i].name);
+		if ((size_t)(eq - flag - 1) != n || strncmp(flag + 1, lf_numeric[i].name, n) != 0)
+			continue;
+		const char *v = eq + 1;
+		char *end;
+		errno = 0;
+		long long x = strtoll(v, &end, 10);
+		int digits =
+		    (v[0] == '-' ? v[1] : v[0]) >= '0' && (v[0] == '-' ? v[1] : v[0]) <= '9';
+		if (!digits || *end || errno || x < lf_numeric[i].min || x > lf_numeric[i].max) {
+			char shown[64];
+			fprintf(
+			    stderr,
+			    "synfin fuzz: libFuzzer flag %.*s'%s': expected a whole number from "
+			    "%lld to %lld\n",
+			    (int)(v - flag), flag, sfh_io_term_escape(shown, sizeof shown, v),
+			    lf_numeric[i].min, lf_numeric[i].max);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int parse_fuzz_args(int argc, char **argv, struct fuzz_args *a)
 {
-	const char *v;
+	uint64_t num;
 	memset(a, 0, sizeof *a);
 	a->out = "synfin-out/findings";
 	a->progress = 5;
@@ -237,13 +328,13 @@ static int parse_fuzz_args(int argc, char **argv, struct fuzz_args *a)
 			if (!(a->stats = sff_cli_opt_value(argc, argv, &i, "--stats", NULL)))
 				return -1;
 		} else if (sff_cli_is_opt(arg, "--max-wait", NULL)) {
-			if (!(v = sff_cli_opt_value(argc, argv, &i, "--max-wait", NULL)))
+			if (sff_cli_opt_num(argc, argv, &i, "--max-wait", 0, 600000, &num) != 0)
 				return -1;
-			a->max_wait = (uint32_t)strtoul(v, NULL, 0);
+			a->max_wait = (uint32_t)num;
 		} else if (sff_cli_is_opt(arg, "--progress", NULL)) {
-			if (!(v = sff_cli_opt_value(argc, argv, &i, "--progress", NULL)))
+			if (sff_cli_opt_num(argc, argv, &i, "--progress", 0, 86400, &num) != 0)
 				return -1;
-			a->progress = atoi(v);
+			a->progress = (int)num;
 		} else if (strcmp(arg, "--isn") == 0) {
 			a->isn = 1;
 		} else if (strcmp(arg, "--no-minimize") == 0) {
@@ -269,6 +360,9 @@ static int parse_fuzz_args(int argc, char **argv, struct fuzz_args *a)
 		fprintf(stderr, "synfin fuzz: --target is required\n%s", usage_fuzz);
 		return -1;
 	}
+	for (int k = 0; k < a->nlf; k++)
+		if (check_lf_flag(a->lf[k]) != 0)
+			return -1;
 	return 0;
 too_many:
 	fprintf(stderr, "synfin fuzz: too many arguments\n");
@@ -359,7 +453,9 @@ static int write_dict(const char *path)
 	    {"wait_60s", "wait 60s"},
 	    {"wait_2msl", "wait 240s"},
 	};
-	FILE *f = fopen(path, "w");
+	char aerr[512];
+	struct sfh_io_atomic a;
+	FILE *f = sfh_io_atomic_open(&a, path, 0644, aerr, sizeof aerr);
 	if (!f)
 		return -1;
 	fputs("# synfin: whole events of the binary scenario form (see harness/scenario.c)\n", f);
@@ -378,7 +474,7 @@ static int write_dict(const char *path)
 			fprintf(f, "\\x%02x", buf[k]);
 		fputs("\"\n", f);
 	}
-	return fclose(f) == 0 ? 0 : -1;
+	return sfh_io_atomic_commit(&a, aerr, sizeof aerr);
 }
 
 /* ---- the campaign ---- */
@@ -408,6 +504,11 @@ static int run_worker(struct fuzz_args *a, int argc, char **argv)
 				  .recover = !a->no_recover};
 	if (self_command(self, sizeof self) != 0) {
 		fprintf(stderr, "synfin fuzz: cannot find my own executable\n");
+		return EXIT_BAD;
+	}
+	/* Every worker, libFuzzer's -jobs and -fork processes too, ends with the command. */
+	if (sff_sup_watch(EXIT_BAD) != 0) {
+		fprintf(stderr, "synfin fuzz: %s: not a supervisor pipe\n", SFF_SUP_ENV);
 		return EXIT_BAD;
 	}
 	if (sff_core_init(&o, err, sizeof err) != 0) {
@@ -519,6 +620,24 @@ static void default_corpus(const char *target, char *buf, size_t cap)
 	buf[k < (int)cap ? k : (int)cap - 1] = 0;
 }
 
+/* OUT is where a campaign creates files, and libFuzzer (whose files we do not open
+ * ourselves) writes its crash files, logs and new corpus inputs: such a directory must
+ * be one of our own user that others cannot write, else a link planted there could
+ * redirect those writes (or feed it a private file to copy). */
+static int out_dir_ok(const char *dir)
+{
+	struct stat st;
+	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 002)) {
+		fprintf(stderr,
+			"synfin fuzz: %s: not a directory of user %d that others cannot write (a "
+			"link, another user's, or world-writable); choose another\n",
+			dir, (int)geteuid());
+		return -1;
+	}
+	return 0;
+}
+
 static int prepare(struct fuzz_args *a, struct sfh_target **t, char *corpus, size_t cap)
 {
 	char err[512], buf[4200];
@@ -539,6 +658,11 @@ static int prepare(struct fuzz_args *a, struct sfh_target **t, char *corpus, siz
 			strerror(errno));
 		return -1;
 	}
+	/* libFuzzer writes new inputs to the first corpus directory itself, and reads it
+	 * following links: it is held to the same rule as OUT. */
+	if (out_dir_ok(a->out) != 0 || out_dir_ok(a->dirs[0]) != 0)
+		return -1;
+	sff_sup_remove_stale(a->out); /* left by writers of a campaign killed with SIGKILL */
 	/* Which target a campaign in OUT ran, for `synfin triage OUT`. */
 	snprintf(buf, sizeof buf, "%s/.target", a->out);
 	if (sff_write_file(buf, a->target, strlen(a->target)) != 0) {
@@ -578,23 +702,41 @@ exit:
 	return rc;
 }
 
-static int supervise(pid_t child, const struct fuzz_args *a, struct sff_stats *st, double t0)
+/* How long an interrupted worker (and its -jobs/-fork processes) gets to end on
+ * SIGTERM before SIGKILL: the whole stop stays within a second. */
+#define STOP_GRACE_S 0.5
+
+/* stopped_by when a worker could not write a finding (sff_stats_fail). */
+#define STOP_WRITE_FAILED (-1)
+
+/* Supervise the worker until it ends; *stopped_by: the signal (SIGINT, SIGTERM, SIGHUP)
+ * that stopped the campaign, STOP_WRITE_FAILED, or 0. The worker leads its own process group,
+ * holding every process libFuzzer starts: a signal to the command alone (CI runners, kill PID)
+ * stops them all, and a Ctrl-C on the terminal reaches only the command, which does the same. */
+static int supervise(pid_t child, const struct fuzz_args *a, struct sff_stats *st, double t0,
+		     int *stopped_by)
 {
 	int status = 0;
-	double last = t0;
+	double last = t0, stop_at = 0;
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	*stopped_by = 0;
 	for (;;) {
 		pid_t w = waitpid(child, &status, WNOHANG);
 		if (w == child)
 			break;
 		if (w < 0 && errno != EINTR)
 			return -1;
-		if (g_interrupted == SIGTERM) {
-			kill(child, SIGTERM); /* SIGINT reaches the child from the terminal */
-			g_interrupted = 0;
+		char why[8];
+		if (!*stopped_by && (g_interrupted || sff_stats_failed(st, why, sizeof why))) {
+			*stopped_by = g_interrupted ? g_interrupted : STOP_WRITE_FAILED;
+			stop_at = now_s();
+			kill(-child, SIGTERM);
+		} else if (*stopped_by && now_s() - stop_at > STOP_GRACE_S) {
+			kill(-child, SIGKILL);
 		}
 		/* Woken by SIGCHLD (blocked since the fork) the moment the worker ends: a
 		 * short campaign is not charged up to a polling period for its end. */
@@ -602,8 +744,10 @@ static int supervise(pid_t child, const struct fuzz_args *a, struct sff_stats *s
 		sigset_t chld;
 		sigemptyset(&chld);
 		sigaddset(&chld, SIGCHLD);
+		if (*stopped_by)
+			ts.tv_nsec = 20 * 1000 * 1000;
 		sigtimedwait(&chld, NULL, &ts);
-		if (a->progress > 0 && now_s() - last >= a->progress) {
+		if (!*stopped_by && a->progress > 0 && now_s() - last >= a->progress) {
 			last = now_s();
 			print_progress(st, t0, "synfin fuzz:");
 		}
@@ -637,13 +781,50 @@ static int quiet_worker(const char *logs_dir)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/libfuzzer.log", logs_dir);
-	FILE *f = fopen(path, "a");
-	if (!f || chdir(logs_dir) != 0)
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || chdir(logs_dir) != 0) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	fflush(NULL);
-	int rc = dup2(fileno(f), STDERR_FILENO) < 0 || dup2(fileno(f), STDOUT_FILENO) < 0;
-	fclose(f);
+	int rc = dup2(fd, STDERR_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0;
+	close(fd);
 	return rc ? -1 : 0;
+}
+
+/* A campaign stopped by a signal to the command, or whose worker was killed: the
+ * findings written so far stay (each was renamed into place whole); libFuzzer's crash
+ * files stay for `synfin triage OUT`. Returns the exit code. */
+static int campaign_cut_short(const struct fuzz_args *a, const struct sff_stats *st, double t0,
+			      int stopped_by, int status)
+{
+	struct sff_stats_view v;
+	sff_stats_read(st, &v);
+	if (stopped_by == STOP_WRITE_FAILED) {
+		char why[512];
+		sff_stats_failed(st, why, sizeof why);
+		print_progress(st, t0, "synfin fuzz: stopped");
+		fprintf(stderr,
+			"synfin fuzz: stopped: cannot write a finding: %s; the %llu finding(s) "
+			"written this run in %s are whole\n",
+			why, (unsigned long long)v.findings, a->out);
+		return EXIT_BAD;
+	}
+	if (stopped_by) {
+		print_progress(st, t0, "synfin fuzz: stopped");
+		fprintf(stderr,
+			"synfin fuzz: stopped by %s: %llu finding(s) this run in %s "
+			"('synfin triage %s' groups them)\n",
+			strsignal(stopped_by), (unsigned long long)v.findings, a->out, a->out);
+		return EXIT_BAD;
+	}
+	fprintf(stderr,
+		"synfin fuzz: the libFuzzer worker was killed by signal %d (%s)%s; "
+		"%llu finding(s) this run in %s\n",
+		WTERMSIG(status), strsignal(WTERMSIG(status)), a->logs ? a->logs : "",
+		(unsigned long long)v.findings, a->out);
+	return EXIT_BAD;
 }
 
 static int cmd_fuzz(int argc, char **argv)
@@ -655,7 +836,7 @@ static int cmd_fuzz(int argc, char **argv)
 	char err[512], *lf_argv[2 * MAX_ARGS + 32];
 	char opt_target[4200], opt_out[4200], opt_stats[4300], opt_prof[300], opt_wait[64];
 	char opt_maxlen[64], opt_art[4200], opt_dict[4300];
-	int rc = EXIT_BAD, n = 0;
+	int rc = EXIT_BAD, n = 0, stats_fd = -1, stopped_by = 0, sup[2] = {-1, -1};
 
 	if (parse_fuzz_args(argc, argv, &a) != 0)
 		return EXIT_BAD;
@@ -718,6 +899,8 @@ static int cmd_fuzz(int argc, char **argv)
 			fprintf(stderr, "synfin fuzz: %s: %s\n", logs, strerror(errno));
 			goto exit;
 		}
+		if (out_dir_ok(logs) != 0)
+			goto exit;
 		snprintf(logs_note, sizeof logs_note, " (libFuzzer's output: %s/libfuzzer.log)",
 			 logs);
 		a.logs = logs_note;
@@ -738,7 +921,15 @@ static int cmd_fuzz(int argc, char **argv)
 			"DIR\n",
 			a.dirs[0]);
 
-	snprintf(stats_path, sizeof stats_path, "%s/.stats-%d", a.out, (int)getpid());
+	/* The shared statistics live in memory, not in OUT: every worker inherits the
+	 * descriptor (libFuzzer's shell keeps it) and opens it as /proc/self/fd/N, so nothing
+	 * is left behind however the campaign ends, and nothing in OUT can be a planted link. */
+	stats_fd = memfd_create("synfin-stats", 0);
+	if (stats_fd < 0) {
+		fprintf(stderr, "synfin fuzz: memfd_create: %s\n", strerror(errno));
+		goto exit;
+	}
+	snprintf(stats_path, sizeof stats_path, "/proc/self/fd/%d", stats_fd);
 	st = sff_stats_open(stats_path, 1, err, sizeof err);
 	snprintf(dict, sizeof dict, "%s/.synfin.dict", a.out);
 	if (!st || write_dict(dict) != 0 || self_command(self, sizeof self) != 0) {
@@ -809,14 +1000,18 @@ static int cmd_fuzz(int argc, char **argv)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, &oldmask); /* supervise() waits for it */
-	pid_t child = fork();
-	if (child < 0) {
-		fprintf(stderr, "synfin fuzz: fork: %s\n", strerror(errno));
+	pid_t parent = getpid(), child = -1;
+	if (pipe2(sup, O_CLOEXEC) != 0 || (child = fork()) < 0) {
+		fprintf(stderr, "synfin fuzz: %s: %s\n", child < 0 && sup[0] >= 0 ? "fork" : "pipe",
+			strerror(errno));
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		goto exit;
 	}
 	if (child == 0) {
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		setpgid(0, 0); /* see supervise() */
+		if (sff_sup_bind_parent(parent) != 0 || sff_sup_hand_down(sup[0], sup[1]) != 0)
+			_exit(EXIT_BAD); /* the command is gone already, or no supervision */
 		if (!a.lf_console && quiet_worker(logs) != 0) {
 			fprintf(stderr, "synfin fuzz: %s: %s\n", logs, strerror(errno));
 			_exit(EXIT_BAD);
@@ -824,8 +1019,21 @@ static int cmd_fuzz(int argc, char **argv)
 		/* lf_argv minus argv[0], as run_worker expects. */
 		_exit(run_worker(&a, n, lf_argv));
 	}
-	int status = supervise(child, &a, st, t0);
+	setpgid(child, child); /* also here: no race with the first kill(-child) */
+	close(sup[0]);
+	sup[0] = -1;
+	int status = supervise(child, &a, st, t0, &stopped_by);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	if (status >= 0)
+		kill(-child, SIGKILL); /* anything libFuzzer started and left behind */
+	sff_sup_remove_stale(a.out);
+	char why[8];
+	if (!stopped_by && sff_stats_failed(st, why, sizeof why))
+		stopped_by = STOP_WRITE_FAILED; /* the worker ended before we saw it */
+	if (stopped_by || (status >= 0 && WIFSIGNALED(status))) {
+		rc = campaign_cut_short(&a, st, t0, stopped_by, status);
+		goto exit;
+	}
 	print_progress(st, t0, "synfin fuzz: done");
 	int groups = 0, fresh = 0, crashed = count_artifacts(a.out) > before;
 	if (crashed)
@@ -858,54 +1066,89 @@ static int cmd_fuzz(int argc, char **argv)
 			rc = EXIT_BAD;
 	}
 exit:
-	if (st) {
-		sff_stats_close(st);
-		unlink(stats_path);
-	}
+	sff_stats_close(st);
+	if (stats_fd >= 0)
+		close(stats_fd);
+	for (int i = 0; i < 2; i++)
+		if (sup[i] >= 0)
+			close(sup[i]);
 	sfh_target_close(t);
+	if (stopped_by > 0) {
+		/* Die by the signal, as the shell and CI runners expect of an interrupted
+		 * command (after everything above is cleaned up). */
+		signal(stopped_by, SIG_DFL);
+		raise(stopped_by);
+	}
 	return rc;
 }
 
 /* ---- minimize ---- */
 
 /* A scenario from FILE: the text form, or else the binary form (a libFuzzer input). */
+/* A file meant as text: nearly every byte printable or white space. A text scenario with
+ * one bad byte stays text (its parse error is the answer), where a binary input is bytes
+ * of every value. */
+static int looks_like_text(const uint8_t *data, size_t len)
+{
+	size_t other = 0;
+	for (size_t i = 0; i < len; i++)
+		other +=
+		    data[i] == 0 ||
+		    (data[i] < 0x20 && data[i] != '\n' && data[i] != '\t' && data[i] != '\r') ||
+		    data[i] == 0x7f;
+	return other * 10 < len; /* under a tenth */
+}
+
 static int load_any(const char *path, struct sfh_scenario *s, int *binary)
 {
-	char err[512];
+	char err[512], rerr[512];
 	size_t len;
 	*binary = 0;
 	if (sfh_scn_load(path, s, err, sizeof err) == 0)
 		return 0;
-	uint8_t *data = sff_read_file(path, &len, 1u << 20);
+	uint8_t *data =
+	    sfh_io_read_all(path, SFH_IO_OWNED_LINKS, 1u << 20, &len, NULL, rerr, sizeof rerr);
 	if (!data) {
-		fprintf(stderr, "synfin minimize: %s: %s\n", path, strerror(errno));
+		fputs("synfin minimize: ", stderr);
+		sfh_io_term_puts(stderr, err);
+		fputc('\n', stderr);
 		return -1;
 	}
-	int text = 1;
-	for (size_t i = 0; i < len; i++)
-		if (data[i] == 0 ||
-		    (data[i] < 0x20 && data[i] != '\n' && data[i] != '\t' && data[i] != '\r'))
-			text = 0;
-	if (text && len) {
-		fprintf(stderr, "synfin minimize: %s\n", err);
+	const char *why = len == 0 ? "empty file: no scenario" : NULL;
+	if (!why && looks_like_text(data, len)) {
+		fputs("synfin minimize: ", stderr);
+		sfh_io_term_puts(stderr, err); /* the text form's own error, file:line:col */
+		fputc('\n', stderr);
 		free(data);
 		return -1;
 	}
-	sff_scn_from_input(data, len, s); /* with the ISNs the fuzz core gave it */
-	sff_scn_strip(s);
+	if (!why) {
+		sff_scn_from_input(data, len, s); /* with the ISNs the fuzz core gave it */
+		sff_scn_strip(s);
+		if (s->nev == 0)
+			why = "decodes (binary form) to no events: no scenario";
+	}
 	free(data);
+	if (why) {
+		fputs("synfin minimize: ", stderr);
+		sfh_io_term_puts(stderr, path);
+		fprintf(stderr, ": %s\n", why);
+		return -1;
+	}
 	*binary = 1;
 	return 0;
 }
 
 static int cmd_minimize(int argc, char **argv)
 {
-	const char *target = NULL, *out = NULL, *profile = NULL, *file = NULL, *v;
+	const char *target = NULL, *out = NULL, *profile = NULL, *file = NULL;
+	uint64_t num;
 	int max_runs = 0, binary, rc = EXIT_BAD;
 	char err[512];
 	struct sfh_scenario s;
 	struct sfh_result res;
 	struct sff_runctx ctx = {.timeout_s = 10};
+	struct sfh_io_atomic outf = {.dirfd = -1};
 	FILE *f = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -921,9 +1164,9 @@ static int cmd_minimize(int argc, char **argv)
 			if (!(profile = sff_cli_opt_value(argc, argv, &i, "--profile", "-p")))
 				return EXIT_BAD;
 		} else if (sff_cli_is_opt(argv[i], "--max-runs", NULL)) {
-			if (!(v = sff_cli_opt_value(argc, argv, &i, "--max-runs", NULL)))
+			if (sff_cli_opt_num(argc, argv, &i, "--max-runs", 1, 10000000, &num) != 0)
 				return EXIT_BAD;
-			max_runs = atoi(v);
+			max_runs = (int)num;
 		} else if (argv[i][0] == '-' || file) {
 			fprintf(stderr, "synfin minimize: unexpected '%s'\n%s", argv[i],
 				usage_minimize);
@@ -978,9 +1221,9 @@ static int cmd_minimize(int argc, char **argv)
 	if (!text)
 		goto exit;
 	sfh_scn_format(&s, text, need);
-	f = out ? fopen(out, "w") : stdout;
+	f = out ? sfh_io_atomic_open(&outf, out, 0644, err, sizeof err) : stdout;
 	if (!f) {
-		fprintf(stderr, "synfin minimize: %s: %s\n", out, strerror(errno));
+		fprintf(stderr, "synfin minimize: %s\n", err);
 		free(text);
 		goto exit;
 	}
@@ -991,14 +1234,16 @@ static int cmd_minimize(int argc, char **argv)
 		sfo_div_kind_name(res.verdict.kind), res.crash.site[0] ? " " : "", res.crash.site);
 	fputs(text, f);
 	free(text);
-	if (out && fclose(f) != 0) {
-		fprintf(stderr, "synfin minimize: %s: %s\n", out, strerror(errno));
+	if (out ? sfh_io_atomic_commit(&outf, err, sizeof err) != 0
+		: fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "synfin minimize: %s\n", out ? err : strerror(errno));
 		goto exit;
 	}
 	fprintf(stderr, "synfin minimize: %s: %u -> %u events in %d runs\n", res.signature, before,
 		s.nev, runs);
 	rc = 0;
 exit:
+	sfh_io_atomic_abort(&outf);
 	sff_runctx_dispose(&ctx);
 	sfh_runner_free(ctx.runner);
 	sfh_target_close(ctx.target);

@@ -21,6 +21,10 @@ struct label_opts {
  * NULL if argv[*i] is not that option. */
 const char *sff_cli_opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt);
 int sff_cli_is_opt(const char *a, const char *lng, const char *shrt);
+/* A whole number option (--lng N or --lng=N) within [min, max] into *out: 0, or -1
+ * after saying what is wrong ("--max-runs 'abc': ..."). */
+int sff_cli_opt_num(int argc, char **argv, int *i, const char *lng, uint64_t min, uint64_t max,
+		    uint64_t *out);
 
 /* Silence stdout (children's lwIP assertion lines); returns the saved fd for unmute. */
 int sff_cli_mute_stdout(void);

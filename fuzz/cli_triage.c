@@ -12,6 +12,7 @@
 #include "cli_priv.h"
 #include "fuzz_priv.h"
 #include "profile_file.h"
+#include "safeio.h"
 
 static const char usage_triage[] =
     "usage: synfin triage DIR... [--target T] [--new] [--baseline FILE] [--json] [options]\n"
@@ -165,19 +166,20 @@ void sff_cli_print_causes(FILE *f, const struct sff_triage *tr, int only_new, si
 /* OUT/summary.md and OUT/summary.json: the same table, whole. */
 int sff_cli_write_summary(const char *out, const struct sff_triage *tr)
 {
-	char path[4200];
+	char path[4200], err[512];
+	struct sfh_io_atomic a;
+	FILE *f;
 	snprintf(path, sizeof path, "%s/summary.md", out);
-	FILE *f = fopen(path, "w");
-	if (!f)
+	if (!(f = sfh_io_atomic_open(&a, path, 0644, err, sizeof err)))
 		return -1;
 	sff_triage_markdown(f, tr);
-	if (fclose(f) != 0)
+	if (sfh_io_atomic_commit(&a, err, sizeof err) != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/summary.json", out);
-	if (!(f = fopen(path, "w")))
+	if (!(f = sfh_io_atomic_open(&a, path, 0644, err, sizeof err)))
 		return -1;
 	sff_triage_json(f, tr);
-	return fclose(f) == 0 ? 0 : -1;
+	return sfh_io_atomic_commit(&a, err, sizeof err);
 }
 
 struct triage_args {
@@ -190,7 +192,6 @@ struct triage_args {
 /* 0, 1 after --help (exit 0), or -1 (exit 2). */
 static int parse_triage_args(int argc, char **argv, struct triage_args *a)
 {
-	const char *v;
 	memset(a, 0, sizeof *a);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -207,9 +208,10 @@ static int parse_triage_args(int argc, char **argv, struct triage_args *a)
 			if (!(a->lo.regress = sff_cli_opt_value(argc, argv, &i, "--regress", NULL)))
 				return -1;
 		} else if (sff_cli_is_opt(argv[i], "--top", NULL)) {
-			if (!(v = sff_cli_opt_value(argc, argv, &i, "--top", NULL)))
+			uint64_t num;
+			if (sff_cli_opt_num(argc, argv, &i, "--top", 0, 1000000, &num) != 0)
 				return -1;
-			a->top = atoi(v);
+			a->top = (int)num;
 		} else if (strcmp(argv[i], "--no-known") == 0) {
 			a->lo.no_known = 1;
 		} else if (strcmp(argv[i], "--new") == 0) {
@@ -235,6 +237,35 @@ static int parse_triage_args(int argc, char **argv, struct triage_args *a)
 	return 0;
 }
 
+/* DIR/.target names the target that re-runs the crash files, so it must come from us:
+ * a regular file (not a link) owned by our user in a directory of our user that no one
+ * else can write. Otherwise it is ignored (with a word why) and --target decides. */
+static int campaign_target(const char *dir, char *spec, size_t cap)
+{
+	char path[4200], err[64];
+	struct stat dst, fst;
+	size_t len;
+	snprintf(path, sizeof path, "%s/.target", dir);
+	if (lstat(path, &fst) != 0)
+		return -1;
+	if (stat(dir, &dst) != 0 || dst.st_uid != geteuid() || (dst.st_mode & 022) ||
+	    !S_ISREG(fst.st_mode) || fst.st_uid != geteuid() || (fst.st_mode & 022)) {
+		fprintf(stderr,
+			"synfin triage: %s: not trusted (not ours, a link, or others may write "
+			"it or its directory); pass --target to re-run crash files\n",
+			path);
+		return -1;
+	}
+	char *t =
+	    (char *)sfh_io_read_all(path, SFH_IO_NOFOLLOW, cap - 1, &len, NULL, err, sizeof err);
+	if (!t)
+		return -1;
+	snprintf(spec, cap, "%s", t);
+	spec[strcspn(spec, "\n")] = 0;
+	free(t);
+	return spec[0] ? 0 : -1;
+}
+
 int sff_cli_triage(int argc, char **argv)
 {
 	char err[512] = "", spec[256];
@@ -248,18 +279,8 @@ int sff_cli_triage(int argc, char **argv)
 	const char *target = ta.target;
 	char **dirs = ta.dirs;
 	int ndirs = ta.ndirs;
-	if (!target) { /* the campaign's own, if it left one */
-		char path[4200];
-		size_t len;
-		snprintf(path, sizeof path, "%s/.target", dirs[0]);
-		char *t = (char *)sff_read_file(path, &len, sizeof spec - 1);
-		if (t) {
-			snprintf(spec, sizeof spec, "%s", t);
-			spec[strcspn(spec, "\n")] = 0;
-			target = spec;
-			free(t);
-		}
-	}
+	if (!target && campaign_target(dirs[0], spec, sizeof spec) == 0)
+		target = spec; /* the campaign's own, if it left one we can trust */
 	if (target) {
 		if (sfh_target_open(target, &ctx.target, err, sizeof err) != 0 ||
 		    !(ctx.runner = sfh_runner_new(err, sizeof err))) {

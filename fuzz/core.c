@@ -16,6 +16,7 @@
  * libFuzzer's crash files are (minimised and verified by isolated re-runs, once per
  * signature), and the input is rejected (a crashing input never joins the corpus).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,14 @@ static int seen_before(struct sff_core *c, uint64_t h)
  * recorded, as a crash file's is not), then minimised in-process (recovered) and
  * verified by isolated runs, so the trace and pcap come from a child that dies as the
  * worker would have. */
+/* A finding that could not be written for want of space or rights: every further one
+ * would fail the same way, so the campaign stops (the command says why). */
+static int write_failed(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EROFS || e == EIO || e == EFBIG || e == EACCES ||
+	       e == EPERM || e == EMFILE || e == ENFILE;
+}
+
 static void record(struct sff_core *c, const uint8_t *data, size_t size, int crash)
 {
 	uint64_t h = c->res.sig_hash;
@@ -233,7 +242,10 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size, int cra
 	if (!c->no_minimize)
 		sff_minimize(&c->rc, &m, h, crash ? 300 : 0);
 	c->rc.isolate = crash;
+	errno = 0;
 	rc = sff_finding_write(&fi, &c->rc, &m, first, c->err, sizeof c->err);
+	if (rc == SFF_FINDING_ERR && write_failed(errno))
+		sff_stats_fail(c->stats, c->err); /* the command stops the campaign */
 count:
 	if (rc == SFF_FINDING_NEW)
 		sff_stats_add(c->stats, 0, 1, 0, 0);

@@ -64,6 +64,9 @@ struct sff_stats {
 	_Atomic uint64_t triples[(N_TRIPLE + 63) / 64];
 	_Atomic uint64_t tuples[N_TUPLE / 64];
 	_Atomic uint64_t rules[N_RULE / 64];
+	/* A write that failed (a full disk): the first reason, written once under the flag. */
+	_Atomic int failing, failed;
+	char fail_reason[512];
 };
 
 struct sff_stats *sff_stats_open(const char *path, int create, char *err, size_t errlen)
@@ -151,6 +154,23 @@ void sff_stats_add(struct sff_stats *st, uint64_t execs, uint64_t findings, uint
 		atomic_fetch_add(&st->errors, errors);
 	if (dups)
 		atomic_fetch_add(&st->dups, dups);
+}
+
+void sff_stats_fail(struct sff_stats *st, const char *reason)
+{
+	int expect = 0;
+	if (!st || !atomic_compare_exchange_strong(&st->failing, &expect, 1))
+		return; /* the first reason is the one reported */
+	snprintf(st->fail_reason, sizeof st->fail_reason, "%s", reason);
+	atomic_store(&st->failed, 1);
+}
+
+int sff_stats_failed(const struct sff_stats *st, char *reason, size_t cap)
+{
+	if (!st || !atomic_load(&st->failed))
+		return 0;
+	snprintf(reason, cap, "%s", st->fail_reason);
+	return 1;
 }
 
 /* ---- per-process coverage ---- */

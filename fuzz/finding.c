@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fuzz_priv.h"
+#include "safeio.h"
 
 /* ---- file helpers ---- */
 
@@ -50,55 +51,16 @@ int sff_mkdirs(const char *path)
 
 uint8_t *sff_read_file(const char *path, size_t *len, size_t max)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t n = 0, cap = 0;
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			size_t ncap = cap ? cap * 2 : 8192;
-			uint8_t *p = realloc(buf, ncap);
-			if (!p)
-				goto fail;
-			buf = p;
-			cap = ncap;
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0)
-			break;
-		if (n > max) {
-			errno = EFBIG;
-			goto fail;
-		}
-	}
-	if (ferror(f))
-		goto fail;
-	fclose(f);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-fail:
-	fclose(f);
-	free(buf);
-	return NULL;
+	char err[64];
+	/* A named file: regular only (a FIFO cannot hang us), and a link another user
+	 * planted is not followed to a file that user does not own (safeio.h). */
+	return sfh_io_read_all(path, SFH_IO_OWNED_LINKS, max, len, NULL, err, sizeof err);
 }
 
 int sff_write_file(const char *path, const void *data, size_t len)
 {
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
-	FILE *f = fopen(tmp, "wb");
-	if (!f)
-		return -1;
-	int bad = fwrite(data, 1, len, f) != len;
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	char err[64];
+	return sfh_io_write_file(path, data, len, 0644, err, sizeof err);
 }
 
 void sff_sig_dirname(uint64_t sig_hash, char buf[17])
@@ -173,8 +135,8 @@ static int write_json(const char *path, const struct sff_finding_info *fi,
 		      const struct sff_runctx *ctx, const struct sfh_scenario *s,
 		      const struct sfh_result *first, const struct verify *vr)
 {
-	char hash[17], buf[64];
-	FILE *f = fopen(path, "w");
+	char hash[17], buf[64], err[64];
+	FILE *f = sfh_io_create(path, 0644, err, sizeof err);
 	if (!f)
 		return -1;
 	sff_sig_dirname(first->sig_hash, hash);
@@ -205,15 +167,15 @@ static int write_json(const char *path, const struct sff_finding_info *fi,
 	json_kv(f, "scenario", "scenario.scn", 1);
 	json_kv(f, "pcap", "exchange.pcap", 1);
 	fputs("\n}\n", f);
-	return fclose(f) == 0 ? 0 : -1;
+	return sfh_io_fclose(f);
 }
 
 static int write_scn(const char *path, const struct sff_finding_info *fi,
 		     const struct sfh_scenario *s, const struct sfh_result *first, int flaky)
 {
 	size_t need = sfh_scn_format(s, NULL, 0) + 1;
-	char *text = malloc(need);
-	FILE *f = fopen(path, "w");
+	char *text = malloc(need), err[64];
+	FILE *f = sfh_io_create(path, 0644, err, sizeof err);
 	int rc = -1;
 	if (!text || !f)
 		goto exit;
@@ -231,7 +193,7 @@ static int write_scn(const char *path, const struct sff_finding_info *fi,
 	rc = 0;
 exit:
 	free(text);
-	if (f && fclose(f) != 0)
+	if (f && sfh_io_fclose(f) != 0)
 		rc = -1;
 	return rc;
 }
@@ -261,8 +223,8 @@ static int write_txt(const char *path, const struct sff_finding_info *fi,
 	const struct sfo_rule_info *ri = sfo_rule(v->rule);
 	size_t need = sfh_scn_format(s, NULL, 0) + 1;
 	const char *trace = vr->trace;
-	char *text = malloc(need);
-	FILE *f = fopen(path, "w");
+	char *text = malloc(need), err[64];
+	FILE *f = sfh_io_create(path, 0644, err, sizeof err);
 	int rc = -1;
 	if (!text || !f)
 		goto exit;
@@ -300,7 +262,7 @@ static int write_txt(const char *path, const struct sff_finding_info *fi,
 	rc = 0;
 exit:
 	free(text);
-	if (f && fclose(f) != 0)
+	if (f && sfh_io_fclose(f) != 0)
 		rc = -1;
 	return rc;
 }
@@ -371,7 +333,7 @@ static int verify(struct sff_runctx *ctx, const struct sfh_scenario *s,
 	vr->trace = read_all(fd);
 	close(fd);
 	if (sfh_pcap_close(pcap) != 0) {
-		snprintf(err, errlen, "%s: write error", path);
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	/* Another case number: other ports, a fresh reset. */
@@ -429,7 +391,7 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 	/* Private to this process and call: pid, and a case number nobody else uses. */
 	snprintf(tmp, sizeof tmp, "%s/.tmp-%s-%d-%u", fi->out_dir, name, (int)getpid(),
 		 ctx->next_case++);
-	if (mkdir(tmp, 0777) != 0) {
+	if (mkdir(tmp, 0755) != 0) {
 		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
 		return SFF_FINDING_ERR;
 	}
@@ -463,10 +425,15 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 		goto io_error;
 	if (fi->input) {
 		snprintf(path, sizeof path, "%s/input.bin", tmp);
-		/* the directory is private until renamed: no temporary name needed */
-		FILE *f = fopen(path, "wb");
+		/* the directory is private until renamed: no temporary name needed; the copy
+		 * is no more readable than the file it came from */
+		char ierr[64];
+		mode_t mode = fi->input_mode ? fi->input_mode & 0644 : 0644;
+		FILE *f = sfh_io_create(path, mode, ierr, sizeof ierr);
 		int bad = !f || fwrite(fi->input, 1, fi->input_len, f) != fi->input_len;
-		if ((f && fclose(f) != 0) || bad)
+		if (f && sfh_io_fclose(f) != 0)
+			bad = 1;
+		if (bad)
 			goto io_error;
 	}
 	if (rename(tmp, final) == 0) {
@@ -481,9 +448,11 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 	goto exit;
 io_error:
 	snprintf(err, errlen, "%s: %s", path, strerror(errno));
-exit:
+exit:;
+	int e = errno; /* the reason, for the caller: kept across the cleanup */
 	free(vr.trace);
 	if (rc != SFF_FINDING_NEW)
 		remove_tmpdir(tmp);
+	errno = e;
 	return rc;
 }

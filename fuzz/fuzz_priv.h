@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "report.h"
 #include "runner.h"
@@ -87,6 +88,11 @@ struct sff_stats_view {
 	uint32_t states, transitions, tuples, rules;
 };
 void sff_stats_read(const struct sff_stats *st, struct sff_stats_view *v);
+/* A worker that cannot write (a full disk) records why; the command stops the campaign
+ * and prints it. The first reason stays. NULL st: nothing. */
+void sff_stats_fail(struct sff_stats *st, const char *reason);
+/* 1 and the reason if a worker recorded a failed write, else 0. */
+int sff_stats_failed(const struct sff_stats *st, char *reason, size_t cap);
 
 /* Per-process coverage state: the extra counters are process-wide (libFuzzer reads one
  * section), so there is one of these per process, owned by the core. */
@@ -142,6 +148,7 @@ struct sff_finding_info {
 	const char *origin;	 /* "synfin fuzz", "libFuzzer crash file crash-..." */
 	const uint8_t *input;	 /* the raw input that found it (optional) */
 	size_t input_len;
+	mode_t input_mode;    /* input.bin's mode at most (its source's); 0: 0644 */
 	uint32_t orig_events; /* events before minimisation */
 };
 
@@ -262,6 +269,10 @@ void sff_triage_markdown(FILE *f, const struct sff_triage *tr);
 
 void sff_triage_free(struct sff_triage *tr);
 
+/* Add the finding whose report.json text (NUL-terminated, untrusted) is json, in
+ * directory dir: 0 added, 1 not a finding (no signature), -1 out of memory. */
+int sff_triage_add_report(struct sff_triage *tr, const char *json, const char *dir);
+
 /* Run the bytes of a libFuzzer artifact isolated and fill res (a crash or hang verdict
  * names the step where the stack died: state before and event class, as far as known). */
 int sff_run_artifact(struct sff_runctx *ctx, const uint8_t *data, size_t len,
@@ -356,9 +367,11 @@ int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*cb)(const uint8_t *data, 
 
 /* mkdir -p; 0 or -1 (errno set). */
 int sff_mkdirs(const char *path);
-/* Whole file into a malloc'd buffer (NUL-terminated); NULL on error. */
+/* Whole regular file into a malloc'd buffer (NUL-terminated); NULL on error. A link
+ * another user planted to a file it does not own is not followed (safeio.h). */
 uint8_t *sff_read_file(const char *path, size_t *len, size_t max);
-/* Write the whole buffer to path through a temporary name and rename. 0 or -1. */
+/* Write the whole buffer to path through a temporary name created O_EXCL|O_NOFOLLOW,
+ * checked, and renamed. 0 or -1 (errno set). */
 int sff_write_file(const char *path, const void *data, size_t len);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "cause.h"
 #include "fuzz_priv.h"
+#include "safeio.h"
 
 #define ARTIFACT_MAX (1u << 20)
 
@@ -210,8 +211,29 @@ static int better_example(const struct sff_group *g, const struct entry *e)
 	return e->events && (!g->events || e->events < g->events);
 }
 
-static int add(struct sff_triage *tr, const struct entry *e)
+/* Every text of an entry comes from files in a scanned directory (report.json, names):
+ * control characters are escaped once here, so no output of triage (terminal, JSON,
+ * Markdown) carries an ANSI or OSC sequence someone planted (safeio.h). */
+static int add(struct sff_triage *tr, const struct entry *in)
 {
+	char sig[160], rule[64], sev[16], kind[32], path[4096], cause[256], detail[400];
+	char repro[24], hash[17];
+	struct entry ent = *in, *e = &ent;
+#define ESC_FIELD(f, buf)                                                                          \
+	do {                                                                                       \
+		if (e->f)                                                                          \
+			e->f = sfh_io_term_escape(buf, sizeof buf, e->f);                          \
+	} while (0)
+	ESC_FIELD(sig, sig);
+	ESC_FIELD(rule, rule);
+	ESC_FIELD(sev, sev);
+	ESC_FIELD(kind, kind);
+	ESC_FIELD(path, path);
+	ESC_FIELD(cause, cause);
+	ESC_FIELD(detail, detail);
+	ESC_FIELD(repro, repro);
+	ESC_FIELD(hash, hash);
+#undef ESC_FIELD
 	struct sff_group *g = group_for(tr, e->sig);
 	if (!g)
 		return -1;
@@ -277,19 +299,11 @@ struct report_fields {
 	unsigned events;
 };
 
-static int add_finding_dir(struct sff_triage *tr, const char *dir)
+int sff_triage_add_report(struct sff_triage *tr, const char *json, const char *dir)
 {
-	char path[4200];
-	size_t len;
 	struct report_fields *r;
-	snprintf(path, sizeof path, "%s/report.json", dir);
-	char *json = (char *)sff_read_file(path, &len, 1u << 20);
-	if (!json)
-		return 1; /* not a finding directory */
-	if (!(r = calloc(1, sizeof *r))) {
-		free(json);
+	if (!(r = calloc(1, sizeof *r)))
 		return -1;
-	}
 	int ok = json_get(json, "signature", r->sig, sizeof r->sig) == 0;
 	json_get_or(json, "rule", r->rule, sizeof r->rule, "?");
 	json_get_or(json, "severity", r->sev, sizeof r->sev, "?");
@@ -304,7 +318,6 @@ static int add_finding_dir(struct sff_triage *tr, const char *dir)
 	const char *ev = strstr(json, "\"events\": ");
 	r->events = ev ? (unsigned)strtoul(ev + 10, NULL, 10) : 0;
 	int flaky = strstr(json, "\"flaky\": true") != NULL;
-	free(json);
 	/* Computed, not read: reports written before the key existed group the same way. */
 	struct sfh_cause_in in = {.target = r->target,
 				  .kind = r->kind,
@@ -331,12 +344,32 @@ static int add_finding_dir(struct sff_triage *tr, const char *dir)
 	return rc;
 }
 
+static int add_finding_dir(struct sff_triage *tr, const char *dir)
+{
+	char path[4200], err[64];
+	size_t len;
+	snprintf(path, sizeof path, "%s/report.json", dir);
+	/* Found by scanning: a link is not followed, a FIFO not opened (safeio.h). */
+	char *json =
+	    (char *)sfh_io_read_all(path, SFH_IO_NOFOLLOW, 1u << 20, &len, NULL, err, sizeof err);
+	if (!json)
+		return 1; /* not a finding directory */
+	int rc = sff_triage_add_report(tr, json, dir);
+	free(json);
+	return rc;
+}
+
 static int add_artifact(struct sff_triage *tr, const char *path, struct sff_runctx *ctx,
 			const char *dir, const char *target_spec, int record, char *err,
 			size_t errlen)
 {
 	size_t len;
-	uint8_t *data = sff_read_file(path, &len, ARTIFACT_MAX);
+	mode_t mode = 0;
+	char rerr[64];
+	/* Never through a link: a crash-* link to a private file would be copied into a
+	 * readable input.bin. */
+	uint8_t *data =
+	    sfh_io_read_all(path, SFH_IO_NOFOLLOW, ARTIFACT_MAX, &len, &mode, rerr, sizeof rerr);
 	struct sfh_scenario s;
 	struct sfh_result res;
 	int rc = 0;
@@ -384,6 +417,7 @@ static int add_artifact(struct sff_triage *tr, const char *path, struct sff_runc
 					      .origin = origin,
 					      .input = data,
 					      .input_len = len,
+					      .input_mode = mode,
 					      .orig_events = s.nev};
 		int iso = ctx->isolate;
 		ctx->isolate = 1;
@@ -452,7 +486,8 @@ int sff_triage_scan(struct sff_triage *tr, int ndirs, char **dirs, struct sff_ru
 		for (size_t k = 0; k < n && rc == 0; k++) {
 			char path[4200];
 			snprintf(path, sizeof path, "%s/%s", dirs[i], names[k]);
-			if (stat(path, &st) != 0)
+			/* lstat: links are skipped, never followed out of the scanned tree */
+			if (lstat(path, &st) != 0)
 				continue;
 			if (S_ISDIR(st.st_mode))
 				rc = add_finding_dir(tr, path) < 0 ? -1 : 0;
@@ -559,9 +594,13 @@ int sff_triage_pins(struct sff_triage *tr, struct sff_runctx *ctx, const char *t
 int sff_triage_baseline(struct sff_triage *tr, const char *path, char *err, size_t errlen)
 {
 	char line[600];
-	FILE *f = fopen(path, "r");
+	int fd = sfh_io_open_read(path, SFH_IO_OWNED_LINKS, err, errlen);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+		}
 		return -1;
 	}
 	while (fgets(line, sizeof line, f)) {

@@ -26,6 +26,7 @@
 #include "isn.h"
 #include "report.h"
 #include "runner.h"
+#include "safeio.h"
 
 static uint32_t dist32(uint32_t a, uint32_t b)
 {
@@ -322,7 +323,12 @@ static int write_file(const char *path, const char *spec, const char *version,
 		      const struct sfh_isn_obs *o, size_t n, const struct sfh_isn_verdict *iv,
 		      const char *sig, uint64_t hash, int json)
 {
-	FILE *f = fopen(path, "w");
+	/* Through a temporary name created O_EXCL|O_NOFOLLOW and renamed: the directory
+	 * may be one an earlier run left, and a link planted in it is never written through
+	 * (safeio.h). */
+	char err[512];
+	struct sfh_io_atomic a;
+	FILE *f = sfh_io_atomic_open(&a, path, 0644, err, sizeof err);
 	if (!f)
 		return -1;
 	if (json)
@@ -332,7 +338,7 @@ static int write_file(const char *path, const char *spec, const char *version,
 			iv->detail);
 		sfh_isn_print(f, o, n);
 	}
-	return fclose(f) == 0 ? 0 : -1;
+	return sfh_io_atomic_commit(&a, err, sizeof err);
 }
 
 int sfh_isn_write_finding(const char *dir, const char *spec, const char *version,
@@ -345,8 +351,13 @@ int sfh_isn_write_finding(const char *dir, const char *spec, const char *version
 	if (mkdir(dir, 0777) != 0 && errno != EEXIST)
 		return -1;
 	snprintf(path, sizeof path, "%s/%016" PRIx64, dir, hash);
-	if (mkdir(path, 0777) != 0 && errno != EEXIST)
+	struct stat st;
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
 		return -1;
+	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR; /* a link or a file planted under the finding's name */
+		return -1;
+	}
 	snprintf(path, sizeof path, "%s/%016" PRIx64 "/report.txt", dir, hash);
 	if (write_file(path, spec, version, o, n, iv, sig, hash, 0) != 0)
 		return -1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fuzz.h"
@@ -13,6 +14,7 @@
 #include "profile_file.h"
 #include "report.h"
 #include "runner.h"
+#include "safeio.h"
 #include "scenario.h"
 #include "target.h"
 #include "target_model.h"
@@ -114,6 +116,18 @@ struct run_args {
 	char **files;
 };
 
+/* getopt takes the next word as an option's value even when it is "--" or "-x": refused
+ * (write --pcap=-x for a file named "-x"). */
+static int value_ok(char **argv)
+{
+	if (optarg && optarg == argv[optind - 1] && sfh_io_looks_like_option(optarg)) {
+		fprintf(stderr, "synfin: %s needs a value, not the option '%s'\n", argv[optind - 2],
+			optarg);
+		return 0;
+	}
+	return 1;
+}
+
 static int parse_run_args(int argc, char **argv, struct run_args *a, const char *usage)
 {
 	static const struct option longopts[] = {
@@ -125,6 +139,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, const char 
 	memset(a, 0, sizeof *a);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "t:p:qh", longopts, NULL)) != -1) {
+		if (!value_ok(argv))
+			return -1;
 		switch (c) {
 		case 't':
 			a->target = optarg;
@@ -216,7 +232,8 @@ static int load_all(int n, char **files, struct sfh_scenario *scn)
 	int bad = 0;
 	for (int i = 0; i < n; i++) {
 		if (sfh_scn_load(files[i], &scn[i], err, sizeof err) != 0) {
-			fprintf(stderr, "%s\n", err);
+			sfh_io_term_puts(stderr, err); /* it may quote the file: escaped */
+			fputc('\n', stderr);
 			bad = 1;
 		}
 	}
@@ -226,27 +243,49 @@ static int load_all(int n, char **files, struct sfh_scenario *scn)
 struct outputs {
 	struct sfh_pcap *pcap;
 	FILE *json;
-	char pcap_tmp[4096], json_tmp[4096];
+	struct sfh_io_atomic pcap_file, json_file;
 };
 
-/* Outputs are written to temporary names and renamed at the end: never half-written. */
+/* An output path must name a file (or nothing yet): refused before anything runs. */
+static int output_path_ok(const char *opt, const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+		fprintf(stderr, "synfin: %s %s: %s\n", opt, path,
+			S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+		return -1;
+	}
+	return 0;
+}
+
+/* Outputs are written to temporary names (created O_EXCL|O_NOFOLLOW) and renamed at the
+ * end: never half-written, never written through a planted link. */
 static int open_outputs(const struct run_args *a, struct outputs *out)
 {
 	char err[512];
 	memset(out, 0, sizeof *out);
+	out->pcap_file.dirfd = out->json_file.dirfd = -1;
+	if ((a->pcap && output_path_ok("--pcap", a->pcap) != 0) ||
+	    (a->json && output_path_ok("--json", a->json) != 0))
+		return -1;
 	if (a->pcap) {
-		snprintf(out->pcap_tmp, sizeof out->pcap_tmp, "%s.tmp%d", a->pcap, (int)getpid());
-		out->pcap = sfh_pcap_open(out->pcap_tmp, err, sizeof err);
+		FILE *f = sfh_io_atomic_open(&out->pcap_file, a->pcap, 0644, err, sizeof err);
+		out->pcap = f ? sfh_pcap_fopen(f, a->pcap, err, sizeof err) : NULL;
+		out->pcap_file.f = NULL; /* the pcap writer owns (and closes) the stream */
 		if (!out->pcap) {
+			sfh_io_atomic_abort(&out->pcap_file);
 			fprintf(stderr, "synfin: %s\n", err);
 			return -1;
 		}
 	}
 	if (a->json) {
-		snprintf(out->json_tmp, sizeof out->json_tmp, "%s.tmp%d", a->json, (int)getpid());
-		out->json = fopen(out->json_tmp, "w");
+		out->json = sfh_io_atomic_open(&out->json_file, a->json, 0644, err, sizeof err);
 		if (!out->json) {
-			fprintf(stderr, "synfin: %s: %s\n", a->json, strerror(errno));
+			fprintf(stderr, "synfin: %s\n", err);
+			if (out->pcap)
+				sfh_pcap_close(out->pcap);
+			out->pcap = NULL;
+			sfh_io_atomic_abort(&out->pcap_file);
 			return -1;
 		}
 		fputs("[\n", out->json);
@@ -254,28 +293,33 @@ static int open_outputs(const struct run_args *a, struct outputs *out)
 	return 0;
 }
 
+/* Close (and with keep, rename into place) the outputs; every write is checked here. */
 static int close_outputs(const struct run_args *a, struct outputs *out, int keep)
 {
+	char err[512];
 	int bad = 0;
-	if (out->pcap && sfh_pcap_close(out->pcap) != 0)
-		bad = 1;
+	if (out->pcap) {
+		if (sfh_pcap_close(out->pcap) != 0) {
+			fprintf(stderr, "synfin: %s: %s\n", a->pcap, strerror(errno));
+			bad = 1;
+		}
+		out->pcap = NULL;
+		if (keep && !bad && sfh_io_atomic_commit(&out->pcap_file, err, sizeof err) != 0) {
+			fprintf(stderr, "synfin: %s\n", err);
+			bad = 1;
+		}
+		sfh_io_atomic_abort(&out->pcap_file);
+	}
 	if (out->json) {
 		fputs("\n]\n", out->json);
-		if (fclose(out->json) != 0)
+		out->json = NULL;
+		if (!keep || bad) {
+			sfh_io_atomic_abort(&out->json_file);
+		} else if (sfh_io_atomic_commit(&out->json_file, err, sizeof err) != 0) {
+			fprintf(stderr, "synfin: %s\n", err);
 			bad = 1;
+		}
 	}
-	if (a->pcap) {
-		if (keep && !bad && rename(out->pcap_tmp, a->pcap) != 0)
-			bad = 1;
-		unlink(out->pcap_tmp);
-	}
-	if (a->json) {
-		if (keep && !bad && rename(out->json_tmp, a->json) != 0)
-			bad = 1;
-		unlink(out->json_tmp);
-	}
-	if (bad)
-		fprintf(stderr, "synfin: cannot write the output files\n");
 	return bad ? -1 : 0;
 }
 
@@ -352,12 +396,21 @@ static int parse_isn_args(int argc, char **argv, const char **target, unsigned *
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "t:n:qh", longopts, NULL)) != -1) {
+		char err[300];
+		uint64_t num;
+		if (!value_ok(argv))
+			return -1;
 		switch (c) {
 		case 't':
 			*target = optarg;
 			break;
 		case 'n':
-			*conns = (unsigned)strtoul(optarg, NULL, 10);
+			if (sfh_io_parse_u64(optarg, "--connections", 3 * SFH_ISN_PER_TUPLE,
+					     SFH_ISN_MAX_OBS, &num, err, sizeof err) != 0) {
+				fprintf(stderr, "synfin isn: %s\n", err);
+				return -1;
+			}
+			*conns = (unsigned)num;
 			break;
 		case 'o':
 			*out = optarg;

@@ -14,6 +14,7 @@
 
 #include "cause.h"
 #include "report.h"
+#include "safeio.h"
 
 void sfh_json_str(FILE *f, const char *s)
 {
@@ -564,7 +565,8 @@ static int walk(const char *dir, struct sfh_filelist *fl, char *err, size_t errl
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		if (stat(path, &st) != 0)
+		/* lstat: a link is never followed, out of the tree or round a loop. */
+		if (lstat(path, &st) != 0)
 			continue;
 		size_t len = strlen(e->d_name);
 		int rc = 0;

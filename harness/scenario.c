@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* the GNU strerror_r, which returns the message and is reentrant */
 #endif
 #include "scenario.h"
+#include "safeio.h"
 #include "scenario_priv.h"
 
 #include <errno.h>
@@ -1041,9 +1042,11 @@ int sfh_file_read(const char *path, char **text, size_t *len, char *err, size_t 
 		set_err(err, errlen, "(null): no file name");
 		return -1;
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A regular file only (a FIFO would hang the read), and not through a link another
+	 * user planted to a file it does not own: its first bytes would reach the error
+	 * message (safeio.h). */
+	int fd = sfh_io_open_read(path, SFH_IO_OWNED_LINKS, err, errlen);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
 		return -1;
 	}
 	/* The size is a hint (a file may grow while read); one byte more than the limit

@@ -3,8 +3,11 @@
 #include <arpa/inet.h>
 #include <libnet.h>
 #include <pcap/pcap.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wire.h"
 
@@ -364,29 +367,42 @@ size_t sfh_seg_format(const struct sfo_seg *s, uint32_t seq_base, uint32_t ack_b
 struct sfh_pcap {
 	pcap_t *dead;
 	pcap_dumper_t *dump;
+	int err; /* errno of the first failed write: the stream keeps only its flag */
 };
 
-struct sfh_pcap *sfh_pcap_open(const char *path, char *err, size_t errlen)
+struct sfh_pcap *sfh_pcap_fopen(FILE *f, const char *name, char *err, size_t errlen)
 {
 	struct sfh_pcap *p = calloc(1, sizeof *p);
-	if (!p) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	p->dead = pcap_open_dead(DLT_RAW, 65535);
-	if (!p->dead) {
-		snprintf(err, errlen, "pcap_open_dead failed");
+	if (!p || !(p->dead = pcap_open_dead(DLT_RAW, 65535))) {
+		snprintf(err, errlen, "%s: %s", name,
+			 p ? "pcap_open_dead failed" : "out of memory");
 		free(p);
+		fclose(f);
 		return NULL;
 	}
-	p->dump = pcap_dump_open(p->dead, path);
+	p->dump = pcap_dump_fopen(p->dead, f);
 	if (!p->dump) {
-		snprintf(err, errlen, "%s: %s", path, pcap_geterr(p->dead));
+		snprintf(err, errlen, "%s: %s", name, pcap_geterr(p->dead));
 		pcap_close(p->dead);
 		free(p);
+		fclose(f);
 		return NULL;
 	}
 	return p;
+}
+
+struct sfh_pcap *sfh_pcap_open(const char *path, char *err, size_t errlen)
+{
+	/* Never through a symbolic link planted at path. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	return sfh_pcap_fopen(f, path, err, errlen);
 }
 
 void sfh_pcap_write(struct sfh_pcap *p, const uint8_t *ip, size_t len, uint64_t ts_us)
@@ -397,7 +413,10 @@ void sfh_pcap_write(struct sfh_pcap *p, const uint8_t *ip, size_t len, uint64_t 
 	h.ts.tv_sec = (time_t)(ts_us / 1000000);
 	h.ts.tv_usec = (suseconds_t)(ts_us % 1000000);
 	h.caplen = h.len = (bpf_u_int32)len;
+	errno = 0;
 	pcap_dump((u_char *)p->dump, &h, ip);
+	if (!p->err && ferror(pcap_dump_file(p->dump)))
+		p->err = errno ? errno : EIO;
 }
 
 int sfh_pcap_close(struct sfh_pcap *p)
@@ -405,10 +424,17 @@ int sfh_pcap_close(struct sfh_pcap *p)
 	int ret = 0;
 	if (!p)
 		return 0;
-	if (pcap_dump_flush(p->dump) != 0)
+	/* pcap_dump() does not report a failed write; the stream remembers it. */
+	FILE *f = pcap_dump_file(p->dump);
+	int e = 0;
+	errno = 0;
+	if (pcap_dump_flush(p->dump) != 0 || ferror(f)) {
+		e = p->err ? p->err : errno ? errno : EIO;
 		ret = -1;
+	}
 	pcap_dump_close(p->dump);
 	pcap_close(p->dead);
 	free(p);
+	errno = e;
 	return ret;
 }

@@ -4,6 +4,7 @@
 #define SYNFIN_WIRE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "oracle.h"
@@ -48,9 +49,13 @@ size_t sfh_seg_format(const struct sfo_seg *s, uint32_t seq_base, uint32_t ack_b
 
 /* pcap writer (LINKTYPE_RAW: bare IPv4 packets), readable by tshark and Wireshark. */
 struct sfh_pcap;
+/* Creates or truncates path, never through a symbolic link; NULL with err. */
 struct sfh_pcap *sfh_pcap_open(const char *path, char *err, size_t errlen);
+/* The same on a stream the caller opened (e.g. sfh_io_atomic_open); takes f (closed on
+ * failure too; name is for errors). */
+struct sfh_pcap *sfh_pcap_fopen(FILE *f, const char *name, char *err, size_t errlen);
 /* ts_us: capture time in microseconds (the runner uses virtual time). */
 void sfh_pcap_write(struct sfh_pcap *p, const uint8_t *ip, size_t len, uint64_t ts_us);
-int sfh_pcap_close(struct sfh_pcap *p); /* flushes; 0 ok, -1 on a write error; NULL ok */
+int sfh_pcap_close(struct sfh_pcap *p); /* flushes; 0 ok, -1 (errno) on a write error; NULL ok */
 
 #endif

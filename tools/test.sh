@@ -13,3 +13,6 @@ tools/ci_deb.sh build
 tools/build.sh build-san -DSYNFIN_SANITIZE=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-san --output-on-failure -j2
+# synfin's own inputs (scenario files, binary inputs, report.json...) fuzzed under
+# ASan+UBSan, 30 s per entry (docs/security-model.md)
+tools/fuzz_inputs.sh build-san 30

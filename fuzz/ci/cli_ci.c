@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "profile_file.h"
+#include "safeio.h"
 #include "ci.h"
 #include "cli_priv.h"
 
@@ -92,17 +93,21 @@ struct replay_print {
 static void print_case(void *ctx, const struct sfc_case *c)
 {
 	const struct replay_print *p = ctx;
+	char line[8192];
 	if (p->verbose && c->trace && c->trace[0])
-		fputs(c->trace, stdout);
+		sfh_io_term_puts(stdout, c->trace);
+	/* file names and texts come from the corpus: escaped for the terminal */
 	if (c->status == SFC_ERROR)
-		printf("ERR  %s: %s\n", c->path, c->message);
+		snprintf(line, sizeof line, "ERR  %s: %s", c->path, c->message);
 	else if (c->status == SFC_FAIL)
-		printf("FAIL %s: %s\n", c->path, c->message);
+		snprintf(line, sizeof line, "FAIL %s: %s", c->path, c->message);
 	else
-		printf("ok   %s: %s\n", c->path,
-		       c->res.verdict.kind == SFO_DIV_OK || c->res.verdict.accepted
-			   ? "conformant"
-			   : c->res.signature);
+		snprintf(line, sizeof line, "ok   %s: %s", c->path,
+			 c->res.verdict.kind == SFO_DIV_OK || c->res.verdict.accepted
+			     ? "conformant"
+			     : c->res.signature);
+	sfh_io_term_puts(stdout, line);
+	putchar('\n');
 	fflush(stdout);
 }
 
@@ -110,18 +115,24 @@ static void print_case(void *ctx, const struct sfc_case *c)
 typedef int (*writer_fn)(FILE *f, void *ctx);
 static int write_atomic(const char *path, writer_fn fn, void *ctx)
 {
-	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
-	FILE *f = fopen(tmp, "w");
+	/* created beside path without following links, renamed into place (safeio.h) */
+	struct sfh_io_atomic a = {.dirfd = -1};
+	char err[512];
+	FILE *f = sfh_io_atomic_open(&a, path, 0644, err, sizeof err);
 	if (!f) {
-		fprintf(stderr, "synfin: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "synfin: %s\n", err);
 		return -1;
 	}
-	int bad = fn(f, ctx) != 0;
-	bad |= fclose(f) != 0;
-	if (bad || rename(tmp, path) != 0) {
-		fprintf(stderr, "synfin: cannot write %s\n", path);
-		unlink(tmp);
+	errno = 0;
+	if (fn(f, ctx) != 0 || fflush(f) != 0 || ferror(f)) {
+		int e = errno ? errno : EIO;
+		sfh_io_atomic_abort(&a);
+		fprintf(stderr, "synfin: %s: %s\n", path, strerror(e));
+		return -1;
+	}
+	if (sfh_io_atomic_commit(&a, err, sizeof err) != 0) {
+		fprintf(stderr, "synfin: %s\n", err);
+		sfh_io_atomic_abort(&a);
 		return -1;
 	}
 	return 0;

@@ -764,11 +764,13 @@ static void test_load_errors(void)
 	CHECK_EQ(sfh_scn_load(DATA_DIR "/scn_does_not_exist.scn", &s, err, sizeof err), -1);
 	CHECK_STR(err, DATA_DIR "/scn_does_not_exist.scn: No such file or directory");
 	CHECK_EQ(sfh_scn_load(DATA_DIR, &s, err, sizeof err), -1);
-	CHECK_STR(err, DATA_DIR ": Is a directory");
+	CHECK_STR(err, DATA_DIR ": a directory, not a regular file");
+	/* devices and FIFOs are refused before a read: /dev/zero never ends, a FIFO with
+	 * no writer would block */
 	CHECK_EQ(sfh_scn_load("/dev/zero", &s, err, sizeof err), -1);
-	CHECK_STR(err, "/dev/zero: file too large (more than 1048576 bytes)");
+	CHECK_STR(err, "/dev/zero: a character device, not a regular file");
 	CHECK_EQ(sfh_scn_load("/dev/null", &s, err, sizeof err), -1);
-	CHECK_STR(err, "/dev/null:1:1: missing 'role passive' or 'role active'");
+	CHECK_STR(err, "/dev/null: a character device, not a regular file");
 	CHECK(memcmp(&s, &before, sizeof s) == 0);
 }
 
