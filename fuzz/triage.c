@@ -269,7 +269,7 @@ static void json_get_or(const char *json, const char *key, char *out, size_t cap
 /* The fields of a finding's report.json that triage uses. */
 struct report_fields {
 	char sig[160], rule[64], sev[16], kind[32], target[128], before[32], evclass[32];
-	char detail[400], site[200], repro[24], hash[17], cause[256];
+	char detail[400], site[200], repro[24], hash[17], cause[256], since[64];
 	unsigned events;
 };
 
@@ -297,6 +297,8 @@ static int add_finding_dir(struct sff_triage *tr, const char *dir)
 	json_get_or(json, "site", r->site, sizeof r->site, ""); /* crash.site, if any */
 	json_get_or(json, "repro_rate", r->repro, sizeof r->repro, "");
 	json_get_or(json, "sig_hash", r->hash, sizeof r->hash, "");
+	const char *since = strstr(json, "\"since\": {"); /* its rule, not the verdict's */
+	json_get_or(since ? since : "", "rule", r->since, sizeof r->since, "");
 	const char *ev = strstr(json, "\"events\": ");
 	r->events = ev ? (unsigned)strtoul(ev + 10, NULL, 10) : 0;
 	int flaky = strstr(json, "\"flaky\": true") != NULL;
@@ -308,7 +310,8 @@ static int add_finding_dir(struct sff_triage *tr, const char *dir)
 				  .event_class = r->evclass,
 				  .detail = r->detail,
 				  .crash_site = r->site,
-				  .rule = r->rule};
+				  .rule = r->rule,
+				  .since_rule = r->since};
 	if (sfh_cause_key(&in, r->cause, sizeof r->cause) != 0)
 		r->cause[sizeof r->cause - 1] = '\0';
 	struct entry e = {.sig = r->sig,

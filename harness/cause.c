@@ -238,6 +238,50 @@ static void crash_shape(const struct sfh_cause_in *in, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* Where a segment's answer goes wrong, beyond its shape (the segment trigger only: an
+ * RST, a timer or a call has code of its own whatever the state).
+ *
+ * A state whose segment processing is a code path of its own: RFC 9293 gives LISTEN,
+ * SYN-SENT and SYN-RECEIVED rules of their own (3.10.7.2-3.10.7.4), and stacks handle
+ * TIME-WAIT apart (lwIP's tcp_timewait_input, Linux's timewait sockets), so a response
+ * that goes wrong there is not the fault that shows in the synchronized states (lwIP
+ * leaves an unacceptable segment unanswered in SYN-RECEIVED and in TIME-WAIT for two
+ * different reasons, and for a third in ESTABLISHED while Nagle holds data). A state
+ * difference keeps its own "@handshake" mark (item_shape).
+ *
+ * An acknowledgment number that differs, or an acknowledgment missing where the target
+ * may have answered with another number, often stems from an earlier step that took in
+ * sequence space silently (data without the ACK bit taken, held out-of-order data
+ * dropped): the rule of that step tells such faults apart, where the rule of the step
+ * that shows them only says which acknowledgment revealed it. */
+static const char *segment_context(const struct sfh_cause_in *in, const char *kind, char *shape,
+				   size_t cap)
+{
+	static const char *const own[] = {"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED",
+					  "TIME-WAIT"};
+	size_t k;
+	int acks = strncmp(shape, "ack+", 4) == 0 || strncmp(shape, "ack-", 4) == 0 ||
+		   strcmp(shape, "missing:.") == 0 || strncmp(shape, "missing:.,", 10) == 0;
+	if (acks && in->since_rule && in->since_rule[0]) {
+		/* Whether the acknowledgment that shows it is judged a wrong number or a
+		 * missing ACK (one the model would have wanted with another number) depends
+		 * on the path: the step it stems from is the fault. */
+		kind = "rcv-nxt";
+		snprintf(shape, cap, "since:%s", in->since_rule);
+	}
+	if (strncmp(shape, "state:", 6) == 0 || !in->state_before)
+		return kind;
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+		if (strcmp(in->state_before, own[i]) == 0 &&
+		    (k = strlen(shape)) + 1 + strlen(own[i]) < cap) {
+			shape[k++] = '@';
+			for (const char *p = own[i]; *p; p++)
+				shape[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+			shape[k] = '\0';
+		}
+	return kind;
+}
+
 int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 {
 	struct sfh_diff d[8];
@@ -269,6 +313,8 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	}
 	if (!shape[0]) /* no detail to go by: a verdict of its own kind (isn.clock) */
 		snprintf(shape, sizeof shape, "rule:%s", in->rule && in->rule[0] ? in->rule : "?");
+	else if (strcmp(trigger(in->event_class), "segment") == 0)
+		kind = segment_context(in, kind, shape, sizeof shape);
 	/* A segment with a broken checksum is broken whatever made the stack send it. */
 	const char *trig = strncmp(shape, "checksum:", 9) == 0 ? "-" : trigger(in->event_class);
 	int w = snprintf(key, cap, "%s/%s/%s/%s", in->target, kind, trig, shape);

@@ -91,7 +91,41 @@ static void cause_keys_ignore_the_path(void)
 	       sizeof b);
 	CHECK_STR(b, "lwip/state/segment/state:stayed@handshake");
 	key_of("missing-response", "TIME-WAIT", "syn", "missing: . seq 2 ack 2 len 0", a, sizeof a);
-	CHECK_STR(a, "lwip/missing-response/segment/missing:.");
+	CHECK_STR(a, "lwip/missing-response/segment/missing:.@time-wait");
+	/* a segment's answer in a state of its own processing names the state; in the
+	 * synchronized states it does not */
+	key_of("missing-response", "CLOSE-WAIT", "syn", "missing: . seq 2 ack 2 len 0", b,
+	       sizeof b);
+	CHECK_STR(b, "lwip/missing-response/segment/missing:.");
+	key_of("missing-response", "FIN-WAIT-2", "fin", "missing: . seq 7 ack 9 len 0", c,
+	       sizeof c);
+	CHECK_STR(b, c);
+	/* an acknowledgment that differs after a step that took sequence space silently is
+	 * keyed by that step's rule, however the difference shows */
+	struct sfh_cause_in s1 = {.target = "lwip",
+				  .kind = "wrong-field",
+				  .state_before = "FIN-WAIT-2",
+				  .event_class = "other-seg",
+				  .detail = "ack: expected 1, observed 2",
+				  .since_rule = "ack.off"};
+	CHECK_EQ(sfh_cause_key(&s1, a, sizeof a), 0);
+	CHECK_STR(a, "lwip/rcv-nxt/segment/since:ack.off");
+	s1.kind = "missing-response";
+	s1.state_before = "ESTABLISHED";
+	s1.detail = "missing: . seq 1 ack 3 len 0";
+	CHECK_EQ(sfh_cause_key(&s1, b, sizeof b), 0);
+	CHECK_STR(a, b);
+	s1.since_rule = "ack.future";
+	CHECK_EQ(sfh_cause_key(&s1, b, sizeof b), 0);
+	CHECK_STR(b, "lwip/rcv-nxt/segment/since:ack.future");
+	/* not for another field, nor for a timer */
+	s1.detail = "len: expected 1, observed 2";
+	CHECK_EQ(sfh_cause_key(&s1, b, sizeof b), 0);
+	CHECK_STR(b, "lwip/missing-response/segment/len+");
+	s1.detail = "ack: expected 1, observed 2";
+	s1.event_class = "wait-rto";
+	CHECK_EQ(sfh_cause_key(&s1, b, sizeof b), 0);
+	CHECK_STR(b, "lwip/missing-response/timer/ack+");
 	/* A crash: its site when known, else its message without numbers. */
 	struct sfh_cause_in in = {.target = "lwip",
 				  .kind = "crash",
