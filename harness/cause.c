@@ -269,7 +269,16 @@ static const char *segment_context(const struct sfh_cause_in *in, const char *ki
 		kind = "rcv-nxt";
 		snprintf(shape, cap, "since:%s", in->since_rule);
 	}
-	if (strncmp(shape, "state:", 6) == 0 || !in->state_before)
+	if (strncmp(shape, "state:", 6) == 0)
+		return kind;
+	/* A segment the model drops (or that repeats what was taken) should change nothing:
+	 * a stack that acts on it anyway (takes its window, answers it twice, sends data on
+	 * it) shows another fault than one that acts wrongly on a segment it must take. */
+	if (in->noop && strncmp(kind, "rcv-nxt", 7) != 0) {
+		k = strlen(shape);
+		snprintf(shape + k, cap - k, ",noop");
+	}
+	if (!in->state_before)
 		return kind;
 	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
 		if (strcmp(in->state_before, own[i]) == 0 &&

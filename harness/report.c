@@ -93,7 +93,8 @@ void sfh_report_cause(const char *target, const struct sfh_result *res, char *ke
 				  .rule = sfo_rule_any(v->rule) ? sfo_rule_any(v->rule)->id : NULL,
 				  .since_rule = res->since_event && sfo_rule(res->since_rule)
 						    ? sfo_rule(res->since_rule)->id
-						    : NULL};
+						    : NULL,
+				  .noop = res->noop};
 	if (sfh_cause_key(&in, key, cap) != 0 && cap)
 		key[cap - 1] = '\0';
 }
@@ -181,6 +182,10 @@ void sfh_report_json_fields(FILE *f, const struct sfh_report_info *info,
 	fprintf(f, "%u", res->div_line);
 	kv(f, sep, &first, "packet");
 	fprintf(f, "%u", res->div_packet);
+	if (res->noop) {
+		kv(f, sep, &first, "noop");
+		fputs("true", f);
+	}
 	if (res->since_event && sfo_rule(res->since_rule)) {
 		kv(f, sep, &first, "since");
 		fprintf(f, "{\"event\": %d, \"line\": %u, \"rule\": ", res->since_event,

@@ -347,6 +347,10 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 		x->o->cover(x->o->cover_ctx, &c);
 	}
 	if (v.kind != SFO_DIV_OK) {
+		const struct sfo_tcb *n = &r->expect.out[0].next;
+		x->res->noop = x->step_in_pkt && r->expect.nout && n->state == x->tcb.state &&
+			       n->rcv_nxt == x->tcb.rcv_nxt && n->snd_una == x->tcb.snd_una &&
+			       n->snd_wnd == x->tcb.snd_wnd;
 		x->res->verdict = v;
 		trace_verdict(x, &v, x->observed);
 		record_divergence(x, ev_index, line);

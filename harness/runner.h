@@ -57,9 +57,9 @@ struct sfh_result {
 	struct sfo_verdict verdict; /* kind OK if the whole scenario conformed */
 	int div_event;              /* index of the diverging scenario event, -1 for the OPEN */
 	uint32_t div_line;          /* its source line (0 if none) */
-	uint32_t div_packet;        /* 1-based pcap frame (0: none): the emitted segment that
-	                             * departs, else the incoming segment of the step (the
-	                             * one a missing response should have answered) */
+	uint32_t div_packet;	    /* 1-based pcap frame (0: none): the emitted segment that
+				     * departs, else the incoming segment of the step (the
+				     * one a missing response should have answered) */
 	uint32_t steps;             /* steps judged */
 	/* The earliest earlier step that took sequence space (text, SYN or FIN) in since the
 	 * target last acknowledged exactly the model's RCV.NXT: where the two may have parted
@@ -67,7 +67,10 @@ struct sfh_result {
 	 * its scenario event index, 0 if every such step was acknowledged. */
 	int since_event;
 	uint32_t since_line;
-	sfo_rule_t since_rule;      /* the rule the model applied to it */
+	sfo_rule_t since_rule; /* the rule the model applied to it */
+	/* The divergent step was a segment that the model's reference outcome leaves without
+	 * effect (state, RCV.NXT, SND.UNA, SND.WND as they were): dropped, or a duplicate. */
+	int noop;
 	int assert_failed;          /* an `out`/`expect state` assertion failed (see verdict) */
 	char signature[160];	    /* "target/STATE/evclass/rule/kind", for a crash with a
 				     * known site "target/crash/SITE/WHAT" (sfh_result_sign) */

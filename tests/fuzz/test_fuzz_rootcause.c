@@ -118,6 +118,20 @@ static void cause_keys_ignore_the_path(void)
 	s1.since_rule = "ack.future";
 	CHECK_EQ(sfh_cause_key(&s1, b, sizeof b), 0);
 	CHECK_STR(b, "lwip/rcv-nxt/segment/since:ack.future");
+	/* acting on a segment the model leaves without effect is another fault than acting
+	 * wrongly on one it takes (lwIP takes the window of a dropped segment; it ignores a
+	 * window shrink in one it takes) */
+	struct sfh_cause_in w = {.target = "lwip",
+				 .kind = "wrong-field",
+				 .state_before = "CLOSE-WAIT",
+				 .event_class = "ack",
+				 .detail = "len: expected 0, observed 536",
+				 .noop = 1};
+	CHECK_EQ(sfh_cause_key(&w, a, sizeof a), 0);
+	CHECK_STR(a, "lwip/wrong-field/segment/len+,noop");
+	w.noop = 0;
+	CHECK_EQ(sfh_cause_key(&w, a, sizeof a), 0);
+	CHECK_STR(a, "lwip/wrong-field/segment/len+");
 	/* not for another field, nor for a timer */
 	s1.detail = "len: expected 1, observed 2";
 	CHECK_EQ(sfh_cause_key(&s1, b, sizeof b), 0);
