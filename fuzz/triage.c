@@ -303,6 +303,7 @@ static int add_finding_dir(struct sff_triage *tr, const char *dir)
 	r->events = ev ? (unsigned)strtoul(ev + 10, NULL, 10) : 0;
 	int flaky = strstr(json, "\"flaky\": true") != NULL;
 	int noop = strstr(json, "\"noop\": true") != NULL;
+	int silent = since && strstr(since, "\"silent\": true") != NULL;
 	free(json);
 	/* Computed, not read: reports written before the key existed group the same way. */
 	struct sfh_cause_in in = {.target = r->target,
@@ -313,6 +314,7 @@ static int add_finding_dir(struct sff_triage *tr, const char *dir)
 				  .crash_site = r->site,
 				  .rule = r->rule,
 				  .since_rule = r->since,
+				  .since_silent = silent,
 				  .noop = noop};
 	if (sfh_cause_key(&in, r->cause, sizeof r->cause) != 0)
 		r->cause[sizeof r->cause - 1] = '\0';

@@ -324,6 +324,20 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 		snprintf(shape, sizeof shape, "rule:%s", in->rule && in->rule[0] ? in->rule : "?");
 	else if (strcmp(trigger(in->event_class), "segment") == 0)
 		kind = segment_context(in, kind, shape, sizeof shape);
+	/* After a segment the model drops and the target left without an acknowledgment of
+	 * RCV.NXT (it may have taken it), any later sign of another RCV.NXT points there,
+	 * whatever sets it off: an ACK number, an ACK sent or missing, a state a FIN or RST
+	 * did or did not reach (lwIP takes text without the ACK bit, and then answers a
+	 * timer, an RST, a close from the wrong RCV.NXT). */
+	if (in->since_silent && in->since_rule && in->since_rule[0] &&
+	    (strncmp(shape, "ack+", 4) == 0 || strncmp(shape, "ack-", 4) == 0 ||
+	     strncmp(shape, "state:", 6) == 0 || strcmp(shape, "missing:.") == 0 ||
+	     strncmp(shape, "missing:.,", 10) == 0 || strcmp(shape, "unexpected:.") == 0 ||
+	     strncmp(shape, "unexpected:.,", 13) == 0)) {
+		int w =
+		    snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->since_rule);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
 	/* A segment with a broken checksum is broken whatever made the stack send it. */
 	const char *trig = strncmp(shape, "checksum:", 9) == 0 ? "-" : trigger(in->event_class);
 	int w = snprintf(key, cap, "%s/%s/%s/%s", in->target, kind, trig, shape);

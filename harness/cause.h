@@ -39,6 +39,7 @@ struct sfh_cause_in {
 	/* The rule of the step an acknowledgment difference may stem from (sfh_result's
 	 * since_rule); NULL or empty if none. */
 	const char *since_rule;
+	int since_silent; /* sfh_result's since_silent */
 	int noop; /* the step's segment changes nothing in the model (sfh_result's noop) */
 };
 

@@ -94,6 +94,7 @@ void sfh_report_cause(const char *target, const struct sfh_result *res, char *ke
 				  .since_rule = res->since_event && sfo_rule(res->since_rule)
 						    ? sfo_rule(res->since_rule)->id
 						    : NULL,
+				  .since_silent = res->since_silent,
 				  .noop = res->noop};
 	if (sfh_cause_key(&in, key, cap) != 0 && cap)
 		key[cap - 1] = '\0';
@@ -188,8 +189,8 @@ void sfh_report_json_fields(FILE *f, const struct sfh_report_info *info,
 	}
 	if (res->since_event && sfo_rule(res->since_rule)) {
 		kv(f, sep, &first, "since");
-		fprintf(f, "{\"event\": %d, \"line\": %u, \"rule\": ", res->since_event,
-			res->since_line);
+		fprintf(f, "{\"event\": %d, \"line\": %u, \"silent\": %s, \"rule\": ",
+			res->since_event, res->since_line, res->since_silent ? "true" : "false");
 		sfh_json_str(f, sfo_rule(res->since_rule)->id);
 		fputc('}', f);
 	}

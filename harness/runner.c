@@ -44,6 +44,7 @@ struct run {
 	int since_event;      /* sfh_result.since_*: kept current as steps conform */
 	uint32_t since_line;
 	sfo_rule_t since_rule;
+	int since_silent;
 };
 
 struct sfh_runner *sfh_runner_new(char *err, size_t errlen)
@@ -214,6 +215,7 @@ static void record_divergence(struct run *x, int ev_index, uint32_t line)
 	res->since_event = x->since_event;
 	res->since_line = x->since_line;
 	res->since_rule = x->since_rule;
+	res->since_silent = x->since_silent;
 	if (x->o->brief) {
 		const char *part[5];
 		signature_parts(x->t->ops->name, &res->verdict, part);
@@ -302,6 +304,7 @@ static void note_since(struct run *x, int ev_index, uint32_t line, sfo_rule_t ru
 		x->since_event = ev_index + 1;
 		x->since_line = line;
 		x->since_rule = rule;
+		x->since_silent = !confirmed && dropped;
 	}
 }
 
