@@ -254,6 +254,18 @@ static void crash_shape(const struct sfh_cause_in *in, char *out, size_t cap)
  * sequence space silently (data without the ACK bit taken, held out-of-order data
  * dropped): the rule of that step tells such faults apart, where the rule of the step
  * that shows them only says which acknowledgment revealed it. */
+/* "@state-name" appended to shape. */
+static void at_state(char *shape, size_t cap, const char *state)
+{
+	size_t k = strlen(shape);
+	if (k + 1 + strlen(state) >= cap)
+		return;
+	shape[k++] = '@';
+	for (const char *p = state; *p; p++)
+		shape[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	shape[k] = '\0';
+}
+
 static const char *segment_context(const struct sfh_cause_in *in, const char *kind, char *shape,
 				   size_t cap)
 {
@@ -278,16 +290,9 @@ static const char *segment_context(const struct sfh_cause_in *in, const char *ki
 		k = strlen(shape);
 		snprintf(shape + k, cap - k, ",noop");
 	}
-	if (!in->state_before)
-		return kind;
-	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
-		if (strcmp(in->state_before, own[i]) == 0 &&
-		    (k = strlen(shape)) + 1 + strlen(own[i]) < cap) {
-			shape[k++] = '@';
-			for (const char *p = own[i]; *p; p++)
-				shape[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-			shape[k] = '\0';
-		}
+	for (size_t i = 0; in->state_before && i < sizeof own / sizeof own[0]; i++)
+		if (strcmp(in->state_before, own[i]) == 0)
+			at_state(shape, cap, own[i]);
 	return kind;
 }
 
@@ -340,6 +345,23 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	}
 	/* A segment with a broken checksum is broken whatever made the stack send it. */
 	const char *trig = strncmp(shape, "checksum:", 9) == 0 ? "-" : trigger(in->event_class);
+	const char *before = in->state_before ? in->state_before : "";
+	if (strcmp(trig, "timer") == 0 && strncmp(shape, "state:dropped", 13) == 0 && before[0]) {
+		/* Each state's timer is code of its own: a FIN-WAIT-2 timeout, the length of
+		 * TIME-WAIT, giving up on a SYN. (A timeout that should close and does not is
+		 * one user timeout, whatever the state.) */
+		char *h = strstr(shape, "@handshake");
+		if (h)
+			memmove(h, h + 10, strlen(h + 10) + 1);
+		at_state(shape, sizeof shape, before);
+	} else if (strcmp(trig, "rst") == 0 &&
+		   (strcmp(before, "SYN-SENT") == 0 || strcmp(before, "LISTEN") == 0 ||
+		    strcmp(before, "CLOSED") == 0)) {
+		/* An RST before the connection is synchronized has rules of its own (RFC 9293
+		 * 3.10.7.1-3.10.7.3): checking its ACK in SYN-SENT is not checking its
+		 * sequence number in the synchronized states. */
+		at_state(shape, sizeof shape, before);
+	}
 	int w = snprintf(key, cap, "%s/%s/%s/%s", in->target, kind, trig, shape);
 	return w < 0 || (size_t)w >= cap ? -1 : 0;
 }

@@ -118,6 +118,20 @@ static void cause_keys_ignore_the_path(void)
 	s1.since_rule = "ack.future";
 	CHECK_EQ(sfh_cause_key(&s1, b, sizeof b), 0);
 	CHECK_STR(b, "lwip/rcv-nxt/segment/since:ack.future");
+	/* a state's timer that closes too early names the state; an RST before the
+	 * connection is synchronized names it too */
+	key_of("state", "FIN-WAIT-2", "wait-short", "state: expected FIN-WAIT-2, observed CLOSED",
+	       a, sizeof a);
+	key_of("state", "TIME-WAIT", "wait-short", "state: expected TIME-WAIT, observed CLOSED", b,
+	       sizeof b);
+	CHECK_STR(a, "lwip/state/timer/state:dropped@fin-wait-2");
+	CHECK_STR(b, "lwip/state/timer/state:dropped@time-wait");
+	key_of("state", "SYN-SENT", "rst-outwin", "state: expected SYN-SENT, observed CLOSED", a,
+	       sizeof a);
+	key_of("state", "ESTABLISHED", "rst-outwin", "state: expected ESTABLISHED, observed CLOSED",
+	       b, sizeof b);
+	CHECK_STR(a, "lwip/state/rst/state:dropped@syn-sent");
+	CHECK_STR(b, "lwip/state/rst/state:dropped");
 	/* acting on a segment the model leaves without effect is another fault than acting
 	 * wrongly on one it takes (lwIP takes the window of a dropped segment; it ignores a
 	 * window shrink in one it takes) */
