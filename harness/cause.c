@@ -329,8 +329,8 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 		snprintf(shape, sizeof shape, "rule:%s", in->rule && in->rule[0] ? in->rule : "?");
 	else if (strcmp(trigger(in->event_class), "segment") == 0)
 		kind = segment_context(in, kind, shape, sizeof shape);
-	/* After a segment the model drops and the target left without an acknowledgment of
-	 * RCV.NXT (it may have taken it), any later sign of another RCV.NXT points there,
+	/* After a segment whose sequence space the model drops (the target may have taken
+	 * it), any later sign of another RCV.NXT points there,
 	 * whatever sets it off: an ACK number, an ACK sent or missing, a state a FIN or RST
 	 * did or did not reach (lwIP takes text without the ACK bit, and then answers a
 	 * timer, an RST, a close from the wrong RCV.NXT). */

@@ -304,7 +304,7 @@ static void note_since(struct run *x, int ev_index, uint32_t line, sfo_rule_t ru
 		x->since_event = ev_index + 1;
 		x->since_line = line;
 		x->since_rule = rule;
-		x->since_silent = !confirmed && dropped;
+		x->since_silent = dropped;
 	}
 }
 

@@ -68,9 +68,9 @@ struct sfh_result {
 	int since_event;
 	uint32_t since_line;
 	sfo_rule_t since_rule; /* the rule the model applied to it */
-	/* That step was one the model drops and the target answered with no acknowledgment
-	 * of RCV.NXT: the target may well have taken it (lwIP takes text without the ACK
-	 * bit), so any later sign of another RCV.NXT points there. */
+	/* That step's sequence space was one the model drops: the target may well have
+	 * taken it (lwIP takes text without the ACK bit, and text acknowledging unsent data
+	 * after it answered), so any later sign of another RCV.NXT points there. */
 	int since_silent;
 	/* The divergent step was a segment that the model's reference outcome leaves without
 	 * effect (state, RCV.NXT, SND.UNA, SND.WND as they were): dropped, or a duplicate. */
