@@ -343,6 +343,27 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 		    snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->since_rule);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}
+	/* A segment the model drops, in a synchronized state, that the target acts on: it
+	 * moves to another state or acknowledges it (it took it), or sends more data on it
+	 * than the window allows, or data where none was due (it took its window). The first is
+	 * keyed as the later signs of a segment taken silently are (by the rule that drops it), the
+	 * second as one fault whatever the drop rule: lwIP processes the ACK field and window
+	 * before it tests acceptability. */
+	if (in->noop && strcmp(trigger(in->event_class), "segment") == 0 && in->state_before &&
+	    in->state_before[0] && !handshake(in->state_before) &&
+	    strcmp(in->state_before, "TIME-WAIT") != 0) {
+		int w = -1;
+		if ((strncmp(shape, "state:", 6) == 0 || strcmp(shape, "unexpected:.") == 0 ||
+		     strncmp(shape, "unexpected:.,", 13) == 0) &&
+		    in->rule && in->rule[0])
+			w = snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->rule);
+		else if (strncmp(shape, "len+", 4) == 0 || strncmp(shape, "seq+", 4) == 0 ||
+			 strncmp(shape, "end+", 4) == 0 ||
+			 (strncmp(shape, "unexpected:", 11) == 0 && strstr(shape, "+data")))
+			w = snprintf(key, cap, "%s/noop-send/segment/data", in->target);
+		if (w >= 0)
+			return (size_t)w >= cap ? -1 : 0;
+	}
 	/* A segment with a broken checksum is broken whatever made the stack send it. */
 	const char *trig = strncmp(shape, "checksum:", 9) == 0 ? "-" : trigger(in->event_class);
 	const char *before = in->state_before ? in->state_before : "";

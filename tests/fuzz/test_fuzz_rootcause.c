@@ -142,7 +142,22 @@ static void cause_keys_ignore_the_path(void)
 				 .detail = "len: expected 0, observed 536",
 				 .noop = 1};
 	CHECK_EQ(sfh_cause_key(&w, a, sizeof a), 0);
-	CHECK_STR(a, "lwip/wrong-field/segment/len+,noop");
+	CHECK_STR(a, "lwip/noop-send/segment/data");
+	w.detail = "unexpected: P. seq 537 ack 2 len 488";
+	w.kind = "unexpected-response";
+	CHECK_EQ(sfh_cause_key(&w, b, sizeof b), 0);
+	CHECK_STR(a, b); /* data where none was due, on such a segment: the same */
+	/* a state change on such a segment: keyed by the rule that drops it, as the later
+	 * signs of a segment taken silently are */
+	w.kind = "state";
+	w.detail = "state: expected ESTABLISHED, observed CLOSE-WAIT";
+	w.rule = "ack.off";
+	w.state_before = "ESTABLISHED";
+	CHECK_EQ(sfh_cause_key(&w, b, sizeof b), 0);
+	CHECK_STR(b, "lwip/rcv-nxt/segment/since:ack.off");
+	w.kind = "wrong-field";
+	w.detail = "len: expected 0, observed 536";
+	w.state_before = "CLOSE-WAIT";
 	w.noop = 0;
 	CHECK_EQ(sfh_cause_key(&w, a, sizeof a), 0);
 	CHECK_STR(a, "lwip/wrong-field/segment/len+");
