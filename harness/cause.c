@@ -343,6 +343,13 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 		    snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->since_rule);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}
+	/* One data segment more than the count from the smallest recommended segment size
+	 * allows (RFC 9293 3.8.6.2.1): the sender's segment sizing, whatever set it off. */
+	if (strncmp(shape, "extra:.+data", 12) == 0 && strchr(",@", shape[12]) && in->rule &&
+	    strcmp(in->rule, "send.data.small") == 0) {
+		int w = snprintf(key, cap, "%s/%s/-/extra:.+data", in->target, kind);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
 	/* A segment the model drops, in a synchronized state, that the target acts on: it
 	 * moves to another state or acknowledges it (it took it), or sends more data on it
 	 * than the window allows, or data where none was due (it took its window). The first is

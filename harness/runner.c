@@ -300,7 +300,9 @@ static void note_since(struct run *x, int ev_index, uint32_t line, sfo_rule_t ru
 		x->since_event = 0;
 	if (confirmed && !dropped)
 		return;
-	if (x->step_space && !x->since_event) {
+	/* the earliest such step; a dropped one is the likelier source, so it takes the
+	 * place of one the model took */
+	if (x->step_space && (!x->since_event || (dropped && !x->since_silent))) {
 		x->since_event = ev_index + 1;
 		x->since_line = line;
 		x->since_rule = rule;

@@ -161,6 +161,22 @@ static void cause_keys_ignore_the_path(void)
 	w.noop = 0;
 	CHECK_EQ(sfh_cause_key(&w, a, sizeof a), 0);
 	CHECK_STR(a, "lwip/wrong-field/segment/len+");
+	/* one data segment too many (the sender's segment sizing), whatever set it off */
+	struct sfh_cause_in x1 = {.target = "lwip",
+				  .kind = "unexpected-response",
+				  .state_before = "SYN-SENT",
+				  .event_class = "syn-ack",
+				  .detail =
+				      "unexpected: . seq 39 ack 1 len 19 (one more than the 2 "
+				      "allowed: . seq 1..64 ack 1 len 1..64)",
+				  .rule = "send.data.small"},
+			    x2 = x1;
+	x2.state_before = "ESTABLISHED";
+	x2.event_class = "call-send";
+	CHECK_EQ(sfh_cause_key(&x1, a, sizeof a), 0);
+	CHECK_EQ(sfh_cause_key(&x2, b, sizeof b), 0);
+	CHECK_STR(a, "lwip/unexpected-response/-/extra:.+data");
+	CHECK_STR(a, b);
 	/* not for another field, nor for a timer */
 	s1.detail = "len: expected 1, observed 2";
 	CHECK_EQ(sfh_cause_key(&s1, b, sizeof b), 0);
