@@ -1,10 +1,11 @@
 /* Root-cause groups that tell causes apart, and the packet a report names
  * (harness/cause.c, harness/runner.c, fuzz/finding.c):
- *   - scenarios whose divergences once shared one group although lwIP departs for
- *     different reasons now land in different groups: an unacceptable segment left
- *     unanswered in ESTABLISHED (Nagle holds the owed ACK), in SYN-RECEIVED and in
- *     TIME-WAIT; an acknowledgment number that is off because lwIP took the text of a
- *     segment without the ACK bit, or of a segment acknowledging unsent data;
+ *   - scenarios that a key by kind and shape of the difference alone would put in one
+ *     group, although lwIP departs for different reasons, land in different groups:
+ *     an unacceptable segment left unanswered in ESTABLISHED (Nagle holds the owed
+ *     ACK), in SYN-RECEIVED and in TIME-WAIT; an acknowledgment number that is off
+ *     because lwIP took the text of a segment without the ACK bit, or of a segment
+ *     acknowledging unsent data;
  *   - two paths to one cause still share a group: two owed ACKs that Nagle withholds
  *     (an unacceptable segment, a SYN's challenge ACK), and text taken without the ACK
  *     bit shown once as a wrong acknowledgment number and once as a missing ACK;
@@ -136,7 +137,7 @@ static void causes_apart_paths_together(void)
 	run_named("ackoff-missing", &ackoff_missing);
 	run_named("ackfuture-ack", &ackfuture);
 
-	/* What once made them one group: the kind and the shape of the difference. */
+	/* What a key by kind and shape alone would go by. */
 	CHECK_STR(nagle.kind, "missing-response");
 	CHECK_STR(synrcvd.kind, "missing-response");
 	CHECK_STR(timewait.kind, "missing-response");
