@@ -243,7 +243,20 @@ static int write_txt(const char *path, const struct sff_finding_info *fi,
 	char detail[sizeof v->detail + 64];
 	sfh_verdict_detail(v, detail, sizeof detail);
 	fprintf(f, "detail:    %s\n", detail);
-	fprintf(f, "packet:    %u of exchange.pcap\n", first->div_packet);
+	if (!first->div_packet)
+		fprintf(f, "packet:    none (the step carried no segment)\n");
+	else
+		fprintf(f, "packet:    %u of exchange.pcap (%s)\n", first->div_packet,
+			v->seg > 0 ? "the segment the stack sent that departs"
+				   : "the incoming segment of the step");
+	char key[256];
+	sfh_report_cause(fi->target_spec, first, key, sizeof key);
+	fprintf(f, "group:     %s\n", key);
+	if (first->since_event && sfo_rule(first->since_rule))
+		fprintf(f,
+			"since:     line %u (%s): the earliest step since the stack last "
+			"acknowledged RCV.NXT that took sequence space in\n",
+			first->since_line, sfo_rule(first->since_rule)->id);
 	if (v->kind == SFO_DIV_CRASH)
 		write_crash_txt(f, &first->crash);
 	fprintf(f, "target:    %s (%s), profile %s\n", fi->target_spec, ctx->target->ops->version(),

@@ -238,6 +238,64 @@ static void crash_shape(const struct sfh_cause_in *in, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* Where a segment's answer goes wrong, beyond its shape (the segment trigger only: an
+ * RST, a timer or a call has code of its own whatever the state).
+ *
+ * A state whose segment processing is a code path of its own: RFC 9293 gives LISTEN,
+ * SYN-SENT and SYN-RECEIVED rules of their own (3.10.7.2-3.10.7.4), and stacks handle
+ * TIME-WAIT apart (lwIP's tcp_timewait_input, Linux's timewait sockets), so a response
+ * that goes wrong there is not the fault that shows in the synchronized states (lwIP
+ * leaves an unacceptable segment unanswered in SYN-RECEIVED and in TIME-WAIT for two
+ * different reasons, and for a third in ESTABLISHED while Nagle holds data). A state
+ * difference keeps its own "@handshake" mark (item_shape).
+ *
+ * An acknowledgment number that differs, or an acknowledgment missing where the target
+ * may have answered with another number, often stems from an earlier step that took in
+ * sequence space silently (data without the ACK bit taken, held out-of-order data
+ * dropped): the rule of that step tells such faults apart, where the rule of the step
+ * that shows them only says which acknowledgment revealed it. */
+/* "@state-name" appended to shape. */
+static void at_state(char *shape, size_t cap, const char *state)
+{
+	size_t k = strlen(shape);
+	if (k + 1 + strlen(state) >= cap)
+		return;
+	shape[k++] = '@';
+	for (const char *p = state; *p; p++)
+		shape[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+	shape[k] = '\0';
+}
+
+static const char *segment_context(const struct sfh_cause_in *in, const char *kind, char *shape,
+				   size_t cap)
+{
+	static const char *const own[] = {"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED",
+					  "TIME-WAIT"};
+	size_t k;
+	int acks = strncmp(shape, "ack+", 4) == 0 || strncmp(shape, "ack-", 4) == 0 ||
+		   strcmp(shape, "missing:.") == 0 || strncmp(shape, "missing:.,", 10) == 0;
+	if (acks && in->since_rule && in->since_rule[0]) {
+		/* Whether the acknowledgment that shows it is judged a wrong number or a
+		 * missing ACK (one the model would have wanted with another number) depends
+		 * on the path: the step it stems from is the fault. */
+		kind = "rcv-nxt";
+		snprintf(shape, cap, "since:%s", in->since_rule);
+	}
+	if (strncmp(shape, "state:", 6) == 0)
+		return kind;
+	/* A segment the model drops (or that repeats what was taken) should change nothing:
+	 * a stack that acts on it anyway (takes its window, answers it twice, sends data on
+	 * it) shows another fault than one that acts wrongly on a segment it must take. */
+	if (in->noop && strncmp(kind, "rcv-nxt", 7) != 0) {
+		k = strlen(shape);
+		snprintf(shape + k, cap - k, ",noop");
+	}
+	for (size_t i = 0; in->state_before && i < sizeof own / sizeof own[0]; i++)
+		if (strcmp(in->state_before, own[i]) == 0)
+			at_state(shape, cap, own[i]);
+	return kind;
+}
+
 int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 {
 	struct sfh_diff d[8];
@@ -269,8 +327,69 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	}
 	if (!shape[0]) /* no detail to go by: a verdict of its own kind (isn.clock) */
 		snprintf(shape, sizeof shape, "rule:%s", in->rule && in->rule[0] ? in->rule : "?");
+	else if (strcmp(trigger(in->event_class), "segment") == 0)
+		kind = segment_context(in, kind, shape, sizeof shape);
+	/* After a segment whose sequence space the model drops (the target may have taken
+	 * it), any later sign of another RCV.NXT points there,
+	 * whatever sets it off: an ACK number, an ACK sent or missing, a state a FIN or RST
+	 * did or did not reach (lwIP takes text without the ACK bit, and then answers a
+	 * timer, an RST, a close from the wrong RCV.NXT). */
+	if (in->since_silent && in->since_rule && in->since_rule[0] &&
+	    (strncmp(shape, "ack+", 4) == 0 || strncmp(shape, "ack-", 4) == 0 ||
+	     strncmp(shape, "state:", 6) == 0 || strcmp(shape, "missing:.") == 0 ||
+	     strncmp(shape, "missing:.,", 10) == 0 || strcmp(shape, "unexpected:.") == 0 ||
+	     strncmp(shape, "unexpected:.,", 13) == 0)) {
+		int w =
+		    snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->since_rule);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
+	/* One data segment more than the count from the smallest recommended segment size
+	 * allows (RFC 9293 3.8.6.2.1): the sender's segment sizing, whatever set it off. */
+	if (strncmp(shape, "extra:.+data", 12) == 0 && strchr(",@", shape[12]) && in->rule &&
+	    strcmp(in->rule, "send.data.small") == 0) {
+		int w = snprintf(key, cap, "%s/%s/-/extra:.+data", in->target, kind);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
+	/* A segment the model drops, in a synchronized state, that the target acts on: it
+	 * moves to another state or acknowledges it (it took it), or sends more data on it
+	 * than the window allows, or data where none was due (it took its window). The first is
+	 * keyed as the later signs of a segment taken silently are (by the rule that drops it), the
+	 * second as one fault whatever the drop rule: lwIP processes the ACK field and window
+	 * before it tests acceptability. */
+	if (in->noop && strcmp(trigger(in->event_class), "segment") == 0 && in->state_before &&
+	    in->state_before[0] && !handshake(in->state_before) &&
+	    strcmp(in->state_before, "TIME-WAIT") != 0) {
+		int w = -1;
+		if ((strncmp(shape, "state:", 6) == 0 || strcmp(shape, "unexpected:.") == 0 ||
+		     strncmp(shape, "unexpected:.,", 13) == 0) &&
+		    in->rule && in->rule[0])
+			w = snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->rule);
+		else if (strncmp(shape, "len+", 4) == 0 || strncmp(shape, "seq+", 4) == 0 ||
+			 strncmp(shape, "end+", 4) == 0 ||
+			 (strncmp(shape, "unexpected:", 11) == 0 && strstr(shape, "+data")))
+			w = snprintf(key, cap, "%s/noop-send/segment/data", in->target);
+		if (w >= 0)
+			return (size_t)w >= cap ? -1 : 0;
+	}
 	/* A segment with a broken checksum is broken whatever made the stack send it. */
 	const char *trig = strncmp(shape, "checksum:", 9) == 0 ? "-" : trigger(in->event_class);
+	const char *before = in->state_before ? in->state_before : "";
+	if (strcmp(trig, "timer") == 0 && strncmp(shape, "state:dropped", 13) == 0 && before[0]) {
+		/* Each state's timer is code of its own: a FIN-WAIT-2 timeout, the length of
+		 * TIME-WAIT, giving up on a SYN. (A timeout that should close and does not is
+		 * one user timeout, whatever the state.) */
+		char *h = strstr(shape, "@handshake");
+		if (h)
+			memmove(h, h + 10, strlen(h + 10) + 1);
+		at_state(shape, sizeof shape, before);
+	} else if (strcmp(trig, "rst") == 0 &&
+		   (strcmp(before, "SYN-SENT") == 0 || strcmp(before, "LISTEN") == 0 ||
+		    strcmp(before, "CLOSED") == 0)) {
+		/* An RST before the connection is synchronized has rules of its own (RFC 9293
+		 * 3.10.7.1-3.10.7.3): checking its ACK in SYN-SENT is not checking its
+		 * sequence number in the synchronized states. */
+		at_state(shape, sizeof shape, before);
+	}
 	int w = snprintf(key, cap, "%s/%s/%s/%s", in->target, kind, trig, shape);
 	return w < 0 || (size_t)w >= cap ? -1 : 0;
 }

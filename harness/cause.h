@@ -36,11 +36,18 @@ struct sfh_cause_in {
 	const char *detail;
 	const char *crash_site;
 	const char *rule; /* the rule id: the shape when the detail gives none (may be NULL) */
+	/* The rule of the step an acknowledgment difference may stem from (sfh_result's
+	 * since_rule); NULL or empty if none. */
+	const char *since_rule;
+	int since_silent; /* sfh_result's since_silent */
+	int noop; /* the step's segment changes nothing in the model (sfh_result's noop) */
 };
 
 /* key: "TARGET/KIND/TRIGGER/SHAPE", e.g. "lwip/wrong-field/segment/ack+",
- * "lwip/missing-response/rst/missing:.", "lwip/crash/-/tcp_out.c:859". Returns 0, or -1
- * if the key did not fit. */
+ * "lwip/missing-response/rst/missing:.", "lwip/crash/-/tcp_out.c:859". A segment's
+ * response in a state with processing of its own names the state ("missing:.@time-wait");
+ * an acknowledgment that differs names the earlier step it may stem from
+ * ("ack+,since:ack.off"). Returns 0, or -1 if the key did not fit. */
 int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap);
 
 #endif

@@ -91,7 +91,12 @@ void sfh_report_cause(const char *target, const struct sfh_result *res, char *ke
 				  .event_class = sfo_evclass_name(v->evclass),
 				  .detail = detail,
 				  .crash_site = res->crash.site,
-				  .rule = sfo_rule_any(v->rule) ? sfo_rule_any(v->rule)->id : NULL};
+				  .rule = sfo_rule_any(v->rule) ? sfo_rule_any(v->rule)->id : NULL,
+				  .since_rule = res->since_event && sfo_rule(res->since_rule)
+						    ? sfo_rule(res->since_rule)->id
+						    : NULL,
+				  .since_silent = res->since_silent,
+				  .noop = res->noop};
 	if (sfh_cause_key(&in, key, cap) != 0 && cap)
 		key[cap - 1] = '\0';
 }
@@ -179,6 +184,17 @@ void sfh_report_json_fields(FILE *f, const struct sfh_report_info *info,
 	fprintf(f, "%u", res->div_line);
 	kv(f, sep, &first, "packet");
 	fprintf(f, "%u", res->div_packet);
+	if (res->noop) {
+		kv(f, sep, &first, "noop");
+		fputs("true", f);
+	}
+	if (res->since_event && sfo_rule(res->since_rule)) {
+		kv(f, sep, &first, "since");
+		fprintf(f, "{\"event\": %d, \"line\": %u, \"silent\": %s, \"rule\": ",
+			res->since_event, res->since_line, res->since_silent ? "true" : "false");
+		sfh_json_str(f, sfo_rule(res->since_rule)->id);
+		fputc('}', f);
+	}
 	if (v->accepted)
 		kv_str(f, sep, &first, "accepted_because", v->accepted->reason);
 	if (v->kind == SFO_DIV_CRASH) {

@@ -43,6 +43,13 @@ struct run {
 	int refused;         /* ... a refused call */
 	uint32_t wait_ms;    /* ... a wait's asked-for time */
 	struct sfh_progress here; /* the step in progress, should the target die in it */
+	uint32_t step_in_pkt; /* frame of this step's incoming segment, 0 for a call or wait */
+	uint32_t step_emit0;  /* frames before this step's first emitted segment */
+	uint32_t step_space;  /* sequence space of this step's incoming segment */
+	int since_event;      /* sfh_result.since_*: kept current as steps conform */
+	uint32_t since_line;
+	sfo_rule_t since_rule;
+	int since_silent;
 };
 
 /* A target op failed: an out-of-process stack that died or hung in it gives the case its
@@ -176,6 +183,7 @@ static int drain(struct run *x)
 {
 	struct sfh_runner *r = x->r;
 	size_t n = 0;
+	x->step_emit0 = x->npkts;
 	for (;;) {
 		int got = sfh_target_drain(x->t, r->pkts, SFH_DRAIN_MAX);
 		if (got < 0) /* 1: the target died, the verdict is made */
@@ -219,7 +227,12 @@ static void record_divergence(struct run *x, int ev_index, uint32_t line)
 	struct sfh_result *res = x->res;
 	res->div_event = ev_index;
 	res->div_line = line;
-	res->div_packet = x->npkts; /* the step's last packet: the offending or unanswered one */
+	const struct sfo_verdict *v = &res->verdict;
+	res->div_packet = v->seg > 0 ? x->step_emit0 + (uint32_t)v->seg : x->step_in_pkt;
+	res->since_event = x->since_event;
+	res->since_line = x->since_line;
+	res->since_rule = x->since_rule;
+	res->since_silent = x->since_silent;
 	if (x->o->brief) {
 		const char *part[5];
 		signature_parts(x->t->ops->name, &res->verdict, part);
@@ -271,6 +284,7 @@ static int check_checksums(struct run *x, int ev_index, uint32_t line, const str
 	v->accepted = sfo_profile_accepts(x->cfg.profile, v->rule, v->kind);
 	snprintf(v->detail, sizeof v->detail, "checksum: segment %d (%s) fails verification",
 		 x->bad_csum, seg);
+	v->seg = x->bad_csum;
 	trace_verdict(x, v, x->observed);
 	record_divergence(x, ev_index, line);
 	return 0;
@@ -286,6 +300,32 @@ static void progress(struct run *x, int ev_index, uint32_t line)
 	p->evclass = x->r->expect.evclass;
 	if (x->o->progress)
 		*x->o->progress = *p;
+}
+
+/* After a step that conformed: an acknowledgment of exactly the model's RCV.NXT shows
+ * that the target agrees on what it took in; a step that took sequence space in without
+ * one may be where the two parted (a segment taken that the model drops, or dropped that
+ * the model takes), shown only later by an acknowledgment number. So may a step whose
+ * space the model dropped even when acknowledged: a stack may answer first and take the
+ * text after (lwIP with an ACK of unsent data). The earliest such step is kept until an
+ * acknowledgment in a later step confirms RCV.NXT again. */
+static void note_since(struct run *x, int ev_index, uint32_t line, sfo_rule_t rule, int dropped)
+{
+	int confirmed = 0;
+	for (size_t i = 0; i < x->nsegs; i++)
+		confirmed |= (x->r->segs[i].flags & SFO_ACK) && x->r->segs[i].ack == x->tcb.rcv_nxt;
+	if (confirmed)
+		x->since_event = 0;
+	if (confirmed && !dropped)
+		return;
+	/* the earliest such step; a dropped one is the likelier source, so it takes the
+	 * place of one the model took */
+	if (x->step_space && (!x->since_event || (dropped && !x->since_silent))) {
+		x->since_event = ev_index + 1;
+		x->since_line = line;
+		x->since_rule = rule;
+		x->since_silent = dropped;
+	}
 }
 
 /* Judge the step whose expectation is in r->expect; commit or record a divergence.
@@ -336,13 +376,19 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 		x->o->step(x->o->step_ctx, &st);
 	}
 	if (v.kind != SFO_DIV_OK) {
+		const struct sfo_tcb *n = &r->expect.out[0].next;
+		x->res->noop = x->step_in_pkt && r->expect.nout && n->state == x->tcb.state &&
+			       n->rcv_nxt == x->tcb.rcv_nxt && n->snd_una == x->tcb.snd_una &&
+			       n->snd_wnd == x->tcb.snd_wnd;
 		x->res->verdict = v;
 		trace_verdict(x, &v, x->observed);
 		record_divergence(x, ev_index, line);
 		return 0;
 	}
+	uint32_t rcv_nxt = x->tcb.rcv_nxt;
 	sfo_commit(&x->tcb, &r->expect.out[which], r->segs, x->nsegs);
 	x->state_ok = r->expect.out[which].state_ok;
+	note_since(x, ev_index, line, v.rule, x->step_space && x->tcb.rcv_nxt == rcv_nxt);
 	x->res->verdict = v;
 	trace_verdict(x, &v, x->observed != SFO_STATE_UNKNOWN ? x->observed : x->tcb.state);
 	return 1;
@@ -451,6 +497,8 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_
 	}
 	x->now_us++;
 	x->npkts++;
+	x->step_in_pkt = x->npkts;
+	x->step_space = ev.u.seg.len + !!(ev.u.seg.flags & SFO_SYN) + !!(ev.u.seg.flags & SFO_FIN);
 	sfh_pcap_write(x->o->pcap, r->inpkt.data, r->inpkt.len, x->now_us);
 	sfo_step(&x->tcb, &x->cfg, &ev, &r->expect);
 	x->ev = ev;
@@ -504,6 +552,7 @@ static int check_assertion(struct run *x, int ev_index, const struct sfh_event *
 		if (st == e->u.state || (x->tcb.state == e->u.state && (x->state_ok & (1u << st))))
 			return 1;
 		v->kind = SFO_DIV_STATE;
+		v->seg = 0;
 		v->expected = e->u.state;
 		v->observed = st;
 		snprintf(v->detail, sizeof v->detail, "expect state: expected %s, observed %s",
@@ -518,6 +567,7 @@ static int check_assertion(struct run *x, int ev_index, const struct sfh_event *
 		    field_fits(x, o->has_ack, &o->ack, s->ack) && (!o->has_len || o->len == s->len))
 			return 1;
 		v->kind = s || o->none ? SFO_DIV_UNEXPECTED : SFO_DIV_MISSING;
+		v->seg = s ? (int)x->out_idx : 0;
 		snprintf(v->detail, sizeof v->detail, "out assertion on line %u not met", e->line);
 	}
 	x->res->assert_failed = 1;
@@ -534,6 +584,8 @@ static int run_events(struct run *x)
 			   0, 0);
 	for (uint32_t i = 0; go == 1 && i < s->nev; i++) {
 		const struct sfh_event *e = &s->ev[i];
+		if (e->type == SFH_EV_IN || e->type == SFH_EV_CALL || e->type == SFH_EV_WAIT)
+			x->step_in_pkt = x->step_space = 0; /* a new step */
 		switch (e->type) {
 		case SFH_EV_IN:
 			go = step_in(x, (int)i, &e->u.in, e->line);

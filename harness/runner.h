@@ -80,10 +80,24 @@ struct sfh_result {
 	struct sfo_verdict verdict; /* kind OK if the whole scenario conformed */
 	int div_event;              /* index of the diverging scenario event, -1 for the OPEN */
 	uint32_t div_line;          /* its source line (0 if none) */
-	uint32_t div_packet;        /* 1-based pcap frame of the step's last packet (0: none):
-	                             * the segment that diverged, or the one a missing
-	                             * response should have answered */
+	uint32_t div_packet;	    /* 1-based pcap frame (0: none): the emitted segment that
+				     * departs, else the incoming segment of the step (the
+				     * one a missing response should have answered) */
 	uint32_t steps;             /* steps judged */
+	/* The earliest earlier step that took sequence space (text, SYN or FIN) in since the
+	 * target last acknowledged exactly the model's RCV.NXT: where the two may have parted
+	 * silently, the step a difference in acknowledgments stems from. since_event is 1 +
+	 * its scenario event index, 0 if every such step was acknowledged. */
+	int since_event;
+	uint32_t since_line;
+	sfo_rule_t since_rule; /* the rule the model applied to it */
+	/* That step's sequence space was one the model drops: the target may well have
+	 * taken it (lwIP takes text without the ACK bit, and text acknowledging unsent data
+	 * after it answered), so any later sign of another RCV.NXT points there. */
+	int since_silent;
+	/* The divergent step was a segment that the model's reference outcome leaves without
+	 * effect (state, RCV.NXT, SND.UNA, SND.WND as they were): dropped, or a duplicate. */
+	int noop;
 	int assert_failed;          /* an `out`/`expect state` assertion failed (see verdict) */
 	char signature[160];	    /* "target/STATE/evclass/rule/kind", for a crash with a
 				     * known site "target/crash/SITE/WHAT" (sfh_result_sign) */

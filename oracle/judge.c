@@ -306,6 +306,7 @@ static void describe(const struct sfo_outcome *o, const struct match *m, const s
 		const struct sfo_pattern *p = &o->pat[m->field_pat];
 		v->kind = SFO_DIV_FIELD;
 		v->rule = p->rule;
+		v->seg = m->field_seg + 1;
 		/* an unsolicited option alone breaks RFC 7323, not the rule that sent the SYN */
 		if (misfit(p, &seg[m->field_seg]) == 16)
 			v->rule = SFO_R_WS_SYNACK_UNSOLICITED;
@@ -320,6 +321,7 @@ static void describe(const struct sfo_outcome *o, const struct match *m, const s
 		const struct sfo_pattern *p = &o->pat[m->extra_pat];
 		v->kind = SFO_DIV_UNEXPECTED;
 		v->rule = p->rule;
+		v->seg = m->extra_seg + 1;
 		/* a data segment that fits its pattern in every field is one more than the
 		 * count from the smallest recommended segment size: 3.8.6.2.1, a SHOULD */
 		if (p->rule == SFO_R_SEND_DATA || p->rule == SFO_R_SEND_DATA_OVERRIDE)
@@ -333,6 +335,7 @@ static void describe(const struct sfo_outcome *o, const struct match *m, const s
 	} else {
 		v->kind = SFO_DIV_UNEXPECTED;
 		v->rule = o->state_rule;
+		v->seg = (m->unexpected_seg >= 0 ? m->unexpected_seg : 0) + 1;
 		put(&b, "unexpected: ");
 		put_seg(&b, &seg[m->unexpected_seg >= 0 ? m->unexpected_seg : 0], x);
 		return;
@@ -442,6 +445,7 @@ static int early_rtx(const struct sfo_tcb *before, const struct sfo_expect *e,
 		struct buf b = {v->detail, x->brief ? 0 : sizeof v->detail, 0};
 		v->kind = SFO_DIV_UNEXPECTED;
 		v->rule = (sfo_rule_t)rule[first];
+		v->seg = first + 1;
 		v->expected = o->next.state;
 		put(&b, "unexpected: ");
 		put_seg(&b, &seg[first], x);
@@ -538,6 +542,7 @@ void sfo_judge(const struct sfo_tcb *before, const struct sfo_cfg *cfg, const st
 	v->observed = observed;
 	v->evclass = e->evclass;
 	v->accepted = NULL;
+	v->seg = 0;
 	v->detail[0] = '\0';
 	for (int i = 0; i < e->nout; i++) {
 		match_outcome(&e->out[i], seg, n, observed, &m);

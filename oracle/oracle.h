@@ -489,6 +489,8 @@ struct sfo_verdict {
 	enum sfo_state before, expected, observed;
 	enum sfo_evclass evclass;
 	const struct sfo_accept *accepted; /* non-NULL: the profile accepts this difference */
+	int seg;	  /* 1 + the index of the emitted segment that departs (a wrong field, an
+			   * unexpected segment), 0 when none does (a missing response, a state) */
 	char detail[240]; /* field by field: "ack: expected 1001, observed 1" */
 };
 

@@ -91,7 +91,100 @@ static void cause_keys_ignore_the_path(void)
 	       sizeof b);
 	CHECK_STR(b, "lwip/state/segment/state:stayed@handshake");
 	key_of("missing-response", "TIME-WAIT", "syn", "missing: . seq 2 ack 2 len 0", a, sizeof a);
-	CHECK_STR(a, "lwip/missing-response/segment/missing:.");
+	CHECK_STR(a, "lwip/missing-response/segment/missing:.@time-wait");
+	/* a segment's answer in a state of its own processing names the state; in the
+	 * synchronized states it does not */
+	key_of("missing-response", "CLOSE-WAIT", "syn", "missing: . seq 2 ack 2 len 0", b,
+	       sizeof b);
+	CHECK_STR(b, "lwip/missing-response/segment/missing:.");
+	key_of("missing-response", "FIN-WAIT-2", "fin", "missing: . seq 7 ack 9 len 0", c,
+	       sizeof c);
+	CHECK_STR(b, c);
+	/* an acknowledgment that differs after a step that took sequence space silently is
+	 * keyed by that step's rule, however the difference shows */
+	struct sfh_cause_in s1 = {.target = "lwip",
+				  .kind = "wrong-field",
+				  .state_before = "FIN-WAIT-2",
+				  .event_class = "other-seg",
+				  .detail = "ack: expected 1, observed 2",
+				  .since_rule = "ack.off"};
+	CHECK_EQ(sfh_cause_key(&s1, a, sizeof a), 0);
+	CHECK_STR(a, "lwip/rcv-nxt/segment/since:ack.off");
+	s1.kind = "missing-response";
+	s1.state_before = "ESTABLISHED";
+	s1.detail = "missing: . seq 1 ack 3 len 0";
+	CHECK_EQ(sfh_cause_key(&s1, b, sizeof b), 0);
+	CHECK_STR(a, b);
+	s1.since_rule = "ack.future";
+	CHECK_EQ(sfh_cause_key(&s1, b, sizeof b), 0);
+	CHECK_STR(b, "lwip/rcv-nxt/segment/since:ack.future");
+	/* a state's timer that closes too early names the state; an RST before the
+	 * connection is synchronized names it too */
+	key_of("state", "FIN-WAIT-2", "wait-short", "state: expected FIN-WAIT-2, observed CLOSED",
+	       a, sizeof a);
+	key_of("state", "TIME-WAIT", "wait-short", "state: expected TIME-WAIT, observed CLOSED", b,
+	       sizeof b);
+	CHECK_STR(a, "lwip/state/timer/state:dropped@fin-wait-2");
+	CHECK_STR(b, "lwip/state/timer/state:dropped@time-wait");
+	key_of("state", "SYN-SENT", "rst-outwin", "state: expected SYN-SENT, observed CLOSED", a,
+	       sizeof a);
+	key_of("state", "ESTABLISHED", "rst-outwin", "state: expected ESTABLISHED, observed CLOSED",
+	       b, sizeof b);
+	CHECK_STR(a, "lwip/state/rst/state:dropped@syn-sent");
+	CHECK_STR(b, "lwip/state/rst/state:dropped");
+	/* acting on a segment the model leaves without effect is another fault than acting
+	 * wrongly on one it takes (lwIP takes the window of a dropped segment; it ignores a
+	 * window shrink in one it takes) */
+	struct sfh_cause_in w = {.target = "lwip",
+				 .kind = "wrong-field",
+				 .state_before = "CLOSE-WAIT",
+				 .event_class = "ack",
+				 .detail = "len: expected 0, observed 536",
+				 .noop = 1};
+	CHECK_EQ(sfh_cause_key(&w, a, sizeof a), 0);
+	CHECK_STR(a, "lwip/noop-send/segment/data");
+	w.detail = "unexpected: P. seq 537 ack 2 len 488";
+	w.kind = "unexpected-response";
+	CHECK_EQ(sfh_cause_key(&w, b, sizeof b), 0);
+	CHECK_STR(a, b); /* data where none was due, on such a segment: the same */
+	/* a state change on such a segment: keyed by the rule that drops it, as the later
+	 * signs of a segment taken silently are */
+	w.kind = "state";
+	w.detail = "state: expected ESTABLISHED, observed CLOSE-WAIT";
+	w.rule = "ack.off";
+	w.state_before = "ESTABLISHED";
+	CHECK_EQ(sfh_cause_key(&w, b, sizeof b), 0);
+	CHECK_STR(b, "lwip/rcv-nxt/segment/since:ack.off");
+	w.kind = "wrong-field";
+	w.detail = "len: expected 0, observed 536";
+	w.state_before = "CLOSE-WAIT";
+	w.noop = 0;
+	CHECK_EQ(sfh_cause_key(&w, a, sizeof a), 0);
+	CHECK_STR(a, "lwip/wrong-field/segment/len+");
+	/* one data segment too many (the sender's segment sizing), whatever set it off */
+	struct sfh_cause_in x1 = {.target = "lwip",
+				  .kind = "unexpected-response",
+				  .state_before = "SYN-SENT",
+				  .event_class = "syn-ack",
+				  .detail =
+				      "unexpected: . seq 39 ack 1 len 19 (one more than the 2 "
+				      "allowed: . seq 1..64 ack 1 len 1..64)",
+				  .rule = "send.data.small"},
+			    x2 = x1;
+	x2.state_before = "ESTABLISHED";
+	x2.event_class = "call-send";
+	CHECK_EQ(sfh_cause_key(&x1, a, sizeof a), 0);
+	CHECK_EQ(sfh_cause_key(&x2, b, sizeof b), 0);
+	CHECK_STR(a, "lwip/unexpected-response/-/extra:.+data");
+	CHECK_STR(a, b);
+	/* not for another field, nor for a timer */
+	s1.detail = "len: expected 1, observed 2";
+	CHECK_EQ(sfh_cause_key(&s1, b, sizeof b), 0);
+	CHECK_STR(b, "lwip/missing-response/segment/len+");
+	s1.detail = "ack: expected 1, observed 2";
+	s1.event_class = "wait-rto";
+	CHECK_EQ(sfh_cause_key(&s1, b, sizeof b), 0);
+	CHECK_STR(b, "lwip/missing-response/timer/ack+");
 	/* A crash: its site when known, else its message without numbers. */
 	struct sfh_cause_in in = {.target = "lwip",
 				  .kind = "crash",

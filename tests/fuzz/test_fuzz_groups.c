@@ -1,0 +1,266 @@
+/* Root-cause groups that tell causes apart, and the packet a report names
+ * (harness/cause.c, harness/runner.c, fuzz/finding.c):
+ *   - scenarios that a key by kind and shape of the difference alone would put in one
+ *     group, although lwIP departs for different reasons, land in different groups:
+ *     an unacceptable segment left unanswered in ESTABLISHED (Nagle holds the owed
+ *     ACK), in SYN-RECEIVED and in TIME-WAIT; an acknowledgment number that is off
+ *     because lwIP took the text of a segment without the ACK bit, or of a segment
+ *     acknowledging unsent data;
+ *   - two paths to one cause still share a group: two owed ACKs that Nagle withholds
+ *     (an unacceptable segment, a SYN's challenge ACK), and text taken without the ACK
+ *     bit shown once as a wrong acknowledgment number and once as a missing ACK;
+ *   - `run --json`, report.json and report.txt name the frame of exchange.pcap that
+ *     departs, also when it is not the step's last one, and that frame (opened with
+ *     tshark, where installed) is the segment the detail text describes.
+ * Each scenario runs in a process of its own (`synfin run`), as a user replays it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fuzz_priv.h"
+#include "sh.h"
+
+static char tmp[] = "/tmp/synfin-groups.XXXXXX";
+static char out[1 << 16];
+static const char *bin;
+
+/* Scenarios written for this test (the pins come from corpus/regress). */
+static const struct {
+	const char *name, *text;
+} scn[] = {
+    /* the pin lwip-nagle-withholds-owed-ack.scn, with a SYN in the window instead */
+    {"nagle-syn", "role passive\n"
+		  "in S seq=pisn win=65535 mss=1460\n"
+		  "out S. ack=pisn+1\n"
+		  "in . win=65535\n"
+		  "call send 2000\n"
+		  "in S seq=pnxt+10 win=65535\n"},
+    /* one octet without the ACK bit taken, shown by a wrong acknowledgment number */
+    {"ackoff-ack", "role passive\n"
+		   "isn pisn=0xbf3b9478 tisn=0xa4eec520\n"
+		   "in S\n"
+		   "in .\n"
+		   "call shutdown\n"
+		   "in .\n"
+		   "in - len=1\n"
+		   "in . seq=tnxt\n"},
+    /* the same, shown by a missing acknowledgment of the model's RCV.NXT */
+    {"ackoff-missing", "role active\n"
+		       "isn pisn=0x2e3b9628 tisn=0x3999c5c7\n"
+		       "in S.\n"
+		       "in - len=1\n"
+		       "in S. seq=pisn len=2\n"
+		       "in . ack=wend-2147483643\n"},
+    /* one octet of a segment acknowledging unsent data taken after the ACK went out */
+    {"ackfuture-ack", "role passive\n"
+		      "isn pisn=0xac30b987 tisn=0x3d156d8d\n"
+		      "in S\n"
+		      "in .\n"
+		      "in . ack=tnxt+1 len=1\n"
+		      "in . ack=tnxt+1\n"},
+    /* lwIP sends 7 one-octet segments where the window allows 2: the third departs */
+    {"small-segments", "role active\n"
+		       "in S. win=2\n"
+		       "call send 10\n"
+		       "call close\n"
+		       "in F.\n"},
+};
+
+struct run {
+	char group[256], rule[64], kind[40];
+	int packet;
+};
+
+/* The string value of "key" in the one-record JSON array `synfin run --json` wrote. */
+static void json_str(const char *json, const char *key, char *val, size_t cap)
+{
+	char pat[64];
+	snprintf(pat, sizeof pat, "\"%s\": \"", key);
+	const char *p = strstr(json, pat);
+	val[0] = '\0';
+	if (p) {
+		p += strlen(pat);
+		size_t n = strcspn(p, "\"");
+		snprintf(val, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+	}
+}
+
+/* Run `path` on lwip in a process of its own: its group, rule, kind and packet. */
+static int run_one(const char *path, const char *pcap, struct run *r)
+{
+	char json[600];
+	snprintf(json, sizeof json, "%s/run.json", tmp);
+	int rc = sh(out, sizeof out, "%s run %s --target lwip -q --json %s%s%s", bin, path, json,
+		    pcap ? " --pcap " : "", pcap ? pcap : "");
+	CHECK_EQ(rc, 1); /* a divergence */
+	CHECK_EQ(sh(out, sizeof out, "cat %s", json), 0);
+	json_str(out, "group", r->group, sizeof r->group);
+	json_str(out, "rule", r->rule, sizeof r->rule);
+	json_str(out, "kind", r->kind, sizeof r->kind);
+	const char *p = strstr(out, "\"packet\": ");
+	r->packet = p ? atoi(p + 10) : -1;
+	printf("%-58s %-22s %s\n", path, r->rule, r->group);
+	return rc;
+}
+
+static void run_named(const char *name, struct run *r)
+{
+	char path[600];
+	if (strncmp(name, "lwip-", 5) == 0) {
+		snprintf(path, sizeof path, "corpus/regress/%s.scn", name);
+	} else {
+		snprintf(path, sizeof path, "%s/%s.scn", tmp, name);
+		for (size_t i = 0; i < sizeof scn / sizeof scn[0]; i++) {
+			if (strcmp(scn[i].name, name) != 0)
+				continue;
+			FILE *f = fopen(path, "w");
+			CHECK(f != NULL);
+			if (f) {
+				fputs(scn[i].text, f);
+				fclose(f);
+			}
+		}
+	}
+	memset(r, 0, sizeof *r);
+	run_one(path, NULL, r);
+}
+
+static void causes_apart_paths_together(void)
+{
+	struct run nagle, nagle_syn, synrcvd, timewait, ackoff, ackoff_missing, ackfuture;
+	run_named("lwip-nagle-withholds-owed-ack", &nagle);
+	run_named("nagle-syn", &nagle_syn);
+	run_named("lwip-synrcvd-unacceptable-segment-not-acked", &synrcvd);
+	run_named("lwip-timewait-unacceptable-ack-not-acked", &timewait);
+	run_named("ackoff-ack", &ackoff);
+	run_named("ackoff-missing", &ackoff_missing);
+	run_named("ackfuture-ack", &ackfuture);
+
+	/* What a key by kind and shape alone would go by. */
+	CHECK_STR(nagle.kind, "missing-response");
+	CHECK_STR(synrcvd.kind, "missing-response");
+	CHECK_STR(timewait.kind, "missing-response");
+	CHECK_STR(ackoff_missing.kind, "missing-response");
+	CHECK_STR(ackoff.kind, "wrong-field");
+	CHECK_STR(ackfuture.kind, "wrong-field");
+
+	/* Different causes: different groups. */
+	CHECK(strcmp(nagle.group, synrcvd.group) != 0);
+	CHECK(strcmp(nagle.group, timewait.group) != 0);
+	CHECK(strcmp(synrcvd.group, timewait.group) != 0);
+	CHECK(strcmp(nagle.group, ackoff_missing.group) != 0);
+	CHECK(strcmp(ackoff.group, ackfuture.group) != 0);
+	CHECK(strstr(ackoff.group, "ack.off") != NULL);
+	CHECK(strstr(ackfuture.group, "ack.future") != NULL);
+
+	/* One cause along two paths (other rules, other kinds): one group. */
+	CHECK(strcmp(nagle.rule, nagle_syn.rule) != 0);
+	CHECK_STR(nagle.group, nagle_syn.group);
+	CHECK(strcmp(ackoff.kind, ackoff_missing.kind) != 0);
+	CHECK_STR(ackoff.group, ackoff_missing.group);
+}
+
+/* A finding written from a scenario into dir (as a campaign writes one). */
+static int record(const char *path, const char *dir)
+{
+	char err[512];
+	struct sff_runctx ctx = {.next_case = 3, .isolate = 1, .timeout_s = 10};
+	struct sfh_scenario s;
+	struct sfh_result res;
+	int rc = -1;
+	if (sfh_target_open("lwip", &ctx.target, err, sizeof err) != 0)
+		return -1;
+	if (!(ctx.runner = sfh_runner_new(err, sizeof err)) ||
+	    sfh_scn_load(path, &s, err, sizeof err) != 0 || sff_run_once(&ctx, &s, &res) != 0 ||
+	    res.verdict.kind == SFO_DIV_OK)
+		goto exit;
+	struct sff_finding_info fi = {.out_dir = dir, .target_spec = "lwip", .orig_events = s.nev};
+	rc = sff_mkdirs(dir) == 0 &&
+		     sff_finding_write(&fi, &ctx, &s, &res, err, sizeof err) == SFF_FINDING_NEW
+		 ? 0
+		 : -1;
+exit:
+	sff_runctx_dispose(&ctx);
+	sfh_runner_free(ctx.runner);
+	sfh_target_close(ctx.target);
+	return rc;
+}
+
+static int have_tshark(void)
+{
+	char buf[256];
+	return sh(buf, sizeof buf, "command -v tshark") == 0;
+}
+
+/* Frame `frame` of pcap as "SRC SEQ LEN" (relative sequence numbers). */
+static void frame_fields(const char *pcap, int frame, char *buf, size_t cap)
+{
+	sh(buf, cap,
+	   "tshark -r %s -o tcp.relative_sequence_numbers:TRUE -Y frame.number==%d -T fields "
+	   "-e ip.src -e tcp.seq -e tcp.len 2>/dev/null | tr '\\t' ' '",
+	   pcap, frame);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+static void packet_is_the_departing_segment(void)
+{
+	char path[600], pcap[600], dir[600], buf[256];
+	struct run r;
+	/* Seven segments in one step; the third departs (frame 9 of 14). */
+	run_named("small-segments", &r);
+	CHECK_STR(r.rule, "send.data.small");
+	CHECK_EQ(r.packet, 9);
+	snprintf(path, sizeof path, "%s/small-segments.scn", tmp);
+	snprintf(pcap, sizeof pcap, "%s/small.pcap", tmp);
+	run_one(path, pcap, &r);
+	CHECK_EQ(r.packet, 9);
+	if (have_tshark()) {
+		/* "unexpected: . seq 5 ack 2 len 1": sent by the stack (192.0.2.1) */
+		frame_fields(pcap, r.packet, buf, sizeof buf);
+		CHECK_STR(buf, "192.0.2.1 5 1");
+	} else {
+		printf("tshark not installed: frames not opened\n");
+	}
+	/* A missing response names the segment left unanswered: the peer's. */
+	snprintf(pcap, sizeof pcap, "%s/nagle.pcap", tmp);
+	run_one("corpus/regress/lwip-nagle-withholds-owed-ack.scn", pcap, &r);
+	CHECK_EQ(r.packet, 5);
+	if (have_tshark()) {
+		frame_fields(pcap, r.packet, buf, sizeof buf);
+		CHECK_STR(buf, "192.0.2.2 100001 0");
+	}
+	/* report.json and report.txt of a finding name the same frame of exchange.pcap. */
+	snprintf(dir, sizeof dir, "%s/findings", tmp);
+	CHECK_EQ(record(path, dir), 0);
+	CHECK_EQ(sh(out, sizeof out, "grep -h '\"packet\": ' %s/*/report.json", dir), 0);
+	CHECK(strstr(out, "\"packet\": 9,") != NULL);
+	CHECK_EQ(sh(out, sizeof out, "grep -h '^packet: ' %s/*/report.txt", dir), 0);
+	CHECK(strstr(out, "packet:    9 of exchange.pcap") != NULL);
+	if (have_tshark()) {
+		CHECK_EQ(sh(out, sizeof out, "ls %s/*/exchange.pcap", dir), 0);
+		out[strcspn(out, "\n")] = '\0';
+		snprintf(pcap, sizeof pcap, "%s", out);
+		frame_fields(pcap, 9, buf, sizeof buf);
+		CHECK_STR(buf, "192.0.2.1 5 1");
+	}
+}
+
+int main(void)
+{
+	bin = getenv("SYNFIN_BIN");
+	if (!bin) {
+		fprintf(stderr, "SYNFIN_BIN not set (run through ctest)\n");
+		return 77;
+	}
+	if (!mkdtemp(tmp))
+		return 1;
+	causes_apart_paths_together();
+	packet_is_the_departing_segment();
+	int rc = check_done();
+	if (rc == 0)
+		sh(out, sizeof out, "rm -rf %s", tmp);
+	else
+		fprintf(stderr, "outputs kept in %s\n", tmp);
+	return rc;
+}
