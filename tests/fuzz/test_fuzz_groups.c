@@ -187,6 +187,29 @@ exit:
 	return rc;
 }
 
+/* A held out-of-order FIN, then the gap filled: a stack that then reaches the wrong state
+ * while its ACK carries the model's RCV.NXT has no earlier step to blame. Seeded fault
+ * no-time-wait: grouped by the state it dropped to, as its other paths are, not by the
+ * hold (a campaign once split the fault in two that way). */
+static void state_fault_after_held_fin(void)
+{
+	char path[600], json[600], group[200];
+	snprintf(path, sizeof path, "%s/held-fin.scn", tmp);
+	snprintf(json, sizeof json, "%s/held-fin.json", tmp);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs("role passive\nin S\ncall shutdown\nin F. seq=pisn+3\nin . seq=pisn+1 len=3\n", f);
+	fclose(f);
+	CHECK_EQ(sh(out, sizeof out, "%s run %s --target model:fault=no-time-wait -q --json %s",
+		    bin, path, json),
+		 1);
+	CHECK_EQ(sh(out, sizeof out, "cat %s", json), 0);
+	json_str(out, "group", group, sizeof group);
+	CHECK_STR(group, "model:fault=no-time-wait/state/segment/state:dropped");
+}
+
 static int have_tshark(void)
 {
 	char buf[256];
@@ -257,6 +280,7 @@ int main(void)
 		return 1;
 	causes_apart_paths_together();
 	packet_is_the_departing_segment();
+	state_fault_after_held_fin();
 	int rc = check_done();
 	if (rc == 0)
 		sh(out, sizeof out, "rm -rf %s", tmp);
