@@ -603,7 +603,6 @@ static int write_script(struct pd_ctx *c, const struct sfh_scenario *s, const ch
 		    "//   unshare -n sh -c 'ip link set lo up; packetdrill FILE.pkt'\n");
 	emit_setup(c);
 
-	size_t last = r->n;
 	for (size_t k = 0; k < r->n; k++) {
 		const struct pd_step *p = &r->st[k];
 		int is_div = diverged && k + 1 == r->n && p->v.kind != SFO_DIV_OK;
@@ -690,9 +689,7 @@ static int write_script(struct pd_ctx *c, const struct sfh_scenario *s, const ch
 			    n == 0)
 				info->state_line = at;
 		}
-		last = k;
 	}
-	(void)last;
 	/* the model's TCB after the last step: as committed, or for a divergence as the
 	 * reference outcome with its segments sent */
 	if (r->n) {
