@@ -19,21 +19,14 @@
 #include "wire.h"
 
 /* A call the sockets API refused (the same value as SFH_CALL_REFUSED in target.h). */
-#define SFA_REFUSED (-2)
+#define SFA_REFUSED SFH_LINUX_REFUSED
 
 /* The one connection of a case, as the sockets API holds it. */
 struct sfa_sock {
 	struct sfh_linux_ns diag; /* only diagfd and seq are used: sock_diag of our netns */
 	struct sfh_endpoints ep;
-	enum sfh_role role;
-	int lfd, cfd;  /* listener, connection; -1 when none */
-	int accepted;  /* passive: the connection was taken from the listener */
-	int connected; /* active: connect() was called on cfd */
-	int pristine;  /* nothing called since reset */
-	int dirty;     /* the case may have left a socket an abort did not end */
+	struct sfh_linux_app app; /* the sockets and the calls on them (target_linux_sock.c) */
 	uint32_t cases;
-	uint64_t sent; /* octets the case has sent: the SEND pattern's position */
-	uint8_t *sendbuf;
 	char err[256];
 };
 

@@ -189,7 +189,7 @@ static int serve_one(struct agent *a, const struct sfx_msg *q)
 		/* After each injected frame: accept an established connection at once, as a
 		 * server blocked in accept() would (the linux target does it in inject()). A
 		 * frame arrived, so the connection may exist beyond the listener now. */
-		a->s.pristine = 0;
+		a->s.app.pristine = 0;
 		sfa_sock_poll(&a->s);
 		rc = reply(a, SFX_SYNC, SFX_OK, 0, 0, NULL);
 		break;

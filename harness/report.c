@@ -30,33 +30,6 @@ void sfh_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-void sfh_xml_attr(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "&#%u;", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
-}
-
 const char *sfh_version(void)
 {
 #ifdef SYNFIN_VERSION

@@ -11,8 +11,6 @@
 /* Write s as a JSON string literal (quotes included). */
 void sfh_json_str(FILE *f, const char *s);
 
-/* Write s as an XML attribute value (quotes included, markup escaped). */
-void sfh_xml_attr(FILE *f, const char *s);
 
 /* The report schema (docs/report-schema.md): `synfin run --json`, a finding's
  * report.json and `synfin triage --json` share its field names and meanings. */

@@ -123,7 +123,6 @@
 #define SFH_LINUX_PORT_SPAN   20000
 #define SFH_LINUX_TPORT	      20000 /* target ports 20000..39999 */
 #define SFH_LINUX_PPORT	      40000 /* peer ports 40000..59999 */
-#define SFH_LINUX_SENDBUF     65536
 #define SFH_LINUX_PURGE_EVERY 4096 /* cases between two dumps of the whole namespace */
 
 struct linux_target {
@@ -133,13 +132,8 @@ struct linux_target {
 	int skipidle, jump;
 	uint32_t cases; /* port rotation */
 	/* the case */
-	enum sfh_role role;
 	struct sfh_endpoints ep;
-	int lfd, cfd;	  /* listener, connection; -1 when none */
-	int accepted;	  /* passive: the connection was taken from the listener */
-	int connected;	  /* active: connect() was called on cfd */
-	int pristine;	  /* nothing injected or called since reset(): state is known */
-	int dirty;	  /* the case may have left a socket that an abort did not end */
+	struct sfh_linux_app app; /* its sockets and the calls on them (target_linux_sock.c) */
 	int owed;	  /* an injected segment may still get a delayed ACK */
 	uint64_t skew_ms; /* virtual time gone by without real time passing */
 	int tw_known;	  /* a timewait socket's deadline is being tracked */
@@ -149,7 +143,6 @@ struct linux_target {
 	/* emissions collected by advance(), handed out by drain() */
 	struct sfh_pkt *q;
 	int qhead, qlen;
-	uint8_t *sendbuf;
 };
 
 static uint64_t now_ms(void)
@@ -167,13 +160,6 @@ static uint32_t be32(const uint8_t *p)
 static uint16_t be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static int fd_state(int fd)
-{
-	struct tcp_info ti;
-	socklen_t l = sizeof ti;
-	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 ? ti.tcpi_state : -1;
 }
 
 /* ---------- probe, version, open, close ---------- */
@@ -250,13 +236,13 @@ static int parse_args(struct linux_target *lt, const char *args, char *err, size
 static void lt_close(struct sfh_target *t)
 {
 	struct linux_target *lt = (struct linux_target *)t;
-	if (lt->cfd >= 0)
-		close(lt->cfd);
-	if (lt->lfd >= 0)
-		close(lt->lfd);
+	if (lt->app.cfd >= 0)
+		close(lt->app.cfd);
+	if (lt->app.lfd >= 0)
+		close(lt->app.lfd);
 	sfh_linux_ns_close(&lt->ns);
 	free(lt->q);
-	free(lt->sendbuf);
+	free(lt->app.sendbuf);
 	free(lt);
 }
 
@@ -271,7 +257,9 @@ static int lt_open(const char *args, struct sfh_target **out, char *err, size_t 
 		return -1;
 	}
 	lt->base.ops = &sfh_target_linux_ops;
-	lt->lfd = lt->cfd = -1;
+	lt->app = (struct sfh_linux_app){.ns = &lt->ns, .ep = &lt->ep, .lfd = -1, .cfd = -1,
+					 .who = "linux target", .err = lt->base.err,
+					 .errlen = sizeof lt->base.err};
 	lt->ns.nsfd = lt->ns.tunfd = lt->ns.diagfd = -1;
 	lt->maxwait_ms = SFH_LINUX_MAXWAIT_MS;
 	lt->tol_ms = SFH_LINUX_TOL_MS;
@@ -281,14 +269,12 @@ static int lt_open(const char *args, struct sfh_target **out, char *err, size_t 
 	lt->jump = 1;
 	lt->ns.quickack = 1;
 	lt->q = calloc(SFH_LINUX_QUEUE, sizeof *lt->q);
-	lt->sendbuf = malloc(SFH_LINUX_SENDBUF);
-	if (!lt->q || !lt->sendbuf) {
+	lt->app.sendbuf = malloc(SFH_LINUX_SENDBUF);
+	if (!lt->q || !lt->app.sendbuf) {
 		snprintf(err, errlen, "linux target: out of memory");
 		lt_close(&lt->base);
 		return -1;
 	}
-	for (size_t i = 0; i < SFH_LINUX_SENDBUF; i++)
-		lt->sendbuf[i] = (uint8_t)('a' + i % 26);
 	if (parse_args(lt, args, err, errlen) != 0 ||
 	    sfh_linux_ns_open(&lt->ns, err, errlen) != 0) {
 		lt_close(&lt->base);
@@ -378,13 +364,6 @@ static void flush_tun(struct linux_target *lt)
 
 /* ---------- the case's sockets ---------- */
 
-static void abort_fd(int fd)
-{
-	struct linger lg = {1, 0};
-	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-	close(fd);
-}
-
 /* End the previous case: nothing of it may reach the next one. Its only TCB is the one
  * of its port pair: aborting the held socket ends it, unless it already handed over to a
  * timewait socket (it reads CLOSE then), was closed gracefully (an orphan may live on),
@@ -393,24 +372,24 @@ static void abort_fd(int fd)
 static int drop_case(struct linux_target *lt)
 {
 	int aborted = 0;
-	if (lt->cfd >= 0) {
+	if (lt->app.cfd >= 0) {
 		struct tcp_info ti;
 		socklen_t l = sizeof ti;
-		if (getsockopt(lt->cfd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0 ||
+		if (getsockopt(lt->app.cfd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0 ||
 		    ti.tcpi_state == SFH_LK_CLOSE)
-			lt->dirty = 1;
-		abort_fd(lt->cfd);
+			lt->app.dirty = 1;
+		sfh_linux_abort_fd(lt->app.cfd);
 		aborted = 1;
 	}
-	if (lt->lfd >= 0) {
-		close(lt->lfd); /* resets an unaccepted child, if any */
+	if (lt->app.lfd >= 0) {
+		close(lt->app.lfd); /* resets an unaccepted child, if any */
 		aborted = 1;
 	}
-	lt->cfd = lt->lfd = -1;
+	lt->app.cfd = lt->app.lfd = -1;
 	int rc = 0;
 	if (lt->cases % SFH_LINUX_PURGE_EVERY == 0)
 		rc = sfh_linux_diag_purge(&lt->ns) < 0 ? -1 : 0;
-	else if (lt->dirty || (lt->role == SFH_ROLE_PASSIVE && !lt->accepted))
+	else if (lt->app.dirty || (lt->app.role == SFH_ROLE_PASSIVE && !lt->app.accepted))
 		rc = sfh_linux_diag_destroy(&lt->ns, &lt->ep, NULL);
 	if (rc != 0) {
 		snprintf(lt->base.err, sizeof lt->base.err, "linux target: purge: %s",
@@ -437,9 +416,11 @@ static int lt_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 	    .peer_port = (uint16_t)(SFH_LINUX_PPORT + k),
 	    .target_port = (uint16_t)(SFH_LINUX_TPORT + k),
 	};
-	lt->role = role;
-	lt->accepted = lt->connected = lt->owed = lt->tw_known = lt->tw_rearm = lt->dirty = 0;
-	lt->pristine = 1;
+	lt->app.role = role;
+	lt->app.accepted = lt->app.connected = lt->app.dirty = 0;
+	lt->owed = lt->tw_known = lt->tw_rearm = 0;
+	lt->app.pristine = 1;
+	lt->app.sent = 0;
 	lt->skew_ms = 0;
 	t->skipped_ms = 0;
 	/* No SO_REUSEADDR: nothing of an earlier case is left on the port (see drop_case;
@@ -457,30 +438,11 @@ static int lt_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 		return -1;
 	}
 	if (role == SFH_ROLE_PASSIVE)
-		lt->lfd = fd;
+		lt->app.lfd = fd;
 	else
-		lt->cfd = fd;
+		lt->app.cfd = fd;
 	*ep = lt->ep;
 	return 0;
-}
-
-/* Passive role: take the connection from the listener if it has one, then close the
- * listener so the case has one TCB, as in RFC 9293. inject() calls it after every segment,
- * so the connection is accepted the moment it is established (as a server blocked in
- * accept() would, and as the lwip target does): a RST or a timeout then ends in CLOSED,
- * and a new SYN finds no listener. Returns the connection's fd or -1. */
-static int need_conn(struct linux_target *lt)
-{
-	if (lt->cfd < 0 && lt->lfd >= 0) {
-		int fd = accept4(lt->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd >= 0) {
-			close(lt->lfd);
-			lt->lfd = -1;
-			lt->cfd = fd;
-			lt->accepted = 1;
-		}
-	}
-	return lt->cfd;
 }
 
 /* ---------- inject and drain ---------- */
@@ -515,14 +477,14 @@ static int lt_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 			 w < 0 ? strerror(errno) : "short write");
 		return -1;
 	}
-	lt->pristine = 0;
-	if (lt->lfd >= 0 && lt->cfd < 0)
-		(void)need_conn(lt);
+	lt->app.pristine = 0;
+	if (lt->app.lfd >= 0 && lt->app.cfd < 0)
+		(void)sfh_linux_app_conn(&lt->app);
 	/* Only a synchronized connection the application still holds delays ACKs; an
 	 * orphan, a request socket or SYN-SENT answers at once or not at all. */
 	lt->owed = 0;
-	if (lt->cfd >= 0 && !lt->ns.quickack && may_owe_ack(ip, len)) {
-		int k = fd_state(lt->cfd);
+	if (lt->app.cfd >= 0 && !lt->ns.quickack && may_owe_ack(ip, len)) {
+		int k = sfh_linux_fd_state(lt->app.cfd);
 		lt->owed = k == SFH_LK_ESTABLISHED || k == SFH_LK_CLOSE_WAIT ||
 			   k == SFH_LK_FIN_WAIT1 || k == SFH_LK_FIN_WAIT2 || k == SFH_LK_SYN_RECV;
 	}
@@ -574,7 +536,7 @@ static int lt_drain(struct sfh_target *t, struct sfh_pkt *out, int max)
 {
 	struct linux_target *lt = (struct linux_target *)t;
 	int n = 0;
-	if (lt->pristine)
+	if (lt->app.pristine)
 		return 0; /* nothing was done since reset(): nothing can have been emitted */
 	while (n < max && lt->qlen > 0) {
 		out[n++] = lt->q[lt->qhead++];
@@ -603,336 +565,16 @@ static int lt_drain(struct sfh_target *t, struct sfh_pkt *out, int max)
 	return n;
 }
 
-/* ---------- state ---------- */
-
-static enum sfo_state map_state(int k)
-{
-	switch (k) {
-	case SFH_LK_ESTABLISHED:
-		return SFO_ESTABLISHED;
-	case SFH_LK_SYN_SENT:
-		return SFO_SYN_SENT;
-	case SFH_LK_SYN_RECV:
-	case SFH_LK_NEW_SYN_RECV:
-		return SFO_SYN_RECEIVED;
-	case SFH_LK_FIN_WAIT1:
-		return SFO_FIN_WAIT_1;
-	case SFH_LK_FIN_WAIT2:
-		return SFO_FIN_WAIT_2;
-	case SFH_LK_TIME_WAIT:
-		return SFO_TIME_WAIT;
-	case SFH_LK_CLOSE_WAIT:
-		return SFO_CLOSE_WAIT;
-	case SFH_LK_LAST_ACK:
-		return SFO_LAST_ACK;
-	case SFH_LK_LISTEN:
-		return SFO_LISTEN;
-	case SFH_LK_CLOSING:
-		return SFO_CLOSING;
-	default:
-		return SFO_CLOSED; /* CLOSE, BOUND_INACTIVE */
-	}
-}
-
-/* The case's connection as sock_diag sees it: 1 with *sk, 0 none (the listener fallback
- * counts as none), -1 error. */
-static int conn_diag(struct linux_target *lt, struct sfh_linux_sk *sk)
-{
-	int rc = sfh_linux_diag_get(&lt->ns, &lt->ep, sk);
-	if (rc < 0)
-		snprintf(lt->base.err, sizeof lt->base.err, "linux target: sock_diag: %s",
-			 strerror(errno));
-	return rc == 1 && sk->dport == 0 ? 0 : rc;
-}
+/* ---------- state and user calls: the application's side (target_linux_sock.c) ---------- */
 
 static int lt_state(struct sfh_target *t, enum sfo_state *st)
 {
-	struct linux_target *lt = (struct linux_target *)t;
-	if (lt->pristine) {
-		*st = lt->lfd >= 0 ? SFO_LISTEN : SFO_CLOSED;
-		return 0;
-	}
-	if (lt->cfd >= 0) {
-		struct tcp_info ti;
-		socklen_t l = sizeof ti;
-		if (getsockopt(lt->cfd, IPPROTO_TCP, TCP_INFO, &ti, &l) != 0) {
-			snprintf(t->err, sizeof t->err, "linux target: TCP_INFO: %s",
-				 strerror(errno));
-			return -1;
-		}
-		if (ti.tcpi_state != SFH_LK_CLOSE) {
-			*st = map_state(ti.tcpi_state);
-			return 0;
-		}
-	}
-	struct sfh_linux_sk sk;
-	int rc = conn_diag(lt, &sk);
-	if (rc < 0)
-		return -1;
-	if (rc == 1) {
-		/* A request socket whose listener we closed is dead: see the top comment. */
-		int zombie = sk.state == SFH_LK_SYN_RECV && lt->role == SFH_ROLE_PASSIVE &&
-			     lt->lfd < 0 && !lt->accepted;
-		*st = zombie ? SFO_CLOSED : map_state(sk.state);
-		return 0;
-	}
-	*st = lt->lfd >= 0 ? SFO_LISTEN : SFO_CLOSED;
-	return 0;
-}
-
-/* ---------- user calls ---------- */
-
-/* SEND: the octets the kernel took. With no connection to send on (one still in the
- * listener's SYN-RECEIVED) or an error before any octet was taken (EAGAIN in SYN-SENT,
- * EPIPE after a reset or a shutdown), the API refused the call: SFH_CALL_REFUSED. */
-static int do_send(struct linux_target *lt, uint32_t n)
-{
-	int fd = need_conn(lt);
-	uint32_t done = 0;
-	if (fd < 0)
-		return SFH_CALL_REFUSED;
-	while (done < n) {
-		size_t chunk = n - done < SFH_LINUX_SENDBUF ? n - done : SFH_LINUX_SENDBUF;
-		ssize_t w = send(fd, lt->sendbuf, chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && done == 0)
-			return SFH_CALL_REFUSED;
-		if (w <= 0)
-			break;
-		done += (uint32_t)w;
-	}
-	return (int)(done > INT32_MAX ? INT32_MAX : done);
-}
-
-/* RECEIVE: the octets read (0 when none is queued, or at the end of the stream); with no
- * connection, or an error (ECONNRESET, ENOTCONN), the API refused the call. */
-static int do_receive(struct linux_target *lt, uint32_t n)
-{
-	int fd = need_conn(lt);
-	uint32_t done = 0;
-	uint8_t buf[16384];
-	if (fd < 0)
-		return SFH_CALL_REFUSED;
-	while (n == 0 || done < n) {
-		size_t want = n == 0 || n - done > sizeof buf ? sizeof buf : n - done;
-		ssize_t r = recv(fd, buf, want, MSG_DONTWAIT);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && errno != EAGAIN && done == 0)
-			return SFH_CALL_REFUSED;
-		if (r <= 0)
-			break;
-		done += (uint32_t)r;
-		if ((size_t)r < want)
-			break; /* one recv() takes everything queued that fits */
-	}
-	return (int)(done > INT32_MAX ? INT32_MAX : done);
-}
-
-/* A new socket on the case's port, for an OPEN after the case's first socket is gone.
- * SO_REUSEADDR: the old one may linger (TIME-WAIT, an orphan); the kernel then decides. */
-static int reopen_socket(struct linux_target *lt)
-{
-	int one = 1, fd = sfh_linux_ns_socket(&lt->ns);
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons(lt->ep.target_port),
-				.sin_addr.s_addr = htonl(lt->ep.target_ip)};
-	if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-			bind(fd, (struct sockaddr *)&a, sizeof a) != 0)) {
-		close(fd);
-		fd = -1;
-	}
-	lt->dirty = 1; /* two sockets on the port: reset() destroys by tuple */
-	return fd;
-}
-
-/* Is a connection of the case's tuple alive (an orphan after close(), TIME-WAIT)? */
-static int tuple_alive(struct linux_target *lt, struct sfh_linux_sk *sk)
-{
-	return conn_diag(lt, sk) == 1;
-}
-
-/* Is the application without a handle on the case's connection? RFC 9293 §3.9.1 lets an
- * implementation offer a subset of the user calls; through sockets, a connection the
- * application cannot name cannot be closed, shut or aborted by it:
- *  - one still in the listener's SYN-RECEIVED (not accepted yet: the listener is all
- *    the application holds, and closing it is not CLOSE of that connection, it drops the
- *    request socket silently);
- *  - one the application has closed (an orphan in FIN-WAIT, CLOSING, LAST-ACK or
- *    TIME-WAIT: its descriptor is gone, EBADF).
- * Such a call is refused (SFH_CALL_REFUSED): the stack is not touched and the runner
- * judges the step as one that changed nothing, never as a broken CLOSE or ABORT.
- * 1 unreachable, 0 reachable or no connection at all, -1 error. */
-static int conn_unreachable(struct linux_target *lt)
-{
-	struct sfh_linux_sk sk;
-	if (need_conn(lt) >= 0)
-		return 0;
-	/* no descriptor, yet a connection of the tuple: a request socket (only the listener
-	 * is held) or a socket the application closed */
-	return conn_diag(lt, &sk);
-}
-
-/* Has the held socket handed its connection to a timewait socket? On entering TIME-WAIT
- * Linux moves the connection to a timewait minisock (tcp_time_wait(), then tcp_done()):
- * the application's socket reads CLOSE and no longer owns the connection, which lives on
- * in TIME-WAIT where no call on that socket can reach it. RFC 9293 §3.9.1 lets an
- * implementation offer a subset of the calls: ABORT of it is refused, never reported as
- * done. 1 handed over, 0 not, -1 error. */
-static int handed_to_timewait(struct linux_target *lt)
-{
-	struct sfh_linux_sk sk;
-	if (lt->cfd < 0 || fd_state(lt->cfd) != SFH_LK_CLOSE)
-		return 0;
-	int rc = conn_diag(lt, &sk);
-	if (rc <= 0)
-		return rc;
-	return sk.state == SFH_LK_TIME_WAIT;
-}
-
-/* CLOSE: on the connection if there is one (accepted first), else on the listener (CLOSE
- * in LISTEN). A socket in CLOSE (never connected, reset, or handed over to TIME-WAIT) has
- * no connection to close: RFC 9293 answers "error", and the call has no effect. */
-static int do_close(struct linux_target *lt)
-{
-	int u = conn_unreachable(lt);
-	if (u != 0)
-		return u < 0 ? -1 : SFH_CALL_REFUSED;
-	if (lt->cfd >= 0) {
-		if (fd_state(lt->cfd) == SFH_LK_CLOSE)
-			return 0;
-		close(lt->cfd);
-		lt->dirty = 1;
-		lt->cfd = -1;
-	} else if (lt->lfd >= 0) {
-		close(lt->lfd);
-		lt->lfd = -1;
-	}
-	return 0;
-}
-
-/* ABORT: SO_LINGER {1,0} + close on a held connection; on a listener with no connection
- * yet, close it (ABORT in LISTEN: §3.10.5 deletes the TCB, sends nothing). A connection
- * the application holds no handle on is refused (conn_unreachable), and so is one its
- * socket handed to a timewait socket (handed_to_timewait): SOCK_DESTROY would reach
- * either, but that is an administrator's tool, not the application's ABORT. */
-static int do_abort(struct linux_target *lt)
-{
-	int u = conn_unreachable(lt);
-	if (u == 0)
-		u = handed_to_timewait(lt);
-	if (u != 0)
-		return u < 0 ? -1 : SFH_CALL_REFUSED;
-	if (lt->cfd >= 0) {
-		if (fd_state(lt->cfd) != SFH_LK_CLOSE) {
-			abort_fd(lt->cfd);
-			lt->cfd = -1;
-		}
-	} else if (lt->lfd >= 0) {
-		close(lt->lfd);
-		lt->lfd = -1;
-	}
-	return 0;
-}
-
-/* The case's socket if it is fresh (never connected, never accepted), else -1. A used
- * socket back in CLOSE (reset, timed out, handed over to TIME-WAIT) cannot be opened
- * again: it is closed, and an OPEN after it takes a new socket on the same port. */
-static int fresh_socket(struct linux_target *lt)
-{
-	if (lt->cfd < 0)
-		return -1;
-	if (lt->role == SFH_ROLE_ACTIVE && !lt->connected)
-		return lt->cfd;
-	if (fd_state(lt->cfd) == SFH_LK_CLOSE) {
-		close(lt->cfd);
-		lt->cfd = -1;
-		lt->dirty = 1;
-	}
-	return -1;
-}
-
-/* LISTEN: the passive role listens from reset() on; an active-role socket that has not
- * connected becomes a listener; with no socket and no connection left (after CLOSE,
- * ABORT or a reset), a new listener opens on the case's port; otherwise the connection
- * exists and the call has no effect. */
-static int do_listen(struct linux_target *lt)
-{
-	struct sfh_linux_sk sk;
-	if (lt->lfd >= 0)
-		return 0;
-	int fd = fresh_socket(lt);
-	if (fd < 0 && (lt->cfd >= 0 || tuple_alive(lt, &sk) || (fd = reopen_socket(lt)) < 0))
-		return SFH_CALL_REFUSED;
-	if (listen(fd, 8) != 0) {
-		if (fd != lt->cfd)
-			close(fd);
-		return SFH_CALL_REFUSED;
-	}
-	lt->lfd = fd;
-	lt->cfd = -1;
-	lt->role = SFH_ROLE_PASSIVE;
-	lt->accepted = 0;
-	return 0;
-}
-
-/* CONNECT: on the case's fresh socket; with none left (after CLOSE, ABORT or a reset),
- * on a new one bound to the case's port. EINPROGRESS is the normal answer; on a listener
- * or a live connection the kernel refuses it (SFH_CALL_REFUSED). */
-static int do_connect(struct linux_target *lt)
-{
-	struct sockaddr_in peer = {.sin_family = AF_INET,
-				   .sin_port = htons(lt->ep.peer_port),
-				   .sin_addr.s_addr = htonl(lt->ep.peer_ip)};
-	int fd = lt->lfd >= 0 ? lt->lfd : fresh_socket(lt);
-	if (fd < 0)
-		fd = lt->cfd;
-	if (fd < 0 && (fd = reopen_socket(lt)) >= 0) {
-		lt->cfd = fd;
-		lt->role = SFH_ROLE_ACTIVE;
-	}
-	if (fd < 0)
-		return SFH_CALL_REFUSED;
-	int rc = connect(fd, (struct sockaddr *)&peer, sizeof peer);
-	if (rc != 0 && errno != EINPROGRESS)
-		return SFH_CALL_REFUSED; /* EISCONN, EALREADY, EINVAL on a listener */
-	if (fd == lt->cfd)
-		lt->connected = 1;
-	return 0;
+	return sfh_linux_app_state(&((struct linux_target *)t)->app, st);
 }
 
 static int lt_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 {
-	struct linux_target *lt = (struct linux_target *)t;
-	if (call != SFO_CALL_LISTEN)
-		lt->pristine = 0;
-	switch (call) {
-	case SFO_CALL_LISTEN:
-		return do_listen(lt);
-	case SFO_CALL_CONNECT:
-		return do_connect(lt);
-	case SFO_CALL_ACCEPT:
-		(void)need_conn(lt);
-		return 0;
-	case SFO_CALL_SEND:
-		return do_send(lt, arg);
-	case SFO_CALL_RECEIVE:
-		return do_receive(lt, arg);
-	case SFO_CALL_SHUTDOWN:
-		/* No connection to shut (one still in the listener's SYN-RECEIVED, or one the
-		 * application closed), or ENOTCONN: refused. In SYN-SENT Linux aborts the
-		 * connect (CLOSED), as RFC 9293 does. */
-		if (need_conn(lt) < 0 || shutdown(lt->cfd, SHUT_WR) != 0)
-			return SFH_CALL_REFUSED;
-		return 0;
-	case SFO_CALL_CLOSE:
-		return do_close(lt);
-	case SFO_CALL_ABORT:
-		return do_abort(lt);
-	}
-	snprintf(t->err, sizeof t->err, "linux target: unknown call %d", (int)call);
-	return -1;
+	return sfh_linux_app_call(&((struct linux_target *)t)->app, call, arg);
 }
 
 /* ---------- time ---------- */
@@ -943,7 +585,7 @@ static int lt_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 static int next_timer(struct linux_target *lt, uint32_t *due_ms)
 {
 	struct sfh_linux_sk sk;
-	int rc = conn_diag(lt, &sk);
+	int rc = sfh_linux_app_diag(&lt->app, &sk);
 	if (rc <= 0)
 		return rc == 0 ? 1 : -1;
 	*due_ms = sk.expires_ms;
@@ -963,7 +605,7 @@ static int idle(struct linux_target *lt)
 static int tw_note(struct linux_target *lt)
 {
 	struct sfh_linux_sk sk;
-	int rc = conn_diag(lt, &sk);
+	int rc = sfh_linux_app_diag(&lt->app, &sk);
 	if (rc < 0)
 		return -1;
 	if (rc == 0 || sk.timer != SFH_LT_TW) {
@@ -987,7 +629,7 @@ static int tw_note(struct linux_target *lt)
 static int tw_expire(struct linux_target *lt, uint64_t skipped)
 {
 	struct sfh_linux_sk sk;
-	int rc = conn_diag(lt, &sk);
+	int rc = sfh_linux_app_diag(&lt->app, &sk);
 	if (rc <= 0 || sk.timer != SFH_LT_TW) {
 		lt->tw_known = 0;
 		return rc < 0 ? -1 : 0;
@@ -1016,7 +658,7 @@ static int tw_expire(struct linux_target *lt, uint64_t skipped)
 static int timer_due(struct linux_target *lt)
 {
 	struct sfh_linux_sk sk;
-	int rc = conn_diag(lt, &sk);
+	int rc = sfh_linux_app_diag(&lt->app, &sk);
 	if (rc <= 0)
 		return rc;
 	return sk.timer != SFH_LT_NONE && sk.timer != SFH_LT_TW && sk.expires_ms <= 4;

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "oracle.h"
+#include "scenario.h"
 #include "wire.h"
 
 /* Addresses inside the private namespace: 198.18.0.0/15 is reserved for benchmarking
@@ -84,5 +86,45 @@ int sfh_linux_diag_purge(struct sfh_linux_ns *ns);
 
 /* Probe helpers (no side effects that outlive the call). 0 ok, -1 with why in err. */
 int sfh_linux_check_env(char *err, size_t errlen);
+
+/* ---- the application's side of a case (target_linux_sock.c) ----
+ *
+ * The sockets RFC 9293's user calls act on, and how each call maps onto them: shared by
+ * the linux target and synfin agent (agent/), so that one kernel gives the same verdicts
+ * through either path. A call the sockets API refuses returns SFH_LINUX_REFUSED (the
+ * value of SFH_CALL_REFUSED in target.h). */
+#define SFH_LINUX_REFUSED (-2)
+#define SFH_LINUX_SENDBUF 65536
+
+struct sfh_linux_app {
+	struct sfh_linux_ns *ns;	/* sock_diag; new sockets from its pool when it has a
+					 * namespace (nsfd >= 0), else in the caller's own */
+	const struct sfh_endpoints *ep; /* the case's addresses (target side local) */
+	enum sfh_role role;
+	int lfd, cfd;  /* listener, connection; -1 when none */
+	int accepted;  /* passive: the connection was taken from the listener */
+	int connected; /* active: connect() was called on cfd */
+	int pristine;  /* nothing injected or called since reset(): state is known */
+	int dirty;     /* the case may have left a socket that an abort did not end */
+	uint8_t *sendbuf; /* SFH_LINUX_SENDBUF octets */
+	uint64_t sent;	  /* octets the case has sent: the data pattern's position */
+	const char *who;  /* "linux target", "agent": how errors begin */
+	char *err;	  /* where errors are explained */
+	size_t errlen;
+};
+
+/* TCP_INFO's state of fd (SFH_LK_*), or -1. */
+int sfh_linux_fd_state(int fd);
+/* SO_LINGER {1, 0} and close: the connection ends with a reset. */
+void sfh_linux_abort_fd(int fd);
+/* Passive role: take the connection if the listener has one, and close the listener.
+ * The connection's fd, or -1. */
+int sfh_linux_app_conn(struct sfh_linux_app *a);
+/* The case's connection as sock_diag sees it: 1 with *sk, 0 none, -1 error (a->err). */
+int sfh_linux_app_diag(struct sfh_linux_app *a, struct sfh_linux_sk *sk);
+/* The call's effect (octets for send and receive), SFH_LINUX_REFUSED, or -1 (a->err). */
+int sfh_linux_app_call(struct sfh_linux_app *a, enum sfo_call call, uint32_t arg);
+/* The connection's state: 0 with *st, or -1 (a->err). */
+int sfh_linux_app_state(struct sfh_linux_app *a, enum sfo_state *st);
 
 #endif
