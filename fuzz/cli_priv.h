@@ -51,6 +51,9 @@ int sfc_cli(const char *cmd, int argc, char **argv);
 int sfc_cli_lifecycle_of(const char *target, const char *profile, int ndirs, char **dirs,
 			 const char *out);
 
+/* `synfin minimize` (cli_minimize.c) */
+int sff_cli_minimize(int argc, char **argv);
+
 /* `synfin triage` */
 int sff_cli_triage(int argc, char **argv);
 /* `synfin diff` (cli_diff.c) */
