@@ -285,6 +285,7 @@ int sff_core_one(const uint8_t *data, size_t size)
 		return SFF_CORE_FATAL;
 	sff_scn_from_input(data, size, &c->scn);
 	sff_scn_fit(&c->scn, c->caps, c->max_wait_ms);
+	sfh_scn_fit_target(&c->scn, c->target);
 	struct sfh_run_opts o = {.profile = c->profile,
 				 .cover = sff_cover_step,
 				 .cover_ctx = c->cover,

@@ -42,6 +42,10 @@ static uint32_t below(struct rng *r, uint32_t n)
 
 /* ---- tables of interesting values ---- */
 
+/* `timers` values around the figures stacks use: lwIP's 500 ms tick, Linux's 200 ms RTO
+ * floor and 40 ms delayed ACK, RFC 6298's 1 s initial RTO and its 3 s fallback. */
+static const uint32_t timer_values[] = {1, 40, 100, 200, 250, 500, 1000, 1500, 3000, 30000};
+
 static const int64_t seq_offsets[] = {0,     0,	     0,		-1,	      1,	-2,
 				      2,     100,    -100,	1000,	      -65535,	65535,
 				      TWO31, -TWO31, TWO31 - 1, -(TWO31 - 1), TWO31 + 1};
@@ -105,6 +109,8 @@ void sff_scn_fit(struct sfh_scenario *s, uint32_t caps, uint32_t max_wait_ms)
 {
 	uint32_t max = (caps & SFH_CAP_VTIME) ? SFF_MAX_VWAIT_MS : max_wait_ms;
 	sff_scn_strip(s);
+	if (!(caps & SFH_CAP_TIMERS)) /* a `timers` line the target cannot honour */
+		s->timers = 0;
 	if (s->role == SFH_ROLE_ACTIVE && !(caps & SFH_CAP_ACTIVE))
 		s->role = SFH_ROLE_PASSIVE;
 	else if (s->role == SFH_ROLE_PASSIVE && !(caps & SFH_CAP_PASSIVE))
@@ -502,6 +508,21 @@ static int op_call_change(struct sfh_scenario *s, struct rng *r)
 	return 0;
 }
 
+/* Set, change or drop one per-case timer setting (sff_scn_fit drops them all where the
+ * target cannot honour any). */
+static int op_timers(struct sfh_scenario *s, struct rng *r)
+{
+	unsigned k = below(r, SFH_NTIMERS);
+	if ((s->timers & (1u << k)) && below(r, 3) == 0) {
+		s->timers &= (uint8_t) ~(1u << k);
+		s->timer_ms[k] = 0;
+		return 0;
+	}
+	s->timers |= (uint8_t)(1u << k);
+	s->timer_ms[k] = PICK(r, timer_values);
+	return 0;
+}
+
 static int op_role(struct sfh_scenario *s, struct rng *r)
 {
 	s->role = s->role == SFH_ROLE_PASSIVE ? SFH_ROLE_ACTIVE : SFH_ROLE_PASSIVE;
@@ -530,7 +551,8 @@ static int op_role(struct sfh_scenario *s, struct rng *r)
 	X(URGENT, "urgent", op_urgent, 1)                                                          \
 	X(WAIT_LEN, "wait-len", op_wait_len, 4)                                                    \
 	X(CALL_CHANGE, "call-change", op_call_change, 3)                                           \
-	X(ROLE, "role", op_role, 1)
+	X(ROLE, "role", op_role, 1)                                                                \
+	X(TIMERS, "timers", op_timers, 1)
 
 enum sff_mut_op {
 #define SFF_X(id, name, fn, w) SFF_MUT_##id,

@@ -8,11 +8,19 @@
 #include "runner.h"
 
 #define SFH_DRAIN_MAX 64
+/* `out ... @+D`: on a target whose clock is real, what the runner's own work between two
+ * ops may add to a measured time, on top of the line's tolerance. */
+#define SFH_RT_SLACK_US 2000
 
 struct sfh_runner {
 	struct sfh_wire *wire;
 	struct sfh_pkt pkts[SFH_DRAIN_MAX];
 	struct sfo_seg segs[SFH_DRAIN_MAX];
+	/* per emitted segment of the last step, for `out` assertions */
+	uint64_t seg_at[SFH_DRAIN_MAX];	   /* emission time (SFH_CAP_EMIT_TIME) */
+	uint32_t seg_ttsv[SFH_DRAIN_MAX];  /* the ttsv anchor before it */
+	uint8_t seg_norder[SFH_DRAIN_MAX]; /* its option kinds in wire order, NOP/EOL left out */
+	uint8_t seg_order[SFH_DRAIN_MAX][SFH_MAX_ORDER + 1];
 	struct sfh_pkt inpkt;
 	struct sfo_expect expect;
 };
@@ -50,6 +58,8 @@ struct run {
 	uint32_t since_line;
 	sfo_rule_t since_rule;
 	int since_silent;
+	struct sfo_profile prof; /* the profile judged by, with the `timers` line applied */
+	uint64_t line_us;	 /* time of the previous line (`out ... @+D` counts from it) */
 };
 
 /* A target op failed: an out-of-process stack that died or hung in it gives the case its
@@ -177,6 +187,34 @@ static void fmt_seg(const struct run *x, const struct sfo_seg *s, int from_targe
 		sfh_seg_format(s, x->pisn, tisn, buf, cap);
 }
 
+/* The kinds of an IPv4/TCP packet's options in wire order, NOP and EOL left out, as enum
+ * sfh_optkind; at most SFH_MAX_ORDER + 1 (one more than an order= list holds, so that a
+ * longer list never matches). The packet parsed already (sfh_wire_parse). */
+static uint8_t opt_kinds(const uint8_t *ip, size_t len, uint8_t out[SFH_MAX_ORDER + 1])
+{
+	size_t ihl = (size_t)(ip[0] & 15) * 4, n = 0;
+	if (len < ihl + 20)
+		return 0;
+	const uint8_t *tcp = ip + ihl;
+	size_t off = (size_t)(tcp[12] >> 4) * 4;
+	if (off < 20 || ihl + off > len)
+		return 0;
+	for (size_t i = 20; i < off && n < SFH_MAX_ORDER + 1;) {
+		uint8_t kind = tcp[i];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		out[n++] = (uint8_t)sfh_optkind_of(kind);
+		if (i + 1 >= off || tcp[i + 1] < 2)
+			break;
+		i += tcp[i + 1];
+	}
+	return (uint8_t)n;
+}
+
 /* Collect what the target emitted for this case: parsed into r->segs, written to pcap.
  * 0, 1 when the target died (the case's verdict is made), -1 on an error. */
 static int drain(struct run *x)
@@ -209,6 +247,12 @@ static int drain(struct run *x)
 			sfh_pcap_write(x->o->pcap, r->pkts[i].data, r->pkts[i].len, x->now_us);
 			if (!csum_ok && !x->bad_csum)
 				x->bad_csum = (int)n + 1;
+			if (n < SFH_DRAIN_MAX) {
+				r->seg_at[n] = r->pkts[i].at_us;
+				r->seg_ttsv[n] = x->ts[SFH_TS_TTSV];
+				r->seg_norder[n] =
+				    opt_kinds(r->pkts[i].data, r->pkts[i].len, r->seg_order[n]);
+			}
 			if (seg.opts & SFO_OPT_TS) /* the `ttsv` anchor: its latest TSval */
 				x->ts[SFH_TS_TTSV] = seg.tsval;
 			if (n < SFH_DRAIN_MAX)
@@ -551,10 +595,109 @@ static int field_fits(const struct run *x, int has, const struct sfh_num *want, 
 	return !has || resolve(x, want) == got;
 }
 
+/* A ts= pattern against a value: low end resolved (ttsv as it was before this segment),
+ * then the value within [low, low + span] mod 2^32. */
+static int ts_fits(const struct run *x, size_t idx, uint8_t a, uint32_t lo, uint32_t span,
+		   uint32_t got, uint32_t *want)
+{
+	uint32_t base = a == SFH_TS_PTSV   ? x->ts[SFH_TS_PTSV]
+			: a == SFH_TS_TTSV ? x->r->seg_ttsv[idx]
+					   : 0;
+	*want = base + lo;
+	return (uint32_t)(got - *want) <= span;
+}
+
+static void ts_want_str(uint32_t want, uint32_t span, char *buf, size_t cap)
+{
+	if (span == 0)
+		snprintf(buf, cap, "%lu", (unsigned long)want);
+	else
+		snprintf(buf, cap, "%lu..%lu", (unsigned long)want, (unsigned long)(want + span));
+}
+
+/* The option, window and timing assertions of o on emitted segment idx: 1 if met, else 0
+ * with the first difference in why. */
+static int out_opts_fit(const struct run *x, const struct sfh_out *o, size_t idx, char *why,
+			size_t cap)
+{
+	static const char *const oname[4] = {"mss", "ws", "sackok", "ts"};
+	const struct sfo_seg *s = &x->r->segs[idx];
+	char w[48];
+	uint32_t want;
+
+	if (o->has_wnd && s->wnd != o->wnd) {
+		snprintf(why, cap, "win: expected %u, observed %u", o->wnd, s->wnd);
+		return 0;
+	}
+	for (unsigned b = 0; b < 4; b++) {
+		if ((o->opt_want & (1u << b)) && !(s->opts & (1u << b))) {
+			snprintf(why, cap, "%s: expected, observed none", oname[b]);
+			return 0;
+		}
+		if ((o->opt_none & (1u << b)) && (s->opts & (1u << b))) {
+			snprintf(why, cap, "%s: expected none, observed one", oname[b]);
+			return 0;
+		}
+	}
+	if ((o->opt_want & SFO_OPT_MSS) && s->mss != o->mss) {
+		snprintf(why, cap, "mss: expected %u, observed %u", o->mss, s->mss);
+		return 0;
+	}
+	if ((o->opt_want & SFO_OPT_WSCALE) && s->wscale != o->wscale) {
+		snprintf(why, cap, "ws: expected %u, observed %u", o->wscale, s->wscale);
+		return 0;
+	}
+	if (o->opt_want & SFO_OPT_TS) {
+		if (!ts_fits(x, idx, o->tsval_a, o->tsval, o->tsval_span, s->tsval, &want)) {
+			ts_want_str(want, o->tsval_span, w, sizeof w);
+			snprintf(why, cap, "ts val: expected %s, observed %lu", w,
+				 (unsigned long)s->tsval);
+			return 0;
+		}
+		if (!ts_fits(x, idx, o->tsecr_a, o->tsecr, o->tsecr_span, s->tsecr, &want)) {
+			ts_want_str(want, o->tsecr_span, w, sizeof w);
+			snprintf(why, cap, "ts ecr: expected %s, observed %lu", w,
+				 (unsigned long)s->tsecr);
+			return 0;
+		}
+	}
+	if (o->norder) {
+		const uint8_t *got = x->r->seg_order[idx];
+		uint8_t ng = x->r->seg_norder[idx];
+		int same = ng == o->norder;
+		for (unsigned i = 0; same && i < ng; i++)
+			same = got[i] == o->order[i];
+		if (!same) {
+			size_t k = (size_t)snprintf(why, cap, "order: observed ");
+			for (unsigned i = 0; i < ng && k < cap; i++)
+				k += (size_t)snprintf(why + k, cap - k, "%s%s", i ? "," : "",
+						      sfh_optkind_name(got[i]));
+			if (ng == 0 && k < cap)
+				snprintf(why + k, cap - k, "no options");
+			return 0;
+		}
+	}
+	if (o->has_at) {
+		int64_t d = (int64_t)(x->r->seg_at[idx] - x->line_us);
+		int64_t slack = (x->t->ops->caps & SFH_CAP_VTIME) ? 0 : SFH_RT_SLACK_US;
+		int64_t off = d - (int64_t)o->at_ms * 1000;
+		if (off < 0)
+			off = -off;
+		if (off > (int64_t)o->tol_ms * 1000 + slack) {
+			snprintf(why, cap, "time: expected +%lums +-%lums, observed +%lld.%03lldms",
+				 (unsigned long)o->at_ms, (unsigned long)o->tol_ms,
+				 (long long)(d / 1000), (long long)((d < 0 ? -d : d) % 1000));
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /* `out` and `expect state` lines: hand-written assertions on the previous step. */
 static int check_assertion(struct run *x, int ev_index, const struct sfh_event *e)
 {
 	struct sfo_verdict *v = &x->res->verdict;
+	char why[160] = "";
 	if (e->type == SFH_EV_EXPECT_STATE) {
 		enum sfo_state st = x->observed != SFO_STATE_UNKNOWN ? x->observed : x->tcb.state;
 		/* Met when observed as written, or when the model is in the asserted state and
@@ -569,16 +712,25 @@ static int check_assertion(struct run *x, int ev_index, const struct sfh_event *
 			 sfo_state_name(e->u.state), sfo_state_name(st));
 	} else {
 		const struct sfh_out *o = &e->u.out;
+		size_t idx = x->out_idx;
 		const struct sfo_seg *s = x->out_idx < x->nsegs ? &x->r->segs[x->out_idx++] : NULL;
 		if (o->none && x->nsegs == 0)
 			return 1;
 		if (!o->none && s && (s->flags & ~SFO_PSH) == (o->flags & ~SFO_PSH) &&
 		    field_fits(x, o->has_seq, &o->seq, s->seq) &&
-		    field_fits(x, o->has_ack, &o->ack, s->ack) && (!o->has_len || o->len == s->len))
-			return 1;
-		v->kind = s || o->none ? SFO_DIV_UNEXPECTED : SFO_DIV_MISSING;
+		    field_fits(x, o->has_ack, &o->ack, s->ack) &&
+		    (!o->has_len || o->len == s->len)) {
+			if (out_opts_fit(x, o, idx, why, sizeof why)) {
+				x->line_us = x->r->seg_at[idx];
+				return 1;
+			}
+			v->kind = SFO_DIV_FIELD;
+		} else {
+			v->kind = s || o->none ? SFO_DIV_UNEXPECTED : SFO_DIV_MISSING;
+		}
 		v->seg = s ? (int)x->out_idx : 0;
-		snprintf(v->detail, sizeof v->detail, "out assertion on line %u not met", e->line);
+		snprintf(v->detail, sizeof v->detail, "out assertion on line %u not met%s%s",
+			 e->line, why[0] ? ": " : "", why);
 	}
 	x->res->assert_failed = 1;
 	v->accepted = NULL;
@@ -594,8 +746,10 @@ static int run_events(struct run *x)
 			   0, 0);
 	for (uint32_t i = 0; go == 1 && i < s->nev; i++) {
 		const struct sfh_event *e = &s->ev[i];
-		if (e->type == SFH_EV_IN || e->type == SFH_EV_CALL || e->type == SFH_EV_WAIT)
+		if (e->type == SFH_EV_IN || e->type == SFH_EV_CALL || e->type == SFH_EV_WAIT) {
 			x->step_in_pkt = x->step_space = 0; /* a new step */
+			x->line_us = x->t->clock_us;	    /* ... starting now */
+		}
 		switch (e->type) {
 		case SFH_EV_IN:
 			go = step_in(x, (int)i, &e->u.in, e->line);
@@ -615,6 +769,86 @@ static int run_events(struct run *x)
 	return go < 0 ? -1 : 0;
 }
 
+static uint8_t timers_honoured(const struct sfh_target *t)
+{
+	return (t->ops->caps & SFH_CAP_TIMERS) ? t->timers_can : 0;
+}
+
+static int has_timing(const struct sfh_scenario *s)
+{
+	for (uint32_t i = 0; i < s->nev && i < SFH_MAX_EVENTS; i++)
+		if (s->ev[i].type == SFH_EV_OUT && !s->ev[i].u.out.none && s->ev[i].u.out.has_at)
+			return 1;
+	return 0;
+}
+
+void sfh_scn_fit_target(struct sfh_scenario *s, const struct sfh_target *t)
+{
+	s->timers &= timers_honoured(t);
+	for (unsigned k = 0; k < SFH_NTIMERS; k++)
+		if (!(s->timers & (1u << k)))
+			s->timer_ms[k] = 0;
+	if (!(t->ops->caps & SFH_CAP_EMIT_TIME))
+		for (uint32_t i = 0; i < s->nev && i < SFH_MAX_EVENTS; i++)
+			if (s->ev[i].type == SFH_EV_OUT)
+				s->ev[i].u.out.has_at = 0;
+}
+
+int sfh_run_supported(const struct sfh_target *t, const struct sfh_scenario *s, char *err,
+		      size_t errlen)
+{
+	uint8_t missing = s->timers & (uint8_t)~timers_honoured(t);
+	if (missing) {
+		size_t k = (size_t)snprintf(err, errlen, "not supported by target %s: timers",
+					    t->ops->name);
+		for (unsigned i = 0; i < SFH_NTIMERS && k < errlen; i++)
+			if (missing & (1u << i))
+				k += (size_t)snprintf(err + k, errlen - k,
+						      " %s=", sfh_timer_name((enum sfh_timer)i));
+		if (k < errlen)
+			snprintf(err + k, errlen - k,
+				 " (it cannot set them; docs/scenario-language.md, Timing)");
+		return -1;
+	}
+	if (has_timing(s) && !(t->ops->caps & SFH_CAP_EMIT_TIME)) {
+		snprintf(err, errlen,
+			 "not supported by target %s: timing on out (@+D): the target does not "
+			 "report when it emitted a segment",
+			 t->ops->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The profile a case is judged by: base with the `timers` line the target applied (it
+ * may have rounded a value to its own granularity, sfh_target.timer_ms). A setting only
+ * ever widens what the model allows where a stack's timing is loose: the earliest
+ * retransmission (rto_min_ms) only moves down. */
+static void judged_profile(struct run *x, const struct sfo_profile *base)
+{
+	const struct sfh_target *t = x->t;
+	struct sfo_profile *p = &x->prof;
+	*p = *base;
+	if (t->timers_set & (1u << SFH_TM_RTO_INIT)) {
+		/* RFC 6298 2.1 and 5.7: the first retransmission comes one RTO after the send;
+		 * a timer may run late (jiffies, timer wheels, coarse slow timers) by up to half
+		 * of it */
+		uint32_t v = t->timer_ms[SFH_TM_RTO_INIT];
+		p->rto_must_ms = v + v / 2;
+		if (v < p->rto_min_ms)
+			p->rto_min_ms = v;
+	}
+	if ((t->timers_set & (1u << SFH_TM_RTO_MIN)) && t->timer_ms[SFH_TM_RTO_MIN] < p->rto_min_ms)
+		p->rto_min_ms = t->timer_ms[SFH_TM_RTO_MIN]; /* RFC 6298 2.4 */
+	if (t->timers_set & (1u << SFH_TM_DELACK))
+		p->delack_max_ms = t->timer_ms[SFH_TM_DELACK]; /* RFC 9293 3.8.6.3 */
+	if (t->timers_set & (1u << SFH_TM_MSL)) {
+		/* RFC 9293 3.3.2: TIME-WAIT lasts 2 x MSL */
+		uint64_t m2 = 2 * (uint64_t)t->timer_ms[SFH_TM_MSL];
+		p->msl2_ms = m2 > UINT32_MAX ? UINT32_MAX : (uint32_t)m2;
+	}
+}
+
 int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
 	    const struct sfh_run_opts *o, struct sfh_result *res)
 {
@@ -622,7 +856,16 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	memset(res, 0, sizeof *res);
 	res->div_event = -1;
 	res->verdict.kind = SFO_DIV_OK;
-	x.cfg.profile = o->profile ? o->profile : sfo_profile_default();
+	const struct sfo_profile *base = o->profile ? o->profile : sfo_profile_default();
+	if (sfh_run_supported(t, s, res->err, sizeof res->err) != 0)
+		return -1;
+	t->timers_set = s->timers;
+	memcpy(t->timer_ms, s->timer_ms, sizeof t->timer_ms);
+	x.cfg.profile = base;
+	if (s->timers) { /* the target reads the profile at reset(), the figures after */
+		judged_profile(&x, base);
+		x.cfg.profile = &x.prof;
+	}
 	if (o->brief)
 		x.cfg.flags |= SFO_CFG_BRIEF;
 	/* The ISNs are the scenario's (or fixed defaults), never the case number's: the
@@ -636,8 +879,11 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	x.here.event = -1;
 	x.here.before = SFO_CLOSED;
 	x.here.evclass = SFO_EC_CALL_LISTEN;
+	t->clock_us = 0;
 	if (sfh_target_reset(t, s->role, o->case_no, &x.ep) != 0)
 		return target_failed(&x, "reset") < 0 ? -1 : 0;
+	if (s->timers)
+		judged_profile(&x, base); /* with the values the target applied */
 	trace(&x, "     -- %s, target %s, profile %s",
 	      s->role == SFH_ROLE_PASSIVE ? "passive" : "active", t->ops->name,
 	      x.cfg.profile->name);

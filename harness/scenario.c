@@ -48,6 +48,41 @@ const char *sfh_ts_anchor_name(enum sfh_ts_anchor a)
 	return (unsigned)a < SFH_NTS_ANCHORS ? ts_anchor_names[a] : "?";
 }
 
+static const char *const optkind_names[SFH_NOPTKINDS] = {
+#define SFH_X(id, name, kind) name,
+    SFH_OPTKINDS(SFH_X)
+#undef SFH_X
+};
+static const uint8_t optkind_wire[SFH_NOPTKINDS] = {
+#define SFH_X(id, name, kind) kind,
+    SFH_OPTKINDS(SFH_X)
+#undef SFH_X
+};
+
+const char *sfh_optkind_name(enum sfh_optkind k)
+{
+	return (unsigned)k < SFH_NOPTKINDS ? optkind_names[k] : "?";
+}
+
+enum sfh_optkind sfh_optkind_of(uint8_t wire_kind)
+{
+	for (unsigned i = 0; i < SFH_OK_OTHER; i++)
+		if (optkind_wire[i] == wire_kind)
+			return (enum sfh_optkind)i;
+	return SFH_OK_OTHER;
+}
+
+static const char *const timer_names[SFH_NTIMERS] = {
+#define SFH_X(id, name) name,
+    SFH_TIMERS(SFH_X)
+#undef SFH_X
+};
+
+const char *sfh_timer_name(enum sfh_timer k)
+{
+	return (unsigned)k < SFH_NTIMERS ? timer_names[k] : "?";
+}
+
 static uint32_t resolve_ts(uint8_t a, uint32_t off, const uint32_t ts[SFH_NTS_ANCHORS])
 {
 	return (ts && a != SFH_TS_ABS && a < SFH_NTS_ANCHORS ? ts[a] : 0) + off;
@@ -120,6 +155,36 @@ static int in_eq(const struct sfh_in *a, const struct sfh_in *b)
 	return 1;
 }
 
+/* A ts= pattern: any value (span 2^32-1) whatever its anchor, else all three fields. */
+static int tspat_eq(uint8_t aa, uint32_t av, uint32_t as, uint8_t ba, uint32_t bv, uint32_t bs)
+{
+	if (as == U32_MAX || bs == U32_MAX)
+		return as == bs;
+	return aa == ba && av == bv && as == bs;
+}
+
+/* Option, window and timing assertions of an `out` line (values only where asserted). */
+static int out_opts_eq(const struct sfh_out *a, const struct sfh_out *b)
+{
+	if (a->opt_want != b->opt_want || a->opt_none != b->opt_none ||
+	    !a->has_wnd != !b->has_wnd || a->norder != b->norder || !a->has_at != !b->has_at)
+		return 0;
+	if (a->has_wnd && a->wnd != b->wnd)
+		return 0;
+	if ((a->opt_want & SFO_OPT_MSS) && a->mss != b->mss)
+		return 0;
+	if ((a->opt_want & SFO_OPT_WSCALE) && a->wscale != b->wscale)
+		return 0;
+	if ((a->opt_want & SFO_OPT_TS) &&
+	    (!tspat_eq(a->tsval_a, a->tsval, a->tsval_span, b->tsval_a, b->tsval, b->tsval_span) ||
+	     !tspat_eq(a->tsecr_a, a->tsecr, a->tsecr_span, b->tsecr_a, b->tsecr, b->tsecr_span)))
+		return 0;
+	for (unsigned i = 0; i < a->norder && i < SFH_MAX_ORDER; i++)
+		if (a->order[i] != b->order[i])
+			return 0;
+	return !a->has_at || (a->at_ms == b->at_ms && a->tol_ms == b->tol_ms);
+}
+
 static int out_eq(const struct sfh_out *a, const struct sfh_out *b)
 {
 	if (!a->none != !b->none)
@@ -133,7 +198,9 @@ static int out_eq(const struct sfh_out *a, const struct sfh_out *b)
 		return 0;
 	if (a->has_ack && !num_eq(&a->ack, &b->ack))
 		return 0;
-	return !a->has_len || a->len == b->len;
+	if (a->has_len && a->len != b->len)
+		return 0;
+	return out_opts_eq(a, b);
 }
 
 static int ev_eq(const struct sfh_event *a, const struct sfh_event *b)
@@ -163,6 +230,11 @@ int sfh_scn_equal(const struct sfh_scenario *a, const struct sfh_scenario *b)
 		return 0;
 	if (a->has_isn && (a->pisn != b->pisn || a->tisn != b->tisn))
 		return 0;
+	if (a->timers != b->timers)
+		return 0;
+	for (unsigned k = 0; k < SFH_NTIMERS; k++)
+		if ((a->timers & (1u << k)) && a->timer_ms[k] != b->timer_ms[k])
+			return 0;
 	for (uint32_t i = 0; i < a->nev; i++)
 		if (!ev_eq(&a->ev[i], &b->ev[i]))
 			return 0;
@@ -269,6 +341,58 @@ static void format_in(struct sbuf *b, const struct sfh_in *in)
 	}
 }
 
+/* One ts= pattern: "*", a value, or "LOW..HIGH" with the anchor on both ends. */
+static void sb_tspat(struct sbuf *b, const char *pre, uint8_t a, uint32_t v, uint32_t span)
+{
+	if (span == U32_MAX) {
+		sb_printf(b, "%s*", pre);
+		return;
+	}
+	sb_ts(b, pre, a, v);
+	if (span)
+		sb_ts(b, "..", a, v + span);
+}
+
+/* A duration: "Ns" when whole seconds, else "Nms". */
+static void sb_ms(struct sbuf *b, const char *pre, uint32_t ms)
+{
+	if (ms && ms % 1000 == 0)
+		sb_printf(b, "%s%lus", pre, (unsigned long)(ms / 1000));
+	else
+		sb_printf(b, "%s%lums", pre, (unsigned long)ms);
+}
+
+static void format_out_opts(struct sbuf *b, const struct sfh_out *o)
+{
+	if (o->has_wnd)
+		sb_printf(b, " win=%u", o->wnd);
+	if (o->opt_want & SFO_OPT_MSS)
+		sb_printf(b, " mss=%u", o->mss);
+	if (o->opt_none & SFO_OPT_MSS)
+		sb_printf(b, " nomss");
+	if (o->opt_want & SFO_OPT_WSCALE)
+		sb_printf(b, " ws=%u", o->wscale);
+	if (o->opt_none & SFO_OPT_WSCALE)
+		sb_printf(b, " nows");
+	if (o->opt_want & SFO_OPT_SACKOK)
+		sb_printf(b, " sackok");
+	if (o->opt_none & SFO_OPT_SACKOK)
+		sb_printf(b, " nosackok");
+	if (o->opt_want & SFO_OPT_TS) {
+		sb_tspat(b, " ts=", o->tsval_a, o->tsval, o->tsval_span);
+		sb_tspat(b, ",", o->tsecr_a, o->tsecr, o->tsecr_span);
+	}
+	if (o->opt_none & SFO_OPT_TS)
+		sb_printf(b, " nots");
+	for (unsigned i = 0; i < o->norder && i < SFH_MAX_ORDER; i++)
+		sb_printf(b, "%s%s", i ? "," : " order=", sfh_optkind_name(o->order[i]));
+	if (o->has_at) {
+		sb_ms(b, " @+", o->at_ms);
+		if (o->tol_ms)
+			sb_ms(b, " +-", o->tol_ms);
+	}
+}
+
 static void format_out(struct sbuf *b, const struct sfh_out *o)
 {
 	char f[9];
@@ -285,6 +409,7 @@ static void format_out(struct sbuf *b, const struct sfh_out *o)
 		sb_num(b, "ack", &o->ack);
 	if (o->has_len)
 		sb_printf(b, " len=%lu", (unsigned long)o->len);
+	format_out_opts(b, o);
 }
 
 static void format_event(struct sbuf *b, const struct sfh_event *e)
@@ -324,6 +449,15 @@ size_t sfh_scn_format(const struct sfh_scenario *s, char *buf, size_t cap)
 	if (s->has_isn)
 		sb_printf(&b, "isn pisn=0x%08lx tisn=0x%08lx\n", (unsigned long)s->pisn,
 			  (unsigned long)s->tisn);
+	if (s->timers) {
+		sb_printf(&b, "timers");
+		for (unsigned k = 0; k < SFH_NTIMERS; k++)
+			if (s->timers & (1u << k)) {
+				sb_printf(&b, " %s=", timer_names[k]);
+				sb_ms(&b, "", s->timer_ms[k]);
+			}
+		sb_put(&b, "\n", 1);
+	}
 	for (uint32_t i = 0; i < nev; i++)
 		format_event(&b, &s->ev[i]);
 	return sb_end(&b);
@@ -606,9 +740,7 @@ enum seg_opt { SO_SEQ, SO_ACK, SO_WIN, SO_LEN, SO_UP, SO_MSS, SO_WS, SO_SACKOK, 
 static const char *const seg_opt_names[SO_N] = {"seq", "ack", "win",	"len", "up",
 						"mss", "ws",  "sackok", "ts"};
 
-#define OUT_OPTS     ((1u << SO_SEQ) | (1u << SO_ACK) | (1u << SO_LEN))
-#define IN_OPT_LIST  "seq= ack= win= len= up= mss= ws= sackok ts="
-#define OUT_OPT_LIST "seq= ack= len="
+#define IN_OPT_LIST "seq= ack= win= len= up= mss= ws= sackok ts="
 
 /* One key[=value] token: which option (SO_N if unknown), and the value part. */
 static enum seg_opt split_opt(const struct tok *t, struct tok *val, int *has_eq)
@@ -743,18 +875,18 @@ static int set_out_opt(struct pctx *c, enum seg_opt id, const struct tok *v, str
 	return 0;
 }
 
-/* The options after the flags of an `in` (o == NULL) or `out` line. */
-static int parse_seg_opts(struct pctx *c, const char *kw, struct sfh_in *in, struct sfh_out *o)
+/* The options after the flags of an `in` line. */
+static int parse_in_opts(struct pctx *c, struct sfh_in *in)
 {
-	unsigned allowed = o ? OUT_OPTS : (1u << SO_N) - 1, seen = 0;
+	unsigned seen = 0;
 	struct tok t, v;
 	int has_eq;
 
 	while (next_tok(c, &t)) {
 		enum seg_opt id = split_opt(&t, &v, &has_eq);
-		if (id == SO_N || !(allowed & (1u << id)))
-			return fail(c, t.col, "unknown option '%s' for '%s' (expected %s)", Q(&t),
-				    kw, o ? OUT_OPT_LIST : IN_OPT_LIST);
+		if (id == SO_N)
+			return fail(c, t.col, "unknown option '%s' for 'in' (expected %s)", Q(&t),
+				    IN_OPT_LIST);
 		if (seen & (1u << id))
 			return fail(c, t.col, "duplicate option '%s'", seg_opt_names[id]);
 		seen |= 1u << id;
@@ -767,7 +899,7 @@ static int parse_seg_opts(struct pctx *c, const char *kw, struct sfh_in *in, str
 		if (!has_eq)
 			return fail(c, after(&t), "option '%s' needs a value (%s=...)",
 				    seg_opt_names[id], seg_opt_names[id]);
-		if ((o ? set_out_opt(c, id, &v, o) : set_in_opt(c, id, &v, in)) < 0)
+		if (set_in_opt(c, id, &v, in) < 0)
 			return -1;
 	}
 	return 0;
@@ -784,7 +916,249 @@ static int parse_in(struct pctx *c, const struct tok *kw, struct sfh_in *in)
 		return fail(c, after(kw), "missing flags after 'in' (use '-' for no flags)");
 	if (get_flags(c, &t, 1, &in->flags) < 0)
 		return -1;
-	return parse_seg_opts(c, "in", in, NULL);
+	return parse_in_opts(c, in);
+}
+
+/* A duration: N (ms), Nms or Ns, at most 2^32-1 ms. */
+static int get_ms(struct pctx *c, const struct tok *t, const char *what, uint32_t *ms)
+{
+	struct tok d = *t;
+	uint64_t x, unit = 1;
+	int rc;
+
+	if (d.n > 2 && memcmp(d.p + d.n - 2, "ms", 2) == 0)
+		d.n -= 2;
+	else if (d.n > 1 && d.p[d.n - 1] == 's') {
+		d.n -= 1;
+		unit = 1000;
+	}
+	if (t->n == 0)
+		return fail(c, t->col, "missing duration for %s (N, Nms or Ns)", what);
+	rc = scan_uint(&d, U32_MAX, &x);
+	if (rc == NUM_BAD)
+		return fail(c, t->col, "invalid duration '%s' for %s (expected N, Nms or Ns)", Q(t),
+			    what);
+	if (rc == NUM_RANGE || x * unit > U32_MAX)
+		return fail(c, t->col, "duration out of range for %s: '%s' (at most %lu ms)", what,
+			    Q(t), (unsigned long)U32_MAX);
+	*ms = (uint32_t)(x * unit);
+	return 0;
+}
+
+/* TSPAT: '*' (any value), TSNUM, or TSNUM..TSNUM with the same anchor on both ends. */
+static int get_tspat(struct pctx *c, const struct tok *v, const char *what, uint8_t *anchor,
+		     uint32_t *lo, uint32_t *span)
+{
+	const char *dots = NULL;
+	uint8_t ha;
+	uint32_t hi;
+
+	if (tok_is(v, "*")) {
+		*anchor = SFH_TS_ABS;
+		*lo = 0;
+		*span = U32_MAX;
+		return 0;
+	}
+	for (size_t i = 0; i + 1 < v->n && !dots; i++)
+		if (v->p[i] == '.' && v->p[i + 1] == '.')
+			dots = v->p + i;
+	if (!dots) {
+		*span = 0;
+		return get_tsnum(c, v, what, anchor, lo);
+	}
+	struct tok a = sub(v, 0, (size_t)(dots - v->p)), b = sub(v, a.n + 2, v->n);
+	if (get_tsnum(c, &a, what, anchor, lo) < 0 || get_tsnum(c, &b, what, &ha, &hi) < 0)
+		return -1;
+	if (ha != *anchor)
+		return fail(c, b.col, "both ends of the range '%s' for %s need the same anchor",
+			    Q(v), what);
+	*span = hi - *lo;
+	return 0;
+}
+
+static int get_out_ts(struct pctx *c, const struct tok *v, struct sfh_out *o)
+{
+	const char *comma = memchr(v->p, ',', v->n);
+	struct tok a, b;
+
+	if (!comma)
+		return fail(c, v->col, "ts= needs two values, VAL,ECR: '%s'", Q(v));
+	a = sub(v, 0, (size_t)(comma - v->p));
+	b = sub(v, a.n + 1, v->n);
+	if (get_tspat(c, &a, "ts= (VAL)", &o->tsval_a, &o->tsval, &o->tsval_span) < 0 ||
+	    get_tspat(c, &b, "ts= (ECR)", &o->tsecr_a, &o->tsecr, &o->tsecr_span) < 0)
+		return -1;
+	o->opt_want |= SFO_OPT_TS;
+	return 0;
+}
+
+/* order=KIND,KIND,...: option kinds in wire order. */
+static int get_order(struct pctx *c, const struct tok *v, struct sfh_out *o)
+{
+	size_t at = 0;
+
+	if (v->n == 0)
+		return fail(c, v->col, "missing value for order= (e.g. order=mss,sackok,ts,ws)");
+	while (at <= v->n) {
+		const char *comma = memchr(v->p + at, ',', v->n - at);
+		size_t end = comma ? (size_t)(comma - v->p) : v->n;
+		struct tok k = sub(v, at, end);
+		unsigned i;
+		for (i = 0; i < SFH_NOPTKINDS && !tok_is(&k, optkind_names[i]); i++)
+			;
+		if (i == SFH_NOPTKINDS)
+			return fail(c, k.col,
+				    "unknown option kind '%s' in order= (expected mss ws sackok ts "
+				    "sack other)",
+				    Q(&k));
+		if (o->norder >= SFH_MAX_ORDER)
+			return fail(c, k.col, "order= lists at most %d kinds", SFH_MAX_ORDER);
+		o->order[o->norder++] = (uint8_t)i;
+		at = end + 1;
+	}
+	return 0;
+}
+
+/* @+D [+-D]: the emission time after the previous line's, with a tolerance. */
+static int get_at(struct pctx *c, const struct tok *t, struct sfh_out *o)
+{
+	struct tok d, tol;
+	size_t save;
+
+	if (o->has_at)
+		return fail(c, t->col, "duplicate timing '%s'", Q(t));
+	if (t->n < 2 || t->p[1] != '+')
+		return fail(c, t->col, "timing needs '@+' and a duration, e.g. @+1000ms: '%s'",
+			    Q(t));
+	d = sub(t, 2, t->n);
+	if (get_ms(c, &d, "@+", &o->at_ms) < 0)
+		return -1;
+	o->has_at = 1;
+	save = c->pos;
+	if (!next_tok(c, &tol))
+		return 0;
+	if (tol.n >= 2 && tol.p[0] == '+' && tol.p[1] == '-')
+		d = sub(&tol, 2, tol.n);
+	else if (tol.n >= 2 && (unsigned char)tol.p[0] == 0xc2 && (unsigned char)tol.p[1] == 0xb1)
+		d = sub(&tol, 2, tol.n); /* U+00B1 PLUS-MINUS SIGN in UTF-8 */
+	else {
+		c->pos = save;
+		return 0;
+	}
+	return get_ms(c, &d, "the tolerance", &o->tol_ms);
+}
+
+/* Option keys of `out` lines beyond seq= ack= len=. */
+static const char *const out_only_names[] = {"nomss", "nows", "nosackok", "nots", "order"};
+#define OUT_OPT_LIST_ALL                                                                           \
+	"seq= ack= len= win= mss= ws= sackok ts= nomss nows nosackok nots order= @+D"
+
+static int parse_out_opts(struct pctx *c, struct sfh_out *o)
+{
+	static const uint8_t none_bit[4] = {SFO_OPT_MSS, SFO_OPT_WSCALE, SFO_OPT_SACKOK,
+					    SFO_OPT_TS};
+	unsigned seen = 0, oseen = 0;
+	struct tok t, v;
+	int has_eq;
+
+	while (next_tok(c, &t)) {
+		if (t.p[0] == '@') {
+			if (get_at(c, &t, o) < 0)
+				return -1;
+			continue;
+		}
+		enum seg_opt id = split_opt(&t, &v, &has_eq);
+		if (id == SO_UP)
+			id = SO_N;
+		if (id == SO_N) {
+			size_t klen = has_eq ? (size_t)(v.p - 1 - t.p) : t.n;
+			unsigned k;
+			for (k = 0; k < 5; k++)
+				if (strlen(out_only_names[k]) == klen &&
+				    memcmp(t.p, out_only_names[k], klen) == 0)
+					break;
+			if (k == 5)
+				return fail(c, t.col, "unknown option '%s' for 'out' (expected %s)",
+					    Q(&t), OUT_OPT_LIST_ALL);
+			if (oseen & (1u << k))
+				return fail(c, t.col, "duplicate option '%s'", out_only_names[k]);
+			oseen |= 1u << k;
+			if (k == 4) {
+				if (!has_eq)
+					return fail(c, after(&t),
+						    "option 'order' needs a value "
+						    "(order=mss,sackok,...)");
+				if (get_order(c, &v, o) < 0)
+					return -1;
+				continue;
+			}
+			if (has_eq)
+				return fail(c, t.col, "option '%s' takes no value",
+					    out_only_names[k]);
+			if (o->opt_want & none_bit[k])
+				return fail(c, t.col,
+					    "'%s' contradicts an earlier assertion of that "
+					    "option",
+					    out_only_names[k]);
+			o->opt_none |= none_bit[k];
+			continue;
+		}
+		if (seen & (1u << id))
+			return fail(c, t.col, "duplicate option '%s'", seg_opt_names[id]);
+		seen |= 1u << id;
+		if (id == SO_SACKOK) {
+			if (has_eq)
+				return fail(c, t.col, "option 'sackok' takes no value");
+			if (o->opt_none & SFO_OPT_SACKOK)
+				return fail(c, t.col, "'sackok' contradicts 'nosackok'");
+			o->opt_want |= SFO_OPT_SACKOK;
+			continue;
+		}
+		if (!has_eq)
+			return fail(c, after(&t), "option '%s' needs a value (%s=...)",
+				    seg_opt_names[id], seg_opt_names[id]);
+		uint8_t bit = id == SO_MSS  ? SFO_OPT_MSS
+			      : id == SO_WS ? SFO_OPT_WSCALE
+			      : id == SO_TS ? SFO_OPT_TS
+					    : 0;
+		if (o->opt_none & bit)
+			return fail(c, t.col, "'%s=' contradicts 'no%s'", seg_opt_names[id],
+				    seg_opt_names[id]);
+		uint64_t x;
+		switch (id) {
+		case SO_WIN:
+			o->has_wnd = 1;
+			if (get_u16(c, &v, "win=", &o->wnd) < 0)
+				return -1;
+			break;
+		case SO_MSS:
+			o->opt_want |= SFO_OPT_MSS;
+			if (get_u16(c, &v, "mss=", &o->mss) < 0)
+				return -1;
+			break;
+		case SO_WS:
+			if (get_uint(c, &v, "ws=", 14, &x) < 0)
+				return -1;
+			o->wscale = (uint8_t)x;
+			o->opt_want |= SFO_OPT_WSCALE;
+			break;
+		case SO_TS:
+			if (get_out_ts(c, &v, o) < 0)
+				return -1;
+			break;
+		case SO_SEQ:
+		case SO_ACK:
+		case SO_LEN:
+			if (set_out_opt(c, id, &v, o) < 0)
+				return -1;
+			break;
+		case SO_UP:
+		case SO_SACKOK:
+		case SO_N:
+			break; /* handled above */
+		}
+	}
+	return 0;
 }
 
 static int parse_out(struct pctx *c, const struct tok *kw, struct sfh_out *o)
@@ -799,7 +1173,7 @@ static int parse_out(struct pctx *c, const struct tok *kw, struct sfh_out *o)
 	}
 	if (get_flags(c, &t, 0, &o->flags) < 0)
 		return -1;
-	return parse_seg_opts(c, "out", NULL, o);
+	return parse_out_opts(c, o);
 }
 
 #define SFH_X(id, name) " " name
@@ -943,6 +1317,43 @@ static int parse_isn(struct pctx *c, const struct tok *kw, struct sfh_scenario *
 	return 0;
 }
 
+/* timers NAME=D ...: per-case timer settings, each at most once; once, before events. */
+static int parse_timers(struct pctx *c, const struct tok *kw, struct sfh_scenario *s,
+			const struct role_seen *rs)
+{
+	struct tok t;
+
+	if (!rs->have)
+		return fail(c, kw->col, "expected 'role passive' or 'role active' before 'timers'");
+	if (s->timers || s->nev)
+		return fail(c, kw->col, "'timers' given twice or after an event (once, first)");
+	while (next_tok(c, &t)) {
+		const char *eq = memchr(t.p, '=', t.n);
+		size_t klen = eq ? (size_t)(eq - t.p) : t.n;
+		unsigned k;
+		for (k = 0; k < SFH_NTIMERS; k++)
+			if (strlen(timer_names[k]) == klen &&
+			    memcmp(t.p, timer_names[k], klen) == 0)
+				break;
+		if (k == SFH_NTIMERS || !eq)
+			return fail(c, t.col,
+				    "unknown '%s' after 'timers' (expected rto_init=D rto_min=D "
+				    "delack=D msl=D)",
+				    Q(&t));
+		if (s->timers & (1u << k))
+			return fail(c, t.col, "'%s' given twice", timer_names[k]);
+		struct tok v = sub(&t, klen + 1, t.n);
+		if (get_ms(c, &v, timer_names[k], &s->timer_ms[k]) < 0)
+			return -1;
+		if (s->timer_ms[k] == 0)
+			return fail(c, v.col, "%s must be at least 1ms", timer_names[k]);
+		s->timers |= (uint8_t)(1u << k);
+	}
+	if (!s->timers)
+		return fail(c, after(kw), "'timers' needs at least one setting, e.g. rto_init=1s");
+	return 0;
+}
+
 static int parse_line(struct pctx *c, struct sfh_scenario *s, struct role_seen *rs)
 {
 	static const char *const kws[] = {"in", "call", "wait", "out", "expect"};
@@ -959,6 +1370,8 @@ static int parse_line(struct pctx *c, struct sfh_scenario *s, struct role_seen *
 		return parse_role(c, &kw, s, rs);
 	if (tok_is(&kw, "isn"))
 		return parse_isn(c, &kw, s, rs);
+	if (tok_is(&kw, "timers"))
+		return parse_timers(c, &kw, s, rs);
 	for (k = 0; k < sizeof kws / sizeof kws[0] && !tok_is(&kw, kws[k]); k++)
 		;
 	if (k == sizeof kws / sizeof kws[0])

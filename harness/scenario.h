@@ -27,6 +27,11 @@
  *   in      FLAGS [seq=NUM] [ack=NUM] [win=N] [len=N] [up=N] [mss=N] [ws=N] [sackok]
  *                 [ts=TSNUM,TSNUM]             options in any order, each at most once
  *   out     none | FLAGS [seq=NUM] [ack=NUM] [len=N]
+ *           out also: [win=N] [mss=N|nomss] [ws=N|nows] [sackok|nosackok]
+ *                 [ts=TSPAT,TSPAT|nots] [order=KIND,...] [@+Nms [+-Nms]]
+ *   TSPAT   TSNUM[..TSNUM] | *                 a value, a range (same anchor), any
+ *   KIND    mss ws sackok ts sack other        order= lists kinds in wire order
+ *   timers  [rto_init=D] [rto_min=D] [delack=D] [msl=D]   optional, once, before events
  *   call    listen | connect | accept | send N | receive [N] | shutdown | close | abort
  *   wait    N | Nms | Ns                       milliseconds unless `s`
  *   expect  state NAME                         e.g. SYN-RECEIVED
@@ -59,7 +64,7 @@
 #define SFH_MAX_EVENTS 64
 #define SFH_MAX_PAYLOAD 1400 /* largest payload an `in` segment may carry */
 #define SFH_DEFAULT_WND 65535 /* an `in` segment's window when the text gives no win= */
-#define SFH_MAX_ENCODED (1 + SFH_MAX_EVENTS * 35) /* sfh_scn_encode never needs more */
+#define SFH_MAX_ENCODED	 (1 + 21 + SFH_MAX_EVENTS * 72) /* sfh_scn_encode never needs more */
 #define SFH_DEFAULT_PISN 0x9e3779b9u /* synfin's ISN when the scenario has no `isn` line */
 #define SFH_DEFAULT_TISN 0x5eed0000u /* the ISN asked of the target then */
 
@@ -102,6 +107,47 @@ enum sfh_ts_anchor {
 enum { SFH_NTS_ANCHORS = 0 SFH_TS_ANCHORS(SFH_X) };
 #undef SFH_X
 
+/* Option kinds an `out` line's order= names (wire kinds: 2 3 4 8 5; OTHER: any other
+ * kind than NOP and EOL). */
+#define SFH_OPTKINDS(X)                                                                            \
+	X(MSS, "mss", 2)                                                                           \
+	X(WS, "ws", 3)                                                                             \
+	X(SACKOK, "sackok", 4)                                                                     \
+	X(TS, "ts", 8)                                                                             \
+	X(SACK, "sack", 5)                                                                         \
+	X(OTHER, "other", 255)
+
+enum sfh_optkind {
+#define SFH_X(id, name, kind) SFH_OK_##id,
+	SFH_OPTKINDS(SFH_X)
+#undef SFH_X
+};
+#define SFH_X(id, name, kind) +1
+enum { SFH_NOPTKINDS = 0 SFH_OPTKINDS(SFH_X) };
+#undef SFH_X
+#define SFH_MAX_ORDER 8 /* entries of an order= list */
+const char *sfh_optkind_name(enum sfh_optkind k);
+/* The option kind of a wire kind octet (never NOP or EOL). */
+enum sfh_optkind sfh_optkind_of(uint8_t wire_kind);
+
+/* Per-case timer settings (`timers` line), in the order of the binary form's ROLE bits
+ * 4-7. A target honours what it can (sfh_target.timers_can); the model judges with them. */
+#define SFH_TIMERS(X)                                                                              \
+	X(RTO_INIT, "rto_init") /* the initial RTO (RFC 6298 2.1: 1 s) */                          \
+	X(RTO_MIN, "rto_min")	/* the RTO's lower bound (RFC 6298 2.4) */                         \
+	X(DELACK, "delack")	/* the delayed-ACK timeout (RFC 9293 3.8.6.3, MUST-40) */          \
+	X(MSL, "msl")		/* the Maximum Segment Lifetime (RFC 9293 3.4.2) */
+
+enum sfh_timer {
+#define SFH_X(id, name) SFH_TM_##id,
+	SFH_TIMERS(SFH_X)
+#undef SFH_X
+};
+#define SFH_X(id, name) +1
+enum { SFH_NTIMERS = 0 SFH_TIMERS(SFH_X) };
+#undef SFH_X
+const char *sfh_timer_name(enum sfh_timer k);
+
 /* anchor + signed offset; for SFH_A_ABS the offset is the value itself. */
 struct sfh_num {
 	uint8_t anchor;
@@ -130,6 +176,22 @@ struct sfh_out {
 	uint8_t flags; /* exact flag set, PSH ignored */
 	uint8_t has_seq, has_ack, has_len;
 	uint8_t none;  /* `out none`: the previous step emitted nothing */
+	/* Options and window (docs/scenario-language.md, "Option and window assertions"). */
+	uint8_t opt_want;	  /* SFO_OPT_* that must be present, with the values below */
+	uint8_t opt_none;	  /* SFO_OPT_* that must be absent (nomss nows nosackok nots) */
+	uint8_t has_wnd;	  /* win= */
+	uint8_t wscale;		  /* with SFO_OPT_WSCALE in opt_want, <= 14 */
+	uint16_t wnd;		  /* the raw window field */
+	uint16_t mss;		  /* with SFO_OPT_MSS in opt_want */
+	uint8_t tsval_a, tsecr_a; /* enum sfh_ts_anchor of the two ts= values */
+	uint32_t tsval, tsecr;	  /* low ends: literal or offset from the anchor, mod 2^32 */
+	uint32_t tsval_span, tsecr_span; /* value in [low, low+span] mod 2^32; 2^32-1: any */
+	uint8_t norder; /* order=: the options' kinds in wire order (NOP, EOL skipped) */
+	uint8_t order[SFH_MAX_ORDER]; /* enum sfh_optkind */
+	/* Timing (docs/scenario-language.md, "Timing"): emitted at_ms +- tol_ms after the
+	 * time of the previous line (an `out`: its segment's emission; else the step's start) */
+	uint8_t has_at;
+	uint32_t at_ms, tol_ms;
 };
 
 enum sfh_ev_type { SFH_EV_IN, SFH_EV_CALL, SFH_EV_WAIT, SFH_EV_OUT, SFH_EV_EXPECT_STATE };
@@ -155,6 +217,8 @@ struct sfh_scenario {
 	uint32_t pisn, tisn;
 	uint32_t nev;
 	struct sfh_event ev[SFH_MAX_EVENTS];
+	uint8_t timers;			/* `timers` line: bit per enum sfh_timer given */
+	uint32_t timer_ms[SFH_NTIMERS]; /* ... its value in ms (0 when not given) */
 };
 
 /* Parse the text form. `fname` is used in error messages only. Returns 0, or -1 with

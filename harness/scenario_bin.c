@@ -5,8 +5,10 @@
  * than rejected, and a missing byte at the end of the input reads as 0 (a truncated event
  * still decodes). Decoding stops when the input ends or SFH_MAX_EVENTS are decoded.
  *
- *   scenario  ROLE EVENT*          ROLE bit 0: 1 = active (other bits ignored);
- *                                  empty input: passive, no events
+ *   scenario  ROLE [TIMERS] EVENT* ROLE bit 0: 1 = active; bits 4-7: which of the four
+ *                                  enum sfh_timer settings follow (TIMERS: one VAR
+ *                                  each, in enum order, ms = 1 + VAR mod (2^32-1));
+ *                                  other bits ignored; empty input: passive, no events
  *   EVENT     H ...                H & 7 picks the type: 0 5 6 in, 1 7 call, 2 wait,
  *                                  3 out, 4 expect; X = H >> 3 is a small type-specific field
  *   in        H F P [O] [seq NUM] [ack NUM] [len VAR] [win U16] [up U16] [mss U16]
@@ -21,6 +23,14 @@
  *   wait      H VAR                ms = VAR * (X & 1 ? 1000 : 1), mod 2^32
  *   out       H                    if X & 1: `out none`
  *             H F P [seq NUM] [ack NUM] [len VAR]    P: bit 0 seq, 1 ack, 2 len (mod 2^16)
+ *                 [win U16] [O [mss U16] [ws U8] [TA tsval VAR tsecr VAR]]
+ *                 [tsval_span VAR tsecr_span VAR] [N K*] [at VAR tol VAR]
+ *             P bit 3 win; bit 4 O follows: low nibble SFO_OPT_* asserted present (the
+ *             values follow), high nibble SFO_OPT_* asserted absent (ignored where
+ *             present); TA: tsval's anchor in bits 0-1, tsecr's in 2-3 (mod
+ *             SFH_NTS_ANCHORS); bit 5: the ts spans follow (only with TS; else 0);
+ *             bit 6: order= with 1 + N mod SFH_MAX_ORDER kinds K mod SFH_NOPTKINDS;
+ *             bit 7: timing @+at +-tol, both mod 2^32.
  *   expect    H                    state = X mod SFO_NSTATES
  *   NUM       A [VAR]              anchor = (A & 7) mod SFH_NANCHORS, M = A >> 3:
  *                                  M 0..28: offset zigzag(M), i.e. 0 -1 1 -2 2 .. -14 14
@@ -178,15 +188,52 @@ static void enc_out(struct wbuf *w, const struct sfh_out *o)
 		put8(w, CODE_OUT | 1 << 3);
 		return;
 	}
+	unsigned want = o->opt_want & 15, none = o->opt_none & 15 & ~want;
+	unsigned norder = o->norder > SFH_MAX_ORDER ? SFH_MAX_ORDER : o->norder;
+	/* a ts= value that matches anything is written as the canonical '*' */
+	unsigned tva = o->tsval_span == U32_MAX ? 0 : o->tsval_a;
+	unsigned tea = o->tsecr_span == U32_MAX ? 0 : o->tsecr_a;
+	uint32_t tv = o->tsval_span == U32_MAX ? 0 : o->tsval;
+	uint32_t te = o->tsecr_span == U32_MAX ? 0 : o->tsecr;
+	int spans = (want & SFO_OPT_TS) && (o->tsval_span || o->tsecr_span);
 	put8(w, CODE_OUT);
 	put8(w, o->flags);
-	put8(w, (o->has_seq ? 1 : 0) | (o->has_ack ? 2 : 0) | (o->has_len ? 4 : 0));
+	put8(w, (o->has_seq ? 1 : 0) | (o->has_ack ? 2 : 0) | (o->has_len ? 4 : 0) |
+		    (o->has_wnd ? 8 : 0) | ((want | none) ? 16 : 0) | (spans ? 32 : 0) |
+		    (norder ? 64 : 0) | (o->has_at ? 128 : 0));
 	if (o->has_seq)
 		put_num(w, &o->seq);
 	if (o->has_ack)
 		put_num(w, &o->ack);
 	if (o->has_len)
 		put_var(w, o->len & 0xffff);
+	if (o->has_wnd)
+		put16(w, o->wnd);
+	if (want | none) {
+		put8(w, want | none << 4);
+		if (want & SFO_OPT_MSS)
+			put16(w, o->mss);
+		if (want & SFO_OPT_WSCALE)
+			put8(w, o->wscale % 15);
+		if (want & SFO_OPT_TS) {
+			put8(w, (tva % SFH_NTS_ANCHORS) | (tea % SFH_NTS_ANCHORS) << 2);
+			put_var(w, tv);
+			put_var(w, te);
+		}
+	}
+	if (spans) {
+		put_var(w, o->tsval_span);
+		put_var(w, o->tsecr_span);
+	}
+	if (norder) {
+		put_var(w, norder - 1u);
+		for (unsigned i = 0; i < norder; i++)
+			put8(w, o->order[i] % SFH_NOPTKINDS);
+	}
+	if (o->has_at) {
+		put_var(w, o->at_ms);
+		put_var(w, o->tol_ms);
+	}
 }
 
 static void enc_event(struct wbuf *w, const struct sfh_event *e)
@@ -226,7 +273,11 @@ size_t sfh_scn_encode(const struct sfh_scenario *s, uint8_t *buf, size_t cap)
 	struct wbuf w = {buf, cap, 0};
 	uint32_t nev = s->nev < SFH_MAX_EVENTS ? s->nev : SFH_MAX_EVENTS;
 
-	put8(&w, s->role == SFH_ROLE_ACTIVE ? 1 : 0);
+	unsigned timers = s->timers & ((1u << SFH_NTIMERS) - 1);
+	put8(&w, (s->role == SFH_ROLE_ACTIVE ? 1 : 0) | timers << 4);
+	for (unsigned k = 0; k < SFH_NTIMERS; k++)
+		if (timers & (1u << k))
+			put_var(&w, s->timer_ms[k] ? s->timer_ms[k] - 1u : 0);
 	for (uint32_t i = 0; i < nev; i++)
 		enc_event(&w, &s->ev[i]);
 	return w.n;
@@ -323,6 +374,48 @@ static void dec_out(struct rbuf *r, unsigned x, struct sfh_out *o)
 		o->ack = get_num_bin(r);
 	if (o->has_len)
 		o->len = (uint32_t)(get_var(r) & 0xffff);
+	o->has_wnd = (p & 8) != 0;
+	if (o->has_wnd)
+		o->wnd = (uint16_t)get16(r);
+	if (p & 16) {
+		unsigned b = get8(r);
+		o->opt_want = (uint8_t)(b & 15);
+		o->opt_none = (uint8_t)((b >> 4) & ~b & 15);
+		if (o->opt_want & SFO_OPT_MSS)
+			o->mss = (uint16_t)get16(r);
+		if (o->opt_want & SFO_OPT_WSCALE)
+			o->wscale = (uint8_t)(get8(r) % 15);
+		if (o->opt_want & SFO_OPT_TS) {
+			unsigned ta = get8(r);
+			o->tsval_a = (uint8_t)((ta & 3) % SFH_NTS_ANCHORS);
+			o->tsecr_a = (uint8_t)(((ta >> 2) & 3) % SFH_NTS_ANCHORS);
+			o->tsval = (uint32_t)get_var(r);
+			o->tsecr = (uint32_t)get_var(r);
+		}
+	}
+	if (p & 32) {
+		uint32_t vs = (uint32_t)get_var(r), es = (uint32_t)get_var(r);
+		if (o->opt_want & SFO_OPT_TS) {
+			o->tsval_span = vs;
+			o->tsecr_span = es;
+		}
+	}
+	if (o->opt_want & SFO_OPT_TS) { /* the canonical form of "any value" */
+		if (o->tsval_span == U32_MAX)
+			o->tsval_a = 0, o->tsval = 0;
+		if (o->tsecr_span == U32_MAX)
+			o->tsecr_a = 0, o->tsecr = 0;
+	}
+	if (p & 64) {
+		o->norder = (uint8_t)(1 + get_var(r) % SFH_MAX_ORDER);
+		for (unsigned i = 0; i < o->norder; i++)
+			o->order[i] = (uint8_t)(get8(r) % SFH_NOPTKINDS);
+	}
+	o->has_at = (p & 128) != 0;
+	if (o->has_at) {
+		o->at_ms = (uint32_t)get_var(r);
+		o->tol_ms = (uint32_t)get_var(r);
+	}
 }
 
 static void dec_event(struct rbuf *r, struct sfh_event *e)
@@ -356,7 +449,12 @@ void sfh_scn_decode(const uint8_t *data, size_t len, struct sfh_scenario *out)
 	struct rbuf r = {data, data ? len : 0, 0};
 
 	memset(out, 0, sizeof *out);
-	out->role = (get8(&r) & 1) ? SFH_ROLE_ACTIVE : SFH_ROLE_PASSIVE;
+	unsigned role = get8(&r);
+	out->role = (role & 1) ? SFH_ROLE_ACTIVE : SFH_ROLE_PASSIVE;
+	out->timers = (uint8_t)((role >> 4) & ((1u << SFH_NTIMERS) - 1));
+	for (unsigned k = 0; k < SFH_NTIMERS; k++)
+		if (out->timers & (1u << k))
+			out->timer_ms[k] = (uint32_t)(1 + get_var(&r) % U32_MAX);
 	while (r.i < r.n && out->nev < SFH_MAX_EVENTS)
 		dec_event(&r, &out->ev[out->nev++]);
 }

@@ -24,7 +24,12 @@ enum {
 	SFH_CAP_VTIME = 1u << 1,   /* advance() is virtual: waits cost no real time */
 	SFH_CAP_PASSIVE = 1u << 2, /* can play the passive role */
 	SFH_CAP_ACTIVE = 1u << 3,  /* can play the active role */
-	SFH_CAP_INPROC = 1u << 4   /* runs inside this process (a crash takes us down) */
+	SFH_CAP_INPROC = 1u << 4,  /* runs inside this process (a crash takes us down) */
+	/* drain() stamps each packet with its emission time (sfh_pkt.at_us) and the target
+	 * keeps sfh_target.clock_us current: `out ... @+D` can be judged */
+	SFH_CAP_EMIT_TIME = 1u << 12,
+	/* the target honours per-case timer settings: which ones in sfh_target.timers_can */
+	SFH_CAP_TIMERS = 1u << 13
 };
 
 struct sfh_target;
@@ -97,6 +102,15 @@ struct sfh_target {
 	enum sfo_div_kind died;
 	char died_what[128];
 	struct sfh_crash death;
+	/* The case's clock with SFH_CAP_EMIT_TIME: microseconds since reset() as the stack's
+	 * timers see them (virtual time, or real time plus what advance() skipped), kept
+	 * current by every op; sfh_pkt.at_us is on the same clock. */
+	uint64_t clock_us;
+	/* Per-case timer settings (the scenario's `timers` line), set by the runner before
+	 * reset(): bit per enum sfh_timer in timers_set, values in ms. timers_can: the bits
+	 * this target honours (with SFH_CAP_TIMERS); the runner refuses a case asking more. */
+	uint8_t timers_set, timers_can;
+	uint32_t timer_ms[SFH_NTIMERS];
 };
 
 /* Registry (harness/targets/registry.c). */

@@ -21,6 +21,7 @@ struct sfh_endpoints {
 struct sfh_pkt {
 	uint16_t len;
 	uint8_t data[SFH_PKT_MAX];
+	uint64_t at_us; /* when the target emitted it, on sfh_target.clock_us (SFH_CAP_EMIT_TIME) */
 };
 
 /* A segment builder: owns one libnet context, reused for every packet. */

@@ -54,6 +54,31 @@ static int in_valid(const struct sfh_in *in)
 	       ((in->opts & SFO_OPT_TS) || (in->tsval_a == 0 && in->tsecr_a == 0));
 }
 
+/* What the text form can say: option values only with their option, never present and
+ * absent at once, "any" ts values in their canonical form. */
+static int out_opts_valid(const struct sfh_out *o)
+{
+	if (o->opt_want > 15 || o->opt_none > 15 || (o->opt_want & o->opt_none) || o->has_wnd > 1 ||
+	    o->has_at > 1 || o->norder > SFH_MAX_ORDER || o->wscale > 14)
+		return 0;
+	if (!(o->opt_want & SFO_OPT_MSS) && o->mss)
+		return 0;
+	if (!(o->opt_want & SFO_OPT_WSCALE) && o->wscale)
+		return 0;
+	if (!(o->opt_want & SFO_OPT_TS) &&
+	    (o->tsval || o->tsecr || o->tsval_a || o->tsecr_a || o->tsval_span || o->tsecr_span))
+		return 0;
+	if (o->tsval_a >= SFH_NTS_ANCHORS || o->tsecr_a >= SFH_NTS_ANCHORS)
+		return 0;
+	if ((o->tsval_span == 0xffffffffu && (o->tsval || o->tsval_a)) ||
+	    (o->tsecr_span == 0xffffffffu && (o->tsecr || o->tsecr_a)))
+		return 0;
+	for (unsigned i = 0; i < o->norder; i++)
+		if (o->order[i] >= SFH_NOPTKINDS)
+			return 0;
+	return (o->has_wnd || o->wnd == 0) && (o->has_at || (o->at_ms == 0 && o->tol_ms == 0));
+}
+
 static int out_valid(const struct sfh_out *o)
 {
 	if (o->none > 1 || o->has_seq > 1 || o->has_ack > 1 || o->has_len > 1)
@@ -63,7 +88,7 @@ static int out_valid(const struct sfh_out *o)
 		       num_zero(&o->seq) && num_zero(&o->ack) && o->len == 0;
 	return num_valid(&o->seq) && num_valid(&o->ack) && o->len <= 65535 &&
 	       (o->has_seq || num_zero(&o->seq)) && (o->has_ack || num_zero(&o->ack)) &&
-	       (o->has_len || o->len == 0);
+	       (o->has_len || o->len == 0) && out_opts_valid(o);
 }
 
 static int ev_valid(const struct sfh_event *e)
@@ -89,6 +114,11 @@ static int scn_valid(const struct sfh_scenario *s)
 {
 	if ((s->role != SFH_ROLE_PASSIVE && s->role != SFH_ROLE_ACTIVE) || s->nev > SFH_MAX_EVENTS)
 		return 0;
+	if (s->timers >= 1u << SFH_NTIMERS)
+		return 0;
+	for (unsigned k = 0; k < SFH_NTIMERS; k++)
+		if ((s->timers & (1u << k)) ? s->timer_ms[k] == 0 : s->timer_ms[k] != 0)
+			return 0;
 	for (uint32_t i = 0; i < s->nev; i++)
 		if (!ev_valid(&s->ev[i]) || s->ev[i].line != 0)
 			return 0;
@@ -162,6 +192,37 @@ static void rand_out(uint64_t *r, struct sfh_out *o)
 		o->ack = rand_num(r);
 	if (o->has_len)
 		o->len = rng_next(r) % 2 ? (uint32_t)(rng_next(r) % 65536) : 0;
+	if (rng_next(r) % 2)
+		return; /* half without option, window or timing assertions */
+	o->has_wnd = rng_next(r) % 2;
+	o->wnd = o->has_wnd ? (uint16_t)rng_next(r) : 0;
+	o->opt_want = (uint8_t)(rng_next(r) % 16);
+	o->opt_none = (uint8_t)(rng_next(r) % 16 & ~o->opt_want);
+	if (o->opt_want & SFO_OPT_MSS)
+		o->mss = (uint16_t)rng_next(r);
+	if (o->opt_want & SFO_OPT_WSCALE)
+		o->wscale = (uint8_t)(rng_next(r) % 15);
+	if (o->opt_want & SFO_OPT_TS) {
+		static const uint32_t spans[] = {0, 0, 1, 1000, 0x7fffffffu, 0xffffffffu};
+		o->tsval_span = spans[rng_next(r) % 6];
+		o->tsecr_span = spans[rng_next(r) % 6];
+		if (o->tsval_span != 0xffffffffu) {
+			o->tsval = (uint32_t)rng_next(r);
+			o->tsval_a = (uint8_t)(rng_next(r) % SFH_NTS_ANCHORS);
+		}
+		if (o->tsecr_span != 0xffffffffu) {
+			o->tsecr = rng_next(r) % 2 ? (uint32_t)rng_next(r) : 0;
+			o->tsecr_a = (uint8_t)(rng_next(r) % SFH_NTS_ANCHORS);
+		}
+	}
+	o->norder = (uint8_t)(rng_next(r) % (SFH_MAX_ORDER + 1));
+	for (unsigned i = 0; i < o->norder; i++)
+		o->order[i] = (uint8_t)(rng_next(r) % SFH_NOPTKINDS);
+	o->has_at = rng_next(r) % 2;
+	if (o->has_at) {
+		o->at_ms = rng_next(r) % 2 ? (uint32_t)(rng_next(r) % 5000) : (uint32_t)rng_next(r);
+		o->tol_ms = rng_next(r) % 2 ? (uint32_t)(rng_next(r) % 100) : 0;
+	}
 }
 
 /* A random valid, canonical scenario, as the decoder would produce it. */
@@ -171,6 +232,14 @@ static void rand_scenario(uint64_t *r, struct sfh_scenario *s)
 
 	memset(s, 0, sizeof *s);
 	s->role = rng_next(r) % 2 ? SFH_ROLE_ACTIVE : SFH_ROLE_PASSIVE;
+	if (rng_next(r) % 4 == 0) {
+		s->timers = (uint8_t)(rng_next(r) % 16);
+		for (unsigned k = 0; k < SFH_NTIMERS; k++)
+			if (s->timers & (1u << k))
+				s->timer_ms[k] = rng_next(r) % 2
+						     ? 1 + (uint32_t)(rng_next(r) % 60000)
+						     : 1 + (uint32_t)(rng_next(r) % 0xffffffffu);
+	}
 	s->nev = (uint32_t)(rng_next(r) % (SFH_MAX_EVENTS + 1));
 	for (uint32_t i = 0; i < s->nev; i++) {
 		struct sfh_event *e = &s->ev[i];
@@ -288,7 +357,10 @@ static void test_decode_empty_input_is_passive_without_events(void)
 	decode_bytes(one, 1, &s);
 	CHECK_EQ(s.role, SFH_ROLE_ACTIVE);
 	CHECK_EQ(s.nev, 0);
-	CHECK_EQ(sfh_scn_encode(&s, NULL, 0), 1);
+	/* ROLE bits 4-7: all four timer settings, their missing values read 0: 1 ms */
+	CHECK_EQ(s.timers, 15);
+	CHECK_EQ(s.timer_ms[SFH_TM_MSL], 1);
+	CHECK_EQ(sfh_scn_encode(&s, NULL, 0), 5);
 }
 
 /* Known bytes, one per layout rule, read back as text. */
@@ -588,6 +660,9 @@ static void check_prefixes(const struct sfh_scenario *s)
 		part.nev = whole;
 		d.nev = whole;
 		d.role = s->role; /* k == 0: no role byte, checked above */
+		CHECK_EQ(d.timers, k ? s->timers : 0);
+		if (k < start[0]) /* inside the timer values: the missing bytes read 0 */
+			memcpy(d.timer_ms, s->timer_ms, sizeof d.timer_ms), d.timers = s->timers;
 		CHECK(sfh_scn_equal(&part, &d));
 	}
 }

@@ -186,11 +186,33 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
  * before: lwIP resets a SYN-RECEIVED connection whose listener is gone when the final
  * ACK arrives, and a RST in SYN-RECEIVED returns a passive open to LISTEN. Runs after
  * every operation (accept callbacks happen inside ip4_input). */
+/* A `timers rto_init=` setting: lwIP counts its RTO in slow-timer ticks (TCP_SLOW_INTERVAL,
+ * 500 ms), and a pcb starts with rto = sv = 3 s and sa = 0 (tcp_alloc), the RTO then
+ * (sa >> 3) + sv, backed off. Until the first RTT sample (sa still 0) and before any
+ * retransmission, the case's connection gets rto = sv = the setting in ticks, so the
+ * series is T, 2T, 4T ... as RFC 6298 2.1 and 5.5 have it. The value is rounded up to a
+ * whole tick and written back to base.timer_ms, which the runner judges with. */
+static void apply_timers(struct lwip_target *t)
+{
+	int tw;
+	if (!(t->base.timers_set & (1u << SFH_TM_RTO_INIT)))
+		return;
+	struct tcp_pcb *c = find_conn(t, &tw);
+	uint32_t ticks =
+	    (t->base.timer_ms[SFH_TM_RTO_INIT] + TCP_SLOW_INTERVAL - 1) / TCP_SLOW_INTERVAL;
+	if (ticks > 0x3fff)
+		ticks = 0x3fff;
+	if (c && !tw && c->sa == 0 && c->nrtx == 0)
+		c->rto = c->sv = (s16_t)ticks;
+}
+
 static void settle(struct lwip_target *t)
 {
 	struct tcp_pcb *l = t->have_conn ? find_listener(t) : NULL;
 	if (l)
 		tcp_close(l);
+	apply_timers(t);
+	t->base.clock_us = sfh_lwip_case_ms() * 1000;
 }
 
 static void close_listener(struct lwip_target *t)
@@ -231,6 +253,7 @@ static err_t netif_out(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst)
 		return ERR_OK;
 	}
 	slot->len = pbuf_copy_partial(p, slot->data, p->tot_len, 0);
+	slot->at_us = sfh_lwip_case_ms() * 1000; /* virtual time: exact */
 	return ERR_OK;
 }
 
@@ -296,6 +319,7 @@ static int lwip_open(const char *args, struct sfh_target **out, char *err, size_
 		return -1;
 	}
 	t->base.ops = &sfh_target_lwip_ops;
+	t->base.timers_can = 1u << SFH_TM_RTO_INIT; /* in 500 ms ticks: apply_timers() */
 	if (parse_args(t, args, err, errlen) != 0) {
 		free(t);
 		return -1;
@@ -391,6 +415,12 @@ static int lwip_reset(struct sfh_target *base, enum sfh_role role, uint32_t case
 	t->ep.peer_ip = LWIP_PEER_IP;
 	t->ep.target_port = (uint16_t)(10000 + case_no % 20000);
 	t->ep.peer_port = (uint16_t)(40000 + case_no % 20000);
+	if (base->timers_set & (1u << SFH_TM_RTO_INIT)) { /* what apply_timers() will use */
+		uint32_t v = base->timer_ms[SFH_TM_RTO_INIT];
+		uint32_t ticks = (v + TCP_SLOW_INTERVAL - 1) / TCP_SLOW_INTERVAL;
+		base->timer_ms[SFH_TM_RTO_INIT] =
+		    (ticks > 0x3fff ? 0x3fff : ticks) * TCP_SLOW_INTERVAL;
+	}
 	sfh_lwip_iss_own(t->iss_own);
 	sfh_lwip_case_start(t->iss_fixed    ? t->iss
 			    : base->iss_set ? base->iss_want
@@ -579,6 +609,7 @@ static int lwip_drain(struct sfh_target *base, struct sfh_pkt *out, int max)
 	while (n < max && t->qhead < t->qlen) {
 		const struct sfh_pkt *p = &t->q[t->qhead++];
 		out[n].len = p->len;
+		out[n].at_us = p->at_us;
 		memcpy(out[n].data, p->data, p->len);
 		n++;
 	}
@@ -652,7 +683,8 @@ static void lwip_close(struct sfh_target *base)
 const struct sfh_target_ops sfh_target_lwip_ops = {
     .name = "lwip",
     .summary = "lwIP 2.1.3 (liblwip.so) in-process, raw API, virtual time",
-    .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_INPROC,
+    .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_INPROC |
+	    SFH_CAP_EMIT_TIME | SFH_CAP_TIMERS,
     .profile = "lwip",
     .probe = lwip_probe,
     .version = lwip_version,

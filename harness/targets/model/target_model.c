@@ -308,6 +308,7 @@ static int model_open(const char *args, struct sfh_target **out, char *err, size
 		return -1;
 	}
 	m->base.ops = &sfh_target_model_ops;
+	m->base.timers_can = (1u << SFH_NTIMERS) - 1; /* it runs on the judged profile's figures */
 	m->fault = fault;
 	m->isn_gen = (enum model_isn)gen;
 	m->pick_random = pick;
@@ -334,6 +335,7 @@ static int model_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_n
 	m->cfg.flags = SFO_CFG_STACK;
 	m->case_ms = 0;
 	m->case_conns = 0;
+	t->clock_us = 0;
 	/* The ISN the runner asks for (the scenario's tisn): a run then does not depend on
 	 * the case number. Unset (the ISN probe), the generator below numbers connections. */
 	m->iss_pin = t->iss_set;
@@ -494,6 +496,7 @@ static int model_apply(struct model_target *m, const struct sfo_event *ev)
 		}
 		if (m->fault && (out[i].flags & m->fault->bad_csum_flags))
 			m->q[m->nq].data[36] ^= 0x5a; /* the TCP checksum's first octet */
+		m->q[m->nq].at_us = m->case_ms * 1000; /* emitted at the end of the event */
 		m->q[m->nq++].len = (uint16_t)len;
 	}
 	sfo_commit(&m->tcb, o, out, n);
@@ -574,6 +577,7 @@ static int model_advance(struct sfh_target *t, uint32_t ms)
 	ev.u.wait_ms = ms;
 	m->case_ms += ms;
 	m->open_ms += ms;
+	t->clock_us = m->case_ms * 1000;
 	return model_apply(m, &ev);
 }
 
@@ -604,7 +608,8 @@ const struct sfh_target_ops sfh_target_model_ops = {
 	.name = "model",
 	.summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug, "
 		   "model:pick=random takes any allowed outcome",
-	.caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
+	.caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE |
+		SFH_CAP_EMIT_TIME | SFH_CAP_TIMERS,
 	.profile = NULL,
 	.probe = model_probe,
 	.version = model_version,
