@@ -385,6 +385,7 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 	int d = drain(x);
 	if (d != 0)
 		return d < 0 ? -1 : 0;
+	x->line_us = x->t->clock_us; /* when the step began: `out ... @+D` counts from it */
 	/* The ISS becomes known from this very step's SYN: print relative to it. */
 	if (!(x->tcb.fl & SFO_TF_ISS_KNOWN))
 		for (size_t i = 0; i < x->nsegs; i++)
@@ -746,10 +747,8 @@ static int run_events(struct run *x)
 			   0, 0);
 	for (uint32_t i = 0; go == 1 && i < s->nev; i++) {
 		const struct sfh_event *e = &s->ev[i];
-		if (e->type == SFH_EV_IN || e->type == SFH_EV_CALL || e->type == SFH_EV_WAIT) {
+		if (e->type == SFH_EV_IN || e->type == SFH_EV_CALL || e->type == SFH_EV_WAIT)
 			x->step_in_pkt = x->step_space = 0; /* a new step */
-			x->line_us = x->t->clock_us;	    /* ... starting now */
-		}
 		switch (e->type) {
 		case SFH_EV_IN:
 			go = step_in(x, (int)i, &e->u.in, e->line);
@@ -785,6 +784,8 @@ static int has_timing(const struct sfh_scenario *s)
 void sfh_scn_fit_target(struct sfh_scenario *s, const struct sfh_target *t)
 {
 	s->timers &= timers_honoured(t);
+	if (!(t->ops->caps & SFH_CAP_VTIME))
+		s->timers = 0; /* a real stack may refuse a value (linux: rto_min above 200 ms) */
 	for (unsigned k = 0; k < SFH_NTIMERS; k++)
 		if (!(s->timers & (1u << k)))
 			s->timer_ms[k] = 0;

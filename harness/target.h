@@ -102,9 +102,9 @@ struct sfh_target {
 	enum sfo_div_kind died;
 	char died_what[128];
 	struct sfh_crash death;
-	/* The case's clock with SFH_CAP_EMIT_TIME: microseconds since reset() as the stack's
-	 * timers see them (virtual time, or real time plus what advance() skipped), kept
-	 * current by every op; sfh_pkt.at_us is on the same clock. */
+	/* With SFH_CAP_EMIT_TIME: when the latest inject(), call() or advance() began, on the
+	 * case's clock: microseconds since reset() as the stack's timers see them (virtual
+	 * time, or real time plus what advance() skipped). sfh_pkt.at_us is on that clock. */
 	uint64_t clock_us;
 	/* Per-case timer settings (the scenario's `timers` line), set by the runner before
 	 * reset(): bit per enum sfh_timer in timers_set, values in ms. timers_can: the bits

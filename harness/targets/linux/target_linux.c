@@ -143,6 +143,7 @@ struct linux_target {
 	/* emissions collected by advance(), handed out by drain() */
 	struct sfh_pkt *q;
 	int qhead, qlen;
+	uint64_t case_t0_us; /* real time (CLOCK_MONOTONIC) of reset(): the case clock's 0 */
 };
 
 static uint64_t now_ms(void)
@@ -150,6 +151,16 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The case's clock (sfh_target.clock_us): real time since reset() plus the virtual time
+ * advance() skipped (skew_ms), in microseconds. */
+static uint64_t case_us(const struct linux_target *lt)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return now - lt->case_t0_us + lt->skew_ms * 1000;
 }
 
 static uint32_t be32(const uint8_t *p)
@@ -280,6 +291,13 @@ static int lt_open(const char *args, struct sfh_target **out, char *err, size_t 
 		lt_close(&lt->base);
 		return -1;
 	}
+	/* `timers rto_min=`: the TCP_RTO_MIN_US socket option, where the kernel has it */
+	int probe = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), v = 0;
+	socklen_t vl = sizeof v;
+	if (probe >= 0 && getsockopt(probe, IPPROTO_TCP, TCP_RTO_MIN_US, &v, &vl) == 0)
+		lt->base.timers_can = 1u << SFH_TM_RTO_MIN;
+	if (probe >= 0)
+		close(probe);
 	*out = &lt->base;
 	return 0;
 }
@@ -315,6 +333,7 @@ static int tun_read(struct linux_target *lt, struct sfh_pkt *out, int max)
 		}
 		if (is_ours(lt, out[n].data, (size_t)r)) {
 			out[n].len = (uint16_t)r;
+			out[n].at_us = case_us(lt); /* read while polled: within a ms or two */
 			n++;
 		}
 	}
@@ -422,14 +441,32 @@ static int lt_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 	lt->app.pristine = 1;
 	lt->app.sent = 0;
 	lt->skew_ms = 0;
+	lt->case_t0_us = 0;
+	lt->case_t0_us = case_us(lt);
+	t->clock_us = 0;
 	t->skipped_ms = 0;
+	uint32_t rto_min = t->timer_ms[SFH_TM_RTO_MIN];
+	lt->app.rto_min_us = 0;
+	if (t->timers_set & (1u << SFH_TM_RTO_MIN)) {
+		/* TCP_RTO_MIN_US takes 5 ms to 200 ms (TCP_RTO_MIN): it can only lower the floor */
+		if (rto_min < 5 || rto_min > 200) {
+			snprintf(
+			    t->err, sizeof t->err,
+			    "not supported by target linux: timers rto_min=%lums (the kernel's "
+			    "TCP_RTO_MIN_US takes 5ms to 200ms)",
+			    (unsigned long)rto_min);
+			return -1;
+		}
+		lt->app.rto_min_us = rto_min * 1000;
+	}
 	/* No SO_REUSEADDR: nothing of an earlier case is left on the port (see drop_case;
 	 * ports come back after 20,000 cases, full purges run every 4,096). */
 	int fd = sfh_linux_ns_socket(&lt->ns);
 	struct sockaddr_in a = {.sin_family = AF_INET,
 				.sin_port = htons(lt->ep.target_port),
 				.sin_addr.s_addr = htonl(lt->ep.target_ip)};
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+	if (fd < 0 || sfh_linux_app_timers(&lt->app, fd) != 0 ||
+	    bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
 	    (role == SFH_ROLE_PASSIVE && listen(fd, 8) != 0)) {
 		snprintf(t->err, sizeof t->err, "linux target: case socket on port %u: %s",
 			 lt->ep.target_port, strerror(errno));
@@ -467,6 +504,7 @@ static int may_owe_ack(const uint8_t *p, size_t n)
 static int lt_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 {
 	struct linux_target *lt = (struct linux_target *)t;
+	t->clock_us = case_us(lt);
 	for (;;) {
 		ssize_t w = write(lt->ns.tunfd, ip, len);
 		if (w == (ssize_t)len)
@@ -574,6 +612,7 @@ static int lt_state(struct sfh_target *t, enum sfo_state *st)
 
 static int lt_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 {
+	t->clock_us = case_us((struct linux_target *)t);
 	return sfh_linux_app_call(&((struct linux_target *)t)->app, call, arg);
 }
 
@@ -682,6 +721,7 @@ static int overrun(struct linux_target *lt, uint64_t t0, uint64_t *waited, uint6
 static int lt_advance(struct sfh_target *t, uint32_t ms)
 {
 	struct linux_target *lt = (struct linux_target *)t;
+	t->clock_us = case_us(lt);
 	if (tw_note(lt) != 0)
 		return -1;
 	uint64_t cap = ms < lt->maxwait_ms ? ms : lt->maxwait_ms;
@@ -733,7 +773,7 @@ static int lt_advance(struct sfh_target *t, uint32_t ms)
 const struct sfh_target_ops sfh_target_linux_ops = {
     .name = "linux",
     .summary = "the running kernel's TCP via a TUN device in a private network namespace",
-    .caps = SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
+    .caps = SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_EMIT_TIME | SFH_CAP_TIMERS,
     .profile = "linux",
     .probe = lt_probe,
     .version = lt_version,

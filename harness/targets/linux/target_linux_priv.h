@@ -111,7 +111,16 @@ struct sfh_linux_app {
 	const char *who;  /* "linux target", "agent": how errors begin */
 	char *err;	  /* where errors are explained */
 	size_t errlen;
+	uint32_t rto_min_us; /* a `timers rto_min=` setting for the case's sockets, 0: none */
 };
+
+/* TCP_RTO_MIN_US (linux 6.15): the socket's RTO floor, in microseconds; older C headers
+ * lack the name. */
+#ifndef TCP_RTO_MIN_US
+#define TCP_RTO_MIN_US 45
+#endif
+/* Apply a->rto_min_us to fd (nothing when 0). 0, or -1 with errno. */
+int sfh_linux_app_timers(const struct sfh_linux_app *a, int fd);
 
 /* TCP_INFO's state of fd (SFH_LK_*), or -1. */
 int sfh_linux_fd_state(int fd);

@@ -169,6 +169,14 @@ static int do_receive(struct sfh_linux_app *a, uint32_t n)
 	return (int)(done > INT32_MAX ? INT32_MAX : done);
 }
 
+int sfh_linux_app_timers(const struct sfh_linux_app *a, int fd)
+{
+	int us = (int)(a->rto_min_us > INT32_MAX ? INT32_MAX : a->rto_min_us);
+	if (a->rto_min_us == 0)
+		return 0;
+	return setsockopt(fd, IPPROTO_TCP, TCP_RTO_MIN_US, &us, sizeof us);
+}
+
 /* A new socket on the case's port, for an OPEN after the case's first socket is gone.
  * SO_REUSEADDR: the old one may linger (TIME-WAIT, an orphan); the kernel then decides. */
 static int reopen_socket(struct sfh_linux_app *a)
@@ -180,6 +188,7 @@ static int reopen_socket(struct sfh_linux_app *a)
 				 .sin_port = htons(a->ep->target_port),
 				 .sin_addr.s_addr = htonl(a->ep->target_ip)};
 	if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+			sfh_linux_app_timers(a, fd) != 0 ||
 			bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0)) {
 		close(fd);
 		fd = -1;

@@ -212,7 +212,6 @@ static void settle(struct lwip_target *t)
 	if (l)
 		tcp_close(l);
 	apply_timers(t);
-	t->base.clock_us = sfh_lwip_case_ms() * 1000;
 }
 
 static void close_listener(struct lwip_target *t)
@@ -445,6 +444,7 @@ static int lwip_inject(struct sfh_target *base, const uint8_t *ip, size_t len)
 			 len);
 		return -1;
 	}
+	base->clock_us = sfh_lwip_case_ms() * 1000;
 	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_RAM);
 	if (!p) {
 		snprintf(base->err, sizeof base->err, "lwip: out of memory");
@@ -529,6 +529,7 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	int tw;
 	struct tcp_pcb *c = find_conn(t, &tw);
 	int ret = 0;
+	base->clock_us = sfh_lwip_case_ms() * 1000;
 	/* lwIP hands a passive connection to the application only once it is established
 	 * (the accept callback): before that the application holds just the listener, as a
 	 * socket server blocked in accept() would. After tcp_close the pcb is lwIP's, and
@@ -591,6 +592,7 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 static int lwip_advance(struct sfh_target *base, uint32_t ms)
 {
 	struct lwip_target *t = (struct lwip_target *)base;
+	base->clock_us = sfh_lwip_case_ms() * 1000; /* the step begins */
 	sfh_lwip_advance(ms);
 	settle(t);
 	return 0;

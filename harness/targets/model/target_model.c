@@ -513,6 +513,7 @@ static int model_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 {
 	struct model_target *m = (struct model_target *)t;
 	struct sfo_event ev = {.kind = SFO_EV_SEGMENT};
+	t->clock_us = m->case_ms * 1000;
 	struct sfh_endpoints ep;
 	int csum_ok = 0;
 	if (sfh_wire_parse(ip, len, &ep, &ev.u.seg, &csum_ok) != 0 || !csum_ok)
@@ -556,6 +557,7 @@ static int model_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 {
 	struct model_target *m = (struct model_target *)t;
 	struct sfo_event ev = {.kind = SFO_EV_CALL};
+	t->clock_us = m->case_ms * 1000;
 	uint32_t took = 0;
 	if (call == SFO_CALL_SEND)
 		took = model_send_room(&m->tcb, arg);
@@ -575,9 +577,9 @@ static int model_advance(struct sfh_target *t, uint32_t ms)
 	struct model_target *m = (struct model_target *)t;
 	struct sfo_event ev = {.kind = SFO_EV_WAIT};
 	ev.u.wait_ms = ms;
+	t->clock_us = m->case_ms * 1000; /* the step begins */
 	m->case_ms += ms;
 	m->open_ms += ms;
-	t->clock_us = m->case_ms * 1000;
 	return model_apply(m, &ev);
 }
 
