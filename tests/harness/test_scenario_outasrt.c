@@ -43,7 +43,8 @@ static void test_every_field(void)
 		       "order=mss,sackok,ts,ws @+0ms\n"
 		       "wait 3s\n"
 		       "out S. nomss nows nosackok nots @+1s +-50ms\n"
-		       "out S. ts=*,* @+2000ms \xc2\xb1" "100ms\n",
+		       "out S. ts=*,* @+2000ms \xc2\xb1"
+		       "100ms\n",
 		       &s),
 		 0);
 	CHECK_EQ(s.timers, 15);
@@ -184,8 +185,8 @@ static void test_binary_layout(void)
 
 	/* out S. win=512 mss=1460 nots @+1000ms +-50ms:
 	 * H=3, F=0x12, P=0x08|0x10|0x80, win 512 LE, O=0x01|0x80, mss 1460 LE, at, tol */
-	static const uint8_t out[] = {0x00, 0x03, 0x12, 0x98, 0x00, 0x02, 0x81,
-				      0xb4, 0x05, 0xe8, 0x07, 0x32};
+	static const uint8_t out[] = {0x00, 0x03, 0x12, 0x98, 0x00, 0x02,
+				      0x81, 0xb4, 0x05, 0xe8, 0x07, 0x32};
 	sfh_scn_decode(out, sizeof out, &s);
 	CHECK_EQ(s.nev, 1);
 	CHECK_EQ(s.ev[0].type, SFH_EV_OUT);

@@ -186,24 +186,29 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
  * before: lwIP resets a SYN-RECEIVED connection whose listener is gone when the final
  * ACK arrives, and a RST in SYN-RECEIVED returns a passive open to LISTEN. Runs after
  * every operation (accept callbacks happen inside ip4_input). */
-/* A `timers rto_init=` setting: lwIP counts its RTO in slow-timer ticks (TCP_SLOW_INTERVAL,
- * 500 ms), and a pcb starts with rto = sv = 3 s and sa = 0 (tcp_alloc), the RTO then
- * (sa >> 3) + sv, backed off. Until the first RTT sample (sa still 0) and before any
- * retransmission, the case's connection gets rto = sv = the setting in ticks, so the
- * series is T, 2T, 4T ... as RFC 6298 2.1 and 5.5 have it. The value is rounded up to a
- * whole tick and written back to base.timer_ms, which the runner judges with. */
+/* A `timers rto_init=` setting. lwIP counts its RTO in slow-timer ticks (TCP_SLOW_INTERVAL,
+ * 500 ms) that run on a grid of their own, so a timeout of k ticks fires between k - 1
+ * and k ticks after the send; a pcb starts with rto = sv = 3 s and sa = 0 (tcp_alloc),
+ * later RTOs are (sa >> 3) + sv, backed off. Until the first RTT sample (sa still 0) and
+ * before any retransmission, the case's connection gets rto = sv = rto_ticks(), one tick
+ * more than the setting rounded up: the first retransmission then comes no earlier than
+ * the setting (RFC 6298 2.1) and at most a tick later, and the series goes on doubling
+ * (5.5). reset() writes the tick count's time back to base.timer_ms: the runner judges
+ * with that later end. */
+static uint32_t rto_ticks(uint32_t ms)
+{
+	uint32_t ticks = (ms + TCP_SLOW_INTERVAL - 1) / TCP_SLOW_INTERVAL + 1;
+	return ticks > 0x3fff ? 0x3fff : ticks;
+}
+
 static void apply_timers(struct lwip_target *t)
 {
 	int tw;
 	if (!(t->base.timers_set & (1u << SFH_TM_RTO_INIT)))
 		return;
 	struct tcp_pcb *c = find_conn(t, &tw);
-	uint32_t ticks =
-	    (t->base.timer_ms[SFH_TM_RTO_INIT] + TCP_SLOW_INTERVAL - 1) / TCP_SLOW_INTERVAL;
-	if (ticks > 0x3fff)
-		ticks = 0x3fff;
 	if (c && !tw && c->sa == 0 && c->nrtx == 0)
-		c->rto = c->sv = (s16_t)ticks;
+		c->rto = c->sv = (s16_t)(t->base.timer_ms[SFH_TM_RTO_INIT] / TCP_SLOW_INTERVAL);
 }
 
 static void settle(struct lwip_target *t)
@@ -414,12 +419,9 @@ static int lwip_reset(struct sfh_target *base, enum sfh_role role, uint32_t case
 	t->ep.peer_ip = LWIP_PEER_IP;
 	t->ep.target_port = (uint16_t)(10000 + case_no % 20000);
 	t->ep.peer_port = (uint16_t)(40000 + case_no % 20000);
-	if (base->timers_set & (1u << SFH_TM_RTO_INIT)) { /* what apply_timers() will use */
-		uint32_t v = base->timer_ms[SFH_TM_RTO_INIT];
-		uint32_t ticks = (v + TCP_SLOW_INTERVAL - 1) / TCP_SLOW_INTERVAL;
+	if (base->timers_set & (1u << SFH_TM_RTO_INIT)) /* what apply_timers() will use */
 		base->timer_ms[SFH_TM_RTO_INIT] =
-		    (ticks > 0x3fff ? 0x3fff : ticks) * TCP_SLOW_INTERVAL;
-	}
+		    rto_ticks(base->timer_ms[SFH_TM_RTO_INIT]) * TCP_SLOW_INTERVAL;
 	sfh_lwip_iss_own(t->iss_own);
 	sfh_lwip_case_start(t->iss_fixed    ? t->iss
 			    : base->iss_set ? base->iss_want
