@@ -858,8 +858,10 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	res->div_event = -1;
 	res->verdict.kind = SFO_DIV_OK;
 	const struct sfo_profile *base = o->profile ? o->profile : sfo_profile_default();
-	if (sfh_run_supported(t, s, res->err, sizeof res->err) != 0)
+	if (sfh_run_supported(t, s, res->err, sizeof res->err) != 0) {
+		res->unsupported = 1;
 		return -1;
+	}
 	t->timers_set = s->timers;
 	memcpy(t->timer_ms, s->timer_ms, sizeof t->timer_ms);
 	x.cfg.profile = base;

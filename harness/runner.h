@@ -104,6 +104,10 @@ struct sfh_result {
 	uint64_t sig_hash;          /* FNV-1a of signature */
 	char err[256];              /* harness error text when sfh_run returns -1 */
 	struct sfh_crash crash;	    /* kind CRASH: its assertion and frames, as far as known */
+	/* sfh_run returned -1 because the target cannot run this scenario (a `timers`
+	 * setting, timing on `out`): err says "not supported by target NAME: ...". Batch
+	 * runs skip such a case with that reason instead of failing it. */
+	int unsupported;
 };
 
 struct sfh_runner;

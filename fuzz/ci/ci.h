@@ -17,7 +17,8 @@
 
 /* ---- replay.c: a regression corpus, case by case ---- */
 
-enum sfc_status { SFC_PASS, SFC_FAIL, SFC_ERROR };
+/* SFC_SKIP: the target cannot run the scenario (sfh_result.unsupported): not a failure */
+enum sfc_status { SFC_PASS, SFC_FAIL, SFC_ERROR, SFC_SKIP };
 
 struct sfc_case {
 	char *path;  /* the scenario file */
@@ -33,7 +34,7 @@ struct sfc_case {
 struct sfc_replay {
 	struct sfc_case *c;
 	size_t n;
-	size_t passed, failed, errors;
+	size_t passed, failed, errors, skipped;
 	double secs;
 };
 

@@ -124,7 +124,10 @@ static int one_case(struct sfc_case *c, struct sff_cases *cases,
 	} else {
 		/* in-process where the stack recovers, a child only to confirm a crash */
 		rc = sff_cases_run(cases, &s, &ro, &c->res);
-		if (rc != 0) {
+		if (rc != 0 && c->res.unsupported) {
+			c->status = SFC_SKIP;
+			snprintf(c->message, sizeof c->message, "%s", c->res.err);
+		} else if (rc != 0) {
 			c->status = SFC_ERROR;
 			snprintf(c->message, sizeof c->message, "harness error: %s", c->res.err);
 		} else if (sfh_expectation_met(&c->x, &c->res)) {
@@ -191,6 +194,7 @@ int sfc_replay_run(struct sfc_replay *rp, int nargs, char **args, const struct s
 		rp->passed += c->status == SFC_PASS;
 		rp->failed += c->status == SFC_FAIL;
 		rp->errors += c->status == SFC_ERROR;
+		rp->skipped += c->status == SFC_SKIP;
 		if (o->each)
 			o->each(o->ctx, c);
 	}
