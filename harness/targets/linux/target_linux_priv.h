@@ -114,8 +114,8 @@ struct sfh_linux_app {
 	uint32_t rto_min_us; /* a `timers rto_min=` setting for the case's sockets, 0: none */
 };
 
-/* TCP_RTO_MIN_US (linux 6.15): the socket's RTO floor, in microseconds; older C headers
- * lack the name. */
+/* TCP_RTO_MIN_US: the socket's RTO floor, in microseconds (recent kernels; the target
+ * probes for it); older C headers lack the name. */
 #ifndef TCP_RTO_MIN_US
 #define TCP_RTO_MIN_US 45
 #endif
