@@ -71,6 +71,13 @@ struct imp {
 	int out_ts_known;
 	uint32_t out_ts; /* TS val of the stack's last outbound packet, as scripted */
 	unsigned nev;
+	/* outbound timing: the script time of the scenario's previous line as an `out ... @+D`
+	 * counts from it (an `in` or call: when it happened; a wait: when it began; an `out`:
+	 * its packet), and packetdrill's tolerance (--tolerance_usecs, 4 ms by default) */
+	double t_line;
+	long tol_us;
+	int in_ts_known;
+	uint32_t in_ts; /* TS val of our last inbound packet: what the stack echoes */
 };
 
 static int fail(struct imp *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -196,6 +203,7 @@ static void wait_until(struct imp *m, double t)
 		double ms = (t - m->t_step) * 1000.0 + 0.5;
 		sb_add(&m->out, "wait %lu\n", (unsigned long)ms);
 		m->nev++;
+		m->t_line = m->t_step;
 		m->t_step = t;
 		m->have_step = 1;
 	}
@@ -209,6 +217,54 @@ static int flags_ok(const char *w)
 		if (!strchr("SFRPUEW.", *p))
 			return 0;
 	return 1;
+}
+
+/* The options of an outbound packet as `out` assertions: each value, and their order
+ * (packetdrill compares the list kind by kind; NOP padding is not compared here). TS val
+ * is the stack's clock, which packetdrill checks only with --tcp_ts_tick_usecs: any value;
+ * TS ecr echoes our last TS val (ptsv) or is the number written. */
+static int out_options(struct imp *m, char *opts)
+{
+	char order[96] = "", *save = NULL;
+	int ok_order = 1;
+	for (char *o = strtok_r(opts, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		struct cur oc = {o};
+		char w[32];
+		uint32_t a, b;
+		const char *kind = NULL;
+		if (!word(&oc, w, sizeof w))
+			return fail(m, "not supported: TCP option '%s'", o);
+		if (strcmp(w, "nop") == 0 || strcmp(w, "eol") == 0)
+			continue;
+		if (strcmp(w, "mss") == 0 && uint32v(&oc, &a) && a <= 65535) {
+			sb_add(&m->out, " mss=%u", a);
+			kind = "mss";
+		} else if (strcmp(w, "wscale") == 0 && uint32v(&oc, &a) && a <= 14) {
+			sb_add(&m->out, " ws=%u", a);
+			kind = "ws";
+		} else if (strcmp(w, "sackOK") == 0) {
+			sb_add(&m->out, " sackok");
+			kind = "sackok";
+		} else if (strcmp(w, "TS") == 0 && eat(&oc, "val") && uint32v(&oc, &a) &&
+			   eat(&oc, "ecr") && uint32v(&oc, &b)) {
+			if (m->in_ts_known && b == m->in_ts)
+				sb_add(&m->out, " ts=*,ptsv");
+			else
+				sb_add(&m->out, " ts=*,%u", b);
+			m->out_ts = a;
+			m->out_ts_known = 1;
+			kind = "ts";
+		} else {
+			note(m, "the TCP option '%s' of an outbound packet", o);
+			ok_order = 0;
+			continue;
+		}
+		size_t n = strlen(order);
+		snprintf(order + n, sizeof order - n, "%s%s", n ? "," : "", kind);
+	}
+	if (ok_order && order[0]) /* the list is all there is: no other option */
+		sb_add(&m->out, " order=%s", order);
+	return 0;
 }
 
 static int packet(struct imp *m, struct cur *c, int inbound, double t, double tend, int any)
@@ -322,12 +378,15 @@ static int packet(struct imp *m, struct cur *c, int inbound, double t, double te
 					       (long long)(int32_t)(b - m->out_ts));
 				else
 					sb_add(&m->out, " ts=%u,%u", a, b);
+				m->in_ts = a;
+				m->in_ts_known = 1;
 			} else
 				return fail(m, "not supported: TCP option '%s'", o);
 		}
 		sb_add(&m->out, "\n");
 		m->nev++;
 		m->t_prev = t;
+		m->t_line = t;
 		m->have_step = 1;
 		return 0;
 	}
@@ -338,15 +397,23 @@ static int packet(struct imp *m, struct cur *c, int inbound, double t, double te
 		return fail(m, "an outbound packet before anything could cause it");
 	if (any)
 		note(m, "an outbound packet at any time ('*'): checked after the last step");
-	else if (tend > t + 1e-9)
-		note(m, "the time range of an outbound packet: only 'by %.3f s' is checked", tend);
-	else if (t > m->t_step + 1e-9)
-		note(m, "the time of an outbound packet: only 'by %.3f s', not 'not before'", t);
 	wait_until(m, tend);
+	/* when: packetdrill's window [t - tol, tend + tol] as a middle and a tolerance */
+	char at[64] = "";
+	double mid = (t + tend) / 2;
+	if (!any) {
+		double d = (mid - m->t_line) * 1000.0,
+		       tol = (tend - t) / 2 * 1000.0 + m->tol_us / 1000.0;
+		if (d < 0)
+			d = 0;
+		snprintf(at, sizeof at, " @+%lums +-%lums", (unsigned long)(d + 0.5),
+			 (unsigned long)(tol + 0.999));
+		m->t_line = mid;
+	}
 	if (strchr(fl, 'R')) {
 		/* a reset ends the connection, and the anchors go with it: the scenario can
 		 * check that it came, not its numbers */
-		sb_add(&m->out, "out %s len=%u\n", fl, len);
+		sb_add(&m->out, "out %s len=%u%s\n", fl, len, at);
 		m->nev++;
 		note(m, "the sequence and acknowledgment numbers of an outbound reset");
 		m->t_prev = t;
@@ -356,20 +423,18 @@ static int packet(struct imp *m, struct cur *c, int inbound, double t, double te
 	if (has_ack)
 		sb_add(&m->out, " ack=pisn%+lld",
 		       (long long)(int32_t)(ack - (m->remote_isn_known ? m->remote_isn : 0)));
-	sb_add(&m->out, " len=%u\n", len);
-	m->nev++;
-	if (has_win)
-		note(m, "the window of an outbound packet");
+	sb_add(&m->out, " len=%u", len);
+	if (has_win) {
+		if (win > 65535)
+			return fail(m, "window %u does not fit 16 bits", win);
+		sb_add(&m->out, " win=%u", win);
+	}
 	if (has_urg)
 		note(m, "the urgent pointer of an outbound packet");
-	if (opts[0] && !any_opts) {
-		note(m, "the TCP options of an outbound packet");
-		const char *ts = strstr(opts, "TS val ");
-		if (ts) {
-			m->out_ts = (uint32_t)strtoul(ts + 7, NULL, 0);
-			m->out_ts_known = 1;
-		}
-	}
+	if (opts[0] && !any_opts && out_options(m, opts) != 0)
+		return -1;
+	sb_add(&m->out, "%s\n", at);
+	m->nev++;
 	m->t_prev = t;
 	return 0;
 }
@@ -454,6 +519,7 @@ static void step_call(struct imp *m, double t, const char *what)
 	wait_until(m, t);
 	sb_add(&m->out, "call %s\n", what);
 	m->nev++;
+	m->t_line = t;
 	m->have_step = 1;
 }
 
@@ -677,7 +743,8 @@ int sfh_pd_import(const char *text, size_t len, const char *fname, const struct 
 			.role = -1,
 			.sock_fd = -1,
 			.lfd = -1,
-			.cfd = -1};
+			.cfd = -1,
+			.tol_us = 4000}; /* packetdrill's default --tolerance_usecs */
 	int skip[16] = {0}, depth = 0, in_comment = 0, rc = -1;
 	char line[PI_MAX_LINE];
 	char code[PI_MAX_LINE] = "";
@@ -801,7 +868,9 @@ int sfh_pd_import(const char *text, size_t len, const char *fname, const struct 
 				fail(&m, "not supported: IPv6");
 				goto out;
 			}
-			if (!strstr(c.p, "tolerance_usecs"))
+			if (strncmp(c.p, "--tolerance_usecs=", 18) == 0)
+				m.tol_us = strtol(c.p + 18, NULL, 10);
+			else
 				note(&m, "option '%s'", c.p);
 			continue;
 		}

@@ -41,10 +41,15 @@ int main(void)
 		return skip;
 	char dir[] = "/tmp/synfin-pdround-XXXXXX";
 	CHECK(mkdtemp(dir) != NULL);
-	static const char *const fixtures[] = {"abort-linger",	  "active-open",
-					       "data-both-ways",  "lost-final-ack",
-					       "passive-close",	  "passive-open-active-close",
-					       "rst-established", "timewait-retransmitted-fin",
+	static const char *const fixtures[] = {"abort-linger",
+					       "active-open",
+					       "data-both-ways",
+					       "lost-final-ack",
+					       "outbound-options",
+					       "passive-close",
+					       "passive-open-active-close",
+					       "rst-established",
+					       "timewait-retransmitted-fin",
 					       "variants"};
 	for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0] && !check_failures; i++) {
 		char scn[512], pkt[512];
