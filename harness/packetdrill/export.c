@@ -256,6 +256,7 @@ struct pd_ctx {
 	enum sfh_role role;
 	int waited; /* a wait since the last event written at an absolute time */
 	char tbuf[32];
+	uint32_t rto_min_ms; /* a `timers rto_min=` setting (0: none), set on the socket */
 };
 
 static double secs(uint64_t ms)
@@ -562,6 +563,9 @@ static void emit_setup(struct pd_ctx *c)
 		    "net.ipv4.tcp_syncookies=0 net.ipv4.tcp_comp_sack_nr=0`\n\n");
 	emit(&c->o, "0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n");
 	emit(&c->o, "0.000 setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0\n");
+	if (c->rto_min_ms) /* TCP_RTO_MIN_US, by number: packetdrill has no name for it */
+		emit(&c->o, "0.000 setsockopt(3, IPPROTO_TCP, 45, [%lu], 4) = 0\n",
+		     (unsigned long)c->rto_min_ms * 1000);
 	emit(&c->o, "0.000 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n");
 	c->fd.next_fd = 4;
 	if (c->role == SFH_ROLE_PASSIVE) {
@@ -719,6 +723,16 @@ int sfh_pd_export(const struct sfh_scenario *s, const char *scn_name, const char
 	char cap[] = "/tmp/synfin-export-XXXXXX";
 	int capfd = -1, rc = -1;
 	memset(info, 0, sizeof *info);
+	if (s->timers & ~(1u << SFH_TM_RTO_MIN)) {
+		/* the script runs on Linux, which sets no other timer per socket */
+		snprintf(err, errlen,
+			 "not supported: a timers line other than rto_min (a packetdrill script "
+			 "cannot set %s on Linux)",
+			 sfh_timer_name((s->timers & (1u << SFH_TM_RTO_INIT)) ? SFH_TM_RTO_INIT
+					: (s->timers & (1u << SFH_TM_DELACK)) ? SFH_TM_DELACK
+									      : SFH_TM_MSL));
+		goto out;
+	}
 	if (!rec || !fr) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
@@ -774,6 +788,8 @@ int sfh_pd_export(const struct sfh_scenario *s, const char *scn_name, const char
 	if (read_frames(cap, fr, PD_MAX_FRAMES, &nfr, err, errlen) != 0)
 		goto out;
 	struct pd_ctx c = {.o = {.f = out}, .r = rec, .fr = fr, .nfr = nfr, .role = s->role};
+	if (s->timers & (1u << SFH_TM_RTO_MIN))
+		c.rto_min_ms = s->timer_ms[SFH_TM_RTO_MIN];
 	const struct sfo_profile *prof = p ? p : sfo_profile_default();
 	if (write_script(&c, s, scn_name, target, &res, prof, info, err, errlen) != 0)
 		goto out;
