@@ -40,7 +40,7 @@ t1=$(date +%s)
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 awk -F'\t' -v md="${BENCH_FORMAT:-}" '
-function num(x) { return x ~ /^[0-9.eE+-]+$/ }
+function num(x) { return x ~ /^[-+]?[0-9.]*[0-9][0-9.]*([eE][-+]?[0-9]+)?$/ }
 function show(x) {
 	if (!num(x)) return x
 	if (x >= 100) return sprintf("%.0f", x)
