@@ -10,7 +10,17 @@
  * it, and that run's verdict is the case's. Every other verdict is the one a child would
  * give, because every case starts from the state a fresh process starts from
  * (tests/fuzz/test_fuzz_fresh.c); tests/fuzz/test_fuzz_cases.c compares both paths
- * scenario for scenario. Targets with no in-process recovery (slirp, sanitizer builds)
+ * scenario for scenario.
+ *
+ * A child per crash still costs most of the command's time on a corpus where crashes
+ * repeat (each confirmation is a fork, the child's page faults and exit, and the
+ * symbolization of its frames: about a millisecond, against microseconds for a case).
+ * So a crash is confirmed once per site: when a child has died at the same assertion
+ * (same site, same text) the in-process run named, later cases that stop there take the
+ * in-process verdict, which is built to be the one such a child gives (recover.c); only
+ * the child's frames are missing from it, so with confirm_each (`run` printing frames)
+ * every crash is confirmed. A crash the watchdog ended, or one with no assertion text,
+ * is always confirmed. Targets with no in-process recovery (slirp, sanitizer builds)
  * keep a child per case; targets outside our process (model, linux) run here as before.
  */
 #include <fcntl.h>
@@ -93,6 +103,23 @@ static int confirm(struct sff_cases *c, const struct sfh_scenario *s, const stru
 	return rc;
 }
 
+/* The confirmed site res stopped at, or NULL. */
+static struct sff_cases_site *site_of(struct sff_cases *c, const struct sfh_result *res)
+{
+	for (unsigned i = 0; i < c->nsites; i++)
+		if (strcmp(c->sites[i].signature, res->signature) == 0)
+			return &c->sites[i];
+	return NULL;
+}
+
+/* An in-process crash that a child at the same site stands for: an assertion the stack
+ * printed, reached before the watchdog fired. */
+static int sited(const struct sfh_result *res)
+{
+	return res->verdict.kind == SFO_DIV_CRASH && res->crash.line != 0 &&
+	       sfh_crash_has_site(&res->crash) && ticks < SFF_CASES_WATCHDOG_S;
+}
+
 int sff_cases_run(struct sff_cases *c, const struct sfh_scenario *s, const struct sfh_run_opts *o,
 		  struct sfh_result *res)
 {
@@ -104,7 +131,27 @@ int sff_cases_run(struct sff_cases *c, const struct sfh_scenario *s, const struc
 	int rc = sff_run_recover(c->runner, c->target, s, o, res);
 	if (rc != SFF_RECOVERED)
 		return rc;
-	return confirm(c, s, o, res);
+	int known = sited(res);
+	const struct sff_cases_site *site = known ? site_of(c, res) : NULL;
+	if (site && !c->confirm_each) {
+		res->crash.signo = site->signo;
+		c->trusted++;
+		return 0;
+	}
+	static struct sfh_result in; /* the in-process verdict (one case at a time) */
+	if (known)
+		in = *res;
+	rc = confirm(c, s, o, res);
+	/* the child agreed with the in-process run: the site is confirmed */
+	if (rc == 0 && known && !site && c->nsites < sizeof c->sites / sizeof c->sites[0] &&
+	    res->verdict.kind == SFO_DIV_CRASH && res->sig_hash == in.sig_hash &&
+	    strcmp(res->signature, in.signature) == 0 &&
+	    strcmp(res->verdict.detail, in.verdict.detail) == 0) {
+		struct sff_cases_site *n = &c->sites[c->nsites++];
+		snprintf(n->signature, sizeof n->signature, "%s", res->signature);
+		n->signo = res->crash.signo;
+	}
+	return rc;
 }
 
 void sff_cases_close(struct sff_cases *c)

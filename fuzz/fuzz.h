@@ -23,6 +23,15 @@ struct sff_cases {
 	int fork;	    /* every case in a child */
 	int guarded;	    /* in-process with recovery and a watchdog (SIGALRM) */
 	unsigned confirmed; /* cases re-run in a child to confirm a crash or hang */
+	/* 1: confirm every crash in a child, for its frames (`run` prints them); 0: an
+	 * assertion whose site a child already confirmed is judged in-process */
+	int confirm_each;
+	unsigned trusted; /* crashes judged in-process at a site already confirmed */
+	unsigned nsites;
+	struct sff_cases_site {
+		char signature[160]; /* a confirmed crash's: target, site and assertion */
+		int signo;	     /* the signal that ended its child */
+	} sites[32];
 	struct sigaction old_alrm;
 };
 /* Decide how cases of t run (after opening t, before its first case). 0. */

@@ -351,6 +351,7 @@ static int cmd_run(int argc, char **argv)
 	if (!prof || !r || open_outputs(&a, &out) != 0)
 		goto exit;
 	sff_cases_open(&cases, r, t, a.fork_each);
+	cases.confirm_each = !a.quiet || out.json; /* they show each crash's frames */
 	for (int i = 0; i < a.nfiles; i++) {
 		struct sfh_result res;
 		struct sfh_run_opts o = {.profile = prof, .pcap = out.pcap,

@@ -554,14 +554,20 @@ static int walk(const char *dir, struct sfh_filelist *fl, char *err, size_t errl
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		/* lstat: a link is never followed, out of the tree or round a loop. */
-		if (lstat(path, &st) != 0)
-			continue;
+		/* The entry's type as the directory gives it, else lstat: a link is never
+		 * followed, out of the tree or round a loop. */
+		int isdir = e->d_type == DT_DIR, isreg = e->d_type == DT_REG;
+		if (e->d_type == DT_UNKNOWN) {
+			if (lstat(path, &st) != 0)
+				continue;
+			isdir = S_ISDIR(st.st_mode);
+			isreg = S_ISREG(st.st_mode);
+		}
 		size_t len = strlen(e->d_name);
 		int rc = 0;
-		if (S_ISDIR(st.st_mode) && depth < 8)
+		if (isdir && depth < 8)
 			rc = walk(path, fl, err, errlen, depth + 1);
-		else if (S_ISREG(st.st_mode) && len > 4 && strcmp(e->d_name + len - 4, ".scn") == 0)
+		else if (isreg && len > 4 && strcmp(e->d_name + len - 4, ".scn") == 0)
 			rc = fl_add(fl, path);
 		if (rc != 0) {
 			if (rc == -1 && !err[0])

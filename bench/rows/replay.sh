@@ -2,7 +2,7 @@
 # Row: `synfin replay` and `synfin run` through the command on corpus/seeds + corpus/regress,
 # beside bench_replay running the same scenarios in-process (runner, model and oracle; on
 # lwip under the in-process recovery; no file loading, no printing, no child processes).
-# The command is given the corpus R times over so that process start-up does not decide
+# The command is given the corpus R times over (40 to 100) so that process start-up does not decide
 # the figure; the --fork row is the path where every case of an in-process stack runs in
 # a child of its own. Three rounds, each command beside a baseline run; medians.
 # Usage: replay.sh BUILD_DIR SECONDS. Prints TSV rows (bench/all.sh).
@@ -19,7 +19,9 @@ N=$(find $DIRS -name '*.scn' | wc -l)
 now() { date +%s.%N; }
 median() { sort -g | awk '{ v[n++] = $1 } END { print n ? v[int((n - 1) / 2)] : 0 }'; }
 ROUNDS=$(mktemp "${TMPDIR:-/tmp}/bench-replay.XXXXXX")
-trap 'rm -f "$ROUNDS"' EXIT
+trap 'rm -f "$ROUNDS" "$ROUNDS.out" "$ROUNDS.cpu"' EXIT
+TIMEIT=""
+[ -x /usr/bin/time ] && TIMEIT="/usr/bin/time -o $ROUNDS.cpu -f %U:%S"
 
 # cmd_rate TARGET REPEAT [FLAGS...]: scenarios/s of `synfin replay` over DIRS x REPEAT.
 cmd_rate() {
@@ -28,8 +30,18 @@ cmd_rate() {
 	for _ in $(seq "$rep"); do args="$args $DIRS"; done
 	t0=$(now)
 	# shellcheck disable=SC2086
-	"$SYNFIN" replay $args --target "$target" "$@" >/dev/null 2>&1
+	$TIMEIT "$SYNFIN" replay $args --target "$target" "$@" >"$ROUNDS.out" 2>&1
 	t1=$(now)
+	# a rate only for a command that played every case ("N passed, M failed")
+	if ! tail -1 "$ROUNDS.out" | awk -v n=$((N * rep)) '{ exit !($1 + $3 == n) }'; then
+		echo "replay.sh: replay --target $target did not play all $((N * rep)) cases:" \
+			"$(tail -1 "$ROUNDS.out")" >&2
+		echo 0
+		return
+	fi
+	# the CPU time it took (user + system), where GNU time is here to tell
+	[ -n "$TIMEIT" ] && [ $# -eq 0 ] && awk -F: -v n=$((N * rep)) -v t="$target" \
+		'NF == 2 && $1 + $2 > 0 { print "cpu-" t, n / ($1 + $2) }' "$ROUNDS.cpu" >>"$ROUNDS"
 	awk -v n=$((N * rep)) -v a="$t0" -v b="$t1" 'BEGIN { print n / (b - a) }'
 }
 # run_rate TARGET REPEAT: the same through `synfin run -q FILE...`.
@@ -57,7 +69,7 @@ for target in lwip model slirp; do
 	for _ in 1 2 3; do
 		case $target in
 		lwip) rep=40 frep=4 ;;
-		*) rep=200 frep=200 ;;
+		*) rep=100 frep=100 ;; # replay takes at most 256 directories
 		esac
 		echo "replay $(cmd_rate "$target" "$rep")" >>"$ROUNDS"
 		echo "base $(base_rate "$target")" >>"$ROUNDS"
@@ -71,5 +83,10 @@ for target in lwip model slirp; do
 	[ "$target" = lwip ] &&
 		printf "synfin replay --fork (a child per case) --target %s\t%s\t%s\tscenarios/s\n" \
 			"$target" "$(m fork)" "$base"
+	# per CPU-second: what the command costs, whatever else the machine runs
+	cpu=$(m "cpu-$target")
+	[ -n "$cpu" ] && [ "$cpu" != 0 ] &&
+		printf "synfin replay seeds+regress --target %s, per CPU-second\t%s\t-\tscenarios/CPU-s\n" \
+			"$target" "$cpu"
 done
 exit 0

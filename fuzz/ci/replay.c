@@ -116,8 +116,13 @@ static int one_case(struct sfc_case *c, struct sff_cases *cases,
 				  .cover_ctx = o->life};
 	double t0 = now_s();
 	int rc;
-	if (sfh_scn_load(c->path, &s, err, sizeof err) != 0 ||
-	    sfh_expectation_read(c->path, o->target, &c->x, err, sizeof err) != 0) {
+	char *text = NULL;
+	size_t len = 0;
+	memset(&c->x, 0, sizeof c->x);
+	/* the file read once for both the scenario and its expected verdict */
+	if (sfh_file_read(c->path, &text, &len, err, sizeof err) != 0 ||
+	    sfh_scn_parse(text, len, c->path, &s, err, sizeof err) != 0 ||
+	    sfh_expectation_parse(c->path, text, len, o->target, &c->x, err, sizeof err) != 0) {
 		c->status = SFC_ERROR;
 		snprintf(c->message, sizeof c->message, "%s", err);
 		rc = 0;
@@ -139,6 +144,7 @@ static int one_case(struct sfc_case *c, struct sff_cases *cases,
 		if (rc == 0 && o->life)
 			sfc_life_verdict(o->life, &c->res);
 	}
+	free(text);
 	c->secs = now_s() - t0;
 	c->trace = *fd >= 0 ? read_back(*fd) : strdup("");
 	return c->trace ? 0 : -1;

@@ -6,9 +6,13 @@
  *    slirp and the model: sff_cases_run as the command calls it, as the N-th case of one
  *    process, against sfh_run_isolated at case 0; the signature, kind, rule, detail,
  *    states, event, line and steps must match, and on lwip (with recovery built) no
- *    case but a crashing one may have forked.
+ *    case but a crashing one may have forked, and only once per crash site: a second
+ *    pass over the crashing cases, and the corpus's two scenarios stopping at one
+ *    assertion, are judged in-process from the confirmed site; with confirm_each (what
+ *    `run` sets to print frames) every crash is confirmed again, frames and all.
  * 2. Through the command: `replay -v` and `replay -v --fork` print byte-identical output
- *    (every trace line and verdict) with the same exit code, on each target. */
+ *    (every trace line and verdict) with the same exit code, on each target, and so do
+ *    `run -q` and `run -q --fork`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +45,39 @@ static int same_verdict(const struct sfh_result *a, const struct sfh_result *b)
 	       strcmp(a->crash.site, b->crash.site) == 0;
 }
 
+/* The crashing cases again, in the same process and in one that confirms each: the
+ * first judges all of them in-process from the confirmed sites, the second forks for
+ * each and gets the child's frames; the verdicts are the same either way. */
+static void second_pass(struct sff_cases *cases, const struct sfh_filelist *fl, const size_t *idx,
+			size_t n, const struct sfo_profile *prof)
+{
+	char err[512];
+	struct sff_cases each;
+	CHECK_EQ(sff_cases_open(&each, cases->runner, cases->target, 0), 0);
+	each.confirm_each = 1;
+	unsigned confirmed = cases->confirmed, trusted = cases->trusted;
+	for (size_t k = 0; k < n; k++) {
+		struct sfh_scenario s;
+		struct sfh_result again, alone;
+		if (sfh_scn_load(fl->paths[idx[k]], &s, err, sizeof err) != 0) {
+			CHECK(0);
+			continue;
+		}
+		struct sfh_run_opts o = {.profile = prof, .case_no = (uint32_t)(k + 1000)};
+		CHECK_EQ(sff_cases_run(cases, &s, &o, &again), 0);
+		CHECK_EQ(sff_cases_run(&each, &s, &o, &alone), 0);
+		CHECK(same_verdict(&again, &alone));
+		CHECK_EQ(again.crash.signo, alone.crash.signo);
+		CHECK(again.crash.frames[0] == 0); /* judged in-process: no child, no frames */
+		CHECK(alone.crash.frames[0] != 0);
+	}
+	CHECK_EQ(cases->confirmed, confirmed);
+	CHECK_EQ(cases->trusted, trusted + n);
+	CHECK_EQ(each.confirmed, n);
+	CHECK_EQ(each.trusted, 0);
+	sff_cases_close(&each);
+}
+
 static void compare_paths(const char *target)
 {
 	char err[512];
@@ -59,7 +96,9 @@ static void compare_paths(const char *target)
 	int inproc = !cases.fork;
 	if (strcmp(target, "lwip") == 0) /* only a sanitizer build has no recovery */
 		CHECK(inproc || sff_recover_enable(t, err, sizeof err) != 0);
-	size_t differ = 0, crashes = 0;
+	size_t differ = 0, crashes = 0, nsig = 0;
+	static size_t crashed[64];
+	static char sigs[64][160];
 	for (size_t i = 0; r && i < fl.n; i++) {
 		struct sfh_scenario s;
 		struct sfh_result in, alone;
@@ -73,8 +112,16 @@ static void compare_paths(const char *target)
 		struct sfh_run_opts o0 = {.profile = profile_of(t), .case_no = 0};
 		CHECK_EQ(sff_cases_run(&cases, &s, &o, &in), 0);
 		CHECK_EQ(sfh_run_isolated(r, t, &s, &o0, 60, &alone), 0);
-		crashes +=
-		    alone.verdict.kind == SFO_DIV_CRASH || alone.verdict.kind == SFO_DIV_HANG;
+		if (alone.verdict.kind == SFO_DIV_CRASH || alone.verdict.kind == SFO_DIV_HANG) {
+			size_t k = 0;
+			while (k < nsig && strcmp(sigs[k], alone.signature) != 0)
+				k++;
+			if (k == nsig && nsig < 64)
+				snprintf(sigs[nsig++], sizeof sigs[0], "%s", alone.signature);
+			if (crashes < 64)
+				crashed[crashes] = i;
+			crashes++;
+		}
 		if (!same_verdict(&in, &alone)) {
 			differ++;
 			fprintf(stderr, "%s: %s: in-process %s (%s), alone %s (%s)\n", target,
@@ -83,10 +130,16 @@ static void compare_paths(const char *target)
 		}
 	}
 	CHECK_EQ(differ, 0);
-	if (inproc && (t->ops->caps & SFH_CAP_INPROC))
-		CHECK_EQ(cases.confirmed, crashes); /* a child for each crash, none for the rest */
-	if (strcmp(target, "lwip") == 0)
+	if (inproc && (t->ops->caps & SFH_CAP_INPROC)) {
+		/* a child for each crash site, none for the rest */
+		CHECK_EQ(cases.confirmed, nsig);
+		CHECK_EQ(cases.confirmed + cases.trusted, crashes);
+		second_pass(&cases, &fl, crashed, crashes < 64 ? crashes : 64, profile_of(t));
+	}
+	if (strcmp(target, "lwip") == 0) {
 		CHECK(crashes > 0); /* the corpus pins lwIP's assertions: the confirm path ran */
+		CHECK(nsig < crashes); /* two scenarios stop at one assertion: one is trusted */
+	}
 	printf("%s: %zu scenarios, %zu crashes, %s, %zu verdicts differ\n", target, fl.n, crashes,
 	       cases.fork ? "a child per case"
 	       : inproc	  ? "in-process"
@@ -100,18 +153,24 @@ static void compare_paths(const char *target)
 
 static char out1[1 << 20], out2[1 << 20];
 
+/* The corpus's regressions twice over, so that the second time every crash is judged
+ * in-process from its confirmed site (lwip); --fork runs each case in a child. */
 static void compare_command(const char *bin, const char *target)
 {
-	int rc1 = sh(out1, sizeof out1, "%s replay -v corpus/seeds corpus/regress --target %s", bin,
-		     target);
-	int rc2 = sh(out2, sizeof out2,
-		     "%s replay -v --fork corpus/seeds corpus/regress --target %s", bin, target);
-	CHECK_EQ(rc1, rc2);
-	CHECK(strlen(out1) > 1000 && strlen(out1) < sizeof out1 - 1);
-	CHECK(strstr(out1, " passed, ") != NULL);
-	if (strcmp(out1, out2) != 0) {
-		CHECK(0);
-		fprintf(stderr, "%s: replay and replay --fork print different output\n", target);
+	static const char *const cmds[] = {
+	    "%s replay -v %s corpus/seeds corpus/regress corpus/regress --target %s",
+	    "%s run -q %s corpus/regress/*.scn corpus/regress/*.scn --target %s"};
+	for (int k = 0; k < 2; k++) {
+		int rc1 = sh(out1, sizeof out1, cmds[k], bin, "", target);
+		int rc2 = sh(out2, sizeof out2, cmds[k], bin, "--fork", target);
+		CHECK_EQ(rc1, rc2);
+		CHECK(strlen(out1) > 1000 && strlen(out1) < sizeof out1 - 1);
+		CHECK(strstr(out1, k == 0 ? " passed, " : ": conformant") != NULL);
+		if (strcmp(out1, out2) != 0) {
+			CHECK(0);
+			fprintf(stderr, "%s: %s and its --fork print different output\n", target,
+				k == 0 ? "replay" : "run");
+		}
 	}
 }
 
