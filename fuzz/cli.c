@@ -972,7 +972,7 @@ static int cmd_fuzz(int argc, char **argv)
 		fprintf(stderr,
 			"synfin fuzz: %s runs in real time and a case mostly waits for "
 			"its timers; more processes than CPUs pay off, e.g. "
-			"-- -jobs=32 -workers=32\n",
+			"-- -jobs=64 -workers=64\n",
 			a.target);
 	/* lwip's aborts are recovered in the worker (recover.c); other in-process stacks
 	 * take the worker down, and libFuzzer ends a plain run at its first crash. */

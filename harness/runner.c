@@ -36,6 +36,10 @@ struct run {
 	struct sfo_tcb tcb;
 	struct sfh_endpoints ep;
 	uint32_t pisn;
+	/* The target's sequence numbers as the scenario numbers them: what its first SYN
+	 * carried minus the ISN the scenario gave it (0 when the target took that ISN). */
+	uint32_t tshift;
+	int tshift_set;
 	uint32_t ts[SFH_NTS_ANCHORS]; /* timestamp anchors: ptsv (ours), ttsv (the target's) */
 	uint64_t now_us;	      /* virtual capture clock for pcap timestamps */
 	uint32_t npkts;		      /* packets so far, both ways: frame numbers in the pcap */
@@ -242,6 +246,11 @@ static int drain(struct run *x)
 				    ep.target_port; /* active role: learn the port */
 			if (ep.target_port != x->ep.target_port)
 				continue;
+			if ((seg.flags & SFO_SYN) && !x->tshift_set) {
+				x->tshift = seg.seq - x->t->iss_want;
+				x->tshift_set = 1;
+			}
+			seg.seq -= x->tshift;
 			x->now_us++;
 			x->npkts++;
 			sfh_pcap_write(x->o->pcap, r->pkts[i].data, r->pkts[i].len, x->now_us);
@@ -540,7 +549,10 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_
 	if (ev.u.seg.opts & SFO_OPT_TS) /* the `ptsv` anchor: our latest TSval */
 		x->ts[SFH_TS_PTSV] = ev.u.seg.tsval;
 	note_peer_data(x, &ev.u.seg);
-	int n = sfh_wire_build(r->wire, &x->ep, &ev.u.seg, r->inpkt.data, sizeof r->inpkt.data);
+	/* Our ACK field is in the target's space: on the wire it counts from its real ISN. */
+	struct sfo_seg wseg = ev.u.seg;
+	wseg.ack += x->tshift;
+	int n = sfh_wire_build(r->wire, &x->ep, &wseg, r->inpkt.data, sizeof r->inpkt.data);
 	if (n < 0) {
 		snprintf(x->res->err, sizeof x->res->err, "cannot build segment (line %u)", line);
 		return -1;

@@ -8,13 +8,13 @@
 #   linux_campaign_execs_1p   the same with one process (how much a process sleeps)
 #
 # Usage: bench/rows/linux_campaign.sh [BUILD_DIR]   (default build)
-#   LINUX_CAMPAIGN_SECS (30), LINUX_CAMPAIGN_JOBS (32), LINUX_CAMPAIGN_SPEC (linux: the
+#   LINUX_CAMPAIGN_SECS (30), LINUX_CAMPAIGN_JOBS (64), LINUX_CAMPAIGN_SPEC (linux: the
 #   target spec, e.g. linux:jump=0,quickack=0 for the real-time waits of older builds).
 # Needs root (a network namespace and /dev/net/tun): without it, says so and exits 77.
 set -u
 BUILD=${1:-build}
 SECS=${LINUX_CAMPAIGN_SECS:-30}
-JOBS=${LINUX_CAMPAIGN_JOBS:-32}
+JOBS=${LINUX_CAMPAIGN_JOBS:-64}
 SPEC=${LINUX_CAMPAIGN_SPEC:-linux}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 SYNFIN=$(cd "$BUILD" 2>/dev/null && pwd)/fuzz/synfin

@@ -347,10 +347,12 @@ static void tun_wait(struct linux_target *lt, uint64_t ms)
 	(void)poll(&p, 1, (int)(ms > 60000 ? 60000 : ms));
 }
 
-/* Collect this case's emissions into the queue for ms of real time. */
-static int collect(struct linux_target *lt, uint64_t ms)
+/* Collect this case's emissions into the queue for ms of real time, or (first_only) until
+ * the first of them comes. */
+static int collect(struct linux_target *lt, uint64_t ms, int first_only)
 {
 	uint64_t end = now_ms() + ms;
+	int had = lt->qlen;
 	for (;;) {
 		while (lt->qhead + lt->qlen < SFH_LINUX_QUEUE) {
 			int got = tun_read(lt, lt->q + lt->qhead + lt->qlen,
@@ -368,7 +370,7 @@ static int collect(struct linux_target *lt, uint64_t ms)
 			return -1;
 		}
 		uint64_t now = now_ms();
-		if (now >= end)
+		if (now >= end || (first_only && lt->qlen > had))
 			return 0;
 		tun_wait(lt, end - now);
 	}
@@ -711,7 +713,7 @@ static int overrun(struct linux_target *lt, uint64_t t0, uint64_t *waited, uint6
 		int due = timer_due(lt);
 		if (due <= 0)
 			return due;
-		if (collect(lt, SFH_LINUX_TOL_STEP_MS) != 0)
+		if (collect(lt, SFH_LINUX_TOL_STEP_MS, 0) != 0)
 			return -1;
 		*waited = now_ms() - t0;
 	}
@@ -729,8 +731,8 @@ static int lt_advance(struct sfh_target *t, uint32_t ms)
 	uint64_t min_real = lt->owed ? (cap < SFH_LINUX_SETTLE_MS ? cap : SFH_LINUX_SETTLE_MS) : 0;
 	uint64_t t0 = now_ms(), waited = 0;
 	for (;;) {
+		uint32_t due = SFH_LINUX_CHUNK_MS;
 		if (waited >= min_real && lt->skipidle) {
-			uint32_t due = 0;
 			int rc = next_timer(lt, &due);
 			if (rc < 0)
 				return -1;
@@ -743,12 +745,17 @@ static int lt_advance(struct sfh_target *t, uint32_t ms)
 		}
 		if (waited >= cap)
 			break;
-		uint64_t step = cap - waited;
-		if (waited < min_real)
+		/* Re-check the timers once the pending one has run (it emits, or is due
+		 * plus a jiffy), and at least every chunk. */
+		uint64_t step = cap - waited, until = (uint64_t)due + SFH_LINUX_JIFFY_MS;
+		int settled = waited >= min_real;
+		if (!settled)
 			step = min_real - waited;
 		else if (lt->skipidle && step > SFH_LINUX_CHUNK_MS)
 			step = SFH_LINUX_CHUNK_MS;
-		if (collect(lt, step) != 0)
+		if (settled && lt->skipidle && step > until)
+			step = until;
+		if (collect(lt, step, settled && lt->skipidle) != 0)
 			return -1;
 		waited = now_ms() - t0;
 	}
