@@ -250,7 +250,10 @@ static int drain(struct run *x)
 				x->tshift = seg.seq - x->t->iss_want;
 				x->tshift_set = 1;
 			}
-			seg.seq -= x->tshift;
+			/* A reset with SEQ=0 answers a segment without ACK from no connection
+			 * (RFC 9293 3.10.7.1): 0 is no number of the target's space. */
+			if (!(seg.flags & SFO_RST) || seg.seq != 0)
+				seg.seq -= x->tshift;
 			x->now_us++;
 			x->npkts++;
 			sfh_pcap_write(x->o->pcap, r->pkts[i].data, r->pkts[i].len, x->now_us);

@@ -65,12 +65,16 @@
  * idiag_timer), collecting emissions for drain(). When no timer is pending nothing can
  * happen, so the rest of the wait passes at once (exact; option skipidle=0 waits anyway).
  * When the pending timer fires only after the wait's end (sock_diag's idiag_expires; a
- * kernel timer never fires early; one jiffy of margin for the tolerance below), nothing
- * can happen before the end either, but the timer is not moved by time that did not pass:
- * the rest of the wait passes at once and is reported in sfh_target.skipped_ms, so the
- * model is told the time the stack's timers really saw and both clocks stay together
- * (option jump=0 waits for real instead). A series of short waits then never reaches a
- * timer longer than each of them (a SYN retransmission after four waits of 250 ms): only
+ * kernel timer never fires early; a margin, the edge, of 1/8 of the wait and at most two
+ * jiffies: a timer due that soon after the end counts as in the wait and the tolerance
+ * below waits for it; decided once per timer, since the expiry
+ * sock_diag reports is rounded to jiffies and a timer due at the very end would otherwise
+ * read in at one check and out at the next), nothing can happen before the end either,
+ * but the timer is not moved by time that did not pass: the rest of the wait passes at
+ * once and is reported in sfh_target.skipped_ms, so the model is told the time the
+ * stack's timers really saw and both clocks stay together (option jump=0 waits for real
+ * instead). A series of short waits then never reaches a timer longer than each of them
+ * (a SYN retransmission after four waits of 250 ms): only
  * a wait that covers the timer does, as in a campaign with --max-wait above it.
  * A TIME-WAIT (or orphaned FIN-WAIT-2) timewait socket has no effect but its expiry, which
  * is silent: its deadline is tracked in the case's virtual time, and when a wait passes it
@@ -88,8 +92,8 @@
  * first SYN retransmission at 1.036 s. A retransmission RFC 6298 times at 1.0 s that
  * comes a few ms after a `wait 1000` is not a divergence, so when a wait ends with a
  * kernel timer still pending, the real wait goes on for a tolerance (as packetdrill's
- * tolerance_usecs does), but only while a timer that was due by the end of the wait has
- * not run (sock_diag shows it expiring in 0 ms): at most SFH_LINUX_TOL_MS (50 ms; option
+ * tolerance_usecs does), but only while a timer that was due by the end of the wait (or
+ * within the edge after it) has not run: at most SFH_LINUX_TOL_MS (50 ms; option
  * tol=MS, 0 = none) plus 1/8 of the wait. The model is told the wait as written: what the
  * RFC figures require by its end may come up to the tolerance late (a timer's early side
  * is the profile's rto_min_ms). A wait with no timer due costs nothing more.
@@ -119,6 +123,7 @@
 #define SFH_LINUX_TOL_MS      50   /* a late kernel timer's tolerance, plus 1/8 (tol=) */
 #define SFH_LINUX_TOL_STEP_MS 2	   /* how often the tolerance re-checks a due timer */
 #define SFH_LINUX_JIFFY_MS    4	   /* HZ=250: sock_diag's expiry is rounded to this */
+#define SFH_LINUX_EDGE_MS     8	   /* a timer due this late after a wait counts as in it */
 #define SFH_LINUX_QUEUE	      512  /* emissions one advance() may collect */
 #define SFH_LINUX_PORT_SPAN   20000
 #define SFH_LINUX_TPORT	      20000 /* target ports 20000..39999 */
@@ -693,24 +698,33 @@ static int tw_expire(struct linux_target *lt, uint64_t skipped)
 	return 0;
 }
 
+/* How long after a wait of ms a timer still counts as in it (top comment, "Time"): 1/8 of
+ * the wait, at most SFH_LINUX_EDGE_MS; a short wait so reaches no timer the model would
+ * call early (a `wait 0` only one that is overdue). */
+static uint32_t edge_of(uint32_t ms)
+{
+	return ms / 8 > SFH_LINUX_EDGE_MS ? SFH_LINUX_EDGE_MS : ms / 8;
+}
+
 /* Is a kernel timer of the case's connection (not a timewait socket's) due now, but not
- * run yet? sock_diag reports an overdue timer as expiring in 0 ms; one jiffy (4 ms) of
- * rounding counts as due. 1 yes, 0 no, -1 error. */
-static int timer_due(struct linux_target *lt)
+ * run yet? sock_diag reports an overdue timer as expiring in 0 ms; up to the edge
+ * counts as due, as advance() counted it into the wait. 1 yes, 0 no, -1 error. */
+static int timer_due(struct linux_target *lt, uint32_t edge)
 {
 	struct sfh_linux_sk sk;
 	int rc = sfh_linux_app_diag(&lt->app, &sk);
 	if (rc <= 0)
 		return rc;
-	return sk.timer != SFH_LT_NONE && sk.timer != SFH_LT_TW && sk.expires_ms <= 4;
+	return sk.timer != SFH_LT_NONE && sk.timer != SFH_LT_TW && sk.expires_ms <= edge;
 }
 
 /* The timing tolerance (top comment): at the end of a written wait, while a timer that
  * was due by then has not run, go on waiting for real, up to limit ms after t0. */
-static int overrun(struct linux_target *lt, uint64_t t0, uint64_t *waited, uint64_t limit)
+static int overrun(struct linux_target *lt, uint64_t t0, uint64_t *waited, uint64_t limit,
+		   uint32_t edge)
 {
 	while (*waited < limit) {
-		int due = timer_due(lt);
+		int due = timer_due(lt, edge);
 		if (due <= 0)
 			return due;
 		if (collect(lt, SFH_LINUX_TOL_STEP_MS, 0) != 0)
@@ -729,7 +743,7 @@ static int lt_advance(struct sfh_target *t, uint32_t ms)
 	uint64_t cap = ms < lt->maxwait_ms ? ms : lt->maxwait_ms;
 	/* An ACK the kernel may still be delaying is invisible to sock_diag. */
 	uint64_t min_real = lt->owed ? (cap < SFH_LINUX_SETTLE_MS ? cap : SFH_LINUX_SETTLE_MS) : 0;
-	uint64_t t0 = now_ms(), waited = 0;
+	uint64_t t0 = now_ms(), waited = 0, held = 0;
 	for (;;) {
 		uint32_t due = SFH_LINUX_CHUNK_MS;
 		if (waited >= min_real && lt->skipidle) {
@@ -739,9 +753,15 @@ static int lt_advance(struct sfh_target *t, uint32_t ms)
 			if (rc == 1)
 				break;
 			/* The pending timer fires after the real wait would end, even counting the
-			 * tolerance's jiffy: nothing can happen in it (top comment, "Time"). */
-			if (lt->jump && waited < cap && due > cap - waited + SFH_LINUX_JIFFY_MS)
+			 * edge: nothing can happen in it (top comment, "Time"). Decided once per
+			 * timer: sock_diag rounds its expiry to jiffies, so a timer due right at
+			 * the end would read in one check and out at the next. */
+			uint64_t at = now_ms() + due;
+			int same = held && at + 2 * SFH_LINUX_JIFFY_MS >= held &&
+				   at <= held + 2 * SFH_LINUX_JIFFY_MS;
+			if (lt->jump && waited < cap && !same && due > cap - waited + edge_of(ms))
 				break;
+			held = at;
 		}
 		if (waited >= cap)
 			break;
@@ -761,7 +781,8 @@ static int lt_advance(struct sfh_target *t, uint32_t ms)
 	}
 	if (waited >= min_real)
 		lt->owed = 0;
-	if (cap == ms && lt->tol_ms && overrun(lt, t0, &waited, cap + lt->tol_ms + ms / 8) != 0)
+	if (cap == ms && lt->tol_ms &&
+	    overrun(lt, t0, &waited, cap + lt->tol_ms + ms / 8, edge_of(ms)) != 0)
 		return -1;
 	uint64_t skipped = ms > waited ? ms - waited : 0;
 	lt->skew_ms += skipped;
