@@ -430,6 +430,8 @@ static int run_fuzz(struct diff_run *d)
 		sff_scn_from_input(buf, m, &s);
 		/* the caps both share: a role both play; waits a real-time side can afford */
 		sff_scn_fit(&s, caps, d->a->max_wait);
+		for (int k = 0; k < 2; k++) /* timer settings and times both can honour */
+			sfh_scn_fit_target(&s, d->side[k].t);
 		snprintf(name, sizeof name, "mutant %u of %s", sd, fl.paths[pick]);
 		rc = one(d, name, &s);
 	}

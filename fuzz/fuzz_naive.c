@@ -250,6 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	sfh_scn_decode(data, size, &g_scn);
 	sff_scn_fit(&g_scn, g_caps, MAX_WAIT_MS);
+	sfh_scn_fit_target(&g_scn, g_target);
 	if (!g_recover) {
 		replay(NULL);
 		return 0;

@@ -109,7 +109,9 @@ void sff_scn_fit(struct sfh_scenario *s, uint32_t caps, uint32_t max_wait_ms)
 {
 	uint32_t max = (caps & SFH_CAP_VTIME) ? SFF_MAX_VWAIT_MS : max_wait_ms;
 	sff_scn_strip(s);
-	if (!(caps & SFH_CAP_TIMERS)) /* a `timers` line the target cannot honour */
+	/* a `timers` line the target cannot honour (sfh_scn_fit_target drops the settings a
+	 * timer-setting target does not take) */
+	if (!(caps & SFH_CAP_TIMERS) || !(caps & SFH_CAP_VTIME))
 		s->timers = 0;
 	if (s->role == SFH_ROLE_ACTIVE && !(caps & SFH_CAP_ACTIVE))
 		s->role = SFH_ROLE_PASSIVE;

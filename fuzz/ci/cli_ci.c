@@ -226,8 +226,8 @@ static int cmd_replay(int argc, char **argv)
 /* ---- lifecycle ---- */
 
 /* A corpus file: a scenario (text) or a libFuzzer input (binary), as the campaign ran it. */
-static int load_input(const char *path, uint32_t caps, struct sfh_scenario *s, char *err,
-		      size_t errlen)
+static int load_input(const char *path, const struct sfh_target *t, struct sfh_scenario *s,
+		      char *err, size_t errlen)
 {
 	size_t len;
 	size_t n = strlen(path);
@@ -239,7 +239,8 @@ static int load_input(const char *path, uint32_t caps, struct sfh_scenario *s, c
 		return -1;
 	}
 	sff_scn_from_input(data, len, s);
-	sff_scn_fit(s, caps, 250);
+	sff_scn_fit(s, t->ops->caps, 250);
+	sfh_scn_fit_target(s, t); /* as the campaign's core did */
 	free(data);
 	return 0;
 }
@@ -333,7 +334,7 @@ static long life_run(struct sfc_life *l, const char *target, const struct sfo_pr
 	for (size_t i = 0; i < pl.n; i++) {
 		struct sfh_scenario s;
 		struct sfh_result res;
-		if (load_input(pl.p[i], ctx.target->ops->caps, &s, err, errlen) != 0)
+		if (load_input(pl.p[i], ctx.target, &s, err, errlen) != 0)
 			continue; /* not an input: a corpus holds only what libFuzzer wrote */
 		struct sfh_run_opts o = {.profile = ctx.profile,
 					 .cover = sfc_life_step,

@@ -809,8 +809,11 @@ int sfh_pd_import(const char *text, size_t len, const char *fname, const struct 
 			char *ce = strstr(line, "}%");
 			if (ce)
 				*ce = 0;
-			strncat(code, line, sizeof code - strlen(code) - 2);
-			strcat(code, " ");
+			size_t used = strlen(code); /* a long block is cut, never overrun */
+			if (used + 2 < sizeof code) {
+				strncat(code, line, sizeof code - used - 2);
+				strcat(code, " ");
+			}
 			if (ce) {
 				in_code = 0;
 				unsigned save = m.line;
