@@ -32,8 +32,9 @@ cmd_rate() {
 	# shellcheck disable=SC2086
 	$TIMEIT "$SYNFIN" replay $args --target "$target" "$@" >"$ROUNDS.out" 2>&1
 	t1=$(now)
-	# a rate only for a command that played every case ("N passed, M failed")
-	if ! tail -1 "$ROUNDS.out" | awk -v n=$((N * rep)) '{ exit !($1 + $3 == n) }'; then
+	# a rate only for a command that played every case ("N passed, M failed[, K skipped]")
+	if ! tail -1 "$ROUNDS.out" |
+		awk -v n=$((N * rep)) '{ t = $1 + $3 + ($6 == "skipped" ? $5 : 0); exit !(t == n) }'; then
 		echo "replay.sh: replay --target $target did not play all $((N * rep)) cases:" \
 			"$(tail -1 "$ROUNDS.out")" >&2
 		echo 0

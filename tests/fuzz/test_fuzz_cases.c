@@ -137,7 +137,8 @@ static void compare_paths(const char *target)
 		second_pass(&cases, &fl, crashed, crashes < 64 ? crashes : 64, profile_of(t));
 	}
 	if (strcmp(target, "lwip") == 0) {
-		CHECK(crashes > 0); /* the corpus pins lwIP's assertions: the confirm path ran */
+		/* the corpus pins lwIP's assertions: the confirm path ran */
+		CHECK(crashes > 0);
 		CHECK(nsig < crashes); /* two scenarios stop at one assertion: one is trusted */
 	}
 	printf("%s: %zu scenarios, %zu crashes, %s, %zu verdicts differ\n", target, fl.n, crashes,
