@@ -296,6 +296,11 @@ static const char *segment_context(const struct sfh_cause_in *in, const char *ki
 	return kind;
 }
 
+const char *sfh_wnd_how_name(int how)
+{
+	return how == 1 ? "untaken" : how == 2 ? "shrink" : NULL;
+}
+
 int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 {
 	struct sfh_diff d[8];
@@ -307,9 +312,11 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}
 	size_t n = sfh_diff_parse(in->detail, d, 8);
-	int has_seq_len = 0;
-	for (size_t i = 0; i < n; i++)
+	int has_seq_len = 0, has_ack = 0;
+	for (size_t i = 0; i < n; i++) {
 		has_seq_len |= strcmp(d[i].field, "seq") == 0 || strcmp(d[i].field, "len") == 0;
+		has_ack |= strcmp(d[i].field, "ack") == 0;
+	}
 	/* The first difference is the fault; later field differences mostly follow from it
 	 * (a wrong seq makes a wrong end). A response that is missing or unexpected on top
 	 * of it is a behaviour of its own, and kept. */
@@ -325,17 +332,42 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 		snprintf(shape + k, sizeof shape - k, "%s%s", first ? "" : ",", item);
 		first = 0;
 	}
+	const char *trig0 = trigger(in->event_class);
+	const char *before0 = in->state_before ? in->state_before : "";
+	char raw[sizeof shape]; /* the differences alone, before the segment's context */
+	memcpy(raw, shape, sizeof raw);
+	/* Data sent in SYN-SENT, before the connection is established (RFC 9293 3.10.2
+	 * queues it): one fault whether a timer, a segment or the SEND itself sets it off. */
+	if (strcmp(before0, "SYN-SENT") == 0 && strncmp(raw, "unexpected:", 11) == 0 &&
+	    strcspn(raw, ",") > strlen("unexpected:") && strstr(raw, "+data") &&
+	    (size_t)(strstr(raw, "+data") - raw) < strcspn(raw, ",")) {
+		int w = snprintf(key, cap, "%s/%s/-/unexpected:data@syn-sent", in->target, kind);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
 	if (!shape[0]) /* no detail to go by: a verdict of its own kind (isn.clock) */
 		snprintf(shape, sizeof shape, "rule:%s", in->rule && in->rule[0] ? in->rule : "?");
-	else if (strcmp(trigger(in->event_class), "segment") == 0)
+	else if (strcmp(trig0, "segment") == 0)
 		kind = segment_context(in, kind, shape, sizeof shape);
+	int synced0 = in->state_before && in->state_before[0] && !handshake(in->state_before) &&
+		      strcmp(in->state_before, "TIME-WAIT") != 0;
+	/* A segment the model drops, in a synchronized state, that the target acts on: it
+	 * moves to another state or acknowledges it (it took it): keyed as the later signs
+	 * of a segment taken silently are, by the rule that drops it (before an earlier
+	 * step's: this one is where the target took what it should not). */
+	if (in->noop && strcmp(trig0, "segment") == 0 && synced0 &&
+	    (strncmp(shape, "state:", 6) == 0 || strcmp(shape, "unexpected:.") == 0 ||
+	     strncmp(shape, "unexpected:.,", 13) == 0) &&
+	    in->rule && in->rule[0]) {
+		int w = snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->rule);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
 	/* After a segment whose sequence space the model drops (the target may have taken
 	 * it), any later sign of another RCV.NXT points there,
 	 * whatever sets it off: an ACK number, an ACK sent or missing, a state a FIN or RST
 	 * did or did not reach (lwIP takes text without the ACK bit, and then answers a
 	 * timer, an RST, a close from the wrong RCV.NXT). */
 	if (in->since_silent && in->since_rule && in->since_rule[0] &&
-	    (strncmp(shape, "ack+", 4) == 0 || strncmp(shape, "ack-", 4) == 0 ||
+	    (has_ack || strncmp(shape, "ack+", 4) == 0 || strncmp(shape, "ack-", 4) == 0 ||
 	     strncmp(shape, "state:", 6) == 0 || strcmp(shape, "missing:.") == 0 ||
 	     strncmp(shape, "missing:.,", 10) == 0 || strcmp(shape, "unexpected:.") == 0 ||
 	     strncmp(shape, "unexpected:.,", 13) == 0)) {
@@ -350,29 +382,69 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 		int w = snprintf(key, cap, "%s/%s/-/extra:.+data", in->target, kind);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}
-	/* A segment the model drops, in a synchronized state, that the target acts on: it
-	 * moves to another state or acknowledges it (it took it), or sends more data on it
-	 * than the window allows, or data where none was due (it took its window). The first is
-	 * keyed as the later signs of a segment taken silently are (by the rule that drops it), the
-	 * second as one fault whatever the drop rule: lwIP processes the ACK field and window
-	 * before it tests acceptability. */
-	if (in->noop && strcmp(trigger(in->event_class), "segment") == 0 && in->state_before &&
-	    in->state_before[0] && !handshake(in->state_before) &&
-	    strcmp(in->state_before, "TIME-WAIT") != 0) {
-		int w = -1;
-		if ((strncmp(shape, "state:", 6) == 0 || strcmp(shape, "unexpected:.") == 0 ||
-		     strncmp(shape, "unexpected:.,", 13) == 0) &&
-		    in->rule && in->rule[0])
-			w = snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->rule);
-		else if (strncmp(shape, "len+", 4) == 0 || strncmp(shape, "seq+", 4) == 0 ||
-			 strncmp(shape, "end+", 4) == 0 ||
-			 (strncmp(shape, "unexpected:", 11) == 0 && strstr(shape, "+data")))
-			w = snprintf(key, cap, "%s/noop-send/segment/data", in->target);
-		if (w >= 0)
-			return (size_t)w >= cap ? -1 : 0;
+	/* Data beyond the window, or where none was due, is sent on the window the target
+	 * holds: after a segment whose window (or SND.WL2) the model did not take, or one that
+	 * shrank the window, the fault is how the target updates its window, whatever step
+	 * then sets the sending off (a segment, a timer, a SEND). Taking the window of a
+	 * segment it should not and keeping the larger window are two faults. */
+	int sends_more = strncmp(raw, "len+", 4) == 0 || strncmp(raw, "seq+", 4) == 0 ||
+			 strncmp(raw, "end+", 4) == 0 ||
+			 (strncmp(raw, "unexpected:", 11) == 0 && strstr(raw, "+data") &&
+			  (size_t)(strstr(raw, "+data") - raw) < strcspn(raw, ","));
+	int synced = synced0;
+	const char *wnd = in->wnd_how && in->wnd_how[0] ? in->wnd_how : NULL;
+	/* (a segment the model drops that the target sends data on: its window was taken,
+	 * whether or not a report says so; lwIP processes the ACK field and window before
+	 * it tests acceptability) */
+	if (!wnd && in->noop && strcmp(trig0, "segment") == 0 && synced)
+		wnd = "untaken";
+	if (wnd && sends_more && synced && strcmp(trig0, "rst") != 0) {
+		int w = snprintf(key, cap, "%s/send-window/-/%s", in->target, wnd);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
+	/* Octets below what the model has sent or had acknowledged sent again, in a
+	 * synchronized state (not an RST): the target sends a segment from its start
+	 * (a retransmission not trimmed to SND.UNA, a zero-window probe's octet sent again
+	 * with the segment it came from), whatever sets the sending off. */
+	if (strncmp(raw, "seq-", 4) == 0 && synced && strcmp(trig0, "rst") != 0 &&
+	    !(in->rule && strstr(in->rule, "rst"))) {
+		int w = snprintf(key, cap, "%s/%s/-/seq-", in->target, kind);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
+	/* An acknowledgment number that differs on a timer's or a call's segment, after a
+	 * step that took sequence space the target has not acknowledged: that step, as for
+	 * a segment's answer (segment_context). */
+	if (in->since_rule && in->since_rule[0] &&
+	    (strncmp(trig0, "call-", 5) == 0 || strcmp(trig0, "timer") == 0) &&
+	    (strncmp(raw, "ack+", 4) == 0 || strncmp(raw, "ack-", 4) == 0)) {
+		int w =
+		    snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->since_rule);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
+	/* A state difference on a segment in a handshake state: the rule the model applied
+	 * names the check (RFC 9293 3.10.7.2-3.10.7.4 give each its own: a SYN in
+	 * SYN-RECEIVED, a simultaneous open, an unacceptable ACK), whether the target then
+	 * stayed or moved elsewhere. */
+	char *hs = strstr(shape, "@handshake");
+	if (hs && strncmp(shape, "state:", 6) == 0 && strcmp(trig0, "segment") == 0 && in->rule &&
+	    in->rule[0] && !strchr(shape, ',')) {
+		int w = snprintf(key, cap, "%s/%s/segment/state@%s", in->target, kind, in->rule);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}
 	/* A segment with a broken checksum is broken whatever made the stack send it. */
-	const char *trig = strncmp(shape, "checksum:", 9) == 0 ? "-" : trigger(in->event_class);
+	const char *trig = strncmp(shape, "checksum:", 9) == 0 ? "-" : trig0;
+	/* The RST that ABORT or a CLOSE with unread data sends: one sequence number choice. */
+	if (strcmp(trig, "call-abort") == 0 ||
+	    (strcmp(trig, "call-close") == 0 && in->rule && strstr(in->rule, ".rst")))
+		trig = "call-rst";
+	/* A retransmission before the RTO: one timer, whatever the segment's flags. */
+	if (in->rule && strcmp(in->rule, "rtx.early.data") == 0 && strncmp(shape, "early:", 6) == 0)
+		snprintf(shape, sizeof shape, "early:data");
+	/* The RST that answers a segment in CLOSED: its sequence number comes from the
+	 * segment's ACK field or not, above or below by what that field held. */
+	if (strcmp(before0, "CLOSED") == 0 &&
+	    (strncmp(shape, "seq+", 4) == 0 || strncmp(shape, "seq-", 4) == 0))
+		shape[3] = '~';
 	const char *before = in->state_before ? in->state_before : "";
 	if (strcmp(trig, "timer") == 0 && strncmp(shape, "state:dropped", 13) == 0 && before[0]) {
 		/* Each state's timer is code of its own: a FIN-WAIT-2 timeout, the length of

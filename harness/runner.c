@@ -40,16 +40,21 @@ struct run {
 	uint64_t delivered;  /* octets the application received */
 	int peer_sent_known; /* the peer's ISN counts: a SYN was sent or accepted */
 	struct sfo_event ev; /* the step's event as the model saw it (for o->step) */
-	int refused;         /* ... a refused call */
+	int refused;	     /* ... a refused call */
 	uint32_t wait_ms;    /* ... a wait's asked-for time */
 	struct sfh_progress here; /* the step in progress, should the target die in it */
-	uint32_t step_in_pkt; /* frame of this step's incoming segment, 0 for a call or wait */
-	uint32_t step_emit0;  /* frames before this step's first emitted segment */
-	uint32_t step_space;  /* sequence space of this step's incoming segment */
-	int since_event;      /* sfh_result.since_*: kept current as steps conform */
+	uint32_t step_in_pkt;	  /* frame of this step's incoming segment, 0 for a call or wait */
+	uint32_t step_emit0;	  /* frames before this step's first emitted segment */
+	uint32_t step_space;	  /* sequence space of this step's incoming segment */
+	int since_event;	  /* sfh_result.since_*: kept current as steps conform */
 	uint32_t since_line;
 	sfo_rule_t since_rule;
 	int since_silent;
+	int wnd_event; /* sfh_result.wnd_*: kept current as steps conform */
+	uint32_t wnd_line;
+	sfo_rule_t wnd_rule;
+	int wnd_how;
+	uint32_t wnd_wl1, wnd_wl2; /* the WL1/WL2 the target may hold when wnd_how is set */
 };
 
 /* A target op failed: an out-of-process stack that died or hung in it gives the case its
@@ -233,6 +238,10 @@ static void record_divergence(struct run *x, int ev_index, uint32_t line)
 	res->since_line = x->since_line;
 	res->since_rule = x->since_rule;
 	res->since_silent = x->since_silent;
+	res->wnd_event = x->wnd_how ? x->wnd_event : 0;
+	res->wnd_line = x->wnd_line;
+	res->wnd_rule = x->wnd_rule;
+	res->wnd_how = x->wnd_how;
 	if (x->o->brief) {
 		const char *part[5];
 		signature_parts(x->t->ops->name, &res->verdict, part);
@@ -328,6 +337,67 @@ static void note_since(struct run *x, int ev_index, uint32_t line, sfo_rule_t ru
 	}
 }
 
+/* A segment step's window against the model's outcome for it (before -> after): where
+ * the target's send window may have parted from the model's. Untaken: the segment
+ * carries an ACK and another window or ACK number than the model's window source, and
+ * the model did not take it (dropped, or not newer than SND.WL1/SND.WL2, RFC 9293
+ * 3.10.7.4 fifth): a stack that takes it holds another window, and that segment's
+ * SEG.SEQ/SEG.ACK as its WL1/WL2, which makes it ignore later updates not newer than
+ * them. Shrink: the model took a window that moves the right edge left (a stack may
+ * keep the larger one, and its older WL1/WL2). A window both take (the model takes it,
+ * newer than what the stack holds as WL1/WL2) ends either. */
+static void note_wnd(struct run *x, int ev_index, uint32_t line, sfo_rule_t rule,
+		     const struct sfo_tcb *before, const struct sfo_tcb *after)
+{
+	const struct sfo_seg *s = &x->ev.u.seg;
+	if (!x->step_in_pkt || x->ev.kind != SFO_EV_SEGMENT || !(s->flags & SFO_ACK) ||
+	    (s->flags & SFO_RST) || !(before->fl & SFO_TF_ISS_KNOWN))
+		return;
+	unsigned scale =
+	    !(s->flags & SFO_SYN) && (after->fl & SFO_TF_WSCALE) ? after->snd_wscale : 0;
+	uint32_t wnd = (uint32_t)s->wnd << scale;
+	int took = after->snd_wl1 == s->seq && after->snd_wl2 == s->ack && after->snd_wnd == wnd;
+	if (!took && (s->ack != after->snd_wl2 || wnd != after->snd_wnd)) {
+		x->wnd_how = SFH_WND_UNTAKEN;
+		x->wnd_wl1 = s->seq;
+		x->wnd_wl2 = s->ack;
+	} else if (took &&
+		   sfo_seq_lt(after->snd_una + after->snd_wnd, before->snd_una + before->snd_wnd)) {
+		if (x->wnd_how == SFH_WND_UNTAKEN && !sfo_seq_lt(x->wnd_wl1, s->seq) &&
+		    !(x->wnd_wl1 == s->seq && sfo_seq_lt(x->wnd_wl2, s->ack)))
+			return; /* not newer than the WL1/WL2 the stack may hold: ignored too */
+		if (x->wnd_how != SFH_WND_SHRINK) { /* the stack's WL1/WL2: the last taken */
+			x->wnd_wl1 = before->snd_wl1;
+			x->wnd_wl2 = before->snd_wl2;
+		}
+		x->wnd_how = SFH_WND_SHRINK;
+	} else {
+		if (took && x->wnd_how &&
+		    (sfo_seq_lt(x->wnd_wl1, s->seq) ||
+		     (x->wnd_wl1 == s->seq && sfo_seq_lt(x->wnd_wl2, s->ack))))
+			x->wnd_how = SFH_WND_NONE;
+		return;
+	}
+	x->wnd_event = ev_index + 1;
+	x->wnd_line = line;
+	x->wnd_rule = rule;
+}
+
+/* Whether a segment the target sent on this step carries data beyond the send window the
+ * model holds after it (t): sent on another window. One octet against a zero window when
+ * time passes is a probe (its timing another matter), not that. */
+static int sent_beyond_window(const struct run *x, const struct sfo_tcb *t)
+{
+	for (size_t i = 0; i < x->nsegs; i++) {
+		const struct sfo_seg *g = &x->r->segs[i];
+		if (!g->len || (t->snd_wnd == 0 && g->len == 1 && x->ev.kind == SFO_EV_WAIT))
+			continue;
+		if (sfo_seq_gt(g->seq + g->len, t->snd_una + t->snd_wnd))
+			return 1;
+	}
+	return 0;
+}
+
 /* Judge the step whose expectation is in r->expect; commit or record a divergence.
  * Returns 1 to go on, 0 to stop (divergence), -1 on a harness error. */
 static int judge(struct run *x, int ev_index, uint32_t line)
@@ -368,11 +438,19 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 		x->o->cover(x->o->cover_ctx, &c);
 	}
 	if (x->o->step) {
-		struct sfh_step st = {.event = ev_index, .line = line, .ev = &x->ev,
-				      .refused = x->refused, .wait_ms = x->wait_ms,
-				      .before = &x->tcb, .expect = &r->expect, .segs = r->segs,
-				      .nsegs = x->nsegs, .observed = x->observed, .v = &v,
-				      .which = which, .pisn = x->pisn};
+		struct sfh_step st = {.event = ev_index,
+				      .line = line,
+				      .ev = &x->ev,
+				      .refused = x->refused,
+				      .wait_ms = x->wait_ms,
+				      .before = &x->tcb,
+				      .expect = &r->expect,
+				      .segs = r->segs,
+				      .nsegs = x->nsegs,
+				      .observed = x->observed,
+				      .v = &v,
+				      .which = which,
+				      .pisn = x->pisn};
 		x->o->step(x->o->step_ctx, &st);
 	}
 	if (v.kind != SFO_DIV_OK) {
@@ -390,13 +468,19 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 				x->since_event = 0;
 				x->since_silent = 0;
 			}
+		if (r->expect.nout)
+			note_wnd(x, ev_index, line, v.rule, &x->tcb, &r->expect.out[0].next);
+		if (!sent_beyond_window(x, r->expect.nout ? &r->expect.out[0].next : &x->tcb))
+			x->wnd_how = SFH_WND_NONE;
 		x->res->verdict = v;
 		trace_verdict(x, &v, x->observed);
 		record_divergence(x, ev_index, line);
 		return 0;
 	}
 	uint32_t rcv_nxt = x->tcb.rcv_nxt;
+	struct sfo_tcb tcb0 = x->tcb;
 	sfo_commit(&x->tcb, &r->expect.out[which], r->segs, x->nsegs);
+	note_wnd(x, ev_index, line, v.rule, &tcb0, &x->tcb);
 	x->state_ok = r->expect.out[which].state_ok;
 	note_since(x, ev_index, line, v.rule, x->step_space && x->tcb.rcv_nxt == rcv_nxt);
 	x->res->verdict = v;
