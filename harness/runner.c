@@ -40,13 +40,13 @@ struct run {
 	uint64_t delivered;  /* octets the application received */
 	int peer_sent_known; /* the peer's ISN counts: a SYN was sent or accepted */
 	struct sfo_event ev; /* the step's event as the model saw it (for o->step) */
-	int refused;	     /* ... a refused call */
+	int refused;         /* ... a refused call */
 	uint32_t wait_ms;    /* ... a wait's asked-for time */
 	struct sfh_progress here; /* the step in progress, should the target die in it */
-	uint32_t step_in_pkt;	  /* frame of this step's incoming segment, 0 for a call or wait */
-	uint32_t step_emit0;	  /* frames before this step's first emitted segment */
-	uint32_t step_space;	  /* sequence space of this step's incoming segment */
-	int since_event;	  /* sfh_result.since_*: kept current as steps conform */
+	uint32_t step_in_pkt; /* frame of this step's incoming segment, 0 for a call or wait */
+	uint32_t step_emit0;  /* frames before this step's first emitted segment */
+	uint32_t step_space;  /* sequence space of this step's incoming segment */
+	int since_event;      /* sfh_result.since_*: kept current as steps conform */
 	uint32_t since_line;
 	sfo_rule_t since_rule;
 	int since_silent;
@@ -438,19 +438,11 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 		x->o->cover(x->o->cover_ctx, &c);
 	}
 	if (x->o->step) {
-		struct sfh_step st = {.event = ev_index,
-				      .line = line,
-				      .ev = &x->ev,
-				      .refused = x->refused,
-				      .wait_ms = x->wait_ms,
-				      .before = &x->tcb,
-				      .expect = &r->expect,
-				      .segs = r->segs,
-				      .nsegs = x->nsegs,
-				      .observed = x->observed,
-				      .v = &v,
-				      .which = which,
-				      .pisn = x->pisn};
+		struct sfh_step st = {.event = ev_index, .line = line, .ev = &x->ev,
+				      .refused = x->refused, .wait_ms = x->wait_ms,
+				      .before = &x->tcb, .expect = &r->expect, .segs = r->segs,
+				      .nsegs = x->nsegs, .observed = x->observed, .v = &v,
+				      .which = which, .pisn = x->pisn};
 		x->o->step(x->o->step_ctx, &st);
 	}
 	if (v.kind != SFO_DIV_OK) {

@@ -22,8 +22,8 @@
 struct sfh_cover {
 	enum sfo_state before, after; /* model state before; target state after (or model's) */
 	enum sfo_evclass evclass;
-	uint32_t resp_mask;	 /* bit per enum sfo_resp the target emitted */
-	const sfo_rule_t *rules; /* rules the model fired for this step */
+	uint32_t resp_mask;           /* bit per enum sfo_resp the target emitted */
+	const sfo_rule_t *rules;      /* rules the model fired for this step */
 	uint32_t nrules;
 	enum sfo_div_kind kind;
 };
@@ -31,7 +31,7 @@ struct sfh_cover {
 /* Where a run is: updated before each step, so that if the stack crashes mid-step the
  * step can still be named (see sfh_run_isolated, which keeps it in shared memory). */
 struct sfh_progress {
-	int event; /* scenario event index, -1 for the role's OPEN */
+	int event;             /* scenario event index, -1 for the role's OPEN */
 	uint32_t line;
 	enum sfo_state before; /* the model's state before the step */
 	enum sfo_evclass evclass;
@@ -40,26 +40,26 @@ struct sfh_progress {
 /* One judged step, handed to the step callback (export to other tools: harness/packetdrill/).
  * Every pointer is valid only during the call. */
 struct sfh_step {
-	int event; /* scenario event index, -1 for the role's OPEN */
+	int event;                    /* scenario event index, -1 for the role's OPEN */
 	uint32_t line;
 	const struct sfo_event *ev;   /* what the model was fed: a segment with absolute
-				       * numbers, a call with the octets the stack took, a wait
-				       * with the time the stack's timers saw */
-	int refused;		      /* a call the stack's API refused: the model saw a wait 0 */
-	uint32_t wait_ms;	      /* a wait: the time the scenario asked for */
+	                               * numbers, a call with the octets the stack took, a wait
+	                               * with the time the stack's timers saw */
+	int refused;                  /* a call the stack's API refused: the model saw a wait 0 */
+	uint32_t wait_ms;             /* a wait: the time the scenario asked for */
 	const struct sfo_tcb *before; /* the model's TCB before the step */
 	const struct sfo_expect *expect; /* every acceptable outcome; out[0] the reference */
-	const struct sfo_seg *segs;	 /* what the target emitted in the step */
+	const struct sfo_seg *segs;   /* what the target emitted in the step */
 	size_t nsegs;
-	enum sfo_state observed;     /* the target's state after it (UNKNOWN if it cannot say) */
-	const struct sfo_verdict *v; /* the step's verdict */
-	int which;		     /* the outcome that fits (-1: divergence) */
-	uint32_t pisn;		     /* synfin's ISN for the run */
+	enum sfo_state observed;      /* the target's state after it (UNKNOWN if it cannot say) */
+	const struct sfo_verdict *v;  /* the step's verdict */
+	int which;                    /* the outcome that fits (-1: divergence) */
+	uint32_t pisn;                /* synfin's ISN for the run */
 };
 
 struct sfh_run_opts {
 	const struct sfo_profile *profile; /* NULL: the default profile */
-	struct sfh_pcap *pcap;		   /* optional: every packet both ways */
+	struct sfh_pcap *pcap;             /* optional: every packet both ways */
 	/* optional human trace, one line per call (no newline) */
 	void (*trace)(void *ctx, const char *line);
 	void *trace_ctx;
@@ -80,12 +80,12 @@ enum { SFH_WND_NONE, SFH_WND_UNTAKEN, SFH_WND_SHRINK };
 
 struct sfh_result {
 	struct sfo_verdict verdict; /* kind OK if the whole scenario conformed */
-	int div_event;		    /* index of the diverging scenario event, -1 for the OPEN */
-	uint32_t div_line;	    /* its source line (0 if none) */
+	int div_event;              /* index of the diverging scenario event, -1 for the OPEN */
+	uint32_t div_line;          /* its source line (0 if none) */
 	uint32_t div_packet;	    /* 1-based pcap frame (0: none): the emitted segment that
 				     * departs, else the incoming segment of the step (the
 				     * one a missing response should have answered) */
-	uint32_t steps;		    /* steps judged */
+	uint32_t steps;             /* steps judged */
 	/* The earliest earlier step that took sequence space (text, SYN or FIN) in since the
 	 * target last acknowledged exactly the model's RCV.NXT: where the two may have parted
 	 * silently, the step a difference in acknowledgments stems from. since_event is 1 +
@@ -103,20 +103,20 @@ struct sfh_result {
 	/* The latest step (the divergent one included) after which the target's send window
 	 * may differ from the model's: an ACK-bearing segment whose window the model did not
 	 * take (SND.WL1/SND.WL2, or dropped: a stack that takes it anyway may also keep its
-	 * newer WL2 and ignore later updates), or one whose window it took that moved the
-	 * right edge left (a stack may keep the larger one). wnd_event is 1 + its scenario
-	 * event index (0: none since a fresh window both take); data the target sends beyond
-	 * the model's window is grouped by wnd_how. */
+	 * newer WL1/WL2 and ignore later updates), or one whose window it took that moved the
+	 * right edge left (a stack may keep the larger one). Kept only when the divergent
+	 * step sends data beyond the model's window, which is then grouped by wnd_how.
+	 * wnd_event is 1 + its scenario event index, 0 if none. */
 	int wnd_event;
 	uint32_t wnd_line;
 	sfo_rule_t wnd_rule;
-	int wnd_how;		/* SFH_WND_* */
-	int assert_failed;	/* an `out`/`expect state` assertion failed (see verdict) */
-	char signature[160];	/* "target/STATE/evclass/rule/kind", for a crash with a
-				 * known site "target/crash/SITE/WHAT" (sfh_result_sign) */
-	uint64_t sig_hash;	/* FNV-1a of signature */
-	char err[256];		/* harness error text when sfh_run returns -1 */
-	struct sfh_crash crash; /* kind CRASH: its assertion and frames, as far as known */
+	int wnd_how;		    /* SFH_WND_* */
+	int assert_failed;          /* an `out`/`expect state` assertion failed (see verdict) */
+	char signature[160];	    /* "target/STATE/evclass/rule/kind", for a crash with a
+				     * known site "target/crash/SITE/WHAT" (sfh_result_sign) */
+	uint64_t sig_hash;          /* FNV-1a of signature */
+	char err[256];              /* harness error text when sfh_run returns -1 */
+	struct sfh_crash crash;	    /* kind CRASH: its assertion and frames, as far as known */
 };
 
 struct sfh_runner;
