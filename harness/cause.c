@@ -350,6 +350,28 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 		kind = segment_context(in, kind, shape, sizeof shape);
 	int synced0 = in->state_before && in->state_before[0] && !handshake(in->state_before) &&
 		      strcmp(in->state_before, "TIME-WAIT") != 0;
+	/* After a segment whose ACK of new data the model did not take (it dropped the
+	 * segment): a retransmission that does not come, a FIN sent as if that data were
+	 * acknowledged, a move that an ACK of our FIN makes (FIN-WAIT-1 to FIN-WAIT-2,
+	 * CLOSING to TIME-WAIT, LAST-ACK to CLOSED) are one fault: the target took the ACK
+	 * field of a segment it should drop, whatever set the difference off. */
+	if (in->una_rule && in->una_rule[0] && synced0 && n) {
+		int acked_move = strcmp(d[0].field, "state") == 0 &&
+				 ((strcmp(d[0].expected, "FIN-WAIT-1") == 0 &&
+				   strcmp(d[0].observed, "FIN-WAIT-2") == 0) ||
+				  (strcmp(d[0].expected, "CLOSING") == 0 &&
+				   strcmp(d[0].observed, "TIME-WAIT") == 0) ||
+				  (strcmp(d[0].expected, "LAST-ACK") == 0 &&
+				   strcmp(d[0].observed, "CLOSED") == 0));
+		int no_rtx = strcmp(trig0, "timer") == 0 && strncmp(raw, "missing:", 8) == 0 &&
+			     strstr(raw, "+data") &&
+			     (size_t)(strstr(raw, "+data") - raw) < strcspn(raw, ",");
+		int fin = strstr(raw, "unexpected:F") != NULL;
+		if (acked_move || no_rtx || fin) {
+			int w = snprintf(key, cap, "%s/snd-una/-/untaken", in->target);
+			return w < 0 || (size_t)w >= cap ? -1 : 0;
+		}
+	}
 	/* A segment the model drops, in a synchronized state, that the target acts on: it
 	 * moves to another state or acknowledges it (it took it): keyed as the later signs
 	 * of a segment taken silently are, by the rule that drops it (before an earlier

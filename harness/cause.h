@@ -44,6 +44,9 @@ struct sfh_cause_in {
 	/* Where the target's send window may have parted from the model's (sfh_result's
 	 * wnd_how): "untaken", "shrink", or NULL/empty. */
 	const char *wnd_how;
+	/* The rule of the step whose ACK of new data the model did not take (sfh_result's
+	 * una_rule); NULL or empty if none. */
+	const char *una_rule;
 };
 
 /* key: "TARGET/KIND/TRIGGER/SHAPE", e.g. "lwip/wrong-field/segment/ack+",

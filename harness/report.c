@@ -70,7 +70,10 @@ void sfh_report_cause(const char *target, const struct sfh_result *res, char *ke
 						    : NULL,
 				  .since_silent = res->since_silent,
 				  .noop = res->noop,
-				  .wnd_how = sfh_wnd_how_name(res->wnd_event ? res->wnd_how : 0)};
+				  .wnd_how = sfh_wnd_how_name(res->wnd_event ? res->wnd_how : 0),
+				  .una_rule = res->una_event && sfo_rule(res->una_rule)
+						  ? sfo_rule(res->una_rule)->id
+						  : NULL};
 	if (sfh_cause_key(&in, key, cap) != 0 && cap)
 		key[cap - 1] = '\0';
 }
@@ -176,6 +179,13 @@ void sfh_report_json_fields(FILE *f, const struct sfh_report_info *info,
 		sfh_json_str(f, sfh_wnd_how_name(res->wnd_how));
 		fputs(", \"rule\": ", f);
 		sfh_json_str(f, sfo_rule(res->wnd_rule) ? sfo_rule(res->wnd_rule)->id : "?");
+		fputc('}', f);
+	}
+	if (res->una_event && sfo_rule(res->una_rule)) {
+		kv(f, sep, &first, "una");
+		fprintf(f, "{\"event\": %d, \"line\": %u, \"rule\": ", res->una_event,
+			res->una_line);
+		sfh_json_str(f, sfo_rule(res->una_rule)->id);
 		fputc('}', f);
 	}
 	if (v->accepted)

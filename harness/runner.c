@@ -55,6 +55,9 @@ struct run {
 	sfo_rule_t wnd_rule;
 	int wnd_how;
 	uint32_t wnd_wl1, wnd_wl2; /* the WL1/WL2 the target may hold when wnd_how is set */
+	int una_event;		   /* sfh_result.una_*: kept current as steps conform */
+	uint32_t una_line, una_ack;
+	sfo_rule_t una_rule;
 };
 
 /* A target op failed: an out-of-process stack that died or hung in it gives the case its
@@ -242,6 +245,9 @@ static void record_divergence(struct run *x, int ev_index, uint32_t line)
 	res->wnd_line = x->wnd_line;
 	res->wnd_rule = x->wnd_rule;
 	res->wnd_how = x->wnd_how;
+	res->una_event = x->una_event;
+	res->una_line = x->una_line;
+	res->una_rule = x->una_rule;
 	if (x->o->brief) {
 		const char *part[5];
 		signature_parts(x->t->ops->name, &res->verdict, part);
@@ -383,6 +389,26 @@ static void note_wnd(struct run *x, int ev_index, uint32_t line, sfo_rule_t rule
 	x->wnd_rule = rule;
 }
 
+/* A segment step's ACK field against the model's outcome for it: an ACK of new data
+ * the model leaves untaken (it drops the segment) may be taken by a stack that processes
+ * the ACK field before it tests acceptability; the model taking SND.UNA that far ends it. */
+static void note_una(struct run *x, int ev_index, uint32_t line, sfo_rule_t rule,
+		     const struct sfo_tcb *after)
+{
+	const struct sfo_seg *s = &x->ev.u.seg;
+	if (x->una_event && !sfo_seq_lt(after->snd_una, x->una_ack))
+		x->una_event = 0;
+	if (!x->step_in_pkt || x->ev.kind != SFO_EV_SEGMENT || !(s->flags & SFO_ACK) ||
+	    (s->flags & SFO_RST) || !(after->fl & SFO_TF_ISS_KNOWN))
+		return;
+	if (sfo_seq_lt(after->snd_una, s->ack) && !sfo_seq_gt(s->ack, after->snd_nxt)) {
+		x->una_event = ev_index + 1;
+		x->una_line = line;
+		x->una_rule = rule;
+		x->una_ack = s->ack;
+	}
+}
+
 /* Whether a segment the target sent on this step carries data beyond the send window the
  * model holds after it (t): sent on another window. One octet against a zero window when
  * time passes is a probe (its timing another matter), not that. */
@@ -464,6 +490,8 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 			note_wnd(x, ev_index, line, v.rule, &x->tcb, &r->expect.out[0].next);
 		if (!sent_beyond_window(x, r->expect.nout ? &r->expect.out[0].next : &x->tcb))
 			x->wnd_how = SFH_WND_NONE;
+		note_una(x, ev_index, line, v.rule,
+			 r->expect.nout ? &r->expect.out[0].next : &x->tcb);
 		x->res->verdict = v;
 		trace_verdict(x, &v, x->observed);
 		record_divergence(x, ev_index, line);
@@ -473,6 +501,7 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 	struct sfo_tcb tcb0 = x->tcb;
 	sfo_commit(&x->tcb, &r->expect.out[which], r->segs, x->nsegs);
 	note_wnd(x, ev_index, line, v.rule, &tcb0, &x->tcb);
+	note_una(x, ev_index, line, v.rule, &x->tcb);
 	x->state_ok = r->expect.out[which].state_ok;
 	note_since(x, ev_index, line, v.rule, x->step_space && x->tcb.rcv_nxt == rcv_nxt);
 	x->res->verdict = v;

@@ -110,7 +110,13 @@ struct sfh_result {
 	int wnd_event;
 	uint32_t wnd_line;
 	sfo_rule_t wnd_rule;
-	int wnd_how;		    /* SFH_WND_* */
+	int wnd_how; /* SFH_WND_* */
+	/* The latest segment whose ACK of new data (in SND.UNA+1..SND.NXT) the model did not
+	 * take (the segment dropped) and no later step took: a stack that takes it anyway
+	 * neither retransmits that data nor waits for its ACK. 0 if none. */
+	int una_event;
+	uint32_t una_line;
+	sfo_rule_t una_rule;
 	int assert_failed;          /* an `out`/`expect state` assertion failed (see verdict) */
 	char signature[160];	    /* "target/STATE/evclass/rule/kind", for a crash with a
 				     * known site "target/crash/SITE/WHAT" (sfh_result_sign) */

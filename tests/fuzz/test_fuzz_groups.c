@@ -12,8 +12,9 @@
  *   - on the send side one cause shown along several paths shares a group: a window
  *     shrink lwIP ignores, a window it takes from a segment the model does not take it
  *     from, a segment sent again from its start, data sent in SYN-SENT, FIN+SYN+text in
- *     SYN-RECEIVED; the two window faults, shown by one probe of one rule and kind,
- *     and a SYN ignored in SYN-SENT or in SYN-RECEIVED, are apart;
+ *     SYN-RECEIVED, the ACK field of a dropped segment taken; the two window faults, shown by one
+ * probe of one rule and kind, a SYN ignored in SYN-SENT or in SYN-RECEIVED, and a retransmission
+ * that does not come against queued data never sent, are apart;
  *   - `run --json`, report.json and report.txt name the frame of exchange.pcap that
  *     departs, also when it is not the step's last one, and that frame (opened with
  *     tshark, where installed) is the segment the detail text describes.
@@ -139,6 +140,29 @@ static const struct {
 			 "in S\n"
 			 "in FS. seq=pisn len=1\n"
 			 "in . ack=4294967295\n"},
+    /* the ACK of our octet on an unacceptable FIN taken: no retransmission comes */
+    {"una-rtx", "role passive\n"
+		"isn pisn=0x48983694 tisn=0xa062a7a3\n"
+		"in S\n"
+		"in F.\n"
+		"call send 1\n"
+		"in F. seq=pnxt+65536\n"
+		"wait 250s\n"},
+    /* the ACK of our FIN on an unacceptable segment taken: FIN-WAIT-2 */
+    {"una-finwait2", "role passive\n"
+		     "isn pisn=0x9606d4a6 tisn=0x3934e277\n"
+		     "in S\n"
+		     "in .\n"
+		     "call close\n"
+		     "in . seq=wend\n"},
+    /* queued data never sent after an MSS option on a FIN: the same shape as una-rtx
+     * (a data segment a timer should have sent), another cause */
+    {"mss-fin-nothing-sent", "role active\n"
+			     "isn pisn=0xb73ffc5e tisn=0x57cfa80b\n"
+			     "in S. mss=291\n"
+			     "in F. mss=1460\n"
+			     "call send 1500\n"
+			     "wait 240s\n"},
     /* lwIP sends 7 one-octet segments where the window allows 2: the third departs */
     {"small-segments", "role active\n"
 		       "in S. win=2\n"
@@ -293,6 +317,18 @@ static void send_side_paths_together(void)
 	CHECK(strcmp(a.kind, b.kind) != 0);
 	CHECK_STR(a.group, b.group);
 	CHECK(strstr(a.group, "since:fin.established") != NULL);
+	/* the ACK field of a segment the model drops, taken: shown by a retransmission
+	 * that does not come and by a move to FIN-WAIT-2; apart from queued data a timer
+	 * does not send for another reason (the old key's timer/missing:.+data for both) */
+	run_named("una-rtx", &a);
+	run_named("una-finwait2", &b);
+	run_named("mss-fin-nothing-sent", &c);
+	CHECK_STR(a.kind, "missing-response");
+	CHECK_STR(b.kind, "state");
+	CHECK_STR(a.group, b.group);
+	CHECK(strstr(a.group, "snd-una") != NULL);
+	CHECK_STR(c.kind, "missing-response");
+	CHECK(strcmp(a.group, c.group) != 0);
 }
 
 /* A finding written from a scenario into dir (as a campaign writes one). */

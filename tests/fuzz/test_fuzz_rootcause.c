@@ -284,6 +284,36 @@ static void cause_keys_ignore_the_path(void)
 	hs.detail = "state: expected LISTEN, observed ESTABLISHED";
 	CHECK_EQ(sfh_cause_key(&hs, a, sizeof a), 0);
 	CHECK_STR(a, b); /* stayed or moved: the same check */
+	/* the ACK field of a dropped segment taken: a missing retransmission, a move an ACK
+	 * of our FIN makes, a FIN sent; not a move a FIN makes, nor without that step */
+	struct sfh_cause_in ua = {.target = "lwip",
+				  .kind = "missing-response",
+				  .state_before = "CLOSE-WAIT",
+				  .event_class = "wait-rto",
+				  .detail = "missing: . seq 1 ack 2 len 1",
+				  .rule = "rtx.required",
+				  .una_rule = "seq.unacceptable.ack"};
+	CHECK_EQ(sfh_cause_key(&ua, a, sizeof a), 0);
+	CHECK_STR(a, "lwip/snd-una/-/untaken");
+	ua.kind = "state";
+	ua.state_before = "FIN-WAIT-1";
+	ua.event_class = "ack";
+	ua.detail = "state: expected FIN-WAIT-1, observed FIN-WAIT-2";
+	ua.rule = "seq.unacceptable.ack";
+	ua.noop = 1;
+	CHECK_EQ(sfh_cause_key(&ua, b, sizeof b), 0);
+	CHECK_STR(a, b);
+	ua.detail = "state: expected FIN-WAIT-1, observed CLOSING";
+	CHECK_EQ(sfh_cause_key(&ua, b, sizeof b), 0);
+	CHECK_STR(b, "lwip/rcv-nxt/segment/since:seq.unacceptable.ack");
+	ua.una_rule = NULL;
+	ua.kind = "missing-response";
+	ua.state_before = "CLOSE-WAIT";
+	ua.event_class = "wait-rto";
+	ua.detail = "missing: . seq 1 ack 2 len 1";
+	ua.noop = 0;
+	CHECK_EQ(sfh_cause_key(&ua, b, sizeof b), 0);
+	CHECK_STR(b, "lwip/missing-response/timer/missing:.+data");
 	/* A crash: its site when known, else its message without numbers. */
 	struct sfh_cause_in in = {.target = "lwip",
 				  .kind = "crash",
