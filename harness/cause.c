@@ -375,11 +375,14 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	/* A segment the model drops, in a synchronized state, that the target acts on: it
 	 * moves to another state or acknowledges it (it took it): keyed as the later signs
 	 * of a segment taken silently are, by the rule that drops it (before an earlier
-	 * step's: this one is where the target took what it should not). */
+	 * step's: this one is where the target took what it should not), unless the model
+	 * holds it out of order: a target that acts on it took the gap before it earlier. */
+	int ooo = in->rule && strncmp(in->rule, "seq.ooo.", 8) == 0;
 	if (in->noop && strcmp(trig0, "segment") == 0 && synced0 &&
 	    (strncmp(shape, "state:", 6) == 0 || strcmp(shape, "unexpected:.") == 0 ||
 	     strncmp(shape, "unexpected:.,", 13) == 0) &&
-	    in->rule && in->rule[0]) {
+	    in->rule && in->rule[0] &&
+	    !(ooo && in->since_silent && in->since_rule && in->since_rule[0])) {
 		int w = snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->rule);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}
@@ -433,12 +436,14 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 		int w = snprintf(key, cap, "%s/%s/-/seq-", in->target, kind);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}
-	/* An acknowledgment number that differs on a timer's or a call's segment, after a
-	 * step that took sequence space the target has not acknowledged: that step, as for
-	 * a segment's answer (segment_context). */
+	/* An acknowledgment number that differs on a timer's or a call's segment, or the
+	 * delayed ACK the model owes that does not come (the target sends nothing, or data
+	 * with another number), after a step that took sequence space the target has not
+	 * acknowledged: that step, as for a segment's answer (segment_context). */
 	if (in->since_rule && in->since_rule[0] &&
 	    (strncmp(trig0, "call-", 5) == 0 || strcmp(trig0, "timer") == 0) &&
-	    (strncmp(raw, "ack+", 4) == 0 || strncmp(raw, "ack-", 4) == 0)) {
+	    (strncmp(raw, "ack+", 4) == 0 || strncmp(raw, "ack-", 4) == 0 ||
+	     (in->rule && strcmp(in->rule, "ack.delayed") == 0))) {
 		int w =
 		    snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->since_rule);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;

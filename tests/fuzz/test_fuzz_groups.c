@@ -12,9 +12,11 @@
  *   - on the send side one cause shown along several paths shares a group: a window
  *     shrink lwIP ignores, a window it takes from a segment the model does not take it
  *     from, a segment sent again from its start, data sent in SYN-SENT, FIN+SYN+text in
- *     SYN-RECEIVED, the ACK field of a dropped segment taken; the two window faults, shown by one
- * probe of one rule and kind, a SYN ignored in SYN-SENT or in SYN-RECEIVED, and a retransmission
- * that does not come against queued data never sent, are apart;
+ *     SYN-RECEIVED (on a segment, a call or a timer), text of an ACK of unsent data
+ *     (shown by a wrong ACK number or by a FIN held out of order), the ACK field of a dropped
+ * segment taken; the two window faults, shown by one probe of one rule and kind, a SYN ignored in
+ * SYN-SENT or in SYN-RECEIVED, and a retransmission that does not come against queued data never
+ * sent, are apart;
  *   - `run --json`, report.json and report.txt name the frame of exchange.pcap that
  *     departs, also when it is not the step's last one, and that frame (opened with
  *     tshark, where installed) is the segment the detail text describes.
@@ -140,6 +142,28 @@ static const struct {
 			 "in S\n"
 			 "in FS. seq=pisn len=1\n"
 			 "in . ack=4294967295\n"},
+    /* the same FIN, SYN and octet: the ACK of the octet never comes on a timer */
+    {"fin-syn-text-timer", "role passive\n"
+			   "isn pisn=0xf6f391a4 tisn=0xd6d81589\n"
+			   "in S\n"
+			   "in FS. seq=pisn len=1\n"
+			   "wait 240s\n"},
+    /* FIN-WAIT-1: the FIN's retransmissions stop; shown, as the timer above, by a pure
+     * ACK the model wanted and did not get, from another cause */
+    {"fin-rtx-stops", "role active\n"
+		      "isn pisn=0xb3daeaa2 tisn=0xacf65df9\n"
+		      "in S.\n"
+		      "call close\n"
+		      "wait 250s\n"
+		      "wait 250s\n"
+		      "wait 250s\n"},
+    /* the octet of a segment acknowledging unsent data taken, shown when a FIN after it
+     * (out of order for the model) closes the receive side */
+    {"ackfuture-held-fin", "role active\n"
+			   "isn pisn=0x969a464d tisn=0xdca4a85a\n"
+			   "in S.\n"
+			   "in . ack=pisn-1073741824 len=1\n"
+			   "in F. seq=pnxt+1\n"},
     /* the ACK of our octet on an unacceptable FIN taken: no retransmission comes */
     {"una-rtx", "role passive\n"
 		"isn pisn=0x48983694 tisn=0xa062a7a3\n"
@@ -317,6 +341,18 @@ static void send_side_paths_together(void)
 	CHECK(strcmp(a.kind, b.kind) != 0);
 	CHECK_STR(a.group, b.group);
 	CHECK(strstr(a.group, "since:fin.established") != NULL);
+	run_named("fin-syn-text-timer", &c);
+	run_named("fin-rtx-stops", &d);
+	CHECK_STR(c.group, a.group);
+	/* the old key's timer/missing:. for both */
+	CHECK_STR(c.kind, d.kind);
+	CHECK(strcmp(c.group, d.group) != 0);
+	/* text taken from a segment acknowledging unsent data, shown by a state a FIN the
+	 * model holds out of order reaches: that step, not the FIN's */
+	run_named("ackfuture-held-fin", &c);
+	run_named("ackfuture-ack", &d);
+	CHECK_STR(c.kind, "state");
+	CHECK_STR(c.group, d.group);
 	/* the ACK field of a segment the model drops, taken: shown by a retransmission
 	 * that does not come and by a move to FIN-WAIT-2; apart from queued data a timer
 	 * does not send for another reason (the old key's timer/missing:.+data for both) */
