@@ -374,15 +374,17 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	}
 	/* A segment the model drops, in a synchronized state, that the target acts on: it
 	 * moves to another state or acknowledges it (it took it): keyed as the later signs
-	 * of a segment taken silently are, by the rule that drops it (before an earlier
-	 * step's: this one is where the target took what it should not), unless the model
-	 * holds it out of order: a target that acts on it took the gap before it earlier. */
-	int ooo = in->rule && strncmp(in->rule, "seq.ooo.", 8) == 0;
-	if (in->noop && strcmp(trig0, "segment") == 0 && synced0 &&
-	    (strncmp(shape, "state:", 6) == 0 || strcmp(shape, "unexpected:.") == 0 ||
-	     strncmp(shape, "unexpected:.,", 13) == 0) &&
-	    in->rule && in->rule[0] &&
-	    !(ooo && in->since_silent && in->since_rule && in->since_rule[0])) {
+	 * of a segment taken silently are, by the rule that drops it. A state it reaches on
+	 * it is its own doing (before an earlier step's: the stack took this segment),
+	 * unless the model holds it out of order (the target took the gap before it
+	 * earlier); an ACK it sends for it may answer what an earlier step took. */
+	int drop_taken = in->noop && strcmp(trig0, "segment") == 0 && synced0 && in->rule &&
+			 in->rule[0] &&
+			 (strncmp(shape, "state:", 6) == 0 || strcmp(shape, "unexpected:.") == 0 ||
+			  strncmp(shape, "unexpected:.,", 13) == 0);
+	int silent = in->since_silent && in->since_rule && in->since_rule[0];
+	if (drop_taken && (!silent || (strncmp(shape, "state:", 6) == 0 &&
+				       strncmp(in->rule, "seq.ooo.", 8) != 0))) {
 		int w = snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->rule);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}

@@ -13,7 +13,8 @@
  *     shrink lwIP ignores, a window it takes from a segment the model does not take it
  *     from, a segment sent again from its start, data sent in SYN-SENT, FIN+SYN+text in
  *     SYN-RECEIVED (on a segment, a call or a timer), text of an ACK of unsent data
- *     (shown by a wrong ACK number or by a FIN held out of order), the ACK field of a dropped
+ *     (shown by a wrong ACK number, by a FIN held out of order, by an ACK
+ *     of a duplicate), the ACK field of a dropped
  * segment taken; the two window faults, shown by one probe of one rule and kind, a SYN ignored in
  * SYN-SENT or in SYN-RECEIVED, and a retransmission that does not come against queued data never
  * sent, are apart;
@@ -164,6 +165,13 @@ static const struct {
 			   "in S.\n"
 			   "in . ack=pisn-1073741824 len=1\n"
 			   "in F. seq=pnxt+1\n"},
+    /* the same octet taken, shown by an ACK for an old duplicate ACK */
+    {"ackfuture-dup", "role passive\n"
+		      "isn pisn=0x31a4c278 tisn=0x67569b3d\n"
+		      "in S\n"
+		      "in .\n"
+		      "in . ack=tnxt+1 len=1\n"
+		      "in . ack=tisn\n"},
     /* the ACK of our octet on an unacceptable FIN taken: no retransmission comes */
     {"una-rtx", "role passive\n"
 		"isn pisn=0x48983694 tisn=0xa062a7a3\n"
@@ -352,6 +360,9 @@ static void send_side_paths_together(void)
 	run_named("ackfuture-held-fin", &c);
 	run_named("ackfuture-ack", &d);
 	CHECK_STR(c.kind, "state");
+	CHECK_STR(c.group, d.group);
+	run_named("ackfuture-dup", &c);
+	CHECK_STR(c.kind, "unexpected-response");
 	CHECK_STR(c.group, d.group);
 	/* the ACK field of a segment the model drops, taken: shown by a retransmission
 	 * that does not come and by a move to FIN-WAIT-2; apart from queued data a timer
