@@ -466,6 +466,13 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	if (strcmp(trig, "call-abort") == 0 ||
 	    (strcmp(trig, "call-close") == 0 && in->rule && strstr(in->rule, ".rst")))
 		trig = "call-rst";
+	/* Data a timer should have sent and did not: a retransmission (the RTO) and a first
+	 * transmission held back (the override timer, a probe) are separate timers. */
+	if (strcmp(trig, "timer") == 0 && strncmp(shape, "missing:", 8) == 0 &&
+	    strstr(shape, "+data") && in->rule && in->rule[0]) {
+		size_t k = strlen(shape);
+		snprintf(shape + k, sizeof shape - k, ",%s", in->rule);
+	}
 	/* A retransmission before the RTO: one timer, whatever the segment's flags. */
 	if (in->rule && strcmp(in->rule, "rtx.early.data") == 0 && strncmp(shape, "early:", 6) == 0)
 		snprintf(shape, sizeof shape, "early:data");

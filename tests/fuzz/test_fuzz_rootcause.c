@@ -317,8 +317,12 @@ static void cause_keys_ignore_the_path(void)
 	ua.event_class = "wait-rto";
 	ua.detail = "missing: . seq 1 ack 2 len 1";
 	ua.noop = 0;
+	ua.rule = "rtx.required";
 	CHECK_EQ(sfh_cause_key(&ua, b, sizeof b), 0);
-	CHECK_STR(b, "lwip/missing-response/timer/missing:.+data");
+	CHECK_STR(b, "lwip/missing-response/timer/missing:.+data,rtx.required");
+	ua.rule = "send.data.override"; /* a first transmission held back: another timer */
+	CHECK_EQ(sfh_cause_key(&ua, a, sizeof a), 0);
+	CHECK_STR(a, "lwip/missing-response/timer/missing:.+data,send.data.override");
 	/* A crash: its site when known, else its message without numbers. */
 	struct sfh_cause_in in = {.target = "lwip",
 				  .kind = "crash",
