@@ -425,7 +425,15 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	 * it tests acceptability) */
 	if (!wnd && in->noop && strcmp(trig0, "segment") == 0 && synced)
 		wnd = "untaken";
-	if (wnd && sends_more && synced && strcmp(trig0, "rst") != 0) {
+	/* (a FIN or data the model wanted that did not come, after a smaller window the
+	 * model did not take: the runner keeps the window step only then) */
+	int sends_less =
+	    wnd && strcmp(wnd, "untaken") == 0 && strncmp(raw, "missing:", 8) == 0 &&
+	    (strncmp(raw, "missing:F", 9) == 0 ||
+	     (strstr(raw, "+data") && (size_t)(strstr(raw, "+data") - raw) < strcspn(raw, ",")));
+	if (wnd && synced &&
+	    ((sends_more && strcmp(trig0, "rst") != 0) ||
+	     (sends_less && in->wnd_how && in->wnd_how[0]))) {
 		int w = snprintf(key, cap, "%s/send-window/-/%s", in->target, wnd);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}

@@ -55,6 +55,7 @@ struct run {
 	sfo_rule_t wnd_rule;
 	int wnd_how;
 	uint32_t wnd_wl1, wnd_wl2; /* the WL1/WL2 the target may hold when wnd_how is set */
+	uint32_t wnd_win;	   /* ... and the window, when untaken */
 	int una_event;		   /* sfh_result.una_*: kept current as steps conform */
 	uint32_t una_line, una_ack;
 	sfo_rule_t una_rule;
@@ -367,6 +368,7 @@ static void note_wnd(struct run *x, int ev_index, uint32_t line, sfo_rule_t rule
 		x->wnd_how = SFH_WND_UNTAKEN;
 		x->wnd_wl1 = s->seq;
 		x->wnd_wl2 = s->ack;
+		x->wnd_win = wnd;
 	} else if (took &&
 		   sfo_seq_lt(after->snd_una + after->snd_wnd, before->snd_una + before->snd_wnd)) {
 		if (x->wnd_how == SFH_WND_UNTAKEN && !sfo_seq_lt(x->wnd_wl1, s->seq) &&
@@ -488,7 +490,12 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 			}
 		if (r->expect.nout)
 			note_wnd(x, ev_index, line, v.rule, &x->tcb, &r->expect.out[0].next);
-		if (!sent_beyond_window(x, r->expect.nout ? &r->expect.out[0].next : &x->tcb))
+		/* kept for data sent beyond the model's window, and for a segment the model
+		 * wanted that did not come after a smaller window it did not take */
+		const struct sfo_tcb *nt = r->expect.nout ? &r->expect.out[0].next : &x->tcb;
+		if (!sent_beyond_window(x, nt) &&
+		    !(v.kind == SFO_DIV_MISSING && x->wnd_how == SFH_WND_UNTAKEN &&
+		      x->wnd_win < nt->snd_wnd))
 			x->wnd_how = SFH_WND_NONE;
 		note_una(x, ev_index, line, v.rule,
 			 r->expect.nout ? &r->expect.out[0].next : &x->tcb);

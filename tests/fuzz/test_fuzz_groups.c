@@ -11,13 +11,12 @@
  *     bit shown once as a wrong acknowledgment number and once as a missing ACK;
  *   - on the send side one cause shown along several paths shares a group: a window
  *     shrink lwIP ignores, a window it takes from a segment the model does not take it
- *     from, a segment sent again from its start, data sent in SYN-SENT, FIN+SYN+text in
- *     SYN-RECEIVED (on a segment, a call or a timer), text of an ACK of unsent data
- *     (shown by a wrong ACK number, by a FIN held out of order, by an ACK
- *     of a duplicate), the ACK field of a dropped
- * segment taken; the two window faults, shown by one probe of one rule and kind, a SYN ignored in
- * SYN-SENT or in SYN-RECEIVED, and a retransmission that does not come against queued data never
- * sent, are apart;
+ *     from (data sent beyond the model's window, or a FIN withheld by a smaller one), a segment
+ * sent again from its start, data sent in SYN-SENT, FIN+SYN+text in SYN-RECEIVED (on a segment, a
+ * call or a timer), text of an ACK of unsent data (shown by a wrong ACK number, by a FIN held out
+ * of order, by an ACK of a duplicate), the ACK field of a dropped segment taken; the two window
+ * faults, shown by one probe of one rule and kind, a SYN ignored in SYN-SENT or in SYN-RECEIVED,
+ * and a retransmission that does not come against queued data never sent, are apart;
  *   - `run --json`, report.json and report.txt name the frame of exchange.pcap that
  *     departs, also when it is not the step's last one, and that frame (opened with
  *     tshark, where installed) is the segment the detail text describes.
@@ -97,6 +96,27 @@ static const struct {
 		     "in FS. win=2\n"
 		     "call send 4\n"
 		     "in . ack=tnxt+1\n"},
+    /* a zero window on an ACK of unsent data taken: the FIN after the queued octet never
+     * comes, shown on an RST and on a CONNECT call */
+    {"untaken-fin-rst", "role passive\n"
+			"isn pisn=0xa82e1fab tisn=0x3ad73ce6\n"
+			"in S\n"
+			"in .\n"
+			"in . ack=tnxt+1 win=0\n"
+			"call send 1\n"
+			"wait 250\n"
+			"call shutdown\n"
+			"wait 1s\n"
+			"in R. seq=pnxt-1\n"},
+    {"untaken-fin-call", "role passive\n"
+			 "isn pisn=0xac8636a6 tisn=0xf720dd59\n"
+			 "in FS\n"
+			 "in .\n"
+			 "in . ack=tnxt+1 win=0\n"
+			 "call send 1\n"
+			 "call shutdown\n"
+			 "wait 2s\n"
+			 "call connect\n"},
     /* a partly acknowledged segment sent again from its start, on the RTO */
     {"untrimmed-rto", "role active\n"
 		      "isn pisn=0x6759aeb5 tisn=0xbf37251b\n"
@@ -317,6 +337,13 @@ static void send_side_paths_together(void)
 	run_named("untaken-probe", &d);
 	CHECK_STR(c.group, d.group);
 	CHECK(strstr(c.group, "untaken") != NULL);
+	/* a smaller window taken: the FIN the model wants does not come, shown on an RST
+	 * and on a call (the old key: rst/missing:F., call-connect/missing:F.) */
+	run_named("untaken-fin-rst", &a);
+	CHECK_STR(a.kind, "missing-response");
+	CHECK_STR(a.group, c.group);
+	run_named("untaken-fin-call", &a);
+	CHECK_STR(a.group, c.group);
 	/* the same probe of the same rule and kind, from the two causes: the key by
 	 * trigger and shape gave both lwip/wrong-field/timer/len+; now two groups */
 	CHECK_STR(b.rule, d.rule);

@@ -224,6 +224,18 @@ static void cause_keys_ignore_the_path(void)
 	sw.wnd_how = NULL;
 	CHECK_EQ(sfh_cause_key(&sw, b, sizeof b), 0);
 	CHECK_STR(b, "lwip/unexpected-response/call-send/unexpected:P.+data");
+	/* a FIN that does not come after a smaller window the model did not take */
+	sw.wnd_how = "untaken";
+	sw.kind = "missing-response";
+	sw.event_class = "rst-inwin";
+	sw.detail = "missing: F. seq 1..2 ack 1 len 0..1";
+	sw.rule = "send.fin";
+	CHECK_EQ(sfh_cause_key(&sw, b, sizeof b), 0);
+	CHECK_STR(b, "lwip/send-window/-/untaken");
+	sw.wnd_how = NULL;
+	CHECK_EQ(sfh_cause_key(&sw, b, sizeof b), 0);
+	CHECK_STR(b, "lwip/missing-response/rst/missing:F.");
+	sw.event_class = "call-send";
 	/* not for a segment below the window's edge (seq-): sent again from its start */
 	sw.wnd_how = "shrink";
 	sw.kind = "wrong-field";
