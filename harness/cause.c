@@ -404,8 +404,9 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	}
 	/* One data segment more than the count from the smallest recommended segment size
 	 * allows (RFC 9293 3.8.6.2.1): the sender's segment sizing, whatever set it off. */
-	if (strncmp(shape, "extra:.+data", 12) == 0 && strchr(",@", shape[12]) && in->rule &&
-	    strcmp(in->rule, "send.data.small") == 0) {
+	if (strncmp(shape, "extra:", 6) == 0 && strstr(shape, "+data") &&
+	    (size_t)(strstr(shape, "+data") - shape) < strcspn(shape, ",@") && in->rule &&
+	    strcmp(in->rule, "send.data.small") == 0) { /* whatever the flags (a push too) */
 		int w = snprintf(key, cap, "%s/%s/-/extra:.+data", in->target, kind);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}

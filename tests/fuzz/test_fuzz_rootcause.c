@@ -177,6 +177,11 @@ static void cause_keys_ignore_the_path(void)
 	CHECK_EQ(sfh_cause_key(&x2, b, sizeof b), 0);
 	CHECK_STR(a, "lwip/unexpected-response/-/extra:.+data");
 	CHECK_STR(a, b);
+	x2.detail = "unexpected: P. seq 3 ack 2 len 1 (one more than the 2 allowed: . seq 1..4 "
+		    "ack 2 len 1..4)";
+	x2.noop = 1;
+	CHECK_EQ(sfh_cause_key(&x2, b, sizeof b), 0);
+	CHECK_STR(a, b);
 	/* not for another field; for a timer's or a call's ACK number too, not for an ACK a
 	 * timer leaves missing unless it is the delayed ACK the model owes (a missing
 	 * retransmission's ACK is the timer's own) */
