@@ -221,6 +221,13 @@ static void item_shape(const struct sfh_diff *d, const char *before, int rst, ch
 	}
 }
 
+/* The first item of a shape ("unexpected:P.+data,noop" -> yes) carries data. */
+static int first_has_data(const char *shape)
+{
+	const char *d = strstr(shape, "+data");
+	return d && (size_t)(d - shape) < strcspn(shape, ",");
+}
+
 /* A crash's site, else its message with the numbers left out ("killed by signal N"). */
 static void crash_shape(const struct sfh_cause_in *in, char *out, size_t cap)
 {
@@ -339,8 +346,7 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	/* Data sent in SYN-SENT, before the connection is established (RFC 9293 3.10.2
 	 * queues it): one fault whether a timer, a segment or the SEND itself sets it off. */
 	if (strcmp(before0, "SYN-SENT") == 0 && strncmp(raw, "unexpected:", 11) == 0 &&
-	    strcspn(raw, ",") > strlen("unexpected:") && strstr(raw, "+data") &&
-	    (size_t)(strstr(raw, "+data") - raw) < strcspn(raw, ",")) {
+	    first_has_data(raw)) {
 		int w = snprintf(key, cap, "%s/%s/-/unexpected:data@syn-sent", in->target, kind);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}
@@ -348,14 +354,14 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 		snprintf(shape, sizeof shape, "rule:%s", in->rule && in->rule[0] ? in->rule : "?");
 	else if (strcmp(trig0, "segment") == 0)
 		kind = segment_context(in, kind, shape, sizeof shape);
-	int synced0 = in->state_before && in->state_before[0] && !handshake(in->state_before) &&
-		      strcmp(in->state_before, "TIME-WAIT") != 0;
+	int synced = in->state_before && in->state_before[0] && !handshake(in->state_before) &&
+		     strcmp(in->state_before, "TIME-WAIT") != 0;
 	/* After a segment whose ACK of new data the model did not take (it dropped the
 	 * segment): a retransmission that does not come, a FIN sent as if that data were
 	 * acknowledged, a move that an ACK of our FIN makes (FIN-WAIT-1 to FIN-WAIT-2,
 	 * CLOSING to TIME-WAIT, LAST-ACK to CLOSED) are one fault: the target took the ACK
 	 * field of a segment it should drop, whatever set the difference off. */
-	if (in->una_rule && in->una_rule[0] && synced0 && n) {
+	if (in->una_rule && in->una_rule[0] && synced && n) {
 		int acked_move = strcmp(d[0].field, "state") == 0 &&
 				 ((strcmp(d[0].expected, "FIN-WAIT-1") == 0 &&
 				   strcmp(d[0].observed, "FIN-WAIT-2") == 0) ||
@@ -364,8 +370,7 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 				  (strcmp(d[0].expected, "LAST-ACK") == 0 &&
 				   strcmp(d[0].observed, "CLOSED") == 0));
 		int no_rtx = strcmp(trig0, "timer") == 0 && strncmp(raw, "missing:", 8) == 0 &&
-			     strstr(raw, "+data") &&
-			     (size_t)(strstr(raw, "+data") - raw) < strcspn(raw, ",");
+			     first_has_data(raw);
 		int fin = strstr(raw, "unexpected:F") != NULL;
 		if (acked_move || no_rtx || fin) {
 			int w = snprintf(key, cap, "%s/snd-una/-/untaken", in->target);
@@ -378,7 +383,7 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	 * it is its own doing (before an earlier step's: the stack took this segment),
 	 * unless the model holds it out of order (the target took the gap before it
 	 * earlier); an ACK it sends for it may answer what an earlier step took. */
-	int drop_taken = in->noop && strcmp(trig0, "segment") == 0 && synced0 && in->rule &&
+	int drop_taken = in->noop && strcmp(trig0, "segment") == 0 && synced && in->rule &&
 			 in->rule[0] &&
 			 (strncmp(shape, "state:", 6) == 0 || strcmp(shape, "unexpected:.") == 0 ||
 			  strncmp(shape, "unexpected:.,", 13) == 0);
@@ -404,8 +409,7 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	}
 	/* One data segment more than the count from the smallest recommended segment size
 	 * allows (RFC 9293 3.8.6.2.1): the sender's segment sizing, whatever set it off. */
-	if (strncmp(shape, "extra:", 6) == 0 && strstr(shape, "+data") &&
-	    (size_t)(strstr(shape, "+data") - shape) < strcspn(shape, ",@") && in->rule &&
+	if (strncmp(shape, "extra:", 6) == 0 && first_has_data(shape) && in->rule &&
 	    strcmp(in->rule, "send.data.small") == 0) { /* whatever the flags (a push too) */
 		int w = snprintf(key, cap, "%s/%s/-/extra:.+data", in->target, kind);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
@@ -417,9 +421,7 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	 * segment it should not and keeping the larger window are two faults. */
 	int sends_more = strncmp(raw, "len+", 4) == 0 || strncmp(raw, "seq+", 4) == 0 ||
 			 strncmp(raw, "end+", 4) == 0 ||
-			 (strncmp(raw, "unexpected:", 11) == 0 && strstr(raw, "+data") &&
-			  (size_t)(strstr(raw, "+data") - raw) < strcspn(raw, ","));
-	int synced = synced0;
+			 (strncmp(raw, "unexpected:", 11) == 0 && first_has_data(raw));
 	const char *wnd = in->wnd_how && in->wnd_how[0] ? in->wnd_how : NULL;
 	/* (a segment the model drops that the target sends data on: its window was taken,
 	 * whether or not a report says so; lwIP processes the ACK field and window before
@@ -427,14 +429,12 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	if (!wnd && in->noop && strcmp(trig0, "segment") == 0 && synced)
 		wnd = "untaken";
 	/* (a FIN or data the model wanted that did not come, after a smaller window the
-	 * model did not take: the runner keeps the window step only then) */
-	int sends_less =
-	    wnd && strcmp(wnd, "untaken") == 0 && strncmp(raw, "missing:", 8) == 0 &&
-	    (strncmp(raw, "missing:F", 9) == 0 ||
-	     (strstr(raw, "+data") && (size_t)(strstr(raw, "+data") - raw) < strcspn(raw, ",")));
-	if (wnd && synced &&
-	    ((sends_more && strcmp(trig0, "rst") != 0) ||
-	     (sends_less && in->wnd_how && in->wnd_how[0]))) {
+	 * model did not take: the runner reports the window step only then, so this goes by
+	 * the report alone) */
+	int sends_less = in->wnd_how && strcmp(in->wnd_how, "untaken") == 0 &&
+			 strncmp(raw, "missing:", 8) == 0 &&
+			 (strncmp(raw, "missing:F", 9) == 0 || first_has_data(raw));
+	if (wnd && synced && ((sends_more && strcmp(trig0, "rst") != 0) || sends_less)) {
 		int w = snprintf(key, cap, "%s/send-window/-/%s", in->target, wnd);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}
@@ -463,9 +463,8 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	 * names the check (RFC 9293 3.10.7.2-3.10.7.4 give each its own: a SYN in
 	 * SYN-RECEIVED, a simultaneous open, an unacceptable ACK), whether the target then
 	 * stayed or moved elsewhere. */
-	char *hs = strstr(shape, "@handshake");
-	if (hs && strncmp(shape, "state:", 6) == 0 && strcmp(trig0, "segment") == 0 && in->rule &&
-	    in->rule[0] && !strchr(shape, ',')) {
+	if (strstr(shape, "@handshake") && strncmp(shape, "state:", 6) == 0 &&
+	    strcmp(trig0, "segment") == 0 && in->rule && in->rule[0] && !strchr(shape, ',')) {
 		int w = snprintf(key, cap, "%s/%s/segment/state@%s", in->target, kind, in->rule);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}

@@ -59,7 +59,7 @@
 #define SFH_MAX_EVENTS 64
 #define SFH_MAX_PAYLOAD 1400 /* largest payload an `in` segment may carry */
 #define SFH_DEFAULT_WND 65535 /* an `in` segment's window when the text gives no win= */
-#define SFH_MAX_ENCODED (1 + SFH_MAX_EVENTS * 35) /* sfh_scn_encode never needs more */
+#define SFH_MAX_ENCODED	 (1 + SFH_MAX_EVENTS * 35) /* sfh_scn_encode never needs more */
 #define SFH_DEFAULT_PISN 0x9e3779b9u /* synfin's ISN when the scenario has no `isn` line */
 #define SFH_DEFAULT_TISN 0x5eed0000u /* the ISN asked of the target then */
 
@@ -129,7 +129,7 @@ struct sfh_out {
 	uint32_t len;
 	uint8_t flags; /* exact flag set, PSH ignored */
 	uint8_t has_seq, has_ack, has_len;
-	uint8_t none;  /* `out none`: the previous step emitted nothing */
+	uint8_t none; /* `out none`: the previous step emitted nothing */
 };
 
 enum sfh_ev_type { SFH_EV_IN, SFH_EV_CALL, SFH_EV_WAIT, SFH_EV_OUT, SFH_EV_EXPECT_STATE };

@@ -601,19 +601,19 @@ static void model_close(struct sfh_target *t)
 }
 
 const struct sfh_target_ops sfh_target_model_ops = {
-	.name = "model",
-	.summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug, "
-		   "model:pick=random takes any allowed outcome",
-	.caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
-	.profile = NULL,
-	.probe = model_probe,
-	.version = model_version,
-	.open = model_open,
-	.reset = model_reset,
-	.inject = model_inject,
-	.call = model_call,
-	.advance = model_advance,
-	.drain = model_drain,
-	.state = model_state,
-	.close = model_close,
+    .name = "model",
+    .summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug, "
+	       "model:pick=random takes any allowed outcome",
+    .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
+    .profile = NULL,
+    .probe = model_probe,
+    .version = model_version,
+    .open = model_open,
+    .reset = model_reset,
+    .inject = model_inject,
+    .call = model_call,
+    .advance = model_advance,
+    .drain = model_drain,
+    .state = model_state,
+    .close = model_close,
 };
