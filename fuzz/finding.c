@@ -259,11 +259,12 @@ static int write_txt(const char *path, const struct sff_finding_info *fi,
 			"acknowledged RCV.NXT that took sequence space in\n",
 			first->since_line, sfo_rule(first->since_rule)->id);
 	if (first->wnd_event && sfh_wnd_how_name(first->wnd_how))
-		fprintf(f, "window:    line %u (%s): %s\n", first->wnd_line,
-			sfo_rule(first->wnd_rule) ? sfo_rule(first->wnd_rule)->id : "?",
-			first->wnd_how == SFH_WND_SHRINK
-			    ? "the model took a smaller window there; the data went beyond it"
-			    : "a window the model did not take; the data went beyond the model's");
+		fprintf(
+		    f, "window:    line %u (%s): %s\n", first->wnd_line,
+		    sfo_rule(first->wnd_rule) ? sfo_rule(first->wnd_rule)->id : "?",
+		    first->wnd_how == SFH_WND_SHRINK
+			? "the model took a smaller window there; the step sent beyond it"
+			: "a window the model did not take; the step sent by (or held back by) it");
 	if (first->una_event && sfo_rule(first->una_rule))
 		fprintf(
 		    f,
