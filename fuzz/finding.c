@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cause.h"
 #include "fuzz_priv.h"
 #include "safeio.h"
 
@@ -257,6 +258,18 @@ static int write_txt(const char *path, const struct sff_finding_info *fi,
 			"since:     line %u (%s): the earliest step since the stack last "
 			"acknowledged RCV.NXT that took sequence space in\n",
 			first->since_line, sfo_rule(first->since_rule)->id);
+	if (first->wnd_event && sfh_wnd_how_name(first->wnd_how))
+		fprintf(
+		    f, "window:    line %u (%s): %s\n", first->wnd_line,
+		    sfo_rule(first->wnd_rule) ? sfo_rule(first->wnd_rule)->id : "?",
+		    first->wnd_how == SFH_WND_SHRINK
+			? "the model took a smaller window there; the step sent beyond it"
+			: "a window the model did not take; the step sent by (or held back by) it");
+	if (first->una_event && sfo_rule(first->una_rule))
+		fprintf(
+		    f,
+		    "una:       line %u (%s): an ACK of new data on a segment the model dropped\n",
+		    first->una_line, sfo_rule(first->una_rule)->id);
 	if (v->kind == SFO_DIV_CRASH)
 		write_crash_txt(f, &first->crash);
 	fprintf(f, "target:    %s (%s), profile %s\n", fi->target_spec, ctx->target->ops->version(),

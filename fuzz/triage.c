@@ -295,7 +295,7 @@ static void json_get_or(const char *json, const char *key, char *out, size_t cap
 /* The fields of a finding's report.json that triage uses. */
 struct report_fields {
 	char sig[160], rule[64], sev[16], kind[32], target[128], before[32], evclass[32];
-	char detail[400], site[200], repro[24], hash[17], cause[256], since[64];
+	char detail[400], site[200], repro[24], hash[17], cause[256], since[64], wnd[16], una[64];
 	unsigned events;
 };
 
@@ -317,6 +317,10 @@ int sff_triage_add_report(struct sff_triage *tr, const char *json, const char *d
 	json_get_or(json, "sig_hash", r->hash, sizeof r->hash, "");
 	const char *since = strstr(json, "\"since\": {"); /* its rule, not the verdict's */
 	json_get_or(since ? since : "", "rule", r->since, sizeof r->since, "");
+	const char *wnd = strstr(json, "\"window\": {"); /* its how */
+	json_get_or(wnd ? wnd : "", "how", r->wnd, sizeof r->wnd, "");
+	const char *una = strstr(json, "\"una\": {"); /* its rule */
+	json_get_or(una ? una : "", "rule", r->una, sizeof r->una, "");
 	const char *ev = strstr(json, "\"events\": ");
 	r->events = ev ? (unsigned)strtoul(ev + 10, NULL, 10) : 0;
 	int flaky = strstr(json, "\"flaky\": true") != NULL;
@@ -332,7 +336,9 @@ int sff_triage_add_report(struct sff_triage *tr, const char *json, const char *d
 				  .rule = r->rule,
 				  .since_rule = r->since,
 				  .since_silent = silent,
-				  .noop = noop};
+				  .noop = noop,
+				  .wnd_how = r->wnd,
+				  .una_rule = r->una};
 	if (sfh_cause_key(&in, r->cause, sizeof r->cause) != 0)
 		r->cause[sizeof r->cause - 1] = '\0';
 	struct entry e = {.sig = r->sig,

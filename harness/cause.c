@@ -221,6 +221,13 @@ static void item_shape(const struct sfh_diff *d, const char *before, int rst, ch
 	}
 }
 
+/* The first item of a shape ("unexpected:P.+data,noop" -> yes) carries data. */
+static int first_has_data(const char *shape)
+{
+	const char *d = strstr(shape, "+data");
+	return d && (size_t)(d - shape) < strcspn(shape, ",");
+}
+
 /* A crash's site, else its message with the numbers left out ("killed by signal N"). */
 static void crash_shape(const struct sfh_cause_in *in, char *out, size_t cap)
 {
@@ -296,6 +303,11 @@ static const char *segment_context(const struct sfh_cause_in *in, const char *ki
 	return kind;
 }
 
+const char *sfh_wnd_how_name(int how)
+{
+	return how == 1 ? "untaken" : how == 2 ? "shrink" : NULL;
+}
+
 int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 {
 	struct sfh_diff d[8];
@@ -307,9 +319,11 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}
 	size_t n = sfh_diff_parse(in->detail, d, 8);
-	int has_seq_len = 0;
-	for (size_t i = 0; i < n; i++)
+	int has_seq_len = 0, has_ack = 0;
+	for (size_t i = 0; i < n; i++) {
 		has_seq_len |= strcmp(d[i].field, "seq") == 0 || strcmp(d[i].field, "len") == 0;
+		has_ack |= strcmp(d[i].field, "ack") == 0;
+	}
 	/* The first difference is the fault; later field differences mostly follow from it
 	 * (a wrong seq makes a wrong end). A response that is missing or unexpected on top
 	 * of it is a behaviour of its own, and kept. */
@@ -325,17 +339,67 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 		snprintf(shape + k, sizeof shape - k, "%s%s", first ? "" : ",", item);
 		first = 0;
 	}
+	const char *trig0 = trigger(in->event_class);
+	const char *before0 = in->state_before ? in->state_before : "";
+	char raw[sizeof shape]; /* the differences alone, before the segment's context */
+	memcpy(raw, shape, sizeof raw);
+	/* Data sent in SYN-SENT, before the connection is established (RFC 9293 3.10.2
+	 * queues it): one fault whether a timer, a segment or the SEND itself sets it off. */
+	if (strcmp(before0, "SYN-SENT") == 0 && strncmp(raw, "unexpected:", 11) == 0 &&
+	    first_has_data(raw)) {
+		int w = snprintf(key, cap, "%s/%s/-/unexpected:data@syn-sent", in->target, kind);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
 	if (!shape[0]) /* no detail to go by: a verdict of its own kind (isn.clock) */
 		snprintf(shape, sizeof shape, "rule:%s", in->rule && in->rule[0] ? in->rule : "?");
-	else if (strcmp(trigger(in->event_class), "segment") == 0)
+	else if (strcmp(trig0, "segment") == 0)
 		kind = segment_context(in, kind, shape, sizeof shape);
+	int synced = in->state_before && in->state_before[0] && !handshake(in->state_before) &&
+		     strcmp(in->state_before, "TIME-WAIT") != 0;
+	/* After a segment whose ACK of new data the model did not take (it dropped the
+	 * segment): a retransmission that does not come, a FIN sent as if that data were
+	 * acknowledged, a move that an ACK of our FIN makes (FIN-WAIT-1 to FIN-WAIT-2,
+	 * CLOSING to TIME-WAIT, LAST-ACK to CLOSED) are one fault: the target took the ACK
+	 * field of a segment it should drop, whatever set the difference off. */
+	if (in->una_rule && in->una_rule[0] && synced && n) {
+		int acked_move = strcmp(d[0].field, "state") == 0 &&
+				 ((strcmp(d[0].expected, "FIN-WAIT-1") == 0 &&
+				   strcmp(d[0].observed, "FIN-WAIT-2") == 0) ||
+				  (strcmp(d[0].expected, "CLOSING") == 0 &&
+				   strcmp(d[0].observed, "TIME-WAIT") == 0) ||
+				  (strcmp(d[0].expected, "LAST-ACK") == 0 &&
+				   strcmp(d[0].observed, "CLOSED") == 0));
+		int no_rtx = strcmp(trig0, "timer") == 0 && strncmp(raw, "missing:", 8) == 0 &&
+			     first_has_data(raw);
+		int fin = strstr(raw, "unexpected:F") != NULL;
+		if (acked_move || no_rtx || fin) {
+			int w = snprintf(key, cap, "%s/snd-una/-/untaken", in->target);
+			return w < 0 || (size_t)w >= cap ? -1 : 0;
+		}
+	}
+	/* A segment the model drops, in a synchronized state, that the target acts on: it
+	 * moves to another state or acknowledges it (it took it): keyed as the later signs
+	 * of a segment taken silently are, by the rule that drops it. A state it reaches on
+	 * it is its own doing (before an earlier step's: the stack took this segment),
+	 * unless the model holds it out of order (the target took the gap before it
+	 * earlier); an ACK it sends for it may answer what an earlier step took. */
+	int drop_taken = in->noop && strcmp(trig0, "segment") == 0 && synced && in->rule &&
+			 in->rule[0] &&
+			 (strncmp(shape, "state:", 6) == 0 || strcmp(shape, "unexpected:.") == 0 ||
+			  strncmp(shape, "unexpected:.,", 13) == 0);
+	int silent = in->since_silent && in->since_rule && in->since_rule[0];
+	if (drop_taken && (!silent || (strncmp(shape, "state:", 6) == 0 &&
+				       strncmp(in->rule, "seq.ooo.", 8) != 0))) {
+		int w = snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->rule);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
 	/* After a segment whose sequence space the model drops (the target may have taken
 	 * it), any later sign of another RCV.NXT points there,
 	 * whatever sets it off: an ACK number, an ACK sent or missing, a state a FIN or RST
 	 * did or did not reach (lwIP takes text without the ACK bit, and then answers a
 	 * timer, an RST, a close from the wrong RCV.NXT). */
 	if (in->since_silent && in->since_rule && in->since_rule[0] &&
-	    (strncmp(shape, "ack+", 4) == 0 || strncmp(shape, "ack-", 4) == 0 ||
+	    (has_ack || strncmp(shape, "ack+", 4) == 0 || strncmp(shape, "ack-", 4) == 0 ||
 	     strncmp(shape, "state:", 6) == 0 || strcmp(shape, "missing:.") == 0 ||
 	     strncmp(shape, "missing:.,", 10) == 0 || strcmp(shape, "unexpected:.") == 0 ||
 	     strncmp(shape, "unexpected:.,", 13) == 0)) {
@@ -345,34 +409,86 @@ int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap)
 	}
 	/* One data segment more than the count from the smallest recommended segment size
 	 * allows (RFC 9293 3.8.6.2.1): the sender's segment sizing, whatever set it off. */
-	if (strncmp(shape, "extra:.+data", 12) == 0 && strchr(",@", shape[12]) && in->rule &&
-	    strcmp(in->rule, "send.data.small") == 0) {
+	if (strncmp(shape, "extra:", 6) == 0 && first_has_data(shape) && in->rule &&
+	    strcmp(in->rule, "send.data.small") == 0) { /* whatever the flags (a push too) */
 		int w = snprintf(key, cap, "%s/%s/-/extra:.+data", in->target, kind);
 		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}
-	/* A segment the model drops, in a synchronized state, that the target acts on: it
-	 * moves to another state or acknowledges it (it took it), or sends more data on it
-	 * than the window allows, or data where none was due (it took its window). The first is
-	 * keyed as the later signs of a segment taken silently are (by the rule that drops it), the
-	 * second as one fault whatever the drop rule: lwIP processes the ACK field and window
-	 * before it tests acceptability. */
-	if (in->noop && strcmp(trigger(in->event_class), "segment") == 0 && in->state_before &&
-	    in->state_before[0] && !handshake(in->state_before) &&
-	    strcmp(in->state_before, "TIME-WAIT") != 0) {
-		int w = -1;
-		if ((strncmp(shape, "state:", 6) == 0 || strcmp(shape, "unexpected:.") == 0 ||
-		     strncmp(shape, "unexpected:.,", 13) == 0) &&
-		    in->rule && in->rule[0])
-			w = snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->rule);
-		else if (strncmp(shape, "len+", 4) == 0 || strncmp(shape, "seq+", 4) == 0 ||
-			 strncmp(shape, "end+", 4) == 0 ||
-			 (strncmp(shape, "unexpected:", 11) == 0 && strstr(shape, "+data")))
-			w = snprintf(key, cap, "%s/noop-send/segment/data", in->target);
-		if (w >= 0)
-			return (size_t)w >= cap ? -1 : 0;
+	/* Data beyond the window, or where none was due, is sent on the window the target
+	 * holds: after a segment whose window (or SND.WL2) the model did not take, or one that
+	 * shrank the window, the fault is how the target updates its window, whatever step
+	 * then sets the sending off (a segment, a timer, a SEND). Taking the window of a
+	 * segment it should not and keeping the larger window are two faults. */
+	int sends_more = strncmp(raw, "len+", 4) == 0 || strncmp(raw, "seq+", 4) == 0 ||
+			 strncmp(raw, "end+", 4) == 0 ||
+			 (strncmp(raw, "unexpected:", 11) == 0 && first_has_data(raw));
+	const char *wnd = in->wnd_how && in->wnd_how[0] ? in->wnd_how : NULL;
+	/* (a segment the model drops that the target sends data on: its window was taken,
+	 * whether or not a report says so; lwIP processes the ACK field and window before
+	 * it tests acceptability) */
+	if (!wnd && in->noop && strcmp(trig0, "segment") == 0 && synced)
+		wnd = "untaken";
+	/* (a FIN or data the model wanted that did not come, after a smaller window the
+	 * model did not take: the runner reports the window step only then, so this goes by
+	 * the report alone) */
+	int sends_less = in->wnd_how && strcmp(in->wnd_how, "untaken") == 0 &&
+			 strncmp(raw, "missing:", 8) == 0 &&
+			 (strncmp(raw, "missing:F", 9) == 0 || first_has_data(raw));
+	if (wnd && synced && ((sends_more && strcmp(trig0, "rst") != 0) || sends_less)) {
+		int w = snprintf(key, cap, "%s/send-window/-/%s", in->target, wnd);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
+	/* Octets below what the model has sent or had acknowledged sent again, in a
+	 * synchronized state (not an RST): the target sends a segment from its start
+	 * (a retransmission not trimmed to SND.UNA, a zero-window probe's octet sent again
+	 * with the segment it came from), whatever sets the sending off. */
+	if (strncmp(raw, "seq-", 4) == 0 && synced && strcmp(trig0, "rst") != 0 &&
+	    !(in->rule && strstr(in->rule, "rst"))) {
+		int w = snprintf(key, cap, "%s/%s/-/seq-", in->target, kind);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
+	/* An acknowledgment number that differs on a timer's or a call's segment, or the
+	 * delayed ACK the model owes that does not come (the target sends nothing, or data
+	 * with another number), after a step that took sequence space the target has not
+	 * acknowledged: that step, as for a segment's answer (segment_context). */
+	if (in->since_rule && in->since_rule[0] &&
+	    (strncmp(trig0, "call-", 5) == 0 || strcmp(trig0, "timer") == 0) &&
+	    (strncmp(raw, "ack+", 4) == 0 || strncmp(raw, "ack-", 4) == 0 ||
+	     (in->rule && strcmp(in->rule, "ack.delayed") == 0))) {
+		int w =
+		    snprintf(key, cap, "%s/rcv-nxt/segment/since:%s", in->target, in->since_rule);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
+	}
+	/* A state difference on a segment in a handshake state: the rule the model applied
+	 * names the check (RFC 9293 3.10.7.2-3.10.7.4 give each its own: a SYN in
+	 * SYN-RECEIVED, a simultaneous open, an unacceptable ACK), whether the target then
+	 * stayed or moved elsewhere. */
+	if (strstr(shape, "@handshake") && strncmp(shape, "state:", 6) == 0 &&
+	    strcmp(trig0, "segment") == 0 && in->rule && in->rule[0] && !strchr(shape, ',')) {
+		int w = snprintf(key, cap, "%s/%s/segment/state@%s", in->target, kind, in->rule);
+		return w < 0 || (size_t)w >= cap ? -1 : 0;
 	}
 	/* A segment with a broken checksum is broken whatever made the stack send it. */
-	const char *trig = strncmp(shape, "checksum:", 9) == 0 ? "-" : trigger(in->event_class);
+	const char *trig = strncmp(shape, "checksum:", 9) == 0 ? "-" : trig0;
+	/* The RST that ABORT or a CLOSE with unread data sends: one sequence number choice. */
+	if (strcmp(trig, "call-abort") == 0 ||
+	    (strcmp(trig, "call-close") == 0 && in->rule && strstr(in->rule, ".rst")))
+		trig = "call-rst";
+	/* Data a timer should have sent and did not: a retransmission (the RTO) and a first
+	 * transmission held back (the override timer, a probe) are separate timers. */
+	if (strcmp(trig, "timer") == 0 && strncmp(shape, "missing:", 8) == 0 &&
+	    strstr(shape, "+data") && in->rule && in->rule[0]) {
+		size_t k = strlen(shape);
+		snprintf(shape + k, sizeof shape - k, ",%s", in->rule);
+	}
+	/* A retransmission before the RTO: one timer, whatever the segment's flags. */
+	if (in->rule && strcmp(in->rule, "rtx.early.data") == 0 && strncmp(shape, "early:", 6) == 0)
+		snprintf(shape, sizeof shape, "early:data");
+	/* The RST that answers a segment in CLOSED: its sequence number comes from the
+	 * segment's ACK field or not, above or below by what that field held. */
+	if (strcmp(before0, "CLOSED") == 0 &&
+	    (strncmp(shape, "seq+", 4) == 0 || strncmp(shape, "seq-", 4) == 0))
+		shape[3] = '~';
 	const char *before = in->state_before ? in->state_before : "";
 	if (strcmp(trig, "timer") == 0 && strncmp(shape, "state:dropped", 13) == 0 && before[0]) {
 		/* Each state's timer is code of its own: a FIN-WAIT-2 timeout, the length of

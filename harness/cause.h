@@ -41,6 +41,12 @@ struct sfh_cause_in {
 	const char *since_rule;
 	int since_silent; /* sfh_result's since_silent */
 	int noop; /* the step's segment changes nothing in the model (sfh_result's noop) */
+	/* Where the target's send window may have parted from the model's (sfh_result's
+	 * wnd_how): "untaken", "shrink", or NULL/empty. */
+	const char *wnd_how;
+	/* The rule of the step whose ACK of new data the model did not take (sfh_result's
+	 * una_rule); NULL or empty if none. */
+	const char *una_rule;
 };
 
 /* key: "TARGET/KIND/TRIGGER/SHAPE", e.g. "lwip/wrong-field/segment/ack+",
@@ -49,5 +55,8 @@ struct sfh_cause_in {
  * an acknowledgment that differs names the earlier step it may stem from
  * ("ack+,since:ack.off"). Returns 0, or -1 if the key did not fit. */
 int sfh_cause_key(const struct sfh_cause_in *in, char *key, size_t cap);
+
+/* The report name of an sfh_result wnd_how (SFH_WND_*): NULL for none. */
+const char *sfh_wnd_how_name(int how);
 
 #endif

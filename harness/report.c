@@ -69,7 +69,11 @@ void sfh_report_cause(const char *target, const struct sfh_result *res, char *ke
 						    ? sfo_rule(res->since_rule)->id
 						    : NULL,
 				  .since_silent = res->since_silent,
-				  .noop = res->noop};
+				  .noop = res->noop,
+				  .wnd_how = sfh_wnd_how_name(res->wnd_event ? res->wnd_how : 0),
+				  .una_rule = res->una_event && sfo_rule(res->una_rule)
+						  ? sfo_rule(res->una_rule)->id
+						  : NULL};
 	if (sfh_cause_key(&in, key, cap) != 0 && cap)
 		key[cap - 1] = '\0';
 }
@@ -166,6 +170,22 @@ void sfh_report_json_fields(FILE *f, const struct sfh_report_info *info,
 		fprintf(f, "{\"event\": %d, \"line\": %u, \"silent\": %s, \"rule\": ",
 			res->since_event, res->since_line, res->since_silent ? "true" : "false");
 		sfh_json_str(f, sfo_rule(res->since_rule)->id);
+		fputc('}', f);
+	}
+	if (res->wnd_event && sfh_wnd_how_name(res->wnd_how)) {
+		kv(f, sep, &first, "window");
+		fprintf(f, "{\"event\": %d, \"line\": %u, \"how\": ", res->wnd_event,
+			res->wnd_line);
+		sfh_json_str(f, sfh_wnd_how_name(res->wnd_how));
+		fputs(", \"rule\": ", f);
+		sfh_json_str(f, sfo_rule(res->wnd_rule) ? sfo_rule(res->wnd_rule)->id : "?");
+		fputc('}', f);
+	}
+	if (res->una_event && sfo_rule(res->una_rule)) {
+		kv(f, sep, &first, "una");
+		fprintf(f, "{\"event\": %d, \"line\": %u, \"rule\": ", res->una_event,
+			res->una_line);
+		sfh_json_str(f, sfo_rule(res->una_rule)->id);
 		fputc('}', f);
 	}
 	if (v->accepted)

@@ -64,6 +64,15 @@ struct run {
 	int since_silent;
 	struct sfo_profile prof; /* the profile judged by, with the `timers` line applied */
 	uint64_t line_us;	 /* time of the previous line (`out ... @+D` counts from it) */
+	int wnd_event; /* sfh_result.wnd_*: kept current as steps conform */
+	uint32_t wnd_line;
+	sfo_rule_t wnd_rule;
+	int wnd_how;
+	uint32_t wnd_wl1, wnd_wl2; /* the WL1/WL2 the target may hold when wnd_how is set */
+	uint32_t wnd_win;	   /* ... and the window, when untaken */
+	int una_event;		   /* sfh_result.una_*: kept current as steps conform */
+	uint32_t una_line, una_ack;
+	sfo_rule_t una_rule;
 };
 
 /* A target op failed: an out-of-process stack that died or hung in it gives the case its
@@ -289,6 +298,13 @@ static void record_divergence(struct run *x, int ev_index, uint32_t line)
 	res->since_line = x->since_line;
 	res->since_rule = x->since_rule;
 	res->since_silent = x->since_silent;
+	res->wnd_event = x->wnd_how ? x->wnd_event : 0;
+	res->wnd_line = x->wnd_line;
+	res->wnd_rule = x->wnd_rule;
+	res->wnd_how = x->wnd_how;
+	res->una_event = x->una_event;
+	res->una_line = x->una_line;
+	res->una_rule = x->una_rule;
 	if (x->o->brief) {
 		const char *part[5];
 		signature_parts(x->t->ops->name, &res->verdict, part);
@@ -384,6 +400,88 @@ static void note_since(struct run *x, int ev_index, uint32_t line, sfo_rule_t ru
 	}
 }
 
+/* A segment step's window against the model's outcome for it (before -> after): where
+ * the target's send window may have parted from the model's. Untaken: the segment
+ * carries an ACK and another window or ACK number than the model's window source, and
+ * the model did not take it (dropped, or not newer than SND.WL1/SND.WL2, RFC 9293
+ * 3.10.7.4 fifth): a stack that takes it holds another window, and that segment's
+ * SEG.SEQ/SEG.ACK as its WL1/WL2, which makes it ignore later updates not newer than
+ * them. Shrink: the model took a window that moves the right edge left (a stack may
+ * keep the larger one, and its older WL1/WL2). A window both take (the model takes it,
+ * newer than what the stack holds as WL1/WL2) ends either. */
+static void note_wnd(struct run *x, int ev_index, uint32_t line, sfo_rule_t rule,
+		     const struct sfo_tcb *before, const struct sfo_tcb *after)
+{
+	const struct sfo_seg *s = &x->ev.u.seg;
+	if (!x->step_in_pkt || x->ev.kind != SFO_EV_SEGMENT || !(s->flags & SFO_ACK) ||
+	    (s->flags & SFO_RST) || !(before->fl & SFO_TF_ISS_KNOWN))
+		return;
+	unsigned scale =
+	    !(s->flags & SFO_SYN) && (after->fl & SFO_TF_WSCALE) ? after->snd_wscale : 0;
+	uint32_t wnd = (uint32_t)s->wnd << scale;
+	int took = after->snd_wl1 == s->seq && after->snd_wl2 == s->ack && after->snd_wnd == wnd;
+	if (!took && (s->ack != after->snd_wl2 || wnd != after->snd_wnd)) {
+		x->wnd_how = SFH_WND_UNTAKEN;
+		x->wnd_wl1 = s->seq;
+		x->wnd_wl2 = s->ack;
+		x->wnd_win = wnd;
+	} else if (took &&
+		   sfo_seq_lt(after->snd_una + after->snd_wnd, before->snd_una + before->snd_wnd)) {
+		if (x->wnd_how == SFH_WND_UNTAKEN && !sfo_seq_lt(x->wnd_wl1, s->seq) &&
+		    !(x->wnd_wl1 == s->seq && sfo_seq_lt(x->wnd_wl2, s->ack)))
+			return; /* not newer than the WL1/WL2 the stack may hold: ignored too */
+		if (x->wnd_how != SFH_WND_SHRINK) { /* the stack's WL1/WL2: the last taken */
+			x->wnd_wl1 = before->snd_wl1;
+			x->wnd_wl2 = before->snd_wl2;
+		}
+		x->wnd_how = SFH_WND_SHRINK;
+	} else {
+		if (took && x->wnd_how &&
+		    (sfo_seq_lt(x->wnd_wl1, s->seq) ||
+		     (x->wnd_wl1 == s->seq && sfo_seq_lt(x->wnd_wl2, s->ack))))
+			x->wnd_how = SFH_WND_NONE;
+		return;
+	}
+	x->wnd_event = ev_index + 1;
+	x->wnd_line = line;
+	x->wnd_rule = rule;
+}
+
+/* A segment step's ACK field against the model's outcome for it: an ACK of new data
+ * the model leaves untaken (it drops the segment) may be taken by a stack that processes
+ * the ACK field before it tests acceptability; the model taking SND.UNA that far ends it. */
+static void note_una(struct run *x, int ev_index, uint32_t line, sfo_rule_t rule,
+		     const struct sfo_tcb *after)
+{
+	const struct sfo_seg *s = &x->ev.u.seg;
+	if (x->una_event && !sfo_seq_lt(after->snd_una, x->una_ack))
+		x->una_event = 0;
+	if (!x->step_in_pkt || x->ev.kind != SFO_EV_SEGMENT || !(s->flags & SFO_ACK) ||
+	    (s->flags & SFO_RST) || !(after->fl & SFO_TF_ISS_KNOWN))
+		return;
+	if (sfo_seq_lt(after->snd_una, s->ack) && !sfo_seq_gt(s->ack, after->snd_nxt)) {
+		x->una_event = ev_index + 1;
+		x->una_line = line;
+		x->una_rule = rule;
+		x->una_ack = s->ack;
+	}
+}
+
+/* Whether a segment the target sent on this step carries data beyond the send window the
+ * model holds after it (t): sent on another window. One octet against a zero window when
+ * time passes is a probe (its timing another matter), not that. */
+static int sent_beyond_window(const struct run *x, const struct sfo_tcb *t)
+{
+	for (size_t i = 0; i < x->nsegs; i++) {
+		const struct sfo_seg *g = &x->r->segs[i];
+		if (!g->len || (t->snd_wnd == 0 && g->len == 1 && x->ev.kind == SFO_EV_WAIT))
+			continue;
+		if (sfo_seq_gt(g->seq + g->len, t->snd_una + t->snd_wnd))
+			return 1;
+	}
+	return 0;
+}
+
 /* Judge the step whose expectation is in r->expect; commit or record a divergence.
  * Returns 1 to go on, 0 to stop (divergence), -1 on a harness error. */
 static int judge(struct run *x, int ev_index, uint32_t line)
@@ -447,13 +545,27 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 				x->since_event = 0;
 				x->since_silent = 0;
 			}
+		if (r->expect.nout)
+			note_wnd(x, ev_index, line, v.rule, &x->tcb, &r->expect.out[0].next);
+		/* kept for data sent beyond the model's window, and for a segment the model
+		 * wanted that did not come after a smaller window it did not take */
+		const struct sfo_tcb *nt = r->expect.nout ? &r->expect.out[0].next : &x->tcb;
+		if (!sent_beyond_window(x, nt) &&
+		    !(v.kind == SFO_DIV_MISSING && x->wnd_how == SFH_WND_UNTAKEN &&
+		      x->wnd_win < nt->snd_wnd))
+			x->wnd_how = SFH_WND_NONE;
+		note_una(x, ev_index, line, v.rule,
+			 r->expect.nout ? &r->expect.out[0].next : &x->tcb);
 		x->res->verdict = v;
 		trace_verdict(x, &v, x->observed);
 		record_divergence(x, ev_index, line);
 		return 0;
 	}
 	uint32_t rcv_nxt = x->tcb.rcv_nxt;
+	struct sfo_tcb tcb0 = x->tcb;
 	sfo_commit(&x->tcb, &r->expect.out[which], r->segs, x->nsegs);
+	note_wnd(x, ev_index, line, v.rule, &tcb0, &x->tcb);
+	note_una(x, ev_index, line, v.rule, &x->tcb);
 	x->state_ok = r->expect.out[which].state_ok;
 	note_since(x, ev_index, line, v.rule, x->step_space && x->tcb.rcv_nxt == rcv_nxt);
 	x->res->verdict = v;

@@ -76,6 +76,8 @@ struct sfh_run_opts {
 	int brief;
 };
 
+enum { SFH_WND_NONE, SFH_WND_UNTAKEN, SFH_WND_SHRINK };
+
 struct sfh_result {
 	struct sfo_verdict verdict; /* kind OK if the whole scenario conformed */
 	int div_event;              /* index of the diverging scenario event, -1 for the OPEN */
@@ -98,6 +100,23 @@ struct sfh_result {
 	/* The divergent step was a segment that the model's reference outcome leaves without
 	 * effect (state, RCV.NXT, SND.UNA, SND.WND as they were): dropped, or a duplicate. */
 	int noop;
+	/* The latest step (the divergent one included) after which the target's send window
+	 * may differ from the model's: an ACK-bearing segment whose window the model did not
+	 * take (SND.WL1/SND.WL2, or dropped: a stack that takes it anyway may also keep its
+	 * newer WL1/WL2 and ignore later updates), or one whose window it took that moved the
+	 * right edge left (a stack may keep the larger one). Kept only when the divergent
+	 * step sends data beyond the model's window, which is then grouped by wnd_how.
+	 * wnd_event is 1 + its scenario event index, 0 if none. */
+	int wnd_event;
+	uint32_t wnd_line;
+	sfo_rule_t wnd_rule;
+	int wnd_how; /* SFH_WND_* */
+	/* The latest segment whose ACK of new data (in SND.UNA+1..SND.NXT) the model did not
+	 * take (the segment dropped) and no later step took: a stack that takes it anyway
+	 * neither retransmits that data nor waits for its ACK. 0 if none. */
+	int una_event;
+	uint32_t una_line;
+	sfo_rule_t una_rule;
 	int assert_failed;          /* an `out`/`expect state` assertion failed (see verdict) */
 	char signature[160];	    /* "target/STATE/evclass/rule/kind", for a crash with a
 				     * known site "target/crash/SITE/WHAT" (sfh_result_sign) */
