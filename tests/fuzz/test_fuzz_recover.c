@@ -51,7 +51,7 @@ static void load_all(void)
 				snprintf(crash_path[ncrash], sizeof crash_path[0], "%s", fl.paths[i]);
 				crash[ncrash++] = s;
 			}
-		} else if (nnormal < MAXS &&
+		} else if (nnormal < MAXS && !s.timers && /* lwIP takes no timer settings */
 			   (strncmp(base, "lwip-", 5) == 0 || strstr(fl.paths[i], "seeds/"))) {
 			normal[nnormal++] = s;
 		}

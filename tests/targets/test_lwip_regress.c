@@ -54,6 +54,9 @@ int main(void)
 			continue;
 		if (strstr(l, "25-rst-time-wait.scn") && strstr(l, "timewait.rst.rfc1337"))
 			continue;
+		/* a timers line lwIP cannot honour: refused, not judged */
+		if (strstr(l, "61-outasrt-synack-rto-timing.scn: not supported by target lwip"))
+			continue;
 		fprintf(stderr, "unexpected: %s\n", l);
 		diverged++;
 	}

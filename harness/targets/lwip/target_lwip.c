@@ -186,37 +186,11 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
  * before: lwIP resets a SYN-RECEIVED connection whose listener is gone when the final
  * ACK arrives, and a RST in SYN-RECEIVED returns a passive open to LISTEN. Runs after
  * every operation (accept callbacks happen inside ip4_input). */
-/* A `timers rto_init=` setting. lwIP counts its RTO in slow-timer ticks (TCP_SLOW_INTERVAL,
- * 500 ms) that run on a grid of their own, so a timeout of k ticks fires between k - 1
- * and k ticks after the send; a pcb starts with rto = sv = 3 s and sa = 0 (tcp_alloc),
- * later RTOs are (sa >> 3) + sv, backed off. Until the first RTT sample (sa still 0) and
- * before any retransmission, the case's connection gets rto = sv = rto_ticks(), one tick
- * more than the setting rounded up: the first retransmission then comes no earlier than
- * the setting (RFC 6298 2.1) and at most a tick later, and the series goes on doubling
- * (5.5). reset() writes the tick count's time back to base.timer_ms: the runner judges
- * with that later end. */
-static uint32_t rto_ticks(uint32_t ms)
-{
-	uint32_t ticks = (ms + TCP_SLOW_INTERVAL - 1) / TCP_SLOW_INTERVAL + 1;
-	return ticks > 0x3fff ? 0x3fff : ticks;
-}
-
-static void apply_timers(struct lwip_target *t)
-{
-	int tw;
-	if (!(t->base.timers_set & (1u << SFH_TM_RTO_INIT)))
-		return;
-	struct tcp_pcb *c = find_conn(t, &tw);
-	if (c && !tw && c->sa == 0 && c->nrtx == 0)
-		c->rto = c->sv = (s16_t)(t->base.timer_ms[SFH_TM_RTO_INIT] / TCP_SLOW_INTERVAL);
-}
-
 static void settle(struct lwip_target *t)
 {
 	struct tcp_pcb *l = t->have_conn ? find_listener(t) : NULL;
 	if (l)
 		tcp_close(l);
-	apply_timers(t);
 }
 
 static void close_listener(struct lwip_target *t)
@@ -323,7 +297,6 @@ static int lwip_open(const char *args, struct sfh_target **out, char *err, size_
 		return -1;
 	}
 	t->base.ops = &sfh_target_lwip_ops;
-	t->base.timers_can = 1u << SFH_TM_RTO_INIT; /* in 500 ms ticks: apply_timers() */
 	if (parse_args(t, args, err, errlen) != 0) {
 		free(t);
 		return -1;
@@ -419,9 +392,6 @@ static int lwip_reset(struct sfh_target *base, enum sfh_role role, uint32_t case
 	t->ep.peer_ip = LWIP_PEER_IP;
 	t->ep.target_port = (uint16_t)(10000 + case_no % 20000);
 	t->ep.peer_port = (uint16_t)(40000 + case_no % 20000);
-	if (base->timers_set & (1u << SFH_TM_RTO_INIT)) /* what apply_timers() will use */
-		base->timer_ms[SFH_TM_RTO_INIT] =
-		    rto_ticks(base->timer_ms[SFH_TM_RTO_INIT]) * TCP_SLOW_INTERVAL;
 	sfh_lwip_iss_own(t->iss_own);
 	sfh_lwip_case_start(t->iss_fixed    ? t->iss
 			    : base->iss_set ? base->iss_want
@@ -687,8 +657,11 @@ static void lwip_close(struct sfh_target *base)
 const struct sfh_target_ops sfh_target_lwip_ops = {
     .name = "lwip",
     .summary = "lwIP 2.1.3 (liblwip.so) in-process, raw API, virtual time",
+    /* No SFH_CAP_TIMERS: lwIP's initial RTO also seeds its RTT variance, and with it every
+     * later RTO, its give-up time and SYN-SENT's; one figure in the model cannot follow
+     * that, so a `timers` line is refused rather than judged wrongly. */
     .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_INPROC |
-	    SFH_CAP_EMIT_TIME | SFH_CAP_TIMERS,
+	    SFH_CAP_EMIT_TIME,
     .profile = "lwip",
     .probe = lwip_probe,
     .version = lwip_version,
