@@ -8,19 +8,27 @@
 #include "runner.h"
 
 #define SFH_DRAIN_MAX 64
+/* The most segments one step may emit before the runner calls the case broken: far above
+ * what one bounded send can produce even at a tiny MSS, low enough that a stack flooding
+ * its peer cannot exhaust memory. */
+#define SFH_STEP_SEGS_MAX 65536
 /* `out ... @+D`: on a target whose clock is real, what the runner's own work between two
  * ops may add to a measured time, on top of the line's tolerance. */
 #define SFH_RT_SLACK_US 2000
 
 struct sfh_runner {
 	struct sfh_wire *wire;
-	struct sfh_pkt pkts[SFH_DRAIN_MAX];
-	struct sfo_seg segs[SFH_DRAIN_MAX];
+	struct sfh_pkt pkts[SFH_DRAIN_MAX]; /* one batch of sfh_target_drain */
+	/* Every segment the last step emitted, judged together: a step may emit far more
+	 * than one batch (a large send to a small MSS), and judging a cut list would leave
+	 * the model's SND.NXT behind the stack's. Grown as needed, up to SFH_STEP_SEGS_MAX. */
+	size_t segcap;
+	struct sfo_seg *segs;
 	/* per emitted segment of the last step, for `out` assertions */
-	uint64_t seg_at[SFH_DRAIN_MAX];	   /* emission time (SFH_CAP_EMIT_TIME) */
-	uint32_t seg_ttsv[SFH_DRAIN_MAX];  /* the ttsv anchor before it */
-	uint8_t seg_norder[SFH_DRAIN_MAX]; /* its option kinds in wire order, NOP/EOL left out */
-	uint8_t seg_order[SFH_DRAIN_MAX][SFH_MAX_ORDER + 1];
+	uint64_t *seg_at;    /* emission time (SFH_CAP_EMIT_TIME) */
+	uint32_t *seg_ttsv;  /* the ttsv anchor before it */
+	uint8_t *seg_norder; /* its option kinds in wire order, NOP/EOL left out */
+	uint8_t (*seg_order)[SFH_MAX_ORDER + 1];
 	struct sfh_pkt inpkt;
 	struct sfo_expect expect;
 };
@@ -52,19 +60,19 @@ struct run {
 	uint64_t delivered;  /* octets the application received */
 	int peer_sent_known; /* the peer's ISN counts: a SYN was sent or accepted */
 	struct sfo_event ev; /* the step's event as the model saw it (for o->step) */
-	int refused;         /* ... a refused call */
+	int refused;	     /* ... a refused call */
 	uint32_t wait_ms;    /* ... a wait's asked-for time */
 	struct sfh_progress here; /* the step in progress, should the target die in it */
-	uint32_t step_in_pkt; /* frame of this step's incoming segment, 0 for a call or wait */
-	uint32_t step_emit0;  /* frames before this step's first emitted segment */
-	uint32_t step_space;  /* sequence space of this step's incoming segment */
-	int since_event;      /* sfh_result.since_*: kept current as steps conform */
+	uint32_t step_in_pkt;	  /* frame of this step's incoming segment, 0 for a call or wait */
+	uint32_t step_emit0;	  /* frames before this step's first emitted segment */
+	uint32_t step_space;	  /* sequence space of this step's incoming segment */
+	int since_event;	  /* sfh_result.since_*: kept current as steps conform */
 	uint32_t since_line;
 	sfo_rule_t since_rule;
 	int since_silent;
 	struct sfo_profile prof; /* the profile judged by, with the `timers` line applied */
 	uint64_t line_us;	 /* time of the previous line (`out ... @+D` counts from it) */
-	int wnd_event; /* sfh_result.wnd_*: kept current as steps conform */
+	int wnd_event;		 /* sfh_result.wnd_*: kept current as steps conform */
 	uint32_t wnd_line;
 	sfo_rule_t wnd_rule;
 	int wnd_how;
@@ -88,6 +96,59 @@ static int target_failed(struct run *x, const char *what)
 	return -1;
 }
 
+static void free_segs(struct sfh_runner *r)
+{
+	free(r->segs);
+	free(r->seg_at);
+	free(r->seg_ttsv);
+	free(r->seg_norder);
+	free(r->seg_order);
+}
+
+/* Room for at least n segments of one step; 0, or -1 out of memory (nothing lost). */
+static int grow_segs(struct sfh_runner *r, size_t n)
+{
+	if (n <= r->segcap)
+		return 0;
+	size_t cap = r->segcap ? r->segcap : SFH_DRAIN_MAX;
+	while (cap < n)
+		cap *= 2;
+	struct sfh_runner g = {.segcap = cap};
+	g.segs = malloc(cap * sizeof *g.segs);
+	g.seg_at = malloc(cap * sizeof *g.seg_at);
+	g.seg_ttsv = malloc(cap * sizeof *g.seg_ttsv);
+	g.seg_norder = malloc(cap * sizeof *g.seg_norder);
+	g.seg_order = malloc(cap * sizeof *g.seg_order);
+	if (!g.segs || !g.seg_at || !g.seg_ttsv || !g.seg_norder || !g.seg_order) {
+		free_segs(&g);
+		return -1;
+	}
+	if (r->segcap) {
+		memcpy(g.segs, r->segs, r->segcap * sizeof *g.segs);
+		memcpy(g.seg_at, r->seg_at, r->segcap * sizeof *g.seg_at);
+		memcpy(g.seg_ttsv, r->seg_ttsv, r->segcap * sizeof *g.seg_ttsv);
+		memcpy(g.seg_norder, r->seg_norder, r->segcap * sizeof *g.seg_norder);
+		memcpy(g.seg_order, r->seg_order, r->segcap * sizeof *g.seg_order);
+	}
+	free_segs(r);
+	r->segcap = cap;
+	r->segs = g.segs;
+	r->seg_at = g.seg_at;
+	r->seg_ttsv = g.seg_ttsv;
+	r->seg_norder = g.seg_norder;
+	r->seg_order = g.seg_order;
+	return 0;
+}
+
+void sfh_runner_free(struct sfh_runner *r)
+{
+	if (!r)
+		return;
+	sfh_wire_free(r->wire);
+	free_segs(r);
+	free(r);
+}
+
 struct sfh_runner *sfh_runner_new(char *err, size_t errlen)
 {
 	struct sfh_runner *r = calloc(1, sizeof *r);
@@ -96,19 +157,13 @@ struct sfh_runner *sfh_runner_new(char *err, size_t errlen)
 		return NULL;
 	}
 	r->wire = sfh_wire_new(err, errlen);
-	if (!r->wire) {
-		free(r);
+	if (!r->wire || grow_segs(r, SFH_DRAIN_MAX) != 0) {
+		if (r->wire)
+			snprintf(err, errlen, "out of memory");
+		sfh_runner_free(r);
 		return NULL;
 	}
 	return r;
-}
-
-void sfh_runner_free(struct sfh_runner *r)
-{
-	if (!r)
-		return;
-	sfh_wire_free(r->wire);
-	free(r);
 }
 
 /* FNV-1a over the signature's parts joined by '/', without writing the text. */
@@ -268,16 +323,23 @@ static int drain(struct run *x)
 			sfh_pcap_write(x->o->pcap, r->pkts[i].data, r->pkts[i].len, x->now_us);
 			if (!csum_ok && !x->bad_csum)
 				x->bad_csum = (int)n + 1;
-			if (n < SFH_DRAIN_MAX) {
-				r->seg_at[n] = r->pkts[i].at_us;
-				r->seg_ttsv[n] = x->ts[SFH_TS_TTSV];
-				r->seg_norder[n] =
-				    opt_kinds(r->pkts[i].data, r->pkts[i].len, r->seg_order[n]);
+			if (n == SFH_STEP_SEGS_MAX) {
+				snprintf(x->res->err, sizeof x->res->err,
+					 "%s emitted more than %d segments in one step",
+					 x->t->ops->name, SFH_STEP_SEGS_MAX);
+				return -1;
 			}
+			if (grow_segs(r, n + 1) != 0) {
+				snprintf(x->res->err, sizeof x->res->err, "out of memory");
+				return -1;
+			}
+			r->seg_at[n] = r->pkts[i].at_us;
+			r->seg_ttsv[n] = x->ts[SFH_TS_TTSV];
+			r->seg_norder[n] =
+			    opt_kinds(r->pkts[i].data, r->pkts[i].len, r->seg_order[n]);
 			if (seg.opts & SFO_OPT_TS) /* the `ttsv` anchor: its latest TSval */
 				x->ts[SFH_TS_TTSV] = seg.tsval;
-			if (n < SFH_DRAIN_MAX)
-				r->segs[n++] = seg;
+			r->segs[n++] = seg;
 		}
 		if (got < SFH_DRAIN_MAX)
 			break;
@@ -523,11 +585,19 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 		x->o->cover(x->o->cover_ctx, &c);
 	}
 	if (x->o->step) {
-		struct sfh_step st = {.event = ev_index, .line = line, .ev = &x->ev,
-				      .refused = x->refused, .wait_ms = x->wait_ms,
-				      .before = &x->tcb, .expect = &r->expect, .segs = r->segs,
-				      .nsegs = x->nsegs, .observed = x->observed, .v = &v,
-				      .which = which, .pisn = x->pisn};
+		struct sfh_step st = {.event = ev_index,
+				      .line = line,
+				      .ev = &x->ev,
+				      .refused = x->refused,
+				      .wait_ms = x->wait_ms,
+				      .before = &x->tcb,
+				      .expect = &r->expect,
+				      .segs = r->segs,
+				      .nsegs = x->nsegs,
+				      .observed = x->observed,
+				      .v = &v,
+				      .which = which,
+				      .pisn = x->pisn};
 		x->o->step(x->o->step_ctx, &st);
 	}
 	if (v.kind != SFO_DIV_OK) {
