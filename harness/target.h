@@ -24,7 +24,8 @@ enum {
 	SFH_CAP_VTIME = 1u << 1,   /* advance() is virtual: waits cost no real time */
 	SFH_CAP_PASSIVE = 1u << 2, /* can play the passive role */
 	SFH_CAP_ACTIVE = 1u << 3,  /* can play the active role */
-	SFH_CAP_INPROC = 1u << 4   /* runs inside this process (a crash takes us down) */
+	SFH_CAP_INPROC = 1u << 4,  /* runs inside this process (a crash takes us down) */
+	SFH_CAP_CALLRES = 1u << 8  /* call() reports what the call returned (call_err) */
 };
 
 struct sfh_target;
@@ -97,6 +98,14 @@ struct sfh_target {
 	enum sfo_div_kind died;
 	char died_what[128];
 	struct sfh_crash death;
+	/* SFH_CAP_CALLRES: what the last call() returned to the application, an enum sfo_err
+	 * (the runner sets SFO_ERR_OK before each call). SFO_ERR_OK: the call succeeded, its
+	 * octets are call()'s return value (RECEIVE: 0 is the end of the stream; a receive
+	 * that found nothing to read is SFO_ERR_EAGAIN with 0 octets, not refused). A call
+	 * the API refused (SFH_CALL_REFUSED) names its error here (SFO_ERR_ERROR if the
+	 * stack cannot say which); a refusal left at SFO_ERR_OK is an API that said ok and
+	 * left the connection untouched. */
+	int call_err;
 };
 
 /* Registry (harness/targets/registry.c). */
