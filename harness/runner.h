@@ -104,6 +104,8 @@ struct sfh_result {
 	uint64_t sig_hash;          /* FNV-1a of signature */
 	char err[256];              /* harness error text when sfh_run returns -1 */
 	struct sfh_crash crash;	    /* kind CRASH: its assertion and frames, as far as known */
+	int results_unchecked;	    /* the scenario asserts call results (`=>`) that the target
+				     * cannot report (no SFH_CAP_CALLRES): left unchecked */
 };
 
 struct sfh_runner;

@@ -777,7 +777,8 @@ void sfo_call_results(const struct sfo_tcb *t, enum sfo_call call, struct sfo_ca
 		    B(EBADF) | B(ENOTCONN) |
 		    (call == SFO_CALL_LISTEN || call == SFO_CALL_CONNECT ? B(EADDRINUSE) : 0);
 	if (t->state == SFO_SYN_RECEIVED && (t->fl & SFO_TF_PASSIVE) && call != SFO_CALL_ACCEPT)
-		r->allow |= B(ENOTCONN) | B(EPIPE) | B(EINVAL) | B(EAGAIN);
+		r->allow |= B(ENOTCONN) | B(EPIPE) | B(EINVAL) | B(EAGAIN) |
+			    (call == SFO_CALL_LISTEN ? B(OK) : 0); /* listen() again on it */
 }
 
 enum sfo_err sfo_result_class(enum sfo_call call, enum sfo_err err, uint32_t n)

@@ -137,6 +137,69 @@ static void assertions_are_checked(void)
 	CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
 }
 
+/* The same results on a stack: lwIP waits (EAGAIN) with nothing delivered, reads the
+ * end of the stream after the FIN, reports a reset once (ECONNRESET, then ENOTCONN) and a
+ * refused OPEN as ECONNREFUSED; a wrong `=>` fails. */
+static void call_results_on_lwip(void)
+{
+	struct sfh_result res;
+	static const struct {
+		const char *text;
+		int assert_failed;
+	} cases[] = {
+	    {"role passive\nin S seq=pisn\nin .\ncall receive => EAGAIN\nin P. len=5\n"
+	     "call receive 3 => 3\ncall receive => 2\nin F.\ncall receive => 0\n"
+	     "call send 4 => 4\ncall close => 0\n",
+	     0},
+	    {"role passive\nin S seq=pisn\nin .\ncall receive => 0\n", 1},
+	    {"role passive\nin S seq=pisn\nin .\nin R\ncall receive => ECONNRESET\n"
+	     "call send 1 => ENOTCONN\n",
+	     0},
+	    {"role passive\nin S seq=pisn\nin .\nin R\ncall send 1 => EPIPE\n", 1},
+	    {"role active\nout S\ncall connect => EALREADY\nin R. seq=0 ack=tisn+1\n"
+	     "call send 1 => ECONNREFUSED\n",
+	     0},
+	    {"role passive\ncall accept => EAGAIN\nin S seq=pisn\nin .\ncall accept => 0\n"
+	     "call shutdown => 0\ncall send 1 => ENOTCONN\n",
+	     0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		CHECK_EQ(run_text("lwip", cases[i].text, &res, NULL), 0);
+		if (res.assert_failed != cases[i].assert_failed ||
+		    (!cases[i].assert_failed && res.verdict.kind != SFO_DIV_OK))
+			fprintf(stderr, "lwip case %zu: %s: %s\n", i, res.signature,
+				res.verdict.detail);
+		CHECK_EQ(res.assert_failed, cases[i].assert_failed);
+		if (!cases[i].assert_failed)
+			CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+	}
+}
+
+/* A target that cannot report results: the case runs, its `=>` lines unchecked, and the
+ * result says so. */
+static void call_results_unchecked_without_cap(void)
+{
+	struct sfh_result res;
+	struct sfh_target *t;
+	char err[256];
+	if (sfh_target_open("slirp", &t, err, sizeof err) != 0) {
+		printf("slirp not available here: unchecked results not tested (%s)\n", err);
+		return;
+	}
+	sfh_target_close(t);
+	CHECK(!(sfh_target_find("slirp")->caps & SFH_CAP_CALLRES));
+	CHECK_EQ(run_text("slirp", "role passive\nin S seq=pisn\nin .\ncall receive => EISCONN\n",
+			  &res, NULL),
+		 0);
+	CHECK_EQ(res.results_unchecked, 1);
+	CHECK_EQ(res.assert_failed, 0);
+	CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+	CHECK_EQ(run_text("model", "role passive\nin S seq=pisn\nin .\ncall receive => EAGAIN\n",
+			  &res, NULL),
+		 0);
+	CHECK_EQ(res.results_unchecked, 0);
+}
+
 /* Call results: the model judges what a call returned (a model stack seeded with an early
  * end of stream diverges on rule result.receive), and a `=>` line asserts it exactly. */
 static void call_results_are_judged(void)
@@ -334,6 +397,8 @@ int main(void)
 	each_fault_found_by_seed_replay(&seeds);
 	assertions_are_checked();
 	call_results_are_judged();
+	call_results_on_lwip();
+	call_results_unchecked_without_cap();
 	pcap_holds_every_packet();
 	ts_anchors_resolve();
 	isolated_crash_becomes_verdict();

@@ -574,7 +574,10 @@ static int lt_state(struct sfh_target *t, enum sfo_state *st)
 
 static int lt_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 {
-	return sfh_linux_app_call(&((struct linux_target *)t)->app, call, arg);
+	struct linux_target *lt = (struct linux_target *)t;
+	int rc = sfh_linux_app_call(&lt->app, call, arg);
+	t->call_err = lt->app.call_err;
+	return rc;
 }
 
 /* ---------- time ---------- */
@@ -733,7 +736,7 @@ static int lt_advance(struct sfh_target *t, uint32_t ms)
 const struct sfh_target_ops sfh_target_linux_ops = {
     .name = "linux",
     .summary = "the running kernel's TCP via a TUN device in a private network namespace",
-    .caps = SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE,
+    .caps = SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_CALLRES,
     .profile = "linux",
     .probe = lt_probe,
     .version = lt_version,
