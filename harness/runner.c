@@ -41,6 +41,8 @@ struct run {
 	int peer_sent_known; /* the peer's ISN counts: a SYN was sent or accepted */
 	struct sfo_event ev; /* the step's event as the model saw it (for o->step) */
 	int refused;         /* ... a refused call */
+	int res_err;	     /* ... a call's result (-1: none known) */
+	uint32_t res_n, res_allow;
 	uint32_t wait_ms;    /* ... a wait's asked-for time */
 	struct sfh_progress here; /* the step in progress, should the target die in it */
 	uint32_t step_in_pkt; /* frame of this step's incoming segment, 0 for a call or wait */
@@ -368,11 +370,22 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 		x->o->cover(x->o->cover_ctx, &c);
 	}
 	if (x->o->step) {
-		struct sfh_step st = {.event = ev_index, .line = line, .ev = &x->ev,
-				      .refused = x->refused, .wait_ms = x->wait_ms,
-				      .before = &x->tcb, .expect = &r->expect, .segs = r->segs,
-				      .nsegs = x->nsegs, .observed = x->observed, .v = &v,
-				      .which = which, .pisn = x->pisn};
+		struct sfh_step st = {.event = ev_index,
+				      .line = line,
+				      .ev = &x->ev,
+				      .refused = x->refused,
+				      .wait_ms = x->wait_ms,
+				      .before = &x->tcb,
+				      .expect = &r->expect,
+				      .segs = r->segs,
+				      .nsegs = x->nsegs,
+				      .observed = x->observed,
+				      .v = &v,
+				      .which = which,
+				      .pisn = x->pisn,
+				      .res_err = x->res_err,
+				      .res_n = x->res_n,
+				      .res_allow = x->res_allow};
 		x->o->step(x->o->step_ctx, &st);
 	}
 	if (v.kind != SFO_DIV_OK) {
@@ -501,6 +514,14 @@ static int check_result(struct run *x, int ev_index, const struct sfh_event *e, 
 	return 0;
 }
 
+/* The step feed's view of a call's result. */
+static void note_result(struct run *x, const struct sfo_callres *cr, int got)
+{
+	x->res_err = (x->t->ops->caps & SFH_CAP_CALLRES) ? x->t->call_err : -1;
+	x->res_n = got > 0 ? (uint32_t)got : 0;
+	x->res_allow = cr->allow;
+}
+
 static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t arg, uint32_t line)
 {
 	struct sfo_event ev = {.kind = SFO_EV_CALL};
@@ -525,6 +546,7 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 		sfo_step(&x->tcb, &x->cfg, &idle, &x->r->expect);
 		x->ev = ev;
 		x->refused = 1;
+		note_result(x, &cr, 0);
 		int go = judge(x, ev_index, line);
 		return go == 1 ? check_result(x, ev_index, se, call, &cr, 0) : go;
 	}
@@ -547,6 +569,7 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
 	x->ev = ev;
 	x->refused = 0;
+	note_result(x, &cr, got);
 	progress(x, ev_index, line);
 	if (call == SFO_CALL_RECEIVE && check_delivery(x, ev_index, line, got) == 0)
 		return 0;
@@ -587,6 +610,7 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_
 	sfo_step(&x->tcb, &x->cfg, &ev, &r->expect);
 	x->ev = ev;
 	x->refused = 0;
+	x->res_err = -1;
 	progress(x, ev_index, line);
 	if (sfh_target_inject(x->t, r->inpkt.data, r->inpkt.len) != 0)
 		return target_failed(x, "inject");
@@ -616,6 +640,7 @@ static int step_wait(struct run *x, int ev_index, uint32_t ms, uint32_t line)
 	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
 	x->ev = ev;
 	x->refused = 0;
+	x->res_err = -1;
 	x->wait_ms = ms;
 	return judge(x, ev_index, line);
 }

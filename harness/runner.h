@@ -55,6 +55,11 @@ struct sfh_step {
 	const struct sfo_verdict *v;  /* the step's verdict */
 	int which;                    /* the outcome that fits (-1: divergence) */
 	uint32_t pisn;                /* synfin's ISN for the run */
+	/* a call: what it returned (enum sfo_err, SFO_ERR_OK with res_n octets; -1 when the
+	 * target cannot say) and the results the model allowed (struct sfo_callres.allow) */
+	int res_err;
+	uint32_t res_n;
+	uint32_t res_allow;
 };
 
 struct sfh_run_opts {
