@@ -850,6 +850,16 @@ int sfh_pd_export(const struct sfh_scenario *s, const char *scn_name, const char
 			 res.div_line, res.verdict.detail);
 		goto out;
 	}
+	/* a call whose segments conformed but whose result RFC 9293 does not allow: that
+	 * step is the divergent one (the runner judged its result after the step feed) */
+	if (res.verdict.kind != SFO_DIV_OK && rec->n && rec->st[rec->n - 1].v.kind == SFO_DIV_OK &&
+	    rec->st[rec->n - 1].ev.kind == SFO_EV_CALL && rec->st[rec->n - 1].res_err >= 0) {
+		struct pd_step *last = &rec->st[rec->n - 1];
+		struct sfo_callres r = {.allow = last->res_allow};
+		if (!sfo_callres_fits(&r, last->ev.u.call.call, (enum sfo_err)last->res_err,
+				      last->res_n))
+			last->v = res.verdict;
+	}
 	if (res.verdict.kind != SFO_DIV_OK &&
 	    (rec->n == 0 || rec->st[rec->n - 1].v.kind == SFO_DIV_OK)) {
 		snprintf(err, errlen, "line %u: the divergence (%s) is not one of a judged step",

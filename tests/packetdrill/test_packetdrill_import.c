@@ -117,6 +117,18 @@ int main(void)
 		 0);
 	CHECK_EQ(sh(out, sizeof out, "rm -rf '%s'", dir), 0);
 
+	/* export of a call-result divergence (no packetdrill needed to write it): the read
+	 * that returned the end of the stream too early is written as RFC 9293 wants it */
+	CHECK_EQ(sh(out, sizeof out,
+		    "printf 'role passive\\nin S seq=pisn win=65535 mss=1460\\nin . win=65535\\n"
+		    "call receive\\n' > /tmp/synfin-eof.scn && '%s' export --packetdrill --target "
+		    "model:fault=recv-eof-early /tmp/synfin-eof.scn 2>&1",
+		    bin),
+		 0);
+	CHECK(strstr(out, "read(4, ..., 1000) = -1 EAGAIN (Resource temporarily unavailable)\n"
+			  "// synfin: wrong-field divergence: rule result.receive") != NULL);
+	unlink("/tmp/synfin-eof.scn");
+
 	/* bad input: a clear error, exit 2 */
 	CHECK_EQ(sh(out, sizeof out,
 		    "printf '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\\n"
