@@ -536,6 +536,12 @@ uint8_t sfo_closed_err(const struct sfo_tcb *before, const struct sfo_event *ev,
 {
 	if (state_rule == SFO_R_TIMEOUT_USER || state_rule == SFO_R_ZWP_TIMEOUT)
 		return SFO_ERR_ETIMEDOUT; /* 3.10.8 */
+	/* 3.10.4 SYN-SENT: "Delete the TCB and return "error: closing" responses to any
+	 * queued SENDs, or RECEIVEs": a half-close (the socket stays) cancels the OPEN, whose
+	 * delayed response sockets give as ECONNRESET */
+	if (ev->kind == SFO_EV_CALL && ev->u.call.call == SFO_CALL_SHUTDOWN &&
+	    before->state == SFO_SYN_SENT)
+		return SFO_ERR_ECONNRESET;
 	if (ev->kind != SFO_EV_SEGMENT)
 		return 0; /* the user's own CLOSE or ABORT, TIME-WAIT's end: nothing to report */
 	if (state_rule == SFO_R_SYN_INWIN_RESET)

@@ -151,6 +151,15 @@ static void ends_leave_their_error(void)
 	CHECK(allows(&w, SFO_CALL_RECEIVE, SFO_ERR_ECONNREFUSED, 0));
 	CHECK(!allows(&w, SFO_CALL_RECEIVE, SFO_ERR_ETIMEDOUT, 0));
 
+	/* a half-close in SYN-SENT cancels the OPEN: "error: closing" (3.10.4) */
+	at(&w, SFO_SYN_SENT, "rfc9293");
+	w_call(&w, SFO_CALL_SHUTDOWN, 0);
+	CHECK_EQ(w.ot.state, SFO_CLOSED);
+	CHECK_EQ(w.ot.closed_err, SFO_ERR_ECONNRESET);
+	at(&w, SFO_SYN_SENT, "rfc9293");
+	w_call(&w, SFO_CALL_CLOSE, 0);
+	CHECK_EQ(w.ot.closed_err, 0);
+
 	at(&w, SFO_ESTABLISHED, "rfc9293");
 	w_call(&w, SFO_CALL_ABORT, 0);
 	CHECK_EQ(w.ot.state, SFO_CLOSED);

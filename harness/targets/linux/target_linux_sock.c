@@ -57,11 +57,12 @@ int sfh_linux_errno_result(int e)
 }
 
 /* A call with no descriptor for the connection: the application holds only the listener
- * (a passive connection not accepted yet: what the listener answers, ENOTCONN), or nothing
- * at all (it closed its socket: EBADF). */
+ * (a passive connection not accepted yet), or its socket is gone (closed by it, or by
+ * this target when the kernel handed the connection to a timewait socket or reset it):
+ * no connection it can name, ENOTCONN. */
 static int no_fd(struct sfh_linux_app *a)
 {
-	a->call_err = a->lfd >= 0 ? SFO_ERR_ENOTCONN : SFO_ERR_EBADF;
+	a->call_err = SFO_ERR_ENOTCONN;
 	return SFH_LINUX_REFUSED;
 }
 
@@ -186,6 +187,9 @@ static int do_send(struct sfh_linux_app *a, uint32_t n)
 	uint32_t done = 0;
 	if (fd < 0)
 		return no_fd(a);
+	/* a send of nothing still meets the kernel's checks (EPIPE after shutdown) */
+	if (n == 0 && send(fd, a->sendbuf, 0, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return refused(a, errno);
 	while (done < n) {
 		size_t chunk = n - done < SFH_LINUX_SENDBUF ? n - done : SFH_LINUX_SENDBUF;
 		/* octet k of the case's data is 'a' + k mod 26 (docs/exec-protocol.md) */
