@@ -479,10 +479,8 @@ static int check_result(struct run *x, int ev_index, const struct sfh_event *e, 
 		return 1;
 	if ((unsigned)err >= SFO_NERRS)
 		err = SFO_ERR_ERROR;
-	fmt_result(call, err, n, obs, sizeof obs);
 	if (!sfo_callres_fits(cr, call, (enum sfo_err)err, n)) {
 		const struct sfo_rule_info *ri = sfo_rule(cr->rule);
-		sfo_callres_format(cr, call, want, sizeof want);
 		memset(v, 0, sizeof *v);
 		v->kind = SFO_DIV_FIELD;
 		v->rule = cr->rule;
@@ -492,8 +490,13 @@ static int check_result(struct run *x, int ev_index, const struct sfh_event *e, 
 		v->observed = x->observed;
 		v->evclass = x->r->expect.evclass;
 		v->accepted = sfo_profile_accepts(x->cfg.profile, v->rule, v->kind);
-		snprintf(v->detail, sizeof v->detail, "result of %s: expected %s, observed %s",
-			 sfo_call_name(call), want, obs);
+		if (!x->o->brief) { /* text only where someone reads it (sfh_run_opts.brief) */
+			fmt_result(call, err, n, obs, sizeof obs);
+			sfo_callres_format(cr, call, want, sizeof want);
+			snprintf(v->detail, sizeof v->detail,
+				 "result of %s: expected %s, observed %s", sfo_call_name(call),
+				 want, obs);
+		}
 		trace_verdict(x, v, x->observed);
 		record_divergence(x, ev_index, line);
 		return 0;
@@ -502,6 +505,7 @@ static int check_result(struct run *x, int ev_index, const struct sfh_event *e, 
 		return 1;
 	if (err == e->u.call.res_err && (err != SFO_ERR_OK || n == e->u.call.res_n))
 		return 1;
+	fmt_result(call, err, n, obs, sizeof obs);
 	fmt_result(call, e->u.call.res_err, e->u.call.res_n, want, sizeof want);
 	v->kind = SFO_DIV_FIELD;
 	v->seg = 0;
