@@ -93,9 +93,14 @@ static int is_assertion(const struct sfh_event *e)
 void sff_scn_strip(struct sfh_scenario *s)
 {
 	uint32_t n = 0;
-	for (uint32_t i = 0; i < s->nev; i++)
-		if (!is_assertion(&s->ev[i]))
-			s->ev[n++] = s->ev[i];
+	for (uint32_t i = 0; i < s->nev; i++) {
+		if (is_assertion(&s->ev[i]))
+			continue;
+		s->ev[n] = s->ev[i];
+		if (s->ev[n].type == SFH_EV_CALL) /* a `=>` result is an assertion too */
+			s->ev[n].u.call.has_res = 0;
+		n++;
+	}
 	s->nev = n;
 }
 
@@ -122,8 +127,11 @@ void sff_scn_fit(struct sfh_scenario *s, uint32_t caps, uint32_t max_wait_ms)
 		if (e->type == SFH_EV_WAIT && e->u.wait_ms > max)
 			e->u.wait_ms = max;
 		if (e->type == SFH_EV_CALL && e->u.call.call == SFO_CALL_SEND &&
-		    e->u.call.arg > SFF_MAX_SEND)
+		    e->u.call.arg > SFF_MAX_SEND) {
 			e->u.call.arg = SFF_MAX_SEND;
+			if (e->u.call.res_n > SFF_MAX_SEND) /* a count stays within the call */
+				e->u.call.res_n = SFF_MAX_SEND;
+		}
 	}
 }
 
@@ -525,6 +533,39 @@ static int op_timers(struct sfh_scenario *s, struct rng *r)
 	return 0;
 }
 
+/* A call's `=>` result: dropped, or set to an error users meet in TCP's lifecycle or to
+ * a count the call can return (all of it, part, none). Campaigns strip assertions
+ * (sff_scn_fit); this serves corpora and hand-written cases mutated for tests. */
+static int op_call_result(struct sfh_scenario *s, struct rng *r)
+{
+	static const uint8_t errs[] = {SFO_ERR_EAGAIN,	  SFO_ERR_ECONNRESET, SFO_ERR_ECONNREFUSED,
+				       SFO_ERR_EPIPE,	  SFO_ERR_ENOTCONN,   SFO_ERR_EISCONN,
+				       SFO_ERR_ETIMEDOUT, SFO_ERR_EINPROGRESS};
+	int i = pick_of_type(s, r, SFH_EV_CALL);
+	if (i < 0)
+		return op_insert_call(s, r);
+	struct sfh_event *e = &s->ev[i];
+	int counted = e->u.call.call == SFO_CALL_SEND || e->u.call.call == SFO_CALL_RECEIVE;
+	if (e->u.call.has_res && below(r, 3) == 0) {
+		e->u.call.has_res = 0;
+		e->u.call.res_err = 0;
+		e->u.call.res_n = 0;
+		return 0;
+	}
+	e->u.call.has_res = 1;
+	e->u.call.res_n = 0;
+	if (below(r, 2)) {
+		e->u.call.res_err = PICK(r, errs);
+		return 0;
+	}
+	e->u.call.res_err = SFO_ERR_OK;
+	if (counted) {
+		uint32_t a = e->u.call.arg;
+		e->u.call.res_n = below(r, 3) == 0 ? 0 : below(r, 2) ? a : a / 2;
+	}
+	return 0;
+}
+
 static int op_role(struct sfh_scenario *s, struct rng *r)
 {
 	s->role = s->role == SFH_ROLE_PASSIVE ? SFH_ROLE_ACTIVE : SFH_ROLE_PASSIVE;
@@ -555,6 +596,7 @@ static int op_role(struct sfh_scenario *s, struct rng *r)
 	X(CALL_CHANGE, "call-change", op_call_change, 3)                                           \
 	X(ROLE, "role", op_role, 1)                                                                \
 	X(TIMERS, "timers", op_timers, 1)
+	X(CALL_RESULT, "call-result", op_call_result, 1)
 
 enum sff_mut_op {
 #define SFF_X(id, name, fn, w) SFF_MUT_##id,

@@ -208,7 +208,10 @@ static void print_summary(const char *file, const struct sfh_result *res, int qu
 {
 	const struct sfo_verdict *v = &res->verdict;
 	if (v->kind == SFO_DIV_OK) {
-		printf("%s: conformant (%u steps)\n", file, res->steps);
+		printf("%s: conformant (%u steps)%s\n", file, res->steps,
+		       res->results_unchecked ? "; call results not checked (not supported by "
+						"the target)"
+					      : "");
 		return;
 	}
 	const struct sfo_rule_info *ri = sfo_rule(v->rule);

@@ -60,7 +60,9 @@ struct run {
 	uint64_t delivered;  /* octets the application received */
 	int peer_sent_known; /* the peer's ISN counts: a SYN was sent or accepted */
 	struct sfo_event ev; /* the step's event as the model saw it (for o->step) */
-	int refused;	     /* ... a refused call */
+	int refused;         /* ... a refused call */
+	int res_err;	     /* ... a call's result (-1: none known) */
+	uint32_t res_n, res_allow;
 	uint32_t wait_ms;    /* ... a wait's asked-for time */
 	struct sfh_progress here; /* the step in progress, should the target die in it */
 	uint32_t step_in_pkt;	  /* frame of this step's incoming segment, 0 for a call or wait */
@@ -597,7 +599,10 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 				      .observed = x->observed,
 				      .v = &v,
 				      .which = which,
-				      .pisn = x->pisn};
+				      .pisn = x->pisn,
+				      .res_err = x->res_err,
+				      .res_n = x->res_n,
+				      .res_allow = x->res_allow};
 		x->o->step(x->o->step_ctx, &st);
 	}
 	if (v.kind != SFO_DIV_OK) {
@@ -680,24 +685,105 @@ static int check_delivery(struct run *x, int ev_index, uint32_t line, int got)
 	return 0;
 }
 
+/* A call's result, as the scenario writes it ("3", "EAGAIN", "0 (end of stream)"). */
+static void fmt_result(enum sfo_call call, int err, uint32_t n, char *buf, size_t cap)
+{
+	if (err == SFO_ERR_OK && call == SFO_CALL_RECEIVE && n == 0)
+		snprintf(buf, cap, "0 (end of stream)");
+	else if (err == SFO_ERR_OK)
+		snprintf(buf, cap, "%lu", (unsigned long)n);
+	else
+		snprintf(buf, cap, "%s", sfo_err_name((enum sfo_err)err));
+}
+
+/* What the call returned, after a step that conformed: one of the results the model
+ * allows in the state before the call (cr), and what the scenario's `=>` asserts. */
+static int check_result(struct run *x, int ev_index, const struct sfh_event *e, enum sfo_call call,
+			const struct sfo_callres *cr, int got)
+{
+	struct sfo_verdict *v = &x->res->verdict;
+	int err = x->t->call_err;
+	uint32_t n = got > 0 ? (uint32_t)got : 0;
+	uint32_t line = e ? e->line : 0;
+	char obs[48], want[200];
+	if (!(x->t->ops->caps & SFH_CAP_CALLRES))
+		return 1;
+	if ((unsigned)err >= SFO_NERRS)
+		err = SFO_ERR_ERROR;
+	if (!sfo_callres_fits(cr, call, (enum sfo_err)err, n)) {
+		const struct sfo_rule_info *ri = sfo_rule(cr->rule);
+		memset(v, 0, sizeof *v);
+		v->kind = SFO_DIV_FIELD;
+		v->rule = cr->rule;
+		v->sev = ri ? ri->sev : SFO_SEV_MUST;
+		v->before = x->here.before;
+		v->expected = x->tcb.state;
+		v->observed = x->observed;
+		v->evclass = x->r->expect.evclass;
+		v->accepted = sfo_profile_accepts(x->cfg.profile, v->rule, v->kind);
+		if (!x->o->brief) { /* text only where someone reads it (sfh_run_opts.brief) */
+			fmt_result(call, err, n, obs, sizeof obs);
+			sfo_callres_format(cr, call, want, sizeof want);
+			snprintf(v->detail, sizeof v->detail,
+				 "result of %s: expected %s, observed %s", sfo_call_name(call),
+				 want, obs);
+		}
+		trace_verdict(x, v, x->observed);
+		record_divergence(x, ev_index, line);
+		return 0;
+	}
+	if (!e || !e->u.call.has_res)
+		return 1;
+	if (err == e->u.call.res_err && (err != SFO_ERR_OK || n == e->u.call.res_n))
+		return 1;
+	fmt_result(call, err, n, obs, sizeof obs);
+	fmt_result(call, e->u.call.res_err, e->u.call.res_n, want, sizeof want);
+	v->kind = SFO_DIV_FIELD;
+	v->seg = 0;
+	v->accepted = NULL;
+	snprintf(v->detail, sizeof v->detail, "call result on line %u: expected %s, observed %s",
+		 line, want, obs);
+	x->res->assert_failed = 1;
+	trace(x, "         => ASSERTION FAILED: %s", v->detail);
+	record_divergence(x, ev_index, line);
+	return 0;
+}
+
+/* The step feed's view of a call's result. */
+static void note_result(struct run *x, const struct sfo_callres *cr, int got)
+{
+	x->res_err = (x->t->ops->caps & SFH_CAP_CALLRES) ? x->t->call_err : -1;
+	x->res_n = got > 0 ? (uint32_t)got : 0;
+	x->res_allow = cr->allow;
+}
+
 static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t arg, uint32_t line)
 {
 	struct sfo_event ev = {.kind = SFO_EV_CALL};
+	const struct sfh_event *se = ev_index >= 0 ? &x->s->ev[ev_index] : NULL;
+	struct sfo_callres cr;
 	ev.u.call.call = call;
 	ev.u.call.arg = arg;
 	/* the class before the step names it should the stack die in it */
 	x->r->expect.evclass = sfo_classify(&x->tcb, &ev);
+	sfo_call_results(&x->tcb, call, &cr);
 	progress(x, ev_index, line);
+	x->t->call_err = SFO_ERR_OK;
 	int got = sfh_target_call(x->t, call, arg);
 	if (got == SFH_CALL_REFUSED) {
 		/* The API said no: nothing reached TCP, so the model sees no event and the
 		 * step is judged as time standing still. */
 		struct sfo_event idle = {.kind = SFO_EV_WAIT};
-		trace(x, "%4u call %s (refused by the stack)", line, sfo_call_name(call));
+		trace(x, "%4u call %s (refused by the stack%s%s)", line, sfo_call_name(call),
+		      x->t->ops->caps & SFH_CAP_CALLRES ? ": " : "",
+		      x->t->ops->caps & SFH_CAP_CALLRES ? sfo_err_name((enum sfo_err)x->t->call_err)
+							: "");
 		sfo_step(&x->tcb, &x->cfg, &idle, &x->r->expect);
 		x->ev = ev;
 		x->refused = 1;
-		return judge(x, ev_index, line);
+		note_result(x, &cr, 0);
+		int go = judge(x, ev_index, line);
+		return go == 1 ? check_result(x, ev_index, se, call, &cr, 0) : go;
 	}
 	if (got < 0) {
 		char what[32];
@@ -707,12 +793,18 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 	ev.u.call.call = call;
 	ev.u.call.arg = (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE) ? (uint32_t)got : arg;
 	if (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE)
-		trace(x, "%4u call %s %u (the stack took %d)", line, sfo_call_name(call), arg, got);
+		trace(x, "%4u call %s %u (the stack took %d%s%s)", line, sfo_call_name(call), arg,
+		      got, x->t->call_err ? ", " : "",
+		      x->t->call_err ? sfo_err_name((enum sfo_err)x->t->call_err) : "");
+	else if (x->t->call_err)
+		trace(x, "%4u call %s (%s)", line, sfo_call_name(call),
+		      sfo_err_name((enum sfo_err)x->t->call_err));
 	else
 		trace(x, "%4u call %s", line, sfo_call_name(call));
 	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
 	x->ev = ev;
 	x->refused = 0;
+	note_result(x, &cr, got);
 	progress(x, ev_index, line);
 	if (call == SFO_CALL_RECEIVE && check_delivery(x, ev_index, line, got) == 0)
 		return 0;
@@ -722,7 +814,8 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 		x->peer_sent = 0;
 		x->delivered = 0;
 	}
-	return judge(x, ev_index, line);
+	int go = judge(x, ev_index, line);
+	return go == 1 ? check_result(x, ev_index, se, call, &cr, got) : go;
 }
 
 static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_t line)
@@ -755,6 +848,7 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_
 	sfo_step(&x->tcb, &x->cfg, &ev, &r->expect);
 	x->ev = ev;
 	x->refused = 0;
+	x->res_err = -1;
 	progress(x, ev_index, line);
 	if (sfh_target_inject(x->t, r->inpkt.data, r->inpkt.len) != 0)
 		return target_failed(x, "inject");
@@ -784,6 +878,7 @@ static int step_wait(struct run *x, int ev_index, uint32_t ms, uint32_t line)
 	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
 	x->ev = ev;
 	x->refused = 0;
+	x->res_err = -1;
 	x->wait_ms = ms;
 	return judge(x, ev_index, line);
 }
@@ -1087,5 +1182,16 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	trace(&x, "     -- %s, target %s, profile %s",
 	      s->role == SFH_ROLE_PASSIVE ? "passive" : "active", t->ops->name,
 	      x.cfg.profile->name);
+	/* A target that cannot say what its calls returned: the case runs, its `=>` lines
+	 * go unchecked, and the result says so (never a divergence). */
+	for (uint32_t i = 0; !(t->ops->caps & SFH_CAP_CALLRES) && i < s->nev; i++)
+		if (s->ev[i].type == SFH_EV_CALL && s->ev[i].u.call.has_res) {
+			res->results_unchecked = 1;
+			trace(&x,
+			      "     -- not supported by target %s: call results (`=>` on line %u "
+			      "and after are not checked)",
+			      t->ops->name, s->ev[i].line);
+			break;
+		}
 	return run_events(&x);
 }

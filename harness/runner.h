@@ -55,6 +55,11 @@ struct sfh_step {
 	const struct sfo_verdict *v;  /* the step's verdict */
 	int which;                    /* the outcome that fits (-1: divergence) */
 	uint32_t pisn;                /* synfin's ISN for the run */
+	/* a call: what it returned (enum sfo_err, SFO_ERR_OK with res_n octets; -1 when the
+	 * target cannot say) and the results the model allowed (struct sfo_callres.allow) */
+	int res_err;
+	uint32_t res_n;
+	uint32_t res_allow;
 };
 
 struct sfh_run_opts {
@@ -127,6 +132,8 @@ struct sfh_result {
 	 * setting, timing on `out`): err says "not supported by target NAME: ...". Batch
 	 * runs skip such a case with that reason instead of failing it. */
 	int unsupported;
+	int results_unchecked;	    /* the scenario asserts call results (`=>`) that the target
+				     * cannot report (no SFH_CAP_CALLRES): left unchecked */
 };
 
 struct sfh_runner;

@@ -212,7 +212,10 @@ static int ev_eq(const struct sfh_event *a, const struct sfh_event *b)
 		return in_eq(&a->u.in, &b->u.in);
 	case SFH_EV_CALL:
 		return a->u.call.call == b->u.call.call &&
-		       (!call_has_arg(a->u.call.call) || a->u.call.arg == b->u.call.arg);
+		       (!call_has_arg(a->u.call.call) || a->u.call.arg == b->u.call.arg) &&
+		       a->u.call.has_res == b->u.call.has_res &&
+		       (!a->u.call.has_res || (a->u.call.res_err == b->u.call.res_err &&
+					       a->u.call.res_n == b->u.call.res_n));
 	case SFH_EV_WAIT:
 		return a->u.wait_ms == b->u.wait_ms;
 	case SFH_EV_OUT:
@@ -423,6 +426,10 @@ static void format_event(struct sbuf *b, const struct sfh_event *e)
 		if (e->u.call.call == SFO_CALL_SEND ||
 		    (e->u.call.call == SFO_CALL_RECEIVE && e->u.call.arg))
 			sb_printf(b, " %lu", (unsigned long)e->u.call.arg);
+		if (e->u.call.has_res && e->u.call.res_err == SFO_ERR_OK)
+			sb_printf(b, " => %lu", (unsigned long)e->u.call.res_n);
+		else if (e->u.call.has_res)
+			sb_printf(b, " => %s", sfo_err_name((enum sfo_err)e->u.call.res_err));
 		break;
 	case SFH_EV_WAIT:
 		if (e->u.wait_ms && e->u.wait_ms % 1000 == 0)
@@ -1180,6 +1187,51 @@ static int parse_out(struct pctx *c, const struct tok *kw, struct sfh_out *o)
 static const char call_list[] = SFO_CALLS(SFH_X);
 #undef SFH_X
 
+/* `=> N` or `=> ERRNAME` after a call: what it returned. t is the token "=>" (or one that
+ * starts with it, "=>3"). */
+static int parse_result(struct pctx *c, const struct tok *t, struct sfh_event *ev)
+{
+	struct tok v = sub(t, 2, t->n);
+	uint64_t x;
+	int e;
+
+	if (v.n == 0 && !next_tok(c, &v))
+		return fail(c, after(t),
+			    "missing result after '=>' (a count, or an error name such "
+			    "as EAGAIN or ECONNRESET)");
+	ev->u.call.has_res = 1;
+	if (digit_val(v.p[0], 10) >= 0) {
+		if (get_uint(c, &v, "the result", U32_MAX, &x) < 0)
+			return -1;
+		if (x && !call_has_arg(ev->u.call.call))
+			return fail(c, v.col, "call %s returns no count: '=> 0' or an error name",
+				    sfo_call_name(ev->u.call.call));
+		if ((ev->u.call.call == SFO_CALL_SEND || ev->u.call.arg) && x > ev->u.call.arg)
+			return fail(c, v.col, "%s %lu cannot return %lu octets",
+				    sfo_call_name(ev->u.call.call), (unsigned long)ev->u.call.arg,
+				    (unsigned long)x);
+		ev->u.call.res_err = SFO_ERR_OK;
+		ev->u.call.res_n = (uint32_t)x;
+		return end_of_line(c);
+	}
+	e = sfo_err_parse(v.p, v.n);
+	if (e < 0)
+		return fail(c, v.col,
+			    "unknown result '%s' (a count, or one of EAGAIN EWOULDBLOCK "
+			    "ECONNREFUSED ECONNRESET EPIPE ENOTCONN EISCONN EALREADY EINPROGRESS "
+			    "ETIMEDOUT ECONNABORTED EINVAL ENOBUFS EBADF EDESTADDRREQ EADDRINUSE "
+			    "EOPNOTSUPP)",
+			    Q(&v));
+	ev->u.call.res_err = (uint8_t)e;
+	ev->u.call.res_n = 0;
+	return end_of_line(c);
+}
+
+static int is_arrow(const struct tok *t)
+{
+	return t->n >= 2 && t->p[0] == '=' && t->p[1] == '>';
+}
+
 static int parse_call(struct pctx *c, const struct tok *kw, struct sfh_event *ev)
 {
 	struct tok t, n;
@@ -1192,17 +1244,24 @@ static int parse_call(struct pctx *c, const struct tok *kw, struct sfh_event *ev
 	if (call < 0 || call >= SFO_NCALLS)
 		return fail(c, t.col, "unknown call '%s' (expected%s)", Q(&t), call_list);
 	ev->u.call.call = (enum sfo_call)call;
-	if (!next_tok(c, &n)) {
+	if (!next_tok(c, &n) || is_arrow(&n)) {
 		if (call == SFO_CALL_SEND)
 			return fail(c, after(&t), "missing count after 'send' (call send N)");
-		return 0;
+		return n.n ? parse_result(c, &n, ev) : 0;
 	}
 	if (!call_has_arg((enum sfo_call)call))
 		return fail(c, n.col, "call %s takes no count", sfo_call_name((enum sfo_call)call));
 	if (get_uint(c, &n, "the count", U32_MAX, &x) < 0)
 		return -1;
 	ev->u.call.arg = (uint32_t)x;
-	return end_of_line(c);
+	if (next_tok(c, &n)) {
+		if (!is_arrow(&n))
+			return fail(c, n.col,
+				    "unexpected '%s' after the count (expected '=> RESULT')",
+				    Q(&n));
+		return parse_result(c, &n, ev);
+	}
+	return 0;
 }
 
 /* wait N | Nms | Ns */

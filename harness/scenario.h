@@ -33,6 +33,8 @@
  *   KIND    mss ws sackok ts sack other        order= lists kinds in wire order
  *   timers  [rto_init=D] [rto_min=D] [delack=D] [msl=D]   optional, once, before events
  *   call    listen | connect | accept | send N | receive [N] | shutdown | close | abort
+ *   call    ... [=> N | => ERRNAME]             what it returned: octets (0: ok, or for
+ *                                              receive end of stream), or an errno name
  *   wait    N | Nms | Ns                       milliseconds unless `s`
  *   expect  state NAME                         e.g. SYN-RECEIVED
  *   NUM     ANCHOR[+N|-N] | N                  ANCHOR: pisn tisn pnxt tnxt tuna wend
@@ -204,6 +206,9 @@ struct sfh_event {
 		struct {
 			enum sfo_call call;
 			uint32_t arg;
+			uint8_t has_res; /* a `=> RESULT` assertion on what the call returned */
+			uint8_t res_err; /* ... enum sfo_err: an error, or SFO_ERR_OK ... */
+			uint32_t res_n;	 /* ... with this count (octets; 0 for other calls) */
 		} call;
 		uint32_t wait_ms;
 		struct sfh_out out;

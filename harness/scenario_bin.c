@@ -19,7 +19,11 @@
  *             (mod SFH_NTS_ANCHORS), else ignored.
  *             Absent: seq=pnxt ack=tnxt len=0 win=SFH_DEFAULT_WND up=0.
  *             len mod (SFH_MAX_PAYLOAD+1), ws mod 15, ts mod 2^32.
- *   call      H [arg VAR]          call = X mod SFO_NCALLS; arg only for send and receive
+ *   call      H [arg VAR] [R [n VAR]]  call = X & 7; arg only for send and receive; X & 8:
+ *                                  a `=>` result follows: R bit 0 set, the error
+ *                                  1 + (R >> 1) mod 16 (EAGAIN .. EOPNOTSUPP, enum sfo_err);
+ *                                  clear, success with n (send and receive only, else 0),
+ *                                  folded to n mod (arg + 1) where arg bounds it
  *   wait      H VAR                ms = VAR * (X & 1 ? 1000 : 1), mod 2^32
  *   out       H                    if X & 1: `out none`
  *             H F P [seq NUM] [ack NUM] [len VAR]    P: bit 0 seq, 1 ack, 2 len (mod 2^16)
@@ -236,6 +240,32 @@ static void enc_out(struct wbuf *w, const struct sfh_out *o)
 	}
 }
 
+/* Named errors a scenario can write: EAGAIN (1) .. EOPNOTSUPP, not ERROR nor EOF. */
+#define NRES_ERRS (SFO_ERR_ERROR - 1)
+_Static_assert(SFO_ERR_EAGAIN == 1, "the first named error follows ok");
+_Static_assert(SFO_NCALLS == 8, "a call is X & 7 (X bit 3: a result)");
+
+/* A success count folded into what the call can return (see the layout comment). */
+static uint32_t fold_res_n(enum sfo_call call, uint32_t arg, uint64_t n)
+{
+	if (!call_has_arg(call))
+		return 0;
+	if (call == SFO_CALL_SEND || arg)
+		return (uint32_t)(n % ((uint64_t)arg + 1));
+	return (uint32_t)n;
+}
+
+static void enc_result(struct wbuf *w, enum sfo_call call, uint32_t arg, unsigned err, uint32_t n)
+{
+	if (err != SFO_ERR_OK) {
+		put8(w, 1u | ((err - 1) % NRES_ERRS) << 1);
+		return;
+	}
+	put8(w, 0);
+	if (call_has_arg(call))
+		put_var(w, fold_res_n(call, arg, n));
+}
+
 static void enc_event(struct wbuf *w, const struct sfh_event *e)
 {
 	unsigned call;
@@ -246,9 +276,12 @@ static void enc_event(struct wbuf *w, const struct sfh_event *e)
 		break;
 	case SFH_EV_CALL:
 		call = (unsigned)e->u.call.call % SFO_NCALLS;
-		put8(w, CODE_CALL | call << 3);
+		put8(w, CODE_CALL | call << 3 | (e->u.call.has_res ? 1u << 6 : 0));
 		if (call_has_arg((enum sfo_call)call))
 			put_var(w, e->u.call.arg);
+		if (e->u.call.has_res)
+			enc_result(w, (enum sfo_call)call, e->u.call.arg, e->u.call.res_err,
+				   e->u.call.res_n);
 		break;
 	case SFH_EV_WAIT:
 		if (e->u.wait_ms && e->u.wait_ms % 1000 == 0) {
@@ -428,9 +461,21 @@ static void dec_event(struct rbuf *r, struct sfh_event *e)
 		dec_in(r, &e->u.in);
 		break;
 	case SFH_EV_CALL:
-		e->u.call.call = (enum sfo_call)(x % SFO_NCALLS);
+		e->u.call.call = (enum sfo_call)(x & 7);
 		if (call_has_arg(e->u.call.call))
 			e->u.call.arg = (uint32_t)get_var(r);
+		if (x & 8) {
+			unsigned rb = get8(r);
+			e->u.call.has_res = 1;
+			if (rb & 1) {
+				e->u.call.res_err = (uint8_t)(1 + (rb >> 1) % NRES_ERRS);
+			} else {
+				e->u.call.res_err = SFO_ERR_OK;
+				if (call_has_arg(e->u.call.call))
+					e->u.call.res_n =
+					    fold_res_n(e->u.call.call, e->u.call.arg, get_var(r));
+			}
+		}
 		break;
 	case SFH_EV_WAIT:
 		e->u.wait_ms = (uint32_t)(get_var(r) * ((x & 1) ? 1000 : 1));

@@ -25,6 +25,7 @@ enum {
 	SFH_CAP_PASSIVE = 1u << 2, /* can play the passive role */
 	SFH_CAP_ACTIVE = 1u << 3,  /* can play the active role */
 	SFH_CAP_INPROC = 1u << 4,  /* runs inside this process (a crash takes us down) */
+	SFH_CAP_CALLRES = 1u << 8, /* call() reports what the call returned (call_err) */
 	/* drain() stamps each packet with its emission time (sfh_pkt.at_us) and the target
 	 * keeps sfh_target.clock_us current: `out ... @+D` can be judged */
 	SFH_CAP_EMIT_TIME = 1u << 12,
@@ -111,6 +112,14 @@ struct sfh_target {
 	 * this target honours (with SFH_CAP_TIMERS); the runner refuses a case asking more. */
 	uint8_t timers_set, timers_can;
 	uint32_t timer_ms[SFH_NTIMERS];
+	/* SFH_CAP_CALLRES: what the last call() returned to the application, an enum sfo_err
+	 * (the runner sets SFO_ERR_OK before each call). SFO_ERR_OK: the call succeeded, its
+	 * octets are call()'s return value (RECEIVE: 0 is the end of the stream; a receive
+	 * that found nothing to read is SFO_ERR_EAGAIN with 0 octets, not refused). A call
+	 * the API refused (SFH_CALL_REFUSED) names its error here (SFO_ERR_ERROR if the
+	 * stack cannot say which); a refusal left at SFO_ERR_OK is an API that said ok and
+	 * left the connection untouched. */
+	int call_err;
 };
 
 /* Registry (harness/targets/registry.c). */

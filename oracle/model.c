@@ -605,6 +605,11 @@ void sfo_step(const struct sfo_tcb *t, const struct sfo_cfg *cfg, const struct s
 			sfo_fire(&e->out[k], sfo_qp_taken_rule(t));
 		c.t = t;
 	}
+	/* a connection that ends in this step leaves its reason for the user's next calls
+	 * (sfo_call_results); one that was CLOSED already keeps what it had */
+	for (unsigned k = 0; k < e->nout && t->state != SFO_CLOSED; k++)
+		if (e->out[k].next.state == SFO_CLOSED)
+			e->out[k].next.closed_err = sfo_closed_err(t, ev, e->out[k].state_rule);
 }
 
 /* ---- learning from what the target emitted ---- */

@@ -1,5 +1,7 @@
 /* synfin oracle: user calls (RFC 9293 3.10.1-3.10.5, in socket terms) and the timeouts
  * (3.10.8, 3.8.1, 3.8.6.3): what a wait of the harness lets the target do. */
+#include <stdio.h>
+
 #include "model_priv.h"
 
 #define TW_GRACE_MS  1000u    /* timer granularity: TIME-WAIT may end this late */
@@ -491,4 +493,333 @@ void sfo_wait(struct sfo_ctx *c)
 	if (n->state == SFO_FIN_WAIT_2 && (n->fl & SFO_TF_RD_CLOSED) && c->p->fin2_timeout_ms &&
 	    n->now_ms - n->timer_ms >= c->p->fin2_timeout_ms)
 		wait_give_up(c, o, SFO_R_FINWAIT2_TIMEOUT);
+}
+
+/* ---- call results ---- */
+
+/* RFC 9293 3.10 names its errors in words; these are the errno names that stand for them
+ * (docs/scenario-language.md, "Call results", has the table). */
+#define B(e)	       (1u << SFO_ERR_##e)
+#define R_NOCONN       (B(ENOTCONN) | B(EPIPE) | B(EBADF))		      /* does not exist */
+#define R_EXISTS       (B(EISCONN) | B(EALREADY) | B(EINVAL) | B(EADDRINUSE)) /* already exists */
+#define R_NORES	       (B(ENOBUFS) | B(EAGAIN)) /* insufficient resources */
+#define R_CLOSING_SEND (B(EPIPE) | B(ENOTCONN)) /* connection closing, on SEND */
+#define R_CLOSING_RECV (B(EOF) | B(ENOTCONN))	/* ... on RECEIVE: sockets read end of stream */
+
+/* The user's side of an abnormal end, reported by a later call (closed_err). */
+static uint32_t closed_results(const struct sfo_tcb *t)
+{
+	switch (t->closed_err) {
+	case SFO_ERR_ECONNRESET:
+		/* 3.10.7.4 second check: "any outstanding RECEIVEs and SEND should receive
+		 * "reset" responses"; "Users should also receive an unsolicited general
+		 * "connection reset" signal". Sockets answer a send after it with EPIPE. */
+		return B(ECONNRESET) | B(EPIPE);
+	case SFO_ERR_ECONNREFUSED:
+		/* 3.10.7.3: in SYN-SENT "signal to the user "error: connection reset""; 3.10.7.4
+		 * in SYN-RECEIVED of an active OPEN "the connection was refused; signal the
+		 * user "connection refused"": the RFC uses both words for the refusal */
+		return B(ECONNREFUSED) | B(ECONNRESET);
+	case SFO_ERR_ETIMEDOUT:
+		/* 3.10.8 USER TIMEOUT: "signal the user "error: connection aborted due to user
+		 * timeout"" */
+		return B(ETIMEDOUT) | B(ECONNABORTED);
+	default:
+		return 0;
+	}
+}
+
+/* What an end of the connection leaves for the user: the ending event and the state
+ * before it (sfo_step sets sfo_tcb.closed_err from it). */
+uint8_t sfo_closed_err(const struct sfo_tcb *before, const struct sfo_event *ev,
+		       sfo_rule_t state_rule)
+{
+	if (state_rule == SFO_R_TIMEOUT_USER || state_rule == SFO_R_ZWP_TIMEOUT)
+		return SFO_ERR_ETIMEDOUT; /* 3.10.8 */
+	/* 3.10.4 SYN-SENT: "Delete the TCB and return "error: closing" responses to any
+	 * queued SENDs, or RECEIVEs": a half-close (the socket stays) cancels the OPEN, whose
+	 * delayed response sockets give as ECONNRESET */
+	if (ev->kind == SFO_EV_CALL && ev->u.call.call == SFO_CALL_SHUTDOWN &&
+	    before->state == SFO_SYN_SENT)
+		return SFO_ERR_ECONNRESET;
+	if (ev->kind != SFO_EV_SEGMENT)
+		return 0; /* the user's own CLOSE or ABORT, TIME-WAIT's end: nothing to report */
+	if (state_rule == SFO_R_SYN_INWIN_RESET)
+		return SFO_ERR_ECONNRESET; /* 3.10.7.4 fourth: "reset" responses */
+	if (!(ev->u.seg.flags & SFO_RST))
+		return 0;
+	switch (before->state) {
+	case SFO_SYN_SENT:
+	case SFO_SYN_RECEIVED:
+		return SFO_ERR_ECONNREFUSED; /* 3.10.7.3, 3.10.7.4: an active OPEN refused */
+	case SFO_ESTABLISHED:
+	case SFO_FIN_WAIT_1:
+	case SFO_FIN_WAIT_2:
+	case SFO_CLOSE_WAIT:
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+		return SFO_ERR_ECONNRESET; /* 3.10.7.4 second check */
+	case SFO_CLOSED:
+	case SFO_LISTEN:
+	case SFO_TIME_WAIT:
+		return 0;
+	}
+	return 0;
+}
+
+static void res_open(const struct sfo_tcb *t, enum sfo_call call, struct sfo_callres *r)
+{
+	switch (t->state) {
+	case SFO_CLOSED:
+		/* 3.10.1 CLOSED: "If passive, enter the LISTEN state and return"; active: "enter
+		 * SYN-SENT state, and return" (a non-blocking connect() says EINPROGRESS); "If
+		 * there is no room to create a new connection, return "error: insufficient
+		 * resources"" */
+		r->allow = B(OK) | B(ENOBUFS) | (call == SFO_CALL_CONNECT ? B(EINPROGRESS) : 0);
+		r->rule = SFO_R_RESULT_OPEN;
+		return;
+	case SFO_LISTEN:
+		/* 3.10.1 LISTEN: an active OPEN "change[s] the connection from passive to active"
+		 * (ok); sockets refuse connect() on a listener. A passive OPEN there is not named
+		 * by 3.10.1; listen() again only sets the backlog (ok). */
+		r->allow = B(OK) | R_EXISTS |
+			   (call == SFO_CALL_CONNECT ? B(EINPROGRESS) | B(EOPNOTSUPP) : 0);
+		r->rule = SFO_R_RESULT_OPEN_LISTEN;
+		return;
+	case SFO_SYN_SENT:
+	case SFO_SYN_RECEIVED:
+	case SFO_ESTABLISHED:
+	case SFO_FIN_WAIT_1:
+	case SFO_FIN_WAIT_2:
+	case SFO_CLOSE_WAIT:
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+	case SFO_TIME_WAIT:
+		/* 3.10.1 other states: "Return "error: connection already exists"". A connect()
+		 * after a non-blocking one reports that one's completion once (ok): the delayed
+		 * response of the first OPEN (3.10 "possibly a delayed response via an event") */
+		r->allow = R_EXISTS;
+		if (call == SFO_CALL_CONNECT && !(t->fl & SFO_TF_PASSIVE) &&
+		    sfo_synchronized(t->state))
+			r->allow |= B(OK);
+		r->rule = SFO_R_RESULT_OPEN_EXISTS;
+		return;
+	}
+}
+
+static void res_send(const struct sfo_tcb *t, struct sfo_callres *r)
+{
+	switch (t->state) {
+	case SFO_CLOSED:
+		/* 3.10.2 CLOSED: "return "error: connection does not exist"" */
+		r->allow = R_NOCONN;
+		r->rule = SFO_R_RESULT_NOCONN;
+		return;
+	case SFO_LISTEN:
+		/* 3.10.2 LISTEN: "If the remote socket was not specified, then return "error:
+		 * remote socket unspecified""; sockets: send() on a listener is ENOTCONN/EPIPE */
+		r->allow = B(EDESTADDRREQ) | B(ENOTCONN) | B(EPIPE);
+		r->rule = SFO_R_RESULT_SEND_LISTEN;
+		return;
+	case SFO_SYN_SENT:
+	case SFO_SYN_RECEIVED:
+	case SFO_ESTABLISHED:
+	case SFO_CLOSE_WAIT:
+		if (!(t->fl & SFO_TF_CLOSE_CALLED)) {
+			/* 3.10.2: "Queue the data for transmission after entering ESTABLISHED
+			 * state. If no space to queue, respond with "error: insufficient
+			 * resources"" (SYN-SENT, SYN-RECEIVED); "If there is insufficient space to
+			 * remember this buffer, simply return "error: insufficient resources""
+			 * (ESTABLISHED, CLOSE-WAIT) */
+			r->allow = B(OK) | R_NORES;
+			r->rule = SFO_R_RESULT_SEND_QUEUE;
+			return;
+		}
+		break; /* CLOSE was called: closing */
+	case SFO_FIN_WAIT_1:
+	case SFO_FIN_WAIT_2:
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+	case SFO_TIME_WAIT:
+		break;
+	}
+	/* 3.10.2 FIN-WAIT-1 to TIME-WAIT: "Return "error: connection closing" and do not
+	 * service request" */
+	r->allow = R_CLOSING_SEND;
+	r->rule = SFO_R_RESULT_SEND_CLOSING;
+}
+
+static void res_receive(const struct sfo_tcb *t, struct sfo_callres *r)
+{
+	switch (t->state) {
+	case SFO_CLOSED:
+		/* 3.10.3 CLOSED: "return "error: connection does not exist""; sockets read end
+		 * of stream there, and text the connection left unread (its queues "should be
+		 * flushed", 3.10.7.4: should, not must) */
+		r->allow = R_NOCONN | B(EOF) | B(OK);
+		r->rule = SFO_R_RESULT_NOCONN;
+		return;
+	case SFO_LISTEN:
+	case SFO_SYN_SENT:
+	case SFO_SYN_RECEIVED:
+		/* 3.10.3: "Queue for processing after entering ESTABLISHED state. If there is
+		 * no room to queue this request, respond with "error: insufficient
+		 * resources"": a non-blocking RECEIVE cannot wait (EAGAIN); recv() on a
+		 * listener is ENOTCONN */
+		r->allow = B(EAGAIN) | B(ENOBUFS) | (t->state == SFO_LISTEN ? B(ENOTCONN) : 0);
+		r->rule = SFO_R_RESULT_RECEIVE_WAIT;
+		return;
+	case SFO_ESTABLISHED:
+	case SFO_FIN_WAIT_1:
+	case SFO_FIN_WAIT_2:
+		/* 3.10.3: "If insufficient incoming segments are queued to satisfy the
+		 * request, queue the request" (EAGAIN, non-blocking), else "Reassemble queued
+		 * incoming segments into receive buffer and return to user": text, or a wait,
+		 * never the end of a stream whose FIN has not come */
+		r->allow = B(OK) | B(EAGAIN) | B(ENOBUFS);
+		r->rule = SFO_R_RESULT_RECEIVE;
+		return;
+	case SFO_CLOSE_WAIT:
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+	case SFO_TIME_WAIT:
+		/* 3.10.3 CLOSE-WAIT: "RECEIVEs must be satisfied by data already on hand ...
+		 * If no text is awaiting delivery, the RECEIVE will get an "error: connection
+		 * closing" response"; CLOSING, LAST-ACK, TIME-WAIT: "Return "error: connection
+		 * closing"" (sockets: end of stream, after text still on hand) */
+		r->allow = B(OK) | R_CLOSING_RECV;
+		r->rule = SFO_R_RESULT_RECEIVE_CLOSING;
+		return;
+	}
+}
+
+static void res_close(const struct sfo_tcb *t, enum sfo_call call, struct sfo_callres *r)
+{
+	int half = call == SFO_CALL_SHUTDOWN;
+	switch (t->state) {
+	case SFO_CLOSED:
+		/* 3.10.4 CLOSED: "return "error: connection does not exist""; close(2) cannot
+		 * say so (it releases the descriptor: ok) */
+		r->allow = R_NOCONN | (half ? 0 : B(OK));
+		r->rule = SFO_R_RESULT_NOCONN;
+		return;
+	case SFO_LISTEN:
+	case SFO_SYN_SENT:
+		/* 3.10.4 LISTEN: "Delete TCB, enter CLOSED state, and return"; SYN-SENT: "Delete
+		 * the TCB"; shutdown(2) of a socket not connected yet may be ENOTCONN */
+		r->allow = B(OK) | (half ? B(ENOTCONN) | B(EINVAL) : 0);
+		r->rule = SFO_R_RESULT_CLOSE;
+		return;
+	case SFO_SYN_RECEIVED:
+	case SFO_ESTABLISHED:
+	case SFO_CLOSE_WAIT:
+		/* 3.10.4: the FIN is queued or sent, the call returns */
+		r->allow = B(OK);
+		r->rule = SFO_R_RESULT_CLOSE;
+		if (!(t->fl & SFO_TF_CLOSE_CALLED))
+			return;
+		/* a second CLOSE after shutdown: closing, as in FIN-WAIT */
+		r->allow |= B(EPIPE) | B(ENOTCONN);
+		r->rule = SFO_R_RESULT_CLOSE_CLOSING;
+		return;
+	case SFO_FIN_WAIT_1:
+	case SFO_FIN_WAIT_2:
+		/* 3.10.4: "Strictly speaking, this is an error and should receive an "error:
+		 * connection closing" response. An "ok" response would be acceptable, too" */
+	case SFO_CLOSING:
+	case SFO_LAST_ACK:
+	case SFO_TIME_WAIT:
+		/* 3.10.4: "Respond with "error: connection closing""; close(2) and a repeated
+		 * shutdown(2) cannot say so (ok) */
+		r->allow = B(OK) | B(EPIPE) | B(ENOTCONN);
+		r->rule = SFO_R_RESULT_CLOSE_CLOSING;
+		return;
+	}
+}
+
+void sfo_call_results(const struct sfo_tcb *t, enum sfo_call call, struct sfo_callres *r)
+{
+	r->allow = 0;
+	r->rule = SFO_R_RESULT_NOCONN;
+	switch (call) {
+	case SFO_CALL_LISTEN:
+	case SFO_CALL_CONNECT:
+		res_open(t, call, r);
+		break;
+	case SFO_CALL_ACCEPT:
+		/* accept() has no RFC call: it hands over a connection once there is one (the
+		 * harness's passive connection); before that a non-blocking one says EAGAIN */
+		r->allow = B(EAGAIN) | B(EINVAL) | B(EBADF) |
+			   (t->state != SFO_LISTEN ? B(OK) | B(ENOTCONN) : 0);
+		r->rule = SFO_R_RESULT_ACCEPT;
+		break;
+	case SFO_CALL_SEND:
+		res_send(t, r);
+		break;
+	case SFO_CALL_RECEIVE:
+		res_receive(t, r);
+		break;
+	case SFO_CALL_SHUTDOWN:
+	case SFO_CALL_CLOSE:
+		res_close(t, call, r);
+		break;
+	case SFO_CALL_ABORT:
+		/* 3.10.5 CLOSED: "return "error: connection does not exist"" (close(2) with
+		 * SO_LINGER 0 cannot say so); every other state returns (CLOSING, LAST-ACK,
+		 * TIME-WAIT: "Respond with "ok"") */
+		r->allow = t->state == SFO_CLOSED ? R_NOCONN | B(OK) : B(OK);
+		r->rule = t->state == SFO_CLOSED ? SFO_R_RESULT_NOCONN : SFO_R_RESULT_ABORT;
+		break;
+	}
+	/* 3.10.7.3, 3.10.7.4, 3.10.8: the end a reset, a refusal or a user timeout made is
+	 * signalled to the user, here by the next calls */
+	if (t->state == SFO_CLOSED)
+		r->allow |= closed_results(t);
+	/* 3.9.1 lets an implementation offer a subset of the calls: after close() the
+	 * application holds no descriptor (EBADF), and a passive connection still in
+	 * SYN-RECEIVED has not been handed to it (calls reach the listener) */
+	if (t->fl & SFO_TF_RD_CLOSED)
+		r->allow |=
+		    B(EBADF) | B(ENOTCONN) |
+		    (call == SFO_CALL_LISTEN || call == SFO_CALL_CONNECT ? B(EADDRINUSE) : 0);
+	if (t->state == SFO_SYN_RECEIVED && (t->fl & SFO_TF_PASSIVE) && call != SFO_CALL_ACCEPT)
+		r->allow |= B(ENOTCONN) | B(EPIPE) | B(EINVAL) | B(EAGAIN) |
+			    (call == SFO_CALL_LISTEN ? B(OK) : 0); /* listen() again on it */
+}
+
+enum sfo_err sfo_result_class(enum sfo_call call, enum sfo_err err, uint32_t n)
+{
+	if (err == SFO_ERR_OK && call == SFO_CALL_RECEIVE && n == 0)
+		return SFO_ERR_EOF;
+	return err;
+}
+
+int sfo_callres_fits(const struct sfo_callres *r, enum sfo_call call, enum sfo_err err, uint32_t n)
+{
+	enum sfo_err k = sfo_result_class(call, err, n);
+	if ((unsigned)k >= SFO_NERRS)
+		return 0;
+	if (k == SFO_ERR_ERROR) /* an unnamed error fits any error allowed */
+		return (r->allow & ~(B(OK) | B(EOF) | B(EINPROGRESS))) != 0;
+	return (r->allow >> k) & 1;
+}
+
+size_t sfo_callres_format(const struct sfo_callres *r, enum sfo_call call, char *buf, size_t cap)
+{
+	size_t n = 0;
+	if (cap)
+		buf[0] = '\0';
+	for (int e = 0; e < SFO_NERRS; e++) {
+		if (!((r->allow >> e) & 1))
+			continue;
+		const char *w = sfo_err_name((enum sfo_err)e);
+		if (e == SFO_ERR_OK)
+			w = call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE ? "octets" : "ok";
+		else if (e == SFO_ERR_EOF)
+			w = "0 (end of stream)";
+		int k = snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, "%s%s",
+				 n ? " " : "", w);
+		n += k > 0 ? (size_t)k : 0;
+	}
+	return n;
 }

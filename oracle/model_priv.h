@@ -142,5 +142,9 @@ void sfo_seg_arrives(struct sfo_ctx *c);
 /* model_call.c: user calls and timeouts. */
 void sfo_user_call(struct sfo_ctx *c);
 void sfo_wait(struct sfo_ctx *c);
+/* What an end of the connection in this step leaves for the user to hear (an enum
+ * sfo_err for sfo_tcb.closed_err; 0 none). */
+uint8_t sfo_closed_err(const struct sfo_tcb *before, const struct sfo_event *ev,
+		       sfo_rule_t state_rule);
 
 #endif

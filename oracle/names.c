@@ -216,3 +216,29 @@ int sfo_rule_find_any(const char *id)
 			r = SFO_NRULES + (int)i;
 	return r;
 }
+
+/* ---- call results ---- */
+
+static const char *const err_names[] = {
+#define SFO_X(id, name) name,
+    SFO_ERRS(SFO_X)
+#undef SFO_X
+};
+
+const char *sfo_err_name(enum sfo_err e)
+{
+	return (unsigned)e < SFO_NERRS ? err_names[e] : "?";
+}
+
+int sfo_err_parse(const char *name, size_t len)
+{
+	if (!name)
+		return -1;
+	if (name_eq(name, len, "EWOULDBLOCK"))
+		return SFO_ERR_EAGAIN;
+	for (int e = 0; e < SFO_NERRS; e++)
+		if (e != SFO_ERR_OK && e != SFO_ERR_ERROR && e != SFO_ERR_EOF &&
+		    name_eq(name, len, err_names[e]))
+			return e;
+	return -1;
+}

@@ -376,7 +376,66 @@ struct sfo_tcb {
 	uint32_t early_end;   /* end of the data queued before the peer's MSS was known */
 	uint32_t rcv_wup;     /* RCV.NXT the target last announced (SFO_TF_WUP_KNOWN) */
 	uint32_t syn_q_len;   /* text queued from a simultaneous-open SYN (SFO_TF_SYN_Q) */
+	uint8_t closed_err;   /* CLOSED: enum sfo_err the connection's end left for the user
+			       * (a reset, a refusal, a user timeout; 0: none), which a later
+			       * call may report (3.10.7.3, 3.10.7.4, 3.10.8) */
 };
+
+/* Call results (docs/scenario-language.md, "Call results"): what a user call returned,
+ * as the errno names sockets users know. RFC 9293 3.10 names its errors in words ("error:
+ * connection reset"); sfo_call_results() maps each to these. OK is success (with an octet
+ * count for SEND and RECEIVE); EOF is no name a user writes: a RECEIVE that succeeded with
+ * no octets (end of stream); ERROR is an error the target cannot name (it fits any error
+ * the model allows). Never renumber: scenarios' binary form carries the numbers. */
+#define SFO_ERRS(X)                                                                                \
+	X(OK, "ok")                                                                                \
+	X(EAGAIN, "EAGAIN")		/* nothing to do now, non-blocking (EWOULDBLOCK) */        \
+	X(ECONNREFUSED, "ECONNREFUSED") /* "connection refused" */                                 \
+	X(ECONNRESET, "ECONNRESET")	/* "connection reset" */                                   \
+	X(EPIPE, "EPIPE")		/* sending on a connection closing or gone */              \
+	X(ENOTCONN, "ENOTCONN")		/* "connection does not exist" */                          \
+	X(EISCONN, "EISCONN")		/* "connection already exists" */                          \
+	X(EALREADY, "EALREADY")		/* ... an OPEN already in progress */                      \
+	X(EINPROGRESS, "EINPROGRESS")	/* OPEN accepted, completes later (non-blocking) */        \
+	X(ETIMEDOUT, "ETIMEDOUT")	/* "connection aborted due to user timeout" */             \
+	X(ECONNABORTED, "ECONNABORTED") /* ... as lwIP and BSD name an aborted one */              \
+	X(EINVAL, "EINVAL")		/* a call the socket's kind does not take */               \
+	X(ENOBUFS, "ENOBUFS")		/* "insufficient resources" */                             \
+	X(EBADF, "EBADF")		/* the application holds no handle any more */             \
+	X(EDESTADDRREQ, "EDESTADDRREQ") /* "remote socket unspecified" */                          \
+	X(EADDRINUSE, "EADDRINUSE")	/* the local socket is taken by a connection */            \
+	X(EOPNOTSUPP, "EOPNOTSUPP")	/* the call is not offered there */                        \
+	X(ERROR, "ERROR")		/* an error the target cannot name */                      \
+	X(EOF, "EOF")			/* RECEIVE: success with no octets */
+
+enum sfo_err {
+#define SFO_X(id, name) SFO_ERR_##id,
+	SFO_ERRS(SFO_X)
+#undef SFO_X
+};
+#define SFO_X(id, name) +1
+enum { SFO_NERRS = 0 SFO_ERRS(SFO_X) };
+#undef SFO_X
+const char *sfo_err_name(enum sfo_err e); /* "?" if out of range */
+/* Parse an error name (case-insensitive; EWOULDBLOCK reads as EAGAIN). -1 if unknown, and
+ * for ok, ERROR and EOF, which no scenario writes by name. */
+int sfo_err_parse(const char *name, size_t len);
+
+/* The results a call may return in the state before it (sfo_call_results): a bit per
+ * enum sfo_err. For RECEIVE, OK stands for a read of one octet or more and EOF for a read
+ * of none without error. `rule` is the branch of 3.10 that decided it. */
+struct sfo_callres {
+	uint32_t allow;
+	sfo_rule_t rule;
+};
+void sfo_call_results(const struct sfo_tcb *t, enum sfo_call call, struct sfo_callres *r);
+/* The class of an observed result: err as the target reported it, n its octets on
+ * success; RECEIVE with no octets and no error is SFO_ERR_EOF. */
+enum sfo_err sfo_result_class(enum sfo_call call, enum sfo_err err, uint32_t n);
+/* 1 if the result (err, n) of `call` is one r allows (ERROR fits any allowed error). */
+int sfo_callres_fits(const struct sfo_callres *r, enum sfo_call call, enum sfo_err err, uint32_t n);
+/* The allowed results as text: "EAGAIN ECONNRESET octets", into buf. */
+size_t sfo_callres_format(const struct sfo_callres *r, enum sfo_call call, char *buf, size_t cap);
 
 /* How the model is run. The oracle uses stack_iss = 0 and learns the target's ISS from
  * what the target emits; the model *target* sets SFO_CFG_STACK so the model picks

@@ -42,6 +42,8 @@ struct pd_step {
 	enum sfo_state observed;
 	struct sfo_verdict v;
 	uint32_t frame0; /* index of the step's first captured frame */
+	int res_err;	 /* a call's result (sfh_step.res_err: -1 unknown) */
+	uint32_t res_n, res_allow;
 };
 
 struct pd_rec {
@@ -63,6 +65,9 @@ static void on_step(void *ctx, const struct sfh_step *s)
 	p->ev = *s->ev;
 	p->refused = s->refused;
 	p->wait_ms = s->wait_ms;
+	p->res_err = s->res_err;
+	p->res_n = s->res_n;
+	p->res_allow = s->res_allow;
 	p->before = *s->before;
 	/* The outcome to write for a divergent step: RFC 9293 may allow several; the one that
 	 * keeps the state the stack is in says best what it should have sent. */
@@ -341,6 +346,67 @@ static int conn_fd(struct pd_ctx *c, const struct pd_step *p, uint64_t t)
 	return c->fd.cfd;
 }
 
+/* The call's result the script expects: what the stack returned where RFC 9293 allows it,
+ * else the one the model prefers (so the script fails on the stack that diverged): for a
+ * RECEIVE with nothing read a wait (EAGAIN), then the end of the stream; success; then
+ * the errors in a fixed order. -1 when the target could not say. */
+static int wanted_result(const struct pd_step *p)
+{
+	static const uint8_t order[] = {SFO_ERR_EPIPE,	   SFO_ERR_ECONNRESET, SFO_ERR_ECONNREFUSED,
+					SFO_ERR_ETIMEDOUT, SFO_ERR_ENOTCONN,   SFO_ERR_EISCONN,
+					SFO_ERR_EALREADY,  SFO_ERR_EINVAL,     SFO_ERR_ENOBUFS};
+	enum sfo_call call = p->ev.u.call.call;
+	struct sfo_callres r = {.allow = p->res_allow};
+	if (p->res_err < 0)
+		return -1;
+	if (sfo_callres_fits(&r, call, (enum sfo_err)p->res_err, p->res_n) &&
+	    p->res_err != SFO_ERR_ERROR)
+		return p->res_err;
+	if (call == SFO_CALL_RECEIVE && p->res_n == 0) {
+		if (r.allow & (1u << SFO_ERR_EAGAIN))
+			return SFO_ERR_EAGAIN;
+		if (r.allow & (1u << SFO_ERR_EOF))
+			return SFO_ERR_OK;
+	} else if (r.allow & (1u << SFO_ERR_OK)) {
+		return SFO_ERR_OK;
+	}
+	for (size_t i = 0; i < sizeof order; i++)
+		if (r.allow & (1u << order[i]))
+			return order[i];
+	return -1;
+}
+
+/* "= -1 EAGAIN (...)": packetdrill wants a note after an errno name. */
+static const char *err_note(int e)
+{
+	switch (e) {
+	case SFO_ERR_EAGAIN:
+		return "Resource temporarily unavailable";
+	case SFO_ERR_ECONNREFUSED:
+		return "Connection refused";
+	case SFO_ERR_ECONNRESET:
+		return "Connection reset by peer";
+	case SFO_ERR_EPIPE:
+		return "Broken pipe";
+	case SFO_ERR_ENOTCONN:
+		return "Transport endpoint is not connected";
+	case SFO_ERR_ETIMEDOUT:
+		return "Connection timed out";
+	default:
+		return "error";
+	}
+}
+
+/* A call with a result the script checks: "= N" or "= -1 NAME (note)". */
+static void emit_result_call(struct pd_ctx *c, uint64_t t, const char *what, int res, uint32_t n)
+{
+	if (res == SFO_ERR_OK)
+		emit(&c->o, "%s %s = %u\n", when(c, t), what, n);
+	else
+		emit(&c->o, "%s %s = -1 %s (%s)\n", when(c, t), what,
+		     sfo_err_name((enum sfo_err)res), err_note(res));
+}
+
 /* A user call. Returns 0, or -1 when packetdrill cannot express it (err says why). */
 static int emit_call(struct pd_ctx *c, const struct pd_step *p, uint64_t t, char *err,
 		     size_t errlen)
@@ -349,13 +415,22 @@ static int emit_call(struct pd_ctx *c, const struct pd_step *p, uint64_t t, char
 	uint32_t got = p->ev.u.call.arg;
 	if (p->event < 0)
 		return 0; /* the role's OPEN: written with the set-up */
+	int fd, want = wanted_result(p);
+	char what[64];
 	if (p->refused) {
+		/* an error of the sockets API on the held connection: the call, with it */
+		if (want > SFO_ERR_OK && c->fd.cfd >= 0 &&
+		    (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE)) {
+			snprintf(what, sizeof what, "%s(%d, ..., 1000)",
+				 call == SFO_CALL_SEND ? "write" : "read", c->fd.cfd);
+			emit_result_call(c, t, what, want, 0);
+			return 0;
+		}
 		emit(&c->o,
 		     "// line %u: call %s: refused by the stack's API, nothing reached TCP\n",
 		     p->line, sfo_call_name(call));
 		return 0;
 	}
-	int fd;
 	switch (call) {
 	case SFO_CALL_LISTEN:
 	case SFO_CALL_CONNECT:
@@ -369,11 +444,22 @@ static int emit_call(struct pd_ctx *c, const struct pd_step *p, uint64_t t, char
 	case SFO_CALL_SEND:
 		if ((fd = conn_fd(c, p, t)) < 0)
 			break;
+		if (want > SFO_ERR_OK) {
+			snprintf(what, sizeof what, "write(%d, ..., 1000)", fd);
+			emit_result_call(c, t, what, want, 0);
+			return 0;
+		}
 		emit(&c->o, "%s write(%d, ..., %u) = %u\n", when(c, t), fd, got, got);
 		return 0;
 	case SFO_CALL_RECEIVE:
 		if ((fd = conn_fd(c, p, t)) < 0)
 			break;
+		if (got == 0 && want >= 0) {
+			/* nothing read: a wait (EAGAIN), the end of the stream, or an error */
+			snprintf(what, sizeof what, "read(%d, ..., 1000)", fd);
+			emit_result_call(c, t, what, want, 0);
+			return 0;
+		}
 		if (got == 0) {
 			emit(&c->o, "// line %u: call receive: nothing to read\n", p->line);
 			return 0;
@@ -777,6 +863,16 @@ int sfh_pd_export(const struct sfh_scenario *s, const char *scn_name, const char
 			 "writes the model's verdicts, drop the assertion first",
 			 res.div_line, res.verdict.detail);
 		goto out;
+	}
+	/* a call whose segments conformed but whose result RFC 9293 does not allow: that
+	 * step is the divergent one (the runner judged its result after the step feed) */
+	if (res.verdict.kind != SFO_DIV_OK && rec->n && rec->st[rec->n - 1].v.kind == SFO_DIV_OK &&
+	    rec->st[rec->n - 1].ev.kind == SFO_EV_CALL && rec->st[rec->n - 1].res_err >= 0) {
+		struct pd_step *last = &rec->st[rec->n - 1];
+		struct sfo_callres r = {.allow = last->res_allow};
+		if (!sfo_callres_fits(&r, last->ev.u.call.call, (enum sfo_err)last->res_err,
+				      last->res_n))
+			last->v = res.verdict;
 	}
 	if (res.verdict.kind != SFO_DIV_OK &&
 	    (rec->n == 0 || rec->st[rec->n - 1].v.kind == SFO_DIV_OK)) {

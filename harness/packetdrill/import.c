@@ -514,6 +514,22 @@ static int fd_of(struct imp *m, const struct call *k, int *fd)
 	return 0;
 }
 
+/* A call with its result as the scenario asserts it: "send 100 => 100", "receive 10 =>
+ * EAGAIN". A result the language has no name for, or a count beyond the call's, is a
+ * note and the call goes without `=>`. */
+static void with_result(struct imp *m, const struct call *k, const char *call, char *what,
+			size_t cap, unsigned long limit)
+{
+	size_t n = strlen(what);
+	int e = k->err[0] ? sfo_err_parse(k->err, strlen(k->err)) : -1;
+	if (k->result >= 0 && (unsigned long)k->result <= limit)
+		snprintf(what + n, cap - n, " => %ld", k->result);
+	else if (k->result < 0 && e > 0)
+		snprintf(what + n, cap - n, " => %s", sfo_err_name((enum sfo_err)e));
+	else
+		note(m, "%s's result %ld%s%s", call, k->result, k->err[0] ? " " : "", k->err);
+}
+
 static void step_call(struct imp *m, double t, const char *what)
 {
 	wait_until(m, t);
@@ -592,7 +608,9 @@ static int syscall_event(struct imp *m, struct cur *c, double t)
 		return fail(m, "not supported: %s before listen or connect", n);
 	if (strcmp(n, "accept") == 0) {
 		if (failed) {
-			note(m, "accept's result %s", k.err);
+			char what[64] = "accept";
+			with_result(m, &k, n, what, sizeof what, 0);
+			step_call(m, t, what);
 			return 0;
 		}
 		if (m->cfd >= 0)
@@ -612,7 +630,11 @@ static int syscall_event(struct imp *m, struct cur *c, double t)
 		}
 		if (!on_conn)
 			return fail(m, "not supported: close of descriptor %d", fd);
-		step_call(m, t, m->linger0 ? "abort" : "close");
+		char what[64];
+		snprintf(what, sizeof what, "%s", m->linger0 ? "abort" : "close");
+		if (failed)
+			with_result(m, &k, n, what, sizeof what, 0);
+		step_call(m, t, what);
 		m->closed = 1;
 		return 0;
 	}
@@ -626,11 +648,10 @@ static int syscall_event(struct imp *m, struct cur *c, double t)
 		unsigned long sz = strtoul(k.arg[2], &end, 0);
 		if (k.nargs < 3 || *end)
 			return fail(m, "not supported: %s without a literal size", n);
-		char what[32];
+		char what[64];
 		snprintf(what, sizeof what, "send %lu", sz);
+		with_result(m, &k, n, what, sizeof what, sz);
 		step_call(m, t, what);
-		if (failed || (unsigned long)k.result != sz)
-			note(m, "%s's result %ld%s%s", n, k.result, k.err[0] ? " " : "", k.err);
 		return 0;
 	}
 	if (strcmp(n, "read") == 0 || strcmp(n, "recv") == 0) {
@@ -638,10 +659,10 @@ static int syscall_event(struct imp *m, struct cur *c, double t)
 		unsigned long sz = strtoul(k.arg[2], &end, 0);
 		if (k.nargs < 3 || *end)
 			return fail(m, "not supported: %s without a literal size", n);
-		char what[32];
+		char what[64];
 		snprintf(what, sizeof what, "receive %lu", sz);
+		with_result(m, &k, n, what, sizeof what, sz);
 		step_call(m, t, what);
-		note(m, "%s's result %ld%s%s", n, k.result, k.err[0] ? " " : "", k.err);
 		return 0;
 	}
 	if (strcmp(n, "shutdown") == 0) {
@@ -650,7 +671,10 @@ static int syscall_event(struct imp *m, struct cur *c, double t)
 			return fail(m, "not supported: shutdown SHUT_RD");
 		if (strcmp(how, "SHUT_RDWR") == 0)
 			note(m, "shutdown SHUT_RDWR's read side");
-		step_call(m, t, "shutdown");
+		char what[64] = "shutdown";
+		if (failed)
+			with_result(m, &k, n, what, sizeof what, 0);
+		step_call(m, t, what);
 		return 0;
 	}
 	return fail(m, "not supported: system call %s", n);

@@ -23,7 +23,8 @@ static void padded_seed(struct sfh_scenario *s)
 	CHECK_EQ(sfh_scn_load("corpus/seeds/05-active-close-four-way.scn", s, err, sizeof err), 0);
 	sff_scn_strip(s);
 	struct sfh_event wait = {.type = SFH_EV_WAIT, .u.wait_ms = 150};
-	struct sfh_event recv = {.type = SFH_EV_CALL, .u.call = {SFO_CALL_RECEIVE, 100}};
+	struct sfh_event recv = {.type = SFH_EV_CALL,
+				 .u.call = {.call = SFO_CALL_RECEIVE, .arg = 100}};
 	struct sfh_event ack = {.type = SFH_EV_IN};
 	ack.u.in.flags = SFO_ACK | SFO_PSH;
 	ack.u.in.wnd = 4096;

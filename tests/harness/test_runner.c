@@ -61,20 +61,21 @@ static void seeds_conform_on_model(const struct sfh_filelist *seeds)
 static const struct {
 	const char *fault, *rule, *kind;
 } fault_expect[] = {
-	/* fault                   rule                     kind (first divergence) */
-	{"no-time-wait", "fin.finwait2", "state"},             /* FIN ends in CLOSED */
-	{"tw-ignore-fin", "timewait.fin.reack", "missing-response"},
-	{"rst-out-of-window", "seq.unacceptable.rst", "state"},
-	{"synrcvd-rst-closed", "synrcvd.rst.passive", "state"},
-	{"synack-bad-ack", "listen.syn", "wrong-field"},
-	{"two-way-handshake", "listen.syn", "state"},
-	{"finwait2-ignore-fin", "fin.finwait2", "state"},
-	{"closewait-no-fin", "send.fin", "missing-response"},
-	{"no-simultaneous-open", "synsent.syn.simopen", "state"},
-	{"ack-future-accepted", "ack.future", "missing-response"},
-	{"lastack-ignore-ack", "lastack.ack.fin", "state"},
-	{"rst-answers-rst", "seq.unacceptable.rst", "unexpected-response"},
-	{"fin-bad-checksum", "seg.checksum", "wrong-field"},
+    /* fault                   rule                     kind (first divergence) */
+    {"no-time-wait", "fin.finwait2", "state"}, /* FIN ends in CLOSED */
+    {"tw-ignore-fin", "timewait.fin.reack", "missing-response"},
+    {"rst-out-of-window", "seq.unacceptable.rst", "state"},
+    {"synrcvd-rst-closed", "synrcvd.rst.passive", "state"},
+    {"synack-bad-ack", "listen.syn", "wrong-field"},
+    {"two-way-handshake", "listen.syn", "state"},
+    {"finwait2-ignore-fin", "fin.finwait2", "state"},
+    {"closewait-no-fin", "send.fin", "missing-response"},
+    {"no-simultaneous-open", "synsent.syn.simopen", "state"},
+    {"ack-future-accepted", "ack.future", "missing-response"},
+    {"lastack-ignore-ack", "lastack.ack.fin", "state"},
+    {"rst-answers-rst", "seq.unacceptable.rst", "unexpected-response"},
+    {"fin-bad-checksum", "seg.checksum", "wrong-field"},
+    {"recv-eof-early", "result.receive", "wrong-field"},
 };
 
 static void each_fault_found_by_seed_replay(const struct sfh_filelist *seeds)
@@ -134,6 +135,105 @@ static void assertions_are_checked(void)
 		 0);
 	CHECK_EQ(res.assert_failed, 0);
 	CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+}
+
+/* The same results on a stack: lwIP waits (EAGAIN) with nothing delivered, reads the
+ * end of the stream after the FIN, reports a reset once (ECONNRESET, then ENOTCONN) and a
+ * refused OPEN as ECONNREFUSED; a wrong `=>` fails. */
+static void call_results_on_lwip(void)
+{
+	struct sfh_result res;
+	static const struct {
+		const char *text;
+		int assert_failed;
+	} cases[] = {
+	    {"role passive\nin S seq=pisn\nin .\ncall receive => EAGAIN\nin P. len=5\n"
+	     "call receive 3 => 3\ncall receive => 2\nin F.\ncall receive => 0\n"
+	     "call send 4 => 4\ncall close => 0\n",
+	     0},
+	    {"role passive\nin S seq=pisn\nin .\ncall receive => 0\n", 1},
+	    {"role passive\nin S seq=pisn\nin .\nin R\ncall receive => ECONNRESET\n"
+	     "call send 1 => ENOTCONN\n",
+	     0},
+	    {"role passive\nin S seq=pisn\nin .\nin R\ncall send 1 => EPIPE\n", 1},
+	    {"role active\nout S\ncall connect => EALREADY\nin R. seq=0 ack=tisn+1\n"
+	     "call send 1 => ECONNREFUSED\n",
+	     0},
+	    {"role passive\ncall accept => EAGAIN\nin S seq=pisn\nin .\ncall accept => 0\n"
+	     "call shutdown => 0\ncall send 1 => ENOTCONN\n",
+	     0},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		CHECK_EQ(run_text("lwip", cases[i].text, &res, NULL), 0);
+		if (res.assert_failed != cases[i].assert_failed ||
+		    (!cases[i].assert_failed && res.verdict.kind != SFO_DIV_OK))
+			fprintf(stderr, "lwip case %zu: %s: %s\n", i, res.signature,
+				res.verdict.detail);
+		CHECK_EQ(res.assert_failed, cases[i].assert_failed);
+		if (!cases[i].assert_failed)
+			CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+	}
+}
+
+/* A target that cannot report results: the case runs, its `=>` lines unchecked, and the
+ * result says so. */
+static void call_results_unchecked_without_cap(void)
+{
+	struct sfh_result res;
+	struct sfh_target *t;
+	char err[256];
+	if (sfh_target_open("slirp", &t, err, sizeof err) != 0) {
+		printf("slirp not available here: unchecked results not tested (%s)\n", err);
+		return;
+	}
+	sfh_target_close(t);
+	CHECK(!(sfh_target_find("slirp")->caps & SFH_CAP_CALLRES));
+	CHECK_EQ(run_text("slirp", "role passive\nin S seq=pisn\nin .\ncall receive => EISCONN\n",
+			  &res, NULL),
+		 0);
+	CHECK_EQ(res.results_unchecked, 1);
+	CHECK_EQ(res.assert_failed, 0);
+	CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+	CHECK_EQ(run_text("model", "role passive\nin S seq=pisn\nin .\ncall receive => EAGAIN\n",
+			  &res, NULL),
+		 0);
+	CHECK_EQ(res.results_unchecked, 0);
+}
+
+/* Call results: the model judges what a call returned (a model stack seeded with an early
+ * end of stream diverges on rule result.receive), and a `=>` line asserts it exactly. */
+static void call_results_are_judged(void)
+{
+	struct sfh_result res;
+	const char *est = "role passive\nin S seq=pisn\nin .\n";
+	char text[256];
+	snprintf(text, sizeof text, "%scall receive => 0\n", est);
+	CHECK_EQ(run_text("model", text, &res, NULL), 0);
+	CHECK_EQ(res.assert_failed, 1);
+	CHECK_EQ(res.div_line, 4);
+	CHECK(strstr(res.verdict.detail, "expected 0 (end of stream), observed EAGAIN") != NULL);
+	snprintf(text, sizeof text, "%scall receive => EWOULDBLOCK\ncall send 7 => 7\n", est);
+	CHECK_EQ(run_text("model", text, &res, NULL), 0);
+	CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+	snprintf(text, sizeof text, "%scall send 7 => 6\n", est);
+	CHECK_EQ(run_text("model", text, &res, NULL), 0);
+	CHECK_EQ(res.assert_failed, 1);
+	snprintf(text, sizeof text, "%scall receive\n", est);
+	CHECK_EQ(run_text("model:fault=recv-eof-early", text, &res, NULL), 0);
+	CHECK_EQ(res.assert_failed, 0);
+	CHECK_EQ(res.verdict.kind, SFO_DIV_FIELD);
+	CHECK_STR(sfo_rule(res.verdict.rule)->id, "result.receive");
+	CHECK_EQ(res.div_line, 4);
+	CHECK(strstr(res.signature, "/ESTABLISHED/call-receive/result.receive/wrong-field") !=
+	      NULL);
+	/* after a RST, "connection reset"; asserting the refusal instead fails */
+	CHECK_EQ(run_text("model",
+			  "role passive\nin S seq=pisn\nin .\nin R\n"
+			  "call receive => ECONNREFUSED\n",
+			  &res, NULL),
+		 0);
+	CHECK_EQ(res.assert_failed, 1);
+	CHECK(strstr(res.verdict.detail, "observed ECONNRESET") != NULL);
 }
 
 /* The timestamp anchors resolve in the runner: ptsv is the TSval of our last segment with
@@ -296,6 +396,9 @@ int main(void)
 	seeds_conform_on_model(&seeds);
 	each_fault_found_by_seed_replay(&seeds);
 	assertions_are_checked();
+	call_results_are_judged();
+	call_results_on_lwip();
+	call_results_unchecked_without_cap();
 	pcap_holds_every_packet();
 	ts_anchors_resolve();
 	isolated_crash_becomes_verdict();

@@ -127,6 +127,43 @@ static void test_parse_each_event_type(void)
 	CHECK_EQ(s.ev[11].u.call.call, SFO_CALL_ACCEPT);
 }
 
+/* `=> RESULT` after a call: counts, error names (any case, EWOULDBLOCK for EAGAIN), "=>"
+ * attached to its value; absent, nothing is asserted; the canonical text round-trips. */
+static void test_parse_call_results(void)
+{
+	struct sfh_scenario s, back;
+	char buf[512], err[256];
+
+	if (parse_ok("role passive\ncall receive 10 => 3\ncall send 100 => 100\n"
+		     "call connect => econnrefused\ncall receive =>EWOULDBLOCK\ncall close => 0\n"
+		     "call receive => 0\ncall abort\n",
+		     &s))
+		return;
+	CHECK_EQ(s.nev, 7);
+	CHECK_EQ(s.ev[0].u.call.has_res, 1);
+	CHECK_EQ(s.ev[0].u.call.res_err, SFO_ERR_OK);
+	CHECK_EQ(s.ev[0].u.call.res_n, 3);
+	CHECK_EQ(s.ev[1].u.call.res_n, 100);
+	CHECK_EQ(s.ev[2].u.call.res_err, SFO_ERR_ECONNREFUSED);
+	CHECK_EQ(s.ev[3].u.call.res_err, SFO_ERR_EAGAIN);
+	CHECK_EQ(s.ev[3].u.call.arg, 0);
+	CHECK_EQ(s.ev[4].u.call.has_res, 1);
+	CHECK_EQ(s.ev[4].u.call.res_err, SFO_ERR_OK);
+	CHECK_EQ(s.ev[5].u.call.res_n, 0);
+	CHECK_EQ(s.ev[6].u.call.has_res, 0);
+	sfh_scn_format(&s, buf, sizeof buf);
+	CHECK_STR(buf, "role passive\ncall receive 10 => 3\ncall send 100 => 100\n"
+		       "call connect => ECONNREFUSED\ncall receive => EAGAIN\ncall close => 0\n"
+		       "call receive => 0\ncall abort\n");
+	CHECK_EQ(sfh_scn_parse(buf, strlen(buf), "f", &back, err, sizeof err), 0);
+	CHECK(sfh_scn_equal(&s, &back));
+	back.ev[0].u.call.res_n = 2; /* equality compares the result */
+	CHECK(!sfh_scn_equal(&s, &back));
+	back.ev[0].u.call.res_n = 3;
+	back.ev[6].u.call.has_res = 1;
+	CHECK(!sfh_scn_equal(&s, &back));
+}
+
 static void test_parse_anchors_and_offsets(void)
 {
 	static const struct {
@@ -529,7 +566,25 @@ static const struct err_case err_cases[] = {
     {"role passive\ncall send x\n", 0, "x.scn:2:11: invalid number 'x' for the count"},
     {"role passive\ncall send 4294967296\n", 0,
      "x.scn:2:11: number out of range for the count: '4294967296' (at most 4294967295)"},
-    {"role passive\ncall receive 5 6\n", 0, "x.scn:2:16: unexpected '6' at end of line"},
+    {"role passive\ncall receive 5 6\n", 0,
+     "x.scn:2:16: unexpected '6' after the count (expected '=> RESULT')"},
+    {"role passive\ncall receive 5 =>\n", 0,
+     "x.scn:2:18: missing result after '=>' (a count, or an error name such as EAGAIN or "
+     "ECONNRESET)"},
+    {"role passive\ncall receive 5 => 6\n", 0, "x.scn:2:19: receive 5 cannot return 6 octets"},
+    {"role passive\ncall send 5 => 6\n", 0, "x.scn:2:16: send 5 cannot return 6 octets"},
+    {"role passive\ncall close => 1\n", 0,
+     "x.scn:2:15: call close returns no count: '=> 0' or an error name"},
+    {"role passive\ncall send => 1\n", 0, "x.scn:2:10: missing count after 'send' (call send N)"},
+    {"role passive\ncall receive => EOOPS\n", 0,
+     "x.scn:2:17: unknown result 'EOOPS' (a count, or one of EAGAIN EWOULDBLOCK ECONNREFUSED "
+     "ECONNRESET EPIPE ENOTCONN EISCONN EALREADY EINPROGRESS ETIMEDOUT ECONNABORTED EINVAL "
+     "ENOBUFS EBADF EDESTADDRREQ EADDRINUSE EOPNOTSUPP)"},
+    {"role passive\ncall receive => ok\n", 0,
+     "x.scn:2:17: unknown result 'ok' (a count, or one of EAGAIN EWOULDBLOCK ECONNREFUSED "
+     "ECONNRESET EPIPE ENOTCONN EISCONN EALREADY EINPROGRESS ETIMEDOUT ECONNABORTED EINVAL "
+     "ENOBUFS EBADF EDESTADDRREQ EADDRINUSE EOPNOTSUPP)"},
+    {"role passive\ncall abort => EAGAIN x\n", 0, "x.scn:2:22: unexpected 'x' at end of line"},
     /* waits */
     {"role passive\nwait\n", 0, "x.scn:2:5: missing duration after 'wait' (N, Nms or Ns)"},
     {"role passive\nwait 5m\n", 0, "x.scn:2:6: invalid duration '5m' (expected N, Nms or Ns)"},
@@ -896,6 +951,7 @@ int main(void)
 	test_parse_passive_handshake_every_field();
 	test_parse_each_event_type();
 	test_parse_anchors_and_offsets();
+	test_parse_call_results();
 	test_parse_ts_anchors();
 	test_parse_defaults();
 	test_parse_flags_any_order_and_no_flags();

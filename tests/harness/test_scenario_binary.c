@@ -376,10 +376,13 @@ static void test_decode_layout_examples(void)
 	    {{0x02, 0x05, 0x02, 0x00}, 4, "role passive\nin S\n"}, /* H 5 is `in` too */
 	    {{0x00, 0x01, 0x19, 0x64, 0xff},
 	     5,
-	     "role passive\ncall listen\ncall send 100\ncall abort\n"},
+	     "role passive\ncall listen\ncall send 100\ncall abort => 0\n"}, /* X bit 3: a result */
 	    {{0x00, 0x61, 0x05, 0x17, 0x27},
-	     5, /* calls 12 % 8, 2, 4; the last arg missing */
-	     "role passive\ncall receive 5\ncall accept\ncall receive\n"},
+	     5, /* calls 12 & 7 with a result (error 1 + 11), 4; the last arg missing */
+	     "role passive\ncall receive 5 => ENOBUFS\ncall receive\n"},
+	    {{0x00, 0x59, 0x64, 0x00, 0x03, 0x61, 0x00, 0x05, 0x59, 0x0a, 0x00, 0x0b},
+	     12, /* success with a count (folded to 11 % (10 + 1)), and an error */
+	     "role passive\ncall send 100 => 3\ncall receive => ECONNRESET\ncall send 10 => 0\n"},
 	    {{0x00, 0x0a, 0xf0, 0x01, 0x02, 0xe7, 0x07}, 7, "role passive\nwait 240s\nwait 999\n"},
 	    {{0x00, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff}, 7, "role passive\nwait 4294967295\n"},
 	    {{0x00, 0x0b, 0x03, 0x10, 0x07, 0x61, 0xf4, 0x00, 0x05},

@@ -43,6 +43,8 @@ int main(void)
 	CHECK(mkdtemp(dir) != NULL);
 	static const char *const fixtures[] = {"abort-linger",
 					       "active-open",
+					       "call-results",
+					       "connect-refused",
 					       "data-both-ways",
 					       "lost-final-ack",
 					       "outbound-options",
@@ -82,7 +84,10 @@ int main(void)
 					    "22-syn-in-established",
 					    "24-data-both-ways",
 					    "25-rst-time-wait",
-					    "26-active-open-close"};
+					    "26-active-open-close",
+					    "65-call-results-receive",
+					    "66-call-results-reset",
+					    "67-call-results-refused"};
 	for (size_t i = 0; i < sizeof seeds / sizeof seeds[0] && !check_failures; i++) {
 		char scn[512], pkt[512];
 		snprintf(scn, sizeof scn, "corpus/seeds/%s.scn", seeds[i]);

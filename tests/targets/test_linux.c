@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "runner.h"
 #include "target.h"
 #include "wire.h"
 
@@ -567,13 +568,63 @@ static void options_and_version(void)
 		return;
 	CHECK(strncmp(ops->version(), "Linux ", 6) == 0);
 	CHECK_EQ(ops->caps, SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_EMIT_TIME |
-			       SFH_CAP_TIMERS);
+			       SFH_CAP_TIMERS | SFH_CAP_CALLRES);
 	struct sfh_target *t = NULL;
 	char err[256] = "";
 	CHECK_EQ(sfh_target_open("linux:bogus=1", &t, err, sizeof err), -1);
 	CHECK(strstr(err, "unknown option") != NULL);
 	CHECK_EQ(sfh_target_open("linux:maxwait=abc", &t, err, sizeof err), -1);
 	CHECK(t == NULL);
+}
+
+/* Call results through the sockets API, judged by the model and asserted by `=>`:
+ * EAGAIN with nothing to read, the end of the stream after the FIN, a reset reported once
+ * (ECONNRESET, then EPIPE), a refusal (ECONNREFUSED), EINPROGRESS and EALREADY of connect,
+ * EAGAIN of accept before a connection. A wrong assertion fails. */
+static void call_results(struct sfh_target *t)
+{
+	static const struct {
+		const char *text;
+		int assert_failed;
+	} cases[] = {
+	    {"role passive\nin S seq=pisn win=65535 mss=1460\nin . win=65535\n"
+	     "call receive => EAGAIN\nin P. len=5 win=65535\ncall receive 3 => 3\n"
+	     "call receive => 2\nin F. win=65535\ncall receive => 0\ncall send 4 => 4\n"
+	     "call close => 0\n",
+	     0},
+	    {"role passive\nin S seq=pisn win=65535 mss=1460\nin . win=65535\n"
+	     "call receive => 0\n",
+	     1},
+	    {"role passive\nin S seq=pisn win=65535 mss=1460\nin . win=65535\nin R\n"
+	     "call receive => ECONNRESET\ncall send 1 => EPIPE\n",
+	     0},
+	    {"role active\nout S\ncall connect => EALREADY\nin R. seq=0 ack=tisn+1\n"
+	     "call receive => ECONNREFUSED\n",
+	     0},
+	    {"role passive\ncall accept => EAGAIN\nin S seq=pisn win=65535 mss=1460\n"
+	     "in . win=65535\ncall accept => 0\ncall shutdown => 0\ncall send 1 => EPIPE\n",
+	     0},
+	};
+	char err[256];
+	struct sfh_runner *r = sfh_runner_new(err, sizeof err);
+	CHECK(r != NULL);
+	for (size_t i = 0; r && i < sizeof cases / sizeof cases[0]; i++) {
+		struct sfh_scenario s;
+		struct sfh_result res;
+		struct sfh_run_opts o = {.case_no = 900 + (uint32_t)i};
+		CHECK_EQ(sfh_scn_parse(cases[i].text, strlen(cases[i].text), "inline", &s, err,
+				       sizeof err),
+			 0);
+		CHECK_EQ(sfh_run(r, t, &s, &o, &res), 0);
+		if (res.assert_failed != cases[i].assert_failed ||
+		    (!cases[i].assert_failed && res.verdict.kind != SFO_DIV_OK))
+			fprintf(stderr, "linux call results %zu: %s: %s\n", i, res.signature,
+				res.verdict.detail);
+		CHECK_EQ(res.assert_failed, cases[i].assert_failed);
+		if (!cases[i].assert_failed)
+			CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+	}
+	sfh_runner_free(r);
 }
 
 int main(void)
@@ -613,6 +664,7 @@ int main(void)
 	capped_wait_reports_skip();
 	nojump_waits_for_real();
 	quickack_route();
+	call_results(f.t);
 	sfh_wire_free(f.w);
 	sfh_target_close(f.t);
 	return check_done();

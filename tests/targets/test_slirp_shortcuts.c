@@ -98,7 +98,7 @@ static void mutate_once(struct sfh_scenario *s, uint64_t *x)
 			if (rnd(x) % 2)
 				s->ev[i] = (struct sfh_event){
 				    .type = SFH_EV_CALL,
-				    .u.call = {(enum sfo_call)(rnd(x) % SFO_NCALLS), 0}};
+				    .u.call = {.call = (enum sfo_call)(rnd(x) % SFO_NCALLS)}};
 			else
 				s->ev[i] = (struct sfh_event){.type = SFH_EV_WAIT,
 							      .u.wait_ms = waits[rnd(x) % 10]};

@@ -40,7 +40,8 @@ enum {
 	SFX_CAP_VTIME = 0x02,
 	SFX_CAP_PASSIVE = 0x04,
 	SFX_CAP_ACTIVE = 0x08,
-	SFX_CAP_ISS = 0x10
+	SFX_CAP_ISS = 0x10,
+	SFX_CAP_RESULT = 0x20 /* a CALL reply's `code` is the call's result (enum sfo_err) */
 };
 
 /* CALL numbers (the order of oracle.h's SFO_CALLS; the exec target checks it). */

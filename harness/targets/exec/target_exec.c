@@ -484,6 +484,7 @@ static int hello(struct exec_target *x)
 	caps |= (x->caps & SFX_CAP_VTIME) ? SFH_CAP_VTIME : 0;
 	caps |= (x->caps & SFX_CAP_PASSIVE) ? SFH_CAP_PASSIVE : 0;
 	caps |= (x->caps & SFX_CAP_ACTIVE) ? SFH_CAP_ACTIVE : 0;
+	caps |= (x->caps & SFX_CAP_RESULT) ? SFH_CAP_CALLRES : 0;
 	x->ops.caps = caps;
 	x->ops.profile = x->profile[0] ? x->profile : NULL;
 	snprintf(greeted, sizeof greeted, "%s (exec, protocol %d)",
@@ -656,6 +657,13 @@ static int exec_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	x->synced = 0;
 	if (request(x, &m, &rep, 0) != 0)
 		return -1;
+	/* cap RESULT: `code` names what the call returned (docs/exec-protocol.md); an
+	 * error number synfin does not know reads as an error it cannot name */
+	if (x->caps & SFX_CAP_RESULT)
+		base->call_err = rep.u.reply.code >= 0 && rep.u.reply.code < SFO_NERRS &&
+					 rep.u.reply.code != SFO_ERR_EOF
+				     ? (int)rep.u.reply.code
+				     : SFO_ERR_ERROR;
 	if (rep.u.reply.status == SFX_REFUSED)
 		return SFH_CALL_REFUSED;
 	uint32_t v = rep.u.reply.value;

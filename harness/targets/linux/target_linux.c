@@ -619,8 +619,11 @@ static int lt_state(struct sfh_target *t, enum sfo_state *st)
 
 static int lt_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 {
-	t->clock_us = case_us((struct linux_target *)t);
-	return sfh_linux_app_call(&((struct linux_target *)t)->app, call, arg);
+	struct linux_target *lt = (struct linux_target *)t;
+	t->clock_us = case_us(lt);
+	int rc = sfh_linux_app_call(&lt->app, call, arg);
+	t->call_err = lt->app.call_err;
+	return rc;
 }
 
 /* ---------- time ---------- */
@@ -801,7 +804,8 @@ static int lt_advance(struct sfh_target *t, uint32_t ms)
 const struct sfh_target_ops sfh_target_linux_ops = {
     .name = "linux",
     .summary = "the running kernel's TCP via a TUN device in a private network namespace",
-    .caps = SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_EMIT_TIME | SFH_CAP_TIMERS,
+    .caps = SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_EMIT_TIME | SFH_CAP_TIMERS |
+	    SFH_CAP_CALLRES,
     .profile = "linux",
     .probe = lt_probe,
     .version = lt_version,

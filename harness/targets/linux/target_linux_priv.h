@@ -112,6 +112,8 @@ struct sfh_linux_app {
 	char *err;	  /* where errors are explained */
 	size_t errlen;
 	uint32_t rto_min_us; /* a `timers rto_min=` setting for the case's sockets, 0: none */
+	int call_err; /* what the last sfh_linux_app_call returned to the application: an
+		       * enum sfo_err (errno by sfh_linux_errno_result), SFO_ERR_OK on success */
 };
 
 /* TCP_RTO_MIN_US: the socket's RTO floor, in microseconds (recent kernels; the target
@@ -133,6 +135,8 @@ int sfh_linux_app_conn(struct sfh_linux_app *a);
 int sfh_linux_app_diag(struct sfh_linux_app *a, struct sfh_linux_sk *sk);
 /* The call's effect (octets for send and receive), SFH_LINUX_REFUSED, or -1 (a->err). */
 int sfh_linux_app_call(struct sfh_linux_app *a, enum sfo_call call, uint32_t arg);
+/* An errno of the sockets API as an enum sfo_err (SFO_ERR_ERROR if it has no name there). */
+int sfh_linux_errno_result(int e);
 /* The connection's state: 0 with *st, or -1 (a->err). */
 int sfh_linux_app_state(struct sfh_linux_app *a, enum sfo_state *st);
 

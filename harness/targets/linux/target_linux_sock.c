@@ -12,6 +12,67 @@
 
 #include "target_linux_priv.h"
 
+int sfh_linux_errno_result(int e)
+{
+	switch (e) {
+	case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+		return SFO_ERR_EAGAIN;
+	case ECONNREFUSED:
+		return SFO_ERR_ECONNREFUSED;
+	case ECONNRESET:
+		return SFO_ERR_ECONNRESET;
+	case EPIPE:
+		return SFO_ERR_EPIPE;
+	case ENOTCONN:
+		return SFO_ERR_ENOTCONN;
+	case EISCONN:
+		return SFO_ERR_EISCONN;
+	case EALREADY:
+		return SFO_ERR_EALREADY;
+	case EINPROGRESS:
+		return SFO_ERR_EINPROGRESS;
+	case ETIMEDOUT:
+		return SFO_ERR_ETIMEDOUT;
+	case ECONNABORTED:
+		return SFO_ERR_ECONNABORTED;
+	case EINVAL:
+		return SFO_ERR_EINVAL;
+	case ENOBUFS:
+	case ENOMEM:
+		return SFO_ERR_ENOBUFS;
+	case EBADF:
+		return SFO_ERR_EBADF;
+	case EDESTADDRREQ:
+		return SFO_ERR_EDESTADDRREQ;
+	case EADDRINUSE:
+		return SFO_ERR_EADDRINUSE;
+	case EOPNOTSUPP:
+		return SFO_ERR_EOPNOTSUPP;
+	default:
+		return SFO_ERR_ERROR;
+	}
+}
+
+/* A call with no descriptor for the connection: the application holds only the listener
+ * (a passive connection not accepted yet), or its socket is gone (closed by it, or by
+ * this target when the kernel handed the connection to a timewait socket or reset it):
+ * no connection it can name, ENOTCONN. */
+static int no_fd(struct sfh_linux_app *a)
+{
+	a->call_err = SFO_ERR_ENOTCONN;
+	return SFH_LINUX_REFUSED;
+}
+
+/* A call the kernel refused with errno e. */
+static int refused(struct sfh_linux_app *a, int e)
+{
+	a->call_err = sfh_linux_errno_result(e);
+	return SFH_LINUX_REFUSED;
+}
+
 int sfh_linux_fd_state(int fd)
 {
 	struct tcp_info ti;
@@ -125,7 +186,10 @@ static int do_send(struct sfh_linux_app *a, uint32_t n)
 	int fd = sfh_linux_app_conn(a);
 	uint32_t done = 0;
 	if (fd < 0)
-		return SFH_LINUX_REFUSED;
+		return no_fd(a);
+	/* a send of nothing still meets the kernel's checks (EPIPE after shutdown) */
+	if (n == 0 && send(fd, a->sendbuf, 0, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return refused(a, errno);
 	while (done < n) {
 		size_t chunk = n - done < SFH_LINUX_SENDBUF ? n - done : SFH_LINUX_SENDBUF;
 		/* octet k of the case's data is 'a' + k mod 26 (docs/exec-protocol.md) */
@@ -135,7 +199,7 @@ static int do_send(struct sfh_linux_app *a, uint32_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && done == 0)
-			return SFH_LINUX_REFUSED;
+			return refused(a, errno);
 		if (w <= 0)
 			break;
 		done += (uint32_t)w;
@@ -152,14 +216,16 @@ static int do_receive(struct sfh_linux_app *a, uint32_t n)
 	uint32_t done = 0;
 	uint8_t buf[16384];
 	if (fd < 0)
-		return SFH_LINUX_REFUSED;
+		return no_fd(a);
 	while (n == 0 || done < n) {
 		size_t want = n == 0 || n - done > sizeof buf ? sizeof buf : n - done;
 		ssize_t r = recv(fd, buf, want, MSG_DONTWAIT);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno != EAGAIN && done == 0)
-			return SFH_LINUX_REFUSED;
+			return refused(a, errno);
+		if (r < 0 && done == 0)
+			a->call_err = SFO_ERR_EAGAIN; /* nothing to read yet, not refused */
 		if (r <= 0)
 			break;
 		done += (uint32_t)r;
@@ -248,7 +314,7 @@ static int do_close(struct sfh_linux_app *a)
 {
 	int u = conn_unreachable(a);
 	if (u != 0)
-		return u < 0 ? -1 : SFH_LINUX_REFUSED;
+		return u < 0 ? -1 : no_fd(a);
 	if (a->cfd >= 0) {
 		if (sfh_linux_fd_state(a->cfd) == SFH_LK_CLOSE)
 			return 0;
@@ -270,10 +336,13 @@ static int do_close(struct sfh_linux_app *a)
 static int do_abort(struct sfh_linux_app *a)
 {
 	int u = conn_unreachable(a);
-	if (u == 0)
-		u = handed_to_timewait(a);
+	if (u == 0) {
+		int h = handed_to_timewait(a);
+		if (h != 0) /* close(2) would say ok, and leave TIME-WAIT be */
+			return h < 0 ? -1 : SFH_LINUX_REFUSED;
+	}
 	if (u != 0)
-		return u < 0 ? -1 : SFH_LINUX_REFUSED;
+		return u < 0 ? -1 : no_fd(a);
 	if (a->cfd >= 0) {
 		if (sfh_linux_fd_state(a->cfd) != SFH_LK_CLOSE) {
 			sfh_linux_abort_fd(a->cfd);
@@ -313,12 +382,17 @@ static int do_listen(struct sfh_linux_app *a)
 	if (a->lfd >= 0)
 		return 0;
 	int fd = fresh_socket(a);
-	if (fd < 0 && (a->cfd >= 0 || tuple_alive(a, &sk) || (fd = reopen_socket(a)) < 0))
-		return SFH_LINUX_REFUSED;
+	if (fd < 0 && a->cfd >= 0)
+		return refused(a, EINVAL); /* listen() on a connected socket */
+	if (fd < 0 && tuple_alive(a, &sk))
+		return refused(a, EADDRINUSE); /* a new socket cannot take the port */
+	if (fd < 0 && (fd = reopen_socket(a)) < 0)
+		return refused(a, errno);
 	if (listen(fd, 8) != 0) {
+		int e = errno;
 		if (fd != a->cfd)
 			close(fd);
-		return SFH_LINUX_REFUSED;
+		return refused(a, e);
 	}
 	a->lfd = fd;
 	a->cfd = -1;
@@ -343,10 +417,12 @@ static int do_connect(struct sfh_linux_app *a)
 		a->role = SFH_ROLE_ACTIVE;
 	}
 	if (fd < 0)
-		return SFH_LINUX_REFUSED;
+		return refused(a, errno);
 	int rc = connect(fd, (struct sockaddr *)&peer, sizeof peer);
 	if (rc != 0 && errno != EINPROGRESS)
-		return SFH_LINUX_REFUSED; /* EISCONN, EALREADY, EINVAL on a listener */
+		return refused(a, errno); /* EISCONN, EALREADY, on a listener EISCONN */
+	if (rc != 0)
+		a->call_err = SFO_ERR_EINPROGRESS;
 	if (fd == a->cfd)
 		a->connected = 1;
 	return 0;
@@ -354,6 +430,7 @@ static int do_connect(struct sfh_linux_app *a)
 
 int sfh_linux_app_call(struct sfh_linux_app *a, enum sfo_call call, uint32_t arg)
 {
+	a->call_err = SFO_ERR_OK;
 	if (call != SFO_CALL_LISTEN)
 		a->pristine = 0;
 	switch (call) {
@@ -362,7 +439,8 @@ int sfh_linux_app_call(struct sfh_linux_app *a, enum sfo_call call, uint32_t arg
 	case SFO_CALL_CONNECT:
 		return do_connect(a);
 	case SFO_CALL_ACCEPT:
-		(void)sfh_linux_app_conn(a);
+		if (sfh_linux_app_conn(a) < 0)
+			a->call_err = SFO_ERR_EAGAIN; /* accept4() has nothing to hand over */
 		return 0;
 	case SFO_CALL_SEND:
 		return do_send(a, arg);
@@ -372,8 +450,10 @@ int sfh_linux_app_call(struct sfh_linux_app *a, enum sfo_call call, uint32_t arg
 		/* No connection to shut (one still in the listener's SYN-RECEIVED, or one the
 		 * application closed), or ENOTCONN: refused. In SYN-SENT Linux aborts the
 		 * connect (CLOSED), as RFC 9293 does. */
-		if (sfh_linux_app_conn(a) < 0 || shutdown(a->cfd, SHUT_WR) != 0)
-			return SFH_LINUX_REFUSED;
+		if (sfh_linux_app_conn(a) < 0)
+			return no_fd(a);
+		if (shutdown(a->cfd, SHUT_WR) != 0)
+			return refused(a, errno);
 		return 0;
 	case SFO_CALL_CLOSE:
 		return do_close(a);

@@ -68,6 +68,12 @@ struct lwip_target {
 	int app_closed;	      /* ... and has given it back with tcp_close (no handle left) */
 	uint32_t rcv_pending; /* octets lwIP delivered that RECEIVE has not taken */
 	uint64_t sent_total;  /* octets accepted by SEND, to keep the pattern continuous */
+	/* call results (docs/targets.md): what lwIP told the application about its
+	 * connection, in errno names as lwIP's sockets layer maps err_t (err_to_errno) */
+	int fin_seen;		   /* the recv callback saw the peer's FIN (p == NULL): EOF */
+	int conn_err;		   /* enum sfo_err the connection's death left (on_err), reported
+				    * once by the next call, as lwIP's netconn pending_err is */
+	enum tcp_state conn_state; /* the connection's state after the last operation */
 	/* output queue of this case: q[qhead..qlen) */
 	struct sfh_pkt *q;
 	int qhead, qlen, qcap;
@@ -149,14 +155,26 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	if (p) {
 		t->rcv_pending += p->tot_len;
 		pbuf_free(p);
+	} else {
+		t->fin_seen = 1;
 	}
 	return ERR_OK;
 }
 
-/* lwIP has freed (or is freeing) the pcb: nothing to forget, we hold no pointer. */
+/* lwIP has freed (or is freeing) the pcb: we hold no pointer, but the application hears
+ * why: ERR_RST (ECONNRESET; in SYN-SENT a refused OPEN, ECONNREFUSED as RFC 9293 3.10.7.3
+ * and BSD sockets see it, where lwIP's own sockets layer says ECONNRESET), ERR_ABRT (a
+ * timer gave up, ECONNABORTED; the application's own tcp_abort clears it). Once the
+ * application gave the connection back (tcp_close), nobody hears it. */
 static void on_err(void *arg, err_t err)
 {
-	(void)arg, (void)err;
+	struct lwip_target *t = arg;
+	if (t->app_closed)
+		return; /* given back with tcp_close: no application is left to tell */
+	if (err == ERR_RST)
+		t->conn_err = t->conn_state == SYN_SENT ? SFO_ERR_ECONNREFUSED : SFO_ERR_ECONNRESET;
+	else if (err == ERR_ABRT)
+		t->conn_err = SFO_ERR_ECONNABORTED;
 }
 
 /* A new connection of the case: its application side starts with nothing to read (what
@@ -164,6 +182,9 @@ static void on_err(void *arg, err_t err)
 static void adopt(struct lwip_target *t, struct tcp_pcb *pcb)
 {
 	t->rcv_pending = 0;
+	t->fin_seen = 0;
+	t->conn_err = 0;
+	t->conn_state = pcb->state;
 	tcp_arg(pcb, t);
 	tcp_recv(pcb, on_recv);
 	tcp_err(pcb, on_err);
@@ -189,8 +210,11 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 static void settle(struct lwip_target *t)
 {
 	struct tcp_pcb *l = t->have_conn ? find_listener(t) : NULL;
+	int tw;
 	if (l)
 		tcp_close(l);
+	struct tcp_pcb *c = find_conn(t, &tw);
+	t->conn_state = c ? c->state : CLOSED;
 }
 
 static void close_listener(struct lwip_target *t)
@@ -387,6 +411,9 @@ static int lwip_reset(struct sfh_target *base, enum sfh_role role, uint32_t case
 	t->sent_total = 0;
 	t->have_conn = 0;
 	t->app_closed = 0;
+	t->fin_seen = 0;
+	t->conn_err = 0;
+	t->conn_state = CLOSED;
 	t->role = role;
 	t->ep.target_ip = LWIP_TARGET_IP;
 	t->ep.peer_ip = LWIP_PEER_IP;
@@ -430,24 +457,35 @@ static int lwip_inject(struct sfh_target *base, const uint8_t *ip, size_t len)
 
 /* SEND: copy up to n octets into lwIP's send queue, as much as tcp_sndbuf and its queue
  * length allow; halve a write lwIP refuses for queue length until it fits. */
-static uint32_t do_send(struct lwip_target *t, struct tcp_pcb *c, uint32_t n)
+static uint32_t do_send(struct lwip_target *t, struct tcp_pcb *c, uint32_t n, err_t *why)
 {
 	uint32_t done = 0;
+	*why = ERR_OK;
+	/* tcp_write_checks' first test, which even a write of nothing meets */
+	if (c->state != ESTABLISHED && c->state != CLOSE_WAIT && c->state != SYN_SENT &&
+	    c->state != SYN_RCVD) {
+		*why = ERR_CONN;
+		return 0;
+	}
 	while (done < n) {
 		uint32_t len = n - done;
 		if (len > tcp_sndbuf(c))
 			len = tcp_sndbuf(c);
 		if (len > 0xffff)
 			len = 0xffff;
-		if (len == 0)
+		if (len == 0) {
+			*why = ERR_MEM; /* no send buffer left */
 			break;
+		}
 		const uint8_t *src = t->pattern + (t->sent_total + done) % 26;
 		err_t e;
 		while ((e = tcp_write(c, src, (u16_t)len, TCP_WRITE_FLAG_COPY)) == ERR_MEM &&
 		       len > 1)
 			len /= 2;
-		if (e != ERR_OK)
+		if (e != ERR_OK) {
+			*why = e;
 			break;
+		}
 		done += len;
 	}
 	if (done) {
@@ -476,19 +514,32 @@ static uint32_t do_receive(struct lwip_target *t, struct tcp_pcb *c, int tw, uin
 	return n;
 }
 
-/* OPEN, active: a pcb bound to the case's port, connecting to the peer. */
-static void do_connect(struct lwip_target *t)
+/* OPEN, active: a pcb bound to the case's port, connecting to the peer. ERR_OK, or why
+ * not. */
+static err_t do_connect(struct lwip_target *t)
 {
 	struct tcp_pcb *p = tcp_new_ip_type(IPADDR_TYPE_V4);
 	if (!p)
-		return;
+		return ERR_MEM;
 	adopt(t, p);
 	t->have_conn = 1;
 	ip_addr_t peer;
 	ip_addr_set_ip4_u32_val(peer, lwip_htonl(t->ep.peer_ip));
 	if (tcp_bind(p, IP4_ADDR_ANY, t->ep.target_port) != ERR_OK ||
-	    tcp_connect(p, &peer, t->ep.peer_port, NULL) != ERR_OK)
+	    tcp_connect(p, &peer, t->ep.peer_port, NULL) != ERR_OK) {
 		tcp_abort(p); /* still CLOSED: freed silently, no segment */
+		t->conn_err = 0;
+		return ERR_USE;
+	}
+	return ERR_OK;
+}
+
+/* The error the connection's death left, once (then `otherwise`). */
+static int take_err(struct lwip_target *t, int otherwise)
+{
+	int e = t->conn_err ? t->conn_err : otherwise;
+	t->conn_err = 0;
+	return e;
 }
 
 static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
@@ -511,38 +562,64 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	 * be CLOSE of that connection: lwIP resets the orphaned embryo when its handshake
 	 * completes). docs/targets.md has the table. */
 	int unreachable = (c && !t->have_conn) || t->app_closed;
+	int *res = &base->call_err;
+	err_t why;
 	if (c && !t->have_conn)
 		c = NULL;
 	if (unreachable &&
-	    (call == SFO_CALL_SHUTDOWN || call == SFO_CALL_CLOSE || call == SFO_CALL_ABORT))
+	    (call == SFO_CALL_SHUTDOWN || call == SFO_CALL_CLOSE || call == SFO_CALL_ABORT)) {
+		*res = t->app_closed ? SFO_ERR_EBADF : SFO_ERR_ENOTCONN;
 		return SFH_CALL_REFUSED;
+	}
 	switch (call) {
 	case SFO_CALL_LISTEN: /* refused by tcp_bind if an embryonic pcb holds the port */
 		if (!c && !find_listener(t)) {
 			/* a new passive OPEN: the application holds only the listener again (an
 			 * earlier connection, gone, must not make settle() close it at once) */
 			t->have_conn = t->app_closed = 0;
+			t->conn_err = t->fin_seen = 0;
 			open_listener(t);
+			if (!find_listener(t))
+				*res = SFO_ERR_EADDRINUSE;
+		} else if (c) {
+			*res = SFO_ERR_EISCONN;
 		}
 		break;
 	case SFO_CALL_CONNECT:
 		if (!c && !find_listener(t)) {
 			t->app_closed = 0;
-			do_connect(t);
+			t->conn_err = t->fin_seen = 0;
+			if (do_connect(t) != ERR_OK)
+				*res = SFO_ERR_EADDRINUSE;
+		} else {
+			*res = c && c->state == SYN_SENT ? SFO_ERR_EALREADY : SFO_ERR_EISCONN;
 		}
 		break;
 	case SFO_CALL_ACCEPT:
+		if (!t->have_conn)
+			*res = SFO_ERR_EAGAIN; /* no connection established yet */
 		break;
 	case SFO_CALL_SEND:
-		if (c && !tw)
-			ret = (int)do_send(t, c, arg > 0x7fffffff ? 0x7fffffff : arg);
+		if (c && !tw) {
+			ret = (int)do_send(t, c, arg > 0x7fffffff ? 0x7fffffff : arg, &why);
+			if (ret == 0 && why != ERR_OK)
+				*res = why == ERR_CONN ? SFO_ERR_ENOTCONN : SFO_ERR_ENOBUFS;
+		} else {
+			*res = take_err(t, SFO_ERR_ENOTCONN);
+		}
 		break;
 	case SFO_CALL_RECEIVE:
 		ret = (int)do_receive(t, c, tw, arg);
+		if (ret == 0 && c && !tw && !t->fin_seen)
+			*res = SFO_ERR_EAGAIN;
+		else if (ret == 0 && !c && !t->fin_seen)
+			*res = take_err(t, SFO_ERR_ENOTCONN);
 		break;
 	case SFO_CALL_SHUTDOWN: /* lwIP refuses it (ERR_CONN) in SYN-SENT: no effect */
-		if (!c || tw || tcp_shutdown(c, 0, 1) != ERR_OK)
+		if (!c || tw || tcp_shutdown(c, 0, 1) != ERR_OK) {
+			*res = c ? SFO_ERR_ENOTCONN : take_err(t, SFO_ERR_ENOTCONN);
 			ret = SFH_CALL_REFUSED;
+		}
 		break;
 	case SFO_CALL_CLOSE:
 		if (c && !tw)
@@ -555,6 +632,7 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 		if (c)
 			tcp_abort(c);
 		close_listener(t);
+		t->conn_err = 0; /* the application's own doing: nothing to tell it */
 		break;
 	}
 	settle(t);
@@ -661,7 +739,7 @@ const struct sfh_target_ops sfh_target_lwip_ops = {
      * later RTO, its give-up time and SYN-SENT's; one figure in the model cannot follow
      * that, so a `timers` line is refused rather than judged wrongly. */
     .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_INPROC |
-	    SFH_CAP_EMIT_TIME,
+	    SFH_CAP_EMIT_TIME | SFH_CAP_CALLRES,
     .profile = "lwip",
     .probe = lwip_probe,
     .version = lwip_version,

@@ -54,6 +54,7 @@ struct model_target {
 	uint32_t iss_pin_val;
 	uint64_t case_ms, open_ms;  /* virtual time since reset() and since open() */
 	uint32_t case_conns, conns; /* ISNs handed out since reset() and since open() */
+	int err_told;		    /* the end in tcb.closed_err has been reported by a call */
 };
 
 /* ---- seeded faults: each rewrites the reference outcome of one kind of step ---- */
@@ -188,31 +189,39 @@ static void f_none(const struct sfo_tcb *t, const struct sfo_event *ev, enum sfo
 {
 }
 
+/* A result fault (model_result reads it by name): no outcome changes. */
+static void f_recv_eof_early(const struct sfo_tcb *t, const struct sfo_event *ev,
+			     enum sfo_evclass c, struct sfo_outcome *o)
+{
+}
+
 static const struct sfh_fault faults[] = {
-	{"no-time-wait", "an active close skips TIME-WAIT and goes straight to CLOSED",
-	 f_no_time_wait, 0},
-	{"tw-ignore-fin", "a retransmitted FIN in TIME-WAIT is not acknowledged again",
-	 f_tw_ignore_fin, 0},
-	{"rst-out-of-window", "a RST outside the receive window resets the connection",
-	 f_rst_out_of_window, 0},
-	{"synrcvd-rst-closed", "a RST in SYN-RECEIVED of a passive open ends in CLOSED, not LISTEN",
-	 f_synrcvd_rst_closed, 0},
-	{"synack-bad-ack", "the SYN-ACK acknowledges the peer's ISN instead of ISN+1",
-	 f_synack_bad_ack, 0},
-	{"two-way-handshake", "a SYN alone establishes the connection (final ACK not required)",
-	 f_two_way_handshake, 0},
-	{"finwait2-ignore-fin", "a FIN in FIN-WAIT-2 is ignored: no ACK, no TIME-WAIT",
-	 f_finwait2_ignore_fin, 0},
-	{"closewait-no-fin", "close in CLOSE-WAIT moves to LAST-ACK without sending a FIN",
-	 f_closewait_no_fin, 0},
-	{"no-simultaneous-open", "a SYN in SYN-SENT is dropped (no simultaneous open, MUST-10)",
-	 f_no_simultaneous_open, 0},
-	{"ack-future-accepted", "an ACK of unsent data is taken silently instead of answered",
-	 f_ack_future_accepted, 0},
-	{"lastack-ignore-ack", "the ACK of our FIN in LAST-ACK does not close the connection",
-	 f_lastack_ignore_ack, 0},
-	{"rst-answers-rst", "an out-of-window RST is answered with an ACK", f_rst_answers_rst, 0},
-	{"fin-bad-checksum", "a FIN goes out with a wrong TCP checksum", f_none, SFO_FIN},
+    {"no-time-wait", "an active close skips TIME-WAIT and goes straight to CLOSED", f_no_time_wait,
+     0},
+    {"tw-ignore-fin", "a retransmitted FIN in TIME-WAIT is not acknowledged again", f_tw_ignore_fin,
+     0},
+    {"rst-out-of-window", "a RST outside the receive window resets the connection",
+     f_rst_out_of_window, 0},
+    {"synrcvd-rst-closed", "a RST in SYN-RECEIVED of a passive open ends in CLOSED, not LISTEN",
+     f_synrcvd_rst_closed, 0},
+    {"synack-bad-ack", "the SYN-ACK acknowledges the peer's ISN instead of ISN+1", f_synack_bad_ack,
+     0},
+    {"two-way-handshake", "a SYN alone establishes the connection (final ACK not required)",
+     f_two_way_handshake, 0},
+    {"finwait2-ignore-fin", "a FIN in FIN-WAIT-2 is ignored: no ACK, no TIME-WAIT",
+     f_finwait2_ignore_fin, 0},
+    {"closewait-no-fin", "close in CLOSE-WAIT moves to LAST-ACK without sending a FIN",
+     f_closewait_no_fin, 0},
+    {"no-simultaneous-open", "a SYN in SYN-SENT is dropped (no simultaneous open, MUST-10)",
+     f_no_simultaneous_open, 0},
+    {"ack-future-accepted", "an ACK of unsent data is taken silently instead of answered",
+     f_ack_future_accepted, 0},
+    {"lastack-ignore-ack", "the ACK of our FIN in LAST-ACK does not close the connection",
+     f_lastack_ignore_ack, 0},
+    {"rst-answers-rst", "an out-of-window RST is answered with an ACK", f_rst_answers_rst, 0},
+    {"fin-bad-checksum", "a FIN goes out with a wrong TCP checksum", f_none, SFO_FIN},
+    {"recv-eof-early", "a receive with nothing queued returns 0 (end of stream) before the FIN",
+     f_recv_eof_early, 0},
 };
 
 size_t sfh_fault_count(void)
@@ -343,6 +352,7 @@ static int model_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_n
 	m->cfg.rcv_wnd = 65535;
 	m->cfg.mss = 1460;
 	sfo_tcb_init(&m->tcb);
+	m->err_told = 0;
 	m->nq = 0;
 	m->rng = 0x243f6a8885a308d3ull ^ ((uint64_t)case_no << 17);
 	*ep = m->ep;
@@ -553,6 +563,37 @@ static uint32_t model_send_room(const struct sfo_tcb *t, uint32_t arg)
 	return 0;
 }
 
+/* The result the model stack returns: of those the model allows in the state before
+ * the call (sfo_call_results), the one RFC 9293 3.10 names, in sockets terms: success
+ * where it is allowed (RECEIVE: with octets to read; else end of stream, else a wait);
+ * an end the connection met (a reset, a refusal, a timeout), reported once; then the
+ * first of a fixed order (EPIPE first for SEND, as sockets answer it). */
+static int model_result(struct model_target *m, enum sfo_call call, uint32_t took)
+{
+	static const uint8_t order[] = {
+	    SFO_ERR_EOF,	SFO_ERR_EAGAIN,	  SFO_ERR_ENOTCONN,	SFO_ERR_EPIPE,
+	    SFO_ERR_EISCONN,	SFO_ERR_EALREADY, SFO_ERR_EDESTADDRREQ, SFO_ERR_EINVAL,
+	    SFO_ERR_EOPNOTSUPP, SFO_ERR_EBADF,	  SFO_ERR_EADDRINUSE,	SFO_ERR_ENOBUFS};
+	struct sfo_callres cr;
+	sfo_call_results(&m->tcb, call, &cr);
+	int eof_fault = m->fault && strcmp(m->fault->name, "recv-eof-early") == 0;
+	if (call == SFO_CALL_RECEIVE && took == 0 && eof_fault && m->tcb.state == SFO_ESTABLISHED)
+		return SFO_ERR_OK; /* the seeded bug: an early end of stream */
+	if ((cr.allow & (1u << SFO_ERR_OK)) && (call != SFO_CALL_RECEIVE || took))
+		return SFO_ERR_OK;
+	if (m->tcb.state == SFO_CLOSED && m->tcb.closed_err && !m->err_told &&
+	    (cr.allow & (1u << m->tcb.closed_err))) {
+		m->err_told = 1;
+		return m->tcb.closed_err;
+	}
+	if (call == SFO_CALL_SEND && (cr.allow & (1u << SFO_ERR_EPIPE)))
+		return SFO_ERR_EPIPE;
+	for (size_t i = 0; i < sizeof order; i++)
+		if (cr.allow & (1u << order[i]))
+			return order[i] == SFO_ERR_EOF ? SFO_ERR_OK : order[i];
+	return SFO_ERR_ERROR;
+}
+
 static int model_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 {
 	struct model_target *m = (struct model_target *)t;
@@ -567,8 +608,13 @@ static int model_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 		m->cfg.stack_iss = model_next_iss(m);
 	ev.u.call.call = call;
 	ev.u.call.arg = (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE) ? took : arg;
+	t->call_err = model_result(m, call, took);
+	if (t->call_err != SFO_ERR_OK)
+		took = 0; /* an error takes nothing */
 	if (model_apply(m, &ev) != 0)
 		return -1;
+	if (m->tcb.state != SFO_CLOSED)
+		m->err_told = 0;
 	return (int)took;
 }
 
@@ -611,7 +657,7 @@ const struct sfh_target_ops sfh_target_model_ops = {
 	.summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug, "
 		   "model:pick=random takes any allowed outcome",
 	.caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE |
-		SFH_CAP_EMIT_TIME | SFH_CAP_TIMERS,
+		SFH_CAP_EMIT_TIME | SFH_CAP_TIMERS | SFH_CAP_CALLRES,
 	.profile = NULL,
 	.probe = model_probe,
 	.version = model_version,
