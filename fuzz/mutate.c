@@ -595,7 +595,7 @@ static int op_role(struct sfh_scenario *s, struct rng *r)
 	X(WAIT_LEN, "wait-len", op_wait_len, 4)                                                    \
 	X(CALL_CHANGE, "call-change", op_call_change, 3)                                           \
 	X(ROLE, "role", op_role, 1)                                                                \
-	X(TIMERS, "timers", op_timers, 1)
+	X(TIMERS, "timers", op_timers, 1)                                                          \
 	X(CALL_RESULT, "call-result", op_call_result, 1)
 
 enum sff_mut_op {
