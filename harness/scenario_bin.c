@@ -5,8 +5,8 @@
  * than rejected, and a missing byte at the end of the input reads as 0 (a truncated event
  * still decodes). Decoding stops when the input ends or SFH_MAX_EVENTS are decoded.
  *
- *   scenario  ROLE EVENT*          ROLE bit 0: 1 = active (other bits ignored);
- *                                  empty input: passive, no events
+ *   scenario  ROLE EVENT*          ROLE bit 0: 1 = active; bit 1: 1 = IPv6 (other
+ *                                  bits ignored); empty input: passive, IPv4, no events
  *   EVENT     H ...                H & 7 picks the type: 0 5 6 in, 1 7 call, 2 wait,
  *                                  3 out, 4 expect; X = H >> 3 is a small type-specific field
  *   in        H F P [O] [seq NUM] [ack NUM] [len VAR] [win U16] [up U16] [mss U16]
@@ -226,7 +226,7 @@ size_t sfh_scn_encode(const struct sfh_scenario *s, uint8_t *buf, size_t cap)
 	struct wbuf w = {buf, cap, 0};
 	uint32_t nev = s->nev < SFH_MAX_EVENTS ? s->nev : SFH_MAX_EVENTS;
 
-	put8(&w, s->role == SFH_ROLE_ACTIVE ? 1 : 0);
+	put8(&w, (uint8_t)((s->role == SFH_ROLE_ACTIVE ? 1 : 0) | (s->ipv6 ? 2 : 0)));
 	for (uint32_t i = 0; i < nev; i++)
 		enc_event(&w, &s->ev[i]);
 	return w.n;
@@ -356,7 +356,9 @@ void sfh_scn_decode(const uint8_t *data, size_t len, struct sfh_scenario *out)
 	struct rbuf r = {data, data ? len : 0, 0};
 
 	memset(out, 0, sizeof *out);
-	out->role = (get8(&r) & 1) ? SFH_ROLE_ACTIVE : SFH_ROLE_PASSIVE;
+	uint8_t role = get8(&r);
+	out->role = (role & 1) ? SFH_ROLE_ACTIVE : SFH_ROLE_PASSIVE;
+	out->ipv6 = (role >> 1) & 1;
 	while (r.i < r.n && out->nev < SFH_MAX_EVENTS)
 		dec_event(&r, &out->ev[out->nev++]);
 }

@@ -17,7 +17,9 @@
 
 /* ---- replay.c: a regression corpus, case by case ---- */
 
-enum sfc_status { SFC_PASS, SFC_FAIL, SFC_ERROR };
+/* SFC_SKIP: the target cannot play the scenario (e.g. IPv6 on a target without it);
+ * message says why. Neither passed nor failed. */
+enum sfc_status { SFC_PASS, SFC_FAIL, SFC_ERROR, SFC_SKIP };
 
 struct sfc_case {
 	char *path;  /* the scenario file */
@@ -35,6 +37,7 @@ struct sfc_replay {
 	size_t n;
 	size_t passed, failed, errors;
 	double secs;
+	size_t skipped; /* SFC_SKIP cases */
 };
 
 struct sfc_replay_opts {

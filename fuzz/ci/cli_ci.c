@@ -101,6 +101,8 @@ static void print_case(void *ctx, const struct sfc_case *c)
 		snprintf(line, sizeof line, "ERR  %s: %s", c->path, c->message);
 	else if (c->status == SFC_FAIL)
 		snprintf(line, sizeof line, "FAIL %s: %s", c->path, c->message);
+	else if (c->status == SFC_SKIP)
+		snprintf(line, sizeof line, "skip %s: %s", c->path, c->message);
 	else
 		snprintf(line, sizeof line, "ok   %s: %s", c->path,
 			 c->res.verdict.kind == SFO_DIV_OK || c->res.verdict.accepted
@@ -209,7 +211,10 @@ static int cmd_replay(int argc, char **argv)
 		return EXIT_BAD;
 	}
 	/* a scenario that could not run is failed, not passed */
-	printf("%zu passed, %zu failed\n", rp.passed, rp.failed + rp.errors);
+	printf("%zu passed, %zu failed", rp.passed, rp.failed + rp.errors);
+	if (rp.skipped) /* cases the target cannot play, each with its reason above */
+		printf(", %zu skipped", rp.skipped);
+	putchar('\n');
 	int rc = rp.errors ? EXIT_BAD : rp.failed ? EXIT_FOUND : 0;
 	struct junit_ctx jc = {.target = target, .rp = &rp};
 	if (junit && write_atomic(junit, junit_writer, &jc) != 0)

@@ -520,8 +520,10 @@ static int tap_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 					     (uint16_t)(TAP_PPORT + k), (uint16_t)(TAP_TPORT + k)};
 	if (request(tt, &q, tt->timeout_ms, &rep) != 0)
 		return -1;
-	tt->ep = (struct sfh_endpoints){rep.u.reply.ep.peer_ip, rep.u.reply.ep.target_ip,
-					rep.u.reply.ep.peer_port, rep.u.reply.ep.target_port};
+	tt->ep = (struct sfh_endpoints){.peer_ip = rep.u.reply.ep.peer_ip,
+					.target_ip = rep.u.reply.ep.target_ip,
+					.peer_port = rep.u.reply.ep.peer_port,
+					.target_port = rep.u.reply.ep.target_port};
 	if (tt->ep.peer_ip != SFH_TAP_PEER_IP || tt->ep.target_ip != SFH_TAP_TARGET_IP) {
 		snprintf(t->err, sizeof t->err,
 			 "tap target: OPEN reply names addresses other than the link's "
