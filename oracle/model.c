@@ -259,8 +259,11 @@ static uint32_t una_data(const struct sfo_tcb *n)
  * IPv6 the 1280-octet minimum MTU bounds it higher; the lower floor serves both, so a
  * stack that shrinks further is never a false divergence). Data queued before the peer's
  * SYN showed its MSS may have been cut at the default send MSS (3.7.1 MUST-15: assume it
- * when no MSS option was received; 536 over IPv4, 1220 over IPv6) and go out in those
- * segments unchanged: until SND.NXT passes that data the floor counts from that default. */
+ * when no MSS option was received) and go out in those segments unchanged: until SND.NXT
+ * passes that data the floor counts from that default. Over IPv6 the default is 1220, the
+ * most a segment may then carry; a stack that keeps IPv4's 536 there (lwIP 2.1.3 starts
+ * every pcb at 536 whatever the family) sends smaller segments, which exceed nothing, so
+ * for the floor the default is 536 over both. */
 #define MIN_MTU_PAYLOAD 8
 
 static uint32_t seg_floor(const struct sfo_tcb *n)
@@ -268,9 +271,11 @@ static uint32_t seg_floor(const struct sfo_tcb *n)
 	uint32_t mss = n->mss ? n->mss : sfo_default_mss(n);
 	if (n->mss_self && n->mss_self < mss)
 		mss = n->mss_self;
+	if (mss == sfo_default_mss(n) && mss > MSS_DEFAULT_IPV4) /* IPv6, no MSS option */
+		mss = MSS_DEFAULT_IPV4;
 	if ((n->fl & SFO_TF_CUT_EARLY) && sfo_seq_lt(n->snd_nxt, n->early_end) &&
-	    mss > sfo_default_mss(n))
-		mss = sfo_default_mss(n);
+	    mss > MSS_DEFAULT_IPV4)
+		mss = MSS_DEFAULT_IPV4;
 	uint32_t floor = mss > 40 ? mss - 40 : 1;
 	uint32_t half = n->max_snd_wnd / 2 + (n->max_snd_wnd & 1);
 	if (half && half < floor)
