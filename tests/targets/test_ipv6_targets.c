@@ -137,6 +137,28 @@ int main(void)
 		small_segments_without_mss_option(t);
 		sfh_target_close(t);
 	}
+	/* the running kernel: needs root and /dev/net/tun (said and skipped without) */
+	t = geteuid() == 0 && access("/dev/net/tun", R_OK | W_OK) == 0 ? open_target("linux")
+								       : NULL;
+	if (t) {
+		seeds_conform(t);
+		/* IPv4 and IPv6 cases alternate on one instance (a campaign flips the family) */
+		struct sfh_result res;
+		CHECK(run_checked(t, seeds[0], NULL, &res) >= 2);
+		CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+		struct sfh_scenario s4;
+		char err4[256];
+		CHECK_EQ(sfh_scn_load("corpus/seeds/01-passive-open.scn", &s4, err4, sizeof err4),
+			 0);
+		struct sfh_run_opts o = {0};
+		CHECK_EQ(sfh_run(runner, t, &s4, &o, &res), 0);
+		CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+		CHECK(run_checked(t, seeds[2], NULL, &res) >= 2);
+		CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+		sfh_target_close(t);
+	} else {
+		printf("linux: skipped (needs root and /dev/net/tun)\n");
+	}
 	sfh_runner_free(runner);
 	return check_done();
 }
