@@ -2,7 +2,7 @@
  * SFH_CAP_IPV6 here, what each emits is IPv6 with a TCP checksum that verifies, and a
  * stack that keeps IPv4's 536-octet default MSS over IPv6 (lwIP) is not judged for
  * sending segments smaller than the 1220 RFC 9293 3.7.1 allows. A target without the
- * capability must refuse with a reason. The linux target needs root and /dev/net/tun
+ * capability (slirp) must refuse with a reason. The linux target needs root and /dev/net/tun
  * (its cases are skipped, not failed, without them). */
 #include <pcap/pcap.h>
 #include <stdio.h>
@@ -120,8 +120,25 @@ static struct sfh_target *open_target(const char *spec)
 		CHECK(0);
 		return NULL;
 	}
-	CHECK(t->ops->caps & SFH_CAP_IPV6);
 	return t;
+}
+
+/* A target without IPv6: refused before any step, with the reason, never a verdict. */
+static void refused_with_reason(struct sfh_target *t, const char *why)
+{
+	struct sfh_scenario s;
+	struct sfh_result res;
+	char err[256], want[128];
+	CHECK(!(t->ops->caps & SFH_CAP_IPV6));
+	CHECK(t->no_ipv6 != NULL);
+	CHECK_EQ(sfh_scn_load(seeds[0], &s, err, sizeof err), 0);
+	struct sfh_run_opts o = {0};
+	CHECK_EQ(sfh_run(runner, t, &s, &o, &res), -1);
+	snprintf(want, sizeof want,
+		 "not supported by target %s: IPv6 (`family ipv6`): ", t->ops->name);
+	CHECK(strncmp(res.err, want, strlen(want)) == 0);
+	CHECK(strstr(res.err, why) != NULL);
+	CHECK_EQ(res.steps, 0);
 }
 
 int main(void)
@@ -133,14 +150,21 @@ int main(void)
 		return check_done();
 	struct sfh_target *t = open_target("lwip");
 	if (t) {
+		CHECK(t->ops->caps & SFH_CAP_IPV6);
 		seeds_conform(t);
 		small_segments_without_mss_option(t);
+		sfh_target_close(t);
+	}
+	t = open_target("slirp");
+	if (t) {
+		refused_with_reason(t, "slirp_add_guestfwd");
 		sfh_target_close(t);
 	}
 	/* the running kernel: needs root and /dev/net/tun (said and skipped without) */
 	t = geteuid() == 0 && access("/dev/net/tun", R_OK | W_OK) == 0 ? open_target("linux")
 								       : NULL;
 	if (t) {
+		CHECK(t->ops->caps & SFH_CAP_IPV6);
 		seeds_conform(t);
 		/* IPv4 and IPv6 cases alternate on one instance (a campaign flips the family) */
 		struct sfh_result res;

@@ -489,6 +489,8 @@ static int tap_open(const char *args, struct sfh_target **out, char *err, size_t
 	snprintf(tap_stack_version, sizeof tap_stack_version, "%.*s", sl,
 		 (const char *)rep.u.reply.stack.p);
 	tt->base.ops = &sfh_target_tap_ops;
+	tt->base.no_ipv6 = "its agent speaks the exec protocol, which carries IPv4 addresses "
+			   "only (docs/exec-protocol.md)";
 	*out = &tt->base;
 	return 0;
 fail:
