@@ -45,7 +45,7 @@ int main(void)
 					       "data-both-ways",  "lost-final-ack",
 					       "passive-close",	  "passive-open-active-close",
 					       "rst-established", "timewait-retransmitted-fin",
-					       "variants"};
+					       "variants",	  "ipv6-rst-established"};
 	for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0] && !check_failures; i++) {
 		char scn[512], pkt[512];
 		snprintf(scn, sizeof scn, "%s/%s.scn", dir, fixtures[i]);
@@ -77,12 +77,18 @@ int main(void)
 					    "22-syn-in-established",
 					    "24-data-both-ways",
 					    "25-rst-time-wait",
-					    "26-active-open-close"};
+					    "26-active-open-close",
+					    "75-ipv6-handshake-close",
+					    "76-ipv6-rst-syn-sent",
+					    "77-ipv6-rst-established",
+					    "78-ipv6-simultaneous-open"};
 	for (size_t i = 0; i < sizeof seeds / sizeof seeds[0] && !check_failures; i++) {
 		char scn[512], pkt[512];
 		snprintf(scn, sizeof scn, "corpus/seeds/%s.scn", seeds[i]);
 		snprintf(pkt, sizeof pkt, "%s/%s.pkt", dir, seeds[i]);
-		export_and_run(bin, pd, scn, pkt, strcmp(seeds[i], "03-simultaneous-open") == 0);
+		export_and_run(bin, pd, scn, pkt,
+			       strcmp(seeds[i], "03-simultaneous-open") == 0 ||
+				   strcmp(seeds[i], "78-ipv6-simultaneous-open") == 0);
 	}
 	CHECK_EQ(sh(out, sizeof out, "rm -rf '%s'", dir), 0);
 	return check_done();
