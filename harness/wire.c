@@ -329,6 +329,22 @@ static size_t ipv6_tcp_at(const uint8_t *ip, size_t end)
 	return 0;
 }
 
+size_t sfh_wire_tcp_at(const uint8_t *ip, size_t len)
+{
+	size_t at, end;
+	if (len >= IPV6_H && (ip[0] >> 4) == 6) {
+		end = IPV6_H + get16(ip + 4);
+		at = end <= len ? ipv6_tcp_at(ip, end) : 0;
+	} else if (len >= 20 && (ip[0] >> 4) == 4 && ip[9] == IPPROTO_TCP) {
+		at = (size_t)(ip[0] & 0x0f) * 4;
+		end = get16(ip + 2) < len ? get16(ip + 2) : len;
+		at = at >= 20 ? at : 0;
+	} else {
+		return 0;
+	}
+	return at && at + 20 <= end ? at : 0;
+}
+
 int sfh_wire_parse(const uint8_t *ip, size_t len, struct sfh_endpoints *ep, struct sfo_seg *seg,
 		   int *csum_ok)
 {

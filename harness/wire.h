@@ -47,6 +47,11 @@ int sfh_wire_build(struct sfh_wire *w, const struct sfh_endpoints *ep, const str
 int sfh_wire_parse(const uint8_t *ip, size_t len, struct sfh_endpoints *ep, struct sfo_seg *seg,
 		   int *csum_ok);
 
+/* Where the TCP header of an IPv4 or IPv6 packet starts (past IPv6 extension headers as
+ * sfh_wire_parse steps over them), or 0 if it is not a TCP packet that holds one whole.
+ * For code that reads raw header fields sfh_wire_parse does not return (option order). */
+size_t sfh_wire_tcp_at(const uint8_t *ip, size_t len);
+
 /* One line in tcpdump's spirit: "S. seq 0 ack 1 win 65535 len 0 <mss 1460,ws 7>".
  * seq is printed minus seq_base (the sender's ISN), ack minus ack_base (the receiver's);
  * pass 0 for absolute numbers. Returns the length needed (like snprintf). */

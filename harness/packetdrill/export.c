@@ -110,15 +110,8 @@ static int read_frames(const char *path, struct pd_frame *f, uint32_t max, uint3
 	while (*n < max && pcap_next_ex(pc, &h, &d) == 1) {
 		struct pd_frame *fr = &f[(*n)++];
 		fr->optlen = 0;
-		size_t ihl;
-		if (h->caplen >= 60 && (d[0] >> 4) == 6 && d[6] == 6)
-			ihl = 40; /* IPv6, TCP right after the fixed header (as synfin builds it
-				   * and stacks send it) */
-		else if (h->caplen >= 40 && (d[0] >> 4) == 4)
-			ihl = (size_t)(d[0] & 15) * 4;
-		else
-			continue;
-		if (h->caplen < ihl + 20)
+		size_t ihl = sfh_wire_tcp_at(d, h->caplen); /* IPv4 or IPv6 */
+		if (!ihl)
 			continue;
 		size_t doff = (size_t)(d[ihl + 12] >> 4) * 4;
 		if (doff < 20 || h->caplen < ihl + doff)

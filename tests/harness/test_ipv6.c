@@ -249,6 +249,10 @@ static void ipv6_extension_headers(void)
 	CHECK_EQ(ok, 1);
 	CHECK_EQ(r.seq, 77);
 	CHECK_EQ(r.len, 5);
+	/* where TCP starts, for readers of raw fields: past both extension headers */
+	CHECK_EQ(sfh_wire_tcp_at(ext, m), 64);
+	CHECK_EQ(sfh_wire_tcp_at(buf, (size_t)n), 40);
+	CHECK_EQ(sfh_wire_tcp_at(ext, 60), 0); /* cut short */
 	/* a fragment header instead: not a whole segment */
 	ext[6] = 44;
 	CHECK_EQ(sfh_wire_parse(ext, m, &got, &r, &ok), -1);
@@ -259,6 +263,12 @@ static void ipv6_extension_headers(void)
 	/* ICMPv6 (a neighbour solicitation a kernel may send): not TCP */
 	buf[6] = 58;
 	CHECK_EQ(sfh_wire_parse(buf, (size_t)n, &got, &r, &ok), -1);
+	CHECK_EQ(sfh_wire_tcp_at(buf, (size_t)n), 0);
+	/* IPv4: after its header, options included */
+	struct sfh_endpoints e4 = {.peer_ip = 1, .target_ip = 2, .peer_port = 3, .target_port = 4};
+	int n4 = sfh_wire_build(w, &e4, &s, buf, sizeof buf);
+	CHECK_EQ(sfh_wire_tcp_at(buf, (size_t)n4), 20);
+	CHECK_EQ(sfh_wire_tcp_at(buf, 39), 0);
 	sfh_wire_free(w);
 }
 
