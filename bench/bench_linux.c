@@ -119,8 +119,10 @@ static int raw_read(int tun, uint32_t *seq)
 
 static int raw_exchange(struct sfh_linux_ns *ns, uint32_t k)
 {
-	struct sfh_endpoints ep = {SFH_LINUX_PEER_IP, SFH_LINUX_TARGET_IP,
-				   (uint16_t)(40000 + k % 20000), (uint16_t)(20000 + k % 20000)};
+	struct sfh_endpoints ep = {.peer_ip = SFH_LINUX_PEER_IP,
+				   .target_ip = SFH_LINUX_TARGET_IP,
+				   .peer_port = (uint16_t)(40000 + k % 20000),
+				   .target_port = (uint16_t)(20000 + k % 20000)};
 	uint8_t b[256];
 	uint32_t tisn = 0, seq = 0;
 	int bad = 0;

@@ -387,7 +387,8 @@ static int write_seeds(const char *seeds, const char *dir, uint32_t caps)
 			fprintf(stderr, "synfin fuzz: skipping seed: %s\n", err);
 			continue;
 		}
-		if (!(caps & (s.role == SFH_ROLE_ACTIVE ? SFH_CAP_ACTIVE : SFH_CAP_PASSIVE)))
+		if (!(caps & (s.role == SFH_ROLE_ACTIVE ? SFH_CAP_ACTIVE : SFH_CAP_PASSIVE)) ||
+		    (s.ipv6 && !(caps & SFH_CAP_IPV6)))
 			continue;
 		sff_scn_strip(&s);
 		size_t len = sfh_scn_encode(&s, buf, sizeof buf);

@@ -122,6 +122,8 @@ void sff_scn_fit(struct sfh_scenario *s, uint32_t caps, uint32_t max_wait_ms)
 		s->role = SFH_ROLE_PASSIVE;
 	else if (s->role == SFH_ROLE_PASSIVE && !(caps & SFH_CAP_PASSIVE))
 		s->role = SFH_ROLE_ACTIVE;
+	if (!(caps & SFH_CAP_IPV6)) /* the family bit flips freely: never a refused case */
+		s->ipv6 = 0;
 	for (uint32_t i = 0; i < s->nev; i++) {
 		struct sfh_event *e = &s->ev[i];
 		if (e->type == SFH_EV_WAIT && e->u.wait_ms > max)
@@ -572,6 +574,15 @@ static int op_role(struct sfh_scenario *s, struct rng *r)
 	return 0;
 }
 
+/* The same case over the other IP version (sff_scn_fit takes IPv6 back on a target
+ * without it). */
+static int op_family(struct sfh_scenario *s, struct rng *r)
+{
+	(void)r;
+	s->ipv6 = !s->ipv6;
+	return 0;
+}
+
 /* The operator table, enum-indexed: weights say how often each is drawn. */
 #define SFF_MUT_OPS(X)                                                                             \
 	X(INSERT_SEGMENT, "insert-segment", op_insert_segment, 6)                                  \
@@ -596,7 +607,8 @@ static int op_role(struct sfh_scenario *s, struct rng *r)
 	X(CALL_CHANGE, "call-change", op_call_change, 3)                                           \
 	X(ROLE, "role", op_role, 1)                                                                \
 	X(TIMERS, "timers", op_timers, 1)                                                          \
-	X(CALL_RESULT, "call-result", op_call_result, 1)
+	X(CALL_RESULT, "call-result", op_call_result, 1)                                           \
+	X(FAMILY, "family", op_family, 1)
 
 enum sff_mut_op {
 #define SFF_X(id, name, fn, w) SFF_MUT_##id,

@@ -159,6 +159,8 @@ int sff_run_artifact(struct sff_runctx *ctx, const uint8_t *data, size_t len,
 		s->role = SFH_ROLE_PASSIVE;
 	else if (s->role == SFH_ROLE_PASSIVE && !(caps & SFH_CAP_PASSIVE))
 		s->role = SFH_ROLE_ACTIVE;
+	if (!(caps & SFH_CAP_IPV6)) /* as sff_scn_fit */
+		s->ipv6 = 0;
 	/* Waits as the fuzz core fitted them (core.c). */
 	if (!ctx->max_wait_ms && (caps & SFH_CAP_VTIME))
 		ctx->max_wait_ms = SFF_MAX_VWAIT_MS;

@@ -305,7 +305,7 @@ static int drain(struct run *x)
 			if (sfh_wire_parse(r->pkts[i].data, r->pkts[i].len, &ep, &seg, &csum_ok) !=
 			    0)
 				continue;
-			if (ep.peer_port != x->ep.peer_port)
+			if (ep.peer_port != x->ep.peer_port || ep.ipv6 != x->ep.ipv6)
 				continue;
 			if (x->ep.target_port == 0 && (seg.flags & SFO_SYN))
 				x->ep.target_port =
@@ -1169,7 +1169,17 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	x.pisn = s->has_isn ? s->pisn : SFH_DEFAULT_PISN;
 	t->iss_want = s->has_isn ? s->tisn : SFH_DEFAULT_TISN;
 	t->iss_set = 1;
+	/* An IPv6 case on a target that cannot play one is refused, never judged. */
+	if (s->ipv6 && !(t->ops->caps & SFH_CAP_IPV6)) {
+		snprintf(res->err, sizeof res->err,
+			 "not supported by target %s: IPv6 (`family ipv6`)%s%s", t->ops->name,
+			 t->no_ipv6 ? ": " : "", t->no_ipv6 ? t->no_ipv6 : "");
+		return -1;
+	}
+	if (t->ops->caps & SFH_CAP_IPV6)
+		t->ipv6 = s->ipv6;
 	sfo_tcb_init(&x.tcb);
+	sfo_tcb_family(&x.tcb, s->ipv6);
 	t->judged_by = x.cfg.profile;
 	x.here.event = -1;
 	x.here.before = SFO_CLOSED;
@@ -1177,11 +1187,16 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	t->clock_us = 0;
 	if (sfh_target_reset(t, s->role, o->case_no, &x.ep) != 0)
 		return target_failed(&x, "reset") < 0 ? -1 : 0;
+	if (!!x.ep.ipv6 != !!s->ipv6) {
+		snprintf(res->err, sizeof res->err, "%s: reset gave an %s case for an %s scenario",
+			 t->ops->name, x.ep.ipv6 ? "IPv6" : "IPv4", s->ipv6 ? "IPv6" : "IPv4");
+		return -1;
+	}
+	trace(&x, "     -- %s%s, target %s, profile %s",
+	      s->role == SFH_ROLE_PASSIVE ? "passive" : "active", s->ipv6 ? ", IPv6" : "",
+	      t->ops->name, x.cfg.profile->name);
 	if (s->timers)
 		judged_profile(&x, base); /* with the values the target applied */
-	trace(&x, "     -- %s, target %s, profile %s",
-	      s->role == SFH_ROLE_PASSIVE ? "passive" : "active", t->ops->name,
-	      x.cfg.profile->name);
 	/* A target that cannot say what its calls returned: the case runs, its `=>` lines
 	 * go unchecked, and the result says so (never a divergence). */
 	for (uint32_t i = 0; !(t->ops->caps & SFH_CAP_CALLRES) && i < s->nev; i++)

@@ -238,6 +238,8 @@ int sfh_scn_equal(const struct sfh_scenario *a, const struct sfh_scenario *b)
 	for (unsigned k = 0; k < SFH_NTIMERS; k++)
 		if ((a->timers & (1u << k)) && a->timer_ms[k] != b->timer_ms[k])
 			return 0;
+	if (!a->ipv6 != !b->ipv6)
+		return 0;
 	for (uint32_t i = 0; i < a->nev; i++)
 		if (!ev_eq(&a->ev[i], &b->ev[i]))
 			return 0;
@@ -465,6 +467,8 @@ size_t sfh_scn_format(const struct sfh_scenario *s, char *buf, size_t cap)
 			}
 		sb_put(&b, "\n", 1);
 	}
+	if (s->ipv6)
+		sb_printf(&b, "family ipv6\n");
 	for (uint32_t i = 0; i < nev; i++)
 		format_event(&b, &s->ev[i]);
 	return sb_end(&b);
@@ -1315,6 +1319,8 @@ static int parse_expect(struct pctx *c, const struct tok *kw, struct sfh_event *
 struct role_seen {
 	int have;
 	uint32_t line;
+	int fam_have;	   /* a `family` line was seen ... */
+	uint32_t fam_line; /* ... on this line */
 };
 
 static int parse_role(struct pctx *c, const struct tok *kw, struct sfh_scenario *s,
@@ -1413,6 +1419,32 @@ static int parse_timers(struct pctx *c, const struct tok *kw, struct sfh_scenari
 	return 0;
 }
 
+/* family ipv4 | ipv6: once, before the first event. */
+static int parse_family(struct pctx *c, const struct tok *kw, struct sfh_scenario *s,
+			struct role_seen *rs)
+{
+	struct tok t;
+
+	if (!rs->have)
+		return fail(c, kw->col, "expected 'role passive' or 'role active' before 'family'");
+	if (rs->fam_have)
+		return fail(c, kw->col, "family given twice (first on line %lu)",
+			    (unsigned long)rs->fam_line);
+	if (s->nev)
+		return fail(c, kw->col, "'family' after an event (it comes before the first)");
+	if (!next_tok(c, &t))
+		return fail(c, after(kw), "missing family after 'family' (ipv4 or ipv6)");
+	if (tok_is(&t, "ipv4"))
+		s->ipv6 = 0;
+	else if (tok_is(&t, "ipv6"))
+		s->ipv6 = 1;
+	else
+		return fail(c, t.col, "unknown family '%s' (expected ipv4 or ipv6)", Q(&t));
+	rs->fam_have = 1;
+	rs->fam_line = c->lineno;
+	return end_of_line(c);
+}
+
 static int parse_line(struct pctx *c, struct sfh_scenario *s, struct role_seen *rs)
 {
 	static const char *const kws[] = {"in", "call", "wait", "out", "expect"};
@@ -1431,6 +1463,8 @@ static int parse_line(struct pctx *c, struct sfh_scenario *s, struct role_seen *
 		return parse_isn(c, &kw, s, rs);
 	if (tok_is(&kw, "timers"))
 		return parse_timers(c, &kw, s, rs);
+	if (tok_is(&kw, "family"))
+		return parse_family(c, &kw, s, rs);
 	for (k = 0; k < sizeof kws / sizeof kws[0] && !tok_is(&kw, kws[k]); k++)
 		;
 	if (k == sizeof kws / sizeof kws[0])
@@ -1473,7 +1507,7 @@ int sfh_scn_parse(const char *text, size_t len, const char *fname, struct sfh_sc
 {
 	struct sfh_scenario s; /* parsed here, so *out stays untouched on failure */
 	struct pctx c = {fname ? fname : "<scenario>", err, errlen, NULL, 0, 0, 0};
-	struct role_seen rs = {0, 0};
+	struct role_seen rs = {0};
 	size_t at = 0;
 
 	memset(&s, 0, sizeof s);

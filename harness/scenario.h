@@ -24,6 +24,7 @@
  *
  *   role    passive | active                  required, the first non-comment line
  *   isn     pisn=N tisn=N                      optional, once, before the first event
+ *   family  ipv4 | ipv6                        optional, once, before the first event
  *   in      FLAGS [seq=NUM] [ack=NUM] [win=N] [len=N] [up=N] [mss=N] [ws=N] [sackok]
  *                 [ts=TSNUM,TSNUM]             options in any order, each at most once
  *   out     none | FLAGS [seq=NUM] [ack=NUM] [len=N]
@@ -224,6 +225,7 @@ struct sfh_scenario {
 	struct sfh_event ev[SFH_MAX_EVENTS];
 	uint8_t timers;			/* `timers` line: bit per enum sfh_timer given */
 	uint32_t timer_ms[SFH_NTIMERS]; /* ... its value in ms (0 when not given) */
+	uint8_t ipv6; /* `family ipv6`: the case runs over IPv6 (0: IPv4, the default) */
 };
 
 /* Parse the text form. `fname` is used in error messages only. Returns 0, or -1 with

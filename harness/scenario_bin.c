@@ -5,10 +5,11 @@
  * than rejected, and a missing byte at the end of the input reads as 0 (a truncated event
  * still decodes). Decoding stops when the input ends or SFH_MAX_EVENTS are decoded.
  *
- *   scenario  ROLE [TIMERS] EVENT* ROLE bit 0: 1 = active; bits 4-7: which of the four
- *                                  enum sfh_timer settings follow (TIMERS: one VAR
- *                                  each, in enum order, ms = 1 + VAR mod (2^32-1));
- *                                  other bits ignored; empty input: passive, no events
+ *   scenario  ROLE [TIMERS] EVENT* ROLE bit 0: 1 = active; bit 1: 1 = IPv6; bits 4-7:
+ *                                  which of the four enum sfh_timer settings follow
+ *                                  (TIMERS: one VAR each, in enum order, ms = 1 + VAR
+ *                                  mod (2^32-1)); other bits ignored; empty input:
+ *                                  passive, IPv4, no events
  *   EVENT     H ...                H & 7 picks the type: 0 5 6 in, 1 7 call, 2 wait,
  *                                  3 out, 4 expect; X = H >> 3 is a small type-specific field
  *   in        H F P [O] [seq NUM] [ack NUM] [len VAR] [win U16] [up U16] [mss U16]
@@ -307,7 +308,7 @@ size_t sfh_scn_encode(const struct sfh_scenario *s, uint8_t *buf, size_t cap)
 	uint32_t nev = s->nev < SFH_MAX_EVENTS ? s->nev : SFH_MAX_EVENTS;
 
 	unsigned timers = s->timers & ((1u << SFH_NTIMERS) - 1);
-	put8(&w, (s->role == SFH_ROLE_ACTIVE ? 1 : 0) | timers << 4);
+	put8(&w, (s->role == SFH_ROLE_ACTIVE ? 1 : 0) | (s->ipv6 ? 2 : 0) | timers << 4);
 	for (unsigned k = 0; k < SFH_NTIMERS; k++)
 		if (timers & (1u << k))
 			put_var(&w, s->timer_ms[k] ? s->timer_ms[k] - 1u : 0);
@@ -496,6 +497,7 @@ void sfh_scn_decode(const uint8_t *data, size_t len, struct sfh_scenario *out)
 	memset(out, 0, sizeof *out);
 	unsigned role = get8(&r);
 	out->role = (role & 1) ? SFH_ROLE_ACTIVE : SFH_ROLE_PASSIVE;
+	out->ipv6 = (role >> 1) & 1;
 	out->timers = (uint8_t)((role >> 4) & ((1u << SFH_NTIMERS) - 1));
 	for (unsigned k = 0; k < SFH_NTIMERS; k++)
 		if (out->timers & (1u << k))

@@ -26,6 +26,7 @@ enum {
 	SFH_CAP_ACTIVE = 1u << 3,  /* can play the active role */
 	SFH_CAP_INPROC = 1u << 4,  /* runs inside this process (a crash takes us down) */
 	SFH_CAP_CALLRES = 1u << 8, /* call() reports what the call returned (call_err) */
+	SFH_CAP_IPV6 = 1u << 11,   /* plays IPv6 cases (`family ipv6`, sfh_target.ipv6) */
 	/* drain() stamps each packet with its emission time (sfh_pkt.at_us) and the target
 	 * keeps sfh_target.clock_us current: `out ... @+D` can be judged */
 	SFH_CAP_EMIT_TIME = 1u << 12,
@@ -53,11 +54,13 @@ struct sfh_target_ops {
 	/* Begin a case: drop every connection of earlier cases, then set up the role's
 	 * socket (listen, or prepare to connect; the OPEN itself is a call()). Fills *ep with
 	 * the addresses and ports of this case; target_port may be 0 in the active role if
-	 * unknown until the target's SYN is seen. */
+	 * unknown until the target's SYN is seen. With t->ipv6 (only on a target with
+	 * SFH_CAP_IPV6) the case runs over IPv6: ep->ipv6 set and the IPv6 addresses
+	 * filled. */
 	int (*reset)(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 		     struct sfh_endpoints *ep);
-	/* Deliver one IPv4 packet from the peer; the stack processes it before returning
-	 * where it can. */
+	/* Deliver one IP packet from the peer (IPv4, or IPv6 in an IPv6 case); the stack
+	 * processes it before returning where it can. */
 	int (*inject)(struct sfh_target *t, const uint8_t *ip, size_t len);
 	/* Perform a user call on the case's connection. Returns the call's effect, >= 0:
 	 * for SEND the octets the stack accepted into its send queue, for RECEIVE the octets
@@ -71,7 +74,7 @@ struct sfh_target_ops {
 	int (*call)(struct sfh_target *t, enum sfo_call call, uint32_t arg);
 	/* Let ms milliseconds pass (virtually where SFH_CAP_VTIME). */
 	int (*advance)(struct sfh_target *t, uint32_t ms);
-	/* Move up to max emitted IPv4 packets of this case into out; returns how many
+	/* Move up to max emitted IP packets of this case into out; returns how many
 	 * (0 when quiet), or -1. Waits at most a short bound for a reply in flight. */
 	int (*drain)(struct sfh_target *t, struct sfh_pkt *out, int max);
 	/* The case's connection state: CLOSED if none, LISTEN if only the listener. */
@@ -120,6 +123,13 @@ struct sfh_target {
 	 * stack cannot say which); a refusal left at SFO_ERR_OK is an API that said ok and
 	 * left the connection untouched. */
 	int call_err;
+	/* The family of the next reset()'s case, set by the runner (the scenario's `family`):
+	 * 1 IPv6, 0 IPv4. Set only on a target with SFH_CAP_IPV6; the runner refuses an IPv6
+	 * scenario on any other before reset(). */
+	int ipv6;
+	/* Why a target without SFH_CAP_IPV6 has none (static text, or NULL): open() may set
+	 * it, and the runner's refusal quotes it. */
+	const char *no_ipv6;
 };
 
 /* Registry (harness/targets/registry.c). */

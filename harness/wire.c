@@ -18,6 +18,7 @@
  * the result is octet for octet what libnet builds from nothing. */
 struct shape {
 	libnet_t *ln;
+	int ipv6; /* the family: an IPv6 template has a 40-octet header, no IPv4 one */
 	size_t optlen;
 	uint32_t plen;
 	uint32_t len;  /* of the template; 0: none yet */
@@ -69,17 +70,18 @@ void sfh_wire_free(struct sfh_wire *w)
 }
 
 /* The shape's slot, or the least recently used one, emptied. */
-static struct shape *shape_for(struct sfh_wire *w, size_t optlen, uint32_t plen)
+static struct shape *shape_for(struct sfh_wire *w, int ipv6, size_t optlen, uint32_t plen)
 {
 	struct shape *lru = &w->shape[0];
 	for (int i = 0; i < NSHAPES; i++) {
 		struct shape *sh = &w->shape[i];
-		if (sh->len && sh->optlen == optlen && sh->plen == plen)
+		if (sh->len && sh->ipv6 == ipv6 && sh->optlen == optlen && sh->plen == plen)
 			return sh;
 		if (sh->used < lru->used)
 			lru = sh;
 	}
 	lru->len = 0;
+	lru->ipv6 = ipv6;
 	lru->optlen = optlen;
 	lru->plen = plen;
 	return lru;
@@ -122,6 +124,21 @@ static void put32(uint8_t *p, uint32_t v)
 
 static uint64_t csum_add(uint64_t acc, const uint8_t *p, size_t n);
 
+#define IPV6_H 40 /* the fixed IPv6 header (RFC 8200 §3) */
+
+/* The start of the TCP checksum: the pseudo-header's sum, over the addresses in the IP
+ * header at ip. IPv4 (RFC 9293 §3.1): source, destination, zero, protocol, TCP length;
+ * IPv6 (RFC 8200 §8.1): source, destination, upper-layer length (32 bits), three zeros
+ * and the next header. The sum of the length and protocol parts is the same in both. */
+static uint64_t pseudo_sum(const uint8_t *ip, int ipv6, size_t tcplen)
+{
+	const uint8_t tail[4] = {0, IPPROTO_TCP, (uint8_t)(tcplen >> 8), (uint8_t)tcplen};
+	const uint8_t len_hi[4] = {(uint8_t)(tcplen >> 24), (uint8_t)(tcplen >> 16), 0, 0};
+	if (ipv6)
+		return csum_add(csum_add(csum_add(0, ip + 8, 32), len_hi, 4), tail, 4);
+	return csum_add(csum_add(0, ip + 12, 8), tail, 4);
+}
+
 static uint16_t csum_fold(uint64_t sum)
 {
 	while (sum >> 16)
@@ -129,7 +146,9 @@ static uint16_t csum_fold(uint64_t sum)
 	return (uint16_t)~sum;
 }
 
-/* libnet's first packet of a shape: IPv4 (no options) and TCP with opts, payload. */
+/* libnet's first packet of a shape: IPv4 (no options) or IPv6 (no extension headers),
+ * and TCP with opts, payload. libnet fills the TCP checksum over the pseudo-header of
+ * the IP header it finds below the TCP one. */
 static int build_libnet(struct sfh_wire *w, struct shape *sh, const struct sfh_endpoints *ep,
 			const struct sfo_seg *seg, const uint8_t *opts, uint8_t *buf, size_t cap)
 {
@@ -144,10 +163,19 @@ static int build_libnet(struct sfh_wire *w, struct shape *sh, const struct sfh_e
 			     seg->wnd, 0, seg->up, (uint16_t)(LIBNET_TCP_H + optlen + plen),
 			     plen ? w->payload : NULL, plen, sh->ln, 0) == -1)
 		return -1;
-	if (libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + optlen + plen), 0,
-			      w->ip_id++, 0x4000 /* DF */, 64, IPPROTO_TCP, 0, htonl(ep->peer_ip),
-			      htonl(ep->target_ip), NULL, 0, sh->ln, 0) == -1)
+	if (sh->ipv6) {
+		struct libnet_in6_addr src, dst;
+		memcpy(&src, ep->peer_ip6, 16);
+		memcpy(&dst, ep->target_ip6, 16);
+		if (libnet_build_ipv6(0, 0, (uint16_t)(LIBNET_TCP_H + optlen + plen), IPPROTO_TCP,
+				      64, src, dst, NULL, 0, sh->ln, 0) == -1)
+			return -1;
+	} else if (libnet_build_ipv4((uint16_t)(LIBNET_IPV4_H + LIBNET_TCP_H + optlen + plen), 0,
+				     w->ip_id++, 0x4000 /* DF */, 64, IPPROTO_TCP, 0,
+				     htonl(ep->peer_ip), htonl(ep->target_ip), NULL, 0, sh->ln,
+				     0) == -1) {
 		return -1;
+	}
 	/* coalesce: the whole packet with checksums; cull_packet refuses LIBNET_NONE */
 	if (libnet_pblock_coalesce(sh->ln, &pkt, &pkt_len) == -1)
 		return -1;
@@ -167,22 +195,29 @@ int sfh_wire_build(struct sfh_wire *w, const struct sfh_endpoints *ep, const str
 	uint8_t opts[40];
 	size_t optlen = build_options(seg, opts);
 	uint32_t plen = seg->len;
+	int ipv6 = !!ep->ipv6;
+	size_t iph = ipv6 ? IPV6_H : LIBNET_IPV4_H;
 
-	if (plen + LIBNET_IPV4_H + LIBNET_TCP_H + optlen > cap || plen > sizeof w->payload)
+	if (plen + iph + LIBNET_TCP_H + optlen > cap || plen > sizeof w->payload)
 		return -1;
-	struct shape *sh = shape_for(w, optlen, plen);
+	struct shape *sh = shape_for(w, ipv6, optlen, plen);
 	sh->used = ++w->clock;
 	if (!sh->len)
 		return build_libnet(w, sh, ep, seg, opts, buf, cap);
-	/* the template with this segment's fields; then both checksums anew */
-	uint8_t *ip = buf, *tcp = buf + LIBNET_IPV4_H;
-	size_t tcplen = sh->len - LIBNET_IPV4_H;
+	/* the template with this segment's fields; then the checksums anew */
+	uint8_t *ip = buf, *tcp = buf + iph;
+	size_t tcplen = sh->len - iph;
 	memcpy(buf, sh->tmpl, sh->len);
-	put16(ip + 4, w->ip_id++);
-	put16(ip + 10, 0);
-	put32(ip + 12, ep->peer_ip);
-	put32(ip + 16, ep->target_ip);
-	put16(ip + 10, htons(csum_fold(csum_add(0, ip, LIBNET_IPV4_H))));
+	if (ipv6) { /* no header checksum; lengths and hop limit are the template's */
+		memcpy(ip + 8, ep->peer_ip6, 16);
+		memcpy(ip + 24, ep->target_ip6, 16);
+	} else {
+		put16(ip + 4, w->ip_id++);
+		put16(ip + 10, 0);
+		put32(ip + 12, ep->peer_ip);
+		put32(ip + 16, ep->target_ip);
+		put16(ip + 10, htons(csum_fold(csum_add(0, ip, LIBNET_IPV4_H))));
+	}
 	put16(tcp, ep->peer_port);
 	put16(tcp + 2, ep->target_port);
 	put32(tcp + 4, seg->seq);
@@ -192,8 +227,7 @@ int sfh_wire_build(struct sfh_wire *w, const struct sfh_endpoints *ep, const str
 	put16(tcp + 16, 0);
 	put16(tcp + 18, seg->up);
 	memcpy(tcp + LIBNET_TCP_H, opts, optlen);
-	const uint8_t pseudo[4] = {0, IPPROTO_TCP, (uint8_t)(tcplen >> 8), (uint8_t)tcplen};
-	uint64_t sum = csum_add(csum_add(0, ip + 12, 8), pseudo, 4);
+	uint64_t sum = pseudo_sum(ip, ipv6, tcplen);
 	put16(tcp + 16, htons(csum_fold(csum_add(sum, tcp, tcplen))));
 	return (int)sh->len;
 }
@@ -268,35 +302,83 @@ static uint64_t csum_add(uint64_t acc, const uint8_t *p, size_t n)
 
 /* Ones'-complement sum over the pseudo-header and the TCP segment: all ones when the
  * checksum field is right. */
-static int tcp_csum_ok(const uint8_t *ip, const uint8_t *tcp, size_t tcplen)
+static int tcp_csum_ok(const uint8_t *ip, int ipv6, const uint8_t *tcp, size_t tcplen)
 {
-	const uint8_t pseudo[4] = {0, IPPROTO_TCP, (uint8_t)(tcplen >> 8), (uint8_t)tcplen};
-	uint64_t sum = csum_add(csum_add(0, ip + 12, 8), pseudo, 4);
-	sum = csum_add(sum, tcp, tcplen);
+	uint64_t sum = csum_add(pseudo_sum(ip, ipv6, tcplen), tcp, tcplen);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return sum == 0xffff;
 }
 
+/* The TCP header of an IPv6 packet: its offset from ip past the extension headers a
+ * sender may put before it (hop-by-hop 0, routing 43, destination options 60; each
+ * (len+1)*8 octets, RFC 8200 §4), or 0 if there is none (a fragment 44, no next
+ * header 59, another protocol, or a header running past end). */
+static size_t ipv6_tcp_at(const uint8_t *ip, size_t end)
+{
+	uint8_t nh = ip[6];
+	size_t at = IPV6_H;
+	for (int hops = 0; hops < 8; hops++) {
+		if (nh == IPPROTO_TCP)
+			return at;
+		if ((nh != 0 && nh != 43 && nh != 60) || at + 8 > end)
+			return 0;
+		nh = ip[at];
+		at += ((size_t)ip[at + 1] + 1) * 8;
+	}
+	return 0;
+}
+
+size_t sfh_wire_tcp_at(const uint8_t *ip, size_t len)
+{
+	size_t at, end;
+	if (len >= IPV6_H && (ip[0] >> 4) == 6) {
+		end = IPV6_H + get16(ip + 4);
+		at = end <= len ? ipv6_tcp_at(ip, end) : 0;
+	} else if (len >= 20 && (ip[0] >> 4) == 4 && ip[9] == IPPROTO_TCP) {
+		at = (size_t)(ip[0] & 0x0f) * 4;
+		end = get16(ip + 2) < len ? get16(ip + 2) : len;
+		at = at >= 20 ? at : 0;
+	} else {
+		return 0;
+	}
+	return at && at + 20 <= end ? at : 0;
+}
+
 int sfh_wire_parse(const uint8_t *ip, size_t len, struct sfh_endpoints *ep, struct sfo_seg *seg,
 		   int *csum_ok)
 {
-	if (len < 20 || (ip[0] >> 4) != 4 || ip[9] != IPPROTO_TCP)
-		return -1;
-	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
-	size_t tot = get16(ip + 2);
-	if (ihl < 20 || tot < ihl + 20 || tot > len)
-		return -1;
-	if (get16(ip + 6) & 0x3fff) /* a fragment: not a whole segment */
-		return -1;
+	size_t ihl, tot;
+	int ipv6 = len >= IPV6_H && (ip[0] >> 4) == 6;
+	if (ipv6) {
+		tot = IPV6_H + get16(ip + 4); /* a jumbogram (0) is never a whole segment here */
+		if (tot > len || !(ihl = ipv6_tcp_at(ip, tot)) || tot < ihl + 20)
+			return -1;
+	} else {
+		if (len < 20 || (ip[0] >> 4) != 4 || ip[9] != IPPROTO_TCP)
+			return -1;
+		ihl = (size_t)(ip[0] & 0x0f) * 4;
+		tot = get16(ip + 2);
+		if (ihl < 20 || tot < ihl + 20 || tot > len)
+			return -1;
+		if (get16(ip + 6) & 0x3fff) /* a fragment: not a whole segment */
+			return -1;
+	}
 	const uint8_t *t = ip + ihl;
 	size_t tcplen = tot - ihl;
 	size_t doff = (size_t)(t[12] >> 4) * 4;
 	if (doff < 20 || doff > tcplen)
 		return -1;
 	memset(seg, 0, sizeof *seg);
-	ep->target_ip = get32(ip + 12);
-	ep->peer_ip = get32(ip + 16);
+	memset(ep, 0, sizeof *ep);
+	ep->ipv6 = (uint8_t)ipv6;
+	if (ipv6) {
+		memcpy(ep->target_ip6, ip + 8, 16);
+		memcpy(ep->peer_ip6, ip + 24, 16);
+	} else {
+		ep->target_ip = get32(ip + 12);
+		ep->peer_ip = get32(ip + 16);
+	}
 	ep->target_port = get16(t);
 	ep->peer_port = get16(t + 2);
 	seg->seq = get32(t + 4);
@@ -307,7 +389,7 @@ int sfh_wire_parse(const uint8_t *ip, size_t len, struct sfh_endpoints *ep, stru
 	seg->len = (uint32_t)(tcplen - doff);
 	parse_options(t + 20, doff - 20, seg);
 	if (csum_ok)
-		*csum_ok = tcp_csum_ok(ip, t, tcplen);
+		*csum_ok = tcp_csum_ok(ip, ipv6, t, tcplen);
 	return 0;
 }
 

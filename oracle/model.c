@@ -5,13 +5,29 @@
 
 #include "model_priv.h"
 
-#define DEFAULT_MSS 536 /* MUST-15: IPv4 send MSS when the peer gave none */
+/* 3.7.1 MUST-15: the send MSS when the peer gave none, 536 over IPv4 (the 576-octet
+ * datagram every IPv4 host accepts less 40 of headers) and 1220 over IPv6 (the 1280-octet
+ * minimum link MTU of RFC 8200 less 60). */
+#define MSS_DEFAULT_IPV4 536
+#define MSS_DEFAULT_IPV6 1220
 
 void sfo_tcb_init(struct sfo_tcb *t)
 {
 	memset(t, 0, sizeof *t);
 	t->state = SFO_CLOSED;
-	t->mss = DEFAULT_MSS;
+	t->mss_default = MSS_DEFAULT_IPV4;
+	t->mss = MSS_DEFAULT_IPV4;
+}
+
+void sfo_tcb_family(struct sfo_tcb *t, int ipv6)
+{
+	t->mss_default = ipv6 ? MSS_DEFAULT_IPV6 : MSS_DEFAULT_IPV4;
+	t->mss = t->mss_default;
+}
+
+uint16_t sfo_default_mss(const struct sfo_tcb *t)
+{
+	return t->mss_default ? t->mss_default : MSS_DEFAULT_IPV4;
 }
 
 int sfo_synchronized(enum sfo_state s)
@@ -39,10 +55,12 @@ void sfo_tcb_to_closed(struct sfo_tcb *n)
 {
 	uint64_t now = n->now_ms;
 	uint32_t keep = n->fl & (SFO_TF_PASSIVE | SFO_TF_ACCEPTED);
+	uint16_t mss_default = n->mss_default;
 	memset(n, 0, sizeof *n);
 	n->now_ms = now;
 	n->fl = keep;
-	n->mss = DEFAULT_MSS;
+	n->mss_default = mss_default;
+	n->mss = sfo_default_mss(n);
 	n->state = SFO_CLOSED;
 }
 
@@ -50,10 +68,12 @@ void sfo_tcb_to_closed(struct sfo_tcb *n)
 void sfo_tcb_to_listen(struct sfo_tcb *n)
 {
 	uint64_t now = n->now_ms;
+	uint16_t mss_default = n->mss_default;
 	memset(n, 0, sizeof *n);
 	n->now_ms = now;
 	n->fl = SFO_TF_PASSIVE;
-	n->mss = DEFAULT_MSS;
+	n->mss_default = mss_default;
+	n->mss = sfo_default_mss(n);
 	n->state = SFO_LISTEN;
 }
 
@@ -91,7 +111,7 @@ void sfo_peer_syn(const struct sfo_ctx *c, struct sfo_tcb *n, const struct sfo_s
 	 * its ACK field is whatever the peer left there. Take SND.UNA (the ISS), so the first
 	 * ACK of our SYN updates the window whatever that field held (and whatever our ISS). */
 	n->snd_wl2 = (s->flags & SFO_ACK) ? s->ack : n->snd_una;
-	n->mss = (s->opts & SFO_OPT_MSS) && s->mss ? s->mss : DEFAULT_MSS;
+	n->mss = (s->opts & SFO_OPT_MSS) && s->mss ? s->mss : sfo_default_mss(n);
 	if (c->stack && c->cfg->mss && c->cfg->mss < n->mss)
 		n->mss = c->cfg->mss;
 	if (s->opts & SFO_OPT_WSCALE) {
@@ -235,20 +255,27 @@ static uint32_t una_data(const struct sfo_tcb *n)
  * of TCP options. Sender SWS avoidance (3.8.6.2.1, MUST-38, rule (3)) also lets a segment
  * of Fs * Max(SND.WND) go, Fs = 1/2. Once the target has retransmitted, PMTU black-hole
  * detection (3.7.2 recommends RFC 2923 and RFC 4821) may have lowered MMS_S as far as the
- * IPv4 minimum MTU of 68 octets allows: 8 octets of payload behind 60 of headers. Data
- * queued before the peer's SYN showed its MSS may have been cut at the default send MSS
- * of 536 (3.7.1 MUST-15: assume it when no MSS option was received) and go out in those
- * segments unchanged: until SND.NXT passes that data the floor counts from 536. */
+ * IPv4 minimum MTU of 68 octets allows: 8 octets of payload behind 60 of headers (over
+ * IPv6 the 1280-octet minimum MTU bounds it higher; the lower floor serves both, so a
+ * stack that shrinks further is never a false divergence). Data queued before the peer's
+ * SYN showed its MSS may have been cut at the default send MSS (3.7.1 MUST-15: assume it
+ * when no MSS option was received) and go out in those segments unchanged: until SND.NXT
+ * passes that data the floor counts from that default. Over IPv6 the default is 1220, the
+ * most a segment may then carry; a stack that keeps IPv4's 536 there (lwIP 2.1.3 starts
+ * every pcb at 536 whatever the family) sends smaller segments, which exceed nothing, so
+ * for the floor the default is 536 over both. */
 #define MIN_MTU_PAYLOAD 8
 
 static uint32_t seg_floor(const struct sfo_tcb *n)
 {
-	uint32_t mss = n->mss ? n->mss : DEFAULT_MSS;
+	uint32_t mss = n->mss ? n->mss : sfo_default_mss(n);
 	if (n->mss_self && n->mss_self < mss)
 		mss = n->mss_self;
+	if (mss == sfo_default_mss(n) && mss > MSS_DEFAULT_IPV4) /* IPv6, no MSS option */
+		mss = MSS_DEFAULT_IPV4;
 	if ((n->fl & SFO_TF_CUT_EARLY) && sfo_seq_lt(n->snd_nxt, n->early_end) &&
-	    mss > DEFAULT_MSS)
-		mss = DEFAULT_MSS;
+	    mss > MSS_DEFAULT_IPV4)
+		mss = MSS_DEFAULT_IPV4;
 	uint32_t floor = mss > 40 ? mss - 40 : 1;
 	uint32_t half = n->max_snd_wnd / 2 + (n->max_snd_wnd & 1);
 	if (half && half < floor)
@@ -275,7 +302,7 @@ uint8_t sfo_wait_copies(const struct sfo_ctx *c)
  * octet); the receiver trims the duplicate octets. */
 static uint32_t resend_lo(const struct sfo_tcb *n, uint32_t una)
 {
-	uint32_t mss = n->mss ? n->mss : DEFAULT_MSS;
+	uint32_t mss = n->mss ? n->mss : sfo_default_mss(n);
 	uint32_t first = n->iss + 1;
 	if (una == first || (uint32_t)(una - first) < mss)
 		return sfo_seq_lt(first, una) ? first : una;
@@ -288,7 +315,7 @@ static uint32_t resend_lo(const struct sfo_tcb *n, uint32_t una)
  * the FIN to the last queued segment, which an ACK of its data does not free). */
 static uint32_t fin_resend_lo(const struct sfo_tcb *n, uint32_t una)
 {
-	uint32_t mss = n->mss ? n->mss : DEFAULT_MSS;
+	uint32_t mss = n->mss ? n->mss : sfo_default_mss(n);
 	uint32_t first = n->iss + 1;
 	if (una != n->snd_fin)
 		return resend_lo(n, una);
@@ -326,7 +353,7 @@ static uint32_t tx_data(struct sfo_ctx *c, struct sfo_outcome *o)
 	uint32_t una = una_data(n);
 	int resend = !c->stack && c->ev->kind == SFO_EV_SEGMENT && sfo_seq_lt(una, sent);
 	uint32_t lo = resend ? resend_lo(n, una) : n->snd_nxt;
-	uint32_t mss = n->mss ? n->mss : DEFAULT_MSS;
+	uint32_t mss = n->mss ? n->mss : sfo_default_mss(n);
 	if (!sfo_seq_gt(lim, lo) || (sfo_seq_ge(n->snd_nxt, dend) && !resend))
 		return n->snd_nxt;
 	uint32_t room = lim - lo, nseg = room / (c->stack ? mss : seg_floor(n)) + 2;

@@ -130,7 +130,7 @@ static void call_receive(struct sfo_ctx *c, uint32_t arg)
 		return;
 	uint32_t buf = c->stack ? c->cfg->rcv_wnd : 0;
 	uint32_t wnd = buf > n->rcv_queued ? buf - n->rcv_queued : 0;
-	uint32_t mss = n->mss ? n->mss : 536;
+	uint32_t mss = n->mss ? n->mss : sfo_default_mss(n);
 	struct sfo_pattern *p = sfo_pat_ack(c, o, SFO_R_CALL_RECEIVE, 0);
 	/* stack mode: 3.8.6.2.2, the right edge moves (and is announced) only once it can
 	 * move by min(buffer/2, MSS) */
@@ -334,7 +334,7 @@ static void wait_rtx(struct sfo_ctx *c, struct sfo_outcome *o)
 	uint64_t bound = ((uint64_t)c->p->rto_must_ms + 5 * (uint64_t)n->rtt_max_ms) << shift;
 	/* a zero send window turns retransmission into probing (3.8.6.1): allowed, not due */
 	int must = elapsed >= (bound < RTO_CAP_MS ? bound : RTO_CAP_MS) && (syn || n->snd_wnd != 0);
-	uint32_t mss = n->mss ? n->mss : 536;
+	uint32_t mss = n->mss ? n->mss : sfo_default_mss(n);
 	uint8_t times = sfo_wait_copies(c);
 	sfo_rule_t r = must ? SFO_R_RTX_REQUIRED : SFO_R_RTX_ALLOWED;
 	struct sfo_pattern *p;

@@ -320,8 +320,8 @@ enum {
 				      * overlaps or follows: the peer's stream contradicts
 				      * itself, which copy the target kept is its choice */
 	SFO_TF_CUT_EARLY = 1u << 22, /* data was queued before the peer's SYN showed its MSS:
-				      * the target may have cut it at the 536-octet default
-				      * (3.7.1 MUST-15), up to early_end */
+				      * the target may have cut it at the default send MSS
+				      * (3.7.1 MUST-15: 536, 1220 over IPv6), up to early_end */
 	SFO_TF_WUP_KNOWN = 1u << 23, /* rcv_wup holds the ACK of the target's last segment */
 	SFO_TF_SYN_Q = 1u << 24,     /* simultaneous open: syn_q_len octets of text came on
 				      * the peer's SYN, queued until ESTABLISHED (3.10.7.3) */
@@ -379,6 +379,8 @@ struct sfo_tcb {
 	uint8_t closed_err;   /* CLOSED: enum sfo_err the connection's end left for the user
 			       * (a reset, a refusal, a user timeout; 0: none), which a later
 			       * call may report (3.10.7.3, 3.10.7.4, 3.10.8) */
+	uint16_t mss_default; /* the send MSS assumed without an MSS option (3.7.1 MUST-15):
+			       * 536 over IPv4, 1220 over IPv6 (sfo_tcb_family) */
 };
 
 /* Call results (docs/scenario-language.md, "Call results"): what a user call returned,
@@ -452,8 +454,13 @@ struct sfo_cfg {
  * on most inputs: formatting the detail is a visible share of its time. */
 enum { SFO_CFG_STACK = 1u << 0, SFO_CFG_BRIEF = 1u << 1 };
 
-/* Initialise a TCB in CLOSED (no connection). */
+/* Initialise a TCB in CLOSED (no connection), over IPv4. */
 void sfo_tcb_init(struct sfo_tcb *t);
+/* The connection's IP version, right after sfo_tcb_init: ipv6 1 for IPv6, 0 for IPv4.
+ * TCP's lifecycle is the same over both; what differs is the default send MSS. */
+void sfo_tcb_family(struct sfo_tcb *t, int ipv6);
+/* The send MSS assumed when the peer's SYN carried no MSS option (3.7.1 MUST-15). */
+uint16_t sfo_default_mss(const struct sfo_tcb *t);
 
 /* ---- expectations ---- */
 

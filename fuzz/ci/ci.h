@@ -17,7 +17,8 @@
 
 /* ---- replay.c: a regression corpus, case by case ---- */
 
-/* SFC_SKIP: the target cannot run the scenario (sfh_result.unsupported): not a failure */
+/* SFC_SKIP: the target cannot run the scenario (sfh_result.unsupported: a `timers`
+ * setting, timing on `out`, IPv6 on a target without it): neither passed nor failed */
 enum sfc_status { SFC_PASS, SFC_FAIL, SFC_ERROR, SFC_SKIP };
 
 struct sfc_case {
@@ -36,6 +37,7 @@ struct sfc_replay {
 	size_t n;
 	size_t passed, failed, errors, skipped;
 	double secs;
+	size_t skipped; /* SFC_SKIP cases */
 };
 
 struct sfc_replay_opts {

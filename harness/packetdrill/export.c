@@ -115,10 +115,8 @@ static int read_frames(const char *path, struct pd_frame *f, uint32_t max, uint3
 	while (*n < max && pcap_next_ex(pc, &h, &d) == 1) {
 		struct pd_frame *fr = &f[(*n)++];
 		fr->optlen = 0;
-		if (h->caplen < 40 || (d[0] >> 4) != 4)
-			continue;
-		size_t ihl = (size_t)(d[0] & 15) * 4;
-		if (h->caplen < ihl + 20)
+		size_t ihl = sfh_wire_tcp_at(d, h->caplen); /* IPv4 or IPv6 */
+		if (!ihl)
 			continue;
 		size_t doff = (size_t)(d[ihl + 12] >> 4) * 4;
 		if (doff < 20 || h->caplen < ihl + doff)
@@ -262,6 +260,7 @@ struct pd_ctx {
 	int waited; /* a wait since the last event written at an absolute time */
 	char tbuf[32];
 	uint32_t rto_min_ms; /* a `timers rto_min=` setting (0: none), set on the socket */
+	int ipv6; /* the scenario's `family ipv6`: --ip_version=ipv6 */
 };
 
 static double secs(uint64_t ms)
@@ -642,6 +641,8 @@ static void emit_probe(struct pd_ctx *c, const struct sfo_tcb *t, const struct s
 static void emit_setup(struct pd_ctx *c)
 {
 	emit(&c->o, "--tolerance_usecs=%d\n", 100000);
+	if (c->ipv6) /* packetdrill's socket(..., ...) then opens AF_INET6 */
+		emit(&c->o, "--ip_version=ipv6\n");
 	/* a TSecr that echoes no TSval of the stack's (a PAWS test) keeps its distance
 	 * from the stack's clock */
 	emit(&c->o, "--tcp_ts_ecr_scaled\n");
@@ -883,7 +884,8 @@ int sfh_pd_export(const struct sfh_scenario *s, const char *scn_name, const char
 	uint32_t nfr = 0;
 	if (read_frames(cap, fr, PD_MAX_FRAMES, &nfr, err, errlen) != 0)
 		goto out;
-	struct pd_ctx c = {.o = {.f = out}, .r = rec, .fr = fr, .nfr = nfr, .role = s->role};
+	struct pd_ctx c = {
+	    .o = {.f = out}, .r = rec, .fr = fr, .nfr = nfr, .role = s->role, .ipv6 = s->ipv6};
 	if (s->timers & (1u << SFH_TM_RTO_MIN))
 		c.rto_min_ms = s->timer_ms[SFH_TM_RTO_MIN];
 	const struct sfo_profile *prof = p ? p : sfo_profile_default();

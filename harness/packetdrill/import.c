@@ -78,6 +78,8 @@ struct imp {
 	long tol_us;
 	int in_ts_known;
 	uint32_t in_ts; /* TS val of our last inbound packet: what the stack echoes */
+	int ipv6;   /* --ip_version=ipv6, or an AF_INET6 socket: `family ipv6` */
+	int mapped; /* --ip_version=ipv4-mapped-ipv6: AF_INET6 sockets, IPv4 on the wire */
 };
 
 static int fail(struct imp *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -552,8 +554,8 @@ static int syscall_event(struct imp *m, struct cur *c, double t)
 			return fail(m, "not supported: a second socket (one connection per case)");
 		if (k.nargs < 2 || !strstr(k.arg[1], "SOCK_STREAM"))
 			return fail(m, "not supported: a socket that is not SOCK_STREAM");
-		if (k.nargs >= 1 && strstr(k.arg[0], "AF_INET6"))
-			return fail(m, "not supported: IPv6");
+		if (k.nargs >= 1 && strstr(k.arg[0], "AF_INET6") && !m->mapped)
+			m->ipv6 = 1;
 		m->sock_fd = (int)k.result;
 		return 0;
 	}
@@ -588,7 +590,7 @@ static int syscall_event(struct imp *m, struct cur *c, double t)
 			return fail(m, "not supported: listen after the socket was opened");
 		m->role = 0; /* SFH_ROLE_PASSIVE */
 		m->lfd = fd;
-		sb_add(&m->out, "role passive\n");
+		sb_add(&m->out, "role passive\n%s", m->ipv6 ? "family ipv6\n" : "");
 		m->t_step = t;
 		return 0;
 	}
@@ -597,7 +599,7 @@ static int syscall_event(struct imp *m, struct cur *c, double t)
 			return fail(m, "not supported: connect after the socket was opened");
 		m->role = 1; /* SFH_ROLE_ACTIVE */
 		m->cfd = fd;
-		sb_add(&m->out, "role active\n");
+		sb_add(&m->out, "role active\n%s", m->ipv6 ? "family ipv6\n" : "");
 		m->t_step = t;
 		m->have_step = 1;
 		if (failed && strcmp(k.err, "EINPROGRESS") != 0)
@@ -891,10 +893,22 @@ int sfh_pd_import(const char *text, size_t len, const char *fname, const struct 
 		c.p = line;
 		ws(&c);
 		if (c.p[0] == '-' && c.p[1] == '-') {
-			if (strstr(c.p, "ip_version") && strstr(c.p, "ipv6")) {
-				fail(&m, "not supported: IPv6");
+			/* the IP version: IPv4 (the default), IPv6 (`family ipv6`), or
+			 * IPv4 on the wire under AF_INET6 sockets */
+			if (strstr(c.p, "ip_version") && strstr(c.p, "ipv4-mapped-ipv6")) {
+				m.mapped = 1;
+				m.ipv6 = 0;
+			} else if (strstr(c.p, "ip_version") && strstr(c.p, "ipv6")) {
+				m.ipv6 = 1;
+			} else if (strstr(c.p, "ip_version") && strstr(c.p, "ipv4")) {
+				m.ipv6 = 0;
+			}
+			if (m.role >= 0 && strstr(c.p, "ip_version")) {
+				fail(&m, "not supported: --ip_version after the socket was opened");
 				goto out;
 			}
+			if (strstr(c.p, "ip_version") && !strstr(c.p, "mapped"))
+				continue; /* carried over as `family` */
 			if (strncmp(c.p, "--tolerance_usecs=", 18) == 0)
 				m.tol_us = strtol(c.p + 18, NULL, 10);
 			else

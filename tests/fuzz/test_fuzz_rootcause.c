@@ -352,13 +352,21 @@ static void cause_keys_ignore_the_path(void)
 	CHECK_STR(a, "lwip/crash/-/the stack crashed: killed by signal N (Aborted)");
 }
 
-/* A short campaign on a seeded fault of the model into tmp/NAME/out. */
+/* A short campaign on a seeded fault of the model into tmp/NAME/out. Its seeds are the
+ * lifecycle seeds 01-26 the expectations below were set against, copied once: a
+ * campaign's path depends on every seed, and later seeds (other features' numbers) would
+ * move it elsewhere. */
 static int campaign(const char *fault)
 {
+	if (sh(out, sizeof out,
+	       "test -d %s/seeds || { mkdir %s/seeds && cp corpus/seeds/0[1-9]-*.scn "
+	       "corpus/seeds/1[0-9]-*.scn corpus/seeds/2[0-6]-*.scn %s/seeds/; }",
+	       tmp, tmp, tmp) != 0)
+		return -1;
 	return sh(out, sizeof out,
-		  "%s fuzz --target model:fault=%s --out %s/%s/out --seeds corpus/seeds "
+		  "%s fuzz --target model:fault=%s --out %s/%s/out --seeds %s/seeds "
 		  "--progress 0 --no-known %s/%s/corpus -- -seed=1 -runs=20000",
-		  bin, fault, tmp, fault, tmp, fault);
+		  bin, fault, tmp, fault, tmp, tmp, fault);
 }
 
 static void seeded_faults_are_one_group_each(void)

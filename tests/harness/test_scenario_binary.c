@@ -372,8 +372,9 @@ static void test_decode_layout_examples(void)
 		const char *text;
 	} cases[] = {
 	    {{0x01, 0x00, 0x12, 0x03, 0x09, 0x04}, 6, "role active\nin S. seq=pisn-1 ack=tnxt\n"},
-	    {{0x00, 0x00}, 2, "role passive\nin -\n"},		   /* F and P missing: read as 0 */
-	    {{0x02, 0x05, 0x02, 0x00}, 4, "role passive\nin S\n"}, /* H 5 is `in` too */
+	    {{0x00, 0x00}, 2, "role passive\nin -\n"}, /* F and P missing: read as 0 */
+	    /* ROLE bit 1: IPv6; H 5 is `in` too */
+	    {{0x02, 0x05, 0x02, 0x00}, 4, "role passive\nfamily ipv6\nin S\n"},
 	    {{0x00, 0x01, 0x19, 0x64, 0xff},
 	     5,
 	     "role passive\ncall listen\ncall send 100\ncall abort => 0\n"}, /* X bit 3: a result */

@@ -115,6 +115,30 @@ int main(void)
 	    strstr(out, "unsupported-two-connections.pkt:10: not supported: a second connection") !=
 	    NULL);
 
+	/* IPv6: --ip_version=ipv6 (or an AF_INET6 socket) is `family ipv6`, no loss; IPv4
+	 * on the wire under AF_INET6 sockets stays IPv4 */
+	CHECK_EQ(import(bin, FX "ipv6-rst-established.pkt"), 0);
+	CHECK(strstr(out, "role passive\nfamily ipv6\nin S seq=pisn+0 win=65535 mss=1440\n") !=
+	      NULL);
+	CHECK(strstr(out, "1 of 1 scripts imported, 1 without loss") != NULL);
+	CHECK_EQ(sh(out, sizeof out,
+		    "printf '0 socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP) = 3\\n"
+		    "+0 listen(3, 1) = 0\\n+0 < S 0:0(0) win 1\\n' > /tmp/synfin-v6.pkt && "
+		    "'%s' import /tmp/synfin-v6.pkt",
+		    bin),
+		 0);
+	CHECK(strstr(out, "role passive\nfamily ipv6\n") != NULL);
+	CHECK_EQ(sh(out, sizeof out,
+		    "printf -- '--ip_version=ipv4-mapped-ipv6\\n"
+		    "0 socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP) = 3\\n"
+		    "+0 listen(3, 1) = 0\\n+0 < S 0:0(0) win 1\\n' > /tmp/synfin-v6.pkt && "
+		    "'%s' import /tmp/synfin-v6.pkt",
+		    bin),
+		 0);
+	CHECK(strstr(out, "role passive\nin S") != NULL);
+	CHECK(strstr(out, "family") == NULL);
+	unlink("/tmp/synfin-v6.pkt");
+
 	/* a directory of scripts: every scenario written, each parses */
 	char dir[] = "/tmp/synfin-import-XXXXXX";
 	CHECK(mkdtemp(dir) != NULL);

@@ -52,7 +52,8 @@ int main(void)
 					       "passive-open-active-close",
 					       "rst-established",
 					       "timewait-retransmitted-fin",
-					       "variants"};
+					       "variants",
+					       "ipv6-rst-established"};
 	for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0] && !check_failures; i++) {
 		char scn[512], pkt[512];
 		snprintf(scn, sizeof scn, "%s/%s.scn", dir, fixtures[i]);
@@ -87,12 +88,18 @@ int main(void)
 					    "26-active-open-close",
 					    "65-call-results-receive",
 					    "66-call-results-reset",
-					    "67-call-results-refused"};
+					    "67-call-results-refused",
+					    "75-ipv6-handshake-close",
+					    "76-ipv6-rst-syn-sent",
+					    "77-ipv6-rst-established",
+					    "78-ipv6-simultaneous-open"};
 	for (size_t i = 0; i < sizeof seeds / sizeof seeds[0] && !check_failures; i++) {
 		char scn[512], pkt[512];
 		snprintf(scn, sizeof scn, "corpus/seeds/%s.scn", seeds[i]);
 		snprintf(pkt, sizeof pkt, "%s/%s.pkt", dir, seeds[i]);
-		export_and_run(bin, pd, scn, pkt, strcmp(seeds[i], "03-simultaneous-open") == 0);
+		export_and_run(bin, pd, scn, pkt,
+			       strcmp(seeds[i], "03-simultaneous-open") == 0 ||
+				   strcmp(seeds[i], "78-ipv6-simultaneous-open") == 0);
 	}
 	CHECK_EQ(sh(out, sizeof out, "rm -rf '%s'", dir), 0);
 	return check_done();

@@ -578,6 +578,8 @@ static int exec_open(const char *args, struct sfh_target **out, char *err, size_
 	}
 	x->ops = sfh_target_exec_ops;
 	x->base.ops = &x->ops;
+	x->base.no_ipv6 = "the exec protocol carries IPv4 addresses only (OPEN, "
+			  "docs/exec-protocol.md)";
 	x->fd = x->errfd = -1;
 	if (parse_args(x, args, err, errlen) != 0) {
 		exec_close(&x->base);

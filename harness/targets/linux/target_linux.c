@@ -309,15 +309,39 @@ static int lt_open(const char *args, struct sfh_target **out, char *err, size_t 
 
 /* ---------- the TUN: reading what the kernel emitted ---------- */
 
+/* The TCP header of a bare IPv4 or IPv6 packet, and in *plen its payload length; NULL if
+ * it is no TCP packet. Neither synfin nor the kernel puts IPv6 extension headers before
+ * TCP here (anything else, e.g. ICMPv6, is not the case's). */
+static const uint8_t *tcp_of(const uint8_t *p, size_t n, size_t *plen)
+{
+	size_t ihl, total;
+	if (n >= 40 && (p[0] >> 4) == 6 && p[6] == IPPROTO_TCP) {
+		ihl = 40;
+		total = 40 + (size_t)be16(p + 4);
+	} else if (n >= 20 && (p[0] >> 4) == 4 && p[9] == IPPROTO_TCP) {
+		ihl = (size_t)(p[0] & 15) * 4;
+		total = be16(p + 2);
+	} else {
+		return NULL;
+	}
+	if (ihl < 20 || n < ihl + 20 || total < ihl + 20 || total > n)
+		return NULL;
+	size_t doff = (size_t)(p[ihl + 12] >> 4) * 4;
+	*plen = total > ihl + doff ? total - ihl - doff : 0;
+	return p + ihl;
+}
+
 static int is_ours(const struct linux_target *lt, const uint8_t *p, size_t n)
 {
-	if (n < 20 || (p[0] >> 4) != 4 || p[9] != IPPROTO_TCP)
+	size_t plen;
+	const uint8_t *tcp = tcp_of(p, n, &plen);
+	if (!tcp || be16(tcp) != lt->ep.target_port || be16(tcp + 2) != lt->ep.peer_port)
 		return 0;
-	size_t ihl = (size_t)(p[0] & 15) * 4;
-	if (ihl < 20 || n < ihl + 20)
-		return 0;
-	return be32(p + 12) == lt->ep.target_ip && be32(p + 16) == lt->ep.peer_ip &&
-	       be16(p + ihl) == lt->ep.target_port && be16(p + ihl + 2) == lt->ep.peer_port;
+	if (lt->ep.ipv6)
+		return (p[0] >> 4) == 6 && memcmp(p + 8, lt->ep.target_ip6, 16) == 0 &&
+		       memcmp(p + 24, lt->ep.peer_ip6, 16) == 0;
+	return (p[0] >> 4) == 4 && be32(p + 12) == lt->ep.target_ip &&
+	       be32(p + 16) == lt->ep.peer_ip;
 }
 
 /* Read what is queued on the TUN without waiting; keep this case's packets (up to max,
@@ -435,6 +459,11 @@ static int lt_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 	struct linux_target *lt = (struct linux_target *)t;
 	if (drop_case(lt) != 0)
 		return -1;
+	if (t->ipv6 && !lt->ns.ipv6) {
+		snprintf(t->err, sizeof t->err, "linux target: not supported here: IPv6: %s",
+			 lt->ns.no_ipv6);
+		return -1;
+	}
 	uint32_t k = lt->cases++ % SFH_LINUX_PORT_SPAN;
 	lt->ep = (struct sfh_endpoints){
 	    .peer_ip = SFH_LINUX_PEER_IP,
@@ -442,6 +471,13 @@ static int lt_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 	    .peer_port = (uint16_t)(SFH_LINUX_PPORT + k),
 	    .target_port = (uint16_t)(SFH_LINUX_TPORT + k),
 	};
+	if (t->ipv6) {
+		lt->ep.ipv6 = 1;
+		lt->ep.peer_ip = lt->ep.target_ip = 0;
+		memcpy(lt->ep.target_ip6, sfh_linux_target_ip6, 16);
+		memcpy(lt->ep.peer_ip6, sfh_linux_target_ip6, 16);
+		lt->ep.peer_ip6[15] = 2;
+	}
 	lt->app.role = role;
 	lt->app.accepted = lt->app.connected = lt->app.dirty = 0;
 	lt->owed = lt->tw_known = lt->tw_rearm = 0;
@@ -468,12 +504,8 @@ static int lt_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 	}
 	/* No SO_REUSEADDR: nothing of an earlier case is left on the port (see drop_case;
 	 * ports come back after 20,000 cases, full purges run every 4,096). */
-	int fd = sfh_linux_ns_socket(&lt->ns);
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons(lt->ep.target_port),
-				.sin_addr.s_addr = htonl(lt->ep.target_ip)};
+	int fd = sfh_linux_bound_socket(&lt->ns, &lt->ep, 0);
 	if (fd < 0 || sfh_linux_app_timers(&lt->app, fd) != 0 ||
-	    bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
 	    (role == SFH_ROLE_PASSIVE && listen(fd, 8) != 0)) {
 		snprintf(t->err, sizeof t->err, "linux target: case socket on port %u: %s",
 			 lt->ep.target_port, strerror(errno));
@@ -495,17 +527,12 @@ static int lt_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
  * without SYN or RST (those are answered at once or not at all). */
 static int may_owe_ack(const uint8_t *p, size_t n)
 {
-	if (n < 40 || (p[0] >> 4) != 4 || p[9] != IPPROTO_TCP)
+	size_t plen;
+	const uint8_t *tcp = tcp_of(p, n, &plen);
+	if (!tcp)
 		return 0;
-	size_t ihl = (size_t)(p[0] & 15) * 4;
-	if (n < ihl + 20)
-		return 0;
-	const uint8_t *tcp = p + ihl;
 	uint8_t fl = tcp[13];
-	size_t doff = (size_t)(tcp[12] >> 4) * 4;
-	size_t total = be16(p + 2);
-	int data = total > ihl + doff;
-	return (fl & SFO_ACK) && !(fl & (SFO_SYN | SFO_RST)) && (data || (fl & SFO_FIN));
+	return (fl & SFO_ACK) && !(fl & (SFO_SYN | SFO_RST)) && (plen || (fl & SFO_FIN));
 }
 
 static int lt_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
@@ -536,8 +563,9 @@ static int lt_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 	/* In TIME-WAIT every segment with ACK and without RST restarts the 2MSL timer
 	 * (tcp_timewait_state_process); with waits passing in virtual time, the real
 	 * deadline cannot show it, so note it here. */
-	size_t ihl = len >= 20 ? (size_t)(ip[0] & 15) * 4 : len;
-	if (lt->tw_known && len >= ihl + 20 && (ip[ihl + 13] & (SFO_ACK | SFO_RST)) == SFO_ACK)
+	size_t plen;
+	const uint8_t *tcp = tcp_of(ip, len, &plen);
+	if (lt->tw_known && tcp && (tcp[13] & (SFO_ACK | SFO_RST)) == SFO_ACK)
 		lt->tw_rearm = 1;
 	return 0;
 }
@@ -545,12 +573,8 @@ static int lt_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 /* Does this emitted packet carry data? */
 static int carries_data(const struct sfh_pkt *k)
 {
-	const uint8_t *p = k->data;
-	size_t ihl = (size_t)(p[0] & 15) * 4;
-	if (k->len < ihl + 20)
-		return 0;
-	size_t doff = (size_t)(p[ihl + 12] >> 4) * 4;
-	return be16(p + 2) > ihl + doff;
+	size_t plen = 0;
+	return tcp_of(k->data, k->len, &plen) && plen > 0;
 }
 
 /* The rest of a data burst. Not every segment of a burst leaves inside the write() or
@@ -805,7 +829,7 @@ const struct sfh_target_ops sfh_target_linux_ops = {
     .name = "linux",
     .summary = "the running kernel's TCP via a TUN device in a private network namespace",
     .caps = SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_EMIT_TIME | SFH_CAP_TIMERS |
-	    SFH_CAP_CALLRES,
+	    SFH_CAP_CALLRES | SFH_CAP_IPV6,
     .profile = "linux",
     .probe = lt_probe,
     .version = lt_version,

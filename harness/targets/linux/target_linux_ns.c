@@ -70,9 +70,16 @@ static int set_sysctls(char *err, size_t errlen)
 		const char *name, *value;
 		int required;
 	} tab[] = {
-	    /* No IPv6 on the device: no router solicitations or DAD on the wire. */
-	    {"ipv6/conf/default/disable_ipv6", "1", 0},
-	    {"ipv6/conf/all/disable_ipv6", "1", 0},
+	    /* IPv6 on the device for IPv6 cases, and nothing of it on the wire unasked: no
+	     * link-local address (addr_gen_mode 1), no duplicate address detection (the
+	     * address is usable at once, never tentative), no router solicitations. Set on
+	     * `default` before the device exists, so it inherits them. */
+	    {"ipv6/conf/default/disable_ipv6", "0", 0},
+	    {"ipv6/conf/default/addr_gen_mode", "1", 0},
+	    {"ipv6/conf/default/accept_dad", "0", 0},
+	    {"ipv6/conf/default/dad_transmits", "0", 0},
+	    {"ipv6/conf/default/router_solicitations", "0", 0},
+	    {"ipv6/conf/default/accept_ra", "0", 0},
 	    /* Answer every out-of-window segment (default: 1 per 500 ms), or the answer a
 	     * step gets would depend on the previous case's timing. */
 	    {"ipv4/tcp_invalid_ratelimit", "0", 1},
@@ -111,7 +118,51 @@ static int set_if(int s, const char *name, unsigned long req, uint32_t addr, int
 	return ioctl(s, req, &r);
 }
 
-/* The TUN device: bare IPv4 packets (IFF_NO_PI), which is exactly the wire format, so no
+/* The device's IPv6 address (its /64 route comes with it). A kernel without IPv6 leaves
+ * the namespace IPv4-only: ns->ipv6 stays 0 and ns->no_ipv6 says why. */
+static void add_ipv6(struct sfh_linux_ns *ns)
+{
+	struct { /* struct in6_ifreq (linux/ipv6.h, which clashes with netinet/in.h) */
+		struct in6_addr addr;
+		uint32_t prefixlen;
+		int ifindex;
+	} r;
+	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&r, 0, sizeof r);
+	memcpy(&r.addr, sfh_linux_target_ip6, 16);
+	r.prefixlen = SFH_LINUX_IP6_PREFIX;
+	r.ifindex = (int)if_nametoindex(SFH_LINUX_IFNAME);
+	if (s >= 0 && r.ifindex > 0 && ioctl(s, SIOCSIFADDR, &r) == 0)
+		ns->ipv6 = 1;
+	else
+		snprintf(ns->no_ipv6, sizeof ns->no_ipv6,
+			 "the namespace has no IPv6 (%s %s: %s; is IPv6 disabled in this kernel?)",
+			 s < 0 ? "socket(AF_INET6)" : "address on", SFH_LINUX_IFNAME,
+			 strerror(errno));
+	if (s >= 0)
+		close(s);
+	/* Even without DAD the kernel clears the address's tentative flag from a work
+	 * queue, a moment later; until then bind() to it fails (EADDRNOTAVAIL). Wait for
+	 * it: a bind that works (at most 2 s). */
+	struct sockaddr_in6 sa = {.sin6_family = AF_INET6};
+	memcpy(&sa.sin6_addr, sfh_linux_target_ip6, 16);
+	for (int i = 0; ns->ipv6 && i < 2000; i++) {
+		int t = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int ok = t >= 0 && bind(t, (struct sockaddr *)&sa, sizeof sa) == 0;
+		if (t >= 0)
+			close(t);
+		if (ok)
+			return;
+		usleep(1000);
+	}
+	if (ns->ipv6)
+		snprintf(ns->no_ipv6, sizeof ns->no_ipv6,
+			 "the IPv6 address on %s stayed unusable (tentative) for 2 s",
+			 SFH_LINUX_IFNAME);
+	ns->ipv6 = 0;
+}
+
+/* The TUN device: bare IP packets (IFF_NO_PI), which is exactly the wire format, so no
  * Ethernet framing, no ARP and no neighbour entry are involved. */
 static int make_device(struct sfh_linux_ns *ns, char *err, size_t errlen)
 {
@@ -149,6 +200,8 @@ static int make_device(struct sfh_linux_ns *ns, char *err, size_t errlen)
 		snprintf(err, errlen, "linux target: %s %s: %s", SFH_LINUX_IFNAME, what,
 			 strerror(errno));
 	close(s);
+	if (rc == 0)
+		add_ipv6(ns);
 	return rc;
 }
 
@@ -157,7 +210,7 @@ static int make_device(struct sfh_linux_ns *ns, char *err, size_t errlen)
  * goes out at once instead of after the delayed-ACK timer, which sock_diag cannot show,
  * so a step's ACK is never waited for (RFC 9293 §3.8.6.3 lets a TCP delay an ACK, never
  * requires it). Runs inside the namespace. 0, or -1 with the reason in err. */
-static int route_quickack(char *err, size_t errlen)
+static int route_quickack(int v6, char *err, size_t errlen)
 {
 	struct {
 		struct nlmsghdr nh;
@@ -168,24 +221,31 @@ static int route_quickack(char *err, size_t errlen)
 	req.nh.nlmsg_type = RTM_NEWROUTE;
 	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
 	req.nh.nlmsg_seq = 1;
-	req.rt = (struct rtmsg){.rtm_family = AF_INET,
-				.rtm_dst_len = SFH_LINUX_PREFIX,
+	req.rt = (struct rtmsg){.rtm_family = v6 ? AF_INET6 : AF_INET,
+				.rtm_dst_len = v6 ? SFH_LINUX_IP6_PREFIX : SFH_LINUX_PREFIX,
 				.rtm_table = RT_TABLE_MAIN,
 				.rtm_protocol = RTPROT_KERNEL,
-				.rtm_scope = RT_SCOPE_LINK,
+				.rtm_scope = v6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
 				.rtm_type = RTN_UNICAST};
 	size_t len = NLMSG_LENGTH(sizeof req.rt);
 	uint32_t dst = htonl(SFH_LINUX_TARGET_IP & (~0u << (32 - SFH_LINUX_PREFIX)));
 	uint32_t src = htonl(SFH_LINUX_TARGET_IP), oif = if_nametoindex(SFH_LINUX_IFNAME);
+	/* IPv6: the prefix route the address made, at its metric (256), so that this
+	 * replaces it instead of adding a second one */
+	uint8_t dst6[16] = {0};
+	uint32_t prio6 = 256;
+	memcpy(dst6, sfh_linux_target_ip6, SFH_LINUX_IP6_PREFIX / 8);
 	const struct {
 		unsigned short type;
 		const void *v;
-	} flat[] = {{RTA_DST, &dst}, {RTA_PREFSRC, &src}, {RTA_OIF, &oif}};
+		unsigned short n;
+	} flat4[] = {{RTA_DST, &dst, 4}, {RTA_PREFSRC, &src, 4}, {RTA_OIF, &oif, 4}},
+	  flat6[] = {{RTA_DST, dst6, 16}, {RTA_PRIORITY, &prio6, 4}, {RTA_OIF, &oif, 4}};
 	for (size_t i = 0; i < 3; i++) {
 		struct rtattr *a = (struct rtattr *)((char *)&req + NLMSG_ALIGN(len));
-		a->rta_type = flat[i].type;
-		a->rta_len = RTA_LENGTH(4);
-		memcpy(RTA_DATA(a), flat[i].v, 4);
+		a->rta_type = v6 ? flat6[i].type : flat4[i].type;
+		a->rta_len = (unsigned short)RTA_LENGTH(v6 ? flat6[i].n : flat4[i].n);
+		memcpy(RTA_DATA(a), v6 ? flat6[i].v : flat4[i].v, v6 ? flat6[i].n : flat4[i].n);
 		len = NLMSG_ALIGN(len) + RTA_ALIGN(a->rta_len);
 	}
 	struct rtattr *m = (struct rtattr *)((char *)&req + NLMSG_ALIGN(len));
@@ -214,8 +274,8 @@ static int route_quickack(char *err, size_t errlen)
 		}
 	}
 	if (rc != 0)
-		snprintf(err, errlen, "linux target: route with quickack on %s: %s",
-			 SFH_LINUX_IFNAME, strerror(errno));
+		snprintf(err, errlen, "linux target: %s route with quickack on %s: %s",
+			 v6 ? "IPv6" : "IPv4", SFH_LINUX_IFNAME, strerror(errno));
 	if (s >= 0)
 		close(s);
 	return rc;
@@ -253,7 +313,8 @@ static int setup_in_thread(struct sfh_linux_ns *ns, char *err, size_t errlen)
 		return -1;
 	}
 	if (set_sysctls(err, errlen) != 0 || make_device(ns, err, errlen) != 0 ||
-	    (ns->quickack && route_quickack(err, errlen) != 0))
+	    (ns->quickack && route_quickack(0, err, errlen) != 0) ||
+	    (ns->quickack && ns->ipv6 && route_quickack(1, err, errlen) != 0))
 		return -1;
 	ns->diagfd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (ns->diagfd < 0) {
@@ -352,6 +413,61 @@ int sfh_linux_ns_socket(struct sfh_linux_ns *ns)
 	return ns->pool[--ns->npool];
 }
 
+/* IPv6 sockets are not pooled: two setns() calls each, a few microseconds. */
+int sfh_linux_ns_socket6(struct sfh_linux_ns *ns)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -1;
+	if (setns(ns->nsfd, CLONE_NEWNET) != 0) {
+		int e = errno;
+		close(self);
+		errno = e;
+		return -1;
+	}
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), e = errno;
+	int one = 1;
+	if (fd >= 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) {
+		e = errno;
+		close(fd);
+		fd = -1;
+	}
+	if (setns(self, CLONE_NEWNET) != 0) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	close(self);
+	errno = e;
+	return fd;
+}
+
+int sfh_linux_bound_socket(struct sfh_linux_ns *ns, const struct sfh_endpoints *ep, int reuse)
+{
+	int fd, one = 1, v6 = ep->ipv6;
+	if (ns && ns->nsfd >= 0)
+		fd = v6 ? sfh_linux_ns_socket6(ns) : sfh_linux_ns_socket(ns);
+	else
+		fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(ep->target_port),
+				 .sin_addr.s_addr = htonl(ep->target_ip)};
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons(ep->target_port)};
+	memcpy(&sa6.sin6_addr, ep->target_ip6, 16);
+	if ((reuse && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) ||
+	    (v6 ? bind(fd, (struct sockaddr *)&sa6, sizeof sa6)
+		: bind(fd, (struct sockaddr *)&sa, sizeof sa)) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 /* ---------- sock_diag ---------- */
 
 struct diag_req {
@@ -367,7 +483,7 @@ enum {
 };
 
 static int diag_send(struct sfh_linux_ns *ns, uint16_t type, uint16_t flags, uint32_t states,
-		     const struct sfh_endpoints *ep, const uint32_t cookie[2])
+		     const struct sfh_endpoints *ep, const uint32_t cookie[2], int v6)
 {
 	struct diag_req q;
 	memset(&q, 0, sizeof q);
@@ -375,7 +491,7 @@ static int diag_send(struct sfh_linux_ns *ns, uint16_t type, uint16_t flags, uin
 	q.nlh.nlmsg_type = type;
 	q.nlh.nlmsg_flags = NLM_F_REQUEST | flags;
 	q.nlh.nlmsg_seq = ++ns->seq;
-	q.r.sdiag_family = AF_INET;
+	q.r.sdiag_family = v6 ? AF_INET6 : AF_INET;
 	q.r.sdiag_protocol = IPPROTO_TCP;
 	q.r.idiag_states = states;
 	if (ep) {
@@ -383,6 +499,10 @@ static int diag_send(struct sfh_linux_ns *ns, uint16_t type, uint16_t flags, uin
 		q.r.id.idiag_dport = htons(ep->peer_port);
 		q.r.id.idiag_src[0] = htonl(ep->target_ip);
 		q.r.id.idiag_dst[0] = htonl(ep->peer_ip);
+		if (v6) { /* the addresses in network order, as the kernel keeps them */
+			memcpy(q.r.id.idiag_src, ep->target_ip6, 16);
+			memcpy(q.r.id.idiag_dst, ep->peer_ip6, 16);
+		}
 	}
 	q.r.id.idiag_cookie[0] = cookie ? cookie[0] : INET_DIAG_NOCOOKIE;
 	q.r.id.idiag_cookie[1] = cookie ? cookie[1] : INET_DIAG_NOCOOKIE;
@@ -448,7 +568,7 @@ static int diag_answer(struct sfh_linux_ns *ns, struct sfh_linux_sk *sk)
 int sfh_linux_diag_get(struct sfh_linux_ns *ns, const struct sfh_endpoints *ep,
 		       struct sfh_linux_sk *sk)
 {
-	if (diag_send(ns, SOCK_DIAG_BY_FAMILY, 0, STATES_ALL, ep, NULL) != 0)
+	if (diag_send(ns, SOCK_DIAG_BY_FAMILY, 0, STATES_ALL, ep, NULL, ep->ipv6) != 0)
 		return -1;
 	return diag_answer(ns, sk);
 }
@@ -456,7 +576,7 @@ int sfh_linux_diag_get(struct sfh_linux_ns *ns, const struct sfh_endpoints *ep,
 int sfh_linux_diag_destroy(struct sfh_linux_ns *ns, const struct sfh_endpoints *ep,
 			   const uint32_t cookie[2])
 {
-	if (diag_send(ns, SOCK_DESTROY, NLM_F_ACK, STATES_ALL, ep, cookie) != 0)
+	if (diag_send(ns, SOCK_DESTROY, NLM_F_ACK, STATES_ALL, ep, cookie, ep->ipv6) != 0)
 		return -1;
 	int rc = diag_answer(ns, NULL);
 	/* ESTALE: the cookie names a socket that is already gone. */
@@ -465,10 +585,11 @@ int sfh_linux_diag_destroy(struct sfh_linux_ns *ns, const struct sfh_endpoints *
 
 #define PURGE_BATCH 64
 
-/* One dump of every non-listening TCP socket; the tuples go to eps/cks. */
-static int purge_dump(struct sfh_linux_ns *ns, struct sfh_endpoints *eps, uint32_t (*cks)[2])
+/* One dump of every non-listening TCP socket of a family; the tuples go to eps/cks. */
+static int purge_dump(struct sfh_linux_ns *ns, struct sfh_endpoints *eps, uint32_t (*cks)[2],
+		      int v6)
 {
-	if (diag_send(ns, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, STATES_CONN, NULL, NULL) != 0)
+	if (diag_send(ns, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, STATES_CONN, NULL, NULL, v6) != 0)
 		return -1;
 	int count = 0;
 	_Alignas(struct nlmsghdr) char buf[8192];
@@ -497,7 +618,13 @@ static int purge_dump(struct sfh_linux_ns *ns, struct sfh_endpoints *eps, uint32
 			    .peer_ip = ntohl(m->id.idiag_dst[0]),
 			    .target_port = ntohs(m->id.idiag_sport),
 			    .peer_port = ntohs(m->id.idiag_dport),
+			    .ipv6 = (uint8_t)v6,
 			};
+			if (v6) {
+				eps[count].target_ip = eps[count].peer_ip = 0;
+				memcpy(eps[count].target_ip6, m->id.idiag_src, 16);
+				memcpy(eps[count].peer_ip6, m->id.idiag_dst, 16);
+			}
 			cks[count][0] = m->id.idiag_cookie[0];
 			cks[count][1] = m->id.idiag_cookie[1];
 			count++;
@@ -510,19 +637,23 @@ int sfh_linux_diag_purge(struct sfh_linux_ns *ns)
 	struct sfh_endpoints eps[PURGE_BATCH];
 	uint32_t cks[PURGE_BATCH][2];
 	int total = 0;
-	for (int round = 0; round < 64; round++) {
-		int n = purge_dump(ns, eps, cks);
-		if (n < 0)
-			return -1;
-		for (int i = 0; i < n; i++)
-			if (sfh_linux_diag_destroy(ns, &eps[i], cks[i]) != 0)
+	for (int v6 = 0; v6 <= ns->ipv6; v6++) {
+		int round = 0, n = PURGE_BATCH;
+		for (; round < 64 && n == PURGE_BATCH; round++) {
+			n = purge_dump(ns, eps, cks, v6);
+			if (n < 0)
 				return -1;
-		total += n;
-		if (n < PURGE_BATCH)
-			return total;
+			for (int i = 0; i < n; i++)
+				if (sfh_linux_diag_destroy(ns, &eps[i], cks[i]) != 0)
+					return -1;
+			total += n;
+		}
+		if (n == PURGE_BATCH) {
+			errno = EAGAIN;
+			return -1;
+		}
 	}
-	errno = EAGAIN;
-	return -1;
+	return total;
 }
 
 /* ---------- probe ---------- */

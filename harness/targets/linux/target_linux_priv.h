@@ -17,6 +17,12 @@
 #define SFH_LINUX_PEER_IP   0xc6120002u /* 198.18.0.2, synfin */
 #define SFH_LINUX_PREFIX    30
 #define SFH_LINUX_IFNAME    "synfin0"
+/* IPv6 cases: fd53:796e:6669:6e00::1 (the kernel) and ::2 (synfin), a unique local
+ * address (RFC 4193, fc00::/7) only ever configured inside the private namespace; the
+ * device holds the /64. */
+#define SFH_LINUX_IP6_PREFIX 64
+static const uint8_t sfh_linux_target_ip6[16] = {0xfd, 0x53, 0x79, 0x6e, 0x66, 0x69, 0x6e, 0x00,
+						 0,    0,    0,	   0,	 0,    0,    0,	   1};
 
 /* Kernel TCP states (include/net/tcp_states.h); the uapi headers lack the last two. */
 enum {
@@ -52,6 +58,9 @@ struct sfh_linux_ns {
 	int npool;
 	uint32_t seq; /* netlink sequence numbers */
 	int quickack; /* set before open: the device's route carries the quickack metric */
+	int ipv6;     /* the device has its IPv6 address: IPv6 cases can run */
+	/* without it, why not */
+	char no_ipv6[160];
 };
 
 /* One socket as sock_diag reports it. */
@@ -71,6 +80,11 @@ void sfh_linux_ns_close(struct sfh_linux_ns *ns);
 /* A fresh non-blocking, close-on-exec TCP socket in the namespace (caller owns it), or -1
  * with errno set. Restores the calling thread's own namespace before returning. */
 int sfh_linux_ns_socket(struct sfh_linux_ns *ns);
+/* The same for an IPv6 case: an AF_INET6 socket (IPV6_V6ONLY), made on demand. */
+int sfh_linux_ns_socket6(struct sfh_linux_ns *ns);
+/* A socket of the case's family (in the namespace when it has one) bound to the case's
+ * target address and port (SO_REUSEADDR with reuse), or -1 with errno set. */
+int sfh_linux_bound_socket(struct sfh_linux_ns *ns, const struct sfh_endpoints *ep, int reuse);
 
 /* Look up the socket of the exact tuple ep (target side local). 1 found, 0 none, -1 error.
  * The kernel falls back to a listener on the port: sk->dport == 0 then. */

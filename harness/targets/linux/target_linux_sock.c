@@ -247,15 +247,8 @@ int sfh_linux_app_timers(const struct sfh_linux_app *a, int fd)
  * SO_REUSEADDR: the old one may linger (TIME-WAIT, an orphan); the kernel then decides. */
 static int reopen_socket(struct sfh_linux_app *a)
 {
-	int one = 1;
-	int fd = a->ns->nsfd >= 0 ? sfh_linux_ns_socket(a->ns)
-				  : socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_port = htons(a->ep->target_port),
-				 .sin_addr.s_addr = htonl(a->ep->target_ip)};
-	if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-			sfh_linux_app_timers(a, fd) != 0 ||
-			bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0)) {
+	int fd = sfh_linux_bound_socket(a->ns, a->ep, 1);
+	if (fd >= 0 && sfh_linux_app_timers(a, fd) != 0) {
 		close(fd);
 		fd = -1;
 	}
@@ -409,6 +402,8 @@ static int do_connect(struct sfh_linux_app *a)
 	struct sockaddr_in peer = {.sin_family = AF_INET,
 				   .sin_port = htons(a->ep->peer_port),
 				   .sin_addr.s_addr = htonl(a->ep->peer_ip)};
+	struct sockaddr_in6 peer6 = {.sin6_family = AF_INET6, .sin6_port = htons(a->ep->peer_port)};
+	memcpy(&peer6.sin6_addr, a->ep->peer_ip6, 16);
 	int fd = a->lfd >= 0 ? a->lfd : fresh_socket(a);
 	if (fd < 0)
 		fd = a->cfd;
@@ -418,7 +413,8 @@ static int do_connect(struct sfh_linux_app *a)
 	}
 	if (fd < 0)
 		return refused(a, errno);
-	int rc = connect(fd, (struct sockaddr *)&peer, sizeof peer);
+	int rc = a->ep->ipv6 ? connect(fd, (struct sockaddr *)&peer6, sizeof peer6)
+			     : connect(fd, (struct sockaddr *)&peer, sizeof peer);
 	if (rc != 0 && errno != EINPROGRESS)
 		return refused(a, errno); /* EISCONN, EALREADY, on a listener EISCONN */
 	if (rc != 0)

@@ -1,10 +1,12 @@
 /* The `lwip` target: lwIP 2.1.3 (Debian's liblwip.so) driven in-process through its raw
  * TCP API, single-threaded, on virtual time.
  *
- * Wiring: one netif without ETHARP (192.0.2.1/24, the peer is 192.0.2.2; documentation
- * addresses that never leave this process). Injected IPv4 packets go straight into
- * ip4_input(); everything lwIP emits arrives at the netif's output function and is
- * copied into this case's queue. lwIP's clock, timers and ISNs are target_lwip_sys.c's.
+ * Wiring: one netif without ETHARP (192.0.2.1/24, the peer is 192.0.2.2; and for IPv6
+ * cases 2001:db8::1, the peer 2001:db8::2 in the same /64: documentation addresses that
+ * never leave this process; Debian's liblwip is built with LWIP_IPV6). Injected packets
+ * go straight into ip_input(), which hands each IP version to its input; everything lwIP
+ * emits arrives at the netif's output functions and is copied into this case's queue.
+ * lwIP's clock, timers and ISNs are target_lwip_sys.c's.
  *
  * Connections are never remembered by pointer: lwIP frees pcbs on its own (RST, timers,
  * tcp_close with unread data), so every operation finds the case's pcb again in
@@ -37,6 +39,7 @@
 #include <string.h>
 
 #include "lwip/init.h"
+#include "lwip/ip.h"
 #include "lwip/ip4.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
@@ -49,6 +52,8 @@
 #define LWIP_TARGET_IP 0xc0000201u /* 192.0.2.1 */
 #define LWIP_PEER_IP   0xc0000202u /* 192.0.2.2 */
 #define LWIP_NETMASK   0xffffff00u
+/* 2001:db8::1 and ::2 (RFC 3849), the last octet apart */
+static const uint8_t lwip_ip6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 #define LWIP_QMAX      4096  /* packets one step may emit before we call it broken */
 #define LWIP_PATTERN   65536 /* a send is copied from this many pattern octets */
 
@@ -87,8 +92,14 @@ struct lwip_target {
 
 static int is_case_pcb(const struct lwip_target *t, const struct tcp_pcb *p)
 {
-	return p->local_port == t->ep.target_port && p->remote_port == t->ep.peer_port &&
-	       IP_IS_V4_VAL(p->remote_ip) &&
+	if (p->local_port != t->ep.target_port || p->remote_port != t->ep.peer_port)
+		return 0;
+#if LWIP_IPV6
+	if (t->ep.ipv6)
+		return IP_IS_V6_VAL(p->remote_ip) &&
+		       memcmp(ip_2_ip6(&p->remote_ip)->addr, t->ep.peer_ip6, 16) == 0;
+#endif
+	return IP_IS_V4_VAL(p->remote_ip) &&
 	       ip4_addr_get_u32(ip_2_ip4(&p->remote_ip)) == lwip_htonl(t->ep.peer_ip);
 }
 
@@ -259,10 +270,12 @@ static err_t netif_out(struct netif *nif, struct pbuf *p, const ip4_addr_t *dst)
 	return ERR_OK;
 }
 
+/* Every IPv6 packet: the same capture (no neighbour discovery on a netif without
+ * ETHARP: lwIP hands packets for any destination straight to this function). */
 static err_t netif_out6(struct netif *nif, struct pbuf *p, const ip6_addr_t *dst)
 {
-	(void)nif, (void)p, (void)dst;
-	return ERR_OK; /* no IPv6 address is configured; nothing to capture */
+	(void)dst;
+	return netif_out(nif, p, NULL);
 }
 
 static err_t netif_setup(struct netif *nif)
@@ -352,6 +365,18 @@ static int lwip_open(const char *args, struct sfh_target **out, char *err, size_
 		free(t);
 		return -1;
 	}
+#if LWIP_IPV6
+	/* The IPv6 address, valid at once (no duplicate address detection to wait for), and
+	 * no router solicitations: nothing but TCP on the wire. */
+	ip6_addr_t a6;
+	memcpy(a6.addr, lwip_ip6, 16);
+	ip6_addr_clear_zone(&a6);
+	netif_ip6_addr_set(&t->netif, 0, &a6);
+	netif_ip6_addr_set_state(&t->netif, 0, IP6_ADDR_PREFERRED);
+#if LWIP_IPV6_SEND_ROUTER_SOLICIT
+	t->netif.rs_count = 0;
+#endif
+#endif
 	/* The default route too: a reply to any source address is captured, never lost. */
 	netif_set_default(&t->netif);
 	netif_set_link_up(&t->netif);
@@ -383,11 +408,11 @@ static void drop_all_pcbs(void)
 /* A listener on the case's port; refused (0 returned, nothing created) if lwIP says no. */
 static void open_listener(struct lwip_target *t)
 {
-	struct tcp_pcb *p = tcp_new_ip_type(IPADDR_TYPE_V4);
+	struct tcp_pcb *p = tcp_new_ip_type(t->ep.ipv6 ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4);
 	if (!p)
 		return;
 	tcp_arg(p, t);
-	if (tcp_bind(p, IP4_ADDR_ANY, t->ep.target_port) != ERR_OK) {
+	if (tcp_bind(p, t->ep.ipv6 ? IP_ANY_TYPE : IP4_ADDR_ANY, t->ep.target_port) != ERR_OK) {
 		tcp_close(p);
 		return;
 	}
@@ -415,8 +440,16 @@ static int lwip_reset(struct sfh_target *base, enum sfh_role role, uint32_t case
 	t->conn_err = 0;
 	t->conn_state = CLOSED;
 	t->role = role;
+	memset(&t->ep, 0, sizeof t->ep);
 	t->ep.target_ip = LWIP_TARGET_IP;
 	t->ep.peer_ip = LWIP_PEER_IP;
+	if (base->ipv6) {
+		t->ep.ipv6 = 1;
+		t->ep.target_ip = t->ep.peer_ip = 0;
+		memcpy(t->ep.target_ip6, lwip_ip6, 16);
+		memcpy(t->ep.peer_ip6, lwip_ip6, 16);
+		t->ep.peer_ip6[15] = 2;
+	}
 	t->ep.target_port = (uint16_t)(10000 + case_no % 20000);
 	t->ep.peer_port = (uint16_t)(40000 + case_no % 20000);
 	sfh_lwip_iss_own(t->iss_own);
@@ -450,7 +483,7 @@ static int lwip_inject(struct sfh_target *base, const uint8_t *ip, size_t len)
 		return -1;
 	}
 	memcpy(p->payload, ip, len); /* PBUF_RAM: one contiguous buffer */
-	ip4_input(p, &t->netif);     /* takes p, whatever it decides */
+	ip_input(p, &t->netif);	     /* takes p, whatever it decides */
 	settle(t);
 	return 0;
 }
@@ -518,14 +551,22 @@ static uint32_t do_receive(struct lwip_target *t, struct tcp_pcb *c, int tw, uin
  * not. */
 static err_t do_connect(struct lwip_target *t)
 {
-	struct tcp_pcb *p = tcp_new_ip_type(IPADDR_TYPE_V4);
+	struct tcp_pcb *p = tcp_new_ip_type(t->ep.ipv6 ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4);
 	if (!p)
 		return ERR_MEM;
 	adopt(t, p);
 	t->have_conn = 1;
 	ip_addr_t peer;
 	ip_addr_set_ip4_u32_val(peer, lwip_htonl(t->ep.peer_ip));
-	if (tcp_bind(p, IP4_ADDR_ANY, t->ep.target_port) != ERR_OK ||
+#if LWIP_IPV6
+	if (t->ep.ipv6) {
+		ip_addr_t v6 = IPADDR6_INIT(0, 0, 0, 0);
+		memcpy(ip_2_ip6(&v6)->addr, t->ep.peer_ip6, 16);
+		ip6_addr_clear_zone(ip_2_ip6(&v6));
+		peer = v6;
+	}
+#endif
+	if (tcp_bind(p, t->ep.ipv6 ? IP_ANY_TYPE : IP4_ADDR_ANY, t->ep.target_port) != ERR_OK ||
 	    tcp_connect(p, &peer, t->ep.peer_port, NULL) != ERR_OK) {
 		tcp_abort(p); /* still CLOSED: freed silently, no segment */
 		t->conn_err = 0;
@@ -739,7 +780,8 @@ const struct sfh_target_ops sfh_target_lwip_ops = {
      * later RTO, its give-up time and SYN-SENT's; one figure in the model cannot follow
      * that, so a `timers` line is refused rather than judged wrongly. */
     .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_INPROC |
-	    SFH_CAP_EMIT_TIME | SFH_CAP_CALLRES,
+	    SFH_CAP_EMIT_TIME | SFH_CAP_CALLRES |
+	    (LWIP_IPV6 ? SFH_CAP_IPV6 : 0),
     .profile = "lwip",
     .probe = lwip_probe,
     .version = lwip_version,

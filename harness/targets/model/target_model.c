@@ -329,12 +329,25 @@ static int model_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_n
 		       struct sfh_endpoints *ep)
 {
 	struct model_target *m = (struct model_target *)t;
+	memset(&m->ep, 0, sizeof m->ep);
 	m->ep.target_ip = 0xc0000201; /* 192.0.2.1: documentation range, never on a wire */
 	m->ep.peer_ip = 0xc0000202;
+	if (t->ipv6) { /* 2001:db8::1 and ::2, the IPv6 documentation prefix (RFC 3849) */
+		static const uint8_t doc[16] = {0x20, 0x01, 0x0d, 0xb8};
+		m->ep.ipv6 = 1;
+		m->ep.target_ip = m->ep.peer_ip = 0;
+		memcpy(m->ep.target_ip6, doc, 16);
+		memcpy(m->ep.peer_ip6, doc, 16);
+		m->ep.target_ip6[15] = 1;
+		m->ep.peer_ip6[15] = 2;
+	}
 	m->ep.target_port = (uint16_t)(10000 + case_no % 20000);
 	m->ep.peer_port = (uint16_t)(40000 + case_no % 20000);
+	m->back = m->ep;
 	m->back.peer_ip = m->ep.target_ip;
 	m->back.target_ip = m->ep.peer_ip;
+	memcpy(m->back.peer_ip6, m->ep.target_ip6, 16);
+	memcpy(m->back.target_ip6, m->ep.peer_ip6, 16);
 	m->back.peer_port = m->ep.target_port;
 	m->back.target_port = m->ep.peer_port;
 	/* The model as a stack behaves as the profile it is judged by specifies (a stack
@@ -350,9 +363,10 @@ static int model_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_n
 	m->iss_pin = t->iss_set;
 	m->iss_pin_val = t->iss_want;
 	m->cfg.rcv_wnd = 65535;
-	m->cfg.mss = 1460;
+	m->cfg.mss = m->ep.ipv6 ? 1440 : 1460; /* a 1500-octet MTU less the headers */
 	sfo_tcb_init(&m->tcb);
 	m->err_told = 0;
+	sfo_tcb_family(&m->tcb, m->ep.ipv6);
 	m->nq = 0;
 	m->rng = 0x243f6a8885a308d3ull ^ ((uint64_t)case_no << 17);
 	*ep = m->ep;
@@ -379,6 +393,8 @@ static uint32_t model_next_iss(struct model_target *m)
 	uint64_t tuple = ((uint64_t)e->target_ip << 32 | e->peer_ip) ^
 			 ((uint64_t)e->target_port << 16 | e->peer_port) * 0x9e3779b97f4a7c15ull;
 	uint32_t iss = 0x5eed0000u;
+	for (int i = 0; e->ipv6 && i < 16; i++) /* IPv6: every address octet counts */
+		tuple = mix64(tuple ^ ((uint64_t)e->target_ip6[i] << 8 | e->peer_ip6[i]));
 	if (m->iss_pin && m->case_conns == 0) {
 		m->case_conns++;
 		m->conns++;
@@ -529,7 +545,8 @@ static int model_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 	if (sfh_wire_parse(ip, len, &ep, &ev.u.seg, &csum_ok) != 0 || !csum_ok)
 		return 0; /* not a valid TCP segment: a real stack drops it silently */
 	/* parse() names the sender "target": here the sender is the peer */
-	if (ep.target_port != m->ep.peer_port || ep.peer_port != m->ep.target_port)
+	if (ep.target_port != m->ep.peer_port || ep.peer_port != m->ep.target_port ||
+	    ep.ipv6 != m->ep.ipv6)
 		return 0;
 	/* where a SYN may open a new connection (a listener, MAY-2's TIME-WAIT reopen), it
 	 * gets a new ISN */
@@ -657,7 +674,7 @@ const struct sfh_target_ops sfh_target_model_ops = {
 	.summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug, "
 		   "model:pick=random takes any allowed outcome",
 	.caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE |
-		SFH_CAP_EMIT_TIME | SFH_CAP_TIMERS | SFH_CAP_CALLRES,
+		SFH_CAP_EMIT_TIME | SFH_CAP_TIMERS | SFH_CAP_CALLRES | SFH_CAP_IPV6,
 	.profile = NULL,
 	.probe = model_probe,
 	.version = model_version,

@@ -920,6 +920,10 @@ static int sl_open(const char *args, struct sfh_target **out, char *err, size_t 
 	}
 	sfh_sl_round_bufs(s->shortcuts);
 	s->base.ops = &sfh_target_slirp_ops;
+	/* IPv6 would need in6_enabled, neighbour discovery on the guest side, hostxfwd for
+	 * the active role and another way to terminate the passive one */
+	s->base.no_ipv6 = "the passive role rests on slirp_add_guestfwd, which takes IPv4 "
+			  "guest addresses only, and the guest side has no IPv6";
 	s->listen_fd = s->app_fd = -1;
 	for (size_t i = 0; i < sizeof s->pattern; i++)
 		s->pattern[i] = (uint8_t)('a' + i % 26);

@@ -489,6 +489,8 @@ static int tap_open(const char *args, struct sfh_target **out, char *err, size_t
 	snprintf(tap_stack_version, sizeof tap_stack_version, "%.*s", sl,
 		 (const char *)rep.u.reply.stack.p);
 	tt->base.ops = &sfh_target_tap_ops;
+	tt->base.no_ipv6 = "its agent speaks the exec protocol, which carries IPv4 addresses "
+			   "only (docs/exec-protocol.md)";
 	*out = &tt->base;
 	return 0;
 fail:
@@ -520,8 +522,10 @@ static int tap_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 					     (uint16_t)(TAP_PPORT + k), (uint16_t)(TAP_TPORT + k)};
 	if (request(tt, &q, tt->timeout_ms, &rep) != 0)
 		return -1;
-	tt->ep = (struct sfh_endpoints){rep.u.reply.ep.peer_ip, rep.u.reply.ep.target_ip,
-					rep.u.reply.ep.peer_port, rep.u.reply.ep.target_port};
+	tt->ep = (struct sfh_endpoints){.peer_ip = rep.u.reply.ep.peer_ip,
+					.target_ip = rep.u.reply.ep.target_ip,
+					.peer_port = rep.u.reply.ep.peer_port,
+					.target_port = rep.u.reply.ep.target_port};
 	if (tt->ep.peer_ip != SFH_TAP_PEER_IP || tt->ep.target_ip != SFH_TAP_TARGET_IP) {
 		snprintf(t->err, sizeof t->err,
 			 "tap target: OPEN reply names addresses other than the link's "
