@@ -308,13 +308,6 @@ static int one(struct diff_run *d, const char *name, const struct sfh_scenario *
 	char ba[400], bb[400], path[4200] = "";
 	uint32_t case_no = d->nrun++;
 	int bad = 0;
-	for (int i = 0; s->ipv6 && i < 2; i++)
-		if (!(d->side[i].t->ops->caps & SFH_CAP_IPV6)) { /* skipped, never a difference */
-			if (!d->a->quiet)
-				printf("%s: skipped: not supported by %s: IPv6 (`family ipv6`)\n",
-				       name, d->side[i].spec);
-			return 0;
-		}
 	for (int i = 0; i < 2; i++)
 		if (sfh_run_supported(d->side[i].t, s, d->side[i].res.err,
 				      sizeof d->side[i].res.err) != 0) {

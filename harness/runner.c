@@ -1103,6 +1103,12 @@ int sfh_run_supported(const struct sfh_target *t, const struct sfh_scenario *s, 
 				 " (it cannot set them; docs/scenario-language.md, Timing)");
 		return -1;
 	}
+	/* An IPv6 case on a target that cannot play one is refused, never judged. */
+	if (s->ipv6 && !(t->ops->caps & SFH_CAP_IPV6)) {
+		snprintf(err, errlen, "not supported by target %s: IPv6 (`family ipv6`)%s%s",
+			 t->ops->name, t->no_ipv6 ? ": " : "", t->no_ipv6 ? t->no_ipv6 : "");
+		return -1;
+	}
 	if (has_timing(s) && !(t->ops->caps & SFH_CAP_EMIT_TIME)) {
 		snprintf(err, errlen,
 			 "not supported by target %s: timing on out (@+D): the target does not "
@@ -1169,13 +1175,6 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	x.pisn = s->has_isn ? s->pisn : SFH_DEFAULT_PISN;
 	t->iss_want = s->has_isn ? s->tisn : SFH_DEFAULT_TISN;
 	t->iss_set = 1;
-	/* An IPv6 case on a target that cannot play one is refused, never judged. */
-	if (s->ipv6 && !(t->ops->caps & SFH_CAP_IPV6)) {
-		snprintf(res->err, sizeof res->err,
-			 "not supported by target %s: IPv6 (`family ipv6`)%s%s", t->ops->name,
-			 t->no_ipv6 ? ": " : "", t->no_ipv6 ? t->no_ipv6 : "");
-		return -1;
-	}
 	if (t->ops->caps & SFH_CAP_IPV6)
 		t->ipv6 = s->ipv6;
 	sfo_tcb_init(&x.tcb);

@@ -145,9 +145,9 @@ void sfh_runner_free(struct sfh_runner *r);
 int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
 	    const struct sfh_run_opts *o, struct sfh_result *res);
 
-/* Can t run s? 0, or -1 with "not supported by target NAME: what" in err: a `timers`
- * setting the target cannot honour, or timing on `out` without emission times. sfh_run
- * checks it first (returns -1 with that reason). */
+/* Can t run s? 0, or -1 with "not supported by target NAME: what" in err: IPv6 on a
+ * target without it, a `timers` setting the target cannot honour, or timing on `out`
+ * without emission times. sfh_run checks it first (returns -1 with that reason). */
 int sfh_run_supported(const struct sfh_target *t, const struct sfh_scenario *s, char *err,
 		      size_t errlen);
 /* Drop from s what t cannot do (timer settings, timing on `out`): for fuzz inputs. */

@@ -37,7 +37,6 @@ struct sfc_replay {
 	size_t n;
 	size_t passed, failed, errors, skipped;
 	double secs;
-	size_t skipped; /* SFC_SKIP cases */
 };
 
 struct sfc_replay_opts {

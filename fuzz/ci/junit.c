@@ -50,7 +50,6 @@ static void attr(FILE *f, const char *name, const char *value)
 struct tally {
 	size_t tests, failures, errors, skipped;
 	double secs;
-	size_t skipped;
 };
 
 static void tally_suite(const struct sfc_replay *rp, const char *suite, struct tally *t)

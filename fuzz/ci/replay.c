@@ -126,14 +126,6 @@ static int one_case(struct sfc_case *c, struct sff_cases *cases,
 		c->status = SFC_ERROR;
 		snprintf(c->message, sizeof c->message, "%s", err);
 		rc = 0;
-	} else if (s.ipv6 && !(cases->target->ops->caps & SFH_CAP_IPV6)) {
-		/* what the target cannot play is skipped with the reason, never judged */
-		c->status = SFC_SKIP;
-		snprintf(c->message, sizeof c->message,
-			 "not supported by target %s: IPv6 (`family ipv6`)%s%s",
-			 cases->target->ops->name, cases->target->no_ipv6 ? ": " : "",
-			 cases->target->no_ipv6 ? cases->target->no_ipv6 : "");
-		rc = 0;
 	} else {
 		/* in-process where the stack recovers, a child only to confirm a crash */
 		rc = sff_cases_run(cases, &s, &ro, &c->res);
