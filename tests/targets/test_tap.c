@@ -232,7 +232,7 @@ static void seeds_match_linux(void)
 	printf("seeds: %d same verdict on linux and tap, %d explained differences\n", same,
 	       explained);
 	CHECK_EQ(same + explained + skipped, (int)seeds.n);
-	CHECK(skipped <= 2);
+	CHECK(skipped <= 5); /* seed 61 (a `timers` line) and the IPv6 seeds 75-78 */
 	CHECK(explained <= 1);
 	sfh_runner_free(r);
 	sfh_target_close(tap);
