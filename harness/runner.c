@@ -33,6 +33,9 @@ struct sfh_runner {
 	struct sfo_expect expect;
 };
 
+/* Where a real-time target's timestamp clock starts as the runner numbers it. */
+#define SFH_TS_FRAME 0x10000000u
+
 /* Everything about one run in progress. */
 struct run {
 	struct sfh_runner *r;
@@ -48,6 +51,10 @@ struct run {
 	 * carried minus the ISN the scenario gave it (0 when the target took that ISN). */
 	uint32_t tshift;
 	int tshift_set;
+	/* A real-time target's timestamp clock, likewise: its TSvals counted from
+	 * SFH_TS_FRAME (its first TSval minus that; 0 for a virtual-time target). */
+	uint32_t tsshift;
+	int tsshift_set;
 	uint32_t ts[SFH_NTS_ANCHORS]; /* timestamp anchors: ptsv (ours), ttsv (the target's) */
 	uint64_t now_us;	      /* virtual capture clock for pcap timestamps */
 	uint32_t npkts;		      /* packets so far, both ways: frame numbers in the pcap */
@@ -339,8 +346,15 @@ static int drain(struct run *x)
 			r->seg_ttsv[n] = x->ts[SFH_TS_TTSV];
 			r->seg_norder[n] =
 			    opt_kinds(r->pkts[i].data, r->pkts[i].len, r->seg_order[n]);
-			if (seg.opts & SFO_OPT_TS) /* the `ttsv` anchor: its latest TSval */
+			if ((seg.opts & SFO_OPT_TS) && !x->tsshift_set) {
+				x->tsshift_set = 1;
+				if (!(x->t->ops->caps & SFH_CAP_VTIME))
+					x->tsshift = seg.tsval - SFH_TS_FRAME;
+			}
+			if (seg.opts & SFO_OPT_TS) { /* the `ttsv` anchor: its latest TSval */
+				seg.tsval -= x->tsshift;
 				x->ts[SFH_TS_TTSV] = seg.tsval;
+			}
 			r->segs[n++] = seg;
 		}
 		if (got < SFH_DRAIN_MAX)
@@ -830,6 +844,8 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_
 	/* Our ACK field is in the target's space: on the wire it counts from its real ISN. */
 	struct sfo_seg wseg = ev.u.seg;
 	wseg.ack += x->tshift;
+	if (wseg.tsecr != 0) /* our TSecr echoes its clock; 0 echoes nothing */
+		wseg.tsecr += x->tsshift;
 	int n = sfh_wire_build(r->wire, &x->ep, &wseg, r->inpkt.data, sizeof r->inpkt.data);
 	if (n < 0) {
 		snprintf(x->res->err, sizeof x->res->err, "cannot build segment (line %u)", line);

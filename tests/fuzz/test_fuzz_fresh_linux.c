@@ -1,12 +1,14 @@
 /* On the linux target a verdict depends on the scenario alone, never on what the process
  * ran before it: each scenario of corpus/seeds, and a few whose peer numbers are written
  * from the target's sequence space and the other way round (`seq=tnxt-...`,
- * `ack=pisn+...`: what the kernel makes of them depends on where its ISN falls), runs
- * alone at case 0 in a fresh process, then in one process as the N-th of a batch at
- * several case numbers (other ports, so other kernel ISNs: Linux derives its ISN from the
- * 4-tuple and a clock), and the traces must be identical. Two things in a linux trace
- * follow the real clock and are masked: the kernel's TSval (its timestamp clock) and the
- * real time a cut wait took ("the stack's timers saw N ms").
+ * `ack=pisn+...`: what the kernel makes of them depends on where its ISN falls) or whose
+ * TSvals mix the kernel's clock with absolute ones (`ts=ttsv+16` then `ts=100`), runs
+ * alone at case 0 in a fresh process (its own namespace, so another timestamp clock),
+ * then in one process as the N-th of a batch at several case numbers (other ports, so
+ * other kernel ISNs: Linux derives its ISN from the 4-tuple and a clock), and the traces
+ * must be identical. Two things in a linux trace follow the real clock and are masked:
+ * the kernel's TSvals (the runner counts them from a fixed start, but they move on with
+ * real milliseconds) and the real time a cut wait took ("the stack's timers saw N ms").
  * Skipped (77) when not root or without /dev/net/tun, like tests/targets/test_linux.c. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,11 @@ static const char *const cross[] = {
     "isn pisn=0x10000000 tisn=0x50000000\n"
     "in S\n"
     "in . ack=pisn+1\n",
+    "role active\n"
+    "isn pisn=0x8b17bfc3 tisn=0x4d51a855\n"
+    "in S ws=0 ts=ttsv+16,0\n"
+    "in . seq=pisn\n"
+    "in F. ts=100,ttsv-2147483648\n",
     "role passive\n"
     "isn pisn=0x20000000 tisn=0x9000a000\n"
     "in S\n"
