@@ -269,8 +269,8 @@ static void fmt_seg(const struct run *x, const struct sfo_seg *s, int from_targe
  * longer list never matches). The packet parsed already (sfh_wire_parse). */
 static uint8_t opt_kinds(const uint8_t *ip, size_t len, uint8_t out[SFH_MAX_ORDER + 1])
 {
-	size_t ihl = (size_t)(ip[0] & 15) * 4, n = 0;
-	if (len < ihl + 20)
+	size_t ihl = sfh_wire_tcp_at(ip, len), n = 0; /* IPv4 or IPv6 */
+	if (ihl == 0 || len < ihl + 20)
 		return 0;
 	const uint8_t *tcp = ip + ihl;
 	size_t off = (size_t)(tcp[12] >> 4) * 4;
