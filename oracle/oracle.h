@@ -334,6 +334,8 @@ enum {
 	SFO_TF_QP_TS = 1u << 29,     /* oracle: the pending text (SYN_QP, syn_q_len) came on
 				      * a segment without TSopt, which the target may have
 				      * dropped (RFC 7323 3.2), not on a simultaneous-open SYN */
+	SFO_TF_ORPHAN = 1u << 30,    /* its listener closed before the application accepted
+				      * it: completing the handshake may abort it */
 	SFO_TF_OOO_ALL = SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP | SFO_TF_OOO_FINX
 };
 
@@ -392,6 +394,9 @@ struct sfo_cfg {
  * for callers that only need the verdict, such as a fuzz loop on a stack that diverges
  * on most inputs: formatting the detail is a visible share of its time. */
 enum { SFO_CFG_STACK = 1u << 0, SFO_CFG_BRIEF = 1u << 1 };
+/* SFO_CFG_LISTENER: the TCB is one connection of several and a listener is open on its
+ * port (a scenario that names its TCBs): a SYN in TIME-WAIT may also reopen (MAY-2). */
+enum { SFO_CFG_LISTENER = 1u << 2 };
 
 /* Initialise a TCB in CLOSED (no connection). */
 void sfo_tcb_init(struct sfo_tcb *t);
@@ -447,6 +452,11 @@ struct sfo_expect {
  * outcome. *t is not changed: the caller commits one outcome with sfo_commit(). */
 void sfo_step(const struct sfo_tcb *t, const struct sfo_cfg *cfg, const struct sfo_event *ev,
 	      struct sfo_expect *e);
+
+/* The listener of connection *t closed before the application accepted it (3.10.4): fill
+ * *e with what may become of the connection (aborted as by ABORT, left to live on marked
+ * SFO_TF_ORPHAN, or dropped silently); *t is not changed. */
+void sfo_step_orphan(const struct sfo_tcb *t, const struct sfo_cfg *cfg, struct sfo_expect *e);
 
 /* The event class of ev against *t (also set in sfo_expect.evclass). */
 enum sfo_evclass sfo_classify(const struct sfo_tcb *t, const struct sfo_event *ev);
