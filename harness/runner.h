@@ -110,6 +110,13 @@ struct sfh_runner;
 struct sfh_runner *sfh_runner_new(char *err, size_t errlen);
 void sfh_runner_free(struct sfh_runner *r);
 
+/* Can a target with these ops run s? 1 yes; 0 with "not supported by target X: what" in
+ * why (a scenario naming a listener or connections on a target without SFH_CAP_LISTENER,
+ * a second connection without SFH_CAP_CONNS). sfh_run refuses such a scenario (-1 with
+ * that reason); a corpus replay skips it. */
+int sfh_run_supported(const struct sfh_target_ops *ops, const struct sfh_scenario *s, char *why,
+		      size_t cap);
+
 /* Run s on t. Returns 0 when the run completed (conformant or not: see res->verdict),
  * -1 when the target or harness failed (res->err says why). */
 int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,

@@ -17,7 +17,8 @@
 
 /* ---- replay.c: a regression corpus, case by case ---- */
 
-enum sfc_status { SFC_PASS, SFC_FAIL, SFC_ERROR };
+/* SFC_SKIP: the target cannot run the scenario (sfh_run_supported); message says why */
+enum sfc_status { SFC_PASS, SFC_FAIL, SFC_ERROR, SFC_SKIP };
 
 struct sfc_case {
 	char *path;  /* the scenario file */
@@ -35,6 +36,7 @@ struct sfc_replay {
 	size_t n;
 	size_t passed, failed, errors;
 	double secs;
+	size_t skipped; /* cases the target cannot run (SFC_SKIP) */
 };
 
 struct sfc_replay_opts {

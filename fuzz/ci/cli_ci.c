@@ -99,6 +99,8 @@ static void print_case(void *ctx, const struct sfc_case *c)
 	/* file names and texts come from the corpus: escaped for the terminal */
 	if (c->status == SFC_ERROR)
 		snprintf(line, sizeof line, "ERR  %s: %s", c->path, c->message);
+	else if (c->status == SFC_SKIP)
+		snprintf(line, sizeof line, "skip %s: %s", c->path, c->message);
 	else if (c->status == SFC_FAIL)
 		snprintf(line, sizeof line, "FAIL %s: %s", c->path, c->message);
 	else
@@ -209,7 +211,8 @@ static int cmd_replay(int argc, char **argv)
 		return EXIT_BAD;
 	}
 	/* a scenario that could not run is failed, not passed */
-	printf("%zu passed, %zu failed\n", rp.passed, rp.failed + rp.errors);
+	printf("%zu passed, %zu failed", rp.passed, rp.failed + rp.errors);
+	printf(rp.skipped ? ", %zu skipped (not supported by the target)\n" : "\n", rp.skipped);
 	int rc = rp.errors ? EXIT_BAD : rp.failed ? EXIT_FOUND : 0;
 	struct junit_ctx jc = {.target = target, .rp = &rp};
 	if (junit && write_atomic(junit, junit_writer, &jc) != 0)
@@ -777,7 +780,8 @@ static int cmd_ci(int argc, char **argv)
 		sfc_life_free(life);
 		return EXIT_BAD;
 	}
-	printf("%zu passed, %zu failed\n", rp.passed, rp.failed + rp.errors);
+	printf("%zu passed, %zu failed", rp.passed, rp.failed + rp.errors);
+	printf(rp.skipped ? ", %zu skipped (not supported by the target)\n" : "\n", rp.skipped);
 
 	/* 2. the campaign */
 	int fz = 0;

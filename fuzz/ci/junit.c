@@ -48,7 +48,7 @@ static void attr(FILE *f, const char *name, const char *value)
 }
 
 struct tally {
-	size_t tests, failures, errors;
+	size_t tests, failures, errors, skipped;
 	double secs;
 };
 
@@ -61,6 +61,7 @@ static void tally_suite(const struct sfc_replay *rp, const char *suite, struct t
 		t->tests++;
 		t->failures += rp->c[i].status == SFC_FAIL;
 		t->errors += rp->c[i].status == SFC_ERROR;
+		t->skipped += rp->c[i].status == SFC_SKIP;
 		t->secs += rp->c[i].secs;
 	}
 }
@@ -70,8 +71,8 @@ static void suite_open(FILE *f, const char *name, const struct tally *t, const c
 {
 	fputs("  <testsuite", f);
 	attr(f, "name", name);
-	fprintf(f, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"%.3f\"",
-		t->tests, t->failures, t->errors, t->secs);
+	fprintf(f, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\"",
+		t->tests, t->failures, t->errors, t->skipped, t->secs);
 	attr(f, "timestamp", stamp);
 	attr(f, "hostname", host);
 	fputs(">\n", f);
@@ -86,7 +87,11 @@ static void write_case(FILE *f, const char *target, const struct sfc_case *c)
 	attr(f, "name", base ? base + 1 : c->path);
 	attr(f, "classname", classname);
 	fprintf(f, " time=\"%.3f\">\n", c->secs);
-	if (c->status != SFC_PASS) {
+	if (c->status == SFC_SKIP) {
+		fputs("      <skipped", f);
+		attr(f, "message", c->message);
+		fputs("/>\n", f);
+	} else if (c->status != SFC_PASS) {
 		const char *el = c->status == SFC_FAIL ? "failure" : "error";
 		const struct sfo_verdict *v = &c->res.verdict;
 		fprintf(f, "      <%s", el);

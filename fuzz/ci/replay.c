@@ -121,6 +121,9 @@ static int one_case(struct sfc_case *c, struct sff_cases *cases,
 		c->status = SFC_ERROR;
 		snprintf(c->message, sizeof c->message, "%s", err);
 		rc = 0;
+	} else if (!sfh_run_supported(cases->target->ops, &s, err, sizeof err)) {
+		c->status = SFC_SKIP;
+		snprintf(c->message, sizeof c->message, "%s", err);
 	} else {
 		/* in-process where the stack recovers, a child only to confirm a crash */
 		rc = sff_cases_run(cases, &s, &ro, &c->res);
@@ -191,6 +194,7 @@ int sfc_replay_run(struct sfc_replay *rp, int nargs, char **args, const struct s
 		rp->passed += c->status == SFC_PASS;
 		rp->failed += c->status == SFC_FAIL;
 		rp->errors += c->status == SFC_ERROR;
+		rp->skipped += c->status == SFC_SKIP;
 		if (o->each)
 			o->each(o->ctx, c);
 	}

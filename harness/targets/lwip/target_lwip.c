@@ -63,11 +63,14 @@ struct lwip_target {
 	int iss_fixed; /* args "iss=N": every case's first ISN is N */
 	int iss_own;   /* args "iss=own": lwIP's own generator (for `synfin isn`) */
 	uint32_t iss;
-	/* per case */
-	int have_conn;	      /* the application holds the connection (connected/accepted) */
-	int app_closed;	      /* ... and has given it back with tcp_close (no handle left) */
-	uint32_t rcv_pending; /* octets lwIP delivered that RECEIVE has not taken */
-	uint64_t sent_total;  /* octets accepted by SEND, to keep the pattern continuous */
+	/* per case: the application's side of each connection (one without selectors) */
+	struct lwip_conn {
+		int have_conn;	      /* the application holds it (connected/accepted) */
+		int app_closed;	      /* ... and has given it back with tcp_close (no handle) */
+		uint32_t rcv_pending; /* octets lwIP delivered that RECEIVE has not taken */
+		uint64_t sent_total;  /* octets accepted by SEND: the pattern stays continuous */
+	} mc[SFH_MAX_CONNS];
+	int cur; /* the connection the operation at hand is about (0 without selectors) */
 	/* output queue of this case: q[qhead..qlen) */
 	struct sfh_pkt *q;
 	int qhead, qlen, qcap;
@@ -77,13 +80,39 @@ struct lwip_target {
 	struct netif netif_snap; /* the netif at that moment */
 };
 
+#define LC(t) (&(t)->mc[(t)->cur])
+
 /* ---- finding the case's pcbs ---- */
 
+/* Connection k's port pair: the peer's port the runner gave it, and ours (the listener's
+ * in the passive role; in the active role each connection binds its own). */
+static uint16_t conn_lport(const struct lwip_target *t, int k)
+{
+	return (uint16_t)(t->ep.target_port + (t->role == SFH_ROLE_ACTIVE ? k : 0));
+}
+
+static uint16_t conn_rport(const struct lwip_target *t, int k)
+{
+	return t->base.multi ? t->base.conn_port[k] : t->ep.peer_port;
+}
+
+/* The connection (index into mc) pcb p is, or -1. */
+static int conn_index(const struct lwip_target *t, const struct tcp_pcb *p)
+{
+	int n = t->base.multi ? SFH_MAX_CONNS : 1;
+	if (!IP_IS_V4_VAL(p->remote_ip) ||
+	    ip4_addr_get_u32(ip_2_ip4(&p->remote_ip)) != lwip_htonl(t->ep.peer_ip))
+		return -1;
+	for (int k = 0; k < n; k++)
+		if (p->local_port == conn_lport(t, k) && p->remote_port == conn_rport(t, k))
+			return k;
+	return -1;
+}
+
+/* p is the connection at hand (t->cur). */
 static int is_case_pcb(const struct lwip_target *t, const struct tcp_pcb *p)
 {
-	return p->local_port == t->ep.target_port && p->remote_port == t->ep.peer_port &&
-	       IP_IS_V4_VAL(p->remote_ip) &&
-	       ip4_addr_get_u32(ip_2_ip4(&p->remote_ip)) == lwip_htonl(t->ep.peer_ip);
+	return conn_index(t, p) == t->cur;
 }
 
 /* The case's connection, active or in TIME-WAIT (*tw says which), or NULL. */
@@ -145,9 +174,12 @@ static enum sfo_state map_state(enum tcp_state s)
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct lwip_target *t = arg;
-	(void)pcb, (void)err;
+	(void)err;
+	int k = conn_index(t, pcb);
+	if (k >= 0)
+		t->cur = k;
 	if (p) {
-		t->rcv_pending += p->tot_len;
+		LC(t)->rcv_pending += p->tot_len;
 		pbuf_free(p);
 	}
 	return ERR_OK;
@@ -163,7 +195,7 @@ static void on_err(void *arg, err_t err)
  * an earlier connection delivered and nobody read went with that connection). */
 static void adopt(struct lwip_target *t, struct tcp_pcb *pcb)
 {
-	t->rcv_pending = 0;
+	LC(t)->rcv_pending = 0;
 	tcp_arg(pcb, t);
 	tcp_recv(pcb, on_recv);
 	tcp_err(pcb, on_err);
@@ -175,10 +207,13 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	struct lwip_target *t = arg;
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
-	if (!is_case_pcb(t, pcb))
+	int k = conn_index(t, pcb);
+	if (k < 0)
 		return ERR_VAL; /* not this case's peer: lwIP aborts it */
+	t->cur = k;
 	adopt(t, pcb);
-	t->have_conn = 1;
+	LC(t)->app_closed = 0; /* a new incarnation on the 4-tuple (TIME-WAIT reused) */
+	LC(t)->have_conn = 1;
 	return ERR_OK;
 }
 
@@ -188,7 +223,9 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
  * every operation (accept callbacks happen inside ip4_input). */
 static void settle(struct lwip_target *t)
 {
-	struct tcp_pcb *l = t->have_conn ? find_listener(t) : NULL;
+	if (t->base.multi) /* the listener is the scenario's to close */
+		return;
+	struct tcp_pcb *l = LC(t)->have_conn ? find_listener(t) : NULL;
 	if (l)
 		tcp_close(l);
 }
@@ -382,10 +419,8 @@ static int lwip_reset(struct sfh_target *base, enum sfh_role role, uint32_t case
 	drop_all_pcbs();
 	t->qhead = t->qlen = 0;
 	t->qoverflow = 0;
-	t->rcv_pending = 0;
-	t->sent_total = 0;
-	t->have_conn = 0;
-	t->app_closed = 0;
+	memset(t->mc, 0, sizeof t->mc);
+	t->cur = 0;
 	t->role = role;
 	t->ep.target_ip = LWIP_TARGET_IP;
 	t->ep.peer_ip = LWIP_PEER_IP;
@@ -439,7 +474,7 @@ static uint32_t do_send(struct lwip_target *t, struct tcp_pcb *c, uint32_t n)
 			len = 0xffff;
 		if (len == 0)
 			break;
-		const uint8_t *src = t->pattern + (t->sent_total + done) % 26;
+		const uint8_t *src = t->pattern + (LC(t)->sent_total + done) % 26;
 		err_t e;
 		while ((e = tcp_write(c, src, (u16_t)len, TCP_WRITE_FLAG_COPY)) == ERR_MEM &&
 		       len > 1)
@@ -449,7 +484,7 @@ static uint32_t do_send(struct lwip_target *t, struct tcp_pcb *c, uint32_t n)
 		done += len;
 	}
 	if (done) {
-		t->sent_total += done;
+		LC(t)->sent_total += done;
 		tcp_output(c);
 	}
 	return done;
@@ -460,12 +495,12 @@ static uint32_t do_send(struct lwip_target *t, struct tcp_pcb *c, uint32_t n)
 static uint32_t do_receive(struct lwip_target *t, struct tcp_pcb *c, int tw, uint32_t n)
 {
 	if (!c) {
-		t->rcv_pending = 0;
+		LC(t)->rcv_pending = 0;
 		return 0;
 	}
-	if (n == 0 || n > t->rcv_pending)
-		n = t->rcv_pending;
-	t->rcv_pending -= n;
+	if (n == 0 || n > LC(t)->rcv_pending)
+		n = LC(t)->rcv_pending;
+	LC(t)->rcv_pending -= n;
 	for (uint32_t left = n; left && !tw;) {
 		u16_t chunk = (u16_t)(left > 0xffff ? 0xffff : left);
 		tcp_recved(c, chunk);
@@ -481,12 +516,49 @@ static void do_connect(struct lwip_target *t)
 	if (!p)
 		return;
 	adopt(t, p);
-	t->have_conn = 1;
+	LC(t)->have_conn = 1;
 	ip_addr_t peer;
 	ip_addr_set_ip4_u32_val(peer, lwip_htonl(t->ep.peer_ip));
-	if (tcp_bind(p, IP4_ADDR_ANY, t->ep.target_port) != ERR_OK ||
-	    tcp_connect(p, &peer, t->ep.peer_port, NULL) != ERR_OK)
+	if (tcp_bind(p, IP4_ADDR_ANY, conn_lport(t, t->cur)) != ERR_OK ||
+	    tcp_connect(p, &peer, conn_rport(t, t->cur), NULL) != ERR_OK)
 		tcp_abort(p); /* still CLOSED: freed silently, no segment */
+}
+
+/* The connection the runner's selector names (sfh_target.sel_port), or -1. */
+static int selected(const struct lwip_target *t)
+{
+	for (int k = 0; k < SFH_MAX_CONNS; k++)
+		if (t->base.conn_port[k] == t->base.sel_port)
+			return k;
+	return -1;
+}
+
+/* A call on the listener of a case with selectors: it opens, or it closes (tcp_close
+ * for abort too: the raw API has no abort of a LISTEN pcb), and the connections it
+ * spawned live on in lwIP: one still in SYN-RECEIVED is reset when its handshake
+ * completes (no listener to hand it to). shutdown of a listener lwIP refuses. */
+static int listener_call(struct lwip_target *t, enum sfo_call call)
+{
+	switch (call) {
+	case SFO_CALL_LISTEN:
+		if (!find_listener(t))
+			open_listener(t);
+		return 0;
+	case SFO_CALL_CLOSE:
+	case SFO_CALL_ABORT:
+		close_listener(t);
+		return 0;
+	case SFO_CALL_SHUTDOWN:
+		return SFH_CALL_REFUSED;
+	case SFO_CALL_CONNECT:
+	case SFO_CALL_ACCEPT:
+	case SFO_CALL_SEND:
+	case SFO_CALL_RECEIVE:
+		break;
+	}
+	snprintf(t->base.err, sizeof t->base.err, "lwip: call %s on the listener",
+		 sfo_call_name(call));
+	return -1;
 }
 
 static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
@@ -494,6 +566,13 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	struct lwip_target *t = (struct lwip_target *)base;
 	if ((unsigned)call >= SFO_NCALLS) {
 		snprintf(base->err, sizeof base->err, "lwip: unknown call %d", (int)call);
+		return -1;
+	}
+	if (base->multi && base->sel_listener)
+		return listener_call(t, call);
+	if (base->multi && (t->cur = selected(t)) < 0) {
+		snprintf(base->err, sizeof base->err, "lwip: no connection has peer port %u",
+			 base->sel_port);
 		return -1;
 	}
 	int tw;
@@ -507,8 +586,8 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	 * calls): those calls are refused, the listener is left alone (closing it would not
 	 * be CLOSE of that connection: lwIP resets the orphaned embryo when its handshake
 	 * completes). docs/targets.md has the table. */
-	int unreachable = (c && !t->have_conn) || t->app_closed;
-	if (c && !t->have_conn)
+	int unreachable = (c && !LC(t)->have_conn) || LC(t)->app_closed;
+	if (c && !LC(t)->have_conn)
 		c = NULL;
 	if (unreachable &&
 	    (call == SFO_CALL_SHUTDOWN || call == SFO_CALL_CLOSE || call == SFO_CALL_ABORT))
@@ -518,13 +597,13 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 		if (!c && !find_listener(t)) {
 			/* a new passive OPEN: the application holds only the listener again (an
 			 * earlier connection, gone, must not make settle() close it at once) */
-			t->have_conn = t->app_closed = 0;
+			LC(t)->have_conn = LC(t)->app_closed = 0;
 			open_listener(t);
 		}
 		break;
 	case SFO_CALL_CONNECT:
-		if (!c && !find_listener(t)) {
-			t->app_closed = 0;
+		if (!c && (base->multi || !find_listener(t))) {
+			LC(t)->app_closed = 0;
 			do_connect(t);
 		}
 		break;
@@ -545,13 +624,15 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 		if (c && !tw)
 			tcp_close(c); /* TIME-WAIT: "error: connection closing", nothing to do */
 		if (c)
-			t->app_closed = 1;
-		close_listener(t); /* with no connection: CLOSE in LISTEN */
+			LC(t)->app_closed = 1;
+		if (!base->multi)
+			close_listener(t); /* with no connection: CLOSE in LISTEN */
 		break;
 	case SFO_CALL_ABORT:
 		if (c)
 			tcp_abort(c);
-		close_listener(t);
+		if (!base->multi)
+			close_listener(t);
 		break;
 	}
 	settle(t);
@@ -589,11 +670,19 @@ static int lwip_state(struct sfh_target *base, enum sfo_state *st)
 {
 	struct lwip_target *t = (struct lwip_target *)base;
 	int tw;
+	if (base->multi && base->sel_listener) {
+		*st = find_listener(t) ? SFO_LISTEN : SFO_CLOSED;
+		return 0;
+	}
+	if (base->multi && (t->cur = selected(t)) < 0) {
+		*st = SFO_CLOSED;
+		return 0;
+	}
 	struct tcp_pcb *c = find_conn(t, &tw);
 	if (c)
 		*st = map_state(c->state);
 	else
-		*st = find_listener(t) ? SFO_LISTEN : SFO_CLOSED;
+		*st = !base->multi && find_listener(t) ? SFO_LISTEN : SFO_CLOSED;
 	return 0;
 }
 
@@ -628,10 +717,8 @@ int sfh_lwip_target_recover(struct sfh_target *base)
 	t->netif = t->netif_snap;
 	t->qhead = t->qlen = 0;
 	t->qoverflow = 0;
-	t->rcv_pending = 0;
-	t->sent_total = 0;
-	t->have_conn = 0;
-	t->app_closed = 0;
+	memset(t->mc, 0, sizeof t->mc);
+	t->cur = 0;
 	return 0;
 }
 
@@ -652,7 +739,8 @@ static void lwip_close(struct sfh_target *base)
 const struct sfh_target_ops sfh_target_lwip_ops = {
     .name = "lwip",
     .summary = "lwIP 2.1.3 (liblwip.so) in-process, raw API, virtual time",
-    .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_INPROC,
+    .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_INPROC |
+	    SFH_CAP_LISTENER | SFH_CAP_CONNS,
     .profile = "lwip",
     .probe = lwip_probe,
     .version = lwip_version,
