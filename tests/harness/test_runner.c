@@ -75,6 +75,8 @@ static const struct {
 	{"lastack-ignore-ack", "lastack.ack.fin", "state"},
 	{"rst-answers-rst", "seq.unacceptable.rst", "unexpected-response"},
 	{"fin-bad-checksum", "seg.checksum", "wrong-field"},
+	/* the accepted connection's RST where only the listener should go */
+	{"listener-close-resets-all", "wait.idle", "state"},
 };
 
 static void each_fault_found_by_seed_replay(const struct sfh_filelist *seeds)

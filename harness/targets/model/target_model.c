@@ -220,7 +220,16 @@ static const struct sfh_fault faults[] = {
 	 f_lastack_ignore_ack, 0},
 	{"rst-answers-rst", "an out-of-window RST is answered with an ACK", f_rst_answers_rst, 0},
 	{"fin-bad-checksum", "a FIN goes out with a wrong TCP checksum", f_none, SFO_FIN},
+	/* acts in model_call: closing the listener is no step of a connection */
+	{"listener-close-resets-all",
+	 "closing the listener also resets the connections the application accepted", f_none, 0},
 };
+
+/* The fault named, in effect. */
+static int fault_is(const struct model_target *m, const char *name)
+{
+	return m->fault && strcmp(m->fault->name, name) == 0;
+}
 
 size_t sfh_fault_count(void)
 {
@@ -669,7 +678,7 @@ static int model_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 	     j++) {
 		const struct sfo_tcb *c = &m->tcbs[j];
 		if (c->state == SFO_CLOSED || !(c->fl & SFO_TF_PASSIVE) ||
-		    (c->fl & SFO_TF_ACCEPTED))
+		    ((c->fl & SFO_TF_ACCEPTED) && !fault_is(m, "listener-close-resets-all")))
 			continue;
 		model_address(m, j);
 		if (model_apply(m, &ev, 1) != 0)
