@@ -566,7 +566,8 @@ static void options_and_version(void)
 	if (!ops)
 		return;
 	CHECK(strncmp(ops->version(), "Linux ", 6) == 0);
-	CHECK_EQ(ops->caps, SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE);
+	CHECK_EQ(ops->caps, SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_LISTENER |
+				SFH_CAP_CONNS);
 	struct sfh_target *t = NULL;
 	char err[256] = "";
 	CHECK_EQ(sfh_target_open("linux:bogus=1", &t, err, sizeof err), -1);
