@@ -540,10 +540,10 @@ static int selected(const struct lwip_target *t)
 static int listener_call(struct lwip_target *t, enum sfo_call call)
 {
 	switch (call) {
-	case SFO_CALL_LISTEN:
+	case SFO_CALL_LISTEN: /* tcp_bind refuses while a connection holds the port */
 		if (!find_listener(t))
 			open_listener(t);
-		return 0;
+		return find_listener(t) ? 0 : SFH_CALL_REFUSED;
 	case SFO_CALL_CLOSE:
 	case SFO_CALL_ABORT:
 		close_listener(t);
@@ -578,6 +578,15 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	int tw;
 	struct tcp_pcb *c = find_conn(t, &tw);
 	int ret = 0;
+	if (base->multi && t->role == SFH_ROLE_PASSIVE) {
+		/* an active OPEN from the listener's port: tcp_bind refuses it */
+		if (call == SFO_CALL_CONNECT)
+			return SFH_CALL_REFUSED;
+		/* a new connection on the 4-tuple, still the listener's (a SYN after the
+		 * application closed the one before): the application holds none yet */
+		if (c && c->state == SYN_RCVD)
+			LC(t)->have_conn = LC(t)->app_closed = 0;
+	}
 	/* lwIP hands a passive connection to the application only once it is established
 	 * (the accept callback): before that the application holds just the listener, as a
 	 * socket server blocked in accept() would. After tcp_close the pcb is lwIP's, and
