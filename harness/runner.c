@@ -727,8 +727,11 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint8_t
 	if (d == 1 && x->multi && (ev.u.seg.flags & (SFO_SYN | SFO_ACK)) == SFO_SYN &&
 	    c->tcb.state == SFO_SYN_RECEIVED && (spawn || before == SFO_TIME_WAIT)) {
 		if (!spawn) {
+			/* reopened from TIME-WAIT: a connection of the listener's that nobody has
+			 * accepted yet, whatever became of the one before */
 			c->peer_sent = 0;
 			c->delivered = 0;
+			c->tcb.fl = (c->tcb.fl & ~(uint32_t)SFO_TF_ACCEPTED) | SFO_TF_PASSIVE;
 		}
 		c->pisn = ev.u.seg.seq;
 		note_peer_data(x, &ev.u.seg);

@@ -664,7 +664,8 @@ static int accept_all(struct linux_target *lt)
 		int k = 0;
 		while (k < SFH_MAX_CONNS && lt->cep[k].peer_port != ntohs(sa.sin_port))
 			k++;
-		if (k == SFH_MAX_CONNS) {
+		if (k == SFH_MAX_CONNS || sfh_linux_fd_state(fd) == SFH_LK_CLOSE) {
+			/* none of the case's, or an incarnation already reset in the queue */
 			sfh_linux_abort_fd(fd);
 			continue;
 		}
@@ -693,11 +694,12 @@ static int lt_state(struct sfh_target *t, enum sfo_state *st)
 		return 0;
 	}
 	/* a request socket reads SYN-RECEIVED while its listener lives (the listener is
-	 * the connection's only holder then), CLOSED once it is gone */
-	struct sfh_linux_app *a = &lt->capp[k];
-	a->lfd = lt->app.lfd;
-	int rc = sfh_linux_app_state(a, st);
-	a->lfd = -1;
+	 * the connection's only holder then), CLOSED once it is gone; a socket held of an
+	 * earlier incarnation (reset, or handed to TIME-WAIT) makes no later one accepted */
+	struct sfh_linux_app a = lt->capp[k];
+	a.lfd = lt->app.lfd;
+	a.accepted = a.cfd >= 0 && sfh_linux_fd_state(a.cfd) != SFH_LK_CLOSE;
+	int rc = sfh_linux_app_state(&a, st);
 	if (rc == 0 && *st == SFO_LISTEN)
 		*st = SFO_CLOSED; /* no connection on the tuple: the listener's answer */
 	return rc;
@@ -760,7 +762,18 @@ static int lt_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 		snprintf(t->err, sizeof t->err, "linux target: accept: %s", strerror(errno));
 		return -1;
 	}
-	return sfh_linux_app_call(&lt->capp[k], call, arg);
+	/* The socket held is of an earlier incarnation (it reads CLOSE) and a new one is in
+	 * the listener's SYN-RECEIVED: the application holds nothing of the new one. */
+	struct sfh_linux_app *a = &lt->capp[k];
+	struct sfh_linux_sk sk;
+	if (a->cfd >= 0 && sfh_linux_fd_state(a->cfd) == SFH_LK_CLOSE &&
+	    sfh_linux_diag_get(&lt->ns, a->ep, &sk) == 1 && sk.dport != 0 &&
+	    (sk.state == SFH_LK_SYN_RECV || sk.state == SFH_LK_NEW_SYN_RECV)) {
+		close(a->cfd);
+		a->cfd = -1;
+		a->accepted = 0;
+	}
+	return sfh_linux_app_call(a, call, arg);
 }
 
 /* ---------- time ---------- */

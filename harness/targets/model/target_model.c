@@ -594,7 +594,11 @@ static int model_inject_multi(struct model_target *m, struct sfo_event *ev,
 	    (ev->u.seg.flags & (SFO_SYN | SFO_ACK | SFO_RST)) == SFO_SYN)
 		m->cfg.stack_iss = model_next_iss(m);
 	model_address(m, k);
+	enum sfo_state before = t->state;
 	int rc = model_apply(m, ev, 0);
+	/* reopened from TIME-WAIT: the listener's, not accepted yet (as the runner has it) */
+	if (before == SFO_TIME_WAIT && t->state == SFO_SYN_RECEIVED)
+		t->fl = (t->fl & ~(uint32_t)SFO_TF_ACCEPTED) | SFO_TF_PASSIVE;
 	model_settle(m, k);
 	return rc;
 }
