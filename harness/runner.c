@@ -546,7 +546,8 @@ static int check_delivery(struct run *x, int ev_index, uint32_t line, int got)
 static struct sfo_cfg cfg_for(const struct run *x, int k)
 {
 	struct sfo_cfg c = x->cfg;
-	if (x->multi && k != LSN && x->cn[LSN].tcb.state == SFO_LISTEN)
+	if (x->multi && k != LSN && x->cn[LSN].tcb.state == SFO_LISTEN &&
+	    x->cn[k].target_port == x->ep.target_port)
 		c.flags |= SFO_CFG_LISTENER;
 	return c;
 }
@@ -602,13 +603,14 @@ static int judge_step(struct run *x, int k, int ev_index, uint32_t line, int orp
 	return judge_others(x, ev_index, line, k, NULL, orphans);
 }
 
-/* Which TCB a call addresses: without selectors the one; with them, `listen` and the
- * listener selector the listener, else connection N (1 by default). */
+/* Which TCB a call addresses: without selectors the one; with them, `listen` (in either
+ * role: a socket that listens is the listener) and the listener selector the listener,
+ * else connection N (1 by default). */
 static int call_tcb(const struct run *x, enum sfo_call call, uint8_t sel)
 {
 	if (!x->multi)
 		return 0;
-	if (sel == SFH_SEL_LISTENER || (call == SFO_CALL_LISTEN && x->s->role == SFH_ROLE_PASSIVE))
+	if (sel == SFH_SEL_LISTENER || call == SFO_CALL_LISTEN)
 		return LSN;
 	return sel ? sel - 1 : 0;
 }
@@ -685,7 +687,8 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint8_t
 	}
 	/* No connection on this 4-tuple: the listener's LISTEN TCB meets the segment
 	 * (3.10.7.2), and what it becomes is the new connection's. */
-	int spawn = x->multi && before == SFO_CLOSED && x->cn[LSN].tcb.state == SFO_LISTEN;
+	int spawn = x->multi && before == SFO_CLOSED && x->cn[LSN].tcb.state == SFO_LISTEN &&
+		    c->target_port == x->ep.target_port; /* the listener's port */
 	if (spawn) {
 		c->peer_sent = 0;
 		c->delivered = 0;

@@ -872,6 +872,13 @@ static void tw_reopen(struct sfo_ctx *c, const struct sfo_seg *s, sfo_rule_t r)
 		p->seq_lo = old + 1;
 		p->seq_hi = old + 0x7fffffffu;
 	}
+	/* 3.10.7.2: the listener that takes the new SYN may drop one that carries FIN as
+	 * bogus; the old incarnation is gone all the same */
+	if (s->flags & SFO_FIN) {
+		struct sfo_outcome *d = sfo_out_new(c);
+		sfo_tcb_to_closed(&d->next);
+		sfo_set_state(d, SFO_CLOSED, SFO_R_LISTEN_SYN_FIN_DROP);
+	}
 }
 
 /* TIME-WAIT cases that come before the ordered checks. Returns 1 when handled. */

@@ -119,6 +119,16 @@ static void timewait_syn_reopen_with_listener(void)
 	w.ot.fl |= SFO_TF_TS;
 	probe(&w, tsyn, &e);
 	CHECK(next_states(&e) & BIT(SFO_SYN_RECEIVED));
+	/* a SYN that also carries FIN: the listener may drop it, the old incarnation gone
+	 * (Linux: TCP_TW_SYN, then the listener discards SYN+FIN) */
+	struct sfo_seg synfin = mkseg(SFO_SYN | SFO_FIN, rnxt(&w) + 100000, 0, 0);
+	probe(&w, synfin, &e);
+	CHECK_EQ(JUDGE0(&w, &e, SFO_CLOSED), SFO_DIV_OK);
+	CHECK_STR(sfo_rule(e.out[w.which].state_rule)->id, "listen.syn.fin.drop");
+	w.ocfg.flags &= ~(uint32_t)SFO_CFG_LISTENER;
+	probe(&w, synfin, &e);
+	CHECK(JUDGE0(&w, &e, SFO_CLOSED) != SFO_DIV_OK);
+	w.ocfg.flags |= SFO_CFG_LISTENER;
 	/* a SYN,ACK is no new connection */
 	probe(&w, mkseg(SFO_SYN | SFO_ACK, rnxt(&w) + 100000, tnxt(&w), 0), &e);
 	CHECK(!(next_states(&e) & BIT(SFO_SYN_RECEIVED)));

@@ -550,7 +550,8 @@ static void model_address(struct model_target *m, int k)
 	}
 	m->bp = &m->cback;
 	m->cfg.flags &= ~(uint32_t)SFO_CFG_LISTENER;
-	if (k < MODEL_LSN && m->tcbs[MODEL_LSN].state == SFO_LISTEN)
+	if (k < MODEL_LSN && m->tcbs[MODEL_LSN].state == SFO_LISTEN &&
+	    conn_tport(m, k) == m->ep.target_port)
 		m->cfg.flags |= SFO_CFG_LISTENER;
 }
 
@@ -588,7 +589,8 @@ static int model_inject_multi(struct model_target *m, struct sfo_event *ev,
 		return 0; /* no connection of the case: not ours to answer */
 	struct sfo_tcb *t = &m->tcbs[k];
 	/* no connection on the 4-tuple: the listener's LISTEN TCB spawns one */
-	if (t->state == SFO_CLOSED && m->tcbs[MODEL_LSN].state == SFO_LISTEN)
+	if (t->state == SFO_CLOSED && m->tcbs[MODEL_LSN].state == SFO_LISTEN &&
+	    conn_tport(m, k) == m->ep.target_port)
 		*t = m->tcbs[MODEL_LSN];
 	if ((t->state == SFO_LISTEN || t->state == SFO_CLOSED || t->state == SFO_TIME_WAIT) &&
 	    (ev->u.seg.flags & (SFO_SYN | SFO_ACK | SFO_RST)) == SFO_SYN)
