@@ -382,6 +382,13 @@ static int run_files(struct diff_run *d)
 			rc = -1;
 			break;
 		}
+		/* a scenario one side cannot run (its capabilities) compares nothing */
+		if (!sfh_run_supported(d->side[0].t->ops, &s, err, sizeof err) ||
+		    !sfh_run_supported(d->side[1].t->ops, &s, err, sizeof err)) {
+			if (!d->a->quiet)
+				printf("skip %s: %s\n", fl.paths[i], err);
+			continue;
+		}
 		rc = one(d, fl.paths[i], &s);
 	}
 	sfh_filelist_free(&fl);

