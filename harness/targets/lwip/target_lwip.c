@@ -69,6 +69,7 @@ struct lwip_target {
 		int app_closed;	      /* ... and has given it back with tcp_close (no handle) */
 		uint32_t rcv_pending; /* octets lwIP delivered that RECEIVE has not taken */
 		uint64_t sent_total;  /* octets accepted by SEND: the pattern stays continuous */
+		int active;	      /* the pcb held came from connect(), not the listener */
 	} mc[SFH_MAX_CONNS];
 	int cur; /* the connection the operation at hand is about (0 without selectors) */
 	/* output queue of this case: q[qhead..qlen) */
@@ -212,6 +213,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_VAL; /* not this case's peer: lwIP aborts it */
 	t->cur = k;
 	adopt(t, pcb);
+	LC(t)->active = 0;
 	LC(t)->app_closed = 0; /* a new incarnation on the 4-tuple (TIME-WAIT reused) */
 	LC(t)->have_conn = 1;
 	return ERR_OK;
@@ -522,6 +524,8 @@ static void do_connect(struct lwip_target *t)
 	if (tcp_bind(p, IP4_ADDR_ANY, conn_lport(t, t->cur)) != ERR_OK ||
 	    tcp_connect(p, &peer, conn_rport(t, t->cur), NULL) != ERR_OK)
 		tcp_abort(p); /* still CLOSED: freed silently, no segment */
+	else
+		LC(t)->active = 1;
 }
 
 /* The connection the runner's selector names (sfh_target.sel_port), or -1. */
@@ -578,13 +582,16 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	int tw;
 	struct tcp_pcb *c = find_conn(t, &tw);
 	int ret = 0;
-	if (base->multi && t->role == SFH_ROLE_PASSIVE) {
+	if (base->multi) {
 		/* an active OPEN from the listener's port: tcp_bind refuses it */
-		if (call == SFO_CALL_CONNECT)
+		if (call == SFO_CALL_CONNECT && find_listener(t) &&
+		    conn_lport(t, t->cur) == t->ep.target_port)
 			return SFH_CALL_REFUSED;
-		/* a new connection on the 4-tuple, still the listener's (a SYN after the
-		 * application closed the one before): the application holds none yet */
-		if (c && c->state == SYN_RCVD)
+		/* a connection in SYN-RECEIVED that is the listener's, not one the application
+		 * connected and still holds (a SYN after the one before ended): the
+		 * application holds none yet */
+		if (c && c->state == SYN_RCVD &&
+		    (c->listener || LC(t)->app_closed || !LC(t)->active))
 			LC(t)->have_conn = LC(t)->app_closed = 0;
 	}
 	/* lwIP hands a passive connection to the application only once it is established
@@ -640,6 +647,8 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	case SFO_CALL_ABORT:
 		if (c)
 			tcp_abort(c);
+		if (c && base->multi)
+			LC(t)->app_closed = 1; /* its handle is gone with it */
 		if (!base->multi)
 			close_listener(t);
 		break;
