@@ -511,21 +511,24 @@ static uint32_t do_receive(struct lwip_target *t, struct tcp_pcb *c, int tw, uin
 	return n;
 }
 
-/* OPEN, active: a pcb bound to the case's port, connecting to the peer. */
-static void do_connect(struct lwip_target *t)
+/* OPEN, active: a pcb bound to the case's port, connecting to the peer. 0, or -1 when
+ * lwIP refused it (tcp_bind: the port is in use). */
+static int do_connect(struct lwip_target *t)
 {
 	struct tcp_pcb *p = tcp_new_ip_type(IPADDR_TYPE_V4);
 	if (!p)
-		return;
+		return -1;
 	adopt(t, p);
 	LC(t)->have_conn = 1;
 	ip_addr_t peer;
 	ip_addr_set_ip4_u32_val(peer, lwip_htonl(t->ep.peer_ip));
 	if (tcp_bind(p, IP4_ADDR_ANY, conn_lport(t, t->cur)) != ERR_OK ||
-	    tcp_connect(p, &peer, conn_rport(t, t->cur), NULL) != ERR_OK)
+	    tcp_connect(p, &peer, conn_rport(t, t->cur), NULL) != ERR_OK) {
 		tcp_abort(p); /* still CLOSED: freed silently, no segment */
-	else
-		LC(t)->active = 1;
+		return -1;
+	}
+	LC(t)->active = 1;
+	return 0;
 }
 
 /* The connection the runner's selector names (sfh_target.sel_port), or -1. */
@@ -620,7 +623,8 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	case SFO_CALL_CONNECT:
 		if (!c && (base->multi || !find_listener(t))) {
 			LC(t)->app_closed = 0;
-			do_connect(t);
+			if (do_connect(t) != 0 && base->multi)
+				ret = SFH_CALL_REFUSED;
 		}
 		break;
 	case SFO_CALL_ACCEPT:
