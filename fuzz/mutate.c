@@ -134,6 +134,12 @@ void sff_scn_fit(struct sfh_scenario *s, uint32_t caps, uint32_t max_wait_ms)
 			if (e->u.call.res_n > SFF_MAX_SEND) /* a count stays within the call */
 				e->u.call.res_n = SFF_MAX_SEND;
 		}
+		/* no TCB the target cannot keep apart */
+		if (!(caps & SFH_CAP_LISTENER))
+			e->sel = SFH_SEL_NONE;
+		else if (!(caps & SFH_CAP_CONNS) && e->sel >= 2 && e->sel <= SFH_MAX_CONNS)
+			e->sel = 1;
+		e->sel = sfh_sel_fold(s->role, e);
 	}
 }
 
@@ -568,9 +574,18 @@ static int op_call_result(struct sfh_scenario *s, struct rng *r)
 	return 0;
 }
 
+/* Selectors valid for the scenario's role and each event (the active role has no
+ * listener). */
+static void fold_sels(struct sfh_scenario *s)
+{
+	for (uint32_t i = 0; i < s->nev; i++)
+		s->ev[i].sel = sfh_sel_fold(s->role, &s->ev[i]);
+}
+
 static int op_role(struct sfh_scenario *s, struct rng *r)
 {
 	s->role = s->role == SFH_ROLE_PASSIVE ? SFH_ROLE_ACTIVE : SFH_ROLE_PASSIVE;
+	fold_sels(s);
 	return 0;
 }
 
@@ -581,6 +596,36 @@ static int op_family(struct sfh_scenario *s, struct rng *r)
 	(void)r;
 	s->ipv6 = !s->ipv6;
 	return 0;
+}
+
+/* Address another TCB: a segment or call on a second connection (another 4-tuple), the
+ * listener's own close, or back to the default. Mostly conn=1 and conn=2 and the
+ * listener, where the interesting cases are (TIME-WAIT reuse, an orphaned connection). */
+static int op_selector(struct sfh_scenario *s, struct rng *r)
+{
+	static const uint8_t sels[] = {SFH_SEL_NONE, 1, 2, 2, SFH_SEL_LISTENER, SFH_SEL_LISTENER, 3,
+				       SFH_MAX_CONNS};
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < s->nev; i++)
+		n += s->ev[i].type != SFH_EV_WAIT;
+	if (n == 0)
+		return -1;
+	uint32_t k = below(r, n);
+	for (uint32_t i = 0; i < s->nev; i++) {
+		struct sfh_event *e = &s->ev[i];
+		if (e->type == SFH_EV_WAIT || k-- != 0)
+			continue;
+		if (e->type == SFH_EV_CALL && below(r, 3) == 0) {
+			/* the listener's own close while a connection lives */
+			e->u.call.call = below(r, 2) ? SFO_CALL_CLOSE : SFO_CALL_ABORT;
+			e->sel = SFH_SEL_LISTENER;
+		} else {
+			e->sel = PICK(r, sels);
+		}
+		e->sel = sfh_sel_fold(s->role, e);
+		return 0;
+	}
+	return -1;
 }
 
 /* The operator table, enum-indexed: weights say how often each is drawn. */
@@ -608,7 +653,8 @@ static int op_family(struct sfh_scenario *s, struct rng *r)
 	X(ROLE, "role", op_role, 1)                                                                \
 	X(TIMERS, "timers", op_timers, 1)                                                          \
 	X(CALL_RESULT, "call-result", op_call_result, 1)                                           \
-	X(FAMILY, "family", op_family, 1)
+	X(FAMILY, "family", op_family, 1)                                                          \
+	X(SELECTOR, "selector", op_selector, 2)
 
 enum sff_mut_op {
 #define SFF_X(id, name, fn, w) SFF_MUT_##id,

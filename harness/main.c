@@ -570,13 +570,15 @@ static int cmd_targets(int argc, char **argv)
 		const struct sfh_target_ops *ops = sfh_target_at(i);
 		int ok = ops->probe(why, sizeof why) == 0;
 		printf("%-8s %-11s %s\n", ops->name, ok ? "available" : "unavailable", ops->summary);
-		printf("         version: %s; profile: %s; caps:%s%s%s%s%s\n", ops->version(),
+		printf("         version: %s; profile: %s; caps:%s%s%s%s%s%s%s\n", ops->version(),
 		       ops->profile ? ops->profile : sfo_profile_default()->name,
 		       ops->caps & SFH_CAP_STATE ? " state" : "",
 		       ops->caps & SFH_CAP_VTIME ? " virtual-time" : " real-time",
 		       ops->caps & SFH_CAP_PASSIVE ? " passive" : "",
 		       ops->caps & SFH_CAP_ACTIVE ? " active" : "",
-		       ops->caps & SFH_CAP_INPROC ? " in-process" : "");
+		       ops->caps & SFH_CAP_INPROC ? " in-process" : "",
+		       ops->caps & SFH_CAP_LISTENER ? " listener" : "",
+		       ops->caps & SFH_CAP_CONNS ? " connections" : "");
 		if (!ok)
 			printf("         why not: %s\n", why);
 	}

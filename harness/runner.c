@@ -1,4 +1,10 @@
-/* The runner: one scenario, one target, the model in lockstep, a verdict per step. */
+/* The runner: one scenario, one target, the model in lockstep, a verdict per step.
+ *
+ * A scenario without selectors has one TCB (cn[0]), which the passive OPEN makes a
+ * listener and the first SYN the connection, as RFC 9293 tells it. One that names its
+ * TCBs (sfh_scn_multi) keeps the listener in cn[LSN] and each connection N in cn[N-1]
+ * on its own 4-tuple (peer port conn_port[N-1]); a segment for a connection that does
+ * not exist meets a copy of the listener, the LISTEN TCB that spawns it (3.10.7.2). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,21 +22,63 @@
  * ops may add to a measured time, on top of the line's tolerance. */
 #define SFH_RT_SLACK_US 2000
 
+#define LSN    SFH_MAX_CONNS	   /* cn[LSN]: the listener, in a scenario with selectors */
+#define NTCB   (SFH_MAX_CONNS + 1) /* connections, then the listener */
+#define PORT_K 0x10000000u	   /* connection k's default pisn: the scenario's + k * this */
+
+/* The segments one TCB emitted in a step, with what `out` assertions read of each. Grown
+ * as needed, up to SFH_STEP_SEGS_MAX. */
+struct segbuf {
+	size_t cap;
+	struct sfo_seg *segs;
+	uint32_t *frame; /* its pcap frame number */
+	uint64_t *at;	 /* emission time (SFH_CAP_EMIT_TIME) */
+	uint32_t *ttsv;	 /* the ttsv anchor before it */
+	uint8_t *norder; /* its option kinds in wire order, NOP/EOL left out */
+	uint8_t (*order)[SFH_MAX_ORDER + 1];
+};
+
 struct sfh_runner {
 	struct sfh_wire *wire;
 	struct sfh_pkt pkts[SFH_DRAIN_MAX]; /* one batch of sfh_target_drain */
-	/* Every segment the last step emitted, judged together: a step may emit far more
-	 * than one batch (a large send to a small MSS), and judging a cut list would leave
-	 * the model's SND.NXT behind the stack's. Grown as needed, up to SFH_STEP_SEGS_MAX. */
-	size_t segcap;
-	struct sfo_seg *segs;
-	/* per emitted segment of the last step, for `out` assertions */
-	uint64_t *seg_at;    /* emission time (SFH_CAP_EMIT_TIME) */
-	uint32_t *seg_ttsv;  /* the ttsv anchor before it */
-	uint8_t *seg_norder; /* its option kinds in wire order, NOP/EOL left out */
-	uint8_t (*seg_order)[SFH_MAX_ORDER + 1];
+	/* Per TCB, every segment the last step emitted on it, judged together: a step may
+	 * emit far more than one batch (a large send to a small MSS), and judging a cut list
+	 * would leave the model's SND.NXT behind the stack's. */
+	struct segbuf sb[NTCB];
 	struct sfh_pkt inpkt;
-	struct sfo_expect expect;
+	struct sfo_expect expect[NTCB];
+};
+
+/* One TCB of the case and what the current step did to it. */
+struct conn {
+	struct sfo_tcb tcb;
+	uint32_t pisn;			 /* the `pisn` anchor on this connection */
+	uint16_t peer_port, target_port; /* its 4-tuple (target_port 0: not learned yet) */
+	int tport_guess;      /* target_port is a guess until the target's SYN shows it */
+	struct segbuf *sb;    /* what the target emitted on it in the step (the runner's) */
+	struct sfo_seg *segs; /* sb->segs */
+	uint32_t *frame;      /* sb->frame: their pcap frame numbers */
+	size_t nsegs;
+	size_t out_idx; /* next emitted segment an `out` assertion looks at */
+	int bad_csum;	/* index+1 of the first emitted segment whose checksum fails, or 0 */
+	enum sfo_state observed;
+	uint16_t state_ok;  /* states equivalent to the model's after its last step */
+	uint64_t peer_sent; /* payload octets the peer sent, as an upper bound (highest end) */
+	uint64_t delivered; /* octets the application received */
+	/* Its sequence numbers as the scenario numbers them: what its first SYN carried minus
+	 * the ISN the scenario gives it (tshift_of; 0 when the target took that ISN). Each
+	 * connection has its own ISN, so its own shift, kept across its incarnations. */
+	uint32_t tshift;
+	int tshift_set;
+	int wnd_event; /* sfh_result.wnd_*: kept current as its steps conform */
+	uint32_t wnd_line;
+	sfo_rule_t wnd_rule;
+	int wnd_how;
+	uint32_t wnd_wl1, wnd_wl2; /* the WL1/WL2 the target may hold when wnd_how is set */
+	uint32_t wnd_win;	   /* ... and the window, when untaken */
+	int una_event;		   /* sfh_result.una_*: kept current as its steps conform */
+	uint32_t una_line, una_ack;
+	sfo_rule_t una_rule;
 };
 
 /* Where a real-time target's timestamp clock starts as the runner numbers it. */
@@ -44,28 +92,21 @@ struct run {
 	const struct sfh_run_opts *o;
 	struct sfh_result *res;
 	struct sfo_cfg cfg;
-	struct sfo_tcb tcb;
+	struct conn cn[NTCB]; /* cn[0] alone without selectors */
+	int multi;	      /* the scenario names its TCBs (sfh_scn_multi) */
+	int k;		      /* the TCB being judged: an index into cn */
+	int cur;	      /* the connection `out` and `expect` address by default */
 	struct sfh_endpoints ep;
 	uint32_t pisn;
-	/* The target's sequence numbers as the scenario numbers them: what its first SYN
-	 * carried minus the ISN the scenario gave it (0 when the target took that ISN). */
-	uint32_t tshift;
-	int tshift_set;
-	/* A real-time target's timestamp clock, likewise: its TSvals counted from
-	 * SFH_TS_FRAME (its first TSval minus that; 0 for a virtual-time target). */
+	/* A real-time target's timestamp clock: its TSvals counted from SFH_TS_FRAME (its
+	 * first TSval minus that; 0 for a virtual-time target). One for the case: the `ttsv`
+	 * anchor is the latest segment's of any connection, and a stack keys its TS offset by
+	 * the address pair (Linux), which all connections of a case share. */
 	uint32_t tsshift;
 	int tsshift_set;
 	uint32_t ts[SFH_NTS_ANCHORS]; /* timestamp anchors: ptsv (ours), ttsv (the target's) */
 	uint64_t now_us;	      /* virtual capture clock for pcap timestamps */
 	uint32_t npkts;		      /* packets so far, both ways: frame numbers in the pcap */
-	size_t nsegs;		      /* segments the last step emitted (for `out` assertions) */
-	size_t out_idx;		      /* next emitted segment an `out` assertion looks at */
-	int bad_csum; /* index+1 of the first emitted segment whose checksum fails, or 0 */
-	enum sfo_state observed;
-	uint16_t state_ok;   /* states equivalent to the model's after the last step */
-	uint64_t peer_sent;  /* payload octets the peer sent, as an upper bound (highest end) */
-	uint64_t delivered;  /* octets the application received */
-	int peer_sent_known; /* the peer's ISN counts: a SYN was sent or accepted */
 	struct sfo_event ev; /* the step's event as the model saw it (for o->step) */
 	int refused;         /* ... a refused call */
 	int res_err;	     /* ... a call's result (-1: none known) */
@@ -81,16 +122,10 @@ struct run {
 	int since_silent;
 	struct sfo_profile prof; /* the profile judged by, with the `timers` line applied */
 	uint64_t line_us;	 /* time of the previous line (`out ... @+D` counts from it) */
-	int wnd_event;		 /* sfh_result.wnd_*: kept current as steps conform */
-	uint32_t wnd_line;
-	sfo_rule_t wnd_rule;
-	int wnd_how;
-	uint32_t wnd_wl1, wnd_wl2; /* the WL1/WL2 the target may hold when wnd_how is set */
-	uint32_t wnd_win;	   /* ... and the window, when untaken */
-	int una_event;		   /* sfh_result.una_*: kept current as steps conform */
-	uint32_t una_line, una_ack;
-	sfo_rule_t una_rule;
 };
+
+#define C(x)		 (&(x)->cn[(x)->k])
+#define SFO_BIT_STATE(s) ((uint16_t)(1u << (s)))
 
 /* A target op failed: an out-of-process stack that died or hung in it gives the case its
  * verdict (0: stop); anything else is a harness error (-1) named by what. */
@@ -105,48 +140,70 @@ static int target_failed(struct run *x, const char *what)
 	return -1;
 }
 
-static void free_segs(struct sfh_runner *r)
+static void free_segs(struct segbuf *b)
 {
-	free(r->segs);
-	free(r->seg_at);
-	free(r->seg_ttsv);
-	free(r->seg_norder);
-	free(r->seg_order);
+	free(b->segs);
+	free(b->frame);
+	free(b->at);
+	free(b->ttsv);
+	free(b->norder);
+	free(b->order);
 }
 
 /* Room for at least n segments of one step; 0, or -1 out of memory (nothing lost). */
-static int grow_segs(struct sfh_runner *r, size_t n)
+static int grow_segs(struct segbuf *b, size_t n)
 {
-	if (n <= r->segcap)
+	if (n <= b->cap)
 		return 0;
-	size_t cap = r->segcap ? r->segcap : SFH_DRAIN_MAX;
+	size_t cap = b->cap ? b->cap : SFH_DRAIN_MAX;
 	while (cap < n)
 		cap *= 2;
-	struct sfh_runner g = {.segcap = cap};
+	struct segbuf g = {.cap = cap};
 	g.segs = malloc(cap * sizeof *g.segs);
-	g.seg_at = malloc(cap * sizeof *g.seg_at);
-	g.seg_ttsv = malloc(cap * sizeof *g.seg_ttsv);
-	g.seg_norder = malloc(cap * sizeof *g.seg_norder);
-	g.seg_order = malloc(cap * sizeof *g.seg_order);
-	if (!g.segs || !g.seg_at || !g.seg_ttsv || !g.seg_norder || !g.seg_order) {
+	g.frame = malloc(cap * sizeof *g.frame);
+	g.at = malloc(cap * sizeof *g.at);
+	g.ttsv = malloc(cap * sizeof *g.ttsv);
+	g.norder = malloc(cap * sizeof *g.norder);
+	g.order = malloc(cap * sizeof *g.order);
+	if (!g.segs || !g.frame || !g.at || !g.ttsv || !g.norder || !g.order) {
 		free_segs(&g);
 		return -1;
 	}
-	if (r->segcap) {
-		memcpy(g.segs, r->segs, r->segcap * sizeof *g.segs);
-		memcpy(g.seg_at, r->seg_at, r->segcap * sizeof *g.seg_at);
-		memcpy(g.seg_ttsv, r->seg_ttsv, r->segcap * sizeof *g.seg_ttsv);
-		memcpy(g.seg_norder, r->seg_norder, r->segcap * sizeof *g.seg_norder);
-		memcpy(g.seg_order, r->seg_order, r->segcap * sizeof *g.seg_order);
+	if (b->cap) {
+		memcpy(g.segs, b->segs, b->cap * sizeof *g.segs);
+		memcpy(g.frame, b->frame, b->cap * sizeof *g.frame);
+		memcpy(g.at, b->at, b->cap * sizeof *g.at);
+		memcpy(g.ttsv, b->ttsv, b->cap * sizeof *g.ttsv);
+		memcpy(g.norder, b->norder, b->cap * sizeof *g.norder);
+		memcpy(g.order, b->order, b->cap * sizeof *g.order);
 	}
-	free_segs(r);
-	r->segcap = cap;
-	r->segs = g.segs;
-	r->seg_at = g.seg_at;
-	r->seg_ttsv = g.seg_ttsv;
-	r->seg_norder = g.seg_norder;
-	r->seg_order = g.seg_order;
+	free_segs(b);
+	*b = g;
 	return 0;
+}
+
+/* Room for n segments on TCB k, its views of the buffer kept current. */
+static int grow_conn(struct run *x, int k, size_t n)
+{
+	struct conn *c = &x->cn[k];
+	if (grow_segs(c->sb, n) != 0)
+		return -1;
+	c->segs = c->sb->segs;
+	c->frame = c->sb->frame;
+	return 0;
+}
+
+/* Connection k's shift, from its first SYN's sequence number: the first is numbered from
+ * the scenario's `tisn`. A later connection's ISN is the target's own: a virtual-time
+ * target picks it the same way every run (no shift), a real one from a clock, so that
+ * one is numbered from tisn + k * PORT_K, as its pisn is from the scenario's. */
+static uint32_t tshift_of(const struct run *x, int k, uint32_t syn_seq)
+{
+	if (k == 0)
+		return syn_seq - x->t->iss_want;
+	if (x->t->ops->caps & SFH_CAP_VTIME)
+		return 0;
+	return syn_seq - (x->t->iss_want + (uint32_t)k * PORT_K);
 }
 
 void sfh_runner_free(struct sfh_runner *r)
@@ -154,7 +211,8 @@ void sfh_runner_free(struct sfh_runner *r)
 	if (!r)
 		return;
 	sfh_wire_free(r->wire);
-	free_segs(r);
+	for (int k = 0; k < NTCB; k++)
+		free_segs(&r->sb[k]);
 	free(r);
 }
 
@@ -166,7 +224,10 @@ struct sfh_runner *sfh_runner_new(char *err, size_t errlen)
 		return NULL;
 	}
 	r->wire = sfh_wire_new(err, errlen);
-	if (!r->wire || grow_segs(r, SFH_DRAIN_MAX) != 0) {
+	int fail = !r->wire;
+	for (int k = 0; k < NTCB && !fail; k++)
+		fail = grow_segs(&r->sb[k], SFH_DRAIN_MAX) != 0;
+	if (fail) {
 		if (r->wire)
 			snprintf(err, errlen, "out of memory");
 		sfh_runner_free(r);
@@ -218,23 +279,23 @@ static void trace(struct run *x, const char *fmt, ...)
 /* The value of an anchor now, from the model's view of the target's TCB. */
 static uint32_t anchor_value(const struct run *x, enum sfh_anchor a)
 {
-	const struct sfo_tcb *t = &x->tcb;
+	const struct sfo_tcb *t = &C(x)->tcb;
 	int iss = !!(t->fl & SFO_TF_ISS_KNOWN), irs = !!(t->fl & SFO_TF_IRS_KNOWN);
 	switch (a) {
 	case SFH_A_ABS:
 		return 0;
 	case SFH_A_PISN:
-		return x->pisn;
+		return C(x)->pisn;
 	case SFH_A_TISN:
 		return iss ? t->iss : 0;
 	case SFH_A_PNXT:
-		return irs ? t->rcv_nxt : x->pisn;
+		return irs ? t->rcv_nxt : C(x)->pisn;
 	case SFH_A_TNXT:
 		return iss ? t->snd_nxt : 0;
 	case SFH_A_TUNA:
 		return iss ? t->snd_una : 0;
 	case SFH_A_WEND:
-		return (irs ? t->rcv_nxt : x->pisn) + t->rcv_wnd;
+		return (irs ? t->rcv_nxt : C(x)->pisn) + t->rcv_wnd;
 	}
 	return 0;
 }
@@ -257,11 +318,31 @@ static void in_to_seg(const struct run *x, const struct sfh_in *in, struct sfo_s
 static void fmt_seg(const struct run *x, const struct sfo_seg *s, int from_target, char *buf,
 		    size_t cap)
 {
-	uint32_t tisn = (x->tcb.fl & SFO_TF_ISS_KNOWN) ? x->tcb.iss : 0;
+	uint32_t tisn = (C(x)->tcb.fl & SFO_TF_ISS_KNOWN) ? C(x)->tcb.iss : 0;
 	if (from_target)
-		sfh_seg_format(s, tisn, x->pisn, buf, cap);
+		sfh_seg_format(s, tisn, C(x)->pisn, buf, cap);
 	else
-		sfh_seg_format(s, x->pisn, tisn, buf, cap);
+		sfh_seg_format(s, C(x)->pisn, tisn, buf, cap);
+}
+
+/* The TCB a segment the target emitted belongs to (cn index), or -1 if none of the case:
+ * by its peer port, and its target port once known (the active role learns it from the
+ * target's SYN). */
+static int conn_of(struct run *x, const struct sfh_endpoints *ep, const struct sfo_seg *seg)
+{
+	int n = x->multi ? SFH_MAX_CONNS : 1;
+	for (int k = 0; k < n; k++) {
+		struct conn *c = &x->cn[k];
+		if (ep->peer_port != c->peer_port)
+			continue;
+		if ((c->target_port == 0 || c->tport_guess) && (seg->flags & SFO_SYN)) {
+			c->target_port = ep->target_port; /* active role: learn the port */
+			c->tport_guess = 0;
+		}
+		if (ep->target_port == c->target_port)
+			return k;
+	}
+	return -1;
 }
 
 /* The kinds of an IPv4/TCP packet's options in wire order, NOP and EOL left out, as enum
@@ -292,13 +373,18 @@ static uint8_t opt_kinds(const uint8_t *ip, size_t len, uint8_t out[SFH_MAX_ORDE
 	return (uint8_t)n;
 }
 
-/* Collect what the target emitted for this case: parsed into r->segs, written to pcap.
- * 0, 1 when the target died (the case's verdict is made), -1 on an error. */
+/* Collect what the target emitted for this case: parsed into each TCB's segs, written to
+ * pcap. 0, 1 when the target died (the case's verdict is made), -1 on an error. */
 static int drain(struct run *x)
 {
 	struct sfh_runner *r = x->r;
-	size_t n = 0;
 	x->step_emit0 = x->npkts;
+	x->line_us = x->t->clock_us; /* when the step began: `out ... @+D` counts from it */
+	for (int k = 0; k < NTCB; k++) {
+		x->cn[k].nsegs = 0;
+		x->cn[k].out_idx = 0;
+		x->cn[k].bad_csum = 0;
+	}
 	for (;;) {
 		int got = sfh_target_drain(x->t, r->pkts, SFH_DRAIN_MAX);
 		if (got < 0) /* 1: the target died, the verdict is made */
@@ -312,40 +398,39 @@ static int drain(struct run *x)
 			if (sfh_wire_parse(r->pkts[i].data, r->pkts[i].len, &ep, &seg, &csum_ok) !=
 			    0)
 				continue;
-			if (ep.peer_port != x->ep.peer_port || ep.ipv6 != x->ep.ipv6)
+			if (ep.ipv6 != x->ep.ipv6)
 				continue;
-			if (x->ep.target_port == 0 && (seg.flags & SFO_SYN))
-				x->ep.target_port =
-				    ep.target_port; /* active role: learn the port */
-			if (ep.target_port != x->ep.target_port)
+			int k = conn_of(x, &ep, &seg);
+			if (k < 0)
 				continue;
-			if ((seg.flags & SFO_SYN) && !x->tshift_set) {
-				x->tshift = seg.seq - x->t->iss_want;
-				x->tshift_set = 1;
+			struct conn *c = &x->cn[k];
+			if ((seg.flags & SFO_SYN) && !c->tshift_set) {
+				c->tshift = tshift_of(x, k, seg.seq);
+				c->tshift_set = 1;
 			}
 			/* A reset with SEQ=0 answers a segment without ACK from no connection
 			 * (RFC 9293 3.10.7.1): 0 is no number of the target's space. */
 			if (!(seg.flags & SFO_RST) || seg.seq != 0)
-				seg.seq -= x->tshift;
+				seg.seq -= c->tshift;
 			x->now_us++;
 			x->npkts++;
 			sfh_pcap_write(x->o->pcap, r->pkts[i].data, r->pkts[i].len, x->now_us);
-			if (!csum_ok && !x->bad_csum)
-				x->bad_csum = (int)n + 1;
-			if (n == SFH_STEP_SEGS_MAX) {
+			if (!csum_ok && !c->bad_csum)
+				c->bad_csum = (int)c->nsegs + 1;
+			if (c->nsegs == SFH_STEP_SEGS_MAX) {
 				snprintf(x->res->err, sizeof x->res->err,
 					 "%s emitted more than %d segments in one step",
 					 x->t->ops->name, SFH_STEP_SEGS_MAX);
 				return -1;
 			}
-			if (grow_segs(r, n + 1) != 0) {
+			if (grow_conn(x, k, c->nsegs + 1) != 0) {
 				snprintf(x->res->err, sizeof x->res->err, "out of memory");
 				return -1;
 			}
-			r->seg_at[n] = r->pkts[i].at_us;
-			r->seg_ttsv[n] = x->ts[SFH_TS_TTSV];
-			r->seg_norder[n] =
-			    opt_kinds(r->pkts[i].data, r->pkts[i].len, r->seg_order[n]);
+			c->sb->at[c->nsegs] = r->pkts[i].at_us;
+			c->sb->ttsv[c->nsegs] = x->ts[SFH_TS_TTSV];
+			c->sb->norder[c->nsegs] =
+			    opt_kinds(r->pkts[i].data, r->pkts[i].len, c->sb->order[c->nsegs]);
 			if ((seg.opts & SFO_OPT_TS) && !x->tsshift_set) {
 				x->tsshift_set = 1;
 				if (!(x->t->ops->caps & SFH_CAP_VTIME))
@@ -355,13 +440,14 @@ static int drain(struct run *x)
 				seg.tsval -= x->tsshift;
 				x->ts[SFH_TS_TTSV] = seg.tsval;
 			}
-			r->segs[n++] = seg;
+			c->frame[c->nsegs] = x->npkts;
+			c->segs[c->nsegs++] = seg;
 		}
 		if (got < SFH_DRAIN_MAX)
 			break;
 	}
-	x->nsegs = n;
-	x->out_idx = 0;
+	if (!x->multi) /* the active role's port as learned, for the segments we build */
+		x->ep.target_port = x->cn[0].target_port;
 	return 0;
 }
 
@@ -371,18 +457,19 @@ static void record_divergence(struct run *x, int ev_index, uint32_t line)
 	res->div_event = ev_index;
 	res->div_line = line;
 	const struct sfo_verdict *v = &res->verdict;
-	res->div_packet = v->seg > 0 ? x->step_emit0 + (uint32_t)v->seg : x->step_in_pkt;
+	res->div_packet =
+	    v->seg > 0 && (size_t)v->seg <= C(x)->nsegs ? C(x)->frame[v->seg - 1] : x->step_in_pkt;
 	res->since_event = x->since_event;
 	res->since_line = x->since_line;
 	res->since_rule = x->since_rule;
 	res->since_silent = x->since_silent;
-	res->wnd_event = x->wnd_how ? x->wnd_event : 0;
-	res->wnd_line = x->wnd_line;
-	res->wnd_rule = x->wnd_rule;
-	res->wnd_how = x->wnd_how;
-	res->una_event = x->una_event;
-	res->una_line = x->una_line;
-	res->una_rule = x->una_rule;
+	res->wnd_event = C(x)->wnd_how ? C(x)->wnd_event : 0;
+	res->wnd_line = C(x)->wnd_line;
+	res->wnd_rule = C(x)->wnd_rule;
+	res->wnd_how = C(x)->wnd_how;
+	res->una_event = C(x)->una_event;
+	res->una_line = C(x)->una_line;
+	res->una_rule = C(x)->una_rule;
 	if (x->o->brief) {
 		const char *part[5];
 		signature_parts(x->t->ops->name, &res->verdict, part);
@@ -400,8 +487,9 @@ static void trace_verdict(struct run *x, const struct sfo_verdict *v, enum sfo_s
 	const struct sfo_rule_info *ri = sfo_rule(v->rule);
 	const char *rid = ri ? ri->id : "?";
 	if (v->kind == SFO_DIV_OK) {
-		trace(x, "         => %-13s ok  [%s %s%s%s]", sfo_state_name(after), rid,
-		      ri ? ri->section : "", ri && ri->req[0] ? " " : "", ri ? ri->req : "");
+		trace(x, "         => %-13s ok  [%s %s%s%s]%s%s", sfo_state_name(after), rid,
+		      ri ? ri->section : "", ri && ri->req[0] ? " " : "", ri ? ri->req : "",
+		      x->multi ? "  " : "", x->multi ? sfh_sel_name((uint8_t)(x->k + 1)) : "");
 		return;
 	}
 	trace(x, "         => %-13s %s %s: rule %s (RFC 9293 %s%s%s, %s): %s",
@@ -420,22 +508,23 @@ static int check_checksums(struct run *x, int ev_index, uint32_t line, const str
 {
 	struct sfo_verdict *v = &x->res->verdict;
 	char seg[120];
-	if (!x->bad_csum)
+	if (!C(x)->bad_csum)
 		return 1;
-	sfh_seg_format(&x->r->segs[x->bad_csum - 1], rb->target_isn, rb->peer_isn, seg, sizeof seg);
+	sfh_seg_format(&C(x)->segs[C(x)->bad_csum - 1], rb->target_isn, rb->peer_isn, seg,
+		       sizeof seg);
 	memset(v, 0, sizeof *v);
 	v->kind = SFO_DIV_FIELD;
 	v->rule = (sfo_rule_t)sfo_rule_find("seg.checksum");
 	v->sev = SFO_SEV_MUST;
-	v->before = x->tcb.state;
-	v->expected = x->tcb.state;
-	v->observed = x->observed;
-	v->evclass = x->r->expect.evclass;
+	v->before = C(x)->tcb.state;
+	v->expected = C(x)->tcb.state;
+	v->observed = C(x)->observed;
+	v->evclass = x->r->expect[x->k].evclass;
 	v->accepted = sfo_profile_accepts(x->cfg.profile, v->rule, v->kind);
 	snprintf(v->detail, sizeof v->detail, "checksum: segment %d (%s) fails verification",
-		 x->bad_csum, seg);
-	v->seg = x->bad_csum;
-	trace_verdict(x, v, x->observed);
+		 C(x)->bad_csum, seg);
+	v->seg = C(x)->bad_csum;
+	trace_verdict(x, v, C(x)->observed);
 	record_divergence(x, ev_index, line);
 	return 0;
 }
@@ -446,8 +535,8 @@ static void progress(struct run *x, int ev_index, uint32_t line)
 	struct sfh_progress *p = &x->here;
 	p->event = ev_index;
 	p->line = line;
-	p->before = x->tcb.state;
-	p->evclass = x->r->expect.evclass;
+	p->before = C(x)->tcb.state;
+	p->evclass = x->r->expect[x->k].evclass;
 	if (x->o->progress)
 		*x->o->progress = *p;
 }
@@ -462,8 +551,9 @@ static void progress(struct run *x, int ev_index, uint32_t line)
 static void note_since(struct run *x, int ev_index, uint32_t line, sfo_rule_t rule, int dropped)
 {
 	int confirmed = 0;
-	for (size_t i = 0; i < x->nsegs; i++)
-		confirmed |= (x->r->segs[i].flags & SFO_ACK) && x->r->segs[i].ack == x->tcb.rcv_nxt;
+	for (size_t i = 0; i < C(x)->nsegs; i++)
+		confirmed |=
+		    (C(x)->segs[i].flags & SFO_ACK) && C(x)->segs[i].ack == C(x)->tcb.rcv_nxt;
 	if (confirmed)
 		x->since_event = 0;
 	if (confirmed && !dropped)
@@ -499,30 +589,30 @@ static void note_wnd(struct run *x, int ev_index, uint32_t line, sfo_rule_t rule
 	uint32_t wnd = (uint32_t)s->wnd << scale;
 	int took = after->snd_wl1 == s->seq && after->snd_wl2 == s->ack && after->snd_wnd == wnd;
 	if (!took && (s->ack != after->snd_wl2 || wnd != after->snd_wnd)) {
-		x->wnd_how = SFH_WND_UNTAKEN;
-		x->wnd_wl1 = s->seq;
-		x->wnd_wl2 = s->ack;
-		x->wnd_win = wnd;
+		C(x)->wnd_how = SFH_WND_UNTAKEN;
+		C(x)->wnd_wl1 = s->seq;
+		C(x)->wnd_wl2 = s->ack;
+		C(x)->wnd_win = wnd;
 	} else if (took &&
 		   sfo_seq_lt(after->snd_una + after->snd_wnd, before->snd_una + before->snd_wnd)) {
-		if (x->wnd_how == SFH_WND_UNTAKEN && !sfo_seq_lt(x->wnd_wl1, s->seq) &&
-		    !(x->wnd_wl1 == s->seq && sfo_seq_lt(x->wnd_wl2, s->ack)))
+		if (C(x)->wnd_how == SFH_WND_UNTAKEN && !sfo_seq_lt(C(x)->wnd_wl1, s->seq) &&
+		    !(C(x)->wnd_wl1 == s->seq && sfo_seq_lt(C(x)->wnd_wl2, s->ack)))
 			return; /* not newer than the WL1/WL2 the stack may hold: ignored too */
-		if (x->wnd_how != SFH_WND_SHRINK) { /* the stack's WL1/WL2: the last taken */
-			x->wnd_wl1 = before->snd_wl1;
-			x->wnd_wl2 = before->snd_wl2;
+		if (C(x)->wnd_how != SFH_WND_SHRINK) { /* the stack's WL1/WL2: the last taken */
+			C(x)->wnd_wl1 = before->snd_wl1;
+			C(x)->wnd_wl2 = before->snd_wl2;
 		}
-		x->wnd_how = SFH_WND_SHRINK;
+		C(x)->wnd_how = SFH_WND_SHRINK;
 	} else {
-		if (took && x->wnd_how &&
-		    (sfo_seq_lt(x->wnd_wl1, s->seq) ||
-		     (x->wnd_wl1 == s->seq && sfo_seq_lt(x->wnd_wl2, s->ack))))
-			x->wnd_how = SFH_WND_NONE;
+		if (took && C(x)->wnd_how &&
+		    (sfo_seq_lt(C(x)->wnd_wl1, s->seq) ||
+		     (C(x)->wnd_wl1 == s->seq && sfo_seq_lt(C(x)->wnd_wl2, s->ack))))
+			C(x)->wnd_how = SFH_WND_NONE;
 		return;
 	}
-	x->wnd_event = ev_index + 1;
-	x->wnd_line = line;
-	x->wnd_rule = rule;
+	C(x)->wnd_event = ev_index + 1;
+	C(x)->wnd_line = line;
+	C(x)->wnd_rule = rule;
 }
 
 /* A segment step's ACK field against the model's outcome for it: an ACK of new data
@@ -532,16 +622,16 @@ static void note_una(struct run *x, int ev_index, uint32_t line, sfo_rule_t rule
 		     const struct sfo_tcb *after)
 {
 	const struct sfo_seg *s = &x->ev.u.seg;
-	if (x->una_event && !sfo_seq_lt(after->snd_una, x->una_ack))
-		x->una_event = 0;
+	if (C(x)->una_event && !sfo_seq_lt(after->snd_una, C(x)->una_ack))
+		C(x)->una_event = 0;
 	if (!x->step_in_pkt || x->ev.kind != SFO_EV_SEGMENT || !(s->flags & SFO_ACK) ||
 	    (s->flags & SFO_RST) || !(after->fl & SFO_TF_ISS_KNOWN))
 		return;
 	if (sfo_seq_lt(after->snd_una, s->ack) && !sfo_seq_gt(s->ack, after->snd_nxt)) {
-		x->una_event = ev_index + 1;
-		x->una_line = line;
-		x->una_rule = rule;
-		x->una_ack = s->ack;
+		C(x)->una_event = ev_index + 1;
+		C(x)->una_line = line;
+		C(x)->una_rule = rule;
+		C(x)->una_ack = s->ack;
 	}
 }
 
@@ -550,8 +640,8 @@ static void note_una(struct run *x, int ev_index, uint32_t line, sfo_rule_t rule
  * time passes is a probe (its timing another matter), not that. */
 static int sent_beyond_window(const struct run *x, const struct sfo_tcb *t)
 {
-	for (size_t i = 0; i < x->nsegs; i++) {
-		const struct sfo_seg *g = &x->r->segs[i];
+	for (size_t i = 0; i < C(x)->nsegs; i++) {
+		const struct sfo_seg *g = &C(x)->segs[i];
 		if (!g->len || (t->snd_wnd == 0 && g->len == 1 && x->ev.kind == SFO_EV_WAIT))
 			continue;
 		if (sfo_seq_gt(g->seq + g->len, t->snd_una + t->snd_wnd))
@@ -560,42 +650,82 @@ static int sent_beyond_window(const struct run *x, const struct sfo_tcb *t)
 	return 0;
 }
 
-/* Judge the step whose expectation is in r->expect; commit or record a divergence.
- * Returns 1 to go on, 0 to stop (divergence), -1 on a harness error. */
-static int judge(struct run *x, int ev_index, uint32_t line)
+/* Point the target's next call() and state() at TCB k (a scenario with selectors). */
+static void address(struct run *x, int k)
+{
+	if (!x->multi)
+		return;
+	x->t->sel_listener = k == LSN;
+	x->t->sel_port = k == LSN ? 0 : x->cn[k].peer_port;
+}
+
+/* The target's state of TCB k, into cn[k].observed. 0, or as target_failed. */
+static int observe(struct run *x, int k)
+{
+	address(x, k);
+	if (sfh_target_state(x->t, &x->cn[k].observed) != 0)
+		return target_failed(x, "state") == 0 ? 1 : -1;
+	return 0;
+}
+
+/* A connection of a scenario with selectors that is not (or no longer) a connection: the
+ * listener, not it, answers the next SYN on its 4-tuple. LISTEN is what RFC 9293 says a
+ * passive TCB returns to; here the listener is apart and stays, so the connection is
+ * gone (CLOSED), and nothing of it (how it was opened, whether accepted) carries over. */
+static void conn_normalize(struct run *x, int k)
+{
+	struct sfo_tcb *t = &x->cn[k].tcb;
+	if (!x->multi || k == LSN || (t->state != SFO_LISTEN && t->state != SFO_CLOSED))
+		return;
+	uint64_t now = t->now_ms;
+	sfo_tcb_init(t);
+	t->now_ms = now;
+}
+
+/* Judge TCB x->k's part of the step (its expectation in r->expect[x->k], the segments
+ * drained into it, its state observed); commit or record a divergence. Returns 1 to go
+ * on, 0 to stop (divergence), -1 on a harness error. */
+static int judge_tcb(struct run *x, int ev_index, uint32_t line)
 {
 	struct sfh_runner *r = x->r;
 	struct sfo_verdict v;
-	struct sfo_rebase rb = {x->pisn, (x->tcb.fl & SFO_TF_ISS_KNOWN) ? x->tcb.iss : 0, 1};
+	struct sfo_rebase rb = {C(x)->pisn, (C(x)->tcb.fl & SFO_TF_ISS_KNOWN) ? C(x)->tcb.iss : 0,
+				1};
 	int which = -1;
 	char buf[200];
 
-	int d = drain(x);
-	if (d != 0)
-		return d < 0 ? -1 : 0;
-	x->line_us = x->t->clock_us; /* when the step began: `out ... @+D` counts from it */
 	/* The ISS becomes known from this very step's SYN: print relative to it. */
-	if (!(x->tcb.fl & SFO_TF_ISS_KNOWN))
-		for (size_t i = 0; i < x->nsegs; i++)
-			if (r->segs[i].flags & SFO_SYN)
-				rb.target_isn = r->segs[i].seq;
-	if (sfh_target_state(x->t, &x->observed) != 0)
-		return target_failed(x, "state");
-	for (size_t i = 0; x->o->trace && i < x->nsegs; i++) {
-		sfh_seg_format(&r->segs[i], rb.target_isn, x->pisn, buf, sizeof buf);
-		trace(x, "     <   %s", buf);
+	if (!(C(x)->tcb.fl & SFO_TF_ISS_KNOWN))
+		for (size_t i = 0; i < C(x)->nsegs; i++)
+			if (C(x)->segs[i].flags & SFO_SYN)
+				rb.target_isn = C(x)->segs[i].seq;
+	for (size_t i = 0; x->o->trace && i < C(x)->nsegs; i++) {
+		sfh_seg_format(&C(x)->segs[i], rb.target_isn, C(x)->pisn, buf, sizeof buf);
+		if (x->multi)
+			trace(x, "     <   %s  (%s)", buf, sfh_sel_name((uint8_t)(x->k + 1)));
+		else
+			trace(x, "     <   %s", buf);
 	}
 	if (check_checksums(x, ev_index, line, &rb) == 0)
 		return 0;
-	sfo_judge(&x->tcb, &x->cfg, &r->expect, r->segs, x->nsegs, x->observed, &rb, &v, &which);
+	/* a connection that is gone shows CLOSED for its 4-tuple where the model, as in the
+	 * RFC, has it back in LISTEN: the listener, apart, is what listens */
+	if (x->multi && x->k != LSN)
+		for (unsigned i = 0; i < r->expect[x->k].nout; i++)
+			if (r->expect[x->k].out[i].state_ok &
+			    (SFO_BIT_STATE(SFO_LISTEN) | SFO_BIT_STATE(SFO_CLOSED)))
+				r->expect[x->k].out[i].state_ok |=
+				    SFO_BIT_STATE(SFO_LISTEN) | SFO_BIT_STATE(SFO_CLOSED);
+	sfo_judge(&C(x)->tcb, &x->cfg, &r->expect[x->k], C(x)->segs, C(x)->nsegs, C(x)->observed,
+		  &rb, &v, &which);
 	x->res->steps++;
 	if (x->o->cover) {
 		struct sfh_cover c = {
-		    .before = x->tcb.state, .evclass = r->expect.evclass, .kind = v.kind};
-		const struct sfo_outcome *oc = &r->expect.out[which >= 0 ? which : 0];
-		c.after = x->observed != SFO_STATE_UNKNOWN ? x->observed : oc->next.state;
-		for (size_t i = 0; i < x->nsegs; i++)
-			c.resp_mask |= 1u << sfo_resp_class(&r->segs[i]);
+		    .before = C(x)->tcb.state, .evclass = r->expect[x->k].evclass, .kind = v.kind};
+		const struct sfo_outcome *oc = &r->expect[x->k].out[which >= 0 ? which : 0];
+		c.after = C(x)->observed != SFO_STATE_UNKNOWN ? C(x)->observed : oc->next.state;
+		for (size_t i = 0; i < C(x)->nsegs; i++)
+			c.resp_mask |= 1u << sfo_resp_class(&C(x)->segs[i]);
 		c.rules = oc->rules;
 		c.nrules = oc->nrules;
 		x->o->cover(x->o->cover_ctx, &c);
@@ -606,60 +736,74 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 				      .ev = &x->ev,
 				      .refused = x->refused,
 				      .wait_ms = x->wait_ms,
-				      .before = &x->tcb,
-				      .expect = &r->expect,
-				      .segs = r->segs,
-				      .nsegs = x->nsegs,
-				      .observed = x->observed,
+				      .before = &C(x)->tcb,
+				      .expect = &r->expect[x->k],
+				      .segs = C(x)->segs,
+				      .nsegs = C(x)->nsegs,
+				      .observed = C(x)->observed,
 				      .v = &v,
 				      .which = which,
-				      .pisn = x->pisn,
+				      .pisn = C(x)->pisn,
 				      .res_err = x->res_err,
 				      .res_n = x->res_n,
 				      .res_allow = x->res_allow};
 		x->o->step(x->o->step_ctx, &st);
 	}
 	if (v.kind != SFO_DIV_OK) {
-		const struct sfo_tcb *n = &r->expect.out[0].next;
-		x->res->noop = x->step_in_pkt && r->expect.nout && n->state == x->tcb.state &&
-			       n->rcv_nxt == x->tcb.rcv_nxt && n->snd_una == x->tcb.snd_una &&
-			       n->snd_wnd == x->tcb.snd_wnd;
+		const struct sfo_tcb *n = &r->expect[x->k].out[0].next;
+		x->res->noop = x->step_in_pkt && r->expect[x->k].nout &&
+			       n->state == C(x)->tcb.state && n->rcv_nxt == C(x)->tcb.rcv_nxt &&
+			       n->snd_una == C(x)->tcb.snd_una && n->snd_wnd == C(x)->tcb.snd_wnd;
 		/* A state difference on a step whose own ACK carries exactly the RCV.NXT the
 		 * model has after it: the two agree on what was taken in, so no earlier step
 		 * that took sequence space is where they parted (a held out-of-order FIN, then
 		 * the wrong state when the gap fills, is the state's fault). */
-		for (size_t i = 0; v.kind == SFO_DIV_STATE && r->expect.nout && i < x->nsegs; i++)
-			if ((r->segs[i].flags & SFO_ACK) &&
-			    r->segs[i].ack == r->expect.out[0].next.rcv_nxt) {
+		for (size_t i = 0;
+		     v.kind == SFO_DIV_STATE && r->expect[x->k].nout && i < C(x)->nsegs; i++)
+			if ((C(x)->segs[i].flags & SFO_ACK) &&
+			    C(x)->segs[i].ack == r->expect[x->k].out[0].next.rcv_nxt) {
 				x->since_event = 0;
 				x->since_silent = 0;
 			}
-		if (r->expect.nout)
-			note_wnd(x, ev_index, line, v.rule, &x->tcb, &r->expect.out[0].next);
+		const struct sfo_expect *ex = &r->expect[x->k];
+		if (ex->nout)
+			note_wnd(x, ev_index, line, v.rule, &C(x)->tcb, &ex->out[0].next);
 		/* kept for data sent beyond the model's window, and for a segment the model
 		 * wanted that did not come after a smaller window it did not take */
-		const struct sfo_tcb *nt = r->expect.nout ? &r->expect.out[0].next : &x->tcb;
+		const struct sfo_tcb *nt = ex->nout ? &ex->out[0].next : &C(x)->tcb;
 		if (!sent_beyond_window(x, nt) &&
-		    !(v.kind == SFO_DIV_MISSING && x->wnd_how == SFH_WND_UNTAKEN &&
-		      x->wnd_win < nt->snd_wnd))
-			x->wnd_how = SFH_WND_NONE;
-		note_una(x, ev_index, line, v.rule,
-			 r->expect.nout ? &r->expect.out[0].next : &x->tcb);
+		    !(v.kind == SFO_DIV_MISSING && C(x)->wnd_how == SFH_WND_UNTAKEN &&
+		      C(x)->wnd_win < nt->snd_wnd))
+			C(x)->wnd_how = SFH_WND_NONE;
+		note_una(x, ev_index, line, v.rule, nt);
 		x->res->verdict = v;
-		trace_verdict(x, &v, x->observed);
+		trace_verdict(x, &v, C(x)->observed);
 		record_divergence(x, ev_index, line);
 		return 0;
 	}
-	uint32_t rcv_nxt = x->tcb.rcv_nxt;
-	struct sfo_tcb tcb0 = x->tcb;
-	sfo_commit(&x->tcb, &r->expect.out[which], r->segs, x->nsegs);
-	note_wnd(x, ev_index, line, v.rule, &tcb0, &x->tcb);
-	note_una(x, ev_index, line, v.rule, &x->tcb);
-	x->state_ok = r->expect.out[which].state_ok;
-	note_since(x, ev_index, line, v.rule, x->step_space && x->tcb.rcv_nxt == rcv_nxt);
+	uint32_t rcv_nxt = C(x)->tcb.rcv_nxt;
+	struct sfo_tcb tcb0 = C(x)->tcb;
+	sfo_commit(&C(x)->tcb, &r->expect[x->k].out[which], C(x)->segs, C(x)->nsegs);
+	note_wnd(x, ev_index, line, v.rule, &tcb0, &C(x)->tcb);
+	note_una(x, ev_index, line, v.rule, &C(x)->tcb);
+	C(x)->state_ok = r->expect[x->k].out[which].state_ok;
+	note_since(x, ev_index, line, v.rule, x->step_space && C(x)->tcb.rcv_nxt == rcv_nxt);
 	x->res->verdict = v;
-	trace_verdict(x, &v, x->observed != SFO_STATE_UNKNOWN ? x->observed : x->tcb.state);
+	trace_verdict(x, &v,
+		      C(x)->observed != SFO_STATE_UNKNOWN ? C(x)->observed : C(x)->tcb.state);
+	conn_normalize(x, x->k);
 	return 1;
+}
+
+/* Judge the step of one TCB, x->k: drain what the target emitted, read its state. */
+static int judge(struct run *x, int ev_index, uint32_t line)
+{
+	int d = drain(x);
+	if (d != 0)
+		return d < 0 ? -1 : 0;
+	if ((d = observe(x, x->k)) != 0)
+		return d < 0 ? -1 : 0;
+	return judge_tcb(x, ev_index, line);
 }
 
 /* The highest payload octet the peer has sent, counted from its ISN: no stack can deliver
@@ -668,11 +812,11 @@ static void note_peer_data(struct run *x, const struct sfo_seg *seg)
 {
 	if (!seg->len)
 		return;
-	uint32_t first = x->pisn + 1;
+	uint32_t first = C(x)->pisn + 1;
 	uint64_t end = (uint64_t)(uint32_t)(seg->seq + !!(seg->flags & SFO_SYN) - first) + seg->len;
 	/* a start before ISN+1 (mod 2^32) reads as ~4e9: then every octet may count */
-	if (end > x->peer_sent)
-		x->peer_sent = end;
+	if (end > C(x)->peer_sent)
+		C(x)->peer_sent = end;
 }
 
 /* RECEIVE returned got octets: more than the peer ever sent is stale or invented data. */
@@ -680,21 +824,21 @@ static int check_delivery(struct run *x, int ev_index, uint32_t line, int got)
 {
 	struct sfo_verdict *v = &x->res->verdict;
 	const int rule = sfo_rule_find("receive.data");
-	x->delivered += (uint64_t)got;
-	if (x->delivered <= x->peer_sent)
+	C(x)->delivered += (uint64_t)got;
+	if (C(x)->delivered <= C(x)->peer_sent)
 		return 1;
 	memset(v, 0, sizeof *v);
 	v->kind = SFO_DIV_FIELD;
 	v->rule = (sfo_rule_t)(rule >= 0 ? rule : 0);
 	v->sev = SFO_SEV_MUST;
-	v->before = v->expected = x->tcb.state;
-	v->observed = x->observed;
+	v->before = v->expected = C(x)->tcb.state;
+	v->observed = C(x)->observed;
 	v->evclass = SFO_EC_CALL_RECEIVE;
 	v->accepted = sfo_profile_accepts(x->cfg.profile, v->rule, v->kind);
 	snprintf(v->detail, sizeof v->detail,
 		 "receive: the application got %llu octets in all, the peer sent %llu",
-		 (unsigned long long)x->delivered, (unsigned long long)x->peer_sent);
-	trace_verdict(x, v, x->observed);
+		 (unsigned long long)C(x)->delivered, (unsigned long long)C(x)->peer_sent);
+	trace_verdict(x, v, C(x)->observed);
 	record_divergence(x, ev_index, line);
 	return 0;
 }
@@ -731,9 +875,9 @@ static int check_result(struct run *x, int ev_index, const struct sfh_event *e, 
 		v->rule = cr->rule;
 		v->sev = ri ? ri->sev : SFO_SEV_MUST;
 		v->before = x->here.before;
-		v->expected = x->tcb.state;
-		v->observed = x->observed;
-		v->evclass = x->r->expect.evclass;
+		v->expected = C(x)->tcb.state;
+		v->observed = C(x)->observed;
+		v->evclass = x->r->expect[x->k].evclass;
 		v->accepted = sfo_profile_accepts(x->cfg.profile, v->rule, v->kind);
 		if (!x->o->brief) { /* text only where someone reads it (sfh_run_opts.brief) */
 			fmt_result(call, err, n, obs, sizeof obs);
@@ -742,7 +886,7 @@ static int check_result(struct run *x, int ev_index, const struct sfh_event *e, 
 				 "result of %s: expected %s, observed %s", sfo_call_name(call),
 				 want, obs);
 		}
-		trace_verdict(x, v, x->observed);
+		trace_verdict(x, v, C(x)->observed);
 		record_divergence(x, ev_index, line);
 		return 0;
 	}
@@ -771,32 +915,115 @@ static void note_result(struct run *x, const struct sfo_callres *cr, int got)
 	x->res_allow = cr->allow;
 }
 
-static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t arg, uint32_t line)
+/* The model's configuration for TCB k: a connection of a scenario with selectors whose
+ * listener is open may see a new SYN reopen it from TIME-WAIT (SFO_CFG_LISTENER). */
+static struct sfo_cfg cfg_for(const struct run *x, int k)
+{
+	struct sfo_cfg c = x->cfg;
+	if (x->multi && k != LSN && x->cn[LSN].tcb.state == SFO_LISTEN &&
+	    x->cn[k].target_port == x->ep.target_port)
+		c.flags |= SFO_CFG_LISTENER;
+	return c;
+}
+
+/* After the addressed TCB's part of a step, in a scenario with selectors: the others.
+ * Those the step orphaned (the listener closed under connections nobody accepted) are
+ * judged by sfo_step_orphan; any other that emitted something, or that lives while time
+ * passes (ev a wait), by ev, else by a step where nothing happened (a wait of 0). */
+static int judge_others(struct run *x, int ev_index, uint32_t line, int done,
+			const struct sfo_event *wait, int orphans)
+{
+	struct sfo_event idle = {.kind = SFO_EV_WAIT};
+	for (int k = 0; x->multi && k < NTCB; k++) {
+		struct conn *c = &x->cn[k];
+		int orphan = orphans && k != LSN && c->tcb.state != SFO_CLOSED &&
+			     (c->tcb.fl & SFO_TF_PASSIVE) && !(c->tcb.fl & SFO_TF_ACCEPTED);
+		if (k == done || (!orphan && !c->nsegs && (!wait || c->tcb.state == SFO_CLOSED))) {
+			if (wait && k != done) /* a CLOSED TCB's clock moves too */
+				c->tcb.now_ms += wait->u.wait_ms;
+			continue;
+		}
+		struct sfo_cfg cfg = cfg_for(x, k);
+		x->k = k;
+		if (orphan) {
+			sfo_step_orphan(&c->tcb, &cfg, &x->r->expect[k]);
+			x->ev = sfo_ev_call(SFO_CALL_ABORT, 0);
+		} else {
+			sfo_step(&c->tcb, &cfg, wait ? wait : &idle, &x->r->expect[k]);
+			x->ev = wait ? *wait : idle;
+		}
+		x->refused = 0;
+		int d = observe(x, k);
+		if (d != 0)
+			return d < 0 ? -1 : 0;
+		if ((d = judge_tcb(x, ev_index, line)) != 1)
+			return d;
+	}
+	return 1;
+}
+
+/* Judge a step that addressed TCB k: drain, then k's part, then the others'. */
+static int judge_step(struct run *x, int k, int ev_index, uint32_t line, int orphans)
+{
+	if (!x->multi)
+		return judge(x, ev_index, line);
+	enum sfo_state lsn_before = x->cn[LSN].tcb.state;
+	x->k = k;
+	int d = judge(x, ev_index, line);
+	if (d != 1)
+		return d;
+	orphans =
+	    orphans && k == LSN && lsn_before == SFO_LISTEN && x->cn[LSN].tcb.state == SFO_CLOSED;
+	return judge_others(x, ev_index, line, k, NULL, orphans);
+}
+
+/* Which TCB a call addresses: without selectors the one; with them, `listen` (in either
+ * role: a socket that listens is the listener) and the listener selector the listener,
+ * else connection N (1 by default). */
+static int call_tcb(const struct run *x, enum sfo_call call, uint8_t sel)
+{
+	if (!x->multi)
+		return 0;
+	if (sel == SFH_SEL_LISTENER || call == SFO_CALL_LISTEN)
+		return LSN;
+	return sel ? sel - 1 : 0;
+}
+
+static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t arg, uint8_t sel,
+		     uint32_t line)
 {
 	struct sfo_event ev = {.kind = SFO_EV_CALL};
 	const struct sfh_event *se = ev_index >= 0 ? &x->s->ev[ev_index] : NULL;
 	struct sfo_callres cr;
+	int k = call_tcb(x, call, sel);
+	x->k = k;
+	if (k != LSN)
+		x->cur = k;
+	struct sfo_cfg cfg = cfg_for(x, k);
 	ev.u.call.call = call;
 	ev.u.call.arg = arg;
 	/* the class before the step names it should the stack die in it */
-	x->r->expect.evclass = sfo_classify(&x->tcb, &ev);
-	sfo_call_results(&x->tcb, call, &cr);
+	x->r->expect[x->k].evclass = sfo_classify(&C(x)->tcb, &ev);
+	sfo_call_results(&C(x)->tcb, call, &cr);
 	progress(x, ev_index, line);
 	x->t->call_err = SFO_ERR_OK;
+	address(x, k);
 	int got = sfh_target_call(x->t, call, arg);
 	if (got == SFH_CALL_REFUSED) {
 		/* The API said no: nothing reached TCP, so the model sees no event and the
 		 * step is judged as time standing still. */
 		struct sfo_event idle = {.kind = SFO_EV_WAIT};
-		trace(x, "%4u call %s (refused by the stack%s%s)", line, sfo_call_name(call),
+		trace(x, "%4u call %s%s%s (refused by the stack%s%s)", line, sfo_call_name(call),
+		      x->multi ? " " : "", x->multi ? sfh_sel_name((uint8_t)(k + 1)) : "",
 		      x->t->ops->caps & SFH_CAP_CALLRES ? ": " : "",
 		      x->t->ops->caps & SFH_CAP_CALLRES ? sfo_err_name((enum sfo_err)x->t->call_err)
 							: "");
-		sfo_step(&x->tcb, &x->cfg, &idle, &x->r->expect);
+		sfo_step(&C(x)->tcb, &cfg, &idle, &x->r->expect[x->k]);
 		x->ev = ev;
 		x->refused = 1;
 		note_result(x, &cr, 0);
-		int go = judge(x, ev_index, line);
+		int go = judge_step(x, k, ev_index, line, 0);
+		x->k = k; /* the result is the called TCB's */
 		return go == 1 ? check_result(x, ev_index, se, call, &cr, 0) : go;
 	}
 	if (got < 0) {
@@ -807,46 +1034,68 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 	ev.u.call.call = call;
 	ev.u.call.arg = (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE) ? (uint32_t)got : arg;
 	if (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE)
-		trace(x, "%4u call %s %u (the stack took %d%s%s)", line, sfo_call_name(call), arg,
-		      got, x->t->call_err ? ", " : "",
+		trace(x, "%4u call %s %u%s%s (the stack took %d%s%s)", line, sfo_call_name(call),
+		      arg, x->multi ? " " : "", x->multi ? sfh_sel_name((uint8_t)(k + 1)) : "", got,
+		      x->t->call_err ? ", " : "",
 		      x->t->call_err ? sfo_err_name((enum sfo_err)x->t->call_err) : "");
 	else if (x->t->call_err)
-		trace(x, "%4u call %s (%s)", line, sfo_call_name(call),
+		trace(x, "%4u call %s%s%s (%s)", line, sfo_call_name(call), x->multi ? " " : "",
+		      x->multi ? sfh_sel_name((uint8_t)(k + 1)) : "",
 		      sfo_err_name((enum sfo_err)x->t->call_err));
 	else
-		trace(x, "%4u call %s", line, sfo_call_name(call));
-	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
+		trace(x, "%4u call %s%s%s", line, sfo_call_name(call), x->multi ? " " : "",
+		      x->multi ? sfh_sel_name((uint8_t)(k + 1)) : "");
+	sfo_step(&C(x)->tcb, &cfg, &ev, &x->r->expect[x->k]);
 	x->ev = ev;
 	x->refused = 0;
 	note_result(x, &cr, got);
 	progress(x, ev_index, line);
 	if (call == SFO_CALL_RECEIVE && check_delivery(x, ev_index, line, got) == 0)
 		return 0;
-	if ((call == SFO_CALL_LISTEN || call == SFO_CALL_CONNECT) && x->tcb.state == SFO_CLOSED) {
+	if ((call == SFO_CALL_LISTEN || call == SFO_CALL_CONNECT) &&
+	    C(x)->tcb.state == SFO_CLOSED) {
 		/* a new connection: what an earlier one carried does not count for it (an
 		 * OPEN while one exists opens nothing and resets nothing) */
-		x->peer_sent = 0;
-		x->delivered = 0;
+		C(x)->peer_sent = 0;
+		C(x)->delivered = 0;
 	}
-	int go = judge(x, ev_index, line);
+	int go = judge_step(x, k, ev_index, line, 1);
+	x->k = k; /* the result is the called TCB's */
 	return go == 1 ? check_result(x, ev_index, se, call, &cr, got) : go;
 }
 
-static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_t line)
+static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint8_t sel, uint32_t line)
 {
 	struct sfh_runner *r = x->r;
 	struct sfo_event ev = {.kind = SFO_EV_SEGMENT};
+	struct sfh_endpoints ep = x->ep;
 	char buf[200];
+	int k = sel ? sel - 1 : 0;
+	x->k = x->cur = k;
+	struct conn *c = C(x);
+	enum sfo_state before = c->tcb.state;
+	if (x->multi) {
+		ep.peer_port = c->peer_port;
+		ep.target_port = c->target_port;
+	}
+	/* No connection on this 4-tuple: the listener's LISTEN TCB meets the segment
+	 * (3.10.7.2), and what it becomes is the new connection's. */
+	int spawn = x->multi && before == SFO_CLOSED && x->cn[LSN].tcb.state == SFO_LISTEN &&
+		    c->target_port == x->ep.target_port; /* the listener's port */
+	if (spawn) {
+		c->peer_sent = 0;
+		c->delivered = 0;
+	}
 	in_to_seg(x, in, &ev.u.seg);
 	if (ev.u.seg.opts & SFO_OPT_TS) /* the `ptsv` anchor: our latest TSval */
 		x->ts[SFH_TS_PTSV] = ev.u.seg.tsval;
 	note_peer_data(x, &ev.u.seg);
 	/* Our ACK field is in the target's space: on the wire it counts from its real ISN. */
 	struct sfo_seg wseg = ev.u.seg;
-	wseg.ack += x->tshift;
+	wseg.ack += c->tshift;
 	if (wseg.tsecr != 0) /* our TSecr echoes its clock; 0 echoes nothing */
 		wseg.tsecr += x->tsshift;
-	int n = sfh_wire_build(r->wire, &x->ep, &wseg, r->inpkt.data, sizeof r->inpkt.data);
+	int n = sfh_wire_build(r->wire, &ep, &wseg, r->inpkt.data, sizeof r->inpkt.data);
 	if (n < 0) {
 		snprintf(x->res->err, sizeof x->res->err, "cannot build segment (line %u)", line);
 		return -1;
@@ -854,21 +1103,42 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint32_
 	r->inpkt.len = (uint16_t)n;
 	if (x->o->trace) {
 		fmt_seg(x, &ev.u.seg, 0, buf, sizeof buf);
-		trace(x, "%4u >   %s", line, buf);
+		if (x->multi)
+			trace(x, "%4u >   %s  (%s)", line, buf, sfh_sel_name((uint8_t)(k + 1)));
+		else
+			trace(x, "%4u >   %s", line, buf);
 	}
 	x->now_us++;
 	x->npkts++;
 	x->step_in_pkt = x->npkts;
 	x->step_space = ev.u.seg.len + !!(ev.u.seg.flags & SFO_SYN) + !!(ev.u.seg.flags & SFO_FIN);
 	sfh_pcap_write(x->o->pcap, r->inpkt.data, r->inpkt.len, x->now_us);
-	sfo_step(&x->tcb, &x->cfg, &ev, &r->expect);
+	if (spawn)
+		c->tcb = x->cn[LSN].tcb;
+	struct sfo_cfg cfg = cfg_for(x, k);
+	sfo_step(&C(x)->tcb, &cfg, &ev, &r->expect[x->k]);
 	x->ev = ev;
 	x->refused = 0;
 	x->res_err = -1;
 	progress(x, ev_index, line);
 	if (sfh_target_inject(x->t, r->inpkt.data, r->inpkt.len) != 0)
 		return target_failed(x, "inject");
-	return judge(x, ev_index, line);
+	int d = judge_step(x, k, ev_index, line, 0);
+	/* a new incarnation on this 4-tuple (spawned, or TIME-WAIT reopened): `pisn` is
+	 * the SYN that opened it */
+	if (d == 1 && x->multi && (ev.u.seg.flags & (SFO_SYN | SFO_ACK)) == SFO_SYN &&
+	    c->tcb.state == SFO_SYN_RECEIVED && (spawn || before == SFO_TIME_WAIT)) {
+		if (!spawn) {
+			/* reopened from TIME-WAIT: a connection of the listener's that nobody has
+			 * accepted yet, whatever became of the one before */
+			c->peer_sent = 0;
+			c->delivered = 0;
+			c->tcb.fl = (c->tcb.fl & ~(uint32_t)SFO_TF_ACCEPTED) | SFO_TF_PASSIVE;
+		}
+		c->pisn = ev.u.seg.seq;
+		note_peer_data(x, &ev.u.seg);
+	}
+	return d;
 }
 
 /* A wait. A real-time target may cut a long wait short while one of its timers runs
@@ -880,7 +1150,8 @@ static int step_wait(struct run *x, int ev_index, uint32_t ms, uint32_t line)
 	uint64_t skipped0 = x->t->skipped_ms;
 	x->now_us += (uint64_t)ms * 1000;
 	ev.u.wait_ms = ms;
-	x->r->expect.evclass = sfo_classify(&x->tcb, &ev);
+	x->k = x->cur;
+	x->r->expect[x->k].evclass = sfo_classify(&C(x)->tcb, &ev);
 	progress(x, ev_index, line);
 	if (sfh_target_advance(x->t, ms) != 0)
 		return target_failed(x, "advance");
@@ -891,12 +1162,19 @@ static int step_wait(struct run *x, int ev_index, uint32_t ms, uint32_t line)
 	} else {
 		trace(x, "%4u wait %u ms", line, ms);
 	}
-	sfo_step(&x->tcb, &x->cfg, &ev, &x->r->expect);
-	x->ev = ev;
 	x->refused = 0;
 	x->res_err = -1;
 	x->wait_ms = ms;
-	return judge(x, ev_index, line);
+	if (!x->multi) {
+		sfo_step(&C(x)->tcb, &x->cfg, &ev, &x->r->expect[x->k]);
+		x->ev = ev;
+		return judge(x, ev_index, line);
+	}
+	/* every TCB's clock moves, the listener's too */
+	int d = drain(x);
+	if (d != 0)
+		return d < 0 ? -1 : 0;
+	return judge_others(x, ev_index, line, -1, &ev, 0);
 }
 
 static int field_fits(const struct run *x, int has, const struct sfh_num *want, uint32_t got)
@@ -910,7 +1188,7 @@ static int ts_fits(const struct run *x, size_t idx, uint8_t a, uint32_t lo, uint
 		   uint32_t got, uint32_t *want)
 {
 	uint32_t base = a == SFH_TS_PTSV   ? x->ts[SFH_TS_PTSV]
-			: a == SFH_TS_TTSV ? x->r->seg_ttsv[idx]
+			: a == SFH_TS_TTSV ? C(x)->sb->ttsv[idx]
 					   : 0;
 	*want = base + lo;
 	return (uint32_t)(got - *want) <= span;
@@ -930,7 +1208,7 @@ static int out_opts_fit(const struct run *x, const struct sfh_out *o, size_t idx
 			size_t cap)
 {
 	static const char *const oname[4] = {"mss", "ws", "sackok", "ts"};
-	const struct sfo_seg *s = &x->r->segs[idx];
+	const struct sfo_seg *s = &C(x)->segs[idx];
 	char w[48];
 	uint32_t want;
 
@@ -971,8 +1249,8 @@ static int out_opts_fit(const struct run *x, const struct sfh_out *o, size_t idx
 		}
 	}
 	if (o->norder) {
-		const uint8_t *got = x->r->seg_order[idx];
-		uint8_t ng = x->r->seg_norder[idx];
+		const uint8_t *got = C(x)->sb->order[idx];
+		uint8_t ng = C(x)->sb->norder[idx];
 		int same = ng == o->norder;
 		for (unsigned i = 0; same && i < ng; i++)
 			same = got[i] == o->order[i];
@@ -987,7 +1265,7 @@ static int out_opts_fit(const struct run *x, const struct sfh_out *o, size_t idx
 		}
 	}
 	if (o->has_at) {
-		int64_t d = (int64_t)(x->r->seg_at[idx] - x->line_us);
+		int64_t d = (int64_t)(C(x)->sb->at[idx] - x->line_us);
 		int64_t slack = (x->t->ops->caps & SFH_CAP_VTIME) ? 0 : SFH_RT_SLACK_US;
 		int64_t off = d - (int64_t)o->at_ms * 1000;
 		if (off < 0)
@@ -1007,11 +1285,21 @@ static int check_assertion(struct run *x, int ev_index, const struct sfh_event *
 {
 	struct sfo_verdict *v = &x->res->verdict;
 	char why[160] = "";
+	/* with selectors: the TCB named, else the connection the last step addressed, its
+	 * state as the target reports it now */
+	x->k = e->sel == SFH_SEL_LISTENER ? LSN : e->sel ? e->sel - 1 : x->cur;
+	if (x->multi && e->type == SFH_EV_EXPECT_STATE) {
+		int d = observe(x, x->k);
+		if (d != 0)
+			return d < 0 ? -1 : 0;
+	}
 	if (e->type == SFH_EV_EXPECT_STATE) {
-		enum sfo_state st = x->observed != SFO_STATE_UNKNOWN ? x->observed : x->tcb.state;
+		enum sfo_state st =
+		    C(x)->observed != SFO_STATE_UNKNOWN ? C(x)->observed : C(x)->tcb.state;
 		/* Met when observed as written, or when the model is in the asserted state and
 		 * has judged the observed one equivalent (e.g. a listener still open). */
-		if (st == e->u.state || (x->tcb.state == e->u.state && (x->state_ok & (1u << st))))
+		if (st == e->u.state ||
+		    (C(x)->tcb.state == e->u.state && (C(x)->state_ok & (1u << st))))
 			return 1;
 		v->kind = SFO_DIV_STATE;
 		v->seg = 0;
@@ -1021,23 +1309,24 @@ static int check_assertion(struct run *x, int ev_index, const struct sfh_event *
 			 sfo_state_name(e->u.state), sfo_state_name(st));
 	} else {
 		const struct sfh_out *o = &e->u.out;
-		size_t idx = x->out_idx;
-		const struct sfo_seg *s = x->out_idx < x->nsegs ? &x->r->segs[x->out_idx++] : NULL;
-		if (o->none && x->nsegs == 0)
+		size_t idx = C(x)->out_idx;
+		const struct sfo_seg *s =
+		    C(x)->out_idx < C(x)->nsegs ? &C(x)->segs[C(x)->out_idx++] : NULL;
+		if (o->none && C(x)->nsegs == 0)
 			return 1;
 		if (!o->none && s && (s->flags & ~SFO_PSH) == (o->flags & ~SFO_PSH) &&
 		    field_fits(x, o->has_seq, &o->seq, s->seq) &&
 		    field_fits(x, o->has_ack, &o->ack, s->ack) &&
 		    (!o->has_len || o->len == s->len)) {
 			if (out_opts_fit(x, o, idx, why, sizeof why)) {
-				x->line_us = x->r->seg_at[idx];
+				x->line_us = C(x)->sb->at[idx];
 				return 1;
 			}
 			v->kind = SFO_DIV_FIELD;
 		} else {
 			v->kind = s || o->none ? SFO_DIV_UNEXPECTED : SFO_DIV_MISSING;
 		}
-		v->seg = s ? (int)x->out_idx : 0;
+		v->seg = s ? (int)C(x)->out_idx : 0;
 		snprintf(v->detail, sizeof v->detail, "out assertion on line %u not met%s%s",
 			 e->line, why[0] ? ": " : "", why);
 	}
@@ -1052,17 +1341,17 @@ static int run_events(struct run *x)
 {
 	const struct sfh_scenario *s = x->s;
 	int go = step_call(x, -1, s->role == SFH_ROLE_PASSIVE ? SFO_CALL_LISTEN : SFO_CALL_CONNECT,
-			   0, 0);
+			   0, SFH_SEL_NONE, 0);
 	for (uint32_t i = 0; go == 1 && i < s->nev; i++) {
 		const struct sfh_event *e = &s->ev[i];
 		if (e->type == SFH_EV_IN || e->type == SFH_EV_CALL || e->type == SFH_EV_WAIT)
 			x->step_in_pkt = x->step_space = 0; /* a new step */
 		switch (e->type) {
 		case SFH_EV_IN:
-			go = step_in(x, (int)i, &e->u.in, e->line);
+			go = step_in(x, (int)i, &e->u.in, e->sel, e->line);
 			break;
 		case SFH_EV_CALL:
-			go = step_call(x, (int)i, e->u.call.call, e->u.call.arg, e->line);
+			go = step_call(x, (int)i, e->u.call.call, e->u.call.arg, e->sel, e->line);
 			break;
 		case SFH_EV_WAIT:
 			go = step_wait(x, (int)i, e->u.wait_ms, e->line);
@@ -1123,6 +1412,22 @@ int sfh_run_supported(const struct sfh_target *t, const struct sfh_scenario *s, 
 	if (s->ipv6 && !(t->ops->caps & SFH_CAP_IPV6)) {
 		snprintf(err, errlen, "not supported by target %s: IPv6 (`family ipv6`)%s%s",
 			 t->ops->name, t->no_ipv6 ? ": " : "", t->no_ipv6 ? t->no_ipv6 : "");
+		return -1;
+	}
+	/* Several TCBs on a target that keeps one (or a listener and one connection). */
+	int conns = 1;
+	for (uint32_t i = 0; i < s->nev && i < SFH_MAX_EVENTS; i++)
+		if (s->ev[i].sel > conns && s->ev[i].sel <= SFH_MAX_CONNS)
+			conns = s->ev[i].sel;
+	if ((sfh_scn_multi(s) && !(t->ops->caps & SFH_CAP_LISTENER)) ||
+	    (conns > 1 && !(t->ops->caps & SFH_CAP_CONNS))) {
+		snprintf(err, errlen,
+			 "not supported by target %s: %s (docs/scenario-language.md, \"Listeners "
+			 "and several connections\")",
+			 t->ops->name,
+			 (t->ops->caps & SFH_CAP_LISTENER)
+			     ? "a second connection in one case (conn=2 and up)"
+			     : "a listener apart from its connections (conn=N, listener)");
 		return -1;
 	}
 	if (has_timing(s) && !(t->ops->caps & SFH_CAP_EMIT_TIME)) {
@@ -1193,8 +1498,17 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	t->iss_set = 1;
 	if (t->ops->caps & SFH_CAP_IPV6)
 		t->ipv6 = s->ipv6;
-	sfo_tcb_init(&x.tcb);
-	sfo_tcb_family(&x.tcb, s->ipv6);
+	x.multi = sfh_scn_multi(s);
+	for (int k = 0; k < NTCB; k++) {
+		sfo_tcb_init(&x.cn[k].tcb);
+		sfo_tcb_family(&x.cn[k].tcb, s->ipv6);
+		x.cn[k].pisn = x.pisn + (uint32_t)k * PORT_K;
+		x.cn[k].sb = &r->sb[k];
+		x.cn[k].segs = r->sb[k].segs;
+		x.cn[k].frame = r->sb[k].frame;
+	}
+	t->multi = x.multi;
+	t->sel_listener = 0;
 	t->judged_by = x.cfg.profile;
 	x.here.event = -1;
 	x.here.before = SFO_CLOSED;
@@ -1207,6 +1521,19 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 			 t->ops->name, x.ep.ipv6 ? "IPv6" : "IPv4", s->ipv6 ? "IPv6" : "IPv4");
 		return -1;
 	}
+	/* connection k+1 on peer port ep.peer_port + k: cases never share a port pair (their
+	 * target ports differ), nor do the connections of a case */
+	for (int k = 0; k < SFH_MAX_CONNS; k++) {
+		x.cn[k].peer_port = (uint16_t)(x.ep.peer_port + k);
+		x.cn[k].target_port = x.ep.target_port;
+		/* the active role's later connections: a port until the target's SYN shows the
+		 * one it binds (a segment sent before meets no connection there either) */
+		x.cn[k].tport_guess = k > 0 && s->role == SFH_ROLE_ACTIVE;
+		if (x.cn[k].tport_guess)
+			x.cn[k].target_port = (uint16_t)(x.ep.target_port + k);
+		t->conn_port[k] = x.cn[k].peer_port;
+	}
+	t->sel_port = x.cn[0].peer_port;
 	trace(&x, "     -- %s%s, target %s, profile %s",
 	      s->role == SFH_ROLE_PASSIVE ? "passive" : "active", s->ipv6 ? ", IPv6" : "",
 	      t->ops->name, x.cfg.profile->name);

@@ -146,8 +146,10 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	    const struct sfh_run_opts *o, struct sfh_result *res);
 
 /* Can t run s? 0, or -1 with "not supported by target NAME: what" in err: IPv6 on a
- * target without it, a `timers` setting the target cannot honour, or timing on `out`
- * without emission times. sfh_run checks it first (returns -1 with that reason). */
+ * target without it, a `timers` setting the target cannot honour, timing on `out`
+ * without emission times, a scenario naming a listener or connections on a target
+ * without SFH_CAP_LISTENER, or a second connection without SFH_CAP_CONNS. sfh_run checks
+ * it first (returns -1 with that reason, sfh_result.unsupported set). */
 int sfh_run_supported(const struct sfh_target *t, const struct sfh_scenario *s, char *err,
 		      size_t errlen);
 /* Drop from s what t cannot do (timer settings, timing on `out`): for fuzz inputs. */

@@ -205,7 +205,7 @@ static int out_eq(const struct sfh_out *a, const struct sfh_out *b)
 
 static int ev_eq(const struct sfh_event *a, const struct sfh_event *b)
 {
-	if (a->type != b->type)
+	if (a->type != b->type || a->sel != b->sel)
 		return 0;
 	switch (a->type) {
 	case SFH_EV_IN:
@@ -244,6 +244,74 @@ int sfh_scn_equal(const struct sfh_scenario *a, const struct sfh_scenario *b)
 		if (!ev_eq(&a->ev[i], &b->ev[i]))
 			return 0;
 	return 1;
+}
+
+/* ---- selectors ---- */
+
+int sfh_scn_multi(const struct sfh_scenario *s)
+{
+	for (uint32_t i = 0; i < s->nev && i < SFH_MAX_EVENTS; i++)
+		if (s->ev[i].sel != SFH_SEL_NONE)
+			return 1;
+	return 0;
+}
+
+/* What may carry which selector (scenario.h): a connection only, or the listener too. */
+enum sel_kind { SEL_NONE, SEL_CONN, SEL_LISTENER, SEL_ANY };
+
+static enum sel_kind sel_kind(enum sfh_role role, const struct sfh_event *e)
+{
+	int passive = role == SFH_ROLE_PASSIVE;
+	switch (e->type) {
+	case SFH_EV_IN:
+	case SFH_EV_OUT:
+		return SEL_CONN;
+	case SFH_EV_WAIT:
+		return SEL_NONE;
+	case SFH_EV_EXPECT_STATE:
+		return passive ? SEL_ANY : SEL_CONN;
+	case SFH_EV_CALL:
+		switch (e->u.call.call) {
+		case SFO_CALL_LISTEN:
+			return passive ? SEL_LISTENER : SEL_NONE;
+		case SFO_CALL_CONNECT:
+		case SFO_CALL_ACCEPT:
+		case SFO_CALL_SEND:
+		case SFO_CALL_RECEIVE:
+			return SEL_CONN;
+		case SFO_CALL_SHUTDOWN:
+		case SFO_CALL_CLOSE:
+		case SFO_CALL_ABORT:
+			return passive ? SEL_ANY : SEL_CONN;
+		}
+	}
+	return SEL_NONE;
+}
+
+uint8_t sfh_sel_fold(enum sfh_role role, const struct sfh_event *e)
+{
+	unsigned sel = e->sel;
+	if (sel == SFH_SEL_NONE)
+		return SFH_SEL_NONE;
+	switch (sel_kind(role, e)) {
+	case SEL_NONE:
+		return SFH_SEL_NONE;
+	case SEL_LISTENER:
+		return SFH_SEL_LISTENER;
+	case SEL_CONN:
+		return (uint8_t)(1 + (sel - 1) % SFH_MAX_CONNS);
+	case SEL_ANY:
+		return (uint8_t)(1 + (sel - 1) % (SFH_MAX_CONNS + 1));
+	}
+	return SFH_SEL_NONE;
+}
+
+const char *sfh_sel_name(uint8_t sel)
+{
+	static const char *const names[SFH_MAX_CONNS + 2] = {"",       "conn=1", "conn=2",
+							     "conn=3", "conn=4", "listener"};
+	_Static_assert(SFH_MAX_CONNS == 4, "names above");
+	return sel <= SFH_SEL_LISTENER ? names[sel] : "?";
 }
 
 /* ---- text output ---- */
@@ -428,6 +496,8 @@ static void format_event(struct sbuf *b, const struct sfh_event *e)
 		if (e->u.call.call == SFO_CALL_SEND ||
 		    (e->u.call.call == SFO_CALL_RECEIVE && e->u.call.arg))
 			sb_printf(b, " %lu", (unsigned long)e->u.call.arg);
+		if (e->sel != SFH_SEL_NONE) /* the selector before the result, which ends it */
+			sb_printf(b, " %s", sfh_sel_name(e->sel));
 		if (e->u.call.has_res && e->u.call.res_err == SFO_ERR_OK)
 			sb_printf(b, " => %lu", (unsigned long)e->u.call.res_n);
 		else if (e->u.call.has_res)
@@ -446,6 +516,8 @@ static void format_event(struct sbuf *b, const struct sfh_event *e)
 		sb_printf(b, "expect state %s", sfo_state_name(e->u.state));
 		break;
 	}
+	if (e->sel != SFH_SEL_NONE && e->type != SFH_EV_CALL)
+		sb_printf(b, " %s", sfh_sel_name(e->sel));
 	sb_put(b, "\n", 1);
 }
 
@@ -486,6 +558,8 @@ struct pctx {
 	size_t len; /* up to the comment or the end of the line */
 	size_t pos;
 	uint32_t lineno;
+	uint8_t *sel;	/* the event's selector, while a line that may carry one is parsed */
+	size_t sel_col; /* ... and where it was written */
 };
 
 struct tok {
@@ -590,12 +664,50 @@ static struct tok sub(const struct tok *t, size_t from, size_t to)
 	return s;
 }
 
+static int get_uint(struct pctx *c, const struct tok *v, const char *what, uint64_t max,
+		    uint64_t *out);
+
+/* A selector token (conn=N or listener) where the line may carry one: 1 taken, 0 not a
+ * selector, -1 error. */
+static int take_sel(struct pctx *c, const struct tok *t)
+{
+	uint64_t x = SFH_SEL_LISTENER;
+
+	if (!c->sel)
+		return 0;
+	if (!tok_is(t, "listener")) {
+		if (t->n < 5 || memcmp(t->p, "conn=", 5) != 0)
+			return 0;
+		struct tok v = sub(t, 5, t->n);
+		if (v.n == 0)
+			return fail(c, after(t),
+				    "missing connection number after 'conn=' (1 to %d)",
+				    SFH_MAX_CONNS);
+		if (get_uint(c, &v, "conn=", SFH_MAX_CONNS, &x) < 0)
+			return -1;
+		if (x == 0)
+			return fail(c, v.col, "connections are numbered from 1 (conn=1 to conn=%d)",
+				    SFH_MAX_CONNS);
+	}
+	if (*c->sel != SFH_SEL_NONE)
+		return fail(c, t->col, "a second selector '%s' (one conn=N or listener per line)",
+			    Q(t));
+	*c->sel = (uint8_t)x;
+	c->sel_col = t->col;
+	return 1;
+}
+
 static int end_of_line(struct pctx *c)
 {
 	struct tok t;
 
-	if (next_tok(c, &t))
-		return fail(c, t.col, "unexpected '%s' at end of line", Q(&t));
+	while (next_tok(c, &t)) {
+		int k = take_sel(c, &t);
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			return fail(c, t.col, "unexpected '%s' at end of line", Q(&t));
+	}
 	return 0;
 }
 
@@ -894,6 +1006,11 @@ static int parse_in_opts(struct pctx *c, struct sfh_in *in)
 	int has_eq;
 
 	while (next_tok(c, &t)) {
+		int k = take_sel(c, &t);
+		if (k < 0)
+			return -1;
+		if (k)
+			continue;
 		enum seg_opt id = split_opt(&t, &v, &has_eq);
 		if (id == SO_N)
 			return fail(c, t.col, "unknown option '%s' for 'in' (expected %s)", Q(&t),
@@ -1073,6 +1190,11 @@ static int parse_out_opts(struct pctx *c, struct sfh_out *o)
 	int has_eq;
 
 	while (next_tok(c, &t)) {
+		int ks = take_sel(c, &t);
+		if (ks < 0)
+			return -1;
+		if (ks)
+			continue;
 		if (t.p[0] == '@') {
 			if (get_at(c, &t, o) < 0)
 				return -1;
@@ -1236,6 +1358,25 @@ static int is_arrow(const struct tok *t)
 	return t->n >= 2 && t->p[0] == '=' && t->p[1] == '>';
 }
 
+/* What may follow a call and its count: a selector, then `=> RESULT` (which ends the
+ * line, a selector allowed after it too). */
+static int call_tail(struct pctx *c, struct sfh_event *ev, const char *what)
+{
+	struct tok n;
+
+	while (next_tok(c, &n)) {
+		if (is_arrow(&n))
+			return parse_result(c, &n, ev);
+		int k = take_sel(c, &n);
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			return fail(c, n.col, "unexpected '%s' after the %s (expected '=> RESULT')",
+				    Q(&n), what);
+	}
+	return 0;
+}
+
 static int parse_call(struct pctx *c, const struct tok *kw, struct sfh_event *ev)
 {
 	struct tok t, n;
@@ -1253,19 +1394,20 @@ static int parse_call(struct pctx *c, const struct tok *kw, struct sfh_event *ev
 			return fail(c, after(&t), "missing count after 'send' (call send N)");
 		return n.n ? parse_result(c, &n, ev) : 0;
 	}
+	int k = take_sel(c, &n);
+	if (k < 0)
+		return -1;
+	if (k) {
+		if (call == SFO_CALL_SEND)
+			return fail(c, n.col, "missing count after 'send' (call send N)");
+		return call_tail(c, ev, "selector");
+	}
 	if (!call_has_arg((enum sfo_call)call))
 		return fail(c, n.col, "call %s takes no count", sfo_call_name((enum sfo_call)call));
 	if (get_uint(c, &n, "the count", U32_MAX, &x) < 0)
 		return -1;
 	ev->u.call.arg = (uint32_t)x;
-	if (next_tok(c, &n)) {
-		if (!is_arrow(&n))
-			return fail(c, n.col,
-				    "unexpected '%s' after the count (expected '=> RESULT')",
-				    Q(&n));
-		return parse_result(c, &n, ev);
-	}
-	return 0;
+	return call_tail(c, ev, "count");
 }
 
 /* wait N | Nms | Ns */
@@ -1445,6 +1587,28 @@ static int parse_family(struct pctx *c, const struct tok *kw, struct sfh_scenari
 	return end_of_line(c);
 }
 
+/* A selector the event cannot carry (sfh_sel_fold): say why. */
+static int check_sel(struct pctx *c, enum sfh_role role, const struct sfh_event *ev)
+{
+	if (ev->sel == SFH_SEL_NONE || sfh_sel_fold(role, ev) == ev->sel)
+		return 0;
+	if (ev->type == SFH_EV_CALL && ev->u.call.call == SFO_CALL_LISTEN)
+		return fail(c, c->sel_col,
+			    role == SFH_ROLE_PASSIVE
+				? "call listen opens the listener: write 'call listen' or 'call "
+				  "listen listener'"
+				: "call listen takes no selector in the active role");
+	if (role == SFH_ROLE_ACTIVE && ev->sel == SFH_SEL_LISTENER)
+		return fail(c, c->sel_col,
+			    "'listener' needs role passive (the active role has no "
+			    "listener)");
+	if (ev->type == SFH_EV_CALL)
+		return fail(c, c->sel_col, "call %s acts on a connection: name it with conn=N",
+			    sfo_call_name(ev->u.call.call));
+	return fail(c, c->sel_col, "'%s' lines travel on a connection: name it with conn=N",
+		    ev->type == SFH_EV_IN ? "in" : "out");
+}
+
 static int parse_line(struct pctx *c, struct sfh_scenario *s, struct role_seen *rs)
 {
 	static const char *const kws[] = {"in", "call", "wait", "out", "expect"};
@@ -1479,6 +1643,7 @@ static int parse_line(struct pctx *c, struct sfh_scenario *s, struct role_seen *
 	memset(ev, 0, sizeof *ev);
 	ev->type = types[k];
 	ev->line = c->lineno;
+	c->sel = ev->type == SFH_EV_WAIT ? NULL : &ev->sel;
 	switch (ev->type) {
 	case SFH_EV_IN:
 		rc = parse_in(c, &kw, &ev->u.in);
@@ -1496,7 +1661,8 @@ static int parse_line(struct pctx *c, struct sfh_scenario *s, struct role_seen *
 		rc = parse_expect(c, &kw, ev);
 		break;
 	}
-	if (rc < 0)
+	c->sel = NULL;
+	if (rc < 0 || check_sel(c, s->role, ev) < 0)
 		return -1;
 	s->nev++;
 	return 0;
@@ -1506,7 +1672,7 @@ int sfh_scn_parse(const char *text, size_t len, const char *fname, struct sfh_sc
 		  char *err, size_t errlen)
 {
 	struct sfh_scenario s; /* parsed here, so *out stays untouched on failure */
-	struct pctx c = {fname ? fname : "<scenario>", err, errlen, NULL, 0, 0, 0};
+	struct pctx c = {fname ? fname : "<scenario>", err, errlen, NULL, 0, 0, 0, NULL, 0};
 	struct role_seen rs = {0};
 	size_t at = 0;
 

@@ -38,6 +38,8 @@
  *                                              receive end of stream), or an errno name
  *   wait    N | Nms | Ns                       milliseconds unless `s`
  *   expect  state NAME                         e.g. SYN-RECEIVED
+ *   SEL     conn=N | listener                  after any in/out/call/expect line (not wait):
+ *                                              connection N (1..SFH_MAX_CONNS) or the listener
  *   NUM     ANCHOR[+N|-N] | N                  ANCHOR: pisn tisn pnxt tnxt tuna wend
  *   TSNUM   TSANCHOR[+N|-N] | N                TSANCHOR: ptsv ttsv (enum sfh_ts_anchor)
  *   N       decimal or 0x hex; 32 bits, and win/up/mss <= 65535, ws <= 14,
@@ -67,11 +69,19 @@
 #define SFH_MAX_EVENTS 64
 #define SFH_MAX_PAYLOAD 1400 /* largest payload an `in` segment may carry */
 #define SFH_DEFAULT_WND 65535 /* an `in` segment's window when the text gives no win= */
-#define SFH_MAX_ENCODED	 (1 + 21 + SFH_MAX_EVENTS * 72) /* sfh_scn_encode never needs more */
+#define SFH_MAX_ENCODED	 (1 + 21 + SFH_MAX_EVENTS * 73) /* sfh_scn_encode never needs more */
 #define SFH_DEFAULT_PISN 0x9e3779b9u /* synfin's ISN when the scenario has no `isn` line */
 #define SFH_DEFAULT_TISN 0x5eed0000u /* the ISN asked of the target then */
 
 enum sfh_role { SFH_ROLE_PASSIVE, SFH_ROLE_ACTIVE };
+
+/* Selectors (sfh_event.sel): which TCB of the case an event addresses. A scenario that
+ * names none has one TCB, as it always had (the listener becomes the connection); one
+ * that names any keeps the listener apart from its connections, each connection on its
+ * own 4-tuple (docs/scenario-language.md, "Listeners and several connections"). */
+#define SFH_MAX_CONNS	 4		     /* conn=1 .. conn=SFH_MAX_CONNS */
+#define SFH_SEL_NONE	 0		     /* no selector: the default */
+#define SFH_SEL_LISTENER (SFH_MAX_CONNS + 1) /* `listener` */
 
 /* Anchors for sequence and acknowledgment numbers. */
 #define SFH_ANCHORS(X)                                                                     \
@@ -215,6 +225,7 @@ struct sfh_event {
 		struct sfh_out out;
 		enum sfo_state state;
 	} u;
+	uint8_t sel; /* SFH_SEL_NONE, 1..SFH_MAX_CONNS (conn=N) or SFH_SEL_LISTENER */
 };
 
 struct sfh_scenario {
@@ -260,6 +271,17 @@ const char *sfh_anchor_name(enum sfh_anchor a);
 void sfh_in_to_seg(const struct sfh_in *in, const uint32_t value[SFH_NANCHORS],
 		   const uint32_t ts[SFH_NTS_ANCHORS], struct sfo_seg *seg);
 const char *sfh_ts_anchor_name(enum sfh_ts_anchor a);
+
+/* 1 if some event names a connection or the listener: the case then keeps the listener
+ * apart from its connections (several TCBs). */
+int sfh_scn_multi(const struct sfh_scenario *s);
+/* The selector e may carry in a scenario of role `role`: e->sel when valid, else the
+ * nearest valid one (what the binary decoder produces). Valid: none anywhere but on
+ * waits; conn=N on in, out, and calls other than listen; listener (passive role only) on
+ * listen, shutdown, close, abort and expect. */
+uint8_t sfh_sel_fold(enum sfh_role role, const struct sfh_event *e);
+/* "conn=2", "listener", "" for none. */
+const char *sfh_sel_name(uint8_t sel);
 
 /* 1 if the two scenarios are equal event by event (ignoring source lines). */
 int sfh_scn_equal(const struct sfh_scenario *a, const struct sfh_scenario *b);

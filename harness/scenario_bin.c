@@ -14,29 +14,35 @@
  *                                  3 out, 4 expect; X = H >> 3 is a small type-specific field
  *   in        H F P [O] [seq NUM] [ack NUM] [len VAR] [win U16] [up U16] [mss U16]
  *                 [ws U8] [tsval VAR tsecr VAR]
- *             F: SFO_* flags. P: bit 0 seq, 1 ack, 2 len, 3 win, 4 up, 5 O follows.
+ *                 [SEL]
+ *             F: SFO_* flags. P: bit 0 seq, 1 ack, 2 len, 3 win, 4 up, 5 O follows,
+ *             6 SEL follows (bit 7 ignored).
  *             O: SFO_OPT_* (low 4 bits) saying which option fields follow; with
  *             SFO_OPT_TS, bits 4-5 tsval's and bits 6-7 tsecr's enum sfh_ts_anchor
  *             (mod SFH_NTS_ANCHORS), else ignored.
  *             Absent: seq=pnxt ack=tnxt len=0 win=SFH_DEFAULT_WND up=0.
  *             len mod (SFH_MAX_PAYLOAD+1), ws mod 15, ts mod 2^32.
- *   call      H [arg VAR] [R [n VAR]]  call = X & 7; arg only for send and receive; X & 8:
- *                                  a `=>` result follows: R bit 0 set, the error
- *                                  1 + (R >> 1) mod 16 (EAGAIN .. EOPNOTSUPP, enum sfo_err);
- *                                  clear, success with n (send and receive only, else 0),
- *                                  folded to n mod (arg + 1) where arg bounds it
+ *   call      H [arg VAR] [R [n VAR]] [SEL]  call = X & 7 (SFO_NCALLS is 8); arg only
+ *                                  for send and receive; X & 8: a `=>` result follows:
+ *                                  R bit 0 set, the error 1 + (R >> 1) mod 16 (EAGAIN ..
+ *                                  EOPNOTSUPP, enum sfo_err); clear, success with n (send
+ *                                  and receive only, else 0), folded to n mod (arg + 1)
+ *                                  where arg bounds it; X bit 4: SEL follows (after R);
+ *                                  for listen no SEL byte: the bit alone is `listener`
  *   wait      H VAR                ms = VAR * (X & 1 ? 1000 : 1), mod 2^32
- *   out       H                    if X & 1: `out none`
+ *   out       H [SEL]              if X & 1: `out none`
  *             H F P [seq NUM] [ack NUM] [len VAR]    P: bit 0 seq, 1 ack, 2 len (mod 2^16)
  *                 [win U16] [O [mss U16] [ws U8] [TA tsval VAR tsecr VAR]]
- *                 [tsval_span VAR tsecr_span VAR] [N K*] [at VAR tol VAR]
+ *                 [tsval_span VAR tsecr_span VAR] [N K*] [at VAR tol VAR] [SEL]
  *             P bit 3 win; bit 4 O follows: low nibble SFO_OPT_* asserted present (the
  *             values follow), high nibble SFO_OPT_* asserted absent (ignored where
  *             present); TA: tsval's anchor in bits 0-1, tsecr's in 2-3 (mod
  *             SFH_NTS_ANCHORS); bit 5: the ts spans follow (only with TS; else 0);
  *             bit 6: order= with 1 + N mod SFH_MAX_ORDER kinds K mod SFH_NOPTKINDS;
- *             bit 7: timing @+at +-tol, both mod 2^32.
- *   expect    H                    state = X mod SFO_NSTATES
+ *             bit 7: timing @+at +-tol, both mod 2^32. X bit 1: SEL follows, last.
+ *   expect    H [SEL]              state = (X & 15) mod SFO_NSTATES; X bit 4: SEL follows
+ *   SEL       B                    selector 1 + B mod 5 (conn=1..4, listener), then
+ *                                  folded to what the event may carry (sfh_sel_fold)
  *   NUM       A [VAR]              anchor = (A & 7) mod SFH_NANCHORS, M = A >> 3:
  *                                  M 0..28: offset zigzag(M), i.e. 0 -1 1 -2 2 .. -14 14
  *                                  M 29: zigzag(VAR); 30: 2^31 + zigzag(VAR);
@@ -67,7 +73,21 @@ static const enum sfh_ev_type code_type[8] = {SFH_EV_IN,  SFH_EV_CALL,	       SF
 					      SFH_EV_IN,  SFH_EV_CALL};
 
 /* in P bits */
-enum { P_SEQ = 1, P_ACK = 2, P_LEN = 4, P_WIN = 8, P_UP = 16, P_OPTS = 32 };
+enum { P_SEQ = 1, P_ACK = 2, P_LEN = 4, P_WIN = 8, P_UP = 16, P_OPTS = 32, P_SEL = 64 };
+/* the selector flag of call (X bit 4), out (X bit 1) and expect (X bit 4) */
+enum { X_CALL_SEL = 16, X_OUT_SEL = 2, X_EXPECT_SEL = 16 };
+
+_Static_assert(SFO_NCALLS == 8, "call = X & 7; X bits 3-4 carry more");
+
+static unsigned sel_byte(uint8_t sel)
+{
+	return (unsigned)sel - 1u;
+}
+
+static uint8_t sel_of_byte(unsigned b)
+{
+	return (uint8_t)(1 + b % (SFH_MAX_CONNS + 1));
+}
 
 static uint64_t zz_enc(int64_t v)
 {
@@ -152,12 +172,12 @@ static void put_num(struct wbuf *w, const struct sfh_num *n)
 		put_var(w, best_u);
 }
 
-static void enc_in(struct wbuf *w, const struct sfh_in *in)
+static void enc_in(struct wbuf *w, const struct sfh_in *in, uint8_t sel)
 {
 	unsigned opts = in->opts & 15, len = in->len % (SFH_MAX_PAYLOAD + 1);
 	unsigned p = (in->has_seq ? P_SEQ : 0) | (in->has_ack ? P_ACK : 0) | (len ? P_LEN : 0) |
 		     (in->wnd != SFH_DEFAULT_WND ? P_WIN : 0) | (in->up ? P_UP : 0) |
-		     (opts ? P_OPTS : 0);
+		     (opts ? P_OPTS : 0) | (sel ? P_SEL : 0);
 
 	put8(w, CODE_IN);
 	put8(w, in->flags);
@@ -185,12 +205,17 @@ static void enc_in(struct wbuf *w, const struct sfh_in *in)
 		put_var(w, in->tsval);
 		put_var(w, in->tsecr);
 	}
+	if (sel)
+		put8(w, sel_byte(sel));
 }
 
-static void enc_out(struct wbuf *w, const struct sfh_out *o)
+static void enc_out(struct wbuf *w, const struct sfh_out *o, uint8_t sel)
 {
+	unsigned xs = sel ? X_OUT_SEL << 3 : 0;
 	if (o->none) {
-		put8(w, CODE_OUT | 1 << 3);
+		put8(w, CODE_OUT | 1 << 3 | xs);
+		if (sel)
+			put8(w, sel_byte(sel));
 		return;
 	}
 	unsigned want = o->opt_want & 15, none = o->opt_none & 15 & ~want;
@@ -201,7 +226,7 @@ static void enc_out(struct wbuf *w, const struct sfh_out *o)
 	uint32_t tv = o->tsval_span == U32_MAX ? 0 : o->tsval;
 	uint32_t te = o->tsecr_span == U32_MAX ? 0 : o->tsecr;
 	int spans = (want & SFO_OPT_TS) && (o->tsval_span || o->tsecr_span);
-	put8(w, CODE_OUT);
+	put8(w, CODE_OUT | xs);
 	put8(w, o->flags);
 	put8(w, (o->has_seq ? 1 : 0) | (o->has_ack ? 2 : 0) | (o->has_len ? 4 : 0) |
 		    (o->has_wnd ? 8 : 0) | ((want | none) ? 16 : 0) | (spans ? 32 : 0) |
@@ -239,6 +264,8 @@ static void enc_out(struct wbuf *w, const struct sfh_out *o)
 		put_var(w, o->at_ms);
 		put_var(w, o->tol_ms);
 	}
+	if (sel)
+		put8(w, sel_byte(sel));
 }
 
 /* Named errors a scenario can write: EAGAIN (1) .. EOPNOTSUPP, not ERROR nor EOF. */
@@ -267,22 +294,30 @@ static void enc_result(struct wbuf *w, enum sfo_call call, uint32_t arg, unsigne
 		put_var(w, fold_res_n(call, arg, n));
 }
 
-static void enc_event(struct wbuf *w, const struct sfh_event *e)
+static void enc_event(struct wbuf *w, const struct sfh_event *e, enum sfh_role role)
 {
+	struct sfh_event f = *e;
 	unsigned call;
+	uint8_t sel;
 
+	if (f.type == SFH_EV_CALL)
+		f.u.call.call = (enum sfo_call)((unsigned)f.u.call.call % SFO_NCALLS);
+	sel = sfh_sel_fold(role, &f);
 	switch (e->type) {
 	case SFH_EV_IN:
-		enc_in(w, &e->u.in);
+		enc_in(w, &e->u.in, sel);
 		break;
 	case SFH_EV_CALL:
-		call = (unsigned)e->u.call.call % SFO_NCALLS;
-		put8(w, CODE_CALL | call << 3 | (e->u.call.has_res ? 1u << 6 : 0));
+		call = (unsigned)f.u.call.call;
+		put8(w, CODE_CALL | (call | (e->u.call.has_res ? 8u : 0) | (sel ? X_CALL_SEL : 0))
+					<< 3);
 		if (call_has_arg((enum sfo_call)call))
 			put_var(w, e->u.call.arg);
 		if (e->u.call.has_res)
 			enc_result(w, (enum sfo_call)call, e->u.call.arg, e->u.call.res_err,
 				   e->u.call.res_n);
+		if (sel && call != SFO_CALL_LISTEN)
+			put8(w, sel_byte(sel));
 		break;
 	case SFH_EV_WAIT:
 		if (e->u.wait_ms && e->u.wait_ms % 1000 == 0) {
@@ -294,10 +329,13 @@ static void enc_event(struct wbuf *w, const struct sfh_event *e)
 		}
 		break;
 	case SFH_EV_OUT:
-		enc_out(w, &e->u.out);
+		enc_out(w, &e->u.out, sel);
 		break;
 	case SFH_EV_EXPECT_STATE:
-		put8(w, CODE_EXPECT | ((unsigned)e->u.state % SFO_NSTATES) << 3);
+		put8(w, CODE_EXPECT |
+			    (((unsigned)e->u.state % SFO_NSTATES) | (sel ? X_EXPECT_SEL : 0)) << 3);
+		if (sel)
+			put8(w, sel_byte(sel));
 		break;
 	}
 }
@@ -313,7 +351,7 @@ size_t sfh_scn_encode(const struct sfh_scenario *s, uint8_t *buf, size_t cap)
 		if (timers & (1u << k))
 			put_var(&w, s->timer_ms[k] ? s->timer_ms[k] - 1u : 0);
 	for (uint32_t i = 0; i < nev; i++)
-		enc_event(&w, &s->ev[i]);
+		enc_event(&w, &s->ev[i], s->role);
 	return w.n;
 }
 
@@ -362,7 +400,7 @@ static struct sfh_num get_num_bin(struct rbuf *r)
 	return n;
 }
 
-static void dec_in(struct rbuf *r, struct sfh_in *in)
+static void dec_in(struct rbuf *r, struct sfh_in *in, uint8_t *sel)
 {
 	unsigned p, o, opts;
 
@@ -387,14 +425,18 @@ static void dec_in(struct rbuf *r, struct sfh_in *in)
 		in->tsval_a = (uint8_t)(((o >> 4) & 3) % SFH_NTS_ANCHORS);
 		in->tsecr_a = (uint8_t)(((o >> 6) & 3) % SFH_NTS_ANCHORS);
 	}
+	if (p & P_SEL)
+		*sel = sel_of_byte(get8(r));
 }
 
-static void dec_out(struct rbuf *r, unsigned x, struct sfh_out *o)
+static void dec_out(struct rbuf *r, unsigned x, struct sfh_out *o, uint8_t *sel)
 {
 	unsigned p;
 
 	if (x & 1) {
 		o->none = 1;
+		if (x & X_OUT_SEL)
+			*sel = sel_of_byte(get8(r));
 		return;
 	}
 	o->flags = (uint8_t)get8(r);
@@ -450,16 +492,18 @@ static void dec_out(struct rbuf *r, unsigned x, struct sfh_out *o)
 		o->at_ms = (uint32_t)get_var(r);
 		o->tol_ms = (uint32_t)get_var(r);
 	}
+	if (x & X_OUT_SEL)
+		*sel = sel_of_byte(get8(r));
 }
 
-static void dec_event(struct rbuf *r, struct sfh_event *e)
+static void dec_event(struct rbuf *r, struct sfh_event *e, enum sfh_role role)
 {
 	unsigned h = get8(r), x = h >> 3;
 
 	e->type = code_type[h & 7];
 	switch (e->type) {
 	case SFH_EV_IN:
-		dec_in(r, &e->u.in);
+		dec_in(r, &e->u.in, &e->sel);
 		break;
 	case SFH_EV_CALL:
 		e->u.call.call = (enum sfo_call)(x & 7);
@@ -477,17 +521,24 @@ static void dec_event(struct rbuf *r, struct sfh_event *e)
 					    fold_res_n(e->u.call.call, e->u.call.arg, get_var(r));
 			}
 		}
+		if ((x & X_CALL_SEL) && e->u.call.call == SFO_CALL_LISTEN)
+			e->sel = SFH_SEL_LISTENER;
+		else if (x & X_CALL_SEL)
+			e->sel = sel_of_byte(get8(r));
 		break;
 	case SFH_EV_WAIT:
 		e->u.wait_ms = (uint32_t)(get_var(r) * ((x & 1) ? 1000 : 1));
 		break;
 	case SFH_EV_OUT:
-		dec_out(r, x, &e->u.out);
+		dec_out(r, x, &e->u.out, &e->sel);
 		break;
 	case SFH_EV_EXPECT_STATE:
-		e->u.state = (enum sfo_state)(x % SFO_NSTATES);
+		e->u.state = (enum sfo_state)((x & 15) % SFO_NSTATES);
+		if (x & X_EXPECT_SEL)
+			e->sel = sel_of_byte(get8(r));
 		break;
 	}
+	e->sel = sfh_sel_fold(role, e);
 }
 
 void sfh_scn_decode(const uint8_t *data, size_t len, struct sfh_scenario *out)
@@ -503,5 +554,5 @@ void sfh_scn_decode(const uint8_t *data, size_t len, struct sfh_scenario *out)
 		if (out->timers & (1u << k))
 			out->timer_ms[k] = (uint32_t)(1 + get_var(&r) % U32_MAX);
 	while (r.i < r.n && out->nev < SFH_MAX_EVENTS)
-		dec_event(&r, &out->ev[out->nev++]);
+		dec_event(&r, &out->ev[out->nev++], out->role);
 }

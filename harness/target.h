@@ -31,7 +31,11 @@ enum {
 	 * keeps sfh_target.clock_us current: `out ... @+D` can be judged */
 	SFH_CAP_EMIT_TIME = 1u << 12,
 	/* the target honours per-case timer settings: which ones in sfh_target.timers_can */
-	SFH_CAP_TIMERS = 1u << 13
+	SFH_CAP_TIMERS = 1u << 13,
+	/* keeps the listener apart from its connections (sfh_target.multi): `call accept`,
+	 * the listener's own close, a new SYN on a 4-tuple in TIME-WAIT */
+	SFH_CAP_LISTENER = 1u << 9,
+	SFH_CAP_CONNS = 1u << 10 /* several connections in one case (conn=2 and up) */
 };
 
 struct sfh_target;
@@ -130,6 +134,20 @@ struct sfh_target {
 	/* Why a target without SFH_CAP_IPV6 has none (static text, or NULL): open() may set
 	 * it, and the runner's refusal quotes it. */
 	const char *no_ipv6;
+	/* Several TCBs (SFH_CAP_LISTENER), set by the runner before reset() and kept for the
+	 * case: multi 0 is the one-TCB case of call()'s comment. With multi 1 the listener
+	 * stays open until a call on it closes it, a call needs no longer accept-and-close,
+	 * and the connections of the case are told apart by the peer's port: conn_port[k]
+	 * is connection k+1's (the runner fills it after reset(), conn_port[0] being
+	 * ep.peer_port), and in the active role each connect() goes to its own peer port.
+	 * Before each call() and state() the runner names the TCB it addresses: sel_listener
+	 * 1 for the listener, else the connection whose peer port is sel_port. state() of a
+	 * connection that does not exist (never opened, or gone) is CLOSED; of the listener,
+	 * LISTEN or CLOSED. */
+	int multi;
+	int sel_listener;
+	uint16_t sel_port;
+	uint16_t conn_port[SFH_MAX_CONNS];
 };
 
 /* Registry (harness/targets/registry.c). */

@@ -580,6 +580,27 @@ void sfo_syn_q_taken(const struct sfo_tcb *t, struct sfo_tcb *tk)
 	}
 }
 
+/* A connection whose listener closed (SFO_TF_ORPHAN) completing its handshake: nobody
+ * can take it, so the stack may abort it then (3.10.5: <SEQ=SND.NXT><CTL=RST>, CLOSED)
+ * instead of what the outcomes from k on say. */
+static void orphan_establish(struct sfo_ctx *c, unsigned k)
+{
+	const struct sfo_tcb *t = c->t;
+	int est = 0;
+	if (!(t->fl & SFO_TF_ORPHAN) || t->state != SFO_SYN_RECEIVED ||
+	    c->ev->kind != SFO_EV_SEGMENT)
+		return;
+	for (unsigned i = k; i < c->e->nout; i++)
+		est |= sfo_synchronized(c->e->out[i].next.state);
+	if (!est)
+		return;
+	struct sfo_outcome *o = sfo_out_new(c);
+	sfo_pat_rst(c, o, SFO_R_ORPHAN_ESTABLISH_ABORT);
+	sfo_tcb_to_closed(&o->next);
+	o->next.fl &= ~SFO_TF_ORPHAN;
+	sfo_set_state(o, SFO_CLOSED, SFO_R_ORPHAN_ESTABLISH_ABORT);
+}
+
 /* The outcomes of the event under TCB c->t, appended to c->e and completed. */
 static void step_from(struct sfo_ctx *c)
 {
@@ -598,8 +619,41 @@ static void step_from(struct sfo_ctx *c)
 	}
 	if (c->e->nout == k)
 		sfo_fire(sfo_out_new(c), SFO_R_WAIT_IDLE);
+	orphan_establish(c, k);
 	for (unsigned i = k; i < c->e->nout; i++)
 		finish(c, &c->e->out[i]);
+}
+
+void sfo_step_orphan(const struct sfo_tcb *t, const struct sfo_cfg *cfg, struct sfo_expect *e)
+{
+	struct sfo_ctx c;
+	struct sfo_event abort = sfo_ev_call(SFO_CALL_ABORT, 0), idle = sfo_ev_wait(0);
+	c.t = t;
+	c.cfg = cfg;
+	c.p = cfg && cfg->profile ? cfg->profile : sfo_profile_default();
+	c.e = e;
+	c.stack = cfg && (cfg->flags & SFO_CFG_STACK);
+	e->nout = 0;
+	e->evclass = SFO_EC_CALL_ABORT;
+	/* 3.10.5: aborted as by ABORT (RST from SYN-RECEIVED, ESTABLISHED, CLOSE-WAIT) */
+	c.ev = &abort;
+	step_from(&c);
+	for (unsigned i = 0; i < e->nout; i++)
+		sfo_fire(&e->out[i], SFO_R_LISTENER_ORPHAN_ABORT);
+	/* 3.10.4: the listener's TCB alone is deleted; the connection lives on, with nobody
+	 * to take it */
+	unsigned k = e->nout;
+	c.ev = &idle;
+	step_from(&c);
+	for (unsigned i = k; i < e->nout; i++) {
+		e->out[i].next.fl |= SFO_TF_ORPHAN;
+		sfo_fire(&e->out[i], SFO_R_LISTENER_ORPHAN_KEEP);
+	}
+	/* or it goes with the listener, without a word */
+	struct sfo_outcome *o = sfo_out_new(&c);
+	sfo_tcb_to_closed(&o->next);
+	sfo_set_state(o, SFO_CLOSED, SFO_R_LISTENER_ORPHAN_DROP);
+	finish(&c, o);
 }
 
 void sfo_step(const struct sfo_tcb *t, const struct sfo_cfg *cfg, const struct sfo_event *ev,

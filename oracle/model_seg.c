@@ -854,6 +854,33 @@ static void beyond_announced(struct sfo_ctx *c, const struct sfo_seg *s)
 	checks(c, o, s);
 }
 
+/* 3.6.1 MAY-2: reopen from TIME-WAIT with an ISS above the old SND.NXT. */
+static void tw_reopen(struct sfo_ctx *c, const struct sfo_seg *s, sfo_rule_t r)
+{
+	const struct sfo_tcb *t = c->t;
+	struct sfo_outcome *o = sfo_out_new(c);
+	struct sfo_tcb *n = &o->next;
+	uint32_t old = t->snd_nxt;
+	sfo_tcb_to_closed(n);
+	n->fl |= SFO_TF_TW_REOPEN;
+	sfo_new_iss(c, n, old + 65537u);
+	sfo_peer_syn(c, n, s);
+	sfo_set_state(o, SFO_SYN_RECEIVED, r);
+	struct sfo_pattern *p = sfo_pat_synack(c, o, r, 1);
+	if (!c->stack) {
+		p->pf &= (uint8_t)~SFO_PAT_SEQ_ANY;
+		p->seq_lo = old + 1;
+		p->seq_hi = old + 0x7fffffffu;
+	}
+	/* 3.10.7.2: the listener that takes the new SYN may drop one that carries FIN as
+	 * bogus; the old incarnation is gone all the same */
+	if (s->flags & SFO_FIN) {
+		struct sfo_outcome *d = sfo_out_new(c);
+		sfo_tcb_to_closed(&d->next);
+		sfo_set_state(d, SFO_CLOSED, SFO_R_LISTEN_SYN_FIN_DROP);
+	}
+}
+
 /* TIME-WAIT cases that come before the ordered checks. Returns 1 when handled. */
 static int timewait_first(struct sfo_ctx *c, const struct sfo_seg *s)
 {
@@ -869,24 +896,26 @@ static int timewait_first(struct sfo_ctx *c, const struct sfo_seg *s)
 	}
 	/* 3.6.1 MAY-2: a new SYN above RCV.NXT may reopen, with an ISS above the old one */
 	if ((c->p->flags & SFO_PF_TW_SYN_REOPEN) &&
-	    (s->flags & (SFO_SYN | SFO_ACK | SFO_RST)) == SFO_SYN &&
-	    sfo_seq_gt(s->seq, t->rcv_nxt)) {
-		struct sfo_outcome *o = sfo_out_new(c);
-		struct sfo_tcb *n = &o->next;
-		uint32_t old = t->snd_nxt;
-		sfo_tcb_to_closed(n);
-		n->fl |= SFO_TF_TW_REOPEN;
-		sfo_new_iss(c, n, old + 65537u);
-		sfo_peer_syn(c, n, s);
-		sfo_set_state(o, SFO_SYN_RECEIVED, SFO_R_TIMEWAIT_SYN_REOPEN);
-		struct sfo_pattern *p = sfo_pat_synack(c, o, SFO_R_TIMEWAIT_SYN_REOPEN, 1);
-		if (!c->stack) {
-			p->pf &= (uint8_t)~SFO_PAT_SEQ_ANY;
-			p->seq_lo = old + 1;
-			p->seq_hi = old + 0x7fffffffu;
-		}
-	}
+	    (s->flags & (SFO_SYN | SFO_ACK | SFO_RST)) == SFO_SYN && sfo_seq_gt(s->seq, t->rcv_nxt))
+		tw_reopen(c, s, SFO_R_TIMEWAIT_SYN_REOPEN);
 	return 0;
+}
+
+/* 3.6.1 MAY-2 where the profile does not ask for it but a listener is open on the port
+ * (SFO_CFG_LISTENER): allowed besides the ordered checks, never preferred. The SYN must
+ * lie above RCV.NXT, or (RFC 6191 section 2) carry a timestamp where the old incarnation
+ * used them: the model keeps no TS.Recent, so any timestamp is given the benefit. */
+static void tw_reopen_listener(struct sfo_ctx *c, const struct sfo_seg *s)
+{
+	const struct sfo_tcb *t = c->t;
+	if (t->state != SFO_TIME_WAIT || !c->cfg || !(c->cfg->flags & SFO_CFG_LISTENER) ||
+	    (s->flags & (SFO_SYN | SFO_ACK | SFO_RST)) != SFO_SYN)
+		return;
+	int newer = sfo_seq_gt(s->seq, t->rcv_nxt);
+	if ((c->p->flags & SFO_PF_TW_SYN_REOPEN) && newer)
+		return; /* timewait_first made it the reference */
+	if (newer || ((t->fl & SFO_TF_TS) && (s->opts & SFO_OPT_TS)))
+		tw_reopen(c, s, SFO_R_TIMEWAIT_SYN_REOPEN_LISTENER);
 }
 
 /* Simultaneous open, SYN-RECEIVED: the peer's SYN,ACK repeats its SYN and ACKs ours. */
@@ -1061,6 +1090,7 @@ static void seg_other(struct sfo_ctx *c)
 		for (unsigned i = 0; i < c->e->nout; i++)
 			if (c->e->out[i].next.state == SFO_TIME_WAIT)
 				c->e->out[i].next.timer2_ms = t->now_ms;
+	tw_reopen_listener(c, s);
 }
 
 /* Text from a simultaneous-open SYN still pending (simopen_unqueue): judge the segment

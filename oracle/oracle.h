@@ -294,46 +294,48 @@ enum {
 	SFO_TF_PASSIVE = 1u << 0,   /* came from a passive OPEN (MUST-11) */
 	SFO_TF_ISS_KNOWN = 1u << 1, /* target's ISS learned (or chosen) */
 	SFO_TF_IRS_KNOWN = 1u << 2,
-	SFO_TF_FIN_SENT = 1u << 3,   /* our FIN has been emitted (occupies snd_fin) */
+	SFO_TF_FIN_SENT = 1u << 3, /* our FIN has been emitted (occupies snd_fin) */
 	SFO_TF_FIN_ACKED = 1u << 4,
-	SFO_TF_FIN_RCVD = 1u << 5,   /* peer's FIN processed */
+	SFO_TF_FIN_RCVD = 1u << 5,     /* peer's FIN processed */
 	SFO_TF_CLOSE_CALLED = 1u << 6, /* user called CLOSE/SHUTDOWN (FIN queued) */
-	SFO_TF_RD_CLOSED = 1u << 7,  /* user called close(): will read no more */
-	SFO_TF_ACK_OWED = 1u << 8,   /* an ACK for [ack_owed_lo, RCV.NXT] may still come */
-	SFO_TF_WSCALE = 1u << 9,     /* window scaling negotiated */
+	SFO_TF_RD_CLOSED = 1u << 7,    /* user called close(): will read no more */
+	SFO_TF_ACK_OWED = 1u << 8,     /* an ACK for [ack_owed_lo, RCV.NXT] may still come */
+	SFO_TF_WSCALE = 1u << 9,       /* window scaling negotiated */
 	SFO_TF_SACK = 1u << 10,
-	SFO_TF_TS = 1u << 11,        /* Timestamps negotiated: both SYNs carried TSopt */
-	SFO_TF_ACCEPTED = 1u << 12,  /* application accepted the connection */
-	SFO_TF_WS_SELF = 1u << 13,   /* the target's SYN carried a window scale option */
-	SFO_TF_WS_PEER = 1u << 14,   /* the peer's SYN carried a window scale option */
-	SFO_TF_OOO = 1u << 15,       /* out-of-order data [ooo_lo, ooo_hi) may be held */
-	SFO_TF_OOO_FIN = 1u << 16,   /* ... and a FIN right after it, at ooo_hi */
-	SFO_TF_OOO_GAP = 1u << 17,   /* ... with holes inside [ooo_lo, ooo_hi) */
-	SFO_TF_TW_REOPEN = 1u << 18, /* reopened from TIME-WAIT by a new SYN (MAY-2) */
-	SFO_TF_CWND_LOSS = 1u << 19, /* a retransmission since SND.UNA last caught up with
-				      * SND.NXT: the congestion window may be one segment
-				      * (RFC 5681 3.1, 3.2), new data and FIN may wait */
+	SFO_TF_TS = 1u << 11,	      /* Timestamps negotiated: both SYNs carried TSopt */
+	SFO_TF_ACCEPTED = 1u << 12,   /* application accepted the connection */
+	SFO_TF_WS_SELF = 1u << 13,    /* the target's SYN carried a window scale option */
+	SFO_TF_WS_PEER = 1u << 14,    /* the peer's SYN carried a window scale option */
+	SFO_TF_OOO = 1u << 15,	      /* out-of-order data [ooo_lo, ooo_hi) may be held */
+	SFO_TF_OOO_FIN = 1u << 16,    /* ... and a FIN right after it, at ooo_hi */
+	SFO_TF_OOO_GAP = 1u << 17,    /* ... with holes inside [ooo_lo, ooo_hi) */
+	SFO_TF_TW_REOPEN = 1u << 18,  /* reopened from TIME-WAIT by a new SYN (MAY-2) */
+	SFO_TF_CWND_LOSS = 1u << 19,  /* a retransmission since SND.UNA last caught up with
+				       * SND.NXT: the congestion window may be one segment
+				       * (RFC 5681 3.1, 3.2), new data and FIN may wait */
 	SFO_TF_MMS_SHRINK = 1u << 20, /* the target has retransmitted: PMTU black-hole
-				      * detection (3.7.2, RFC 2923 2.1, RFC 4821) may have
-				      * lowered its MMS_S, so its segments may be smaller */
-	SFO_TF_OOO_FINX = 1u << 21,  /* ... and a held FIN at ooo_fin that held data
-				      * overlaps or follows: the peer's stream contradicts
-				      * itself, which copy the target kept is its choice */
-	SFO_TF_CUT_EARLY = 1u << 22, /* data was queued before the peer's SYN showed its MSS:
-				      * the target may have cut it at the default send MSS
-				      * (3.7.1 MUST-15: 536, 1220 over IPv6), up to early_end */
-	SFO_TF_WUP_KNOWN = 1u << 23, /* rcv_wup holds the ACK of the target's last segment */
-	SFO_TF_SYN_Q = 1u << 24,     /* simultaneous open: syn_q_len octets of text came on
-				      * the peer's SYN, queued until ESTABLISHED (3.10.7.3) */
-	SFO_TF_SYN_Q_FIN = 1u << 25, /* ... and a FIN after them */
-	SFO_TF_SYN_QP = 1u << 26,    /* oracle, once ESTABLISHED: that text (syn_q_len) taken
-				      * or discarded, not known yet */
-	SFO_TF_TS_SELF = 1u << 27,   /* the target's SYN carried a Timestamps option */
-	SFO_TF_TS_PEER = 1u << 28,   /* the peer's SYN carried a Timestamps option; with
-				      * TS_SELF, SFO_TF_TS: negotiated (RFC 7323 3.2) */
-	SFO_TF_QP_TS = 1u << 29,     /* oracle: the pending text (SYN_QP, syn_q_len) came on
-				      * a segment without TSopt, which the target may have
-				      * dropped (RFC 7323 3.2), not on a simultaneous-open SYN */
+				       * detection (3.7.2, RFC 2923 2.1, RFC 4821) may have
+				       * lowered its MMS_S, so its segments may be smaller */
+	SFO_TF_OOO_FINX = 1u << 21,   /* ... and a held FIN at ooo_fin that held data
+				       * overlaps or follows: the peer's stream contradicts
+				       * itself, which copy the target kept is its choice */
+	SFO_TF_CUT_EARLY = 1u << 22,  /* data was queued before the peer's SYN showed its MSS:
+				       * the target may have cut it at the default send MSS
+				       * (3.7.1 MUST-15: 536, 1220 over IPv6), up to early_end */
+	SFO_TF_WUP_KNOWN = 1u << 23,  /* rcv_wup holds the ACK of the target's last segment */
+	SFO_TF_SYN_Q = 1u << 24,      /* simultaneous open: syn_q_len octets of text came on
+				       * the peer's SYN, queued until ESTABLISHED (3.10.7.3) */
+	SFO_TF_SYN_Q_FIN = 1u << 25,  /* ... and a FIN after them */
+	SFO_TF_SYN_QP = 1u << 26,     /* oracle, once ESTABLISHED: that text (syn_q_len) taken
+				       * or discarded, not known yet */
+	SFO_TF_TS_SELF = 1u << 27,    /* the target's SYN carried a Timestamps option */
+	SFO_TF_TS_PEER = 1u << 28,    /* the peer's SYN carried a Timestamps option; with
+				       * TS_SELF, SFO_TF_TS: negotiated (RFC 7323 3.2) */
+	SFO_TF_QP_TS = 1u << 29,      /* oracle: the pending text (SYN_QP, syn_q_len) came on
+				       * a segment without TSopt, which the target may have
+				       * dropped (RFC 7323 3.2), not on a simultaneous-open SYN */
+	SFO_TF_ORPHAN = 1u << 30,     /* its listener closed before the application accepted
+				       * it: completing the handshake may abort it */
 	SFO_TF_OOO_ALL = SFO_TF_OOO | SFO_TF_OOO_FIN | SFO_TF_OOO_GAP | SFO_TF_OOO_FINX
 };
 
@@ -453,6 +455,9 @@ struct sfo_cfg {
  * for callers that only need the verdict, such as a fuzz loop on a stack that diverges
  * on most inputs: formatting the detail is a visible share of its time. */
 enum { SFO_CFG_STACK = 1u << 0, SFO_CFG_BRIEF = 1u << 1 };
+/* SFO_CFG_LISTENER: the TCB is one connection of several and a listener is open on its
+ * port (a scenario that names its TCBs): a SYN in TIME-WAIT may also reopen (MAY-2). */
+enum { SFO_CFG_LISTENER = 1u << 2 };
 
 /* Initialise a TCB in CLOSED (no connection), over IPv4. */
 void sfo_tcb_init(struct sfo_tcb *t);
@@ -513,6 +518,11 @@ struct sfo_expect {
  * outcome. *t is not changed: the caller commits one outcome with sfo_commit(). */
 void sfo_step(const struct sfo_tcb *t, const struct sfo_cfg *cfg, const struct sfo_event *ev,
 	      struct sfo_expect *e);
+
+/* The listener of connection *t closed before the application accepted it (3.10.4): fill
+ * *e with what may become of the connection (aborted as by ABORT, left to live on marked
+ * SFO_TF_ORPHAN, or dropped silently); *t is not changed. */
+void sfo_step_orphan(const struct sfo_tcb *t, const struct sfo_cfg *cfg, struct sfo_expect *e);
 
 /* The event class of ev against *t (also set in sfo_expect.evclass). */
 enum sfo_evclass sfo_classify(const struct sfo_tcb *t, const struct sfo_event *ev);

@@ -824,6 +824,16 @@ int sfh_pd_export(const struct sfh_scenario *s, const char *scn_name, const char
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	/* A scenario that names its TCBs keeps the listener apart and may hold several
+	 * connections at once; the script this writes has one socket per role and one
+	 * remote port. */
+	if (sfh_scn_multi(s)) {
+		snprintf(err, errlen,
+			 "not supported: a scenario that names its connections or the listener "
+			 "(conn=N, listener) has no packetdrill form here (one connection per "
+			 "script)");
+		goto out;
+	}
 	/* The script runs in real time: the linux target must not cut waits short (its
 	 * default caps one at 2 s), or the stack's timers would do more in the script than
 	 * in the recording. */

@@ -66,6 +66,8 @@ struct imp {
 	int sock_fd, lfd, cfd; /* descriptors: the socket, the listener, the connection */
 	int linger0;	       /* SO_LINGER {1, 0} on the connection's descriptor */
 	int closed;	       /* the connection was closed */
+	int reuse;	       /* a new SYN came on the 4-tuple after that: a new connection
+				* (conn=1, numbers from its own ISN) for the next accept */
 	int remote_isn_known;
 	uint32_t remote_isn;
 	int out_ts_known;
@@ -336,10 +338,20 @@ static int packet(struct imp *m, struct cur *c, int inbound, double t, double te
 			m->remote_isn = s0;
 			m->remote_isn_known = 1;
 		}
+		/* the application closed its connection and the listener still listens: a
+		 * new SYN on the same 4-tuple opens a second connection (TIME-WAIT reuse);
+		 * the scenario names it (conn=1), and its numbers count from the new ISN,
+		 * as the scenario's pisn does from then on */
+		int again = m->closed && m->lfd >= 0 && m->role == 0 && strcmp(fl, "S") == 0;
 		wait_until(m, t);
 		int has_a = strchr(fl, '.') != NULL;
 		sb_add(&m->out, "in %s seq=pisn%+lld", fl,
 		       (long long)(int32_t)(s0 - m->remote_isn));
+		if (again) {
+			sb_add(&m->out, " conn=1");
+			m->remote_isn = s0;
+			m->reuse = 1;
+		}
 		if (has_ack && has_a)
 			sb_add(&m->out, " ack=tisn%+lld", (long long)(int32_t)ack);
 		else if (has_ack)
@@ -615,9 +627,12 @@ static int syscall_event(struct imp *m, struct cur *c, double t)
 			step_call(m, t, what);
 			return 0;
 		}
-		if (m->cfd >= 0)
-			return fail(m, "not supported: a second connection (one per case)");
+		if (m->cfd >= 0 && !(m->closed && m->reuse))
+			return fail(m, "not supported: a second connection (one per case, or a new "
+				       "one on the same 4-tuple once the first is closed)");
 		m->cfd = (int)k.result;
+		m->closed = m->reuse = 0;
+		m->linger0 = 0;
 		step_call(m, t, "accept");
 		return 0;
 	}
@@ -627,7 +642,9 @@ static int syscall_event(struct imp *m, struct cur *c, double t)
 			m->lfd = -1;
 			if (m->cfd >= 0)
 				return 0; /* the connection was accepted: the case has its TCB */
-			step_call(m, t, "close");
+			/* a SYN came and nobody accepted its connection: the listener closes, not
+			 * the connection (which the application cannot name) */
+			step_call(m, t, m->remote_isn_known ? "close listener" : "close");
 			return 0;
 		}
 		if (!on_conn)

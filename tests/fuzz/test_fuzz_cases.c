@@ -107,7 +107,7 @@ static void compare_paths(const char *target)
 			continue;
 		}
 		if (sfh_run_supported(t, &s, err, sizeof err) != 0)
-			continue; /* e.g. a `timers` line the target cannot honour */
+			continue; /* a `timers` line, IPv6 or several TCBs the target cannot run */
 		struct sfh_run_opts o = {.profile = profile_of(t), .case_no = (uint32_t)(i + 7)};
 		struct sfh_run_opts o0 = {.profile = profile_of(t), .case_no = 0};
 		CHECK_EQ(sff_cases_run(&cases, &s, &o, &in), 0);

@@ -76,6 +76,8 @@ static const struct {
     {"rst-answers-rst", "seq.unacceptable.rst", "unexpected-response"},
     {"fin-bad-checksum", "seg.checksum", "wrong-field"},
     {"recv-eof-early", "result.receive", "wrong-field"},
+    /* the accepted connection's RST where only the listener should go */
+    {"listener-close-resets-all", "wait.idle", "state"},
 };
 
 static void each_fault_found_by_seed_replay(const struct sfh_filelist *seeds)

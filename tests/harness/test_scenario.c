@@ -946,8 +946,95 @@ static void test_parse_isn_line(void)
 	CHECK_EQ(parse("role passive\nisn seq=1 tisn=2\n", &s, err, sizeof err), -1);
 }
 
+/* Selectors: where each may stand, the canonical text, and every misuse with its column. */
+static void test_parse_selectors(void)
+{
+	static const char text[] = "role passive\n"
+				   "in S conn=2 seq=pisn win=100\n"
+				   "out S. conn=2 ack=pisn+1\n"
+				   "call accept conn=2\n"
+				   "call send 10 conn=2\n"
+				   "call receive conn=3\n"
+				   "call close listener\n"
+				   "call listen listener\n"
+				   "out none conn=1\n"
+				   "expect state LISTEN listener\n"
+				   "expect state CLOSED conn=4\n"
+				   "wait 1\n"
+				   "in .\n";
+	static const char canon[] = "role passive\n"
+				    "in S seq=pisn win=100 conn=2\n"
+				    "out S. ack=pisn+1 conn=2\n"
+				    "call accept conn=2\n"
+				    "call send 10 conn=2\n"
+				    "call receive conn=3\n"
+				    "call close listener\n"
+				    "call listen listener\n"
+				    "out none conn=1\n"
+				    "expect state LISTEN listener\n"
+				    "expect state CLOSED conn=4\n"
+				    "wait 1\n"
+				    "in .\n";
+	static const uint8_t want[] = {
+	    2, 2, 2, 2, 3, SFH_SEL_LISTENER, SFH_SEL_LISTENER, 1, SFH_SEL_LISTENER, 4, 0, 0};
+	struct sfh_scenario s, back;
+	char buf[1024], err[256] = "";
+
+	if (parse_ok(text, &s))
+		return;
+	CHECK_EQ(s.nev, 12);
+	for (uint32_t i = 0; i < s.nev && i < 12; i++)
+		CHECK_EQ(s.ev[i].sel, want[i]);
+	CHECK_EQ(s.ev[0].u.in.wnd, 100);
+	CHECK_EQ(s.ev[3].u.call.arg, 10);
+	CHECK(sfh_scn_multi(&s));
+	sfh_scn_format(&s, buf, sizeof buf);
+	CHECK_STR(buf, canon);
+	CHECK_EQ(parse(buf, &back, err, sizeof err), 0);
+	CHECK(sfh_scn_equal(&s, &back));
+	back.ev[1].sel = 3;
+	CHECK(!sfh_scn_equal(&s, &back));
+
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+	    {"role passive\nin S listener\n",
+	     "x.scn:2:6: 'in' lines travel on a connection: name it with conn=N"},
+	    {"role passive\nout . listener\n",
+	     "x.scn:2:7: 'out' lines travel on a connection: name it with conn=N"},
+	    {"role passive\ncall send 1 listener\n",
+	     "x.scn:2:13: call send acts on a connection: name it with conn=N"},
+	    {"role passive\ncall accept listener\n",
+	     "x.scn:2:13: call accept acts on a connection: name it with conn=N"},
+	    {"role passive\ncall listen conn=2\n",
+	     "x.scn:2:13: call listen opens the listener: write 'call listen' or 'call listen "
+	     "listener'"},
+	    {"role active\ncall close listener\n",
+	     "x.scn:2:12: 'listener' needs role passive (the active role has no listener)"},
+	    {"role passive\nin S conn=0\n",
+	     "x.scn:2:11: connections are numbered from 1 (conn=1 to conn=4)"},
+	    {"role passive\nin S conn=5\n",
+	     "x.scn:2:11: number out of range for conn=: '5' (at most 4)"},
+	    {"role passive\nin S conn=\n",
+	     "x.scn:2:11: missing connection number after 'conn=' (1 to 4)"},
+	    {"role passive\nin S conn=1 conn=2\n",
+	     "x.scn:2:13: a second selector 'conn=2' (one conn=N or listener per line)"},
+	    {"role passive\ncall send conn=2\n",
+	     "x.scn:2:11: missing count after 'send' (call send N)"},
+	    {"role passive\nwait 5 conn=2\n", "x.scn:2:8: unexpected 'conn=2' at end of line"},
+	    {"role passive\nexpect state LISTEN listener conn=1\n",
+	     "x.scn:2:30: a second selector 'conn=1' (one conn=N or listener per line)"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		CHECK_EQ(parse(bad[i].text, &s, err, sizeof err), -1);
+		CHECK_STR(err, bad[i].err);
+	}
+}
+
 int main(void)
 {
+	test_parse_selectors();
 	test_parse_passive_handshake_every_field();
 	test_parse_each_event_type();
 	test_parse_anchors_and_offsets();

@@ -120,7 +120,8 @@ static int scn_valid(const struct sfh_scenario *s)
 		if ((s->timers & (1u << k)) ? s->timer_ms[k] == 0 : s->timer_ms[k] != 0)
 			return 0;
 	for (uint32_t i = 0; i < s->nev; i++)
-		if (!ev_valid(&s->ev[i]) || s->ev[i].line != 0)
+		if (!ev_valid(&s->ev[i]) || s->ev[i].line != 0 ||
+		    s->ev[i].sel != sfh_sel_fold(s->role, &s->ev[i]))
 			return 0;
 	return 1;
 }
@@ -265,6 +266,11 @@ static void rand_scenario(uint64_t *r, struct sfh_scenario *s)
 			e->u.state = (enum sfo_state)(rng_next(r) % SFO_NSTATES);
 			break;
 		}
+		/* a selector on one event in three, made valid for the event and role */
+		if (rng_next(r) % 3 == 0) {
+			e->sel = (uint8_t)(rng_next(r) % (SFH_SEL_LISTENER + 1));
+			e->sel = sfh_sel_fold(s->role, e);
+		}
 	}
 }
 
@@ -377,7 +383,8 @@ static void test_decode_layout_examples(void)
 	    {{0x02, 0x05, 0x02, 0x00}, 4, "role passive\nfamily ipv6\nin S\n"},
 	    {{0x00, 0x01, 0x19, 0x64, 0xff},
 	     5,
-	     "role passive\ncall listen\ncall send 100\ncall abort => 0\n"}, /* X bit 3: a result */
+	     "role passive\ncall listen\ncall send 100\ncall abort conn=1 => 0\n"}, /* X bit 3: a
+										       result */
 	    {{0x00, 0x61, 0x05, 0x17, 0x27},
 	     5, /* calls 12 & 7 with a result (error 1 + 11), 4; the last arg missing */
 	     "role passive\ncall receive 5 => ENOBUFS\ncall receive\n"},
@@ -389,10 +396,25 @@ static void test_decode_layout_examples(void)
 	    {{0x00, 0x0b, 0x03, 0x10, 0x07, 0x61, 0xf4, 0x00, 0x05},
 	     9,
 	     "role passive\nout none\nout . seq=pisn+6 ack=tnxt+2147483648 len=5\n"},
-	    {{0x00, 0x24, 0x5c, 0xfc},
+	    {{0x00, 0x24, 0x5c, 0x4c},
 	     4,
 	     "role passive\nexpect state ESTABLISHED\nexpect state CLOSED\n"
 	     "expect state LAST-ACK\n"},
+	    /* selectors: expect X bit 4 (byte 4: the listener, a missing byte: conn=1), out
+	     * X bit 1, call X bit 4 (listen: the bit alone), in P bit 6 after every field */
+	    {{0x00, 0xa4, 0x04, 0xfc},
+	     4,
+	     "role passive\nexpect state ESTABLISHED listener\nexpect state ESTABLISHED conn=1\n"},
+	    {{0x00, 0x1b, 0x01, 0x13, 0x10, 0x00, 0x02},
+	     7,
+	     "role passive\nout none conn=2\nout . conn=3\n"},
+	    {{0x00, 0x81, 0x99, 0x64, 0x02, 0x99, 0x64, 0x05},
+	     8,
+	     "role passive\ncall listen listener\ncall send 100 conn=3\ncall send 100 conn=1\n"},
+	    {{0x01, 0x99, 0x64, 0x04, 0xb1, 0x04},
+	     6, /* the active role has no listener: byte 4 folds to conn=1 */
+	     "role active\ncall send 100 conn=1\ncall close conn=1\n"},
+	    {{0x00, 0x00, 0x02, 0x44, 0x05, 0x01}, 6, "role passive\nin S len=5 conn=2\n"},
 	    {{0x00, 0x00, 0x00, 0x03, 0xfc, 0x00, 0xec, 0x03},
 	     8,
 	     "role passive\nin - seq=tnxt-2147483648 ack=tnxt-2\n"},
@@ -671,6 +693,32 @@ static void check_prefixes(const struct sfh_scenario *s)
 	}
 }
 
+/* A scenario without selectors encodes as it always did: a selector costs one byte on the
+ * event that carries it and nothing elsewhere. */
+static void test_selectors_cost_one_byte(void)
+{
+	struct sfh_scenario s, back;
+	uint8_t a[64], b[64];
+	char err[256] = "";
+	static const char plain[] = "role passive\nin S\ncall close\nout .\nexpect state CLOSED\n";
+	static const char sel[] = "role passive\nin S conn=2\ncall close listener\nout . "
+				  "conn=2\nexpect state CLOSED listener\n";
+	CHECK_EQ(sfh_scn_parse(plain, strlen(plain), "p", &s, err, sizeof err), 0);
+	size_t n = sfh_scn_encode(&s, a, sizeof a);
+	static const uint8_t want[] = {0x00, 0x00, 0x02, 0x00, 0x31, 0x03, 0x10, 0x00, 0x04};
+	CHECK_EQ(n, sizeof want);
+	CHECK(memcmp(a, want, sizeof want) == 0);
+	CHECK_EQ(sfh_scn_parse(sel, strlen(sel), "s", &s, err, sizeof err), 0);
+	size_t m = sfh_scn_encode(&s, b, sizeof b);
+	CHECK_EQ(m, n + 4);
+	sfh_scn_decode(b, m, &back);
+	CHECK(sfh_scn_equal(&s, &back));
+	CHECK_EQ(back.ev[1].sel, SFH_SEL_LISTENER);
+	CHECK_EQ(back.ev[2].sel, 2);
+	CHECK(sfh_scn_multi(&back));
+	CHECK(!sfh_scn_multi(&(struct sfh_scenario){.nev = 0}));
+}
+
 static void test_decode_truncated_encodings(void)
 {
 	uint64_t rng = 99;
@@ -686,6 +734,7 @@ static void test_decode_truncated_encodings(void)
 
 int main(void)
 {
+	test_selectors_cost_one_byte();
 	nsamples = load_samples(samples, 64);
 	test_decode_empty_input_is_passive_without_events();
 	test_decode_layout_examples();

@@ -112,7 +112,7 @@ int main(void)
 	    NULL);
 	CHECK_EQ(import(bin, FX "unsupported-two-connections.pkt"), 2);
 	CHECK(
-	    strstr(out, "unsupported-two-connections.pkt:10: not supported: a second connection") !=
+	    strstr(out, "unsupported-two-connections.pkt:11: not supported: a second connection") !=
 	    NULL);
 
 	/* IPv6: --ip_version=ipv6 (or an AF_INET6 socket) is `family ipv6`, no loss; IPv4
@@ -139,6 +139,20 @@ int main(void)
 	CHECK(strstr(out, "family") == NULL);
 	unlink("/tmp/synfin-v6.pkt");
 
+	/* the listener closed before accept: the listener, not the connection */
+	CHECK_EQ(import(bin, FX "close-listener-synrcvd.pkt"), 0);
+	CHECK(strstr(out, "wait 100\ncall close listener\nin . seq=pisn+1 ack=tisn+1 win=65535\n"
+			  "out R len=0 @+0ms +-4ms\n") != NULL);
+	/* a second connection on the same 4-tuple after TIME-WAIT: named, its SYN above the
+	 * old space, its numbers from its own ISN after */
+	CHECK_EQ(import(bin, FX "timewait-reuse.pkt"), 0);
+	CHECK(strstr(out, "expect state TIME-WAIT\nwait 1000\n"
+			  "in S seq=pisn+100000 conn=1 win=65535 mss=1460\n"
+			  "out S. seq=tisn+0 ack=pisn+1 len=0 @+0ms +-4ms\n"
+			  "in . seq=pisn+1 ack=tisn+1 win=65535\ncall accept\n"
+			  "expect state ESTABLISHED\n") != NULL);
+	CHECK(strstr(out, "1 of 1 scripts imported, 1 without loss") != NULL);
+
 	/* a directory of scripts: every scenario written, each parses */
 	char dir[] = "/tmp/synfin-import-XXXXXX";
 	CHECK(mkdtemp(dir) != NULL);
@@ -146,11 +160,16 @@ int main(void)
 		    "'%s' import -q -D WINDOW=65535 -o '%s' " FX "[a-t]*.pkt " FX "variants.pkt",
 		    bin, dir),
 		 0);
-	CHECK(strstr(out, "13 of 13 scripts imported, 12 without loss") != NULL);
+	CHECK(strstr(out, "15 of 15 scripts imported, 13 without loss") != NULL);
 	CHECK_EQ(sh(out, sizeof out,
 		    "'%s' run -q --target model '%s'/passive-close.scn "
-		    "'%s'/timewait-retransmitted-fin.scn '%s'/rst-established.scn",
-		    bin, dir, dir, dir),
+		    "'%s'/timewait-retransmitted-fin.scn '%s'/rst-established.scn "
+		    "'%s'/close-listener-synrcvd.scn",
+		    bin, dir, dir, dir, dir),
+		 0);
+	/* the reuse as the script has it (Linux reopens) is one the linux profile prefers */
+	CHECK_EQ(sh(out, sizeof out,
+		    "'%s' run -q --target model --profile linux '%s'/timewait-reuse.scn", bin, dir),
 		 0);
 	CHECK_EQ(sh(out, sizeof out, "rm -rf '%s'", dir), 0);
 

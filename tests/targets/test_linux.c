@@ -568,8 +568,8 @@ static void options_and_version(void)
 		return;
 	CHECK(strncmp(ops->version(), "Linux ", 6) == 0);
 	CHECK_EQ(ops->caps, SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_EMIT_TIME |
-			       SFH_CAP_TIMERS | SFH_CAP_CALLRES |
-			       SFH_CAP_IPV6);
+				SFH_CAP_TIMERS | SFH_CAP_CALLRES | SFH_CAP_IPV6 | SFH_CAP_LISTENER |
+				SFH_CAP_CONNS);
 	struct sfh_target *t = NULL;
 	char err[256] = "";
 	CHECK_EQ(sfh_target_open("linux:bogus=1", &t, err, sizeof err), -1);

@@ -205,7 +205,7 @@ static void seeds_match_linux(void)
 		}
 		if (sfh_run_supported(lin, &s, err, sizeof err) != 0 ||
 		    sfh_run_supported(tap, &s, err, sizeof err) != 0) {
-			skipped++; /* a `timers` line neither can honour */
+			skipped++; /* a `timers` line, IPv6 or several TCBs */
 			continue;
 		}
 		CHECK_EQ(sfh_run(r, lin, &s, &o, &rl), 0);
@@ -232,7 +232,7 @@ static void seeds_match_linux(void)
 	printf("seeds: %d same verdict on linux and tap, %d explained differences\n", same,
 	       explained);
 	CHECK_EQ(same + explained + skipped, (int)seeds.n);
-	CHECK(skipped <= 5); /* seed 61 (a `timers` line) and the IPv6 seeds 75-78 */
+	CHECK(skipped < 10); /* seed 61 (a `timers` line), IPv6 seeds 75-78, multiconn 70-73 */
 	CHECK(explained <= 1);
 	sfh_runner_free(r);
 	sfh_target_close(tap);

@@ -139,17 +139,43 @@ struct linux_target {
 	/* the case */
 	struct sfh_endpoints ep;
 	struct sfh_linux_app app; /* its sockets and the calls on them (target_linux_sock.c) */
+	/* sfh_target.multi: connection k's own side (its tuple cep[k], its accepted or
+	 * connected socket); app.lfd is the listener, apart */
+	struct sfh_linux_app capp[SFH_MAX_CONNS];
+	struct sfh_endpoints cep[SFH_MAX_CONNS];
+	int case_multi;	  /* the case in progress was reset with sfh_target.multi */
 	int owed;	  /* an injected segment may still get a delayed ACK */
 	uint64_t skew_ms; /* virtual time gone by without real time passing */
-	int tw_known;	  /* a timewait socket's deadline is being tracked */
-	int tw_state;	  /* its substate (TIME-WAIT, or FIN-WAIT-2 for an orphan) */
-	int tw_rearm;	  /* a segment since the last wait restarted its timer */
-	uint64_t tw_deadline_ms, tw_skew_ms; /* its real deadline, and skew_ms when armed */
+	struct lt_tw {
+		int tw_known; /* a timewait socket's deadline is being tracked */
+		int tw_state; /* its substate (TIME-WAIT, or FIN-WAIT-2 for an orphan) */
+		int tw_rearm; /* a segment since the last wait restarted its timer */
+		uint64_t tw_deadline_ms, tw_skew_ms; /* its real deadline, skew_ms when armed */
+	} tw[SFH_MAX_CONNS]; /* per connection (tw[0] alone without selectors) */
 	/* emissions collected by advance(), handed out by drain() */
 	struct sfh_pkt *q;
 	int qhead, qlen;
 	uint64_t case_t0_us; /* real time (CLOCK_MONOTONIC) of reset(): the case clock's 0 */
 };
+
+/* The connections of the case: one without selectors (app), else SFH_MAX_CONNS. */
+static int nconns(const struct linux_target *lt)
+{
+	return lt->case_multi ? SFH_MAX_CONNS : 1;
+}
+
+static struct sfh_linux_app *app_of(struct linux_target *lt, int k)
+{
+	return lt->case_multi ? &lt->capp[k] : &lt->app;
+}
+
+/* Connection k's peer port is the runner's (sfh_target.conn_port, set after reset()). */
+static void sync_ports(struct linux_target *lt)
+{
+	for (int k = 0; lt->case_multi && k < SFH_MAX_CONNS; k++)
+		if (lt->base.conn_port[k])
+			lt->cep[k].peer_port = lt->base.conn_port[k];
+}
 
 static uint64_t now_ms(void)
 {
@@ -256,6 +282,9 @@ static void lt_close(struct sfh_target *t)
 		close(lt->app.cfd);
 	if (lt->app.lfd >= 0)
 		close(lt->app.lfd);
+	for (int k = 0; k < SFH_MAX_CONNS; k++)
+		if (lt->capp[k].cfd >= 0)
+			close(lt->capp[k].cfd);
 	sfh_linux_ns_close(&lt->ns);
 	free(lt->q);
 	free(lt->app.sendbuf);
@@ -335,13 +364,23 @@ static int is_ours(const struct linux_target *lt, const uint8_t *p, size_t n)
 {
 	size_t plen;
 	const uint8_t *tcp = tcp_of(p, n, &plen);
-	if (!tcp || be16(tcp) != lt->ep.target_port || be16(tcp + 2) != lt->ep.peer_port)
+	if (!tcp)
 		return 0;
+	int ip_ok;
 	if (lt->ep.ipv6)
-		return (p[0] >> 4) == 6 && memcmp(p + 8, lt->ep.target_ip6, 16) == 0 &&
-		       memcmp(p + 24, lt->ep.peer_ip6, 16) == 0;
-	return (p[0] >> 4) == 4 && be32(p + 12) == lt->ep.target_ip &&
-	       be32(p + 16) == lt->ep.peer_ip;
+		ip_ok = (p[0] >> 4) == 6 && memcmp(p + 8, lt->ep.target_ip6, 16) == 0 &&
+			memcmp(p + 24, lt->ep.peer_ip6, 16) == 0;
+	else
+		ip_ok = (p[0] >> 4) == 4 && be32(p + 12) == lt->ep.target_ip &&
+			be32(p + 16) == lt->ep.peer_ip;
+	if (!ip_ok)
+		return 0;
+	for (int k = 0; k < nconns(lt); k++) {
+		const struct sfh_endpoints *e = lt->case_multi ? &lt->cep[k] : &lt->ep;
+		if (be16(tcp) == e->target_port && be16(tcp + 2) == e->peer_port)
+			return 1;
+	}
+	return 0;
 }
 
 /* Read what is queued on the TUN without waiting; keep this case's packets (up to max,
@@ -443,9 +482,20 @@ static int drop_case(struct linux_target *lt)
 	}
 	lt->app.cfd = lt->app.lfd = -1;
 	int rc = 0;
+	/* several connections: each socket held goes, then whatever is left of each tuple */
+	for (int k = 0; lt->case_multi && k < SFH_MAX_CONNS; k++) {
+		if (lt->capp[k].cfd >= 0) {
+			sfh_linux_abort_fd(lt->capp[k].cfd);
+			lt->capp[k].cfd = -1;
+			aborted = 1;
+		}
+		if (rc == 0 && lt->cases % SFH_LINUX_PURGE_EVERY != 0)
+			rc = sfh_linux_diag_destroy(&lt->ns, &lt->cep[k], NULL);
+	}
 	if (lt->cases % SFH_LINUX_PURGE_EVERY == 0)
 		rc = sfh_linux_diag_purge(&lt->ns) < 0 ? -1 : 0;
-	else if (lt->app.dirty || (lt->app.role == SFH_ROLE_PASSIVE && !lt->app.accepted))
+	else if (!lt->case_multi &&
+		 (lt->app.dirty || (lt->app.role == SFH_ROLE_PASSIVE && !lt->app.accepted)))
 		rc = sfh_linux_diag_destroy(&lt->ns, &lt->ep, NULL);
 	if (rc != 0) {
 		snprintf(lt->base.err, sizeof lt->base.err, "linux target: purge: %s",
@@ -486,7 +536,8 @@ static int lt_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 	}
 	lt->app.role = role;
 	lt->app.accepted = lt->app.connected = lt->app.dirty = 0;
-	lt->owed = lt->tw_known = lt->tw_rearm = 0;
+	lt->owed = 0;
+	memset(lt->tw, 0, sizeof lt->tw);
 	lt->app.pristine = 1;
 	lt->app.sent = 0;
 	lt->skew_ms = 0;
@@ -523,6 +574,23 @@ static int lt_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_no,
 		lt->app.lfd = fd;
 	else
 		lt->app.cfd = fd;
+	lt->case_multi = t->multi;
+	for (int j = 0; j < SFH_MAX_CONNS; j++) {
+		/* connection j: peer port + j (sync_ports takes the runner's), and in the
+		 * active role its own port too */
+		lt->cep[j] = lt->ep;
+		lt->cep[j].peer_port = (uint16_t)(lt->ep.peer_port + j);
+		if (role == SFH_ROLE_ACTIVE)
+			lt->cep[j].target_port = (uint16_t)(lt->ep.target_port + j);
+		lt->capp[j] = lt->app;
+		lt->capp[j].ep = &lt->cep[j];
+		lt->capp[j].lfd = lt->capp[j].cfd = -1;
+		lt->capp[j].pristine = 0;
+	}
+	if (t->multi && role == SFH_ROLE_ACTIVE) { /* connection 1 has the case's socket */
+		lt->capp[0].cfd = lt->app.cfd;
+		lt->app.cfd = -1;
+	}
 	*ep = lt->ep;
 	return 0;
 }
@@ -556,7 +624,7 @@ static int lt_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 		return -1;
 	}
 	lt->app.pristine = 0;
-	if (lt->app.lfd >= 0 && lt->app.cfd < 0)
+	if (!lt->case_multi && lt->app.lfd >= 0 && lt->app.cfd < 0)
 		(void)sfh_linux_app_conn(&lt->app);
 	/* Only a synchronized connection the application still holds delays ACKs; an
 	 * orphan, a request socket or SYN-SENT answers at once or not at all. */
@@ -571,8 +639,11 @@ static int lt_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 	 * deadline cannot show it, so note it here. */
 	size_t plen;
 	const uint8_t *tcp = tcp_of(ip, len, &plen);
-	if (lt->tw_known && tcp && (tcp[13] & (SFO_ACK | SFO_RST)) == SFO_ACK)
-		lt->tw_rearm = 1;
+	int k = 0;
+	while (lt->case_multi && tcp && k + 1 < SFH_MAX_CONNS && be16(tcp) != lt->cep[k].peer_port)
+		k++;
+	if (lt->tw[k].tw_known && tcp && (tcp[13] & (SFO_ACK | SFO_RST)) == SFO_ACK)
+		lt->tw[k].tw_rearm = 1;
 	return 0;
 }
 
@@ -642,17 +713,153 @@ static int lt_drain(struct sfh_target *t, struct sfh_pkt *out, int max)
 
 /* ---------- state and user calls: the application's side (target_linux_sock.c) ---------- */
 
+/* Several connections: the connection sel_port names, or -1. */
+static int selected(struct linux_target *lt)
+{
+	sync_ports(lt);
+	for (int k = 0; k < SFH_MAX_CONNS; k++)
+		if (lt->cep[k].peer_port == lt->base.sel_port)
+			return k;
+	return -1;
+}
+
+/* Several connections: take every connection the listener has ready, each to the
+ * connection of its peer port (accept() hands them out in the order they established,
+ * so naming one may take the others too: the application then holds them). One of no
+ * connection of the case is aborted. 0, or -1 (err). */
+static int accept_all(struct linux_target *lt)
+{
+	while (lt->app.lfd >= 0) {
+		struct sockaddr_in6 sa; /* an IPv4 address's port is at the same place */
+		socklen_t l = sizeof sa;
+		int fd =
+		    accept4(lt->app.lfd, (struct sockaddr *)&sa, &l, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && errno == EINTR)
+			continue;
+		if (fd < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		int k = 0;
+		while (k < SFH_MAX_CONNS && lt->cep[k].peer_port != ntohs(sa.sin6_port))
+			k++;
+		if (k == SFH_MAX_CONNS || sfh_linux_fd_state(fd) == SFH_LK_CLOSE) {
+			/* none of the case's, or an incarnation already reset in the queue */
+			sfh_linux_abort_fd(fd);
+			continue;
+		}
+		struct sfh_linux_app *a = &lt->capp[k];
+		if (a->cfd >= 0) /* an earlier incarnation's socket, reset or handed over */
+			close(a->cfd);
+		a->cfd = fd;
+		a->accepted = 1;
+		a->dirty = 1;
+	}
+	return 0;
+}
+
 static int lt_state(struct sfh_target *t, enum sfo_state *st)
 {
-	return sfh_linux_app_state(&((struct linux_target *)t)->app, st);
+	struct linux_target *lt = (struct linux_target *)t;
+	if (!lt->case_multi)
+		return sfh_linux_app_state(&lt->app, st);
+	if (t->sel_listener) {
+		*st = lt->app.lfd >= 0 ? SFO_LISTEN : SFO_CLOSED;
+		return 0;
+	}
+	int k = selected(lt);
+	if (k < 0) {
+		*st = SFO_CLOSED;
+		return 0;
+	}
+	/* a request socket reads SYN-RECEIVED while its listener lives (the listener is
+	 * the connection's only holder then), CLOSED once it is gone; a socket held of an
+	 * earlier incarnation (reset, or handed to TIME-WAIT) makes no later one accepted */
+	struct sfh_linux_app a = lt->capp[k];
+	a.lfd = lt->app.lfd;
+	a.accepted = a.cfd >= 0 && sfh_linux_fd_state(a.cfd) != SFH_LK_CLOSE;
+	int rc = sfh_linux_app_state(&a, st);
+	if (rc == 0 && *st == SFO_LISTEN)
+		*st = SFO_CLOSED; /* no connection on the tuple: the listener's answer */
+	return rc;
+}
+
+/* A call on the listener of a case with selectors: listen opens it again (a new socket
+ * on the port), close and abort close it (Linux resets the established connections
+ * nobody accepted and drops its request sockets), shutdown of a listener fails
+ * (ENOTCONN: refused). */
+static int listener_call(struct linux_target *lt, enum sfo_call call)
+{
+	struct sfh_linux_app *a = &lt->app;
+	switch (call) {
+	case SFO_CALL_LISTEN:
+		if (a->lfd < 0) {
+			struct sfh_linux_app tmp = *a;
+			tmp.cfd = -1;
+			tmp.role = SFH_ROLE_PASSIVE;
+			int rc = sfh_linux_app_call(&tmp, SFO_CALL_LISTEN, 0);
+			a->lfd = tmp.lfd;
+			a->dirty |= tmp.dirty;
+			return rc;
+		}
+		return 0;
+	case SFO_CALL_CLOSE:
+	case SFO_CALL_ABORT:
+		if (a->lfd >= 0) {
+			close(a->lfd);
+			a->lfd = -1;
+		}
+		return 0;
+	case SFO_CALL_SHUTDOWN:
+		return SFH_LINUX_REFUSED;
+	case SFO_CALL_CONNECT:
+	case SFO_CALL_ACCEPT:
+	case SFO_CALL_SEND:
+	case SFO_CALL_RECEIVE:
+		break;
+	}
+	snprintf(lt->base.err, sizeof lt->base.err, "linux target: call %s on the listener",
+		 sfo_call_name(call));
+	return -1;
 }
 
 static int lt_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 {
 	struct linux_target *lt = (struct linux_target *)t;
 	t->clock_us = case_us(lt);
-	int rc = sfh_linux_app_call(&lt->app, call, arg);
-	t->call_err = lt->app.call_err;
+	if (!lt->case_multi) {
+		int rc = sfh_linux_app_call(&lt->app, call, arg);
+		t->call_err = lt->app.call_err;
+		return rc;
+	}
+	lt->app.pristine = 0;
+	if (t->sel_listener) {
+		int rc = listener_call(lt, call);
+		/* shutdown(2) of a listening socket: ENOTCONN */
+		t->call_err = rc == SFH_LINUX_REFUSED ? SFO_ERR_ENOTCONN : SFO_ERR_OK;
+		return rc;
+	}
+	int k = selected(lt);
+	if (k < 0) {
+		snprintf(t->err, sizeof t->err, "linux target: no connection has peer port %u",
+			 t->sel_port);
+		return -1;
+	}
+	if (accept_all(lt) != 0) {
+		snprintf(t->err, sizeof t->err, "linux target: accept: %s", strerror(errno));
+		return -1;
+	}
+	/* The socket held is of an earlier incarnation (it reads CLOSE) and a new one is in
+	 * the listener's SYN-RECEIVED: the application holds nothing of the new one. */
+	struct sfh_linux_app *a = &lt->capp[k];
+	struct sfh_linux_sk sk;
+	if (a->cfd >= 0 && sfh_linux_fd_state(a->cfd) == SFH_LK_CLOSE &&
+	    sfh_linux_diag_get(&lt->ns, a->ep, &sk) == 1 && sk.dport != 0 &&
+	    (sk.state == SFH_LK_SYN_RECV || sk.state == SFH_LK_NEW_SYN_RECV)) {
+		close(a->cfd);
+		a->cfd = -1;
+		a->accepted = 0;
+	}
+	int rc = sfh_linux_app_call(a, call, arg);
+	t->call_err = a->call_err;
 	return rc;
 }
 
@@ -663,12 +870,19 @@ static int lt_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
  * until its pending timer fires; kernel timers never fire early), -1 err. */
 static int next_timer(struct linux_target *lt, uint32_t *due_ms)
 {
-	struct sfh_linux_sk sk;
-	int rc = sfh_linux_app_diag(&lt->app, &sk);
-	if (rc <= 0)
-		return rc == 0 ? 1 : -1;
-	*due_ms = sk.expires_ms;
-	return sk.timer == SFH_LT_NONE || sk.timer == SFH_LT_TW;
+	int idle = 1;
+	for (int k = 0; k < nconns(lt); k++) {
+		struct sfh_linux_sk sk;
+		int rc = sfh_linux_app_diag(app_of(lt, k), &sk);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 || sk.timer == SFH_LT_NONE || sk.timer == SFH_LT_TW)
+			continue;
+		if (idle || sk.expires_ms < *due_ms)
+			*due_ms = sk.expires_ms;
+		idle = 0;
+	}
+	return idle;
 }
 
 static int idle(struct linux_target *lt)
@@ -681,49 +895,59 @@ static int idle(struct linux_target *lt)
  * and in skew. It is armed, or re-armed by a segment (inject() notes those; a FIN turns a
  * FIN-WAIT-2 timewait socket into TIME-WAIT), only between waits, when skew_ms is what it
  * is now. */
-static int tw_note(struct linux_target *lt)
+static int tw_note1(struct linux_target *lt, int k)
 {
 	struct sfh_linux_sk sk;
-	int rc = sfh_linux_app_diag(&lt->app, &sk);
+	struct lt_tw *w = &lt->tw[k];
+	int rc = sfh_linux_app_diag(app_of(lt, k), &sk);
 	if (rc < 0)
 		return -1;
 	if (rc == 0 || sk.timer != SFH_LT_TW) {
-		lt->tw_known = 0;
+		w->tw_known = 0;
 		return 0;
 	}
 	uint64_t dl = now_ms() + sk.expires_ms;
-	int64_t moved = (int64_t)(dl - lt->tw_deadline_ms);
-	if (!lt->tw_known || lt->tw_rearm || sk.state != lt->tw_state || moved > 12) {
-		lt->tw_known = 1;
-		lt->tw_state = sk.state;
-		lt->tw_deadline_ms = dl;
-		lt->tw_skew_ms = lt->skew_ms;
+	int64_t moved = (int64_t)(dl - w->tw_deadline_ms);
+	if (!w->tw_known || w->tw_rearm || sk.state != w->tw_state || moved > 12) {
+		w->tw_known = 1;
+		w->tw_state = sk.state;
+		w->tw_deadline_ms = dl;
+		w->tw_skew_ms = lt->skew_ms;
 	}
-	lt->tw_rearm = 0;
+	w->tw_rearm = 0;
+	return 0;
+}
+
+static int tw_note(struct linux_target *lt)
+{
+	for (int k = 0; k < nconns(lt); k++)
+		if (tw_note1(lt, k) != 0)
+			return -1;
 	return 0;
 }
 
 /* After a wait that added `skipped` ms of virtual time: destroy the timewait socket if
  * its deadline has passed in virtual time (its expiry emits nothing). */
-static int tw_expire(struct linux_target *lt, uint64_t skipped)
+static int tw_expire1(struct linux_target *lt, int k, uint64_t skipped)
 {
 	struct sfh_linux_sk sk;
-	int rc = sfh_linux_app_diag(&lt->app, &sk);
+	struct lt_tw *w = &lt->tw[k];
+	int rc = sfh_linux_app_diag(app_of(lt, k), &sk);
 	if (rc <= 0 || sk.timer != SFH_LT_TW) {
-		lt->tw_known = 0;
+		w->tw_known = 0;
 		return rc < 0 ? -1 : 0;
 	}
-	if (!lt->tw_known) {
+	if (!w->tw_known) {
 		/* Armed during the real part of this wait: the skipped part came after. */
-		lt->tw_known = 1;
-		lt->tw_state = sk.state;
-		lt->tw_deadline_ms = now_ms() + sk.expires_ms;
-		lt->tw_skew_ms = lt->skew_ms - skipped;
+		w->tw_known = 1;
+		w->tw_state = sk.state;
+		w->tw_deadline_ms = now_ms() + sk.expires_ms;
+		w->tw_skew_ms = lt->skew_ms - skipped;
 	}
-	if (lt->skew_ms - lt->tw_skew_ms < sk.expires_ms)
+	if (lt->skew_ms - w->tw_skew_ms < sk.expires_ms)
 		return 0;
-	lt->tw_known = 0;
-	if (sfh_linux_diag_destroy(&lt->ns, &lt->ep, sk.cookie) != 0) {
+	w->tw_known = 0;
+	if (sfh_linux_diag_destroy(&lt->ns, app_of(lt, k)->ep, sk.cookie) != 0) {
 		snprintf(lt->base.err, sizeof lt->base.err, "linux target: SOCK_DESTROY: %s",
 			 strerror(errno));
 		return -1;
@@ -739,16 +963,29 @@ static uint32_t edge_of(uint32_t ms)
 	return ms / 8 > SFH_LINUX_EDGE_MS ? SFH_LINUX_EDGE_MS : ms / 8;
 }
 
-/* Is a kernel timer of the case's connection (not a timewait socket's) due now, but not
+static int tw_expire(struct linux_target *lt, uint64_t skipped)
+{
+	for (int k = 0; k < nconns(lt); k++)
+		if (tw_expire1(lt, k, skipped) != 0)
+			return -1;
+	return 0;
+}
+
+/* Is a kernel timer of the case's connections (not a timewait socket's) due now, but not
  * run yet? sock_diag reports an overdue timer as expiring in 0 ms; up to the edge
  * counts as due, as advance() counted it into the wait. 1 yes, 0 no, -1 error. */
 static int timer_due(struct linux_target *lt, uint32_t edge)
 {
-	struct sfh_linux_sk sk;
-	int rc = sfh_linux_app_diag(&lt->app, &sk);
-	if (rc <= 0)
-		return rc;
-	return sk.timer != SFH_LT_NONE && sk.timer != SFH_LT_TW && sk.expires_ms <= edge;
+	for (int k = 0; k < nconns(lt); k++) {
+		struct sfh_linux_sk sk;
+		int rc = sfh_linux_app_diag(app_of(lt, k), &sk);
+		if (rc < 0)
+			return -1;
+		if (rc == 1 && sk.timer != SFH_LT_NONE && sk.timer != SFH_LT_TW &&
+		    sk.expires_ms <= edge)
+			return 1;
+	}
+	return 0;
 }
 
 /* The timing tolerance (top comment): at the end of a written wait, while a timer that
@@ -835,7 +1072,7 @@ const struct sfh_target_ops sfh_target_linux_ops = {
     .name = "linux",
     .summary = "the running kernel's TCP via a TUN device in a private network namespace",
     .caps = SFH_CAP_STATE | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_EMIT_TIME | SFH_CAP_TIMERS |
-	    SFH_CAP_CALLRES | SFH_CAP_IPV6,
+	    SFH_CAP_CALLRES | SFH_CAP_IPV6 | SFH_CAP_LISTENER | SFH_CAP_CONNS,
     .profile = "linux",
     .probe = lt_probe,
     .version = lt_version,

@@ -68,17 +68,22 @@ struct lwip_target {
 	int iss_fixed; /* args "iss=N": every case's first ISN is N */
 	int iss_own;   /* args "iss=own": lwIP's own generator (for `synfin isn`) */
 	uint32_t iss;
-	/* per case */
-	int have_conn;	      /* the application holds the connection (connected/accepted) */
-	int app_closed;	      /* ... and has given it back with tcp_close (no handle left) */
-	uint32_t rcv_pending; /* octets lwIP delivered that RECEIVE has not taken */
-	uint64_t sent_total;  /* octets accepted by SEND, to keep the pattern continuous */
-	/* call results (docs/targets.md): what lwIP told the application about its
-	 * connection, in errno names as lwIP's sockets layer maps err_t (err_to_errno) */
-	int fin_seen;		   /* the recv callback saw the peer's FIN (p == NULL): EOF */
-	int conn_err;		   /* enum sfo_err the connection's death left (on_err), reported
-				    * once by the next call, as lwIP's netconn pending_err is */
-	enum tcp_state conn_state; /* the connection's state after the last operation */
+	/* per case: the application's side of each connection (one without selectors) */
+	struct lwip_conn {
+		struct lwip_target *owner; /* its callbacks' argument leads back to the target */
+		int have_conn;		   /* the application holds it (connected/accepted) */
+		int app_closed;	      /* ... and has given it back with tcp_close (no handle) */
+		uint32_t rcv_pending; /* octets lwIP delivered that RECEIVE has not taken */
+		uint64_t sent_total;  /* octets accepted by SEND: the pattern stays continuous */
+		int active;	      /* the pcb held came from connect(), not the listener */
+		/* call results (docs/targets.md): what lwIP told the application about this
+		 * connection, in errno names as lwIP's sockets layer maps err_t */
+		int fin_seen; /* the recv callback saw the peer's FIN (p == NULL): EOF */
+		int conn_err; /* enum sfo_err its death left (on_err), reported once
+			       * by the next call, as lwIP's netconn pending_err is */
+		enum tcp_state conn_state; /* its state after the last operation */
+	} mc[SFH_MAX_CONNS];
+	int cur; /* the connection the operation at hand is about (0 without selectors) */
 	/* output queue of this case: q[qhead..qlen) */
 	struct sfh_pkt *q;
 	int qhead, qlen, qcap;
@@ -88,19 +93,57 @@ struct lwip_target {
 	struct netif netif_snap; /* the netif at that moment */
 };
 
+#define LC(t) (&(t)->mc[(t)->cur])
+
+/* Every connection's application side back to nothing, for a new case. */
+static void conns_reset(struct lwip_target *t)
+{
+	memset(t->mc, 0, sizeof t->mc);
+	for (int k = 0; k < SFH_MAX_CONNS; k++) {
+		t->mc[k].owner = t;
+		t->mc[k].conn_state = CLOSED;
+	}
+	t->cur = 0;
+}
+
 /* ---- finding the case's pcbs ---- */
 
+/* Connection k's port pair: the peer's port the runner gave it, and ours (the listener's
+ * in the passive role; in the active role each connection binds its own). */
+static uint16_t conn_lport(const struct lwip_target *t, int k)
+{
+	return (uint16_t)(t->ep.target_port + (t->role == SFH_ROLE_ACTIVE ? k : 0));
+}
+
+static uint16_t conn_rport(const struct lwip_target *t, int k)
+{
+	return t->base.multi ? t->base.conn_port[k] : t->ep.peer_port;
+}
+
+/* The connection (index into mc) pcb p is, or -1. */
+static int conn_index(const struct lwip_target *t, const struct tcp_pcb *p)
+{
+	int n = t->base.multi ? SFH_MAX_CONNS : 1;
+#if LWIP_IPV6
+	if (t->ep.ipv6) {
+		if (!IP_IS_V6_VAL(p->remote_ip) ||
+		    memcmp(ip_2_ip6(&p->remote_ip)->addr, t->ep.peer_ip6, 16) != 0)
+			return -1;
+	} else
+#endif
+	    if (!IP_IS_V4_VAL(p->remote_ip) ||
+		ip4_addr_get_u32(ip_2_ip4(&p->remote_ip)) != lwip_htonl(t->ep.peer_ip))
+		return -1;
+	for (int k = 0; k < n; k++)
+		if (p->local_port == conn_lport(t, k) && p->remote_port == conn_rport(t, k))
+			return k;
+	return -1;
+}
+
+/* p is the connection at hand (t->cur). */
 static int is_case_pcb(const struct lwip_target *t, const struct tcp_pcb *p)
 {
-	if (p->local_port != t->ep.target_port || p->remote_port != t->ep.peer_port)
-		return 0;
-#if LWIP_IPV6
-	if (t->ep.ipv6)
-		return IP_IS_V6_VAL(p->remote_ip) &&
-		       memcmp(ip_2_ip6(&p->remote_ip)->addr, t->ep.peer_ip6, 16) == 0;
-#endif
-	return IP_IS_V4_VAL(p->remote_ip) &&
-	       ip4_addr_get_u32(ip_2_ip4(&p->remote_ip)) == lwip_htonl(t->ep.peer_ip);
+	return conn_index(t, p) == t->cur;
 }
 
 /* The case's connection, active or in TIME-WAIT (*tw says which), or NULL. */
@@ -161,13 +204,17 @@ static enum sfo_state map_state(enum tcp_state s)
  * the user RECEIVEs. p == NULL is the peer's FIN: nothing to do, lwIP moved the state. */
 static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
-	struct lwip_target *t = arg;
-	(void)pcb, (void)err;
+	struct lwip_conn *lc = arg;
+	struct lwip_target *t = lc->owner;
+	(void)err;
+	int k = conn_index(t, pcb);
+	if (k >= 0)
+		t->cur = k;
 	if (p) {
-		t->rcv_pending += p->tot_len;
+		lc->rcv_pending += p->tot_len;
 		pbuf_free(p);
 	} else {
-		t->fin_seen = 1;
+		lc->fin_seen = 1;
 	}
 	return ERR_OK;
 }
@@ -179,24 +226,25 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
  * application gave the connection back (tcp_close), nobody hears it. */
 static void on_err(void *arg, err_t err)
 {
-	struct lwip_target *t = arg;
-	if (t->app_closed)
+	struct lwip_conn *lc = arg; /* the connection's (adopt) */
+	if (lc->app_closed)
 		return; /* given back with tcp_close: no application is left to tell */
 	if (err == ERR_RST)
-		t->conn_err = t->conn_state == SYN_SENT ? SFO_ERR_ECONNREFUSED : SFO_ERR_ECONNRESET;
+		lc->conn_err =
+		    lc->conn_state == SYN_SENT ? SFO_ERR_ECONNREFUSED : SFO_ERR_ECONNRESET;
 	else if (err == ERR_ABRT)
-		t->conn_err = SFO_ERR_ECONNABORTED;
+		lc->conn_err = SFO_ERR_ECONNABORTED;
 }
 
 /* A new connection of the case: its application side starts with nothing to read (what
  * an earlier connection delivered and nobody read went with that connection). */
 static void adopt(struct lwip_target *t, struct tcp_pcb *pcb)
 {
-	t->rcv_pending = 0;
-	t->fin_seen = 0;
-	t->conn_err = 0;
-	t->conn_state = pcb->state;
-	tcp_arg(pcb, t);
+	LC(t)->rcv_pending = 0;
+	LC(t)->fin_seen = 0;
+	LC(t)->conn_err = 0;
+	LC(t)->conn_state = pcb->state;
+	tcp_arg(pcb, LC(t)); /* the callbacks' argument: the connection's side */
 	tcp_recv(pcb, on_recv);
 	tcp_err(pcb, on_err);
 }
@@ -207,10 +255,14 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	struct lwip_target *t = arg;
 	if (err != ERR_OK || !pcb)
 		return ERR_VAL;
-	if (!is_case_pcb(t, pcb))
+	int k = conn_index(t, pcb);
+	if (k < 0)
 		return ERR_VAL; /* not this case's peer: lwIP aborts it */
+	t->cur = k;
 	adopt(t, pcb);
-	t->have_conn = 1;
+	LC(t)->active = 0;
+	LC(t)->app_closed = 0; /* a new incarnation on the 4-tuple (TIME-WAIT reused) */
+	LC(t)->have_conn = 1;
 	return ERR_OK;
 }
 
@@ -220,12 +272,22 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
  * every operation (accept callbacks happen inside ip4_input). */
 static void settle(struct lwip_target *t)
 {
-	struct tcp_pcb *l = t->have_conn ? find_listener(t) : NULL;
 	int tw;
-	if (l)
-		tcp_close(l);
-	struct tcp_pcb *c = find_conn(t, &tw);
-	t->conn_state = c ? c->state : CLOSED;
+	if (!t->base.multi) {
+		struct tcp_pcb *l = LC(t)->have_conn ? find_listener(t) : NULL;
+		if (l)
+			tcp_close(l);
+		struct tcp_pcb *c = find_conn(t, &tw);
+		LC(t)->conn_state = c ? c->state : CLOSED;
+		return;
+	}
+	/* the listener is the scenario's to close; each connection's state, for on_err */
+	int cur = t->cur;
+	for (t->cur = 0; t->cur < SFH_MAX_CONNS; t->cur++) {
+		struct tcp_pcb *c = find_conn(t, &tw);
+		LC(t)->conn_state = c ? c->state : CLOSED;
+	}
+	t->cur = cur;
 }
 
 static void close_listener(struct lwip_target *t)
@@ -432,13 +494,7 @@ static int lwip_reset(struct sfh_target *base, enum sfh_role role, uint32_t case
 	drop_all_pcbs();
 	t->qhead = t->qlen = 0;
 	t->qoverflow = 0;
-	t->rcv_pending = 0;
-	t->sent_total = 0;
-	t->have_conn = 0;
-	t->app_closed = 0;
-	t->fin_seen = 0;
-	t->conn_err = 0;
-	t->conn_state = CLOSED;
+	conns_reset(t);
 	t->role = role;
 	memset(&t->ep, 0, sizeof t->ep);
 	t->ep.target_ip = LWIP_TARGET_IP;
@@ -510,7 +566,7 @@ static uint32_t do_send(struct lwip_target *t, struct tcp_pcb *c, uint32_t n, er
 			*why = ERR_MEM; /* no send buffer left */
 			break;
 		}
-		const uint8_t *src = t->pattern + (t->sent_total + done) % 26;
+		const uint8_t *src = t->pattern + (LC(t)->sent_total + done) % 26;
 		err_t e;
 		while ((e = tcp_write(c, src, (u16_t)len, TCP_WRITE_FLAG_COPY)) == ERR_MEM &&
 		       len > 1)
@@ -522,7 +578,7 @@ static uint32_t do_send(struct lwip_target *t, struct tcp_pcb *c, uint32_t n, er
 		done += len;
 	}
 	if (done) {
-		t->sent_total += done;
+		LC(t)->sent_total += done;
 		tcp_output(c);
 	}
 	return done;
@@ -533,12 +589,12 @@ static uint32_t do_send(struct lwip_target *t, struct tcp_pcb *c, uint32_t n, er
 static uint32_t do_receive(struct lwip_target *t, struct tcp_pcb *c, int tw, uint32_t n)
 {
 	if (!c) {
-		t->rcv_pending = 0;
+		LC(t)->rcv_pending = 0;
 		return 0;
 	}
-	if (n == 0 || n > t->rcv_pending)
-		n = t->rcv_pending;
-	t->rcv_pending -= n;
+	if (n == 0 || n > LC(t)->rcv_pending)
+		n = LC(t)->rcv_pending;
+	LC(t)->rcv_pending -= n;
 	for (uint32_t left = n; left && !tw;) {
 		u16_t chunk = (u16_t)(left > 0xffff ? 0xffff : left);
 		tcp_recved(c, chunk);
@@ -547,15 +603,15 @@ static uint32_t do_receive(struct lwip_target *t, struct tcp_pcb *c, int tw, uin
 	return n;
 }
 
-/* OPEN, active: a pcb bound to the case's port, connecting to the peer. ERR_OK, or why
- * not. */
+/* OPEN, active: a pcb bound to the connection's port, connecting to the peer. ERR_OK, or
+ * why not (tcp_bind: the port is in use). */
 static err_t do_connect(struct lwip_target *t)
 {
 	struct tcp_pcb *p = tcp_new_ip_type(t->ep.ipv6 ? IPADDR_TYPE_V6 : IPADDR_TYPE_V4);
 	if (!p)
 		return ERR_MEM;
 	adopt(t, p);
-	t->have_conn = 1;
+	LC(t)->have_conn = 1;
 	ip_addr_t peer;
 	ip_addr_set_ip4_u32_val(peer, lwip_htonl(t->ep.peer_ip));
 #if LWIP_IPV6
@@ -566,21 +622,63 @@ static err_t do_connect(struct lwip_target *t)
 		peer = v6;
 	}
 #endif
-	if (tcp_bind(p, t->ep.ipv6 ? IP_ANY_TYPE : IP4_ADDR_ANY, t->ep.target_port) != ERR_OK ||
-	    tcp_connect(p, &peer, t->ep.peer_port, NULL) != ERR_OK) {
+	if (tcp_bind(p, t->ep.ipv6 ? IP_ANY_TYPE : IP4_ADDR_ANY, conn_lport(t, t->cur)) != ERR_OK ||
+	    tcp_connect(p, &peer, conn_rport(t, t->cur), NULL) != ERR_OK) {
 		tcp_abort(p); /* still CLOSED: freed silently, no segment */
-		t->conn_err = 0;
+		LC(t)->conn_err = 0;
 		return ERR_USE;
 	}
+	LC(t)->active = 1;
 	return ERR_OK;
 }
 
 /* The error the connection's death left, once (then `otherwise`). */
 static int take_err(struct lwip_target *t, int otherwise)
 {
-	int e = t->conn_err ? t->conn_err : otherwise;
-	t->conn_err = 0;
+	int e = LC(t)->conn_err ? LC(t)->conn_err : otherwise;
+	LC(t)->conn_err = 0;
 	return e;
+}
+
+/* The connection the runner's selector names (sfh_target.sel_port), or -1. */
+static int selected(const struct lwip_target *t)
+{
+	for (int k = 0; k < SFH_MAX_CONNS; k++)
+		if (t->base.conn_port[k] == t->base.sel_port)
+			return k;
+	return -1;
+}
+
+/* A call on the listener of a case with selectors: it opens, or it closes (tcp_close
+ * for abort too: the raw API has no abort of a LISTEN pcb), and the connections it
+ * spawned live on in lwIP: one still in SYN-RECEIVED is reset when its handshake
+ * completes (no listener to hand it to). shutdown of a listener lwIP refuses. */
+static int listener_call(struct lwip_target *t, enum sfo_call call)
+{
+	switch (call) {
+	case SFO_CALL_LISTEN: /* tcp_bind refuses while a connection holds the port */
+		if (!find_listener(t))
+			open_listener(t);
+		if (find_listener(t))
+			return 0;
+		t->base.call_err = SFO_ERR_EADDRINUSE;
+		return SFH_CALL_REFUSED;
+	case SFO_CALL_CLOSE:
+	case SFO_CALL_ABORT:
+		close_listener(t);
+		return 0;
+	case SFO_CALL_SHUTDOWN:
+		t->base.call_err = SFO_ERR_ENOTCONN;
+		return SFH_CALL_REFUSED;
+	case SFO_CALL_CONNECT:
+	case SFO_CALL_ACCEPT:
+	case SFO_CALL_SEND:
+	case SFO_CALL_RECEIVE:
+		break;
+	}
+	snprintf(t->base.err, sizeof t->base.err, "lwip: call %s on the listener",
+		 sfo_call_name(call));
+	return -1;
 }
 
 static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
@@ -590,10 +688,31 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 		snprintf(base->err, sizeof base->err, "lwip: unknown call %d", (int)call);
 		return -1;
 	}
+	if (base->multi && base->sel_listener)
+		return listener_call(t, call);
+	if (base->multi && (t->cur = selected(t)) < 0) {
+		snprintf(base->err, sizeof base->err, "lwip: no connection has peer port %u",
+			 base->sel_port);
+		return -1;
+	}
 	int tw;
 	struct tcp_pcb *c = find_conn(t, &tw);
 	int ret = 0;
 	base->clock_us = sfh_lwip_case_ms() * 1000;
+	if (base->multi) {
+		/* an active OPEN from the listener's port: tcp_bind refuses it */
+		if (call == SFO_CALL_CONNECT && find_listener(t) &&
+		    conn_lport(t, t->cur) == t->ep.target_port) {
+			base->call_err = SFO_ERR_EADDRINUSE;
+			return SFH_CALL_REFUSED;
+		}
+		/* a connection in SYN-RECEIVED that is the listener's, not one the application
+		 * connected and still holds (a SYN after the one before ended): the
+		 * application holds none yet */
+		if (c && c->state == SYN_RCVD &&
+		    (c->listener || LC(t)->app_closed || !LC(t)->active))
+			LC(t)->have_conn = LC(t)->app_closed = 0;
+	}
 	/* lwIP hands a passive connection to the application only once it is established
 	 * (the accept callback): before that the application holds just the listener, as a
 	 * socket server blocked in accept() would. After tcp_close the pcb is lwIP's, and
@@ -602,14 +721,14 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	 * calls): those calls are refused, the listener is left alone (closing it would not
 	 * be CLOSE of that connection: lwIP resets the orphaned embryo when its handshake
 	 * completes). docs/targets.md has the table. */
-	int unreachable = (c && !t->have_conn) || t->app_closed;
+	int unreachable = (c && !LC(t)->have_conn) || LC(t)->app_closed;
 	int *res = &base->call_err;
 	err_t why;
-	if (c && !t->have_conn)
+	if (c && !LC(t)->have_conn)
 		c = NULL;
 	if (unreachable &&
 	    (call == SFO_CALL_SHUTDOWN || call == SFO_CALL_CLOSE || call == SFO_CALL_ABORT)) {
-		*res = t->app_closed ? SFO_ERR_EBADF : SFO_ERR_ENOTCONN;
+		*res = LC(t)->app_closed ? SFO_ERR_EBADF : SFO_ERR_ENOTCONN;
 		return SFH_CALL_REFUSED;
 	}
 	switch (call) {
@@ -617,8 +736,8 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 		if (!c && !find_listener(t)) {
 			/* a new passive OPEN: the application holds only the listener again (an
 			 * earlier connection, gone, must not make settle() close it at once) */
-			t->have_conn = t->app_closed = 0;
-			t->conn_err = t->fin_seen = 0;
+			LC(t)->have_conn = LC(t)->app_closed = 0;
+			LC(t)->conn_err = LC(t)->fin_seen = 0;
 			open_listener(t);
 			if (!find_listener(t))
 				*res = SFO_ERR_EADDRINUSE;
@@ -627,17 +746,20 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 		}
 		break;
 	case SFO_CALL_CONNECT:
-		if (!c && !find_listener(t)) {
-			t->app_closed = 0;
-			t->conn_err = t->fin_seen = 0;
-			if (do_connect(t) != ERR_OK)
+		if (!c && (base->multi || !find_listener(t))) {
+			LC(t)->app_closed = 0;
+			LC(t)->conn_err = LC(t)->fin_seen = 0;
+			if (do_connect(t) != ERR_OK) {
 				*res = SFO_ERR_EADDRINUSE;
+				if (base->multi)
+					ret = SFH_CALL_REFUSED;
+			}
 		} else {
 			*res = c && c->state == SYN_SENT ? SFO_ERR_EALREADY : SFO_ERR_EISCONN;
 		}
 		break;
 	case SFO_CALL_ACCEPT:
-		if (!t->have_conn)
+		if (!LC(t)->have_conn)
 			*res = SFO_ERR_EAGAIN; /* no connection established yet */
 		break;
 	case SFO_CALL_SEND:
@@ -651,9 +773,9 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 		break;
 	case SFO_CALL_RECEIVE:
 		ret = (int)do_receive(t, c, tw, arg);
-		if (ret == 0 && c && !tw && !t->fin_seen)
+		if (ret == 0 && c && !tw && !LC(t)->fin_seen)
 			*res = SFO_ERR_EAGAIN;
-		else if (ret == 0 && !c && !t->fin_seen)
+		else if (ret == 0 && !c && !LC(t)->fin_seen)
 			*res = take_err(t, SFO_ERR_ENOTCONN);
 		break;
 	case SFO_CALL_SHUTDOWN: /* lwIP refuses it (ERR_CONN) in SYN-SENT: no effect */
@@ -666,14 +788,18 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 		if (c && !tw)
 			tcp_close(c); /* TIME-WAIT: "error: connection closing", nothing to do */
 		if (c)
-			t->app_closed = 1;
-		close_listener(t); /* with no connection: CLOSE in LISTEN */
+			LC(t)->app_closed = 1;
+		if (!base->multi)
+			close_listener(t); /* with no connection: CLOSE in LISTEN */
 		break;
 	case SFO_CALL_ABORT:
 		if (c)
 			tcp_abort(c);
-		close_listener(t);
-		t->conn_err = 0; /* the application's own doing: nothing to tell it */
+		if (c && base->multi)
+			LC(t)->app_closed = 1; /* its handle is gone with it */
+		if (!base->multi)
+			close_listener(t);
+		LC(t)->conn_err = 0; /* the application's own doing: nothing to tell it */
 		break;
 	}
 	settle(t);
@@ -713,11 +839,19 @@ static int lwip_state(struct sfh_target *base, enum sfo_state *st)
 {
 	struct lwip_target *t = (struct lwip_target *)base;
 	int tw;
+	if (base->multi && base->sel_listener) {
+		*st = find_listener(t) ? SFO_LISTEN : SFO_CLOSED;
+		return 0;
+	}
+	if (base->multi && (t->cur = selected(t)) < 0) {
+		*st = SFO_CLOSED;
+		return 0;
+	}
 	struct tcp_pcb *c = find_conn(t, &tw);
 	if (c)
 		*st = map_state(c->state);
 	else
-		*st = find_listener(t) ? SFO_LISTEN : SFO_CLOSED;
+		*st = !base->multi && find_listener(t) ? SFO_LISTEN : SFO_CLOSED;
 	return 0;
 }
 
@@ -752,10 +886,7 @@ int sfh_lwip_target_recover(struct sfh_target *base)
 	t->netif = t->netif_snap;
 	t->qhead = t->qlen = 0;
 	t->qoverflow = 0;
-	t->rcv_pending = 0;
-	t->sent_total = 0;
-	t->have_conn = 0;
-	t->app_closed = 0;
+	conns_reset(t);
 	return 0;
 }
 
@@ -780,8 +911,8 @@ const struct sfh_target_ops sfh_target_lwip_ops = {
      * later RTO, its give-up time and SYN-SENT's; one figure in the model cannot follow
      * that, so a `timers` line is refused rather than judged wrongly. */
     .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_INPROC |
-	    SFH_CAP_EMIT_TIME | SFH_CAP_CALLRES |
-	    (LWIP_IPV6 ? SFH_CAP_IPV6 : 0),
+	    SFH_CAP_EMIT_TIME | SFH_CAP_CALLRES | (LWIP_IPV6 ? SFH_CAP_IPV6 : 0) |
+	    SFH_CAP_LISTENER | SFH_CAP_CONNS,
     .profile = "lwip",
     .probe = lwip_probe,
     .version = lwip_version,

@@ -22,6 +22,7 @@
 extern const struct sfh_target_ops sfh_target_model_ops;
 
 #define MODEL_QMAX 32
+#define MODEL_LSN    SFH_MAX_CONNS /* tcbs[MODEL_LSN]: the listener */
 #define MODEL_SNDBUF 65536u
 
 /* How the model stack numbers its connections (args "isn=NAME"). The default follows
@@ -43,8 +44,14 @@ struct model_target {
 	uint64_t rng;                  /* its generator, seeded per case */
 	uint64_t rejected;             /* picks the oracle's own judge refused (model_pick) */
 	struct sfo_cfg cfg;
-	struct sfo_tcb tcb;
+	struct sfo_tcb tcb; /* the case's one TCB (sfh_target.multi 0) */
 	struct sfo_expect expect;
+	/* sfh_target.multi: connection k+1 in tcbs[k], the listener in tcbs[MODEL_LSN] */
+	struct sfo_tcb tcbs[SFH_MAX_CONNS + 1];
+	struct sfo_tcb *tp;	    /* the TCB the next step acts on */
+	struct sfh_endpoints *bp;   /* ... and the addresses it emits from */
+	struct sfh_endpoints cback; /* the addressed connection's, with selectors */
+	enum sfh_role role;
 	struct sfh_endpoints ep;    /* as the runner sees them: peer -> target */
 	struct sfh_endpoints back;  /* swapped, to build what the target emits */
 	struct sfh_pkt q[MODEL_QMAX];
@@ -54,7 +61,8 @@ struct model_target {
 	uint32_t iss_pin_val;
 	uint64_t case_ms, open_ms;  /* virtual time since reset() and since open() */
 	uint32_t case_conns, conns; /* ISNs handed out since reset() and since open() */
-	int err_told;		    /* the end in tcb.closed_err has been reported by a call */
+	/* per TCB (tcbs[k] at k, tcb last): the end in its closed_err was reported by a call */
+	int err_told[SFH_MAX_CONNS + 2];
 };
 
 /* ---- seeded faults: each rewrites the reference outcome of one kind of step ---- */
@@ -222,7 +230,16 @@ static const struct sfh_fault faults[] = {
     {"fin-bad-checksum", "a FIN goes out with a wrong TCP checksum", f_none, SFO_FIN},
     {"recv-eof-early", "a receive with nothing queued returns 0 (end of stream) before the FIN",
      f_recv_eof_early, 0},
+    /* acts in model_call: closing the listener is no step of a connection */
+    {"listener-close-resets-all",
+     "closing the listener also resets the connections the application accepted", f_none, 0},
 };
+
+/* The fault named, in effect. */
+static int fault_is(const struct model_target *m, const char *name)
+{
+	return m->fault && strcmp(m->fault->name, name) == 0;
+}
 
 size_t sfh_fault_count(void)
 {
@@ -365,8 +382,15 @@ static int model_reset(struct sfh_target *t, enum sfh_role role, uint32_t case_n
 	m->cfg.rcv_wnd = 65535;
 	m->cfg.mss = m->ep.ipv6 ? 1440 : 1460; /* a 1500-octet MTU less the headers */
 	sfo_tcb_init(&m->tcb);
-	m->err_told = 0;
+	memset(m->err_told, 0, sizeof m->err_told);
 	sfo_tcb_family(&m->tcb, m->ep.ipv6);
+	for (int k = 0; k <= MODEL_LSN; k++) {
+		sfo_tcb_init(&m->tcbs[k]);
+		sfo_tcb_family(&m->tcbs[k], m->ep.ipv6);
+	}
+	m->tp = &m->tcb;
+	m->bp = &m->back;
+	m->role = role;
 	m->nq = 0;
 	m->rng = 0x243f6a8885a308d3ull ^ ((uint64_t)case_no << 17);
 	*ep = m->ep;
@@ -485,7 +509,7 @@ static const struct sfo_outcome *model_pick(struct model_target *m, struct sfo_s
 	const struct sfo_outcome *o = &e->out[e->nout > 1 ? model_rand(m, e->nout) : 0];
 	*n = model_segments(m, o, 1, out);
 	jcfg.flags |= SFO_CFG_BRIEF;
-	sfo_judge(&m->tcb, &jcfg, e, out, *n, o->next.state, NULL, &v, &which);
+	sfo_judge(m->tp, &jcfg, e, out, *n, o->next.state, NULL, &v, &which);
 	if (v.kind == SFO_DIV_OK && which >= 0)
 		return &e->out[which];
 	m->rejected++;
@@ -495,14 +519,17 @@ static const struct sfo_outcome *model_pick(struct model_target *m, struct sfo_s
 
 /* Take one acceptable outcome (the reference one, or any with pick=random), apply the
  * fault, emit its segments, and commit it. */
-static int model_apply(struct model_target *m, const struct sfo_event *ev)
+static int model_apply(struct model_target *m, const struct sfo_event *ev, int orphan)
 {
 	struct sfo_seg out[SFO_MAX_PAT];
 	size_t n = 0;
-	sfo_step(&m->tcb, &m->cfg, ev, &m->expect);
+	if (orphan)
+		sfo_step_orphan(m->tp, &m->cfg, &m->expect);
+	else
+		sfo_step(m->tp, &m->cfg, ev, &m->expect);
 	struct sfo_outcome *o = &m->expect.out[0];
 	if (m->fault) {
-		m->fault->apply(&m->tcb, ev, m->expect.evclass, o);
+		m->fault->apply(m->tp, ev, m->expect.evclass, o);
 		n = model_segments(m, o, 0, out);
 	} else if (m->pick_random) {
 		o = (struct sfo_outcome *)model_pick(m, out, &n);
@@ -514,7 +541,7 @@ static int model_apply(struct model_target *m, const struct sfo_event *ev)
 			snprintf(m->base.err, sizeof m->base.err, "output queue full");
 			return -1;
 		}
-		int len = sfh_wire_build(m->wire, &m->back, &out[i], m->q[m->nq].data,
+		int len = sfh_wire_build(m->wire, m->bp, &out[i], m->q[m->nq].data,
 					 sizeof m->q[m->nq].data);
 		if (len < 0) {
 			snprintf(m->base.err, sizeof m->base.err, "cannot build a segment");
@@ -525,7 +552,7 @@ static int model_apply(struct model_target *m, const struct sfo_event *ev)
 		m->q[m->nq].at_us = m->case_ms * 1000; /* emitted at the end of the event */
 		m->q[m->nq++].len = (uint16_t)len;
 	}
-	sfo_commit(&m->tcb, o, out, n);
+	sfo_commit(m->tp, o, out, n);
 	return 0;
 }
 
@@ -533,6 +560,83 @@ uint64_t sfh_model_rejected(const struct sfh_target *t)
 {
 	return t && t->ops == &sfh_target_model_ops ? ((const struct model_target *)t)->rejected
 						    : 0;
+}
+
+/* ---- several TCBs (sfh_target.multi) ---- */
+
+/* Connection k's port on the stack's side: the listener's in the passive role; in the
+ * active role each connect() binds its own. */
+static uint16_t conn_tport(const struct model_target *m, int k)
+{
+	return (uint16_t)(m->ep.target_port + (m->role == SFH_ROLE_ACTIVE ? k : 0));
+}
+
+/* Act on connection k (or the listener, MODEL_LSN) from now on. */
+static void model_address(struct model_target *m, int k)
+{
+	m->tp = &m->tcbs[k];
+	m->cback = m->back;
+	if (k < MODEL_LSN) {
+		m->cback.peer_port = conn_tport(m, k);
+		m->cback.target_port = m->base.conn_port[k];
+	}
+	m->bp = &m->cback;
+	m->cfg.flags &= ~(uint32_t)SFO_CFG_LISTENER;
+	if (k < MODEL_LSN && m->tcbs[MODEL_LSN].state == SFO_LISTEN &&
+	    conn_tport(m, k) == m->ep.target_port)
+		m->cfg.flags |= SFO_CFG_LISTENER;
+}
+
+/* The connection the runner's selector names (sel_port), or the listener; -1 none. */
+static int model_selected(const struct model_target *m)
+{
+	if (m->base.sel_listener)
+		return MODEL_LSN;
+	for (int k = 0; k < SFH_MAX_CONNS; k++)
+		if (m->base.conn_port[k] == m->base.sel_port)
+			return k;
+	return -1;
+}
+
+/* A connection gone (CLOSED, or back in LISTEN as RFC 9293 has it): the listener, which
+ * is apart, answers its 4-tuple from now on. */
+static void model_settle(struct model_target *m, int k)
+{
+	struct sfo_tcb *t = &m->tcbs[k];
+	if (k < MODEL_LSN && (t->state == SFO_LISTEN || t->state == SFO_CLOSED)) {
+		uint64_t now = t->now_ms;
+		sfo_tcb_init(t);
+		t->now_ms = now;
+	}
+}
+
+static int model_inject_multi(struct model_target *m, struct sfo_event *ev,
+			      const struct sfh_endpoints *ep)
+{
+	int k = 0;
+	if (ep->ipv6 != m->ep.ipv6)
+		return 0;
+	while (k < SFH_MAX_CONNS &&
+	       (ep->target_port != m->base.conn_port[k] || ep->peer_port != conn_tport(m, k)))
+		k++;
+	if (k == SFH_MAX_CONNS)
+		return 0; /* no connection of the case: not ours to answer */
+	struct sfo_tcb *t = &m->tcbs[k];
+	/* no connection on the 4-tuple: the listener's LISTEN TCB spawns one */
+	if (t->state == SFO_CLOSED && m->tcbs[MODEL_LSN].state == SFO_LISTEN &&
+	    conn_tport(m, k) == m->ep.target_port)
+		*t = m->tcbs[MODEL_LSN];
+	if ((t->state == SFO_LISTEN || t->state == SFO_CLOSED || t->state == SFO_TIME_WAIT) &&
+	    (ev->u.seg.flags & (SFO_SYN | SFO_ACK | SFO_RST)) == SFO_SYN)
+		m->cfg.stack_iss = model_next_iss(m);
+	model_address(m, k);
+	enum sfo_state before = t->state;
+	int rc = model_apply(m, ev, 0);
+	/* reopened from TIME-WAIT: the listener's, not accepted yet (as the runner has it) */
+	if (before == SFO_TIME_WAIT && t->state == SFO_SYN_RECEIVED)
+		t->fl = (t->fl & ~(uint32_t)SFO_TF_ACCEPTED) | SFO_TF_PASSIVE;
+	model_settle(m, k);
+	return rc;
 }
 
 static int model_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
@@ -544,6 +648,8 @@ static int model_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 	int csum_ok = 0;
 	if (sfh_wire_parse(ip, len, &ep, &ev.u.seg, &csum_ok) != 0 || !csum_ok)
 		return 0; /* not a valid TCP segment: a real stack drops it silently */
+	if (t->multi)
+		return model_inject_multi(m, &ev, &ep);
 	/* parse() names the sender "target": here the sender is the peer */
 	if (ep.target_port != m->ep.peer_port || ep.peer_port != m->ep.target_port ||
 	    ep.ipv6 != m->ep.ipv6)
@@ -554,7 +660,7 @@ static int model_inject(struct sfh_target *t, const uint8_t *ip, size_t len)
 	     m->tcb.state == SFO_TIME_WAIT) &&
 	    (ev.u.seg.flags & (SFO_SYN | SFO_ACK | SFO_RST)) == SFO_SYN)
 		m->cfg.stack_iss = model_next_iss(m);
-	return model_apply(m, &ev);
+	return model_apply(m, &ev, 0);
 }
 
 /* What the stack accepts for SEND: RFC 9293 §3.10.2 queues data in every state up to
@@ -585,6 +691,12 @@ static uint32_t model_send_room(const struct sfo_tcb *t, uint32_t arg)
  * where it is allowed (RECEIVE: with octets to read; else end of stream, else a wait);
  * an end the connection met (a reset, a refusal, a timeout), reported once; then the
  * first of a fixed order (EPIPE first for SEND, as sockets answer it). */
+/* The err_told flag of the TCB the next step acts on. */
+static int *told_of(struct model_target *m)
+{
+	return &m->err_told[m->tp == &m->tcb ? SFH_MAX_CONNS + 1 : m->tp - m->tcbs];
+}
+
 static int model_result(struct model_target *m, enum sfo_call call, uint32_t took)
 {
 	static const uint8_t order[] = {
@@ -592,16 +704,16 @@ static int model_result(struct model_target *m, enum sfo_call call, uint32_t too
 	    SFO_ERR_EISCONN,	SFO_ERR_EALREADY, SFO_ERR_EDESTADDRREQ, SFO_ERR_EINVAL,
 	    SFO_ERR_EOPNOTSUPP, SFO_ERR_EBADF,	  SFO_ERR_EADDRINUSE,	SFO_ERR_ENOBUFS};
 	struct sfo_callres cr;
-	sfo_call_results(&m->tcb, call, &cr);
+	sfo_call_results(m->tp, call, &cr);
 	int eof_fault = m->fault && strcmp(m->fault->name, "recv-eof-early") == 0;
-	if (call == SFO_CALL_RECEIVE && took == 0 && eof_fault && m->tcb.state == SFO_ESTABLISHED)
+	if (call == SFO_CALL_RECEIVE && took == 0 && eof_fault && m->tp->state == SFO_ESTABLISHED)
 		return SFO_ERR_OK; /* the seeded bug: an early end of stream */
 	if ((cr.allow & (1u << SFO_ERR_OK)) && (call != SFO_CALL_RECEIVE || took))
 		return SFO_ERR_OK;
-	if (m->tcb.state == SFO_CLOSED && m->tcb.closed_err && !m->err_told &&
-	    (cr.allow & (1u << m->tcb.closed_err))) {
-		m->err_told = 1;
-		return m->tcb.closed_err;
+	if (m->tp->state == SFO_CLOSED && m->tp->closed_err && !*told_of(m) &&
+	    (cr.allow & (1u << m->tp->closed_err))) {
+		*told_of(m) = 1;
+		return m->tp->closed_err;
 	}
 	if (call == SFO_CALL_SEND && (cr.allow & (1u << SFO_ERR_EPIPE)))
 		return SFO_ERR_EPIPE;
@@ -617,10 +729,19 @@ static int model_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 	struct sfo_event ev = {.kind = SFO_EV_CALL};
 	t->clock_us = m->case_ms * 1000;
 	uint32_t took = 0;
+	int k = t->multi ? model_selected(m) : 0;
+	if (k < 0) {
+		snprintf(t->err, sizeof t->err, "no connection of the case has peer port %u",
+			 t->sel_port);
+		return -1;
+	}
+	enum sfo_state lsn = m->tcbs[MODEL_LSN].state;
+	if (t->multi)
+		model_address(m, k);
 	if (call == SFO_CALL_SEND)
-		took = model_send_room(&m->tcb, arg);
+		took = model_send_room(m->tp, arg);
 	else if (call == SFO_CALL_RECEIVE)
-		took = (arg == 0 || arg > m->tcb.rcv_queued) ? m->tcb.rcv_queued : arg;
+		took = (arg == 0 || arg > m->tp->rcv_queued) ? m->tp->rcv_queued : arg;
 	if (call == SFO_CALL_CONNECT)
 		m->cfg.stack_iss = model_next_iss(m);
 	ev.u.call.call = call;
@@ -628,10 +749,27 @@ static int model_call(struct sfh_target *t, enum sfo_call call, uint32_t arg)
 	t->call_err = model_result(m, call, took);
 	if (t->call_err != SFO_ERR_OK)
 		took = 0; /* an error takes nothing */
-	if (model_apply(m, &ev) != 0)
+	if (model_apply(m, &ev, 0) != 0)
 		return -1;
-	if (m->tcb.state != SFO_CLOSED)
-		m->err_told = 0;
+	if (m->tp->state != SFO_CLOSED)
+		*told_of(m) = 0;
+	if (!t->multi)
+		return (int)took;
+	model_settle(m, k);
+	/* the listener closed: the connections nobody accepted go their way (the
+	 * reference: aborted, 3.10.5) */
+	for (int j = 0; k == MODEL_LSN && lsn == SFO_LISTEN &&
+			m->tcbs[MODEL_LSN].state == SFO_CLOSED && j < SFH_MAX_CONNS;
+	     j++) {
+		const struct sfo_tcb *c = &m->tcbs[j];
+		if (c->state == SFO_CLOSED || !(c->fl & SFO_TF_PASSIVE) ||
+		    ((c->fl & SFO_TF_ACCEPTED) && !fault_is(m, "listener-close-resets-all")))
+			continue;
+		model_address(m, j);
+		if (model_apply(m, &ev, 1) != 0)
+			return -1;
+		model_settle(m, j);
+	}
 	return (int)took;
 }
 
@@ -643,7 +781,15 @@ static int model_advance(struct sfh_target *t, uint32_t ms)
 	t->clock_us = m->case_ms * 1000; /* the step begins */
 	m->case_ms += ms;
 	m->open_ms += ms;
-	return model_apply(m, &ev);
+	if (!t->multi)
+		return model_apply(m, &ev, 0);
+	for (int k = 0; k <= MODEL_LSN; k++) {
+		model_address(m, k);
+		if (model_apply(m, &ev, 0) != 0)
+			return -1;
+		model_settle(m, k);
+	}
+	return 0;
 }
 
 static int model_drain(struct sfh_target *t, struct sfh_pkt *out, int max)
@@ -658,7 +804,9 @@ static int model_drain(struct sfh_target *t, struct sfh_pkt *out, int max)
 
 static int model_state(struct sfh_target *t, enum sfo_state *st)
 {
-	*st = ((struct model_target *)t)->tcb.state;
+	struct model_target *m = (struct model_target *)t;
+	int k = t->multi ? model_selected(m) : 0;
+	*st = !t->multi ? m->tcb.state : k >= 0 ? m->tcbs[k].state : SFO_CLOSED;
 	return 0;
 }
 
@@ -670,20 +818,20 @@ static void model_close(struct sfh_target *t)
 }
 
 const struct sfh_target_ops sfh_target_model_ops = {
-	.name = "model",
-	.summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug, "
-		   "model:pick=random takes any allowed outcome",
-	.caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE |
-		SFH_CAP_EMIT_TIME | SFH_CAP_TIMERS | SFH_CAP_CALLRES | SFH_CAP_IPV6,
-	.profile = NULL,
-	.probe = model_probe,
-	.version = model_version,
-	.open = model_open,
-	.reset = model_reset,
-	.inject = model_inject,
-	.call = model_call,
-	.advance = model_advance,
-	.drain = model_drain,
-	.state = model_state,
-	.close = model_close,
+    .name = "model",
+    .summary = "the reference model as a stack (self-check); model:fault=NAME seeds a bug, "
+	       "model:pick=random takes any allowed outcome",
+    .caps = SFH_CAP_STATE | SFH_CAP_VTIME | SFH_CAP_PASSIVE | SFH_CAP_ACTIVE | SFH_CAP_EMIT_TIME |
+	    SFH_CAP_TIMERS | SFH_CAP_CALLRES | SFH_CAP_IPV6 | SFH_CAP_LISTENER | SFH_CAP_CONNS,
+    .profile = NULL,
+    .probe = model_probe,
+    .version = model_version,
+    .open = model_open,
+    .reset = model_reset,
+    .inject = model_inject,
+    .call = model_call,
+    .advance = model_advance,
+    .drain = model_drain,
+    .state = model_state,
+    .close = model_close,
 };
