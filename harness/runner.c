@@ -671,15 +671,25 @@ static int observe(struct run *x, int k)
 /* A connection of a scenario with selectors that is not (or no longer) a connection: the
  * listener, not it, answers the next SYN on its 4-tuple. LISTEN is what RFC 9293 says a
  * passive TCB returns to; here the listener is apart and stays, so the connection is
- * gone (CLOSED), and nothing of it (how it was opened, whether accepted) carries over. */
+ * gone (CLOSED), and nothing of how it was opened or whether accepted carries over. What
+ * its end left for the application's later calls does, as with one TCB (3.10.7.4: the
+ * "reset" responses, octets left unread, a handle given back), and its address family. */
 static void conn_normalize(struct run *x, int k)
 {
 	struct sfo_tcb *t = &x->cn[k].tcb;
 	if (!x->multi || k == LSN || (t->state != SFO_LISTEN && t->state != SFO_CLOSED))
 		return;
+	int closed = t->state == SFO_CLOSED;
+	uint8_t err = closed ? t->closed_err : 0;
+	uint32_t queued = closed ? t->rcv_queued : 0;
+	uint32_t rd = t->fl & SFO_TF_RD_CLOSED;
 	uint64_t now = t->now_ms;
 	sfo_tcb_init(t);
+	sfo_tcb_family(t, x->s->ipv6);
 	t->now_ms = now;
+	t->closed_err = err;
+	t->rcv_queued = queued;
+	t->fl |= rd;
 }
 
 /* Judge TCB x->k's part of the step (its expectation in r->expect[x->k], the segments

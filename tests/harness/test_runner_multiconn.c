@@ -249,6 +249,47 @@ static void seeds_pass(const char *spec)
 	sfh_target_close(t);
 }
 
+/* The features main grew beside selectors, on a second connection: option and timing
+ * assertions on its `out`, call results on each, and a reset connection's calls told
+ * ECONNRESET after the runner has put its TCB aside (the end it left stays), over both
+ * address families. A wrong result asserted on conn=2 is still caught. */
+static void features_per_connection(const char *spec)
+{
+	static const char body[] = "in S seq=pisn win=65535 mss=1460 conn=1\n"
+				   "out S. ack=pisn+1 nows conn=1\n"
+				   "in S seq=pisn win=65535 mss=1460 conn=2\n"
+				   "out S. ack=pisn+1 @+0 +-50ms conn=2\n"
+				   "in . win=65535 conn=2\n"
+				   "in . win=65535 conn=1\n"
+				   "call accept conn=1 => 0\n"
+				   "call accept conn=2 => 0\n"
+				   "call receive conn=2 => EAGAIN\n"
+				   "in P. len=100 win=65535 conn=1\n"
+				   "call receive 40 conn=1 => 40\n"
+				   "in R win=65535 conn=2\n"
+				   "call receive conn=2 => ECONNRESET\n"
+				   "expect state CLOSED conn=2\n"
+				   "call receive conn=1 => 60\n";
+	char text[1024];
+	struct sfh_result res;
+	for (int v6 = 0; v6 < 2; v6++) {
+		snprintf(text, sizeof text, "role passive\n%s%s", v6 ? "family ipv6\n" : "", body);
+		CHECK_EQ(run_text(spec, text, &res, NULL), 0);
+		CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+		CHECK_EQ(res.assert_failed, 0);
+		if (res.assert_failed)
+			fprintf(stderr, "line %u: %s\n", res.div_line, res.verdict.detail);
+	}
+	snprintf(text, sizeof text, "role passive\n%s", body);
+	char *p = strstr(text, "conn=2 => ECONNRESET");
+	CHECK(p != NULL);
+	if (p)
+		memcpy(p, "conn=2 => EAGAIN    ", 20);
+	CHECK_EQ(run_text(spec, text, &res, NULL), 0);
+	CHECK_EQ(res.assert_failed, 1);
+	CHECK_EQ(res.div_line, 14u);
+}
+
 int main(void)
 {
 	char err[256];
@@ -262,6 +303,8 @@ int main(void)
 	timewait_reuse();
 	unsupported_target_refuses();
 	without_selectors_one_tcb();
+	features_per_connection("model");
+	features_per_connection("lwip");
 	seeds_pass("model");
 	seeds_pass("model:pick=random");
 	seeds_pass("lwip");

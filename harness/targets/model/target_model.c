@@ -604,9 +604,18 @@ static void model_settle(struct model_target *m, int k)
 {
 	struct sfo_tcb *t = &m->tcbs[k];
 	if (k < MODEL_LSN && (t->state == SFO_LISTEN || t->state == SFO_CLOSED)) {
+		/* what its end left for later calls stays, as the runner keeps it */
+		int closed = t->state == SFO_CLOSED;
+		uint8_t err = closed ? t->closed_err : 0;
+		uint32_t queued = closed ? t->rcv_queued : 0;
+		uint32_t rd = t->fl & SFO_TF_RD_CLOSED;
 		uint64_t now = t->now_ms;
 		sfo_tcb_init(t);
+		sfo_tcb_family(t, m->ep.ipv6);
 		t->now_ms = now;
+		t->closed_err = err;
+		t->rcv_queued = queued;
+		t->fl |= rd;
 	}
 }
 
