@@ -963,6 +963,7 @@ static int judge_others(struct run *x, int ev_index, uint32_t line, int done,
 			x->ev = wait ? *wait : idle;
 		}
 		x->refused = 0;
+		x->res_err = -1; /* the call, if any, was another TCB's */
 		int d = observe(x, k);
 		if (d != 0)
 			return d < 0 ? -1 : 0;

@@ -40,6 +40,7 @@
  *   expect  state NAME                         e.g. SYN-RECEIVED
  *   SEL     conn=N | listener                  after any in/out/call/expect line (not wait):
  *                                              connection N (1..SFH_MAX_CONNS) or the listener
+ *                                              (on a call, before its `=> RESULT`)
  *   NUM     ANCHOR[+N|-N] | N                  ANCHOR: pisn tisn pnxt tnxt tuna wend
  *   TSNUM   TSANCHOR[+N|-N] | N                TSANCHOR: ptsv ttsv (enum sfh_ts_anchor)
  *   N       decimal or 0x hex; 32 bits, and win/up/mss <= 65535, ws <= 14,
