@@ -65,6 +65,10 @@ struct conn {
 	uint16_t state_ok;  /* states equivalent to the model's after its last step */
 	uint64_t peer_sent; /* payload octets the peer sent, as an upper bound (highest end) */
 	uint64_t delivered; /* octets the application received */
+	/* What the last connection on this 4-tuple that ended abnormally left for the
+	 * application (closed_err): a passive one the listener spawns after it is not the
+	 * application's until accepted, so its calls still reach the ended one */
+	uint8_t held_err;
 	/* Its sequence numbers as the scenario numbers them: what its first SYN carried minus
 	 * the ISN the scenario gives it (tshift_of; 0 when the target took that ISN). Each
 	 * connection has its own ISN, so its own shift, kept across its incarnations. */
@@ -677,9 +681,13 @@ static int observe(struct run *x, int k)
 static void conn_normalize(struct run *x, int k)
 {
 	struct sfo_tcb *t = &x->cn[k].tcb;
+	if (x->multi && k != LSN && (t->fl & SFO_TF_ACCEPTED))
+		x->cn[k].held_err = 0; /* the application took this one */
 	if (!x->multi || k == LSN || (t->state != SFO_LISTEN && t->state != SFO_CLOSED))
 		return;
 	int closed = t->state == SFO_CLOSED;
+	if (closed && t->closed_err)
+		x->cn[k].held_err = t->closed_err;
 	uint8_t err = closed ? t->closed_err : 0;
 	uint32_t queued = closed ? t->rcv_queued : 0;
 	uint32_t rd = t->fl & SFO_TF_RD_CLOSED;
@@ -1015,7 +1023,10 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 	ev.u.call.arg = arg;
 	/* the class before the step names it should the stack die in it */
 	x->r->expect[x->k].evclass = sfo_classify(&C(x)->tcb, &ev);
-	sfo_call_results(&C(x)->tcb, call, &cr);
+	struct sfo_tcb rt = C(x)->tcb;
+	if (rt.state == SFO_SYN_RECEIVED && (rt.fl & SFO_TF_PASSIVE) && !(rt.fl & SFO_TF_ACCEPTED))
+		rt.closed_err = C(x)->held_err; /* the connection the application still holds */
+	sfo_call_results(&rt, call, &cr);
 	progress(x, ev_index, line);
 	x->t->call_err = SFO_ERR_OK;
 	address(x, k);

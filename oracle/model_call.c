@@ -785,6 +785,12 @@ void sfo_call_results(const struct sfo_tcb *t, enum sfo_call call, struct sfo_ca
 	if (t->state == SFO_SYN_RECEIVED && (t->fl & SFO_TF_PASSIVE) && call != SFO_CALL_ACCEPT)
 		r->allow |= B(ENOTCONN) | B(EPIPE) | B(EINVAL) | B(EAGAIN) |
 			    (call == SFO_CALL_LISTEN ? B(OK) : 0); /* listen() again on it */
+	/* ... and where the listener spawned it on the 4-tuple of a connection that ended
+	 * abnormally, the application still holds that one (3.9.1), whose calls report the
+	 * end (3.10.7.3, 3.10.7.4, 3.10.8) until it takes the new one */
+	if (t->state == SFO_SYN_RECEIVED && (t->fl & SFO_TF_PASSIVE) &&
+	    !(t->fl & SFO_TF_ACCEPTED) && call != SFO_CALL_ACCEPT)
+		r->allow |= closed_results(t);
 }
 
 enum sfo_err sfo_result_class(enum sfo_call call, enum sfo_err err, uint32_t n)

@@ -380,7 +380,9 @@ struct sfo_tcb {
 	uint32_t syn_q_len;   /* text queued from a simultaneous-open SYN (SFO_TF_SYN_Q) */
 	uint8_t closed_err;   /* CLOSED: enum sfo_err the connection's end left for the user
 			       * (a reset, a refusal, a user timeout; 0: none), which a later
-			       * call may report (3.10.7.3, 3.10.7.4, 3.10.8) */
+			       * call may report (3.10.7.3, 3.10.7.4, 3.10.8); on a passive
+			       * SYN-RECEIVED TCB nobody accepted (sfo_call_results): the end
+			       * of the connection before it, which the application holds */
 	uint16_t mss_default; /* the send MSS assumed without an MSS option (3.7.1 MUST-15):
 			       * 536 over IPv4, 1220 over IPv6 (sfo_tcb_family) */
 };

@@ -290,6 +290,23 @@ static void features_per_connection(const char *spec)
 	CHECK_EQ(res.div_line, 14u);
 }
 
+/* A connection lwIP handed to the application is reset, and a new SYN on its 4-tuple
+ * spawns an embryo nobody accepted: the application's calls still reach the reset one,
+ * which reports ECONNRESET (lwIP), or the embryo's EAGAIN (the model target). */
+static void reset_then_embryo(void)
+{
+	static const char text[] = "role passive\nin S conn=1\nin . conn=1\nin R conn=1\n"
+				   "in S conn=1\ncall receive conn=1%s\n";
+	char buf[256];
+	struct sfh_result res;
+	snprintf(buf, sizeof buf, text, " => ECONNRESET");
+	CHECK_EQ(run_text("lwip", buf, &res, NULL), 0);
+	CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+	snprintf(buf, sizeof buf, text, "");
+	CHECK_EQ(run_text("model", buf, &res, NULL), 0);
+	CHECK_EQ(res.verdict.kind, SFO_DIV_OK);
+}
+
 int main(void)
 {
 	char err[256];
@@ -305,6 +322,7 @@ int main(void)
 	without_selectors_one_tcb();
 	features_per_connection("model");
 	features_per_connection("lwip");
+	reset_then_embryo();
 	seeds_pass("model");
 	seeds_pass("model:pick=random");
 	seeds_pass("lwip");
