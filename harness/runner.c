@@ -1024,9 +1024,17 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 	/* the class before the step names it should the stack die in it */
 	x->r->expect[x->k].evclass = sfo_classify(&C(x)->tcb, &ev);
 	struct sfo_tcb rt = C(x)->tcb;
-	if (rt.state == SFO_SYN_RECEIVED && (rt.fl & SFO_TF_PASSIVE) && !(rt.fl & SFO_TF_ACCEPTED))
-		rt.closed_err = C(x)->held_err; /* the connection the application still holds */
+	/* the connection the application still holds: gone, its TCB put aside (CLOSED), or a
+	 * new one the listener spawned that nobody accepted */
+	if (!rt.closed_err &&
+	    (rt.state == SFO_CLOSED || (rt.state == SFO_SYN_RECEIVED && (rt.fl & SFO_TF_PASSIVE) &&
+					!(rt.fl & SFO_TF_ACCEPTED))))
+		rt.closed_err = C(x)->held_err;
 	sfo_call_results(&rt, call, &cr);
+	/* an active OPEN from the local port the open listener holds: RFC 9293 3.10.1's
+	 * "connection already exists" for that local socket, as sockets name it */
+	if (call == SFO_CALL_CONNECT && (cfg.flags & SFO_CFG_LISTENER))
+		cr.allow |= 1u << SFO_ERR_EADDRINUSE;
 	progress(x, ev_index, line);
 	x->t->call_err = SFO_ERR_OK;
 	address(x, k);

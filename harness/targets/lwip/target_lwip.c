@@ -659,10 +659,7 @@ static int listener_call(struct lwip_target *t, enum sfo_call call)
 	case SFO_CALL_LISTEN: /* tcp_bind refuses while a connection holds the port */
 		if (!find_listener(t))
 			open_listener(t);
-		if (find_listener(t))
-			return 0;
-		t->base.call_err = SFO_ERR_EADDRINUSE;
-		return SFH_CALL_REFUSED;
+		return find_listener(t) ? 0 : SFH_CALL_REFUSED;
 	case SFO_CALL_CLOSE:
 	case SFO_CALL_ABORT:
 		close_listener(t);
@@ -702,10 +699,8 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	if (base->multi) {
 		/* an active OPEN from the listener's port: tcp_bind refuses it */
 		if (call == SFO_CALL_CONNECT && find_listener(t) &&
-		    conn_lport(t, t->cur) == t->ep.target_port) {
-			base->call_err = SFO_ERR_EADDRINUSE;
-			return SFH_CALL_REFUSED;
-		}
+		    conn_lport(t, t->cur) == t->ep.target_port)
+			return SFH_CALL_REFUSED; /* call_err stays ok: the connection untouched */
 		/* a connection in SYN-RECEIVED that is the listener's, not one the application
 		 * connected and still holds (a SYN after the one before ended): the
 		 * application holds none yet */
@@ -749,11 +744,11 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 		if (!c && (base->multi || !find_listener(t))) {
 			LC(t)->app_closed = 0;
 			LC(t)->conn_err = LC(t)->fin_seen = 0;
-			if (do_connect(t) != ERR_OK) {
+			err_t e = do_connect(t);
+			if (e != ERR_OK && base->multi)
+				ret = SFH_CALL_REFUSED; /* untouched: call_err stays ok */
+			else if (e != ERR_OK)
 				*res = SFO_ERR_EADDRINUSE;
-				if (base->multi)
-					ret = SFH_CALL_REFUSED;
-			}
 		} else {
 			*res = c && c->state == SYN_SENT ? SFO_ERR_EALREADY : SFO_ERR_EISCONN;
 		}
