@@ -699,14 +699,18 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 	if (base->multi) {
 		/* an active OPEN from the listener's port: tcp_bind refuses it */
 		if (call == SFO_CALL_CONNECT && find_listener(t) &&
-		    conn_lport(t, t->cur) == t->ep.target_port)
-			return SFH_CALL_REFUSED; /* call_err stays ok: the connection untouched */
+		    conn_lport(t, t->cur) == t->ep.target_port) {
+			base->call_err = SFO_ERR_EADDRINUSE; /* the listener's port */
+			return SFH_CALL_REFUSED;
+		}
 		/* a connection in SYN-RECEIVED that is the listener's, not one the application
 		 * connected and still holds (a SYN after the one before ended): the
 		 * application holds none yet */
 		if (c && c->state == SYN_RCVD &&
-		    (c->listener || LC(t)->app_closed || !LC(t)->active))
+		    (c->listener || LC(t)->app_closed || !LC(t)->active)) {
 			LC(t)->have_conn = LC(t)->app_closed = 0;
+			LC(t)->fin_seen = 0; /* no end of stream on a connection it does not hold */
+		}
 	}
 	/* lwIP hands a passive connection to the application only once it is established
 	 * (the accept callback): before that the application holds just the listener, as a
