@@ -1031,10 +1031,13 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 					!(rt.fl & SFO_TF_ACCEPTED))))
 		rt.closed_err = C(x)->held_err;
 	sfo_call_results(&rt, call, &cr);
-	/* an active OPEN from the local port the open listener holds: RFC 9293 3.10.1's
-	 * "connection already exists" for that local socket, as sockets name it */
-	if (call == SFO_CALL_CONNECT && (cfg.flags & SFO_CFG_LISTENER))
-		cr.allow |= 1u << SFO_ERR_EADDRINUSE;
+	/* an active OPEN from a local port another TCB of the case holds (the listener's, in
+	 * the passive role every connection's): RFC 9293 3.10.1's "connection already
+	 * exists" for that local socket, as sockets name it */
+	for (int j = 0; x->multi && call == SFO_CALL_CONNECT && j < NTCB; j++)
+		if (j != k && x->cn[j].tcb.state != SFO_CLOSED &&
+		    (j == LSN || x->cn[j].target_port == x->cn[k].target_port))
+			cr.allow |= 1u << SFO_ERR_EADDRINUSE;
 	progress(x, ev_index, line);
 	x->t->call_err = SFO_ERR_OK;
 	address(x, k);

@@ -748,11 +748,11 @@ static int lwip_call(struct sfh_target *base, enum sfo_call call, uint32_t arg)
 		if (!c && (base->multi || !find_listener(t))) {
 			LC(t)->app_closed = 0;
 			LC(t)->conn_err = LC(t)->fin_seen = 0;
-			err_t e = do_connect(t);
-			if (e != ERR_OK && base->multi)
-				ret = SFH_CALL_REFUSED; /* untouched: call_err stays ok */
-			else if (e != ERR_OK)
-				*res = SFO_ERR_EADDRINUSE;
+			if (do_connect(t) != ERR_OK) {
+				*res = SFO_ERR_EADDRINUSE; /* tcp_bind: the port is in use */
+				if (base->multi)
+					ret = SFH_CALL_REFUSED;
+			}
 		} else {
 			*res = c && c->state == SYN_SENT ? SFO_ERR_EALREADY : SFO_ERR_EISCONN;
 		}
