@@ -449,7 +449,7 @@ static int write_dict(const char *path)
 	FILE *f = sfh_io_atomic_open(&a, path, 0644, aerr, sizeof aerr);
 	if (!f)
 		return -1;
-	fputs("# synfin: whole events of the binary scenario form (see harness/scenario.c)\n", f);
+	fputs("# synfin: whole events of the binary scenario form (see harness/scenario_bin.c)\n", f);
 	for (size_t i = 0; i < sizeof ev / sizeof ev[0]; i++) {
 		char text[128], err[256];
 		struct sfh_scenario s;

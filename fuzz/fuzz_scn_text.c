@@ -1,4 +1,4 @@
-/* libFuzzer entry for synfin's own input: the text scenario parser (harness/scenario.c).
+/* libFuzzer entry for synfin's own input: the text scenario parser (harness/scenario_parse.c).
  * Scenario files come from other people (corpora, findings, regression suites), so the
  * parser must take any bytes: an error is "fname:line:col: reason", never a crash, a
  * leak or undefined behaviour (run under ASan+UBSan). Property: what parses formats to

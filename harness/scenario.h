@@ -57,7 +57,7 @@
  *
  * The binary form is what libFuzzer mutates; decoding it is total: every byte string
  * decodes to a valid scenario of at most SFH_MAX_EVENTS events. Its layout is described
- * at the top of scenario.c.
+ * at the top of scenario_bin.c.
  */
 #ifndef SYNFIN_SCENARIO_H
 #define SYNFIN_SCENARIO_H
