@@ -13,123 +13,7 @@
 #include "report.h"
 #include "runner.h"
 
-#define SFH_DRAIN_MAX 64
-/* The most segments one step may emit before the runner calls the case broken: far above
- * what one bounded send can produce even at a tiny MSS, low enough that a stack flooding
- * its peer cannot exhaust memory. */
-#define SFH_STEP_SEGS_MAX 65536
-/* `out ... @+D`: on a target whose clock is real, what the runner's own work between two
- * ops may add to a measured time, on top of the line's tolerance. */
-#define SFH_RT_SLACK_US 2000
-
-#define LSN    SFH_MAX_CONNS	   /* cn[LSN]: the listener, in a scenario with selectors */
-#define NTCB   (SFH_MAX_CONNS + 1) /* connections, then the listener */
-#define PORT_K 0x10000000u	   /* connection k's default pisn: the scenario's + k * this */
-
-/* The segments one TCB emitted in a step, with what `out` assertions read of each. Grown
- * as needed, up to SFH_STEP_SEGS_MAX. */
-struct segbuf {
-	size_t cap;
-	struct sfo_seg *segs;
-	uint32_t *frame; /* its pcap frame number */
-	uint64_t *at;	 /* emission time (SFH_CAP_EMIT_TIME) */
-	uint32_t *ttsv;	 /* the ttsv anchor before it */
-	uint8_t *norder; /* its option kinds in wire order, NOP/EOL left out */
-	uint8_t (*order)[SFH_MAX_ORDER + 1];
-};
-
-struct sfh_runner {
-	struct sfh_wire *wire;
-	struct sfh_pkt pkts[SFH_DRAIN_MAX]; /* one batch of sfh_target_drain */
-	/* Per TCB, every segment the last step emitted on it, judged together: a step may
-	 * emit far more than one batch (a large send to a small MSS), and judging a cut list
-	 * would leave the model's SND.NXT behind the stack's. */
-	struct segbuf sb[NTCB];
-	struct sfh_pkt inpkt;
-	struct sfo_expect expect[NTCB];
-};
-
-/* One TCB of the case and what the current step did to it. */
-struct conn {
-	struct sfo_tcb tcb;
-	uint32_t pisn;			 /* the `pisn` anchor on this connection */
-	uint16_t peer_port, target_port; /* its 4-tuple (target_port 0: not learned yet) */
-	int tport_guess;      /* target_port is a guess until the target's SYN shows it */
-	struct segbuf *sb;    /* what the target emitted on it in the step (the runner's) */
-	struct sfo_seg *segs; /* sb->segs */
-	uint32_t *frame;      /* sb->frame: their pcap frame numbers */
-	size_t nsegs;
-	size_t out_idx; /* next emitted segment an `out` assertion looks at */
-	int bad_csum;	/* index+1 of the first emitted segment whose checksum fails, or 0 */
-	enum sfo_state observed;
-	uint16_t state_ok;  /* states equivalent to the model's after its last step */
-	uint64_t peer_sent; /* payload octets the peer sent, as an upper bound (highest end) */
-	uint64_t delivered; /* octets the application received */
-	/* What the last connection on this 4-tuple that ended abnormally left for the
-	 * application (closed_err): a passive one the listener spawns after it is not the
-	 * application's until accepted, so its calls still reach the ended one */
-	uint8_t held_err;
-	/* Its sequence numbers as the scenario numbers them: what its first SYN carried minus
-	 * the ISN the scenario gives it (tshift_of; 0 when the target took that ISN). Each
-	 * connection has its own ISN, so its own shift, kept across its incarnations. */
-	uint32_t tshift;
-	int tshift_set;
-	int wnd_event; /* sfh_result.wnd_*: kept current as its steps conform */
-	uint32_t wnd_line;
-	sfo_rule_t wnd_rule;
-	int wnd_how;
-	uint32_t wnd_wl1, wnd_wl2; /* the WL1/WL2 the target may hold when wnd_how is set */
-	uint32_t wnd_win;	   /* ... and the window, when untaken */
-	int una_event;		   /* sfh_result.una_*: kept current as its steps conform */
-	uint32_t una_line, una_ack;
-	sfo_rule_t una_rule;
-};
-
-/* Where a real-time target's timestamp clock starts as the runner numbers it. */
-#define SFH_TS_FRAME 0x10000000u
-
-/* Everything about one run in progress. */
-struct run {
-	struct sfh_runner *r;
-	struct sfh_target *t;
-	const struct sfh_scenario *s;
-	const struct sfh_run_opts *o;
-	struct sfh_result *res;
-	struct sfo_cfg cfg;
-	struct conn cn[NTCB]; /* cn[0] alone without selectors */
-	int multi;	      /* the scenario names its TCBs (sfh_scn_multi) */
-	int k;		      /* the TCB being judged: an index into cn */
-	int cur;	      /* the connection `out` and `expect` address by default */
-	struct sfh_endpoints ep;
-	uint32_t pisn;
-	/* A real-time target's timestamp clock: its TSvals counted from SFH_TS_FRAME (its
-	 * first TSval minus that; 0 for a virtual-time target). One for the case: the `ttsv`
-	 * anchor is the latest segment's of any connection, and a stack keys its TS offset by
-	 * the address pair (Linux), which all connections of a case share. */
-	uint32_t tsshift;
-	int tsshift_set;
-	uint32_t ts[SFH_NTS_ANCHORS]; /* timestamp anchors: ptsv (ours), ttsv (the target's) */
-	uint64_t now_us;	      /* virtual capture clock for pcap timestamps */
-	uint32_t npkts;		      /* packets so far, both ways: frame numbers in the pcap */
-	struct sfo_event ev; /* the step's event as the model saw it (for o->step) */
-	int refused;         /* ... a refused call */
-	int res_err;	     /* ... a call's result (-1: none known) */
-	uint32_t res_n, res_allow;
-	uint32_t wait_ms;    /* ... a wait's asked-for time */
-	struct sfh_progress here; /* the step in progress, should the target die in it */
-	uint32_t step_in_pkt;	  /* frame of this step's incoming segment, 0 for a call or wait */
-	uint32_t step_emit0;	  /* frames before this step's first emitted segment */
-	uint32_t step_space;	  /* sequence space of this step's incoming segment */
-	int since_event;	  /* sfh_result.since_*: kept current as steps conform */
-	uint32_t since_line;
-	sfo_rule_t since_rule;
-	int since_silent;
-	struct sfo_profile prof; /* the profile judged by, with the `timers` line applied */
-	uint64_t line_us;	 /* time of the previous line (`out ... @+D` counts from it) */
-};
-
-#define C(x)		 (&(x)->cn[(x)->k])
-#define SFO_BIT_STATE(s) ((uint16_t)(1u << (s)))
+#include "runner_priv.h"
 
 /* A target op failed: an out-of-process stack that died or hung in it gives the case its
  * verdict (0: stop); anything else is a harness error (-1) named by what. */
@@ -267,8 +151,8 @@ uint64_t sfh_signature(const char *target, const struct sfo_verdict *v, char *bu
 	return signature_hash(part);
 }
 
-static void trace(struct run *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void trace(struct run *x, const char *fmt, ...)
+void sfh_run_trace(struct run *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sfh_run_trace(struct run *x, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -304,7 +188,7 @@ static uint32_t anchor_value(const struct run *x, enum sfh_anchor a)
 	return 0;
 }
 
-static uint32_t resolve(const struct run *x, const struct sfh_num *n)
+uint32_t sfh_run_resolve(const struct run *x, const struct sfh_num *n)
 {
 	return anchor_value(x, (enum sfh_anchor)n->anchor) + (uint32_t)n->off;
 }
@@ -347,34 +231,6 @@ static int conn_of(struct run *x, const struct sfh_endpoints *ep, const struct s
 			return k;
 	}
 	return -1;
-}
-
-/* The kinds of an IPv4/TCP packet's options in wire order, NOP and EOL left out, as enum
- * sfh_optkind; at most SFH_MAX_ORDER + 1 (one more than an order= list holds, so that a
- * longer list never matches). The packet parsed already (sfh_wire_parse). */
-static uint8_t opt_kinds(const uint8_t *ip, size_t len, uint8_t out[SFH_MAX_ORDER + 1])
-{
-	size_t ihl = sfh_wire_tcp_at(ip, len), n = 0; /* IPv4 or IPv6 */
-	if (ihl == 0 || len < ihl + 20)
-		return 0;
-	const uint8_t *tcp = ip + ihl;
-	size_t off = (size_t)(tcp[12] >> 4) * 4;
-	if (off < 20 || ihl + off > len)
-		return 0;
-	for (size_t i = 20; i < off && n < SFH_MAX_ORDER + 1;) {
-		uint8_t kind = tcp[i];
-		if (kind == 0)
-			break;
-		if (kind == 1) {
-			i++;
-			continue;
-		}
-		out[n++] = (uint8_t)sfh_optkind_of(kind);
-		if (i + 1 >= off || tcp[i + 1] < 2)
-			break;
-		i += tcp[i + 1];
-	}
-	return (uint8_t)n;
 }
 
 /* Collect what the target emitted for this case: parsed into each TCB's segs, written to
@@ -433,8 +289,8 @@ static int drain(struct run *x)
 			}
 			c->sb->at[c->nsegs] = r->pkts[i].at_us;
 			c->sb->ttsv[c->nsegs] = x->ts[SFH_TS_TTSV];
-			c->sb->norder[c->nsegs] =
-			    opt_kinds(r->pkts[i].data, r->pkts[i].len, c->sb->order[c->nsegs]);
+			c->sb->norder[c->nsegs] = sfh_run_opt_kinds(r->pkts[i].data, r->pkts[i].len,
+								    c->sb->order[c->nsegs]);
 			if ((seg.opts & SFO_OPT_TS) && !x->tsshift_set) {
 				x->tsshift_set = 1;
 				if (!(x->t->ops->caps & SFH_CAP_VTIME))
@@ -455,7 +311,7 @@ static int drain(struct run *x)
 	return 0;
 }
 
-static void record_divergence(struct run *x, int ev_index, uint32_t line)
+void sfh_run_record_divergence(struct run *x, int ev_index, uint32_t line)
 {
 	struct sfh_result *res = x->res;
 	res->div_event = ev_index;
@@ -491,20 +347,22 @@ static void trace_verdict(struct run *x, const struct sfo_verdict *v, enum sfo_s
 	const struct sfo_rule_info *ri = sfo_rule(v->rule);
 	const char *rid = ri ? ri->id : "?";
 	if (v->kind == SFO_DIV_OK) {
-		trace(x, "         => %-13s ok  [%s %s%s%s]%s%s", sfo_state_name(after), rid,
-		      ri ? ri->section : "", ri && ri->req[0] ? " " : "", ri ? ri->req : "",
-		      x->multi ? "  " : "", x->multi ? sfh_sel_name((uint8_t)(x->k + 1)) : "");
+		sfh_run_trace(x, "         => %-13s ok  [%s %s%s%s]%s%s", sfo_state_name(after),
+			      rid, ri ? ri->section : "", ri && ri->req[0] ? " " : "",
+			      ri ? ri->req : "", x->multi ? "  " : "",
+			      x->multi ? sfh_sel_name((uint8_t)(x->k + 1)) : "");
 		return;
 	}
-	trace(x, "         => %-13s %s %s: rule %s (RFC 9293 %s%s%s, %s): %s",
-	      sfo_state_name(v->observed), v->accepted ? "ACCEPTED" : "DIVERGENCE",
-	      sfo_div_kind_name(v->kind), rid, ri ? ri->section : "", ri && ri->req[0] ? " " : "",
-	      ri ? ri->req : "", sfo_severity_name(v->sev), v->detail);
+	sfh_run_trace(x, "         => %-13s %s %s: rule %s (RFC 9293 %s%s%s, %s): %s",
+		      sfo_state_name(v->observed), v->accepted ? "ACCEPTED" : "DIVERGENCE",
+		      sfo_div_kind_name(v->kind), rid, ri ? ri->section : "",
+		      ri && ri->req[0] ? " " : "", ri ? ri->req : "", sfo_severity_name(v->sev),
+		      v->detail);
 	if (ri)
-		trace(x, "            %s", ri->title);
+		sfh_run_trace(x, "            %s", ri->title);
 	if (v->accepted)
-		trace(x, "            accepted by profile %s: %s", x->cfg.profile->name,
-		      v->accepted->reason);
+		sfh_run_trace(x, "            accepted by profile %s: %s", x->cfg.profile->name,
+			      v->accepted->reason);
 }
 
 /* MUST-2: a segment with a wrong checksum is broken whatever its fields say. */
@@ -529,7 +387,7 @@ static int check_checksums(struct run *x, int ev_index, uint32_t line, const str
 		 C(x)->bad_csum, seg);
 	v->seg = C(x)->bad_csum;
 	trace_verdict(x, v, C(x)->observed);
-	record_divergence(x, ev_index, line);
+	sfh_run_record_divergence(x, ev_index, line);
 	return 0;
 }
 
@@ -664,7 +522,7 @@ static void address(struct run *x, int k)
 }
 
 /* The target's state of TCB k, into cn[k].observed. 0, or as target_failed. */
-static int observe(struct run *x, int k)
+int sfh_run_observe(struct run *x, int k)
 {
 	address(x, k);
 	if (sfh_target_state(x->t, &x->cn[k].observed) != 0)
@@ -720,9 +578,10 @@ static int judge_tcb(struct run *x, int ev_index, uint32_t line)
 	for (size_t i = 0; x->o->trace && i < C(x)->nsegs; i++) {
 		sfh_seg_format(&C(x)->segs[i], rb.target_isn, C(x)->pisn, buf, sizeof buf);
 		if (x->multi)
-			trace(x, "     <   %s  (%s)", buf, sfh_sel_name((uint8_t)(x->k + 1)));
+			sfh_run_trace(x, "     <   %s  (%s)", buf,
+				      sfh_sel_name((uint8_t)(x->k + 1)));
 		else
-			trace(x, "     <   %s", buf);
+			sfh_run_trace(x, "     <   %s", buf);
 	}
 	if (check_checksums(x, ev_index, line, &rb) == 0)
 		return 0;
@@ -796,7 +655,7 @@ static int judge_tcb(struct run *x, int ev_index, uint32_t line)
 		note_una(x, ev_index, line, v.rule, nt);
 		x->res->verdict = v;
 		trace_verdict(x, &v, C(x)->observed);
-		record_divergence(x, ev_index, line);
+		sfh_run_record_divergence(x, ev_index, line);
 		return 0;
 	}
 	uint32_t rcv_nxt = C(x)->tcb.rcv_nxt;
@@ -819,7 +678,7 @@ static int judge(struct run *x, int ev_index, uint32_t line)
 	int d = drain(x);
 	if (d != 0)
 		return d < 0 ? -1 : 0;
-	if ((d = observe(x, x->k)) != 0)
+	if ((d = sfh_run_observe(x, x->k)) != 0)
 		return d < 0 ? -1 : 0;
 	return judge_tcb(x, ev_index, line);
 }
@@ -857,7 +716,7 @@ static int check_delivery(struct run *x, int ev_index, uint32_t line, int got)
 		 "receive: the application got %llu octets in all, the peer sent %llu",
 		 (unsigned long long)C(x)->delivered, (unsigned long long)C(x)->peer_sent);
 	trace_verdict(x, v, C(x)->observed);
-	record_divergence(x, ev_index, line);
+	sfh_run_record_divergence(x, ev_index, line);
 	return 0;
 }
 
@@ -905,7 +764,7 @@ static int check_result(struct run *x, int ev_index, const struct sfh_event *e, 
 				 want, obs);
 		}
 		trace_verdict(x, v, C(x)->observed);
-		record_divergence(x, ev_index, line);
+		sfh_run_record_divergence(x, ev_index, line);
 		return 0;
 	}
 	if (!e || !e->u.call.has_res)
@@ -920,8 +779,8 @@ static int check_result(struct run *x, int ev_index, const struct sfh_event *e, 
 	snprintf(v->detail, sizeof v->detail, "call result on line %u: expected %s, observed %s",
 		 line, want, obs);
 	x->res->assert_failed = 1;
-	trace(x, "         => ASSERTION FAILED: %s", v->detail);
-	record_divergence(x, ev_index, line);
+	sfh_run_trace(x, "         => ASSERTION FAILED: %s", v->detail);
+	sfh_run_record_divergence(x, ev_index, line);
 	return 0;
 }
 
@@ -972,7 +831,7 @@ static int judge_others(struct run *x, int ev_index, uint32_t line, int done,
 		}
 		x->refused = 0;
 		x->res_err = -1; /* the call, if any, was another TCB's */
-		int d = observe(x, k);
+		int d = sfh_run_observe(x, k);
 		if (d != 0)
 			return d < 0 ? -1 : 0;
 		if ((d = judge_tcb(x, ev_index, line)) != 1)
@@ -1046,11 +905,12 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 		/* The API said no: nothing reached TCP, so the model sees no event and the
 		 * step is judged as time standing still. */
 		struct sfo_event idle = {.kind = SFO_EV_WAIT};
-		trace(x, "%4u call %s%s%s (refused by the stack%s%s)", line, sfo_call_name(call),
-		      x->multi ? " " : "", x->multi ? sfh_sel_name((uint8_t)(k + 1)) : "",
-		      x->t->ops->caps & SFH_CAP_CALLRES ? ": " : "",
-		      x->t->ops->caps & SFH_CAP_CALLRES ? sfo_err_name((enum sfo_err)x->t->call_err)
-							: "");
+		sfh_run_trace(
+		    x, "%4u call %s%s%s (refused by the stack%s%s)", line, sfo_call_name(call),
+		    x->multi ? " " : "", x->multi ? sfh_sel_name((uint8_t)(k + 1)) : "",
+		    x->t->ops->caps & SFH_CAP_CALLRES ? ": " : "",
+		    x->t->ops->caps & SFH_CAP_CALLRES ? sfo_err_name((enum sfo_err)x->t->call_err)
+						      : "");
 		sfo_step(&C(x)->tcb, &cfg, &idle, &x->r->expect[x->k]);
 		x->ev = ev;
 		x->refused = 1;
@@ -1067,17 +927,18 @@ static int step_call(struct run *x, int ev_index, enum sfo_call call, uint32_t a
 	ev.u.call.call = call;
 	ev.u.call.arg = (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE) ? (uint32_t)got : arg;
 	if (call == SFO_CALL_SEND || call == SFO_CALL_RECEIVE)
-		trace(x, "%4u call %s %u%s%s (the stack took %d%s%s)", line, sfo_call_name(call),
-		      arg, x->multi ? " " : "", x->multi ? sfh_sel_name((uint8_t)(k + 1)) : "", got,
-		      x->t->call_err ? ", " : "",
-		      x->t->call_err ? sfo_err_name((enum sfo_err)x->t->call_err) : "");
+		sfh_run_trace(x, "%4u call %s %u%s%s (the stack took %d%s%s)", line,
+			      sfo_call_name(call), arg, x->multi ? " " : "",
+			      x->multi ? sfh_sel_name((uint8_t)(k + 1)) : "", got,
+			      x->t->call_err ? ", " : "",
+			      x->t->call_err ? sfo_err_name((enum sfo_err)x->t->call_err) : "");
 	else if (x->t->call_err)
-		trace(x, "%4u call %s%s%s (%s)", line, sfo_call_name(call), x->multi ? " " : "",
-		      x->multi ? sfh_sel_name((uint8_t)(k + 1)) : "",
-		      sfo_err_name((enum sfo_err)x->t->call_err));
+		sfh_run_trace(x, "%4u call %s%s%s (%s)", line, sfo_call_name(call),
+			      x->multi ? " " : "", x->multi ? sfh_sel_name((uint8_t)(k + 1)) : "",
+			      sfo_err_name((enum sfo_err)x->t->call_err));
 	else
-		trace(x, "%4u call %s%s%s", line, sfo_call_name(call), x->multi ? " " : "",
-		      x->multi ? sfh_sel_name((uint8_t)(k + 1)) : "");
+		sfh_run_trace(x, "%4u call %s%s%s", line, sfo_call_name(call), x->multi ? " " : "",
+			      x->multi ? sfh_sel_name((uint8_t)(k + 1)) : "");
 	sfo_step(&C(x)->tcb, &cfg, &ev, &x->r->expect[x->k]);
 	x->ev = ev;
 	x->refused = 0;
@@ -1137,9 +998,10 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint8_t
 	if (x->o->trace) {
 		fmt_seg(x, &ev.u.seg, 0, buf, sizeof buf);
 		if (x->multi)
-			trace(x, "%4u >   %s  (%s)", line, buf, sfh_sel_name((uint8_t)(k + 1)));
+			sfh_run_trace(x, "%4u >   %s  (%s)", line, buf,
+				      sfh_sel_name((uint8_t)(k + 1)));
 		else
-			trace(x, "%4u >   %s", line, buf);
+			sfh_run_trace(x, "%4u >   %s", line, buf);
 	}
 	x->now_us++;
 	x->npkts++;
@@ -1191,9 +1053,10 @@ static int step_wait(struct run *x, int ev_index, uint32_t ms, uint32_t line)
 	uint64_t cut = x->t->skipped_ms - skipped0;
 	if (cut) {
 		ev.u.wait_ms = cut < ms ? ms - (uint32_t)cut : 0;
-		trace(x, "%4u wait %u ms (the stack's timers saw %u ms)", line, ms, ev.u.wait_ms);
+		sfh_run_trace(x, "%4u wait %u ms (the stack's timers saw %u ms)", line, ms,
+			      ev.u.wait_ms);
 	} else {
-		trace(x, "%4u wait %u ms", line, ms);
+		sfh_run_trace(x, "%4u wait %u ms", line, ms);
 	}
 	x->refused = 0;
 	x->res_err = -1;
@@ -1208,166 +1071,6 @@ static int step_wait(struct run *x, int ev_index, uint32_t ms, uint32_t line)
 	if (d != 0)
 		return d < 0 ? -1 : 0;
 	return judge_others(x, ev_index, line, -1, &ev, 0);
-}
-
-static int field_fits(const struct run *x, int has, const struct sfh_num *want, uint32_t got)
-{
-	return !has || resolve(x, want) == got;
-}
-
-/* A ts= pattern against a value: low end resolved (ttsv as it was before this segment),
- * then the value within [low, low + span] mod 2^32. */
-static int ts_fits(const struct run *x, size_t idx, uint8_t a, uint32_t lo, uint32_t span,
-		   uint32_t got, uint32_t *want)
-{
-	uint32_t base = a == SFH_TS_PTSV   ? x->ts[SFH_TS_PTSV]
-			: a == SFH_TS_TTSV ? C(x)->sb->ttsv[idx]
-					   : 0;
-	*want = base + lo;
-	return (uint32_t)(got - *want) <= span;
-}
-
-static void ts_want_str(uint32_t want, uint32_t span, char *buf, size_t cap)
-{
-	if (span == 0)
-		snprintf(buf, cap, "%lu", (unsigned long)want);
-	else
-		snprintf(buf, cap, "%lu..%lu", (unsigned long)want, (unsigned long)(want + span));
-}
-
-/* The option, window and timing assertions of o on emitted segment idx: 1 if met, else 0
- * with the first difference in why. */
-static int out_opts_fit(const struct run *x, const struct sfh_out *o, size_t idx, char *why,
-			size_t cap)
-{
-	static const char *const oname[4] = {"mss", "ws", "sackok", "ts"};
-	const struct sfo_seg *s = &C(x)->segs[idx];
-	char w[48];
-	uint32_t want;
-
-	if (o->has_wnd && s->wnd != o->wnd) {
-		snprintf(why, cap, "win: expected %u, observed %u", o->wnd, s->wnd);
-		return 0;
-	}
-	for (unsigned b = 0; b < 4; b++) {
-		if ((o->opt_want & (1u << b)) && !(s->opts & (1u << b))) {
-			snprintf(why, cap, "%s: expected, observed none", oname[b]);
-			return 0;
-		}
-		if ((o->opt_none & (1u << b)) && (s->opts & (1u << b))) {
-			snprintf(why, cap, "%s: expected none, observed one", oname[b]);
-			return 0;
-		}
-	}
-	if ((o->opt_want & SFO_OPT_MSS) && s->mss != o->mss) {
-		snprintf(why, cap, "mss: expected %u, observed %u", o->mss, s->mss);
-		return 0;
-	}
-	if ((o->opt_want & SFO_OPT_WSCALE) && s->wscale != o->wscale) {
-		snprintf(why, cap, "ws: expected %u, observed %u", o->wscale, s->wscale);
-		return 0;
-	}
-	if (o->opt_want & SFO_OPT_TS) {
-		if (!ts_fits(x, idx, o->tsval_a, o->tsval, o->tsval_span, s->tsval, &want)) {
-			ts_want_str(want, o->tsval_span, w, sizeof w);
-			snprintf(why, cap, "ts val: expected %s, observed %lu", w,
-				 (unsigned long)s->tsval);
-			return 0;
-		}
-		if (!ts_fits(x, idx, o->tsecr_a, o->tsecr, o->tsecr_span, s->tsecr, &want)) {
-			ts_want_str(want, o->tsecr_span, w, sizeof w);
-			snprintf(why, cap, "ts ecr: expected %s, observed %lu", w,
-				 (unsigned long)s->tsecr);
-			return 0;
-		}
-	}
-	if (o->norder) {
-		const uint8_t *got = C(x)->sb->order[idx];
-		uint8_t ng = C(x)->sb->norder[idx];
-		int same = ng == o->norder;
-		for (unsigned i = 0; same && i < ng; i++)
-			same = got[i] == o->order[i];
-		if (!same) {
-			size_t k = (size_t)snprintf(why, cap, "order: observed ");
-			for (unsigned i = 0; i < ng && k < cap; i++)
-				k += (size_t)snprintf(why + k, cap - k, "%s%s", i ? "," : "",
-						      sfh_optkind_name(got[i]));
-			if (ng == 0 && k < cap)
-				snprintf(why + k, cap - k, "no options");
-			return 0;
-		}
-	}
-	if (o->has_at) {
-		int64_t d = (int64_t)(C(x)->sb->at[idx] - x->line_us);
-		int64_t slack = (x->t->ops->caps & SFH_CAP_VTIME) ? 0 : SFH_RT_SLACK_US;
-		int64_t off = d - (int64_t)o->at_ms * 1000;
-		if (off < 0)
-			off = -off;
-		if (off > (int64_t)o->tol_ms * 1000 + slack) {
-			snprintf(why, cap, "time: expected +%lums +-%lums, observed +%lld.%03lldms",
-				 (unsigned long)o->at_ms, (unsigned long)o->tol_ms,
-				 (long long)(d / 1000), (long long)((d < 0 ? -d : d) % 1000));
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/* `out` and `expect state` lines: hand-written assertions on the previous step. */
-static int check_assertion(struct run *x, int ev_index, const struct sfh_event *e)
-{
-	struct sfo_verdict *v = &x->res->verdict;
-	char why[160] = "";
-	/* with selectors: the TCB named, else the connection the last step addressed, its
-	 * state as the target reports it now */
-	x->k = e->sel == SFH_SEL_LISTENER ? LSN : e->sel ? e->sel - 1 : x->cur;
-	if (x->multi && e->type == SFH_EV_EXPECT_STATE) {
-		int d = observe(x, x->k);
-		if (d != 0)
-			return d < 0 ? -1 : 0;
-	}
-	if (e->type == SFH_EV_EXPECT_STATE) {
-		enum sfo_state st =
-		    C(x)->observed != SFO_STATE_UNKNOWN ? C(x)->observed : C(x)->tcb.state;
-		/* Met when observed as written, or when the model is in the asserted state and
-		 * has judged the observed one equivalent (e.g. a listener still open). */
-		if (st == e->u.state ||
-		    (C(x)->tcb.state == e->u.state && (C(x)->state_ok & (1u << st))))
-			return 1;
-		v->kind = SFO_DIV_STATE;
-		v->seg = 0;
-		v->expected = e->u.state;
-		v->observed = st;
-		snprintf(v->detail, sizeof v->detail, "expect state: expected %s, observed %s",
-			 sfo_state_name(e->u.state), sfo_state_name(st));
-	} else {
-		const struct sfh_out *o = &e->u.out;
-		size_t idx = C(x)->out_idx;
-		const struct sfo_seg *s =
-		    C(x)->out_idx < C(x)->nsegs ? &C(x)->segs[C(x)->out_idx++] : NULL;
-		if (o->none && C(x)->nsegs == 0)
-			return 1;
-		if (!o->none && s && (s->flags & ~SFO_PSH) == (o->flags & ~SFO_PSH) &&
-		    field_fits(x, o->has_seq, &o->seq, s->seq) &&
-		    field_fits(x, o->has_ack, &o->ack, s->ack) &&
-		    (!o->has_len || o->len == s->len)) {
-			if (out_opts_fit(x, o, idx, why, sizeof why)) {
-				x->line_us = C(x)->sb->at[idx];
-				return 1;
-			}
-			v->kind = SFO_DIV_FIELD;
-		} else {
-			v->kind = s || o->none ? SFO_DIV_UNEXPECTED : SFO_DIV_MISSING;
-		}
-		v->seg = s ? (int)C(x)->out_idx : 0;
-		snprintf(v->detail, sizeof v->detail, "out assertion on line %u not met%s%s",
-			 e->line, why[0] ? ": " : "", why);
-	}
-	x->res->assert_failed = 1;
-	v->accepted = NULL;
-	trace(x, "         => ASSERTION FAILED: %s", v->detail);
-	record_divergence(x, ev_index, e->line);
-	return 0;
 }
 
 static int run_events(struct run *x)
@@ -1391,115 +1094,11 @@ static int run_events(struct run *x)
 			break;
 		case SFH_EV_OUT:
 		case SFH_EV_EXPECT_STATE:
-			go = check_assertion(x, (int)i, e);
+			go = sfh_run_check_assertion(x, (int)i, e);
 			break;
 		}
 	}
 	return go < 0 ? -1 : 0;
-}
-
-static uint8_t timers_honoured(const struct sfh_target *t)
-{
-	return (t->ops->caps & SFH_CAP_TIMERS) ? t->timers_can : 0;
-}
-
-static int has_timing(const struct sfh_scenario *s)
-{
-	for (uint32_t i = 0; i < s->nev && i < SFH_MAX_EVENTS; i++)
-		if (s->ev[i].type == SFH_EV_OUT && !s->ev[i].u.out.none && s->ev[i].u.out.has_at)
-			return 1;
-	return 0;
-}
-
-void sfh_scn_fit_target(struct sfh_scenario *s, const struct sfh_target *t)
-{
-	s->timers &= timers_honoured(t);
-	if (!(t->ops->caps & SFH_CAP_VTIME))
-		s->timers = 0; /* a real stack may refuse a value (linux: rto_min above 200 ms) */
-	for (unsigned k = 0; k < SFH_NTIMERS; k++)
-		if (!(s->timers & (1u << k)))
-			s->timer_ms[k] = 0;
-	if (!(t->ops->caps & SFH_CAP_EMIT_TIME))
-		for (uint32_t i = 0; i < s->nev && i < SFH_MAX_EVENTS; i++)
-			if (s->ev[i].type == SFH_EV_OUT)
-				s->ev[i].u.out.has_at = 0;
-}
-
-int sfh_run_supported(const struct sfh_target *t, const struct sfh_scenario *s, char *err,
-		      size_t errlen)
-{
-	uint8_t missing = s->timers & (uint8_t)~timers_honoured(t);
-	if (missing) {
-		size_t k = (size_t)snprintf(err, errlen, "not supported by target %s: timers",
-					    t->ops->name);
-		for (unsigned i = 0; i < SFH_NTIMERS && k < errlen; i++)
-			if (missing & (1u << i))
-				k += (size_t)snprintf(err + k, errlen - k,
-						      " %s=", sfh_timer_name((enum sfh_timer)i));
-		if (k < errlen)
-			snprintf(err + k, errlen - k,
-				 " (it cannot set them; docs/scenario-language.md, Timing)");
-		return -1;
-	}
-	/* An IPv6 case on a target that cannot play one is refused, never judged. */
-	if (s->ipv6 && !(t->ops->caps & SFH_CAP_IPV6)) {
-		snprintf(err, errlen, "not supported by target %s: IPv6 (`family ipv6`)%s%s",
-			 t->ops->name, t->no_ipv6 ? ": " : "", t->no_ipv6 ? t->no_ipv6 : "");
-		return -1;
-	}
-	/* Several TCBs on a target that keeps one (or a listener and one connection). */
-	int conns = 1;
-	for (uint32_t i = 0; i < s->nev && i < SFH_MAX_EVENTS; i++)
-		if (s->ev[i].sel > conns && s->ev[i].sel <= SFH_MAX_CONNS)
-			conns = s->ev[i].sel;
-	if ((sfh_scn_multi(s) && !(t->ops->caps & SFH_CAP_LISTENER)) ||
-	    (conns > 1 && !(t->ops->caps & SFH_CAP_CONNS))) {
-		snprintf(err, errlen,
-			 "not supported by target %s: %s (docs/scenario-language.md, \"Listeners "
-			 "and several connections\")",
-			 t->ops->name,
-			 (t->ops->caps & SFH_CAP_LISTENER)
-			     ? "a second connection in one case (conn=2 and up)"
-			     : "a listener apart from its connections (conn=N, listener)");
-		return -1;
-	}
-	if (has_timing(s) && !(t->ops->caps & SFH_CAP_EMIT_TIME)) {
-		snprintf(err, errlen,
-			 "not supported by target %s: timing on out (@+D): the target does not "
-			 "report when it emitted a segment",
-			 t->ops->name);
-		return -1;
-	}
-	return 0;
-}
-
-/* The profile a case is judged by: base with the `timers` line the target applied (it
- * may have rounded a value to its own granularity, sfh_target.timer_ms). A setting only
- * ever widens what the model allows where a stack's timing is loose: the earliest
- * retransmission (rto_min_ms) only moves down. */
-static void judged_profile(struct run *x, const struct sfo_profile *base)
-{
-	const struct sfh_target *t = x->t;
-	struct sfo_profile *p = &x->prof;
-	*p = *base;
-	if (t->timers_set & (1u << SFH_TM_RTO_INIT)) {
-		/* RFC 6298 2.1 and 5.7: the first retransmission comes one RTO after the send;
-		 * a timer may run late (jiffies, timer wheels, coarse slow timers) by up to half
-		 * of it */
-		uint32_t v = t->timer_ms[SFH_TM_RTO_INIT];
-		p->rto_must_ms = v + v / 2;
-		if (v < p->rto_min_ms)
-			p->rto_min_ms = v;
-	}
-	if ((t->timers_set & (1u << SFH_TM_RTO_MIN)) && t->timer_ms[SFH_TM_RTO_MIN] < p->rto_min_ms)
-		p->rto_min_ms = t->timer_ms[SFH_TM_RTO_MIN]; /* RFC 6298 2.4 */
-	if (t->timers_set & (1u << SFH_TM_DELACK))
-		p->delack_max_ms = t->timer_ms[SFH_TM_DELACK]; /* RFC 9293 3.8.6.3 */
-	if (t->timers_set & (1u << SFH_TM_MSL)) {
-		/* RFC 9293 3.3.2: TIME-WAIT lasts 2 x MSL */
-		uint64_t m2 = 2 * (uint64_t)t->timer_ms[SFH_TM_MSL];
-		p->msl2_ms = m2 > UINT32_MAX ? UINT32_MAX : (uint32_t)m2;
-	}
 }
 
 int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
@@ -1518,7 +1117,7 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 	memcpy(t->timer_ms, s->timer_ms, sizeof t->timer_ms);
 	x.cfg.profile = base;
 	if (s->timers) { /* the target reads the profile at reset(), the figures after */
-		judged_profile(&x, base);
+		sfh_run_judged_profile(&x, base);
 		x.cfg.profile = &x.prof;
 	}
 	if (o->brief)
@@ -1567,20 +1166,21 @@ int sfh_run(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenari
 		t->conn_port[k] = x.cn[k].peer_port;
 	}
 	t->sel_port = x.cn[0].peer_port;
-	trace(&x, "     -- %s%s, target %s, profile %s",
-	      s->role == SFH_ROLE_PASSIVE ? "passive" : "active", s->ipv6 ? ", IPv6" : "",
-	      t->ops->name, x.cfg.profile->name);
+	sfh_run_trace(&x, "     -- %s%s, target %s, profile %s",
+		      s->role == SFH_ROLE_PASSIVE ? "passive" : "active", s->ipv6 ? ", IPv6" : "",
+		      t->ops->name, x.cfg.profile->name);
 	if (s->timers)
-		judged_profile(&x, base); /* with the values the target applied */
+		sfh_run_judged_profile(&x, base); /* with the values the target applied */
 	/* A target that cannot say what its calls returned: the case runs, its `=>` lines
 	 * go unchecked, and the result says so (never a divergence). */
 	for (uint32_t i = 0; !(t->ops->caps & SFH_CAP_CALLRES) && i < s->nev; i++)
 		if (s->ev[i].type == SFH_EV_CALL && s->ev[i].u.call.has_res) {
 			res->results_unchecked = 1;
-			trace(&x,
-			      "     -- not supported by target %s: call results (`=>` on line %u "
-			      "and after are not checked)",
-			      t->ops->name, s->ev[i].line);
+			sfh_run_trace(
+			    &x,
+			    "     -- not supported by target %s: call results (`=>` on line %u "
+			    "and after are not checked)",
+			    t->ops->name, s->ev[i].line);
 			break;
 		}
 	return run_events(&x);
