@@ -138,6 +138,9 @@ void sfo_syn_q_taken(const struct sfo_tcb *t, struct sfo_tcb *tk);
 
 /* model_seg.c: SEGMENT ARRIVES for every state. */
 void sfo_seg_arrives(struct sfo_ctx *c);
+/* model_ts.c: after SEGMENT ARRIVES in a synchronized state, the RFC 7323 3.2 drop of a
+ * segment without Timestamps as one more outcome (from out[first] on). */
+void sfo_ts_missing_drop(struct sfo_ctx *c, unsigned first);
 
 /* model_call.c: user calls and timeouts. */
 void sfo_user_call(struct sfo_ctx *c);
