@@ -192,6 +192,17 @@ static const struct {
 		      "in .\n"
 		      "in . ack=tnxt+1 len=1\n"
 		      "in . ack=tisn\n"},
+    /* an ACK of unsent data left unanswered while SEND's data waits (the owed ACK Nagle
+     * holds), after a duplicate SYN in SYN-RECEIVED that lwIP answered at RCV.NXT: keyed
+     * by that step, not by the SYN's */
+    {"ackfuture-after-dup-syn", "role passive\n"
+				"isn pisn=0xefdc3558 tisn=0xb9b059c9\n"
+				"family ipv6\n"
+				"in S\n"
+				"in S seq=pisn mss=1460\n"
+				"in .\n"
+				"call send 2048\n"
+				"in . ack=tnxt+1\n"},
     /* the ACK of our octet on an unacceptable FIN taken: no retransmission comes */
     {"una-rtx", "role passive\n"
 		"isn pisn=0x48983694 tisn=0xa062a7a3\n"
@@ -391,6 +402,9 @@ static void send_side_paths_together(void)
 	run_named("ackfuture-dup", &c);
 	CHECK_STR(c.kind, "unexpected-response");
 	CHECK_STR(c.group, d.group);
+	run_named("ackfuture-after-dup-syn", &c);
+	CHECK(strstr(c.group, "synrcvd.syn.dup") == NULL);
+	CHECK(strstr(c.group, "missing:.,noop") != NULL);
 	/* the ACK field of a segment the model drops, taken: shown by a retransmission
 	 * that does not come and by a move to FIN-WAIT-2; apart from queued data a timer
 	 * does not send for another reason (the old key's timer/missing:.+data for both) */
