@@ -5,7 +5,7 @@
 
 #include "runner_priv.h"
 
-/* The kinds of an IPv4/TCP packet's options in wire order, NOP and EOL left out, as enum
+/* The kinds of an IPv4 or IPv6 TCP packet's options in wire order, NOP and EOL left out, as enum
  * sfh_optkind; at most SFH_MAX_ORDER + 1 (one more than an order= list holds, so that a
  * longer list never matches). The packet parsed already (sfh_wire_parse). */
 uint8_t sfh_run_opt_kinds(const uint8_t *ip, size_t len, uint8_t out[SFH_MAX_ORDER + 1])

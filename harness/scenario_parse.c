@@ -237,6 +237,21 @@ static int is_lower(char ch)
 	return ch >= 'a' && ch <= 'z';
 }
 
+/* The anchor v starts with: its leading lower-case letters (*k of them) as one of
+ * names[1..n-1] (names[0] is the absolute value's), or n if they name none. */
+static int anchor_prefix(const struct tok *v, const char *const *names, int n, size_t *k)
+{
+	int a;
+
+	*k = 0;
+	while (*k < v->n && is_lower(v->p[*k]))
+		(*k)++;
+	for (a = 1; a < n; a++)
+		if (*k && strlen(names[a]) == *k && memcmp(v->p, names[a], *k) == 0)
+			break;
+	return a;
+}
+
 /* NUM: ANCHOR[+N|-N] or an absolute unsigned 32-bit value. */
 static int get_num(struct pctx *c, const struct tok *v, const char *what, struct sfh_num *out)
 {
@@ -253,12 +268,7 @@ static int get_num(struct pctx *c, const struct tok *v, const char *what, struct
 	}
 	if (v->n == 0)
 		return fail(c, v->col, "missing value for %s", what);
-	while (k < v->n && is_lower(v->p[k]))
-		k++;
-	for (a = SFH_A_ABS + 1; a < SFH_NANCHORS; a++)
-		if (k && strlen(sfh_anchor_names[a]) == k &&
-		    memcmp(v->p, sfh_anchor_names[a], k) == 0)
-			break;
+	a = anchor_prefix(v, sfh_anchor_names, SFH_NANCHORS, &k);
 	if (a == SFH_NANCHORS)
 		return fail(c, v->col,
 			    "invalid number '%s' for %s (expected pisn tisn pnxt tnxt tuna wend "
@@ -347,12 +357,7 @@ static int get_tsnum(struct pctx *c, const struct tok *v, const char *what, uint
 	}
 	if (v->n == 0)
 		return fail(c, v->col, "missing value for %s", what);
-	while (k < v->n && is_lower(v->p[k]))
-		k++;
-	for (a = SFH_TS_ABS + 1; a < SFH_NTS_ANCHORS; a++)
-		if (k && strlen(sfh_ts_anchor_names[a]) == k &&
-		    memcmp(v->p, sfh_ts_anchor_names[a], k) == 0)
-			break;
+	a = anchor_prefix(v, sfh_ts_anchor_names, SFH_NTS_ANCHORS, &k);
 	if (a == SFH_NTS_ANCHORS)
 		return fail(c, v->col,
 			    "invalid number '%s' for %s (expected ptsv or ttsv with an optional "
