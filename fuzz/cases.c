@@ -41,11 +41,11 @@
 
 static volatile sig_atomic_t ticks; /* watchdog seconds into the current case */
 
-static void on_tick(int sig)
+static void on_tick(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig;
+	(void)sig, (void)si;
 	if (++ticks >= SFF_CASES_WATCHDOG_S)
-		sff_recover_interrupt(); /* longjmps out of the case, if one runs */
+		sff_recover_interrupt(uc); /* longjmps out of the case, if one runs */
 }
 
 static void watchdog(int on)
@@ -65,10 +65,10 @@ int sff_cases_open(struct sff_cases *c, struct sfh_runner *r, struct sfh_target 
 		return 0;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_tick;
+	sa.sa_sigaction = on_tick;
 	sigemptyset(&sa.sa_mask);
 	/* NODEFER: the handler leaves by longjmp, and SIGALRM must not stay blocked */
-	sa.sa_flags = SA_RESTART | SA_NODEFER;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
 	if (sigaction(SIGALRM, &sa, &c->old_alrm) != 0)
 		return 0;
 	c->fork = 0;
@@ -113,10 +113,11 @@ static struct sff_cases_site *site_of(struct sff_cases *c, const struct sfh_resu
 }
 
 /* An in-process crash that a child at the same site stands for: an assertion the stack
- * printed, reached before the watchdog fired. */
+ * printed (lwIP) or a fault with its frames (libslirp), reached before the watchdog
+ * fired. */
 static int sited(const struct sfh_result *res)
 {
-	return res->verdict.kind == SFO_DIV_CRASH && res->crash.line != 0 &&
+	return res->verdict.kind == SFO_DIV_CRASH && (res->crash.line != 0 || res->crash.npc) &&
 	       sfh_crash_has_site(&res->crash) && ticks < SFF_CASES_WATCHDOG_S;
 }
 
@@ -135,6 +136,10 @@ int sff_cases_run(struct sff_cases *c, const struct sfh_scenario *s, const struc
 	const struct sff_cases_site *site = known ? site_of(c, res) : NULL;
 	if (site && !c->confirm_each) {
 		res->crash.signo = site->signo;
+		/* as the child's run would print it without confirm_each: no frames (those of
+		 * an in-process fault go through other callers than a child's) */
+		res->crash.npc = 0;
+		res->crash.frames[0] = 0;
 		c->trusted++;
 		return 0;
 	}

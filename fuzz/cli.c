@@ -53,9 +53,10 @@ static const char usage_fuzz[] =
     "      --no-minimize  record findings as found\n"
     "      --isn          first judge T's ISNs across connections (as 'synfin isn') and\n"
     "                     record a predictable generator as a finding in OUT\n"
-    "      --no-recover   let an in-process stack's abort end the worker (by default an\n"
-    "                     lwIP assertion is caught, recorded as a crash finding, lwIP is\n"
-    "                     restored and the worker carries on; off in sanitizer builds)\n"
+    "      --no-recover   let an in-process stack's crash end the worker (by default an\n"
+    "                     lwIP assertion or a fault in libslirp's code is caught,\n"
+    "                     recorded as a crash finding, the stack is restored and the\n"
+    "                     worker carries on; off in sanitizer builds)\n"
     "      --export DIR   write T's binary seeds to DIR and its dictionary to DIR.dict\n"
     "\n"
     "CORPUS_DIR: libFuzzer's corpus directories (the first one grows); default\n"
@@ -975,9 +976,10 @@ static int cmd_fuzz(int argc, char **argv)
 			"its timers; more processes than CPUs pay off, e.g. "
 			"-- -jobs=64 -workers=64\n",
 			a.target);
-	/* lwip's aborts are recovered in the worker (recover.c); other in-process stacks
-	 * take the worker down, and libFuzzer ends a plain run at its first crash. */
-	if ((caps & SFH_CAP_INPROC) && (a.no_recover || strncmp(a.target, "lwip", 4) != 0) &&
+	/* lwip's and slirp's crashes are recovered in the worker (recover.c); other
+	 * in-process stacks take the worker down, and libFuzzer ends a plain run at its
+	 * first crash. */
+	if ((caps & SFH_CAP_INPROC) && (a.no_recover || !sff_recover_can(a.target)) &&
 	    !has_lf_flag(a.lf, a.nlf, "fork"))
 		fprintf(stderr,
 			"synfin fuzz: a crash of %s ends a libFuzzer process; -- -fork=N "

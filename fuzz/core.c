@@ -237,10 +237,14 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size, int cra
 	 * recovered abort has the isolated run's signature, test_fuzz_recover): a fork of
 	 * the worker per candidate cost more than the rest of a short campaign. The run
 	 * that decided it, and the verification, stay isolated. */
-	if (crash && c->recover)
+	if (crash && c->recover) {
 		c->rc.isolate = 0;
+		sff_crash_signals_restore(&sigs); /* slirp's recovery is a signal handler */
+	}
 	if (!c->no_minimize)
 		sff_minimize(&c->rc, &m, h, crash ? 300 : 0);
+	if (crash && c->recover)
+		sff_crash_signals_default(&sigs);
 	c->rc.isolate = crash;
 	errno = 0;
 	rc = sff_finding_write(&fi, &c->rc, &m, first, c->err, sizeof c->err);

@@ -102,8 +102,14 @@ static int rerun(struct sff_runctx *ctx, const struct sfh_scenario *s, uint32_t 
 				 .pcap = pcap,
 				 .trace = fd ? trace_fd : NULL,
 				 .trace_ctx = fd};
-	if (ctx->isolate || (fresh && (ctx->target->ops->caps & SFH_CAP_INPROC)))
-		return sff_run_isolated_sig(ctx, s, &o, res);
+	if (ctx->isolate || (fresh && (ctx->target->ops->caps & SFH_CAP_INPROC))) {
+		struct sff_sigsave sigs;
+		sff_crash_signals_default(&sigs); /* isolated re-runs die by the signal */
+		int rc = sff_run_isolated_sig(ctx, s, &o, res);
+		sff_crash_signals_restore(&sigs);
+		return rc;
+	}
+	/* in-process runs keep the handlers: slirp's recovery is one (recover.c) */
 	return sff_run_inproc(ctx, s, &o, res);
 }
 
@@ -426,11 +432,7 @@ int sff_finding_write(const struct sff_finding_info *fi, struct sff_runctx *ctx,
 	 * point into scenario.scn, so the trace in report.txt does too). */
 	if (text_form(s_in, &v, err, errlen) != 0)
 		goto exit;
-	struct sff_sigsave sigs;
-	sff_crash_signals_default(&sigs); /* isolated re-runs die by the signal */
-	int vrc = verify(ctx, s, first, tmp, &vr, err, errlen);
-	sff_crash_signals_restore(&sigs);
-	if (vrc != 0)
+	if (verify(ctx, s, first, tmp, &vr, err, errlen) != 0)
 		goto exit;
 	if (vr.repro == 0) {
 		rc = SFF_FINDING_UNREPRO; /* never replays: nothing to hand over */

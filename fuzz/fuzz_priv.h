@@ -7,7 +7,7 @@
  *   core.c      the one fuzz loop body shared by every entry, and the libFuzzer hooks
  *   finding.c   a divergence or crash becomes OUT/<sig-hash>/ (scn, pcap, txt, json)
  *   minimize.c  shrink a scenario while it keeps its signature
- *   recover.c   take control back when an in-process stack aborts (lwIP's asserts)
+ *   recover.c   take control back when an in-process stack crashes (lwIP, libslirp)
  *   triage.c    group findings and libFuzzer crash files by signature
  *   cli.c       the command line: campaigns (embedding libFuzzer), minimize, triage
  *
@@ -280,9 +280,10 @@ int sff_run_artifact(struct sff_runctx *ctx, const uint8_t *data, size_t len,
 
 /* ---- recover.c ---- */
 
-/* Prepare target t for in-process recovery from its aborts (lwIP's assertions): call
- * between cases, e.g. right after opening it. 0, or -1 with why in err (another target,
- * a sanitizer build, lwIP's layout not as expected): then sff_run_recover is sfh_run. */
+/* Prepare target t for in-process recovery from its crashes (lwIP's assertions, faults in
+ * libslirp): call between cases, e.g. right after opening it. 0, or -1 with why in err
+ * (another target, a sanitizer build, lwIP's layout not as expected): then
+ * sff_run_recover is sfh_run. */
 int sff_recover_enable(struct sfh_target *t, char *err, size_t errlen);
 
 /* sfh_run, except that when the stack aborts mid-run on a target prepared above, control
@@ -313,9 +314,12 @@ void sff_crash_signals_default(struct sff_sigsave *save);
 void sff_crash_signals_restore(const struct sff_sigsave *save);
 int sff_run_recover(struct sfh_runner *r, struct sfh_target *t, const struct sfh_scenario *s,
 		    const struct sfh_run_opts *o, struct sfh_result *res);
-/* From a signal handler (a watchdog): end the guarded run in progress as if the stack
- * had aborted (sff_run_recover then returns SFF_RECOVERED); nothing if none runs. */
-void sff_recover_interrupt(void);
+/* From a signal handler (a watchdog; uc its ucontext): end the guarded run in progress as
+ * if the stack had aborted (sff_run_recover then returns SFF_RECOVERED); nothing if none
+ * runs, or, on slirp, if the signal did not find libslirp's code running. */
+void sff_recover_interrupt(void *uc);
+/* 1 if this build recovers in-process from the crashes of the target spec names. */
+int sff_recover_can(const char *spec);
 
 /* ---- core.c ---- */
 

@@ -86,28 +86,36 @@ static uintptr_t context_pc(void *uc)
 #endif
 }
 
-/* Records the frames from the faulting one on (the handler's own frame and the signal
- * trampoline are dropped), then dies by the signal with its default action. backtrace()
- * was called once before (install), so it does not load the unwinder in here. */
-static void on_signal(int sig, siginfo_t *si, void *uc)
+void sfh_crash_record(int sig, void *uc)
 {
 	struct sfh_crash *c = sink;
+	if (!c || c->signo)
+		return;
+	void *buf[SFH_CRASH_FRAMES + 4];
+	int n = backtrace(buf, SFH_CRASH_FRAMES + 4), from = -1;
+	uintptr_t pc = context_pc(uc);
+	for (int i = 0; i < n && from < 0; i++)
+		if ((uintptr_t)buf[i] == pc)
+			from = i;
+	uint32_t k = 0;
+	if (from < 0 && pc) /* the unwinder did not pass the trampoline */
+		c->pc[k++] = pc;
+	for (int i = from < 0 ? n : from; i < n && k < SFH_CRASH_FRAMES; i++)
+		c->pc[k++] = (uintptr_t)buf[i];
+	c->npc = k;
+	c->signo = sig;
+}
+
+uintptr_t sfh_crash_context_pc(void *uc)
+{
+	return context_pc(uc);
+}
+
+/* Records the frames, then dies by the signal with its default action. */
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
 	(void)si;
-	if (c && !c->signo) {
-		void *buf[SFH_CRASH_FRAMES + 4];
-		int n = backtrace(buf, SFH_CRASH_FRAMES + 4), from = -1;
-		uintptr_t pc = context_pc(uc);
-		for (int i = 0; i < n && from < 0; i++)
-			if ((uintptr_t)buf[i] == pc)
-				from = i;
-		uint32_t k = 0;
-		if (from < 0 && pc) /* the unwinder did not pass the trampoline */
-			c->pc[k++] = pc;
-		for (int i = from < 0 ? n : from; i < n && k < SFH_CRASH_FRAMES; i++)
-			c->pc[k++] = (uintptr_t)buf[i];
-		c->npc = k;
-		c->signo = sig;
-	}
+	sfh_crash_record(sig, uc);
 	signal(sig, SIG_DFL);
 	sigset_t set;
 	sigemptyset(&set);

@@ -51,6 +51,13 @@ void sfh_crash_note_output(const char *text);
  * record the signal and the frames into the current sink, then die by the signal as
  * before (the parent still sees WTERMSIG). 0, or -1 if a handler could not be set. */
 int sfh_crash_handlers_install(void);
+/* From a handler of the crash signal sig (uc: its ucontext): record the signal and the
+ * frames from the faulting one on (the handler's own frame and the signal trampoline
+ * left out) into the current sink, unless it holds a signal already. backtrace() must
+ * have run once before (sfh_crash_warm), so that the unwinder is not loaded in here. */
+void sfh_crash_record(int sig, void *uc);
+/* The faulting instruction's address in a handler's ucontext (0 where not known). */
+uintptr_t sfh_crash_context_pc(void *uc);
 /* Load the unwinder backtrace() needs now (once per process), so that children forked
  * afterwards inherit it instead of each loading it again when they install handlers. */
 void sfh_crash_warm(void);

@@ -5,7 +5,7 @@
  * 1. Scenario for scenario, every *.scn of corpus/seeds and corpus/regress, on lwip,
  *    slirp and the model: sff_cases_run as the command calls it, as the N-th case of one
  *    process, against sfh_run_isolated at case 0; the signature, kind, rule, detail,
- *    states, event, line and steps must match, and on lwip (with recovery built) no
+ *    states, event, line and steps must match, and on lwip and slirp (with recovery built) no
  *    case but a crashing one may have forked, and only once per crash site: a second
  *    pass over the crashing cases, and the corpus's two scenarios stopping at one
  *    assertion, are judged in-process from the confirmed site; with confirm_each (what

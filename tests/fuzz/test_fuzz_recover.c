@@ -21,6 +21,7 @@
 
 #include "check.h"
 #include "fuzz_priv.h"
+#include "fresh.h"
 #include "tracebuf.h"
 #include "target_lwip.h"
 
@@ -69,52 +70,13 @@ static const struct sfo_profile *prof(void)
 
 /* The traces of every normal scenario, in a fresh process (a child that never ran lwIP
  * before), each at its own case number. */
-static char *fresh_traces[MAXS];
+static char *fresh_traces_of[MAXS];
 
 static void fresh_process_traces(void)
 {
-	char path[] = "/tmp/synfin-recover.XXXXXX";
-	int fd = mkstemp(path);
-	CHECK(fd >= 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid == 0) {
-		char err[512];
-		struct sfh_target *t = NULL;
-		struct sfh_runner *r = sfh_runner_new(err, sizeof err);
-		FILE *f = fdopen(fd, "w");
-		if (!r || !f || sfh_target_open("lwip", &t, err, sizeof err) != 0)
-			_exit(1);
-		for (size_t i = 0; i < nnormal; i++) {
-			struct buf b = {0};
-			struct sfh_result res;
-			struct sfh_run_opts o = {.profile = prof(), .trace = to_buf, .trace_ctx = &b,
-						 .case_no = CASE0 + (uint32_t)i};
-			if (sfh_run(r, t, &normal[i], &o, &res) != 0)
-				_exit(2);
-			fprintf(f, "%zu\n%s", b.n, b.p ? b.p : "");
-			free(b.p);
-		}
-		_exit(fclose(f) == 0 ? 0 : 3);
-	}
-	int st = 0;
-	waitpid(pid, &st, 0);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	FILE *f = fopen(path, "r");
-	for (size_t i = 0; f && i < nnormal; i++) {
-		size_t n = 0;
-		if (fscanf(f, "%zu", &n) != 1 || fgetc(f) != '\n')
-			break; /* not "%zu\n": that would eat the trace's leading spaces */
-		fresh_traces[i] = calloc(1, n + 1);
-		if (!fresh_traces[i] || fread(fresh_traces[i], 1, n, f) != n)
-			break;
-	}
-	if (f)
-		fclose(f);
-	unlink(path);
-	close(fd);
+	CHECK_EQ(fresh_traces("lwip", normal, nnormal, CASE0, prof(), fresh_traces_of), 0);
 	for (size_t i = 0; i < nnormal; i++)
-		CHECK(fresh_traces[i] != NULL);
+		CHECK(fresh_traces_of[i] != NULL);
 }
 
 static size_t heap_in_use(void)
@@ -159,10 +121,10 @@ static void recover_many(struct sfh_target *t, struct sfh_runner *r)
 			struct sfh_run_opts on = {.profile = prof(), .trace = to_buf, .trace_ctx = &b,
 						  .case_no = CASE0 + (uint32_t)i};
 			CHECK_EQ(sff_run_recover(r, t, &normal[i], &on, &res), 0);
-			if (!fresh_traces[i] || !b.p || strcmp(b.p, fresh_traces[i]) != 0) {
+			if (!fresh_traces_of[i] || !b.p || strcmp(b.p, fresh_traces_of[i]) != 0) {
 				if (mismatches++ == 0)
 					fprintf(stderr, "trace of normal scenario %zu differs:\n%s\n---\n%s",
-						i, b.p ? b.p : "", fresh_traces[i] ? fresh_traces[i] : "");
+						i, b.p ? b.p : "", fresh_traces_of[i] ? fresh_traces_of[i] : "");
 			}
 			free(b.p);
 		}
@@ -248,6 +210,6 @@ int main(void)
 	sfh_runner_free(r);
 	core_records_once();
 	for (size_t i = 0; i < nnormal; i++)
-		free(fresh_traces[i]);
+		free(fresh_traces_of[i]);
 	return check_done();
 }

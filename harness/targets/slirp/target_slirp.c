@@ -35,6 +35,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,9 +212,12 @@ static void sl_timer_mod(void *timer, int64_t expire_ms, void *opaque)
  * depend on how its host socket ends. */
 static void sl_register_poll_fd(int fd, void *opaque)
 {
+	struct sfh_slirp *s = opaque;
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-	(void)opaque;
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	/* the instance's sockets, for an abandoned instance (target_slirp_recover.c) */
+	if (fd >= 0 && s->nsock < SFH_SL_MAX_SOCKS)
+		s->sock_fd[s->nsock++] = fd;
 }
 
 /* slirp's tcp_close unregisters the socket's fd; a guestfwd socket has fd -1, so this is
@@ -223,6 +227,11 @@ static void sl_unregister_poll_fd(int fd, void *opaque)
 	struct sfh_slirp *s = opaque;
 	if (fd == -1 && s->accepted && s->cur == SFH_SL_GFWD_MODE)
 		s->gfwd_gone = 1;
+	for (int i = 0; fd >= 0 && i < s->nsock; i++)
+		if (s->sock_fd[i] == fd) {
+			s->sock_fd[i] = s->sock_fd[--s->nsock];
+			break;
+		}
 }
 
 static void sl_notify(void *opaque)
@@ -247,6 +256,8 @@ static void sl_drop_instance(struct sfh_slirp *s)
 	if (s->slirp)
 		slirp_cleanup(s->slirp);
 	s->slirp = NULL;
+	s->nsock = 0; /* slirp_cleanup closed them all */
+	sfh_sl_big_bufs_drop(0);
 	memset(s->timers, 0, sizeof s->timers);
 }
 
@@ -905,6 +916,11 @@ static int sl_open(const char *args, struct sfh_target **out, char *err, size_t 
 	 * buffers (and maps the 128 KiB ones afresh each time): the rate falls from ~70,000
 	 * to ~6,000 cases/s. Keep them on the heap. Process-wide and idempotent: calling it
 	 * on every open is the same as once. */
+	/* libslirp writes to its host sockets with plain send(): when the host peer has gone
+	 * (an ABORT resets it), the write raises SIGPIPE, and the process that embeds slirp
+	 * is expected to ignore it, as QEMU and slirp4netns do; slirp then sees EPIPE and
+	 * handles it. Left at its default, the signal killed a campaign's worker. */
+	signal(SIGPIPE, SIG_IGN);
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_TOP_PAD, 16 << 20);

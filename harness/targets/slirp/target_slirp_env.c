@@ -100,20 +100,57 @@ Slirp *sfh_sl_slirp_new(const SlirpConfig *cfg, const SlirpCb *cb, void *opaque,
 
 static int sl_round_bufs;
 
+/* The large blocks g_realloc handed out and g_free has not taken back: the socket
+ * buffers, most of what an instance abandoned after a crash would otherwise leave
+ * (sfh_sl_big_bufs_drop). A handful live at a time; the table is scanned. */
+#define SFH_SL_MAX_BIG 64
+static void *sl_big[SFH_SL_MAX_BIG];
+static int sl_nbig;
+
+static void sl_big_forget(void *mem)
+{
+	for (int i = 0; mem && i < sl_nbig; i++)
+		if (sl_big[i] == mem) {
+			sl_big[i] = sl_big[--sl_nbig];
+			return;
+		}
+}
+
 void *g_realloc(void *mem, size_t n);
+void g_free(void *mem);
 
 void *g_realloc(void *mem, size_t n)
 {
+	sl_big_forget(mem);
 	if (n == 0) {
 		free(mem);
 		return NULL;
 	}
-	if (sl_round_bufs && n >= SFH_SL_BIG_BUF && n < SIZE_MAX - SFH_SL_BIG_BUF)
+	int big = n >= SFH_SL_BIG_BUF;
+	if (sl_round_bufs && big && n < SIZE_MAX - SFH_SL_BIG_BUF)
 		n = (n / SFH_SL_BIG_BUF + 1) * SFH_SL_BIG_BUF;
 	void *p = realloc(mem, n);
 	if (!p)
 		abort(); /* as glib's own: an allocation failure is fatal */
+	if (big && sl_nbig < SFH_SL_MAX_BIG)
+		sl_big[sl_nbig++] = p;
 	return p;
+}
+
+/* glib's g_free is free() (glib 2.46 on: the system allocator); this one also forgets
+ * a large block. */
+void g_free(void *mem)
+{
+	if (sl_nbig)
+		sl_big_forget(mem);
+	free(mem);
+}
+
+void sfh_sl_big_bufs_drop(int free_them)
+{
+	for (int i = 0; free_them && i < sl_nbig; i++)
+		free(sl_big[i]);
+	sl_nbig = 0;
 }
 
 void sfh_sl_round_bufs(int on)

@@ -29,6 +29,7 @@
 #define SFH_SL_GFWD_PORT      5000
 #define SFH_SL_MAX_PFD	      32
 #define SFH_SL_MAX_TIMERS     8
+#define SFH_SL_MAX_SOCKS      32
 #define SFH_SL_MAX_CAP	      4096 /* emitted packets kept between two drains */
 #define SFH_SL_WAIT_BUDGET_MS 50   /* real waiting for loopback allowed to one case */
 #define SFH_SL_SETTLE_MS      1000 /* longest wait for a delivery due on loopback */
@@ -131,6 +132,10 @@ struct sfh_slirp {
 	uint64_t out_hash;	/* of everything the case emitted (sl_hash_seg) */
 	uint64_t out_n;
 	uint32_t glib_handler;
+	/* the host sockets slirp registered and has not unregistered: what an instance
+	 * abandoned after a crash leaves open (target_slirp_recover.c) */
+	int sock_fd[SFH_SL_MAX_SOCKS];
+	int nsock;
 	uint8_t pattern[65536]; /* payload of SEND calls, same pattern as the wire's */
 };
 
@@ -141,6 +146,12 @@ Slirp *sfh_sl_slirp_new(const SlirpConfig *cfg, const SlirpCb *cb, void *opaque,
 /* g_realloc rounds slirp's large buffers up (1) or not (0), for the whole process: the
  * shortcuts setting of the last target opened */
 void sfh_sl_round_bufs(int on);
+/* Forget every large block (64 KiB or more: the socket buffers) that g_realloc handed
+ * out and g_free has not taken back; free_them: free them too, only for an instance
+ * abandoned after a crash, whose memory nothing will touch again
+ * (target_slirp_recover.c). Without free_them, after slirp_cleanup: nothing of the
+ * instance is left, and the table starts the next case empty. */
+void sfh_sl_big_bufs_drop(int free_them);
 /* Move the calling thread into the process's private network namespace (made on first
  * use); 1 if it is there, 0 if it stays on the host's (no privilege). */
 int sfh_sl_private_net(void);
