@@ -10,43 +10,54 @@
 
 /* ---- reading ---- */
 
-int sfh_io_open_read(const char *path, unsigned flags, char *err, size_t errlen)
+static int open_fail(const char *path, char *err, size_t errlen)
 {
-	struct stat lst, st;
+	int e = errno;
+	snprintf(err, errlen, "%s: %s", path,
+		 e == ELOOP ? "a symbolic link (not followed here)" : strerror(e));
+	errno = e;
+	return -1;
+}
+
+int sfh_io_open_read_st(const char *path, unsigned flags, struct stat *st, char *err,
+			size_t errlen)
+{
+	struct stat lst;
 	int follow = !(flags & SFH_IO_NOFOLLOW), link_owner = -1;
-	if (flags & SFH_IO_OWNED_LINKS) {
-		if (lstat(path, &lst) != 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			return -1;
-		}
-		if (S_ISLNK(lst.st_mode) && lst.st_uid != geteuid() && lst.st_uid != 0)
-			link_owner = (int)lst.st_uid;
-		/* Not a link when looked at: make sure it is none when opened either. */
-		follow = S_ISLNK(lst.st_mode);
-	}
 	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer. */
-	int fd =
-	    open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (follow ? 0 : O_NOFOLLOW));
-	if (fd < 0) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", path,
-			 e == ELOOP ? "a symbolic link (not followed here)" : strerror(e));
-		errno = e;
-		return -1;
+	const int how = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+	int fd = -1;
+	if (flags & SFH_IO_OWNED_LINKS) {
+		/* Most names are no links: opened as such, they need no look at the link. */
+		fd = open(path, how | O_NOFOLLOW);
+		if (fd < 0 && errno != ELOOP)
+			return open_fail(path, err, errlen);
+		if (fd < 0) {
+			if (lstat(path, &lst) != 0)
+				return open_fail(path, err, errlen);
+			if (S_ISLNK(lst.st_mode) && lst.st_uid != geteuid() && lst.st_uid != 0)
+				link_owner = (int)lst.st_uid;
+			/* Not a link when looked at: make sure it is none when opened either. */
+			follow = S_ISLNK(lst.st_mode);
+		}
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (fd < 0)
+		fd = open(path, how | (follow ? 0 : O_NOFOLLOW));
+	if (fd < 0)
+		return open_fail(path, err, errlen);
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
 		snprintf(err, errlen, "%s: %s, not a regular file", path,
-			 S_ISDIR(st.st_mode)	? "a directory"
-			 : S_ISFIFO(st.st_mode) ? "a FIFO"
-			 : S_ISCHR(st.st_mode)	? "a character device"
-			 : S_ISBLK(st.st_mode)	? "a block device"
-			 : S_ISSOCK(st.st_mode) ? "a socket"
-						: "something else");
+			 S_ISDIR(st->st_mode)	 ? "a directory"
+			 : S_ISFIFO(st->st_mode) ? "a FIFO"
+			 : S_ISCHR(st->st_mode)	 ? "a character device"
+			 : S_ISBLK(st->st_mode)	 ? "a block device"
+			 : S_ISSOCK(st->st_mode) ? "a socket"
+						 : "something else");
 		close(fd);
 		errno = EINVAL;
 		return -1;
 	}
-	if (link_owner >= 0 && st.st_uid != (uid_t)link_owner) {
+	if (link_owner >= 0 && st->st_uid != (uid_t)link_owner) {
 		snprintf(err, errlen,
 			 "%s: a symbolic link of user %d to a file it does not own: not followed",
 			 path, link_owner);
@@ -54,8 +65,20 @@ int sfh_io_open_read(const char *path, unsigned flags, char *err, size_t errlen)
 		errno = EPERM;
 		return -1;
 	}
+	return fd;
+}
+
+int sfh_io_blocking(int fd)
+{
 	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+	return fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0 ? -1 : 0;
+}
+
+int sfh_io_open_read(const char *path, unsigned flags, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = sfh_io_open_read_st(path, flags, &st, err, errlen);
+	if (fd >= 0 && sfh_io_blocking(fd) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return -1;

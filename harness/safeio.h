@@ -31,6 +31,16 @@ enum {
  * fd, or -1 with errno set and err ("PATH: reason"). */
 int sfh_io_open_read(const char *path, unsigned flags, char *err, size_t errlen);
 
+/* The same, with the fstat in *st, and the fd left non-blocking: a regular file's reads do
+ * not wait anyway; a caller that meets EAGAIN all the same (a FUSE file system may pass
+ * the flag on) calls sfh_io_blocking and reads again. Two system calls fewer per file,
+ * for the corpus loops that read thousands. */
+struct stat;
+int sfh_io_open_read_st(const char *path, unsigned flags, struct stat *st, char *err,
+			size_t errlen);
+/* Clear O_NONBLOCK on fd: 0, or -1 with errno. */
+int sfh_io_blocking(int fd);
+
 /* The whole of a regular file (NUL-terminated, malloc'd) of at most max bytes, opened as
  * sfh_io_open_read does. *len gets its length, *mode (if not NULL) its permission bits.
  * NULL with err on any failure. */

@@ -329,15 +329,13 @@ int sfh_file_read(const char *path, char **text, size_t *len, char *err, size_t 
 	/* A regular file only (a FIFO would hang the read), and not through a link another
 	 * user planted to a file it does not own: its first bytes would reach the error
 	 * message (safeio.h). */
-	int fd = sfh_io_open_read(path, SFH_IO_OWNED_LINKS, err, errlen);
+	int fd = sfh_io_open_read_st(path, SFH_IO_OWNED_LINKS, &st, err, errlen);
 	if (fd < 0) {
 		return -1;
 	}
 	/* The size is a hint (a file may grow while read); one byte more than the limit
 	 * tells "too large" from "exactly the limit". */
-	cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < SFH_LOAD_MAX
-		  ? (size_t)st.st_size + 2
-		  : SFH_LOAD_MAX + 2;
+	cap = st.st_size < SFH_LOAD_MAX ? (size_t)st.st_size + 2 : SFH_LOAD_MAX + 2;
 	char *buf = malloc(cap);
 	if (!buf) {
 		set_err(err, errlen, "%s: out of memory", path);
@@ -357,8 +355,9 @@ int sfh_file_read(const char *path, char **text, size_t *len, char *err, size_t 
 			buf = nb;
 			cap = ncap;
 		}
-		ssize_t got = read(fd, buf + n, cap - 1 - n);
-		if (got < 0 && errno == EINTR)
+		size_t want = cap - 1 - n;
+		ssize_t got = read(fd, buf + n, want);
+		if (got < 0 && (errno == EINTR || (errno == EAGAIN && sfh_io_blocking(fd) == 0)))
 			continue;
 		if (got < 0) {
 			set_err(err, errlen, "%s: %s", path, strerror_r(errno, eb, sizeof eb));
@@ -367,6 +366,9 @@ int sfh_file_read(const char *path, char **text, size_t *len, char *err, size_t 
 		if (got == 0)
 			break;
 		n += (size_t)got;
+		/* a regular file reads short only at its end: no read for the end-of-file */
+		if ((size_t)got < want)
+			break;
 	}
 	if (n > SFH_LOAD_MAX) {
 		set_err(err, errlen, "%s: file too large (more than %u bytes)", path, SFH_LOAD_MAX);

@@ -33,8 +33,9 @@ struct sfc_case {
 };
 
 struct sfc_replay {
-	struct sfc_case *c;
-	size_t n;
+	struct sfc_case *c; /* every case's record with keep_cases, else the last one's */
+	size_t n;	    /* cases run */
+	size_t kept;	    /* records in c */
 	size_t passed, failed, errors, skipped;
 	double secs;
 };
@@ -43,7 +44,8 @@ struct sfc_replay_opts {
 	const char *target;		   /* the target spec (also the expectations') */
 	const struct sfo_profile *profile; /* NULL: the target's own, else the default */
 	int keep_trace;			   /* capture each case's trace for the reports */
-	int fork_each; /* every case of an in-process stack in a child (fuzz.h, sff_cases) */
+	int keep_cases; /* keep every case's record in c (the JUnit report reads them) */
+	int fork_each;	/* every case of an in-process stack in a child (fuzz.h, sff_cases) */
 	/* optional: called after each case (e.g. to print its line) */
 	void (*each)(void *ctx, const struct sfc_case *c);
 	void *ctx;

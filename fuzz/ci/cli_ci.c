@@ -200,6 +200,7 @@ static int cmd_replay(int argc, char **argv)
 	struct sfc_replay_opts o = {.target = target,
 				    .profile = profile_arg(profile),
 				    .keep_trace = junit || verbose,
+				    .keep_cases = junit != NULL,
 				    .fork_each = fork_each,
 				    .each = print_case,
 				    .ctx = &pr};
@@ -773,6 +774,7 @@ static int cmd_ci(int argc, char **argv)
 	struct sfc_replay_opts ro = {.target = a.target,
 				     .profile = prof,
 				     .keep_trace = 1,
+				     .keep_cases = 1,
 				     .each = print_case,
 				     .ctx = &pr,
 				     .life = life};
