@@ -89,15 +89,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_replay: run from the source tree: %s\n", err);
 		return 2;
 	}
-	struct sfh_scenario *scn = calloc(seeds.n, sizeof *scn);
-	for (size_t i = 0; i < seeds.n; i++)
-		if (!scn || sfh_scn_load(seeds.paths[i], &scn[i], err, sizeof err) != 0) {
-			fprintf(stderr, "bench_replay: %s\n", err);
-			return 2;
-		}
 	if (sfh_target_open(spec, &t, err, sizeof err) != 0) {
 		fprintf(stderr, "bench_replay: %s\n", err);
 		return 2;
+	}
+	/* the scenarios the target can run (as `synfin replay` skips the others) */
+	struct sfh_scenario *scn = calloc(seeds.n, sizeof *scn);
+	size_t nscn = 0;
+	for (size_t i = 0; i < seeds.n; i++) {
+		if (!scn || sfh_scn_load(seeds.paths[i], &scn[nscn], err, sizeof err) != 0) {
+			fprintf(stderr, "bench_replay: %s\n", err);
+			return 2;
+		}
+		nscn += sfh_run_supported(t, &scn[nscn], err, sizeof err) == 0;
 	}
 	struct sfh_runner *r = sfh_runner_new(err, sizeof err);
 	struct sfh_wire *w = sfh_wire_new(err, sizeof err);
@@ -124,7 +128,7 @@ int main(int argc, char **argv)
 		t0 = now_s();
 		uint64_t c0 = cases;
 		while (now_s() - t0 < secs / 6) {
-			for (size_t i = 0; i < seeds.n; i++) {
+			for (size_t i = 0; i < nscn; i++) {
 				struct sfh_result res;
 				struct sfh_run_opts o = {.case_no = case_no++};
 				int rc = recover ? sff_run_recover(r, t, &scn[i], &o, &res)
@@ -143,8 +147,9 @@ int main(int argc, char **argv)
 		       ((double)(cases - c0) / run_s) / ((double)raw / (raw_s * (round + 1))));
 	}
 	long rss1 = rss_kib();
-	printf("target %s: %llu raw exchanges, %llu scenarios (%zu files, %llu divergent%s)\n",
-	       spec, (unsigned long long)raw, (unsigned long long)cases, seeds.n,
+	printf("target %s: %llu raw exchanges, %llu scenarios (%zu files, %zu run, %llu "
+	       "divergent%s)\n",
+	       spec, (unsigned long long)raw, (unsigned long long)cases, seeds.n, nscn,
 	       (unsigned long long)diverged, recover ? ", in-process recovery" : "");
 	printf("RSS before %ld KiB, after %ld KiB\n", rss0, rss1);
 	sfh_runner_free(r);

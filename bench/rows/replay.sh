@@ -64,8 +64,6 @@ base_rate() {
 
 for target in lwip model slirp; do
 	"$SYNFIN" targets | grep -q "^$target *available" || continue
-	# slirp has no in-process recovery: bench_replay cannot survive its crash pins
-	[ "$target" = slirp ] && continue
 	: >"$ROUNDS"
 	for _ in 1 2 3; do
 		case $target in
