@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Row: `synfin replay` and `synfin run` through the command on corpus/seeds + corpus/regress,
 # beside bench_replay running the same scenarios in-process (runner, model and oracle; on
-# lwip under the in-process recovery; no file loading, no printing, no child processes).
+# lwip and slirp under the in-process recovery; no file loading, no printing, no child processes).
 # The command is given the corpus R times over (40 to 100) so that process start-up does not decide
 # the figure; the --fork row is the path where every case of an in-process stack runs in
 # a child of its own. Three rounds, each command beside a baseline run; medians.

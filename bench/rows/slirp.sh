@@ -5,9 +5,10 @@
 # turns of each. Prints TSV lines: metric, synfin value, baseline value, unit.
 #
 # The campaign starts from the seed corpus (cold) in a fresh directory every turn, with
-# its findings directory kept across turns (a finding is minimised once). A crash of
-# libslirp ends a plain campaign (`synfin fuzz` says so): the turn goes on with a new
-# campaign on the same corpus until SECONDS of libFuzzer time are used, as -fork would.
+# its findings directory kept across turns (a finding is minimised once). libslirp's
+# crash is recovered in the worker (fuzz/recover.c), so a turn is one campaign; should a
+# campaign end early all the same (--no-recover, a sanitizer build), the turn goes on with
+# a new one on the same corpus until SECONDS of libFuzzer time are used, as -fork would.
 #
 # Usage: bench/rows/slirp.sh [BUILD_DIR] [SECONDS] [ROUNDS]   (defaults: build, 10, 3)
 set -u
