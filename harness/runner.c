@@ -980,10 +980,6 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint8_t
 	 * (3.10.7.2), and what it becomes is the new connection's. */
 	int spawn = x->multi && before == SFO_CLOSED && x->cn[LSN].tcb.state == SFO_LISTEN &&
 		    c->target_port == x->ep.target_port; /* the listener's port */
-	if (spawn) {
-		c->peer_sent = 0;
-		c->delivered = 0;
-	}
 	in_to_seg(x, in, &ev.u.seg);
 	if (ev.u.seg.opts & SFO_OPT_TS) /* the `ptsv` anchor: our latest TSval */
 		x->ts[SFH_TS_PTSV] = ev.u.seg.tsval;
@@ -1024,16 +1020,17 @@ static int step_in(struct run *x, int ev_index, const struct sfh_in *in, uint8_t
 		return target_failed(x, "inject");
 	int d = judge_step(x, k, ev_index, line, 0);
 	/* a new incarnation on this 4-tuple (spawned, or TIME-WAIT reopened): `pisn` is
-	 * the SYN that opened it */
+	 * the SYN that opened it, and what the connection before carried does not count for
+	 * it. A segment the listener answers without making a connection (a RST to a FIN)
+	 * leaves the counts alone: the application's socket of the connection before may
+	 * still hold octets the peer sent it. */
 	if (d == 1 && x->multi && (ev.u.seg.flags & (SFO_SYN | SFO_ACK)) == SFO_SYN &&
 	    c->tcb.state == SFO_SYN_RECEIVED && (spawn || before == SFO_TIME_WAIT)) {
-		if (!spawn) {
-			/* reopened from TIME-WAIT: a connection of the listener's that nobody has
-			 * accepted yet, whatever became of the one before */
-			c->peer_sent = 0;
-			c->delivered = 0;
+		c->peer_sent = 0;
+		c->delivered = 0;
+		if (!spawn) /* reopened from TIME-WAIT: a connection of the listener's that
+			     * nobody has accepted yet, whatever became of the one before */
 			c->tcb.fl = (c->tcb.fl & ~(uint32_t)SFO_TF_ACCEPTED) | SFO_TF_PASSIVE;
-		}
 		c->pisn = ev.u.seg.seq;
 		note_peer_data(x, &ev.u.seg);
 	}
