@@ -511,6 +511,8 @@ static int ooo_fill(struct sfo_ctx *c, struct sfo_outcome *o, int fin)
 	struct sfo_tcb *n = &o->next;
 	if (!(n->fl & SFO_TF_OOO) || sfo_seq_lt(n->rcv_nxt, n->ooo_lo))
 		return fin;
+	if ((n->fl & SFO_TF_OOO_GAP) && sfo_seq_ge(n->rcv_nxt, n->ooo_hi))
+		n->fl &= ~(uint32_t)SFO_TF_OOO_GAP; /* the text reached past every hole */
 	if (n->fl & SFO_TF_OOO_GAP) {
 		/* holes: the target's next ACK tells how far it got (sfo_observe) */
 		n->ooo_lo = sfo_seq_max(n->ooo_lo, n->rcv_nxt);
