@@ -363,6 +363,7 @@ static int cmd_run(int argc, char **argv)
 		if (!a.quiet)
 			printf("== %s\n", a.files[i]);
 		if (sff_cases_run(&cases, &scn[i], &o, &res) != 0) {
+			fflush(stdout); /* in its place among the lines before, as with --fork */
 			fprintf(stderr, "synfin: %s: %s\n", a.files[i], res.err);
 			broken = 1;
 			continue;

@@ -80,7 +80,7 @@ int main(void)
 	       "among them)\n",
 	       same, fl.n, divergent, crashes);
 	CHECK(fl.n >= 100);
-	CHECK(skipped < 10);
+	CHECK(skipped * 10 < fl.n); /* most of the corpus goes through the exec protocol */
 	CHECK_EQ(same + skipped, fl.n);
 	CHECK(crashes >= 4); /* the suite holds lwIP's assertion crashes: they must match too */
 	sfh_filelist_free(&fl);
