@@ -374,6 +374,11 @@ static int do_listen(struct sfh_linux_app *a)
 	struct sfh_linux_sk sk;
 	if (a->lfd >= 0)
 		return 0;
+	/* a used socket whose connection lives on (TIME-WAIT): a new socket cannot take the
+	 * port, and the application keeps the one it holds (an ABORT on it says ok) */
+	if (a->cfd >= 0 && (a->role != SFH_ROLE_ACTIVE || a->connected) &&
+	    sfh_linux_fd_state(a->cfd) == SFH_LK_CLOSE && tuple_alive(a, &sk))
+		return refused(a, EADDRINUSE);
 	int fd = fresh_socket(a);
 	if (fd < 0 && a->cfd >= 0)
 		return refused(a, EINVAL); /* listen() on a connected socket */
