@@ -1099,9 +1099,11 @@ static void seg_other(struct sfo_ctx *c)
  * under the reading where the target took that text (RCV.NXT past it, its ACK owed),
  * then under the one where it discarded it (3.10.7.3 fourth: "queue them for processing
  * after the ESTABLISHED state has been reached"; discarding is tolerated). A segment with
- * no text, FIN, SYN or RST (a bare ACK) may draw no reply and so show nothing: it is
- * judged first under the pending TCB itself, which keeps the question open until what
- * the target sends shows RCV.NXT (learn_ack), as sfo_step does for calls and waits. */
+ * no text, FIN or SYN (a bare ACK, a RST) may draw no reply and so show nothing (a RST
+ * outside the window is dropped silently): it is judged first under the pending TCB
+ * itself, which keeps the question open until what the target sends shows RCV.NXT
+ * (learn_ack), as sfo_step does for calls and waits. Its outcomes are the discarding
+ * reading's with the question left open. */
 static void syn_q_both(struct sfo_ctx *c)
 {
 	const struct sfo_tcb *t0 = c->t;
@@ -1110,7 +1112,7 @@ static void syn_q_both(struct sfo_ctx *c)
 	sfo_syn_q_taken(t0, &tk);
 	td.fl &= ~SFO_TF_QP_ALL;
 	td.syn_q_len = 0;
-	if (!s->len && !(s->flags & (SFO_FIN | SFO_SYN | SFO_RST)))
+	if (!s->len && !(s->flags & (SFO_FIN | SFO_SYN)))
 		seg_other(c);
 	unsigned k = c->e->nout;
 	c->t = &tk;

@@ -3,7 +3,9 @@
  * run with packetdrill against the same kernel. A pinned divergence must make the script
  * fail exactly at the line export names (the divergent step, written as RFC 9293 wants
  * it, or the closing probe that catches an unwanted answer); a pinned conformant run
- * must pass. Needs root, /dev/net/tun and packetdrill (skipped otherwise). */
+ * must pass. A divergence export cannot check (it says "line 0": a state in SYN-RECEIVED,
+ * where no descriptor holds the connection yet and no packet shows it) is counted, and
+ * only a few may be. Needs root, /dev/net/tun and packetdrill (skipped otherwise). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +43,7 @@ int main(void)
 	char dir[] = "/tmp/synfin-pdexport-XXXXXX";
 	CHECK(mkdtemp(dir) != NULL);
 	struct dirent *e;
-	int ndiv = 0, nok = 0;
+	int ndiv = 0, nok = 0, nunchecked = 0;
 	static char out[65536];
 	while ((e = readdir(d)) != NULL) {
 		size_t n = strlen(e->d_name);
@@ -55,6 +57,10 @@ int main(void)
 		snprintf(pkt, sizeof pkt, "%s/%.*s.pkt", dir, (int)(n - 4), e->d_name);
 		unsigned div_line, fail_line;
 		CHECK_EQ(pd_export(bin, scn, pkt, &div_line), 0);
+		if (want && div_line == 0 && strstr(e->d_name, "synrcvd")) {
+			nunchecked++; /* nothing the script can assert at that step */
+			continue;
+		}
 		int rc = pd_run(pd, pkt, &fail_line, out, sizeof out);
 		if (want) {
 			ndiv++;
@@ -73,8 +79,10 @@ int main(void)
 			break;
 	}
 	closedir(d);
-	printf("%d pinned divergences failed at their line, %d conformant runs passed\n", ndiv,
-	       nok);
+	printf("%d pinned divergences failed at their line, %d conformant runs passed, %d "
+	       "divergences export cannot check\n",
+	       ndiv, nok, nunchecked);
+	CHECK(nunchecked <= 4);
 	CHECK(ndiv >= 10);
 	CHECK(nok >= 5);
 	CHECK_EQ(sh(out, sizeof out, "rm -rf '%s'", dir), 0);
