@@ -777,8 +777,13 @@ static int write_script(struct pd_ctx *c, const struct sfh_scenario *s, const ch
 			unsigned at = c->o.line + 1;
 			if (emit_state(c, now, p->ref.next.state, 1u << p->ref.next.state,
 				       "RFC 9293 state") &&
-			    n == 0)
+			    n == 0) {
 				info->state_line = at;
+				/* nothing wanted sent and another state: this check fails first,
+				 * before the closing probe */
+				if (p->ref.next.state != p->observed && !info->div_pkt_line)
+					info->div_pkt_line = at;
+			}
 		}
 	}
 	/* the model's TCB after the last step: as committed, or for a divergence as the
