@@ -19,8 +19,7 @@ static int open_fail(const char *path, char *err, size_t errlen)
 	return -1;
 }
 
-int sfh_io_open_read_st(const char *path, unsigned flags, struct stat *st, char *err,
-			size_t errlen)
+int sfh_io_open_read_st(const char *path, unsigned flags, struct stat *st, char *err, size_t errlen)
 {
 	struct stat lst;
 	int follow = !(flags & SFH_IO_NOFOLLOW), link_owner = -1;

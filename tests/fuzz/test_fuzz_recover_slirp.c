@@ -29,6 +29,7 @@
 #include "check.h"
 #include "fuzz_priv.h"
 #include "fresh.h"
+#include "sh.h"
 #include "tracebuf.h"
 #if __has_include("target_slirp.h")
 #include "target_slirp.h"
@@ -189,7 +190,7 @@ static void sigpipe_ignored(void)
 /* 5: through the fuzz core, as `synfin fuzz` runs it. */
 static void core_records_once(void)
 {
-	char err[512], tmp[] = "/tmp/synfin-recover-slirp-core.XXXXXX", cmd[800];
+	char err[512], tmp[] = "/tmp/synfin-recover-slirp-core.XXXXXX";
 	uint8_t bytes[SFH_MAX_ENCODED];
 	if (!mkdtemp(tmp))
 		return;
@@ -202,21 +203,14 @@ static void core_records_once(void)
 	n = sfh_scn_encode(&normal[0], bytes, sizeof bytes);
 	CHECK_EQ(sff_core_one(bytes, n), 0);
 	sff_core_fini();
-	snprintf(cmd, sizeof cmd, "ls -d %s/*/ | wc -l; cat %s/*/report.json", tmp, tmp);
-	FILE *p = popen(cmd, "r");
-	char out[16384] = {0};
-	if (p) {
-		size_t got = fread(out, 1, sizeof out - 1, p);
-		(void)got;
-		pclose(p);
-	}
+	static char out[16384];
+	sh(out, sizeof out, "ls -d %s/*/ | wc -l; cat %s/*/report.json", tmp, tmp);
 	CHECK(strncmp(out, "1\n", 2) == 0);
 	CHECK(strstr(out, "\"kind\": \"crash\"") != NULL);
 	CHECK(strstr(out, "libslirp.so.0") != NULL);
 	CHECK(strstr(out, "\"flaky\": false") != NULL);
 	CHECK(strstr(out, "recovered in-process") != NULL);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-	CHECK_EQ(system(cmd), 0);
+	CHECK_EQ(sh(out, sizeof out, "rm -rf '%s'", tmp), 0);
 }
 
 int main(void)
