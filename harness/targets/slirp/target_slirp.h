@@ -7,9 +7,8 @@
  * whose instruction lies in libslirp's own code the instance is abandoned, not repaired:
  * its host sockets are closed and its socket buffers freed, the rest of its memory is
  * left (the instance's lists may be garbage, and slirp_cleanup would walk them), and the
- * next case makes a new one. A fault anywhere
- * else (the C library's heap, glib, synfin) is not caught: what it leaves cannot be
- * bounded. */
+ * next case makes a new one. A fault anywhere else (the C library's heap, glib, synfin)
+ * is not caught: what it leaves cannot be bounded. */
 #ifndef SYNFIN_TARGET_SLIRP_H
 #define SYNFIN_TARGET_SLIRP_H
 
