@@ -188,7 +188,6 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size, int cra
 	uint64_t h = c->res.sig_hash;
 	const struct sfh_result *first = &c->res;
 	struct sfh_result iso;
-	struct sff_sigsave sigs;
 	int rc = SFF_FINDING_DUP;
 	if (seen_before(c, h))
 		return;
@@ -216,7 +215,6 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size, int cra
 				      sizeof c->res.signature);
 	}
 	if (crash) {
-		sff_crash_signals_default(&sigs); /* the children die by the signal */
 		c->rc.isolate = 1;
 		if (sff_run_artifact(&c->rc, data, size, &m, &iso) != 0 ||
 		    iso.verdict.kind == SFO_DIV_OK || iso.verdict.accepted)
@@ -237,14 +235,10 @@ static void record(struct sff_core *c, const uint8_t *data, size_t size, int cra
 	 * recovered abort has the isolated run's signature, test_fuzz_recover): a fork of
 	 * the worker per candidate cost more than the rest of a short campaign. The run
 	 * that decided it, and the verification, stay isolated. */
-	if (crash && c->recover) {
+	if (crash && c->recover)
 		c->rc.isolate = 0;
-		sff_crash_signals_restore(&sigs); /* slirp's recovery is a signal handler */
-	}
 	if (!c->no_minimize)
 		sff_minimize(&c->rc, &m, h, crash ? 300 : 0);
-	if (crash && c->recover)
-		sff_crash_signals_default(&sigs);
 	c->rc.isolate = crash;
 	errno = 0;
 	rc = sff_finding_write(&fi, &c->rc, &m, first, c->err, sizeof c->err);
@@ -258,10 +252,8 @@ count:
 	else
 		sff_stats_add(c->stats, 0, 0, 1, 0);
 exit:
-	if (crash) {
+	if (crash)
 		c->rc.isolate = 0;
-		sff_crash_signals_restore(&sigs);
-	}
 	if (c->trap && rc == SFF_FINDING_NEW)
 		sff_trap(c->target_spec, first); /* the engine's crash, one per signature */
 }

@@ -102,14 +102,8 @@ static int rerun(struct sff_runctx *ctx, const struct sfh_scenario *s, uint32_t 
 				 .pcap = pcap,
 				 .trace = fd ? trace_fd : NULL,
 				 .trace_ctx = fd};
-	if (ctx->isolate || (fresh && (ctx->target->ops->caps & SFH_CAP_INPROC))) {
-		struct sff_sigsave sigs;
-		sff_crash_signals_default(&sigs); /* isolated re-runs die by the signal */
-		int rc = sff_run_isolated_sig(ctx, s, &o, res);
-		sff_crash_signals_restore(&sigs);
-		return rc;
-	}
-	/* in-process runs keep the handlers: slirp's recovery is one (recover.c) */
+	if (ctx->isolate || (fresh && (ctx->target->ops->caps & SFH_CAP_INPROC)))
+		return sff_run_isolated_sig(ctx, s, &o, res);
 	return sff_run_inproc(ctx, s, &o, res);
 }
 

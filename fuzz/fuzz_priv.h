@@ -301,10 +301,11 @@ int sff_call_recover(struct sfh_target *t, void (*fn)(void *), void *ctx);
 int sff_run_inproc(struct sff_runctx *ctx, const struct sfh_scenario *s,
 		   const struct sfh_run_opts *o, struct sfh_result *res);
 
-/* The default action for the crash signals (ABRT, SEGV, BUS, ILL, FPE) while a libFuzzer
- * worker runs isolated re-runs: a child inherits the handlers, and libFuzzer's would
- * write a crash file of the worker's current input and exit instead of dying by the
- * signal. Restore them afterwards. */
+/* The default action for the crash signals (ABRT, SEGV, BUS, ILL, FPE) around each
+ * isolated re-run (sff_run_isolated_sig): a child inherits the handlers, and libFuzzer's
+ * would write a crash file of the worker's current input and exit instead of dying by
+ * the signal. In between, in-process runs keep the process's own (slirp's recovery is
+ * one, recover.c). Restore them afterwards. */
 #define SFF_NCRASHSIG 5
 struct sff_sigsave {
 	struct sigaction sa[SFF_NCRASHSIG];

@@ -90,13 +90,15 @@ static enum kind kind_of(const struct sfh_target *t)
 
 int sff_recover_can(const char *spec)
 {
-	(void)spec;
+	const struct sfh_target_ops *ops = sfh_target_find(spec);
+	const char *name = ops ? ops->name : "";
+	(void)name;
 #if SFF_RECOVER_LWIP
-	if (strncmp(spec, "lwip", 4) == 0 && (spec[4] == 0 || spec[4] == ':'))
+	if (strcmp(name, "lwip") == 0)
 		return 1;
 #endif
 #if SFF_RECOVER_SLIRP
-	if (strncmp(spec, "slirp", 5) == 0 && (spec[5] == 0 || spec[5] == ':'))
+	if (strcmp(name, "slirp") == 0)
 		return 1;
 #endif
 	return 0;

@@ -134,8 +134,11 @@ int sff_run_isolated_sig(struct sff_runctx *ctx, const struct sfh_scenario *s,
 		oo.trace = chain_trace;
 		oo.trace_ctx = &ch;
 	}
+	struct sff_sigsave sigs;
+	sff_crash_signals_default(&sigs); /* the child dies by the signal (fuzz_priv.h) */
 	int rc = sfh_run_isolated(ctx->runner, ctx->target, s, &oo,
 				  ctx->timeout_s ? ctx->timeout_s : 10, res);
+	sff_crash_signals_restore(&sigs);
 	if (rc == 0 && ch.log &&
 	    (res->verdict.kind == SFO_DIV_CRASH || res->verdict.kind == SFO_DIV_HANG) &&
 	    res->verdict.before == SFO_STATE_UNKNOWN) {

@@ -418,11 +418,12 @@ static void note_since(struct run *x, int ev_index, uint32_t line, sfo_rule_t ru
 		    (C(x)->segs[i].flags & SFO_ACK) && C(x)->segs[i].ack == C(x)->tcb.rcv_nxt;
 	if (confirmed)
 		x->since_event = 0;
-	/* A SYN alone, dropped and answered at RCV.NXT (a duplicate SYN in SYN-RECEIVED): no
-	 * octet or FIN a stack could have taken while the model did not */
+	/* A segment without text or FIN (a duplicate SYN in SYN-RECEIVED), dropped and
+	 * answered at RCV.NXT: no octet or FIN a stack could have taken while the model did
+	 * not */
 	const struct sfo_seg *in = x->ev.kind == SFO_EV_SEGMENT ? &x->ev.u.seg : NULL;
-	int syn_only = in && !in->len && !(in->flags & SFO_FIN);
-	if (confirmed && (!dropped || syn_only))
+	int no_text = in && !in->len && !(in->flags & SFO_FIN);
+	if (confirmed && (!dropped || no_text))
 		return;
 	/* the earliest such step; a dropped one is the likelier source, so it takes the
 	 * place of one the model took */
